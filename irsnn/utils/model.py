@@ -1,0 +1,267 @@
+"""Model descriptions: the seam between the front end and the IR.
+
+A neuron, synapse or weight-update model is a *model dict* (the keys of GeNN 5, or the legacy
+GeNN 4 keys that mlGeNN 1 used) plus the values of its parameters, variables and extra global
+parameters. Built-in models and user models take the same path: ``Neuron.get_model`` returns a
+:class:`NeuronModel`, lowering calls :meth:`Model.canonical` and the code strings go through
+:mod:`irsnn.lang`.
+
+Model dict keys understood (GeNN 5 name, then the GeNN 4 spelling):
+
+``params`` / ``param_names`` / ``param_name_types``
+    ``[name]`` or ``[(name, type)]``
+``vars`` / ``var_name_types``
+    ``[(name, type)]`` or ``[(name, type, access)]``; access ``"readwrite"`` (default) or
+    ``"readonly"``
+``extra_global_params``
+    ``[(name, type)]``; a type ending in ``*`` is an array
+``additional_input_vars``
+    ``[(name, type, initial_value)]``
+``sim_code``, ``threshold_condition_code``, ``reset_code``
+    neuron code strings; ``negative_threshold_condition_code`` for signed spikes
+``sim_code`` or (``apply_input_code`` + ``decay_code``)
+    postsynaptic (synapse) model code strings
+``is_auto_refractory_required``
+    accepted for compatibility; irsnn never adds automatic refractoriness
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from inspect import getmembers, isdatadescriptor
+from textwrap import dedent
+
+from ..errors import ModelError
+
+_ACCESS_NAMES = {
+    None: "readwrite",
+    "readwrite": "readwrite",
+    "read_write": "readwrite",
+    "readonly": "readonly",
+    "read_only": "readonly",
+    "readonly_duplicate": "readonly",
+    "read_only_duplicate": "readonly",
+    "readonly_shared_neuron": "readonly",
+}
+
+
+def _access(value, owner, name):
+    key = value if value is None else str(value).lower()
+    # Accept GeNN enum-like objects and names such as "VarAccess_READ_ONLY_DUPLICATE"
+    if key is not None and key not in _ACCESS_NAMES:
+        key = key.split(".")[-1].replace("varaccess_", "").replace("varaccessmode_", "")
+    if key not in _ACCESS_NAMES:
+        raise ModelError(
+            f"{owner}: variable '{name}' has access mode {value!r}; "
+            f"use one of 'readwrite' or 'readonly'")
+    return _ACCESS_NAMES[key]
+
+
+@dataclass(frozen=True)
+class CanonicalModel:
+    """A model dict with the GeNN 4/5 spellings resolved to one form.
+
+    Code strings are kept as written (legacy ``$(name)`` included); :mod:`irsnn.lang` parses both.
+    """
+
+    params: tuple[tuple[str, str], ...] = ()
+    vars: tuple[tuple[str, str, str], ...] = ()          # (name, type, access)
+    egps: tuple[tuple[str, str], ...] = ()
+    additional_input_vars: tuple[tuple[str, str, float], ...] = ()
+    sim_code: str = ""
+    threshold_code: str = ""
+    negative_threshold_code: str = ""
+    reset_code: str = ""
+    apply_input_code: str = ""
+    decay_code: str = ""
+
+
+class Model:
+    """A model dict plus the values of its parameters, variables and extra global parameters.
+
+    Parameters
+    ----------
+    model : dict
+        GeNN 5 or GeNN 4 style model dict (see the module docstring for the keys).
+    param_vals, var_vals, egp_vals : dict
+        Values keyed by the model's names. A value may be a number, a sequence or array, or an
+        :class:`irsnn.initializers.Initializer`.
+    """
+
+    def __init__(self, model, param_vals=None, var_vals=None, egp_vals=None):
+        if not isinstance(model, dict):
+            raise ModelError(
+                f"{type(self).__name__}: the model description must be a dict "
+                f"(got {type(model).__name__})")
+        self.model = model
+        self.param_vals = dict(param_vals or {})
+        self.var_vals = dict(var_vals or {})
+        self.egp_vals = dict(egp_vals or {})
+
+    # -- builders used by readouts and learning-rule passes -------------------------------
+    def add_param(self, name, type, value):
+        self._add_to_list("params", (name, type))
+        self.param_vals[name] = value
+
+    def add_var(self, name, type, value, access_mode="readwrite"):
+        self._add_to_list("vars", (name, type, access_mode))
+        self.var_vals[name] = value
+
+    def add_egp(self, name, type, value):
+        self._add_to_list("extra_global_params", (name, type))
+        self.egp_vals[name] = value
+
+    def _add_to_list(self, key, value):
+        # Keep whichever spelling the dict already uses
+        legacy = {"params": "param_name_types", "vars": "var_name_types"}
+        if key in legacy and key not in self.model and legacy[key] in self.model:
+            key = legacy[key]
+        self.model = dict(self.model)
+        self.model[key] = list(self.model.get(key, [])) + [value]
+
+    def _append_code(self, key, code):
+        code = dedent(code)
+        self.model = dict(self.model)
+        self.model[key] = (self.model.get(key) or "") + f"\n{code}\n"
+
+    # -- canonical view --------------------------------------------------------------------
+    def canonical(self, owner: str) -> CanonicalModel:
+        """Resolve GeNN 4/5 spellings into a :class:`CanonicalModel`.
+
+        ``owner`` names the object (e.g. ``"Population 'hidden'"``) for error messages.
+        """
+        m = self.model
+        known = {"params", "param_names", "param_name_types", "vars", "var_name_types",
+                 "extra_global_params", "additional_input_vars", "sim_code",
+                 "threshold_condition_code", "negative_threshold_condition_code",
+                 "reset_code", "is_auto_refractory_required", "apply_input_code", "decay_code",
+                 "derived_params"}
+        unknown = sorted(set(m) - known)
+        if unknown:
+            raise ModelError(
+                f"{owner}: model dict has unknown keys {unknown}; valid keys are "
+                f"{sorted(known)}")
+        if m.get("derived_params"):
+            raise ModelError(
+                f"{owner}: 'derived_params' are not supported; compute the value in Python "
+                f"and pass it as a parameter")
+
+        params = []
+        for key in ("params", "param_names", "param_name_types"):
+            for p in m.get(key, ()) or ():
+                params.append((p, "scalar") if isinstance(p, str) else (p[0], p[1]))
+        vars_ = []
+        for key in ("vars", "var_name_types"):
+            for v in m.get(key, ()) or ():
+                if isinstance(v, str) or len(v) < 2:
+                    raise ModelError(
+                        f"{owner}: variable {v!r} must be a (name, type) or "
+                        f"(name, type, access) tuple")
+                access = _access(v[2] if len(v) > 2 else None, owner, v[0])
+                vars_.append((v[0], v[1], access))
+        egps = [(e[0], e[1]) for e in m.get("extra_global_params", ()) or ()]
+        extra = []
+        for a in m.get("additional_input_vars", ()) or ():
+            if len(a) != 3:
+                raise ModelError(
+                    f"{owner}: additional input var {a!r} must be (name, type, initial_value)")
+            extra.append((a[0], a[1], float(a[2])))
+
+        names = [n for n, _ in params] + [v[0] for v in vars_] + [e[0] for e in egps]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise ModelError(f"{owner}: names {dup} are declared more than once in the model")
+        for n, _ in params:
+            if n not in self.param_vals:
+                raise ModelError(
+                    f"{owner}: parameter '{n}' has no value; add it to param_vals "
+                    f"(known values: {sorted(self.param_vals)})")
+        for v in vars_:
+            if v[0] not in self.var_vals:
+                raise ModelError(
+                    f"{owner}: variable '{v[0]}' has no initial value; add it to var_vals "
+                    f"(known values: {sorted(self.var_vals)})")
+        stray = sorted(set(self.param_vals) - {n for n, _ in params})
+        stray += sorted(set(self.var_vals) - {v[0] for v in vars_})
+        if stray:
+            raise ModelError(
+                f"{owner}: values given for {stray}, which the model dict does not declare; "
+                f"declare them under 'params'/'vars' or remove the values")
+        return CanonicalModel(
+            params=tuple(params), vars=tuple(vars_), egps=tuple(egps),
+            additional_input_vars=tuple(extra),
+            sim_code=m.get("sim_code") or "",
+            threshold_code=m.get("threshold_condition_code") or "",
+            negative_threshold_code=m.get("negative_threshold_condition_code") or "",
+            reset_code=m.get("reset_code") or "",
+            apply_input_code=m.get("apply_input_code") or "",
+            decay_code=m.get("decay_code") or "")
+
+    # -- construction from ValueDescriptors -----------------------------------------------
+    @classmethod
+    def from_val_descriptors(cls, model, output_var_name_or_inst, *args, param_vals=None,
+                             var_vals=None, egp_vals=None):
+        """Build a model whose values come from the instance's :class:`ValueDescriptor` s.
+
+        ``NeuronModel.from_val_descriptors(model, "V", inst, dt)`` (neurons name their output
+        variable) and ``SynapseModel.from_val_descriptors(model, inst, dt)`` both work.
+        """
+        if cls is NeuronModel:
+            output_var_name, (inst, dt) = output_var_name_or_inst, args
+        else:
+            output_var_name, (inst, dt) = None, (output_var_name_or_inst, *args)
+        params, vars_ = dict(param_vals or {}), dict(var_vals or {})
+        descriptors = _descriptors(inst)
+        for key in ("params", "param_names", "param_name_types"):
+            for p in model.get(key, ()) or ():
+                name = p if isinstance(p, str) else p[0]
+                if name in descriptors and name not in params:
+                    params[name] = descriptors[name].get_transformed(inst, dt)
+        for key in ("vars", "var_name_types"):
+            for v in model.get(key, ()) or ():
+                if v[0] in descriptors and v[0] not in vars_:
+                    vars_[v[0]] = descriptors[v[0]].get_transformed(inst, dt)
+        if cls is NeuronModel:
+            return cls(model, output_var_name, params, vars_, egp_vals)
+        return cls(model, params, vars_, egp_vals)
+
+
+def _descriptors(inst):
+    from .value import ValueDescriptor
+    return {d.genn_name: d for _, d in getmembers(type(inst), isdatadescriptor)
+            if isinstance(d, ValueDescriptor) and d.genn_name is not None}
+
+
+class NeuronModel(Model):
+    """A neuron model: sim, threshold and reset code plus the name of its output variable."""
+
+    def __init__(self, model, output_var_name, param_vals=None, var_vals=None, egp_vals=None):
+        super().__init__(model, param_vals, var_vals, egp_vals)
+        self.output_var_name = output_var_name
+
+    def add_additional_input_var(self, name, type, init_val):
+        self._add_to_list("additional_input_vars", (name, type, init_val))
+
+    def append_sim_code(self, code):
+        self._append_code("sim_code", code)
+
+    def append_reset_code(self, code):
+        self._append_code("reset_code", code)
+
+
+class SynapseModel(Model):
+    """A postsynaptic model: code that turns ``inSyn`` into input current.
+
+    GeNN 5 form: ``sim_code`` calling ``injectCurrent(x)`` and updating ``inSyn``.
+    GeNN 4 form: ``apply_input_code`` (``$(Isyn) += ...``) and ``decay_code``.
+    """
+
+
+class WeightUpdateModel(Model):
+    """A weight-update model (used by learning rules), with pre- and postsynaptic variables."""
+
+    def __init__(self, model, param_vals=None, var_vals=None, pre_var_vals=None,
+                 post_var_vals=None, egp_vals=None):
+        super().__init__(model, param_vals, var_vals, egp_vals)
+        self.pre_var_vals = dict(pre_var_vals or {})
+        self.post_var_vals = dict(post_var_vals or {})

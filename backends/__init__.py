@@ -1,0 +1,64 @@
+"""Backends (installed as ``irsnn.backends``): registry and selection.
+
+``get_backend(None)`` takes ``$IRSNN_BACKEND`` if set, else the fastest available backend.
+Heavy dependencies (pyopencl, cupy) are imported only inside their own backend, lazily.
+"""
+
+from __future__ import annotations
+
+import os
+
+from irsnn.errors import BackendUnavailableError, UnknownNameError
+
+from .base import Backend, InputState, Simulation
+
+#: name -> "module:class", fastest first
+_REGISTRY = {"reference": "irsnn.backends.reference:ReferenceBackend"}
+
+
+def load_backend(name: str) -> Backend:
+    """Instantiate the backend registered as ``name`` (may raise ImportError)."""
+    import importlib
+    module, _, cls = _REGISTRY[name].partition(":")
+    return getattr(importlib.import_module(module), cls)()
+
+
+def backend_names() -> list[str]:
+    """Every backend irsnn knows, fastest first."""
+    return list(_REGISTRY)
+
+
+def available_backends() -> dict[str, tuple[bool, str]]:
+    """``name -> (available, reason if not)`` for every known backend."""
+    out = {}
+    for name in _REGISTRY:
+        try:
+            out[name] = load_backend(name).availability()
+        except ImportError as exc:  # a backend module whose dependency is missing
+            out[name] = (False, str(exc))
+    return out
+
+
+def get_backend(spec=None) -> Backend:
+    """A backend object from a name, an object, ``$IRSNN_BACKEND`` or the fastest available."""
+    if isinstance(spec, Backend):
+        return spec
+    if spec is None:
+        spec = os.environ.get("IRSNN_BACKEND") or None
+    if spec is None:
+        for name, (ok, _) in available_backends().items():
+            if ok:
+                return load_backend(name)
+    if spec not in _REGISTRY:
+        raise UnknownNameError(f"unknown backend {spec!r}; valid backends are "
+                               f"{backend_names()}")
+    backend = load_backend(spec)
+    ok, why = backend.availability()
+    if not ok:
+        raise BackendUnavailableError(f"backend '{spec}' is unavailable: {why}; use "
+                                      f"backend='reference' or fix the cause")
+    return backend
+
+
+__all__ = ["Backend", "InputState", "Simulation", "available_backends", "backend_names",
+           "get_backend", "load_backend"]

@@ -1,0 +1,127 @@
+"""What every backend provides: availability, a build step, and a running simulation.
+
+A backend turns a scheduled :class:`~irsnn.ir.IRGraph` into a :class:`Simulation`. Compilers
+and compiled networks talk only to this interface, never to a backend's internals.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+import numpy as np
+
+from irsnn.errors import InputError
+
+
+class Backend(ABC):
+    """Base class of backends.
+
+    Subclasses set ``name`` and implement :meth:`availability` and :meth:`build`.
+    """
+
+    name = "backend"
+
+    def availability(self) -> tuple[bool, str]:
+        """``(True, "")`` when usable, else ``(False, why and how to fix it)``."""
+        return True, ""
+
+    def devices(self) -> list[str]:
+        """Human-readable devices this backend would run on."""
+        return []
+
+    @abstractmethod
+    def build(self, graph, *, rng_seed: int = 0, kernel_profiling: bool = False) -> Simulation:
+        """Build a runnable simulation of ``graph``."""
+
+    def __repr__(self):
+        return f"<{type(self).__name__} {self.name!r}>"
+
+
+class InputState:
+    """The backend-neutral handle that input neurons' ``set_input`` writes through.
+
+    Attributes
+    ----------
+    dt : float
+    example_timesteps : int
+    batch_size : int
+    """
+
+    def __init__(self, sim: Simulation, node_id: str, example_timesteps: int):
+        self._sim, self._node = sim, node_id
+        self.dt = sim.dt
+        self.batch_size = sim.batch_size
+        self.example_timesteps = int(example_timesteps)
+
+    @abstractmethod
+    def set_var(self, name: str, values) -> None:
+        """Set variable ``name`` for every batch element (``(batch_size, neurons)``)."""
+        self._sim.set_var(self._node, name, values)
+
+    def set_egp(self, name: str, values) -> None:
+        """Set the extra global parameter array ``name``."""
+        self._sim.set_egp(self._node, name, values)
+
+
+class Simulation(ABC):
+    """A built model: state, a clock, and buffers for recordings.
+
+    The life cycle a compiled network drives: :meth:`reset` -> inputs through
+    :meth:`input_state` -> :meth:`begin_batch` -> :meth:`run` (once, or once per timestep when
+    callbacks need every step) -> :meth:`get_var` / :meth:`recording`.
+    """
+
+    graph = None
+    dt = 1.0
+    batch_size = 1
+    timestep = 0
+    kernel_times: dict
+
+    @property
+    def t(self) -> float:
+        return self.timestep * self.dt
+
+    def input_state(self, node_id: str, example_timesteps: int) -> InputState:
+        return InputState(self, node_id, example_timesteps)
+
+    def check_var_values(self, node_id, name, values, shape) -> np.ndarray:
+        """Broadcast ``values`` to ``shape`` or raise a clear :class:`InputError`."""
+        arr = np.asarray(values)
+        try:
+            return np.broadcast_to(arr, shape)
+        except ValueError:
+            raise InputError(f"{node_id}: values for '{name}' have shape {arr.shape}, which "
+                             f"does not fit the variable's shape {shape}") from None
+
+    # Interface (implemented by each backend) ------------------------------------------------
+    def reset(self, *, vars: bool = True, time: bool = True, in_syn: bool = False,
+              readouts: bool = True) -> None:
+        """See the class docstring."""
+
+    @abstractmethod
+    def begin_batch(self, timesteps: int, recorders=()) -> None:
+        """See the class docstring."""
+
+    @abstractmethod
+    def run(self, timesteps: int) -> None:
+        """See the class docstring."""
+
+    @abstractmethod
+    def get_var(self, node_id: str, name: str) -> np.ndarray:
+        """See the class docstring."""
+
+    @abstractmethod
+    def set_var(self, node_id: str, name: str, values) -> None:
+        """See the class docstring."""
+
+    @abstractmethod
+    def set_egp(self, node_id: str, name: str, values) -> None:
+        """See the class docstring."""
+
+    @abstractmethod
+    def get_weights(self, edge) -> np.ndarray:
+        """See the class docstring."""
+
+    @abstractmethod
+    def recording(self, rec_id: str) -> np.ndarray:
+        """See the class docstring."""

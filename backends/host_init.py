@@ -1,0 +1,86 @@
+"""Initial values of every variable and weight, computed on the host for all backends.
+
+Random initialisers draw from the counter-based generator (:mod:`irsnn.rng`) keyed on
+(seed, a stream derived from the object's id, the element index), so every backend starts
+from bit-identical state whatever its device.
+"""
+
+from __future__ import annotations
+
+import zlib
+
+import numpy as np
+
+from irsnn.errors import ModelError
+from irsnn.rng import CounterRNG
+
+_NP_TYPES = {"scalar": np.float32, "float": np.float32, "double": np.float64,
+             "int": np.int32, "unsigned int": np.uint32, "unsigned": np.uint32,
+             "uint32_t": np.uint32, "bool": np.bool_}
+
+
+def numpy_type(type_name: str, precision: str = "float"):
+    """NumPy dtype of a code-string type (``scalar`` follows ``precision``)."""
+    if type_name == "scalar":
+        type_name = precision
+    try:
+        return _NP_TYPES[type_name]
+    except KeyError:
+        raise ModelError(f"unknown variable type {type_name!r}; use one of "
+                         f"{sorted(_NP_TYPES)}") from None
+
+
+def stream_id(name: str) -> int:
+    """A stable 32-bit stream number for a named object (e.g. ``pop.hidden/V``)."""
+    return zlib.crc32(name.encode()) & 0xFFFFFFFF
+
+
+def initial_values(graph, init, name: str, size: int, seed: int, dtype) -> np.ndarray:
+    """Flat array of ``size`` initial values for ``init`` (a :class:`~irsnn.ir.VarInit`)."""
+    if init.kind == "constant":
+        return np.full(size, init.value, dtype=dtype)
+    if init.kind == "array":
+        return np.asarray(graph.array(init.key), dtype=dtype).reshape(size).copy()
+    params = dict(init.params)
+    rng = CounterRNG(seed)
+    index = np.arange(size, dtype=np.uint32)
+    stream = stream_id(name)
+    if init.kind == "uniform":
+        u = rng.uniform(stream, 0, index).astype(np.float64)
+        return (params["min"] + u * (params["max"] - params["min"])).astype(dtype)
+    if init.kind == "normal":
+        z = rng.normal(stream, 0, index).astype(np.float64)
+        return (params["mean"] + z * params["sd"]).astype(dtype)
+    raise ModelError(f"'{name}': unknown initializer kind {init.kind!r}; use Normal, Uniform, "
+                     f"a constant or an array")
+
+
+def connectivity_mask(graph, eid: str, syn, seed: int) -> np.ndarray | None:
+    """Boolean ``(num_pre, num_post)`` mask of existing synapses, or None when all exist."""
+    if syn.connectivity != "fixed_probability":
+        return None
+    rng = CounterRNG(seed)
+    index = np.arange(syn.num_pre * syn.num_post, dtype=np.uint32)
+    u = rng.uniform(stream_id(f"{eid}/connectivity"), 0, index)
+    mask = (u < np.float32(syn.p)).reshape(syn.num_pre, syn.num_post)
+    if syn.source == syn.target and not syn.allow_self_connections:
+        np.fill_diagonal(mask, False)
+    return mask
+
+
+def synapse_arrays(graph, eid: str, syn, seed: int, dtype=np.float32):
+    """``(weights, delays or None)`` in the synapse group's layout, absent synapses zeroed."""
+    size = syn.num_post if syn.layout == "one_to_one" else syn.num_pre * syn.num_post
+    w = initial_values(graph, syn.weight, f"{eid}/g", size, seed, dtype)
+    d = None
+    if syn.heterogeneous_delay is not None:
+        d = initial_values(graph, syn.heterogeneous_delay, f"{eid}/d", size, seed, np.float64)
+        d = np.clip(np.rint(d), 0, syn.max_delay_steps).astype(np.int32)
+    if syn.layout == "dense":
+        w = w.reshape(syn.num_pre, syn.num_post)
+        d = None if d is None else d.reshape(syn.num_pre, syn.num_post)
+        mask = connectivity_mask(graph, eid, syn, seed)
+        if mask is not None:
+            w = np.where(mask, w, dtype(0))
+            d = None if d is None else np.where(mask, d, 0)
+    return w, d

@@ -1,0 +1,356 @@
+"""The NumPy reference simulation: executes the IR directly, vectorised over batch and neurons.
+
+Per timestep it follows GeNN's order:
+
+1. spike propagation: every synapse group adds ``spikes @ W`` of the spikes its source emitted
+   ``delay_steps`` steps ago to ``inSyn`` (per-synapse delays go through a dendritic ring
+   buffer, as GeNN's);
+2. postsynaptic models turn ``inSyn`` into ``Isyn`` (``injectCurrent``);
+3. neuron update: sim code, threshold (and negative threshold), reset of the neurons that spiked;
+4. recording; then the clock advances.
+
+All state is float32 (``scalar``) unless the model says otherwise; exponential decays are the
+exact factors computed at lowering time. This backend is the oracle the others are tested
+against, so it favours clarity over speed (it is still vectorised: no Python loop per neuron).
+"""
+
+from __future__ import annotations
+
+import time
+import zlib
+from collections import defaultdict
+
+import numpy as np
+
+from irsnn.errors import BackendError, InputError
+from irsnn.ir import NeuronGroup, RecorderNode, SynapseGroup, edge_id
+from irsnn.ir.scopes import check_neuron, check_psm
+from irsnn.rng import CounterRNG
+
+from ..base import Simulation
+from ..host_init import initial_values, numpy_type, synapse_arrays
+from .codegen import compile_block
+
+
+class _Rng:
+    """The ``__rng__`` object the NumPy code calls: one stream per (group, call site)."""
+
+    def __init__(self, rng: CounterRNG, name: str, shape):
+        self.rng, self.name, self.shape = rng, name, shape
+        self.step = 0
+        self.index = np.arange(int(np.prod(shape)), dtype=np.uint32).reshape(shape)
+
+    def _stream(self, site):
+        return zlib.crc32(f"{self.name}#{site}".encode()) & 0xFFFFFFFF
+
+    def uniform(self, site, shape=None):
+        return self.rng.uniform(self._stream(site), self.step, self.index)
+
+    def normal(self, site, shape=None):
+        return self.rng.normal(self._stream(site), self.step, self.index)
+
+    def exponential(self, site, shape=None):
+        return self.rng.exponential(self._stream(site), self.step, self.index)
+
+
+class _Neurons:
+    """Compiled code and state of one neuron group."""
+
+    def __init__(self, nid, pop: NeuronGroup, batch, precision, rng):
+        self.nid, self.pop = nid, pop
+        n = pop.size
+        checked = check_neuron(nid, pop, precision)
+        self.sim = compile_block(checked.sim_code)
+        self.threshold = compile_block(checked.threshold_code)
+        self.neg_threshold = compile_block(checked.negative_threshold_code)
+        self.reset = compile_block(checked.reset_code)
+        self.writable = [v.name for v in pop.vars if v.access == "readwrite"]
+        self.dtypes = {v.name: numpy_type(v.type, precision) for v in pop.vars}
+        self.constants = {p.name: numpy_type(p.type, precision)(p.value) for p in pop.params}
+        self.constants.update({
+            "id": np.arange(n, dtype=np.uint32)[None, :],
+            "batch": np.arange(batch, dtype=np.uint32)[:, None],
+            "num_neurons": np.uint32(n), "num_batch": np.uint32(batch)})
+        self.additional = {name: numpy_type(typ, precision)(init)
+                           for name, typ, init in pop.additional_input_vars}
+        self.rng = _Rng(rng, nid, (batch, n))
+        self.spikes = np.zeros((pop.spike_history, batch, n), np.float32)
+        self.signed = checked.negative_threshold_code is not None
+
+
+class _Synapses:
+    """Weights, delays and postsynaptic state of one synapse group."""
+
+    def __init__(self, eid, syn: SynapseGroup, target: NeuronGroup, batch, precision, seed,
+                 graph):
+        self.eid, self.syn = eid, syn
+        w, d = synapse_arrays(graph, eid, syn, seed, numpy_type("scalar", precision))
+        self.w, self.d = w, d
+        self.psm = compile_block(check_psm(syn, target, precision))
+        self.constants = {p.name: numpy_type(p.type, precision)(p.value)
+                          for p in syn.psm_params}
+        self.psm_writable = [v.name for v in syn.psm_vars if v.access == "readwrite"]
+        self.in_syn = np.zeros((batch, syn.num_post), numpy_type("scalar", precision))
+        if d is not None:
+            # Split the weight matrix by delay once; the ring buffer holds future input
+            self.by_delay = [(int(k), np.where(d == k, w, 0).astype(w.dtype))
+                             for k in np.unique(d)]
+            self.ring = np.zeros((syn.max_delay_steps + 1, batch, syn.num_post), w.dtype)
+
+
+class ReferenceSimulation(Simulation):
+    """A running NumPy simulation of an IR graph (see the module docstring)."""
+
+    def __init__(self, graph, *, rng_seed=0, kernel_profiling=False):
+        self.graph = graph
+        self.dt = float(graph.attrs["dt"])
+        self.batch_size = int(graph.attrs["batch_size"])
+        self.precision = graph.attrs.get("precision", "float")
+        self.scalar = numpy_type("scalar", self.precision)
+        self.seed = rng_seed
+        self.profiling = kernel_profiling
+        self.kernel_times = defaultdict(float)
+        self.timestep = 0
+        rng = CounterRNG(rng_seed)
+        B = self.batch_size
+        self.neurons = {nid: _Neurons(nid, p, B, self.precision, rng)
+                        for nid, p in graph.populations()}
+        self.synapses = {}
+        self.incoming = defaultdict(list)
+        for u, v, k, syn in graph.synapses():
+            eid = edge_id(u, v, k)
+            self.synapses[eid] = _Synapses(eid, syn, graph.node(v), B, self.precision,
+                                           rng_seed, graph)
+            self.incoming[v].append(self.synapses[eid])
+        self.by_name = {s.syn.name: s for s in self.synapses.values()}
+        self.recorders = {rid: r for rid, r in graph.nodes(RecorderNode)}
+        self.initial = {}
+        for nid, p in graph.populations():
+            for v in p.vars:
+                self.initial[(nid, v.name)] = initial_values(
+                    graph, v.init, f"{nid}/{v.name}", p.size, rng_seed, self.neurons[nid].dtypes[
+                        v.name])
+        for eid, s in self.synapses.items():
+            for v in s.syn.psm_vars:
+                self.initial[(eid, v.name)] = initial_values(
+                    graph, v.init, f"{eid}/{v.name}", s.syn.num_post, rng_seed,
+                    numpy_type(v.type, self.precision))
+        self.state: dict[tuple[str, str], np.ndarray] = {}
+        self.egps: dict[tuple[str, str], np.ndarray] = {}
+        self.buffers: dict[str, np.ndarray] = {}
+        self.recorded_timesteps = 0
+        self.reset(vars=True, time=True, in_syn=True)
+
+    # -- state --------------------------------------------------------------------------------
+    def _fresh(self, key, batched):
+        init = self.initial[key]
+        return np.tile(init, (self.batch_size, 1)) if batched else init.copy()
+
+    def reset(self, *, vars=True, time=True, in_syn=False, readouts=True):
+        for nid, n in self.neurons.items():
+            for v in n.pop.vars:
+                if vars or (readouts and v.role == "readout") or (nid, v.name) not in self.state:
+                    self.state[(nid, v.name)] = self._fresh((nid, v.name), v.batched)
+            if vars:
+                n.spikes[:] = 0
+        for eid, s in self.synapses.items():
+            for v in s.syn.psm_vars:
+                if vars or (eid, v.name) not in self.state:
+                    self.state[(eid, v.name)] = self._fresh((eid, v.name), True)
+            if in_syn:
+                s.in_syn[:] = 0
+                if s.d is not None:
+                    s.ring[:] = 0
+        if time:
+            self.timestep = 0
+
+    def _lookup(self, node_or_edge, name):
+        key = (node_or_edge, name)
+        if key not in self.state:
+            owner = self.neurons.get(node_or_edge)
+            known = [v.name for v in owner.pop.vars] if owner else []
+            raise InputError(f"'{node_or_edge}' has no variable '{name}' (variables: {known})")
+        return key
+
+    def get_var(self, node_id, name):
+        return self.state[self._lookup(node_id, name)].copy()
+
+    def set_var(self, node_id, name, values):
+        key = self._lookup(node_id, name)
+        cur = self.state[key]
+        arr = self.check_var_values(node_id, name, values, cur.shape)
+        self.state[key] = np.array(arr, dtype=cur.dtype)
+
+    def set_egp(self, node_id, name, values):
+        pop = self.neurons[node_id].pop
+        egp = next((e for e in pop.egps if e.name == name), None)
+        if egp is None:
+            raise InputError(f"'{node_id}' has no extra global parameter '{name}' "
+                             f"(it has {[e.name for e in pop.egps]})")
+        self.egps[(node_id, name)] = np.ascontiguousarray(
+            np.asarray(values).reshape(-1), numpy_type(egp.type.rstrip("*").strip(),
+                                                       self.precision))
+
+    def get_weights(self, edge):
+        s = self.by_name.get(edge) or self.synapses.get(edge)
+        if s is None:
+            raise InputError(f"no connection '{edge}' (connections: {sorted(self.by_name)})")
+        return s.w.copy()
+
+    def set_weights(self, edge, values):
+        s = self.by_name.get(edge) or self.synapses[edge]
+        s.w = np.array(self.check_var_values(edge, "weight", values, s.w.shape), s.w.dtype)
+
+    def export_state(self):
+        return {"state": {k: v.copy() for k, v in self.state.items()},
+                "egps": dict(self.egps), "timestep": self.timestep,
+                "weights": {e: s.w.copy() for e, s in self.synapses.items()},
+                "in_syn": {e: s.in_syn.copy() for e, s in self.synapses.items()}}
+
+    def import_state(self, st):
+        for k, v in st["state"].items():
+            if k in self.state and self.state[k].shape == v.shape:
+                self.state[k] = v.copy()
+        self.egps.update(st["egps"])
+        self.timestep = st["timestep"]
+        for e, w in st["weights"].items():
+            if e in self.synapses:
+                self.synapses[e].w = w.copy()
+                self.synapses[e].in_syn = st["in_syn"][e].copy()
+
+    # -- recording ----------------------------------------------------------------------------
+    def begin_batch(self, timesteps, recorders=()):
+        self.buffers = {}
+        for rid in recorders:
+            r = self.recorders[rid]
+            n = self.neurons[r.source].pop.size
+            if r.what == "spikes":
+                self.buffers[rid] = np.zeros((self.batch_size, timesteps, n), np.bool_)
+            else:
+                dtype = self.neurons[r.source].dtypes[r.var]
+                self.buffers[rid] = np.zeros((self.batch_size, timesteps, n), dtype)
+        self.recorded_timesteps = 0
+
+    def recording(self, rec_id):
+        if rec_id not in self.buffers:
+            raise BackendError(f"nothing is being recorded as '{rec_id}' (recording: "
+                               f"{sorted(self.buffers)})")
+        return self.buffers[rec_id][:, :self.recorded_timesteps]
+
+    # -- stepping -----------------------------------------------------------------------------
+    def run(self, timesteps):
+        for _ in range(int(timesteps)):
+            self._step()
+
+    def _timed(self, name, fn, *args):
+        if not self.profiling:
+            return fn(*args)
+        start = time.perf_counter()
+        out = fn(*args)
+        self.kernel_times[name] += time.perf_counter() - start
+        return out
+
+    def _step(self):
+        for eid, s in self.synapses.items():
+            self._timed(f"propagate:{eid}", self._propagate, s)
+        spikes = {}
+        for nid, n in self.neurons.items():
+            spikes[nid] = self._timed(f"neuron:{nid}", self._update_neurons, n)
+        for nid, n in self.neurons.items():
+            n.spikes[self.timestep % n.pop.spike_history] = spikes[nid]
+        self._timed("record", self._record, spikes)
+        self.timestep += 1
+
+    def _propagate(self, s):
+        syn = s.syn
+        pre = self.neurons[syn.source]
+        spk = pre.spikes[(self.timestep - syn.delay_steps) % pre.pop.spike_history]
+        if s.d is not None:
+            L = s.ring.shape[0]
+            slot = self.timestep % L
+            if spk.any():
+                for k, w in s.by_delay:
+                    s.ring[(slot + k) % L] += spk @ w
+            s.in_syn += s.ring[slot]
+            s.ring[slot] = 0
+        elif spk.any():
+            s.in_syn += spk * s.w if syn.layout == "one_to_one" else spk @ s.w
+
+    def _env(self, n, key):
+        env = dict(n.constants)
+        env["t"] = self.scalar(self.timestep * self.dt)
+        env["dt"] = self.scalar(self.dt)
+        for v in n.pop.vars:
+            env[v.name] = self.state[(key, v.name)]
+        for e in n.pop.egps:
+            arr = self.egps.get((key, e.name))
+            if arr is None:
+                raise InputError(f"Population '{n.pop.name}': its input ('{e.name}') was never "
+                                 f"set; pass input data for it to evaluate/predict")
+            env[e.name] = arr
+        return env
+
+    def _update_neurons(self, n):
+        nid, B, size = n.nid, self.batch_size, n.pop.size
+        isyn = np.zeros((B, size), self.scalar)
+        extra = {k: np.full((B, size), v) for k, v in n.additional.items()}
+        for s in self.incoming[nid]:
+            isyn, extra = self._apply_psm(s, n, isyn, extra)
+        env = self._env(n, nid)
+        env.update(extra)
+        env["Isyn"] = isyn
+        n.rng.step = self.timestep
+        env["__rng__"] = n.rng
+        if n.sim is not None:
+            n.sim.run(env)
+        out = np.zeros((B, size), np.float32)
+        if n.threshold is not None:
+            fired = np.broadcast_to(n.threshold.evaluate(env), (B, size))
+            out[fired] = 1.0
+            if n.neg_threshold is not None:
+                neg = np.broadcast_to(n.neg_threshold.evaluate(env), (B, size)) & ~fired
+                out[neg] = -1.0
+            if n.reset is not None and out.any():
+                n.reset.run(env, out != 0)
+        for name in n.writable:
+            self.state[(nid, name)] = np.broadcast_to(
+                env[name], (B, size)).astype(n.dtypes[name], copy=True)
+        return out
+
+    def _apply_psm(self, s, n, isyn, extra):
+        if s.psm is None:
+            return isyn, extra
+        env = dict(n.constants)
+        env.update(s.constants)
+        env.update(extra)
+        env["t"] = self.scalar(self.timestep * self.dt)
+        env["dt"] = self.scalar(self.dt)
+        env["inSyn"] = s.in_syn
+        env["Isyn"] = isyn
+        for v in s.syn.psm_vars:
+            env[v.name] = self.state[(s.eid, v.name)]
+
+        def inject(mask, x):
+            x = np.asarray(x, self.scalar)
+            env["Isyn"] = env["Isyn"] + (x if mask is None else np.where(mask, x, 0))
+        env["__intrinsics__"] = {"injectCurrent": inject}
+        s.psm.run(env)
+        shape = (self.batch_size, s.syn.num_post)
+        s.in_syn = np.broadcast_to(env["inSyn"], shape).astype(s.in_syn.dtype, copy=True)
+        for name in s.psm_writable:
+            self.state[(s.eid, name)] = np.broadcast_to(env[name], shape).copy()
+        extra = {k: env[k] for k in extra}
+        return np.broadcast_to(env["Isyn"], shape).astype(self.scalar), extra
+
+    def _record(self, spikes):
+        if not self.buffers:
+            return
+        k = self.recorded_timesteps
+        for rid, buf in self.buffers.items():
+            if k >= buf.shape[1]:
+                raise BackendError(f"recording buffer '{rid}' holds {buf.shape[1]} timesteps; "
+                                   f"call begin_batch before running more")
+            r = self.recorders[rid]
+            buf[:, k] = spikes[r.source] != 0 if r.what == "spikes" else \
+                self.state[(r.source, r.var)]
+        self.recorded_timesteps += 1

@@ -1,0 +1,19 @@
+"""irsnn: a graph-IR compiler for spiking neural networks with mlGeNN's API.
+
+Define a network with :class:`Network` (or :class:`SequentialNetwork`), compile it with a
+compiler from :mod:`irsnn.compilers`, and evaluate or train it::
+
+    from irsnn import Network, Population, Connection
+    from irsnn.compilers import InferenceCompiler
+"""
+
+from .connection import Connection
+from .layer import InputLayer, Layer
+from .network import Network
+from .population import Population
+from .sequential_network import SequentialNetwork
+
+__version__ = "0.1.0"
+
+__all__ = ["Connection", "InputLayer", "Layer", "Network", "Population", "SequentialNetwork",
+           "__version__"]

@@ -1,0 +1,50 @@
+"""The callback base class: hooks called by compiled networks during evaluation and training."""
+
+
+class Callback:
+    """Base class of callbacks (mlGeNN's hooks).
+
+    Compiled networks call :meth:`set_params` once, then the hooks in this order:
+    ``on_test_begin`` (evaluation) or ``on_epoch_begin`` (training), ``on_batch_begin``,
+    ``on_timestep_begin``/``on_timestep_end`` (only when a callback overrides them: the model
+    then advances one timestep per call), ``on_batch_end``, ``on_epoch_end``/``on_test_end``.
+    A callback that returns data implements :meth:`get_data` returning ``(key, data)``; it
+    appears in ``cb_data[key]``.
+    """
+
+    def set_params(self, **kwargs):
+        """Receive ``compiled_network``, ``num_batches``, ``num_epochs``, ``batch_size``."""
+
+    def on_test_begin(self):
+        """Evaluation starts."""
+
+    def on_test_end(self, metrics):
+        """Evaluation ended; ``metrics`` maps outputs to :class:`~irsnn.metrics.Metric`."""
+
+    def on_train_begin(self):
+        """Training starts."""
+
+    def on_train_end(self, metrics):
+        """Training ended."""
+
+    def on_epoch_begin(self, epoch):
+        """An epoch starts."""
+
+    def on_epoch_end(self, epoch, metrics):
+        """An epoch ended."""
+
+    def on_batch_begin(self, batch):
+        """A batch starts (inputs are already set)."""
+
+    def on_batch_end(self, batch, metrics):
+        """A batch ended (metrics updated, recordings readable)."""
+
+    def on_timestep_begin(self, timestep):
+        """A timestep starts (only called when overridden)."""
+
+    def on_timestep_end(self, timestep):
+        """A timestep ended (only called when overridden)."""
+
+    def recording_requests(self):
+        """Recordings this callback needs: ``("spikes", pop)`` or ``("var", pop, var)``."""
+        return ()

@@ -1,0 +1,50 @@
+"""A tqdm progress bar over batches."""
+
+from tqdm.auto import tqdm
+
+from .callback import Callback
+
+
+class BatchProgressBar(Callback):
+    """Show progress over the batches of an evaluation or of each training epoch, with the
+    current metrics as the postfix."""
+
+    def __init__(self):
+        self._bar = None
+        self._num_batches = None
+
+    def set_params(self, num_batches=None, **kwargs):
+        self._num_batches = num_batches
+
+    def _open(self, desc):
+        self._close()
+        self._bar = tqdm(total=self._num_batches, desc=desc, leave=True)
+
+    def _close(self):
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+    def on_test_begin(self):
+        self._open("Evaluate")
+
+    def on_epoch_begin(self, epoch):
+        self._open(f"Epoch {epoch}")
+
+    def on_batch_end(self, batch, metrics):
+        if self._bar is None:
+            return
+        self._bar.set_postfix_str(", ".join(f"{_name(k)}: {m.result:.4f}"
+                                            for k, m in metrics.items()
+                                            if m.result is not None))
+        self._bar.update(1)
+
+    def on_test_end(self, metrics):
+        self._close()
+
+    def on_epoch_end(self, epoch, metrics):
+        self._close()
+
+
+def _name(key):
+    return getattr(key, "name", key)

@@ -1,0 +1,121 @@
+"""The ``irsnn`` command line: ``dump`` (inspect the IR), ``backends``, ``demo``."""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import sys
+from pathlib import Path
+
+from .errors import IrsnnError, ModelError
+
+#: compilers ``irsnn dump --compiler`` can build, by name
+COMPILERS = {"inference": "irsnn.compilers:InferenceCompiler"}
+
+
+def load_network(spec: str):
+    """``FILE.py:OBJECT`` -> the Network it names (OBJECT may be a function returning one)."""
+    from .network import Network
+    path, sep, obj_name = spec.rpartition(":")
+    if not sep or not path:
+        raise ModelError(f"'{spec}' is not FILE.py:OBJECT; e.g. model.py:network or "
+                         f"model.py:build_network")
+    file = Path(path)
+    if not file.is_file():
+        raise ModelError(f"'{file}' does not exist; give the path of a Python file")
+    module_spec = importlib.util.spec_from_file_location(f"_irsnn_dump_{file.stem}", file)
+    module = importlib.util.module_from_spec(module_spec)
+    sys.path.insert(0, str(file.resolve().parent))
+    try:
+        module_spec.loader.exec_module(module)
+    finally:
+        sys.path.pop(0)
+    if not hasattr(module, obj_name):
+        names = sorted(n for n in vars(module) if not n.startswith("_"))
+        raise ModelError(f"'{file}' has no object '{obj_name}'; it defines {names}")
+    obj = getattr(module, obj_name)
+    if callable(obj) and not isinstance(obj, Network):
+        obj = obj()
+    if isinstance(obj, tuple):
+        obj = next((o for o in obj if isinstance(o, Network)), obj)
+    if not isinstance(obj, Network):
+        raise ModelError(f"'{spec}' is a {type(obj).__name__}, not a Network (or a function "
+                         f"returning one)")
+    return obj
+
+
+def _compiler(name, timesteps, batch_size):
+    module, _, cls = COMPILERS[name].partition(":")
+    compiler_cls = getattr(importlib.import_module(module), cls)
+    return compiler_cls(timesteps, batch_size=batch_size)
+
+
+def cmd_dump(args) -> int:
+    network = load_network(args.target)
+    compiler = _compiler(args.compiler, args.timesteps, args.batch_size)
+    graph = compiler.build_ir(network, args.name, print_after_all=args.print_after_all,
+                              print_after=args.print_after or (), dump_dir=args.dump_dir,
+                              fmt=args.format, stream=sys.stdout)
+    if not (args.print_after_all or args.print_after):
+        from .ir import printers
+        sys.stdout.write({"text": printers.to_text, "json": printers.to_json,
+                          "dot": printers.to_dot}[args.format](graph))
+    return 0
+
+
+def cmd_backends(args) -> int:
+    from irsnn.backends import available_backends, load_backend
+    for name, (ok, why) in available_backends().items():
+        if ok:
+            devices = ", ".join(load_backend(name).devices()) or "-"
+            print(f"{name:<10} available    {devices}")
+        else:
+            print(f"{name:<10} unavailable  {why}")
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from .demo import run_demo
+    return run_demo(examples=args.examples, batch_size=args.batch_size)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="irsnn", description="irsnn: a graph-IR compiler for "
+                                "spiking neural networks")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    d = sub.add_parser("dump", help="print the IR of a network after the compiler's passes")
+    d.add_argument("target", help="FILE.py:OBJECT, OBJECT a Network or a function returning one")
+    d.add_argument("--compiler", choices=sorted(COMPILERS), default="inference")
+    g = d.add_mutually_exclusive_group()
+    g.add_argument("--print-after-all", action="store_true", help="print the IR after every pass")
+    g.add_argument("--print-after", action="append", metavar="NAME",
+                   help="print the IR after pass NAME (repeatable)")
+    d.add_argument("--format", choices=("text", "json", "dot"), default="text")
+    d.add_argument("--dump-dir", help="write the IR after every pass into this folder")
+    d.add_argument("--timesteps", type=int, default=100, help="example timesteps (default 100)")
+    d.add_argument("--batch-size", type=int, default=1)
+    d.add_argument("--name", default=None, help="model name in the dump")
+    d.set_defaults(func=cmd_dump)
+
+    b = sub.add_parser("backends", help="list backends, their devices and availability")
+    b.set_defaults(func=cmd_backends)
+
+    m = sub.add_parser("demo", help="run the mlGeNN paper's section-2 network on real data")
+    m.add_argument("--examples", type=int, default=256)
+    m.add_argument("--batch-size", type=int, default=64)
+    m.set_defaults(func=cmd_demo)
+    return p
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except IrsnnError as exc:
+        print(f"irsnn {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

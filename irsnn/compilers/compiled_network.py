@@ -1,0 +1,185 @@
+"""A compiled network: a built simulation plus the glue to the front-end objects."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import InputError, ModelError
+from ..lowering import node_id
+
+
+def underlying_population(obj):
+    """Population from a Population or a Layer (mlGeNN accepts both as dict keys)."""
+    pop = obj.population() if hasattr(obj, "population") and callable(obj.population) else obj
+    if not hasattr(pop, "neuron"):
+        raise InputError(f"{obj!r} is not a Population or Layer; key inputs, labels and "
+                         f"outputs by the network's populations or layers")
+    return pop
+
+
+class CompiledNetwork:
+    """A network compiled for one backend.
+
+    Use it as a context manager (``with compiled_net:``); the simulation is built on entry
+    (or on first use) and released on exit. ``kernel_times`` holds per-kernel seconds when the
+    compiler had ``kernel_profiling=True``; ``ir`` is the IR the backend built.
+    """
+
+    def __init__(self, compiler, network, example_timesteps: int, name: str | None = None):
+        self.compiler = compiler
+        self.network = network
+        self.example_timesteps = int(example_timesteps)
+        self.name = name or "irsnn_model"
+        self.batch_size = compiler.batch_size
+        self._lowered = compiler.lower(network, self.name)
+        self._recordings: tuple = ()
+        self.ir = compiler.run_pipeline(self._lowered)
+        self.backend = compiler.get_backend()
+        self._sim = None
+        self._populations = {node_id(p): p for p in network.populations}
+        self.current_batch_examples = 0
+        self._batch_start_timestep = 0
+
+    # -- life cycle ---------------------------------------------------------------------------
+    def __enter__(self):
+        self._ensure_sim(())
+        return self
+
+    def __exit__(self, *exc):
+        self._sim = None
+        return False
+
+    def _ensure_sim(self, requests):
+        """Build the simulation with every recording in ``requests`` compiled in."""
+        wanted = set(self._recordings)
+        for r in requests:
+            pop = underlying_population(r[1])
+            wanted.add((r[0], node_id(pop)) + tuple(r[2:]))
+        if self._sim is not None and wanted <= set(self._recordings):
+            return self._sim
+        self._recordings = tuple(sorted(wanted))
+        self.ir = self.compiler.run_pipeline(self._lowered, recordings=self._recordings)
+        sim = self.backend.build(self.ir, rng_seed=self.compiler.rng_seed,
+                                 kernel_profiling=self.compiler.kernel_profiling)
+        if self._sim is not None:
+            sim.import_state(self._sim.export_state())
+        self._sim = sim
+        return sim
+
+    @property
+    def simulation(self):
+        return self._ensure_sim(())
+
+    @property
+    def kernel_times(self) -> dict:
+        return dict(self.simulation.kernel_times)
+
+    # -- data ---------------------------------------------------------------------------------
+    def _input_population(self, key):
+        pop = underlying_population(key)
+        nid = node_id(pop)
+        if nid not in self._populations or self._populations[nid] is not pop:
+            raise InputError(f"input key '{pop.name}' is not a population of this network")
+        if not self.ir.node(nid).is_input:
+            raise InputError(f"Population '{pop.name}' ({type(pop.neuron).__name__}) is not an "
+                             f"input population; pass inputs to populations with an input "
+                             f"neuron (SpikeInput, PoissonInput, BinarySpikeInput)")
+        return pop
+
+    def _output_population(self, key):
+        pop = underlying_population(key)
+        nid = node_id(pop)
+        if nid not in self._populations or self._populations[nid] is not pop:
+            raise InputError(f"output key '{pop.name}' is not a population of this network")
+        if not self.ir.has_node(f"readout.{pop.name}"):
+            raise InputError(f"Population '{pop.name}' has no readout; give its neuron a "
+                             f"readout (e.g. readout='sum_var') to use it as an output")
+        return pop
+
+    def set_input(self, x: dict):
+        """Apply one batch of inputs (dict population/layer -> data for up to batch_size)."""
+        sim = self.simulation
+        for key, data in x.items():
+            pop = self._input_population(key)
+            n = len(data)
+            if n > self.batch_size:
+                raise InputError(f"Population '{pop.name}': {n} examples given for a batch of "
+                                 f"{self.batch_size}; split the data into batches")
+            state = sim.input_state(node_id(pop), self.example_timesteps)
+            pop.neuron.set_input(state, self.batch_size, pop.shape, data)
+
+    def get_readout(self, outputs) -> list[np.ndarray]:
+        """Per-example readout of each output population (``(batch, *shape)``)."""
+        from irsnn.passes.insert_readout import resolve_readout
+        sim = self.simulation
+        out = []
+        for key in outputs:
+            pop = self._output_population(key)
+            rnode = self.ir.node(f"readout.{pop.name}")
+            names = (rnode.var,) + rnode.accumulators
+            values = {n: sim.get_var(rnode.source, n) for n in names}
+            y = np.asarray(resolve_readout(rnode.kind).compute(
+                values, rnode.var, self.example_timesteps, self.compiler.dt))
+            if rnode.softmax:
+                z = y - y.max(axis=-1, keepdims=True)
+                y = np.exp(z) / np.exp(z).sum(axis=-1, keepdims=True)
+            out.append(y.reshape((y.shape[0],) + tuple(pop.shape)))
+        return out
+
+    def get_recording(self, pop, what, var=None) -> np.ndarray:
+        """Recorded buffer of the current batch: ``(batch, timesteps, neurons)``."""
+        pop = underlying_population(pop)
+        rid = f"rec.{pop.name}.{'spikes' if what == 'spikes' else var}"
+        return self.simulation.recording(rid)
+
+    def recording_times(self) -> np.ndarray:
+        """Times (ms) of the timesteps in the current recording buffers."""
+        steps = self.simulation.recorded_timesteps
+        return (self._batch_start_timestep + np.arange(steps)) * self.compiler.dt
+
+    def has_var(self, pop, var) -> bool:
+        return var in self.var_names(pop)
+
+    def var_names(self, pop) -> list[str]:
+        pop = underlying_population(pop)
+        return [v.name for v in self.ir.node(node_id(pop)).vars]
+
+    # -- running ------------------------------------------------------------------------------
+    def begin_batch(self, callback_list, num_examples):
+        """Prepare buffers for one batch of ``num_examples`` examples."""
+        sim = self._ensure_sim(callback_list.recording_requests())
+        self.current_batch_examples = num_examples
+        self._batch_start_timestep = sim.timestep
+        sim.begin_batch(self.example_timesteps,
+                        [n for n, p in self.ir.nodes() if n.startswith("rec.")])
+        return sim
+
+    def run_example(self, callback_list):
+        """Advance ``example_timesteps``: in one call, or per timestep when callbacks need it."""
+        sim = self.simulation
+        if callback_list.per_timestep:
+            for i in range(self.example_timesteps):
+                callback_list.on_timestep_begin(i)
+                sim.run(1)
+                callback_list.on_timestep_end(i)
+        else:
+            sim.run(self.example_timesteps)
+
+    def save(self, keys=(), serialiser="numpy"):
+        """Save every connection's weights (``keys + (connection name, "weight")``)."""
+        from ..serialisers import Serialiser, default_serialisers
+        from ..utils.module import get_object
+        serialiser = get_object(serialiser, Serialiser, "Serialiser", default_serialisers)
+        keys = tuple(keys) if isinstance(keys, list | tuple) else (keys,)
+        for conn in self.network.connections:
+            serialiser.serialise(keys + (conn.name, "weight"),
+                                 self.simulation.get_weights(conn.name))
+
+    def _check_sizes(self, data: dict, what: str) -> int:
+        sizes = {underlying_population(k).name: len(v) for k, v in data.items()}
+        if len(set(sizes.values())) > 1:
+            raise InputError(f"every {what} must have the same number of examples; got "
+                             f"{sizes}")
+        if not sizes:
+            raise ModelError(f"no {what} given")
+        return next(iter(sizes.values()))

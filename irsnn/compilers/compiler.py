@@ -1,0 +1,96 @@
+"""The compiler base class: lowering, a pass pipeline, and a backend build."""
+
+from __future__ import annotations
+
+import warnings
+
+from ..errors import ModelError
+from ..lowering import lower_network
+
+
+def _positive_int(owner, name, value):
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ModelError(f"{owner}: {name}={value!r} must be a whole number >= 1")
+    return value
+
+
+class Compiler:
+    """Base of all compilers (mlGeNN's ``Compiler``).
+
+    Parameters
+    ----------
+    dt : float
+        Timestep in ms.
+    batch_size : int
+        Examples simulated in parallel.
+    rng_seed : int
+        Seed of the counter-based RNG (initialisation, connectivity, Poisson inputs).
+    kernel_profiling : bool
+        Time every kernel; read the totals from ``compiled_net.kernel_times``.
+    backend : str or Backend, optional
+        ``"reference"`` (NumPy) or a later backend; default ``$IRSNN_BACKEND``, else the
+        fastest available.
+    prefer_in_memory_connect : bool
+        Accepted for mlGeNN compatibility (connectivity is always built in memory).
+    **genn_kwargs
+        GeNN-specific options; accepted and ignored with a warning.
+    """
+
+    def __init__(self, dt: float = 1.0, batch_size: int = 1, rng_seed: int = 0,
+                 kernel_profiling: bool = False, prefer_in_memory_connect: bool = True,
+                 backend=None, **genn_kwargs):
+        owner = type(self).__name__
+        if not (isinstance(dt, int | float) and dt > 0):
+            raise ModelError(f"{owner}: dt={dt!r} must be a positive number of ms")
+        self.dt = float(dt)
+        self.batch_size = _positive_int(owner, "batch_size", batch_size)
+        if not isinstance(rng_seed, int) or rng_seed < 0:
+            raise ModelError(f"{owner}: rng_seed={rng_seed!r} must be an integer >= 0")
+        self.rng_seed = rng_seed
+        self.kernel_profiling = bool(kernel_profiling)
+        self.prefer_in_memory_connect = prefer_in_memory_connect
+        self.backend = backend
+        if genn_kwargs:
+            warnings.warn(f"{owner}: GeNN-specific options {sorted(genn_kwargs)} are ignored "
+                          f"by irsnn", stacklevel=2)
+        self.genn_kwargs = genn_kwargs
+
+    # -- pipeline ---------------------------------------------------------------------------
+    def passes(self) -> list:
+        """The pass pipeline of this compiler (subclasses extend it)."""
+        from irsnn.passes import BatchState, InferShapes, InsertReadout, InsertRecording, Validate
+        return [Validate(), InferShapes(), InsertReadout(), BatchState(), InsertRecording()]
+
+    def options(self) -> dict:
+        """Options passed to the passes in :class:`~irsnn.passes.PassContext`."""
+        return {"dt": self.dt, "batch_size": self.batch_size, "rng_seed": self.rng_seed}
+
+    def lower(self, network, name: str | None = None):
+        """Lower ``network`` to an IR graph (no passes applied)."""
+        if not network.populations:
+            raise ModelError("Network has no populations; create some inside "
+                             "'with network:' before compiling")
+        return lower_network(network, name=name or "irsnn_model", dt=self.dt,
+                             batch_size=self.batch_size)
+
+    def run_pipeline(self, graph, *, recordings=(), print_after_all=False, print_after=(),
+                     dump_dir=None, fmt="text", stream=None):
+        """Run :meth:`passes` on a lowered graph and return the result."""
+        from irsnn.passes import PassContext, Pipeline
+        pipeline = Pipeline(self.passes(), print_after_all=print_after_all,
+                            print_after=print_after, dump_dir=dump_dir, fmt=fmt, stream=stream)
+        ctx = PassContext(options=self.options(), recordings=tuple(recordings))
+        return pipeline.run(graph, ctx)
+
+    def build_ir(self, network, name: str | None = None, **pipeline_options):
+        """Lower and run the pipeline: the IR the backend would build."""
+        return self.run_pipeline(self.lower(network, name), **pipeline_options)
+
+    def get_backend(self):
+        from irsnn.backends import get_backend
+        return get_backend(self.backend)
+
+    def compile(self, network, name: str | None = None, **kwargs):
+        """Compile ``network`` into a runnable compiled network."""
+        raise ModelError(f"{type(self).__name__} cannot compile by itself; use "
+                         f"InferenceCompiler (or another concrete compiler)")

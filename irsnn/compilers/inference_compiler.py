@@ -1,0 +1,169 @@
+"""Inference: static weights, batched evaluation and prediction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+import numpy as np
+
+from ..errors import InputError
+from ..metrics import Metric, default_metrics
+from ..utils.callback_list import CallbackList
+from ..utils.module import get_object
+from .compiled_network import CompiledNetwork
+from .compiler import Compiler, _positive_int
+
+
+def _metrics_for(metrics, outputs):
+    """One Metric object per output (a single spec is copied for each)."""
+    if isinstance(metrics, dict):
+        return {o: get_object(metrics[o], Metric, "Metric", default_metrics) for o in outputs}
+    return {o: get_object(metrics, Metric, "Metric", default_metrics) for o in outputs}
+
+
+class CompiledInferenceNetwork(CompiledNetwork):
+    """A network compiled by :class:`InferenceCompiler`."""
+
+    def __init__(self, compiler, network, name=None):
+        super().__init__(compiler, network, compiler.evaluate_timesteps, name)
+        self.evaluate_timesteps = compiler.evaluate_timesteps
+
+    # -- evaluation ---------------------------------------------------------------------------
+    def evaluate(self, x: dict, y: dict, metrics="sparse_categorical_accuracy",
+                 callbacks=("batch_progress_bar",)):
+        """Evaluate inputs ``x`` against labels ``y`` (dicts keyed by population or layer).
+
+        Returns ``(metrics, cb_data)``: ``metrics[output]`` has ``result``, ``correct`` and
+        ``total``; ``cb_data`` holds the callbacks' data by key.
+        """
+        n = self._check_sizes(x, "input")
+        ny = self._check_sizes(y, "label set")
+        if n != ny:
+            raise InputError(f"{n} input examples but {ny} labels; give one label per example")
+        for key in y:
+            self._output_population(key)
+        metrics = _metrics_for(metrics, list(y))
+        num_batches = -(-n // self.batch_size)
+        cbs = self._callbacks(callbacks, num_batches)
+        cbs.on_test_begin()
+        for batch, start in enumerate(range(0, n, self.batch_size)):
+            stop = min(n, start + self.batch_size)
+            self._evaluate_batch(batch, {k: v[start:stop] for k, v in x.items()},
+                                 {k: v[start:stop] for k, v in y.items()}, metrics, cbs)
+        cbs.on_test_end(metrics)
+        return metrics, cbs.get_data()
+
+    def evaluate_batch_iter(self, inputs, outputs, data: Iterator, num_batches=None,
+                            metrics="sparse_categorical_accuracy",
+                            callbacks=("batch_progress_bar",)):
+        """Evaluate batches ``(x, y)`` drawn from the iterator ``data``."""
+        inputs = tuple(inputs) if isinstance(inputs, Sequence) else (inputs,)
+        outputs = tuple(outputs) if isinstance(outputs, Sequence) else (outputs,)
+        metrics = _metrics_for(metrics, outputs)
+        cbs = self._callbacks(callbacks, num_batches)
+        cbs.on_test_begin()
+        for batch, (bx, by) in enumerate(data):
+            x = {inputs[0]: bx} if len(inputs) == 1 else dict(zip(inputs, bx))
+            y = {outputs[0]: by} if len(outputs) == 1 else dict(zip(outputs, by))
+            self._evaluate_batch(batch, x, y, metrics, cbs)
+        cbs.on_test_end(metrics)
+        return metrics, cbs.get_data()
+
+    def evaluate_batch(self, x: dict, y: dict, metrics="sparse_categorical_accuracy",
+                       callbacks=()):
+        """Evaluate exactly one batch."""
+        metrics = _metrics_for(metrics, list(y))
+        cbs = self._callbacks(callbacks, 1)
+        cbs.on_test_begin()
+        self._evaluate_batch(0, x, y, metrics, cbs)
+        cbs.on_test_end(metrics)
+        return metrics, cbs.get_data()
+
+    def predict(self, x: dict, outputs, callbacks=("batch_progress_bar",)):
+        """Readouts of ``outputs`` for every example of ``x``: ``(y_pred, cb_data)``.
+
+        ``y_pred`` maps each output to an array ``(examples, *shape)``.
+        """
+        outputs = tuple(outputs) if isinstance(outputs, Sequence) else (outputs,)
+        for o in outputs:
+            self._output_population(o)
+        n = self._check_sizes(x, "input")
+        cbs = self._callbacks(callbacks, -(-n // self.batch_size))
+        cbs.on_test_begin()
+        preds = {o: [] for o in outputs}
+        for batch, start in enumerate(range(0, n, self.batch_size)):
+            stop = min(n, start + self.batch_size)
+            y_pred = self._run_batch(batch, {k: v[start:stop] for k, v in x.items()},
+                                     outputs, stop - start, cbs)
+            for o, yp in zip(outputs, y_pred):
+                preds[o].append(yp[:stop - start])
+            cbs.on_batch_end(batch, {})
+        cbs.on_test_end({})
+        return {o: np.concatenate(p) for o, p in preds.items()}, cbs.get_data()
+
+    # -- internals ----------------------------------------------------------------------------
+    def _callbacks(self, callbacks, num_batches):
+        if callbacks is None:
+            callbacks = ()
+        if isinstance(callbacks, str):
+            callbacks = (callbacks,)
+        return CallbackList(list(callbacks), compiled_network=self, num_batches=num_batches,
+                            num_epochs=1, batch_size=self.batch_size)
+
+    def _run_batch(self, batch, x, outputs, num_examples, cbs):
+        c = self.compiler
+        sim = self.begin_batch(cbs, num_examples)
+        sim.reset(vars=c.reset_vars_between_batches, time=c.reset_time_between_batches,
+                  in_syn=c.reset_in_syn_between_batches, readouts=True)
+        self._batch_start_timestep = sim.timestep
+        self.set_input(x)
+        cbs.on_batch_begin(batch)
+        self.run_example(cbs)
+        return self.get_readout(outputs)
+
+    def _evaluate_batch(self, batch, x, y, metrics, cbs):
+        n = len(next(iter(y.values())))
+        y_pred = self._run_batch(batch, x, list(y), n, cbs)
+        for (o, y_true), yp in zip(y.items(), y_pred):
+            metrics[o].update(np.asarray(y_true), yp[:len(y_true)].reshape(len(y_true), -1))
+        cbs.on_batch_end(batch, metrics)
+
+
+class InferenceCompiler(Compiler):
+    """Compile a network for inference (mlGeNN's ``InferenceCompiler``).
+
+    Parameters
+    ----------
+    evaluate_timesteps : int
+        Timesteps each example is presented for.
+    reset_vars_between_batches : bool
+        Reset neuron and postsynaptic variables to their initial values before each batch.
+    reset_time_between_batches : bool
+        Restart the clock at 0 for each batch.
+    reset_in_syn_between_batches : bool
+        Clear synaptic input (``inSyn``) between batches (mlGeNN's default is not to).
+    dt, batch_size, rng_seed, kernel_profiling, prefer_in_memory_connect, backend
+        See :class:`Compiler`.
+    """
+
+    def __init__(self, evaluate_timesteps: int, dt: float = 1.0, batch_size: int = 1,
+                 rng_seed: int = 0, kernel_profiling: bool = False,
+                 prefer_in_memory_connect: bool = True, reset_time_between_batches: bool = True,
+                 reset_vars_between_batches: bool = True,
+                 reset_in_syn_between_batches: bool = False, backend=None, **genn_kwargs):
+        super().__init__(dt=dt, batch_size=batch_size, rng_seed=rng_seed,
+                         kernel_profiling=kernel_profiling,
+                         prefer_in_memory_connect=prefer_in_memory_connect, backend=backend,
+                         **genn_kwargs)
+        self.evaluate_timesteps = _positive_int("InferenceCompiler", "evaluate_timesteps",
+                                                evaluate_timesteps)
+        self.reset_time_between_batches = reset_time_between_batches
+        self.reset_vars_between_batches = reset_vars_between_batches
+        self.reset_in_syn_between_batches = reset_in_syn_between_batches
+
+    def options(self):
+        return {**super().options(), "example_timesteps": self.evaluate_timesteps}
+
+    def compile(self, network, name: str | None = None, **kwargs) -> CompiledInferenceNetwork:
+        """Lower, run the inference pipeline and build: a :class:`CompiledInferenceNetwork`."""
+        return CompiledInferenceNetwork(self, network, name)

@@ -1,0 +1,243 @@
+"""Typed, frozen payloads carried by the nodes and edges of an :class:`~irsnn.ir.IRGraph`.
+
+Payloads hold no arrays. A value that needs an array (explicit weights, per-neuron initial
+values) is a :class:`VarInit` of kind ``"array"`` whose ``key`` names an entry of the graph's
+side table. Every payload class is registered by name so that the JSON printer can round-trip it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import ClassVar
+
+#: payload class name -> class (filled by :func:`payload`)
+PAYLOAD_TYPES: dict[str, type] = {}
+
+
+def payload(cls):
+    """Class decorator: make ``cls`` a frozen dataclass and register it for JSON round-trips."""
+    cls = dataclass(frozen=True)(cls)
+    PAYLOAD_TYPES[cls.__name__] = cls
+    return cls
+
+
+@payload
+class VarInit:
+    """How a variable is initialised.
+
+    ``kind`` is ``"constant"`` (``value``), ``"array"`` (``key`` into the side table),
+    ``"normal"`` or ``"uniform"`` (``params``, drawn from the counter-based RNG).
+    """
+
+    kind: str
+    value: float | None = None
+    key: str | None = None
+    params: tuple[tuple[str, float], ...] = ()
+
+    def describe(self) -> str:
+        if self.kind == "constant":
+            return repr(self.value)
+        if self.kind == "array":
+            return f"array[{self.key}]"
+        return f"{self.kind}({', '.join(f'{k}={v!r}' for k, v in self.params)})"
+
+
+@payload
+class Var:
+    """A state variable.
+
+    Attributes
+    ----------
+    shape : str
+        ``"neuron"`` (one per neuron) or ``"synapse"`` (one per synapse).
+    batched : bool
+        Duplicated per batch element (set by the ``batch-state`` pass).
+    role : str
+        Who added it: ``"model"``, ``"readout"``, ``"psm"``, ...
+    """
+
+    name: str
+    type: str
+    access: str = "readwrite"
+    init: VarInit = VarInit("constant", 0.0)
+    shape: str = "neuron"
+    batched: bool = True
+    role: str = "model"
+
+
+@payload
+class Param:
+    """A scalar parameter, constant for the lifetime of the compiled model."""
+
+    name: str
+    type: str
+    value: float
+
+
+@payload
+class EGP:
+    """An extra global parameter: an array set at run time (e.g. spike times, input frames)."""
+
+    name: str
+    type: str
+
+
+@payload
+class ReadoutSpec:
+    """The readout requested for a population (``kind`` is a snake_case readout name)."""
+
+    kind: str
+    params: tuple[tuple[str, object], ...] = ()
+
+
+class Payload:
+    """Mixin for node and edge payloads: helpers shared by all of them."""
+
+    role: ClassVar[str] = ""
+
+    def replace(self, **changes):
+        """A copy with ``changes`` applied (payloads are immutable)."""
+        return dataclasses.replace(self, **changes)
+
+    def var(self, name: str) -> Var:
+        for v in getattr(self, "vars", ()):
+            if v.name == name:
+                return v
+        raise KeyError(name)
+
+    def param(self, name: str) -> Param:
+        for p in getattr(self, "params", ()):
+            if p.name == name:
+                return p
+        raise KeyError(name)
+
+
+@payload
+class NeuronGroup(Payload):
+    """A population of identical neurons.
+
+    Code blocks are in the code-string language (:mod:`irsnn.lang`); the neuron update runs
+    ``sim_code``, evaluates ``threshold_code`` (and ``negative_threshold_code`` for signed
+    spikes) and runs ``reset_code`` on the neurons that spiked.
+    """
+
+    role: ClassVar[str] = "pop"
+    name: str
+    shape: tuple[int, ...]
+    model_name: str
+    vars: tuple[Var, ...] = ()
+    params: tuple[Param, ...] = ()
+    egps: tuple[EGP, ...] = ()
+    additional_input_vars: tuple[tuple[str, str, float], ...] = ()
+    sim_code: str = ""
+    threshold_code: str = ""
+    negative_threshold_code: str = ""
+    reset_code: str = ""
+    output_var: str | None = None
+    is_input: bool = False
+    softmax: bool = False
+    record_spikes: bool = False
+    readout: ReadoutSpec | None = None
+    spike_history: int = 1
+    location: str = ""
+
+    @property
+    def size(self) -> int:
+        n = 1
+        for s in self.shape:
+            n *= s
+        return n
+
+
+@payload
+class SynapseGroup(Payload):
+    """A connection: static weights, a delay, and a postsynaptic model feeding the target.
+
+    ``delay_steps`` is the total latency from a presynaptic spike to its effect on ``inSyn``:
+    1 + the axonal delay, so GeNN's spike-at-t, input-at-t+1 is ``delay_steps == 1``. When the
+    delay is per synapse, ``delay_steps`` is 1 and ``max_delay_steps`` bounds the synapse
+    variable ``d`` (dendritic delay, as GeNN).
+    """
+
+    role: ClassVar[str] = "syn"
+    name: str
+    source: str
+    target: str
+    connectivity: str
+    layout: str
+    num_pre: int
+    num_post: int
+    weight: VarInit
+    delay_steps: int = 1
+    heterogeneous_delay: VarInit | None = None
+    max_delay_steps: int = 0
+    p: float | None = None
+    allow_self_connections: bool = False
+    trainable: bool = True
+    psm_name: str = "Delta"
+    psm_vars: tuple[Var, ...] = ()
+    psm_params: tuple[Param, ...] = ()
+    psm_code: str = ""
+    location: str = ""
+
+
+@payload
+class ReadoutNode(Payload):
+    """A reduction turning a population's accumulated variables into per-example outputs."""
+
+    role: ClassVar[str] = "readout"
+    kind: str
+    source: str
+    var: str
+    accumulators: tuple[str, ...] = ()
+    softmax: bool = False
+    params: tuple[tuple[str, object], ...] = ()
+
+
+@payload
+class RecorderNode(Payload):
+    """Per-timestep recording of a population's spikes or of one of its variables.
+
+    Buffers hold every neuron of every batch element for a whole batch; callbacks filter
+    neurons and examples when they read them.
+    """
+
+    role: ClassVar[str] = "rec"
+    source: str
+    what: str          # "spikes" or "var"
+    var: str | None = None
+
+
+@payload
+class AuxEdge(Payload):
+    """An edge that carries no synapses: readout and recording taps (zero delay)."""
+
+    role: ClassVar[str] = "tap"
+    delay_steps: int = 0
+
+
+def to_plain(obj):
+    """Payload -> JSON-compatible structure (``{"__type__": name, ...fields}``)."""
+    if dataclasses.is_dataclass(obj):
+        out = {"__type__": type(obj).__name__}
+        for f in dataclasses.fields(obj):
+            out[f.name] = to_plain(getattr(obj, f.name))
+        return out
+    if isinstance(obj, tuple | list):
+        return [to_plain(o) for o in obj]
+    return obj
+
+
+def from_plain(obj):
+    """Inverse of :func:`to_plain`; sequences come back as tuples."""
+    if isinstance(obj, dict) and "__type__" in obj:
+        cls = PAYLOAD_TYPES[obj["__type__"]]
+        return cls(**{k: from_plain(v) for k, v in obj.items() if k != "__type__"})
+    if isinstance(obj, list):
+        return tuple(from_plain(o) for o in obj)
+    return obj
+
+
+__all__ = ["PAYLOAD_TYPES", "VarInit", "Var", "Param", "EGP", "ReadoutSpec", "NeuronGroup",
+           "SynapseGroup", "ReadoutNode", "RecorderNode", "AuxEdge", "to_plain", "from_plain"]

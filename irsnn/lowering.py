@@ -1,0 +1,191 @@
+"""Lowering: a :class:`~irsnn.network.Network` becomes an :class:`~irsnn.ir.IRGraph`.
+
+Each population becomes a ``pop.<name>`` node carrying its neuron model (code strings,
+variables, parameters) and each connection a ``syn`` edge (``rec`` for a population connected
+to itself) carrying its connectivity, weights, delay and postsynaptic model. Values that need
+arrays go to the side table under ``<node or edge id>/<name>``. Nothing here runs code: the
+code strings are checked by the ``validate`` pass.
+"""
+
+from __future__ import annotations
+
+import inspect
+from numbers import Number
+
+import numpy as np
+
+from .errors import ModelError
+from .ir import EGP, IRGraph, NeuronGroup, Param, ReadoutSpec, SynapseGroup, Var, VarInit
+from .ir.graph import edge_id
+
+
+def deref(obj):
+    """mlGeNN stores population references as weakrefs; accept either."""
+    return obj() if callable(obj) and not hasattr(obj, "neuron") else obj
+
+
+def node_id(population) -> str:
+    return f"pop.{population.name}"
+
+
+def _call_get_model(model_obj, owner, dt, batch_size):
+    """``get_model(owner, dt, batch_size)`` (mlGeNN 2) or ``get_model(owner, dt)`` (paper)."""
+    params = inspect.signature(model_obj.get_model).parameters
+    positional = [p for p in params.values()
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    if len(positional) >= 3 or any(p.kind == p.VAR_POSITIONAL for p in params.values()):
+        return model_obj.get_model(owner, dt, batch_size)
+    return model_obj.get_model(owner, dt)
+
+
+def value_to_init(g: IRGraph, value, key: str, size: int, owner: str,
+                  shape: tuple[int, ...] | None = None) -> VarInit:
+    """Turn a number, array or Initializer into a :class:`VarInit` (arrays into ``g``)."""
+    from .initializers import Initializer
+    if isinstance(value, VarInit):
+        return value
+    if isinstance(value, bool | Number | np.number):
+        return VarInit("constant", float(value))
+    if isinstance(value, Initializer):
+        return VarInit(value.kind, params=tuple(sorted((k, float(v))
+                                                       for k, v in value.params.items())))
+    if isinstance(value, list | tuple | np.ndarray):
+        arr = np.asarray(value)
+        if arr.size != size:
+            want = f"{shape} or {size} values" if shape else f"{size} values"
+            raise ModelError(f"{owner}: '{key.rsplit('/', 1)[-1]}' has {arr.size} values "
+                             f"(shape {arr.shape}) but needs {want}; pass an array of that "
+                             f"size or a scalar")
+        if not np.all(np.isfinite(arr.astype(np.float64))):
+            raise ModelError(f"{owner}: '{key.rsplit('/', 1)[-1]}' contains NaN or inf; "
+                             f"give finite values")
+        g.set_array(key, arr.reshape(shape or (size,)))
+        return VarInit("array", key=key)
+    raise ModelError(f"{owner}: value for '{key.rsplit('/', 1)[-1]}' is a "
+                     f"{type(value).__name__}; use a number, a sequence/array or an Initializer")
+
+
+def lower_network(network, *, name: str = "model", dt: float = 1.0, batch_size: int = 1,
+                  precision: str = "float") -> IRGraph:
+    """Lower ``network`` into a fresh IR graph (no passes applied)."""
+    g = IRGraph(name, {"dt": float(dt), "batch_size": int(batch_size), "precision": precision})
+    for pop in network.populations:
+        _lower_population(g, pop, dt, batch_size)
+    for conn in network.connections:
+        _lower_connection(g, conn, dt, batch_size)
+    return g
+
+
+def _owner(obj, kind):
+    loc = getattr(obj, "location", "")
+    return f"{kind} '{obj.name}'" + (f" (created at {loc})" if loc else "")
+
+
+def _lower_population(g, pop, dt, batch_size):
+    from .neurons import InputBase
+    neuron = pop.neuron
+    owner = f"{_owner(pop, 'Population')} [{type(neuron).__name__}]"
+    nid = node_id(pop)
+    model = _call_get_model(neuron, pop, dt, batch_size)
+    canon = model.canonical(owner)
+    size = int(np.prod(pop.shape))
+
+    params, vars_ = [], []
+    for pname, ptype in canon.params:
+        val = model.param_vals[pname]
+        if isinstance(val, bool | Number | np.number):
+            params.append(Param(pname, ptype, float(val)))
+        else:
+            # A parameter given per neuron (array or initializer) becomes a read-only variable
+            init = value_to_init(g, val, f"{nid}/{pname}", size, owner)
+            vars_.append(Var(pname, ptype, "readonly", init, batched=False, role="param"))
+    for vname, vtype, access in canon.vars:
+        init = value_to_init(g, model.var_vals[vname], f"{nid}/{vname}", size, owner)
+        vars_.append(Var(vname, vtype, access, init))
+
+    readout = None
+    if getattr(neuron, "readout", None) is not None:
+        r = neuron.readout
+        from .readouts import default_readouts
+        kind = r.name if default_readouts.get(r.name) is type(r) else \
+            f"{type(r).__module__}:{type(r).__qualname__}"
+        readout = ReadoutSpec(kind)
+    output_var = getattr(model, "output_var_name", None)
+    if readout is not None and output_var not in {v.name for v in vars_}:
+        raise ModelError(f"{owner}: readout {readout.kind!r} needs the output variable "
+                         f"{output_var!r}, which the model does not declare as a variable")
+
+    g.add_node(nid, NeuronGroup(
+        name=pop.name, shape=tuple(int(s) for s in pop.shape),
+        model_name=type(neuron).__name__, vars=tuple(vars_), params=tuple(params),
+        egps=tuple(EGP(n, t) for n, t in canon.egps),
+        additional_input_vars=canon.additional_input_vars,
+        sim_code=canon.sim_code, threshold_code=canon.threshold_code,
+        negative_threshold_code=canon.negative_threshold_code, reset_code=canon.reset_code,
+        output_var=output_var, is_input=isinstance(neuron, InputBase),
+        softmax=bool(getattr(neuron, "softmax", False)),
+        record_spikes=bool(getattr(pop, "record_spikes", False)), readout=readout,
+        location=getattr(pop, "location", "")))
+
+
+def _lower_connection(g, conn, dt, batch_size):
+    source, target = deref(conn.source), deref(conn.target)
+    owner = _owner(conn, "Connection")
+    src, dst = node_id(source), node_id(target)
+    key = "rec" if src == dst else "syn"
+    eid = edge_id(src, dst, key)
+    num_pre, num_post = int(np.prod(source.shape)), int(np.prod(target.shape))
+    spec = conn.connectivity.get_spec(conn)
+
+    if spec.kind == "one_to_one":
+        if num_pre != num_post:
+            raise ModelError(f"{owner}: OneToOne needs equal sizes but connects {num_pre} "
+                             f"neurons to {num_post}; use Dense or FixedProbability")
+        layout, wsize, wshape = "one_to_one", num_post, (num_post,)
+    elif spec.kind in ("dense", "fixed_probability"):
+        layout, wsize, wshape = "dense", num_pre * num_post, (num_pre, num_post)
+    else:
+        raise ModelError(f"{owner}: connectivity {spec.kind!r} is not supported yet; use "
+                         f"Dense, OneToOne or FixedProbability")
+    weight = value_to_init(g, spec.weight, f"{eid}/g", wsize, owner, wshape)
+
+    delay_steps, het, max_delay = 1, None, int(conn.max_delay_steps or 0)
+    if isinstance(spec.delay, bool | Number | np.number):
+        d = spec.delay
+        if d < 0 or int(d) != d:
+            raise ModelError(f"{owner}: delay {d!r} must be a non-negative whole number of "
+                             f"timesteps")
+        delay_steps = 1 + int(d)
+    else:
+        if max_delay < 1:
+            raise ModelError(f"{owner}: per-synapse delays need max_delay_steps >= 1 on the "
+                             f"Connection (got {conn.max_delay_steps!r})")
+        het = value_to_init(g, spec.delay, f"{eid}/d", wsize, owner, wshape)
+        if het.kind == "array":
+            d = g.array(het.key)
+            if d.min() < 0 or d.max() > max_delay or np.any(d != np.round(d)):
+                raise ModelError(f"{owner}: delays must be whole numbers in [0, "
+                                 f"max_delay_steps={max_delay}] (got min {d.min()}, max "
+                                 f"{d.max()}); raise max_delay_steps or fix the delays")
+
+    psm = _call_get_model(conn.synapse, conn, dt, batch_size)
+    pcanon = psm.canonical(f"{owner} [{type(conn.synapse).__name__}]")
+    psm_params, psm_vars = [], []
+    for pname, ptype in pcanon.params:
+        val = psm.param_vals[pname]
+        if not isinstance(val, bool | Number | np.number):
+            raise ModelError(f"{owner}: postsynaptic parameter '{pname}' must be a number")
+        psm_params.append(Param(pname, ptype, float(val)))
+    for vname, vtype, access in pcanon.vars:
+        init = value_to_init(g, psm.var_vals[vname], f"{eid}/{vname}", num_post, owner)
+        psm_vars.append(Var(vname, vtype, access, init, role="psm"))
+    code = pcanon.sim_code or (pcanon.apply_input_code + "\n" + pcanon.decay_code)
+
+    g.add_edge(src, dst, key, SynapseGroup(
+        name=conn.name, source=src, target=dst, connectivity=spec.kind, layout=layout,
+        num_pre=num_pre, num_post=num_post, weight=weight, delay_steps=delay_steps,
+        heterogeneous_delay=het, max_delay_steps=max_delay, p=spec.p,
+        allow_self_connections=bool(spec.allow_self_connections),
+        trainable=bool(spec.trainable), psm_name=type(conn.synapse).__name__,
+        psm_vars=tuple(psm_vars), psm_params=tuple(psm_params), psm_code=code.strip(),
+        location=getattr(conn, "location", "")))

@@ -1,0 +1,15 @@
+"""IR passes (installed as ``irsnn.passes``): one pass per module, and the pipeline."""
+
+from .base import Pass, PassContext
+from .batch_state import BatchState
+from .infer_shapes import InferShapes
+from .insert_readout import InsertReadout
+from .insert_recording import InsertRecording
+from .pipeline import Pipeline
+from .validate import Validate
+
+#: every pass by its kebab-case name
+PASSES = {p.name: p for p in (Validate, InferShapes, InsertReadout, BatchState, InsertRecording)}
+
+__all__ = ["Pass", "PassContext", "Pipeline", "PASSES", "Validate", "InferShapes",
+           "InsertReadout", "BatchState", "InsertRecording"]

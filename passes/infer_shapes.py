@@ -1,0 +1,45 @@
+"""``infer-shapes``: buffer sizes that follow from the connectivity.
+
+Requires: lowered IR. Provides: ``NeuronGroup.spike_history`` (how many timesteps of spikes a
+population keeps: the largest ``delay_steps`` of its outgoing synapses, at least 1) and checks
+that every side-table array matches the shape of the object that uses it.
+"""
+
+from __future__ import annotations
+
+from irsnn.errors import ShapeError
+from irsnn.ir import SynapseGroup
+
+from .base import Pass
+
+
+class InferShapes(Pass):
+    """Set spike-history depths and check array shapes against population sizes."""
+
+    def requires(self):
+        return ("validate",)
+
+    def run(self, graph, ctx):
+        for nid, pop in list(graph.populations()):
+            depth = max([p.delay_steps for _, _, _, p in graph.out_edges(nid, SynapseGroup)],
+                        default=1)
+            if depth != pop.spike_history:
+                graph.set_node(nid, pop.replace(spike_history=max(1, depth)))
+            for v in pop.vars:
+                if v.init.kind == "array":
+                    arr = graph.array(v.init.key)
+                    if arr.size != pop.size:
+                        raise ShapeError(
+                            f"Population '{pop.name}': variable '{v.name}' has {arr.size} "
+                            f"initial values but the population has {pop.size} neurons")
+        for u, v, k, syn in graph.synapses():
+            for init in (syn.weight, syn.heterogeneous_delay):
+                if init is not None and init.kind == "array":
+                    arr = graph.array(init.key)
+                    want = syn.num_post if syn.layout == "one_to_one" else \
+                        syn.num_pre * syn.num_post
+                    if arr.size != want:
+                        raise ShapeError(
+                            f"Connection '{syn.name}': array '{init.key}' has {arr.size} "
+                            f"values but {syn.layout} connectivity between {syn.num_pre} and "
+                            f"{syn.num_post} neurons needs {want}")

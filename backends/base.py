@@ -49,6 +49,7 @@ class InputState:
 
     def __init__(self, sim: Simulation, node_id: str, example_timesteps: int):
         self._sim, self._node = sim, node_id
+        self.name = node_id.removeprefix("pop.")
         self.dt = sim.dt
         self.batch_size = sim.batch_size
         self.example_timesteps = int(example_timesteps)
@@ -99,8 +100,9 @@ class Simulation(ABC):
         """See the class docstring."""
 
     @abstractmethod
-    def begin_batch(self, timesteps: int, recorders=()) -> None:
-        """See the class docstring."""
+    def begin_batch(self, timesteps: int, recorders: dict | None = None) -> None:
+        """Start recording ``timesteps`` steps; ``recorders`` maps recorder node ids to the
+        batch rows (examples) to record."""
 
     @abstractmethod
     def run(self, timesteps: int) -> None:
@@ -123,5 +125,6 @@ class Simulation(ABC):
         """See the class docstring."""
 
     @abstractmethod
-    def recording(self, rec_id: str) -> np.ndarray:
-        """See the class docstring."""
+    def recording(self, rec_id: str):
+        """``(rows, data)`` recorded since :meth:`begin_batch`; ``data`` is
+        ``(len(rows), timesteps, neurons)``."""

@@ -82,7 +82,7 @@ def _owner(obj, kind):
 
 
 def _lower_population(g, pop, dt, batch_size):
-    from .neurons import InputBase
+    from .neurons import Input
     neuron = pop.neuron
     owner = f"{_owner(pop, 'Population')} [{type(neuron).__name__}]"
     nid = node_id(pop)
@@ -122,7 +122,7 @@ def _lower_population(g, pop, dt, batch_size):
         additional_input_vars=canon.additional_input_vars,
         sim_code=canon.sim_code, threshold_code=canon.threshold_code,
         negative_threshold_code=canon.negative_threshold_code, reset_code=canon.reset_code,
-        output_var=output_var, is_input=isinstance(neuron, InputBase),
+        output_var=output_var, is_input=isinstance(neuron, Input),
         softmax=bool(getattr(neuron, "softmax", False)),
         record_spikes=bool(getattr(pop, "record_spikes", False)), readout=readout,
         location=getattr(pop, "location", "")))

@@ -17,7 +17,6 @@ against, so it favours clarity over speed (it is still vectorised: no Python loo
 from __future__ import annotations
 
 import time
-import zlib
 from collections import defaultdict
 
 import numpy as np
@@ -25,32 +24,11 @@ import numpy as np
 from irsnn.errors import BackendError, InputError
 from irsnn.ir import NeuronGroup, RecorderNode, SynapseGroup, edge_id
 from irsnn.ir.scopes import check_neuron, check_psm
-from irsnn.rng import CounterRNG
+from irsnn.rng import CounterRNG, LaneRNG
 
 from ..base import Simulation
-from ..host_init import initial_values, numpy_type, synapse_arrays
+from ..host_init import initial_values, numpy_type, stream_id, synapse_arrays
 from .codegen import compile_block
-
-
-class _Rng:
-    """The ``__rng__`` object the NumPy code calls: one stream per (group, call site)."""
-
-    def __init__(self, rng: CounterRNG, name: str, shape):
-        self.rng, self.name, self.shape = rng, name, shape
-        self.step = 0
-        self.index = np.arange(int(np.prod(shape)), dtype=np.uint32).reshape(shape)
-
-    def _stream(self, site):
-        return zlib.crc32(f"{self.name}#{site}".encode()) & 0xFFFFFFFF
-
-    def uniform(self, site, shape=None):
-        return self.rng.uniform(self._stream(site), self.step, self.index)
-
-    def normal(self, site, shape=None):
-        return self.rng.normal(self._stream(site), self.step, self.index)
-
-    def exponential(self, site, shape=None):
-        return self.rng.exponential(self._stream(site), self.step, self.index)
 
 
 class _Neurons:
@@ -73,7 +51,9 @@ class _Neurons:
             "num_neurons": np.uint32(n), "num_batch": np.uint32(batch)})
         self.additional = {name: numpy_type(typ, precision)(init)
                            for name, typ, init in pop.additional_input_vars}
-        self.rng = _Rng(rng, nid, (batch, n))
+        # One block of 256 streams per population; the call site picks the stream
+        self.rng = LaneRNG(rng, stream_offset=stream_id(nid) & 0xFFFFFF00)
+        self.lane_shape = (batch, n)
         self.spikes = np.zeros((pop.spike_history, batch, n), np.float32)
         self.signed = checked.negative_threshold_code is not None
 
@@ -219,23 +199,25 @@ class ReferenceSimulation(Simulation):
                 self.synapses[e].in_syn = st["in_syn"][e].copy()
 
     # -- recording ----------------------------------------------------------------------------
-    def begin_batch(self, timesteps, recorders=()):
+    def begin_batch(self, timesteps, recorders=None):
         self.buffers = {}
-        for rid in recorders:
+        for rid, rows in (recorders or {}).items():
+            if rid not in self.recorders:
+                raise BackendError(f"no recorder '{rid}' in the IR (recorders: "
+                                   f"{sorted(self.recorders)})")
             r = self.recorders[rid]
+            rows = np.asarray(rows, np.int64)
             n = self.neurons[r.source].pop.size
-            if r.what == "spikes":
-                self.buffers[rid] = np.zeros((self.batch_size, timesteps, n), np.bool_)
-            else:
-                dtype = self.neurons[r.source].dtypes[r.var]
-                self.buffers[rid] = np.zeros((self.batch_size, timesteps, n), dtype)
+            dtype = np.bool_ if r.what == "spikes" else self.neurons[r.source].dtypes[r.var]
+            self.buffers[rid] = (rows, np.zeros((len(rows), timesteps, n), dtype))
         self.recorded_timesteps = 0
 
     def recording(self, rec_id):
         if rec_id not in self.buffers:
-            raise BackendError(f"nothing is being recorded as '{rec_id}' (recording: "
+            raise BackendError(f"nothing was recorded as '{rec_id}' in this batch (recorded: "
                                f"{sorted(self.buffers)})")
-        return self.buffers[rec_id][:, :self.recorded_timesteps]
+        rows, buf = self.buffers[rec_id]
+        return rows, buf[:, :self.recorded_timesteps]
 
     # -- stepping -----------------------------------------------------------------------------
     def run(self, timesteps):
@@ -299,8 +281,9 @@ class ReferenceSimulation(Simulation):
         env = self._env(n, nid)
         env.update(extra)
         env["Isyn"] = isyn
-        n.rng.step = self.timestep
+        n.rng.begin_step(self.timestep)
         env["__rng__"] = n.rng
+        env["__shape__"] = n.lane_shape
         if n.sim is not None:
             n.sim.run(env)
         out = np.zeros((B, size), np.float32)
@@ -346,11 +329,11 @@ class ReferenceSimulation(Simulation):
         if not self.buffers:
             return
         k = self.recorded_timesteps
-        for rid, buf in self.buffers.items():
+        for rid, (rows, buf) in self.buffers.items():
             if k >= buf.shape[1]:
                 raise BackendError(f"recording buffer '{rid}' holds {buf.shape[1]} timesteps; "
                                    f"call begin_batch before running more")
             r = self.recorders[rid]
-            buf[:, k] = spikes[r.source] != 0 if r.what == "spikes" else \
-                self.state[(r.source, r.var)]
+            src = spikes[r.source] != 0 if r.what == "spikes" else self.state[(r.source, r.var)]
+            buf[:, k] = src[rows]
         self.recorded_timesteps += 1

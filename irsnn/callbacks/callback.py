@@ -46,5 +46,12 @@ class Callback:
         """A timestep ended (only called when overridden)."""
 
     def recording_requests(self):
-        """Recordings this callback needs: ``("spikes", pop)`` or ``("var", pop, var)``."""
+        """Recordings this callback may need: ``("spikes", pop)`` or ``("var", pop, var)``.
+
+        They are compiled into the model (``insert-recording``) before the first batch.
+        """
         return ()
+
+    def batch_recordings(self, batch, num_examples):
+        """``[(request, rows)]``: the batch rows (examples) to record in batch ``batch``."""
+        return []

@@ -32,10 +32,18 @@ class _Recorder(Callback):
         self._net = compiled_network
         self._batch_size = batch_size
 
-    def _selected_examples(self, batch):
-        n = self._net.current_batch_examples
+    def _selected_examples(self, batch, num_examples=None):
+        n = self._net.current_batch_examples if num_examples is None else num_examples
         mask = np.asarray(self._example_filter.get_batch_mask(batch, self._batch_size))
         return np.flatnonzero(mask[:n])
+
+    def batch_recordings(self, batch, num_examples):
+        rows = self._selected_examples(batch, num_examples)
+        return [(r, rows) for r in self.recording_requests()] if len(rows) else []
+
+    def _rows(self, rows, examples):
+        """Positions of ``examples`` in the recorded ``rows``."""
+        return np.searchsorted(rows, examples)
 
 
 class SpikeRecorder(_Recorder):
@@ -74,9 +82,9 @@ class SpikeRecorder(_Recorder):
         examples = self._selected_examples(batch)
         if len(examples) == 0:
             return
-        spikes = self._net.get_recording(self._pop, "spikes")  # (batch, T, n) bool
+        rows, spikes = self._net.get_recording(self._pop, "spikes")  # (rows, T, n) bool
         selected = np.flatnonzero(self._neuron_mask)
-        for b in examples:
+        for b in self._rows(rows, examples):
             s = spikes[b][:, selected]
             if self.record_counts:
                 self._counts.append(s.sum(axis=0).astype(np.int64))
@@ -138,9 +146,9 @@ class VarRecorder(_Recorder):
         examples = self._selected_examples(batch)
         if len(examples) == 0:
             return
-        values = self._net.get_recording(self._pop, "var", self._resolve_var())
+        rows, values = self._net.get_recording(self._pop, "var", self._resolve_var())
         selected = np.flatnonzero(self._neuron_mask)
-        for b in examples:
+        for b in self._rows(rows, examples):
             self._data.append(values[b][:, selected])
 
     def get_data(self):

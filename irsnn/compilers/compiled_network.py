@@ -49,12 +49,18 @@ class CompiledNetwork:
         self._sim = None
         return False
 
+    @staticmethod
+    def _request_key(request):
+        """``("spikes", pop)``/``("var", pop, var)`` -> the IR form with the node id."""
+        return (request[0], node_id(underlying_population(request[1]))) + tuple(request[2:])
+
+    @staticmethod
+    def _recorder_id(key):
+        return f"rec.{key[1].removeprefix('pop.')}.{'spikes' if key[0] == 'spikes' else key[2]}"
+
     def _ensure_sim(self, requests):
         """Build the simulation with every recording in ``requests`` compiled in."""
-        wanted = set(self._recordings)
-        for r in requests:
-            pop = underlying_population(r[1])
-            wanted.add((r[0], node_id(pop)) + tuple(r[2:]))
+        wanted = set(self._recordings) | {self._request_key(r) for r in requests}
         if self._sim is not None and wanted <= set(self._recordings):
             return self._sim
         self._recordings = tuple(sorted(wanted))
@@ -126,11 +132,11 @@ class CompiledNetwork:
             out.append(y.reshape((y.shape[0],) + tuple(pop.shape)))
         return out
 
-    def get_recording(self, pop, what, var=None) -> np.ndarray:
-        """Recorded buffer of the current batch: ``(batch, timesteps, neurons)``."""
-        pop = underlying_population(pop)
-        rid = f"rec.{pop.name}.{'spikes' if what == 'spikes' else var}"
-        return self.simulation.recording(rid)
+    def get_recording(self, pop, what, var=None):
+        """``(rows, data)`` recorded in the current batch: ``data[i]`` (timesteps, neurons)
+        belongs to batch row (example) ``rows[i]``."""
+        key = self._request_key((what, pop) + ((var,) if what == "var" else ()))
+        return self.simulation.recording(self._recorder_id(key))
 
     def recording_times(self) -> np.ndarray:
         """Times (ms) of the timesteps in the current recording buffers."""
@@ -145,13 +151,16 @@ class CompiledNetwork:
         return [v.name for v in self.ir.node(node_id(pop)).vars]
 
     # -- running ------------------------------------------------------------------------------
-    def begin_batch(self, callback_list, num_examples):
-        """Prepare buffers for one batch of ``num_examples`` examples."""
+    def begin_batch(self, callback_list, batch, num_examples):
+        """Prepare recording buffers for batch ``batch`` of ``num_examples`` examples: only the
+        rows some callback wants are recorded."""
         sim = self._ensure_sim(callback_list.recording_requests())
         self.current_batch_examples = num_examples
-        self._batch_start_timestep = sim.timestep
-        sim.begin_batch(self.example_timesteps,
-                        [n for n, p in self.ir.nodes() if n.startswith("rec.")])
+        rows = {}
+        for request, r in callback_list.batch_recordings(batch, num_examples):
+            rid = self._recorder_id(self._request_key(request))
+            rows[rid] = np.union1d(rows.get(rid, np.zeros(0, np.int64)), r)
+        sim.begin_batch(self.example_timesteps, rows)
         return sim
 
     def run_example(self, callback_list):

@@ -112,7 +112,7 @@ class CompiledInferenceNetwork(CompiledNetwork):
 
     def _run_batch(self, batch, x, outputs, num_examples, cbs):
         c = self.compiler
-        sim = self.begin_batch(cbs, num_examples)
+        sim = self.begin_batch(cbs, batch, num_examples)
         sim.reset(vars=c.reset_vars_between_batches, time=c.reset_time_between_batches,
                   in_syn=c.reset_in_syn_between_batches, readouts=True)
         self._batch_start_timestep = sim.timestep

@@ -50,6 +50,8 @@ def describe_node(nid: str, p) -> str:
                                  ("record_spikes", p.record_spikes)) if on]
         if p.readout is not None:
             parts.append(f"readout={p.readout.kind}")
+        if p.spike_history > 1:
+            parts.append(f"spike_history={p.spike_history}")
         if flags:
             parts.append("flags=" + ",".join(flags))
         if p.location:

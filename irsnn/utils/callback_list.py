@@ -25,6 +25,13 @@ class CallbackList:
             out.extend(c.recording_requests())
         return out
 
+    def batch_recordings(self, batch, num_examples):
+        """``[(request, rows)]`` from every callback for this batch."""
+        out = []
+        for c in self.callbacks:
+            out.extend(c.batch_recordings(batch, num_examples))
+        return out
+
     def __getattr__(self, hook):
         if not hook.startswith("on_"):
             raise AttributeError(hook)

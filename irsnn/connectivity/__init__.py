@@ -1,0 +1,13 @@
+"""Connectivity: which neurons of two populations are connected, with what weights/delays."""
+
+from ..utils.module import get_module_classes
+from .connectivity import Connectivity
+from .dense import Dense
+from .fixed_probability import FixedProbability
+from .one_to_one import OneToOne
+from .spec import ConnectivitySpec
+
+default_connectivity = get_module_classes(globals(), Connectivity)
+
+__all__ = ["Connectivity", "ConnectivitySpec", "Dense", "FixedProbability", "OneToOne",
+           "default_connectivity"]

@@ -1,0 +1,53 @@
+"""Random sparse connectivity with a fixed connection probability."""
+
+from __future__ import annotations
+
+from numbers import Number
+
+from ..errors import ModelError, ShapeError
+from ..utils.value import InitValue, is_value_array
+from .connectivity import Connectivity
+from .spec import ConnectivitySpec
+
+
+class FixedProbability(Connectivity):
+    """Each (source, target) pair is connected independently with probability ``p``.
+
+    Parameters
+    ----------
+    p : float
+        Connection probability in ``[0, 1]``.
+    weight : number or Initializer
+        Weights (arrays are not possible: the synapses are only known at run time).
+    allow_self_connections : bool
+        When a population connects to itself, may a neuron connect to itself?
+    delay : number or Initializer
+        Delays in timesteps.
+    """
+
+    def __init__(self, p: float, weight: InitValue, allow_self_connections: bool = False,
+                 delay: InitValue = 0):
+        if isinstance(p, bool) or not isinstance(p, Number) or not 0.0 <= float(p) <= 1.0:
+            raise ModelError(
+                f"FixedProbability: p must be a probability in [0, 1] (got {p!r})")
+        self.p = float(p)
+        self.allow_self_connections = bool(allow_self_connections)
+        super().__init__(weight, delay)
+        for name in ("weight", "delay"):
+            if is_value_array(getattr(self, name)):
+                raise ModelError(
+                    f"FixedProbability: {name} cannot be an array because the synapses are "
+                    f"drawn at run time; give a number or an Initializer")
+
+    def connect(self, source, target, connection=None):
+        if source.shape is None or target.shape is None:
+            missing = "source" if source.shape is None else "target"
+            raise ShapeError(
+                f"{self._owner(connection)}: the {missing} population has no shape and "
+                f"FixedProbability cannot infer it; give the population a shape")
+
+    def get_spec(self, connection) -> ConnectivitySpec:
+        return ConnectivitySpec(kind="fixed_probability", weight=self.weight,
+                                delay=self.delay, p=self.p,
+                                allow_self_connections=self.allow_self_connections,
+                                trainable=self.trainable)

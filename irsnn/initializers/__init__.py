@@ -1,0 +1,10 @@
+"""Initializers: distributions for weights, delays and initial state, sampled by the runtime."""
+
+from ..utils.module import get_module_classes
+from .initializer import Initializer
+from .normal import Normal
+from .uniform import Uniform
+
+default_initializers = get_module_classes(globals(), Initializer)
+
+__all__ = ["Initializer", "Normal", "Uniform", "default_initializers"]

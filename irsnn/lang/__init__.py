@@ -1,0 +1,19 @@
+"""The code-string language: GeNN-style C-like model code.
+
+Pipeline: :func:`parse_statements` / :func:`parse_expression` -> :func:`check` against a
+:class:`Scope` -> :class:`CStyleRenderer` (C-family text) or :func:`compile_numpy`
+(vectorised NumPy reference semantics).
+"""
+
+from irsnn.lang.checker import Checked, check
+from irsnn.lang.errors import LangError, Where
+from irsnn.lang.parser import canonical_type_name, parse_expression, parse_statements
+from irsnn.lang.render_c import C99, LOCAL_PREFIX, CStyleRenderer, Dialect
+from irsnn.lang.render_numpy import NumpyBlock, NumpyExpression, compile_numpy
+from irsnn.lang.types import (FunctionSig, Scope, Symbol, math_functions, resolve_type,
+                              rng_functions)
+
+__all__ = ["Checked", "check", "LangError", "Where", "canonical_type_name", "parse_expression",
+           "parse_statements", "C99", "LOCAL_PREFIX", "CStyleRenderer", "Dialect", "NumpyBlock",
+           "NumpyExpression", "compile_numpy", "FunctionSig", "Scope", "Symbol",
+           "math_functions", "resolve_type", "rng_functions"]

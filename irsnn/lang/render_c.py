@@ -1,0 +1,280 @@
+"""Render checked code as C-family source text.
+
+One :class:`CStyleRenderer` serves every C dialect; dialects differ in data only
+(:class:`Dialect`: type names, literal suffixes, function-name tables, helper prelude).
+Output is fully parenthesised, every implicit conversion of the language is written as an
+explicit cast, and locals are mangled to ``_l_<name>``; non-local names are mapped by the
+caller's ``names`` function, intrinsic and rng calls by caller-supplied mappings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from irsnn.lang import ast
+from irsnn.lang.errors import LangError
+from irsnn.lang.types import common_type
+
+__all__ = ["Dialect", "C99", "CStyleRenderer", "LOCAL_PREFIX"]
+
+#: Prefix of mangled local names in generated code.
+LOCAL_PREFIX = "_l_"
+
+_MATH = ("exp log log1p expm1 exp2 log2 log10 sqrt cbrt fabs floor ceil round trunc sin cos tan "
+         "sinh cosh tanh asin acos atan pow fmin fmax fmod atan2 copysign").split()
+
+
+def _c_float_names():
+    names = {n: n + "f" for n in _MATH}
+    names.update(min="fminf", max="fmaxf", abs="fabsf")
+    return names
+
+
+def _c_double_names():
+    names = {n: n for n in _MATH}
+    names.update(min="fmin", max="fmax", abs="fabs")
+    return names
+
+
+_C99_HELPERS = """\
+static inline int irsnn_min_i(int a, int b) { return a < b ? a : b; }
+static inline int irsnn_max_i(int a, int b) { return a > b ? a : b; }
+static inline unsigned int irsnn_min_u(unsigned int a, unsigned int b) { return a < b ? a : b; }
+static inline unsigned int irsnn_max_u(unsigned int a, unsigned int b) { return a > b ? a : b; }
+"""
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """Everything that differs between C-family targets, as data.
+
+    Attributes
+    ----------
+    float_type, double_type, int_type, unsigned_type, bool_type : str
+        Spellings of the concrete types.
+    float_suffix, double_suffix, unsigned_suffix : str
+        Literal suffixes.
+    true_literal, false_literal : str
+    float_functions, double_functions, int_functions, unsigned_functions : dict
+        Language function name -> target function name, chosen by the (converted) argument
+        type of type-generic math functions. An empty target name means identity
+        (e.g. ``abs`` of an unsigned value).
+    prelude : str
+        Includes and helper definitions the generated code needs (emit once per file).
+    """
+
+    float_type: str = "float"
+    double_type: str = "double"
+    int_type: str = "int"
+    unsigned_type: str = "unsigned int"
+    bool_type: str = "bool"
+    float_suffix: str = "f"
+    double_suffix: str = ""
+    unsigned_suffix: str = "u"
+    true_literal: str = "true"
+    false_literal: str = "false"
+    float_functions: dict = field(default_factory=_c_float_names)
+    double_functions: dict = field(default_factory=_c_double_names)
+    int_functions: dict = field(default_factory=lambda: {
+        "min": "irsnn_min_i", "max": "irsnn_max_i", "abs": "abs"})
+    unsigned_functions: dict = field(default_factory=lambda: {
+        "min": "irsnn_min_u", "max": "irsnn_max_u", "abs": ""})
+    prelude: str = ("#include <math.h>\n#include <stdbool.h>\n#include <stdint.h>\n"
+                    "#include <stdlib.h>\n" + _C99_HELPERS)
+
+    def type_name(self, t):
+        """Spelling of a concrete type of the language."""
+        return {"float": self.float_type, "double": self.double_type, "int": self.int_type,
+                "unsigned int": self.unsigned_type, "bool": self.bool_type}[t]
+
+    def function_name(self, name, t):
+        """Target name of math function ``name`` whose arguments have concrete type ``t``."""
+        table = {"float": self.float_functions, "double": self.double_functions,
+                 "int": self.int_functions, "unsigned int": self.unsigned_functions}[t]
+        return table[name]
+
+
+#: Plain C99 (``math.h`` float functions such as ``expf`` for float arguments).
+C99 = Dialect()
+
+
+class CStyleRenderer:
+    """Renders checked code for one :class:`Dialect`.
+
+    Parameters
+    ----------
+    dialect : Dialect
+    """
+
+    def __init__(self, dialect=C99):
+        self.dialect = dialect
+
+    # -- public --------------------------------------------------------------------------
+    def render_expression(self, expr, checked, names, intrinsics=None, rng=None):
+        """Render an expression of ``checked.tree`` as one C expression.
+
+        Parameters
+        ----------
+        expr : ast.Expr
+            A node of the checked tree (usually ``checked.tree``).
+        checked : Checked
+        names : callable
+            ``names(symbol) -> str`` for every non-local :class:`Symbol`.
+        intrinsics : dict, optional
+            name -> ``f(rendered_args: list of str) -> str`` for intrinsic calls.
+        rng : dict, optional
+            name -> ``f(site: int) -> str`` for ``gennrand_*`` calls; ``site`` is the call-site
+            number from ``checked.rng_sites``.
+
+        Returns
+        -------
+        str
+        """
+        return _Emit(self.dialect, checked, names, intrinsics, rng).expr(expr)
+
+    def render_statements(self, tree, checked, names, intrinsics=None, rng=None, indent="    ",
+                          level=0):
+        """Render a statement tree; a root :class:`ast.Block` is rendered without braces so
+        that its top-level locals stay visible to the blocks rendered after it.
+
+        Parameters are those of :meth:`render_expression` plus ``indent`` (one level) and
+        ``level`` (starting depth). Returns the text, one statement per line.
+        """
+        em = _Emit(self.dialect, checked, names, intrinsics, rng)
+        em.indent = indent
+        stmts = tree.stmts if isinstance(tree, ast.Block) else (tree,)
+        out = []
+        for s in stmts:
+            em.stmt(s, level, out)
+        return "\n".join(out) + ("\n" if out else "")
+
+
+class _Emit:
+    def __init__(self, dialect, checked, names, intrinsics, rng):
+        self.d, self.c, self.names = dialect, checked, names
+        self.intrinsics, self.rng = intrinsics or {}, rng or {}
+        self.indent = "    "
+
+    def fail(self, node, what, fix):
+        raise LangError(self.c.where, node.line, node.col, what, fix, self.c.source)
+
+    def t(self, e):
+        return self.c.types[id(e)]
+
+    def conv(self, text, src, dst):
+        return text if src == dst else f"(({self.d.type_name(dst)})({text}))"
+
+    def cexpr(self, e, dst):
+        return self.conv(self.expr(e), self.t(e), dst)
+
+    def name(self, node):
+        sym = self.c.symbols[id(node)]
+        return LOCAL_PREFIX + sym.name if sym.kind == "local" else self.names(sym)
+
+    # -- expressions ---------------------------------------------------------------------
+    def expr(self, e):
+        d = self.d
+        if isinstance(e, ast.IntLit):
+            return f"{e.value}{d.unsigned_suffix}" if e.unsigned else str(e.value)
+        if isinstance(e, ast.FloatLit):
+            if self.t(e) == "float":
+                return repr(float(np.float32(e.value))) + d.float_suffix
+            return repr(e.value) + d.double_suffix
+        if isinstance(e, ast.BoolLit):
+            return d.true_literal if e.value else d.false_literal
+        if isinstance(e, ast.Name):
+            return self.name(e)
+        if isinstance(e, ast.Index):
+            return f"{self.name(e.array)}[{self.expr(e.index)}]"
+        if isinstance(e, ast.Unary):
+            if e.op == "!":
+                return f"(!{self.expr(e.operand)})"
+            return f"({e.op}{self.cexpr(e.operand, self.t(e))})"
+        if isinstance(e, ast.Binary):
+            lt, rt = self.t(e.left), self.t(e.right)
+            if e.op in ("&&", "||"):
+                a, b = self.expr(e.left), self.expr(e.right)
+            elif e.op in ("<<", ">>"):
+                a, b = self.cexpr(e.left, common_type(lt)), self.cexpr(e.right, common_type(lt))
+            else:
+                ct = common_type(lt, rt)
+                a, b = self.cexpr(e.left, ct), self.cexpr(e.right, ct)
+            return f"({a} {e.op} {b})"
+        if isinstance(e, ast.Ternary):
+            rt = self.t(e)
+            return (f"({self.expr(e.cond)} ? {self.cexpr(e.then, rt)} : "
+                    f"{self.cexpr(e.other, rt)})")
+        if isinstance(e, ast.Cast):
+            return self.conv(self.expr(e.operand), self.t(e.operand), self.t(e))
+        if isinstance(e, ast.Call):
+            return self.call(e)
+        raise AssertionError(f"unexpected node {e!r}")
+
+    def call(self, e):
+        sig = self.c.scope.functions[e.func]
+        targets = self.c.arg_types[id(e)]
+        args = [self.cexpr(a, t) for a, t in zip(e.args, targets)]
+        if sig.kind == "math":
+            fname = self.d.function_name(e.func, targets[0])
+            return f"({args[0]})" if fname == "" else f"{fname}({', '.join(args)})"
+        if sig.kind == "rng":
+            if e.func not in self.rng:
+                self.fail(e, f"the target cannot draw random numbers with '{e.func}'",
+                          "pass an rng mapping to the renderer")
+            return self.rng[e.func](self.c.rng_sites[id(e)])
+        if e.func not in self.intrinsics:
+            self.fail(e, f"'{e.func}' cannot be used in this context",
+                      "it is only available where the backend provides it")
+        return self.intrinsics[e.func](args)
+
+    # -- statements ----------------------------------------------------------------------
+    def simple(self, s):
+        """Render a statement that fits in a for header (no trailing ';')."""
+        if isinstance(s, ast.Decl):
+            t = self.c.decl_types[id(s)]
+            init = self.cexpr(s.init, t) if s.init is not None else (
+                self.d.false_literal if t == "bool" else "0")
+            const = "const " if s.const else ""
+            return f"{const}{self.d.type_name(t)} {LOCAL_PREFIX}{s.name} = {init}"
+        if isinstance(s, ast.Assign):
+            tt = self.t(s.target)
+            if s.op == "=":
+                return f"{self.expr(s.target)} = {self.cexpr(s.value, tt)}"
+            return f"{self.expr(s.target)} {s.op} {self.expr(s.value)}"
+        if isinstance(s, ast.IncDec):
+            return f"{self.expr(s.target)} {s.op[0]}= 1"
+        if isinstance(s, ast.ExprStmt):
+            return self.expr(s.expr)
+        raise AssertionError(f"unexpected node {s!r}")
+
+    def stmt(self, s, level, out):
+        pad = self.indent * level
+        if isinstance(s, ast.Block):
+            out.append(pad + "{")
+            for x in s.stmts:
+                self.stmt(x, level + 1, out)
+            out.append(pad + "}")
+        elif isinstance(s, ast.If):
+            out.append(f"{pad}if ({self.expr(s.cond)})")
+            self.body(s.then, level, out)
+            if s.other is not None:
+                out.append(pad + "else")
+                self.body(s.other, level, out)
+        elif isinstance(s, ast.While):
+            out.append(f"{pad}while ({self.expr(s.cond)})")
+            self.body(s.body, level, out)
+        elif isinstance(s, ast.For):
+            init = self.simple(s.init) if s.init is not None else ""
+            cond = self.expr(s.cond) if s.cond is not None else ""
+            step = self.simple(s.step) if s.step is not None else ""
+            out.append(f"{pad}for ({init}; {cond}; {step})")
+            self.body(s.body, level, out)
+        elif isinstance(s, ast.Empty):
+            pass
+        else:
+            out.append(pad + self.simple(s) + ";")
+
+    def body(self, s, level, out):
+        self.stmt(s if isinstance(s, ast.Block) else ast.Block((s,)), level, out)

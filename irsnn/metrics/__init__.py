@@ -1,0 +1,10 @@
+"""Metrics computed from readouts during ``evaluate`` and ``train``."""
+
+from ..utils.module import get_module_classes
+from .mean_square_error import MeanSquareError
+from .metric import Metric
+from .sparse_categorical_accuracy import SparseCategoricalAccuracy
+
+default_metrics = get_module_classes(globals(), Metric)
+
+__all__ = ["MeanSquareError", "Metric", "SparseCategoricalAccuracy", "default_metrics"]

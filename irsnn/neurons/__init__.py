@@ -1,0 +1,18 @@
+"""Neuron models: the dynamics and spiking behaviour of a population."""
+
+from ..utils.module import get_module_classes
+from .adaptive_leaky_integrate_fire import AdaptiveLeakyIntegrateFire
+from .binary_spike_input import BinarySpikeInput
+from .input import Input, InputBase
+from .integrate_fire import IntegrateFire
+from .leaky_integrate import LeakyIntegrate
+from .leaky_integrate_fire import LeakyIntegrateFire
+from .neuron import Neuron
+from .poisson_input import PoissonInput
+from .spike_input import SpikeInput
+
+default_neurons = get_module_classes(globals(), Neuron)
+
+__all__ = ["AdaptiveLeakyIntegrateFire", "BinarySpikeInput", "Input", "InputBase",
+           "IntegrateFire", "LeakyIntegrate", "LeakyIntegrateFire", "Neuron", "PoissonInput",
+           "SpikeInput", "default_neurons"]

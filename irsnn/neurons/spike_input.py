@@ -1,0 +1,104 @@
+"""Input neurons that replay given spike trains."""
+
+from __future__ import annotations
+
+from numbers import Integral
+
+import numpy as np
+
+from ..errors import InputError, ModelError
+from ..utils.data import PreprocessedSpikes, batch_spikes, calc_start_spikes
+from ..utils.decorators import network_default_params
+from ..utils.model import NeuronModel
+from .input import Input, check_finite, state_owner
+from .neuron import Neuron
+
+
+class SpikeInput(Neuron, Input):
+    """Emits the spike trains given as :class:`~irsnn.utils.data.PreprocessedSpikes`.
+
+    Neuron ``id`` of batch element ``batch`` emits the spikes ``SpikeTimes[StartSpike]`` ..
+    ``SpikeTimes[EndSpike - 1]``; at most one per step, each at the first step whose start
+    time ``t`` is >= the spike time.
+
+    Parameters
+    ----------
+    max_spikes : int
+        Most spikes the population can emit in one batch (all examples and neurons together).
+    """
+
+    @network_default_params
+    def __init__(self, max_spikes=1000000):
+        super().__init__()
+        if (isinstance(max_spikes, bool) or not isinstance(max_spikes, (Integral, np.integer))
+                or max_spikes < 1):
+            raise ModelError(f"SpikeInput: max_spikes must be an integer >= 1 "
+                             f"(got {max_spikes!r})")
+        self.max_spikes = int(max_spikes)
+
+    def get_model(self, population, dt: float, batch_size: int = 1) -> NeuronModel:
+        model = {
+            "vars": [("StartSpike", "unsigned int"),
+                     ("EndSpike", "unsigned int", "readonly")],
+            "extra_global_params": [("SpikeTimes", "scalar*")],
+            "threshold_condition_code":
+                "StartSpike != EndSpike && t >= SpikeTimes[StartSpike]",
+            "reset_code": "StartSpike++;\n"}
+        return NeuronModel(model, None, {}, {"StartSpike": 0, "EndSpike": 0},
+                           {"SpikeTimes": np.zeros(self.max_spikes, dtype=np.float64)})
+
+    def set_input(self, state, batch_size: int, shape, input):
+        owner = state_owner(state, self)
+        n = int(np.prod(shape))
+        examples = [input] if isinstance(input, PreprocessedSpikes) else list(input)
+        if len(examples) == 0 or len(examples) > batch_size:
+            raise InputError(f"{owner}: got {len(examples)} spike trains for a batch size of "
+                             f"{batch_size}; pass between 1 and {batch_size}")
+        duration = None
+        if getattr(state, "example_timesteps", None) is not None:
+            duration = state.example_timesteps * state.dt
+        for i, ex in enumerate(examples):
+            self._check_example(owner, i, ex, n, duration)
+        total = sum(len(ex.spike_times) for ex in examples)
+        if total > self.max_spikes:
+            raise InputError(
+                f"{owner}: the batch holds {total} spikes but max_spikes is "
+                f"{self.max_spikes}; create the neuron with SpikeInput(max_spikes={total}) "
+                f"or more (see irsnn.utils.data.calc_max_spikes)")
+        batched = batch_spikes(examples, batch_size)
+        end = np.asarray(batched.end_spikes, dtype=np.int64).reshape(batch_size, n)
+        start = calc_start_spikes(end)
+        times = np.zeros(self.max_spikes, dtype=np.float64)
+        times[:total] = batched.spike_times
+        state.set_var("StartSpike", start.astype(np.uint32))
+        state.set_var("EndSpike", end.astype(np.uint32))
+        state.set_egp("SpikeTimes", times)
+
+    @staticmethod
+    def _check_example(owner, i, ex, n, duration):
+        if not isinstance(ex, PreprocessedSpikes):
+            raise InputError(f"{owner}: example {i} is a {type(ex).__name__}, not "
+                             f"PreprocessedSpikes; convert it with preprocess_spikes")
+        end = np.asarray(ex.end_spikes)
+        times = np.asarray(ex.spike_times, dtype=np.float64)
+        if end.shape != (n,):
+            raise InputError(f"{owner}: example {i} has spike data for {end.size} neurons but "
+                             f"the population has {n}")
+        if (np.any(np.diff(end) < 0) or (n and end[0] < 0)
+                or (end[-1] if n else 0) != len(times)):
+            raise InputError(f"{owner}: example {i} has inconsistent end_spikes (must be "
+                             f"non-decreasing and end at {len(times)}, the number of spikes)")
+        check_finite(owner, times, f"example {i} spike times")
+        if len(times) and times.min() < 0.0:
+            j = int(np.argmin(times))
+            raise InputError(f"{owner}: example {i} has spike time {times[j]} (index {j}) < 0; "
+                             f"spike times must be >= 0 ms")
+        if duration is not None and len(times) and times.max() >= duration:
+            j = int(np.argmax(times))
+            raise InputError(
+                f"{owner}: example {i} has spike time {times[j]} ms (index {j}) but examples "
+                f"last {duration} ms; spike times must be < example_timesteps * dt")
+        down = np.flatnonzero(np.diff(times) < 0) + 1
+        if len(down) and not np.all(np.isin(down, end[:-1])):
+            raise InputError(f"{owner}: example {i} spike times are not sorted within each "
+                             f"neuron; build the data with preprocess_spikes")

@@ -1,0 +1,125 @@
+"""Populations: groups of identical neurons."""
+
+from __future__ import annotations
+
+from numbers import Integral
+from typing import Optional, Sequence, Union
+
+import numpy as np
+
+from .errors import ModelError
+from .network import Network
+from .utils.location import user_location
+from .utils.module import get_object
+
+Shape = Union[None, int, Sequence[int]]
+
+
+def _normalise_shape(shape, description):
+    if shape is None:
+        return None
+    if isinstance(shape, (Integral, np.integer)) and not isinstance(shape, bool):
+        shape = (int(shape),)
+    elif isinstance(shape, (Sequence, np.ndarray)) and not isinstance(shape, str):
+        if not all(isinstance(s, (Integral, np.integer)) and not isinstance(s, bool)
+                   for s in shape):
+            raise ModelError(f"{description}: shape must contain integers (got {shape!r})")
+        shape = tuple(int(s) for s in shape)
+    else:
+        raise ModelError(
+            f"{description}: shape must be an int or a tuple of ints (got {shape!r})")
+    if len(shape) == 0 or any(s <= 0 for s in shape):
+        raise ModelError(
+            f"{description}: every dimension of the shape must be > 0 (got {shape})")
+    return shape
+
+
+class Population:
+    """A group of neurons sharing one neuron model.
+
+    Parameters
+    ----------
+    neuron : Neuron, type or str
+        Neuron model, e.g. ``LeakyIntegrateFire(tau_mem=10.0)`` or
+        ``"leaky_integrate_fire"``.
+    shape : int or tuple of int, optional
+        Shape of the population; may be left ``None`` when a connection can infer it.
+    record_spikes : bool
+        Whether spikes can be recorded (needed by ``SpikeRecorder``).
+    record_spike_events : bool
+        Whether spike-like events can be recorded.
+    name : str, optional
+        Unique name; ``"Pop0"``, ``"Pop1"``, ... by default.
+    add_to_model : bool
+        Register with the active network (``False`` is used by layers).
+
+    Attributes
+    ----------
+    location : str
+        ``"file.py:42"`` where the population was created.
+    """
+
+    def __init__(self, neuron, shape: Shape = None, record_spikes: bool = False,
+                 record_spike_events: bool = False, name: Optional[str] = None,
+                 add_to_model: bool = True, readout=None):
+        from .neurons import Neuron, default_neurons
+
+        self.location = user_location()
+        label = f"'{name}'" if name is not None else f"with neuron {neuron!r}"
+        network = None
+        if add_to_model:
+            network = Network._require_context("Population", label, self.location)
+        self.neuron = get_object(neuron, Neuron, "Neuron", default_neurons)
+        if self.neuron is None:
+            raise ModelError(f"Population {label} (created at {self.location}) needs a neuron")
+        if readout is not None:
+            # The mlGeNN paper's spelling: Population(neuron, shape, readout="spike_count")
+            self.neuron.readout = readout
+        self._shape = None
+        self.shape = shape
+        self.record_spikes = bool(record_spikes)
+        self.record_spike_events = bool(record_spike_events)
+        self._incoming_connections = []
+        self._outgoing_connections = []
+        self.name = name if network is None else network._population_name(name)
+        if network is not None:
+            network._add_population(self)
+
+    @property
+    def shape(self):
+        """Shape of the population as a tuple (``None`` until known)."""
+        return self._shape
+
+    @shape.setter
+    def shape(self, shape):
+        self._shape = _normalise_shape(shape, f"Population {self._label()}")
+
+    @property
+    def num_neurons(self) -> int:
+        """Number of neurons (product of the shape)."""
+        if self._shape is None:
+            raise ModelError(
+                f"Population {self._label()} has no shape yet; give shape=... when creating "
+                f"it or connect it with connectivity that determines it")
+        return int(np.prod(self._shape))
+
+    @property
+    def incoming_connections(self) -> list:
+        """Weak references to connections targeting this population (mlGeNN style)."""
+        return list(self._incoming_connections)
+
+    @property
+    def outgoing_connections(self) -> list:
+        """Weak references to connections leaving this population (mlGeNN style)."""
+        return list(self._outgoing_connections)
+
+    def _label(self):
+        name = getattr(self, "name", None)
+        return f"'{name}' ({self.location})" if name else f"({self.location})"
+
+    def __str__(self):
+        return str(self.name)
+
+    def __repr__(self):
+        return (f"Population(name={self.name!r}, neuron={type(self.neuron).__name__}, "
+                f"shape={self._shape}, location={self.location!r})")

@@ -1,0 +1,230 @@
+import numpy as np
+import pytest
+
+from irsnn.errors import InputError, ModelError
+from irsnn.initializers import Normal
+from irsnn.network import Network
+from irsnn.neurons import (AdaptiveLeakyIntegrateFire, BinarySpikeInput, IntegrateFire,
+                           LeakyIntegrate, LeakyIntegrateFire, Neuron, PoissonInput,
+                           SpikeInput)
+from irsnn.population import Population
+from irsnn.utils.data import preprocess_spikes
+from irsnn.utils.model import NeuronModel
+
+
+def _pop(neuron, shape):
+    with Network():
+        return Population(neuron, shape, name="inp")
+
+
+def _canon(neuron, shape=3, dt=1.0, batch_size=1):
+    pop = _pop(neuron, shape)
+    m = neuron.get_model(pop, dt, batch_size)
+    return m, m.canonical("x")
+
+
+def test_integrate_fire():
+    n = IntegrateFire()
+    assert (n.v_thresh, n.v_reset, n.v, n.tau_refrac) == (1.0, 0.0, 0.0, None)
+    assert not n.relative_reset and n.integrate_during_refrac
+    m, c = _canon(n)
+    assert m.output_var_name == "V"
+    assert c.vars == (("V", "scalar", "readwrite"),)
+    assert m.param_vals == {"Vthresh": 1.0, "Vreset": 0.0}
+    assert "V += Isyn;" in c.sim_code and c.threshold_code == "V >= Vthresh"
+    assert "V = Vreset;" in c.reset_code
+    _, c = _canon(IntegrateFire(relative_reset=True))
+    assert "V -= (Vthresh - Vreset);" in c.reset_code
+    _, c = _canon(IntegrateFire(relative_reset=False))
+    assert c.reset_code.strip() == "V = Vreset;"
+
+
+def test_lif_defaults_and_model():
+    n = LeakyIntegrateFire()
+    assert (n.v_thresh, n.v_reset, n.v, n.tau_mem, n.tau_refrac) == (1.0, 0.0, 0.0, 20.0, None)
+    assert not n.scale_i and n.readout is None and n.softmax is None
+    m, c = _canon(n, dt=0.5)
+    assert m.param_vals["Alpha"] == pytest.approx(np.exp(-0.5 / 20.0), rel=1e-15)
+    assert dict(c.params) == {"Vthresh": "scalar", "Vreset": "scalar", "Alpha": "scalar"}
+    assert c.sim_code.strip() == "V = (Alpha * V) + Isyn;"
+    assert c.threshold_code == "V >= Vthresh"
+    _, c = _canon(LeakyIntegrateFire(scale_i=True))
+    assert "((1.0 - Alpha) * Isyn)" in c.sim_code
+
+
+def test_lif_refractory():
+    m, c = _canon(LeakyIntegrateFire(tau_refrac=2.0))
+    assert ("RefracTime", "scalar", "readwrite") in c.vars
+    assert m.var_vals["RefracTime"] == 0.0 and m.param_vals["TauRefrac"] == 2.0
+    assert c.threshold_code == "V >= Vthresh && RefracTime <= 0.0"
+    assert "RefracTime = TauRefrac;" in c.reset_code
+    assert c.sim_code.index("V = (Alpha") < c.sim_code.index("RefracTime -= dt")
+    _, c = _canon(LeakyIntegrateFire(tau_refrac=2.0, integrate_during_refrac=False))
+    assert "else {" in c.sim_code and c.sim_code.index("else") < c.sim_code.index("V = (Alpha")
+
+
+def test_lif_arrays_and_validation():
+    m, _ = _canon(LeakyIntegrateFire(tau_mem=[10.0, 20.0, 40.0]))
+    np.testing.assert_allclose(m.param_vals["Alpha"], np.exp(-1.0 / np.array([10, 20, 40.0])))
+    with pytest.raises(ModelError, match=r"LeakyIntegrateFire: tau_mem must be > 0 \(got 0"):
+        LeakyIntegrateFire(tau_mem=0.0)
+    with pytest.raises(ModelError, match="tau_mem must be > 0"):
+        LeakyIntegrateFire(tau_mem=[1.0, -2.0])
+    with pytest.raises(ModelError, match="tau_refrac must be >= 0"):
+        LeakyIntegrateFire(tau_refrac=-1.0)
+    with pytest.raises(ModelError, match="initializer"):
+        LeakyIntegrateFire(tau_mem=Normal(20.0, 1.0))
+    v = LeakyIntegrateFire(v="uniform").v
+    assert v.kind == "uniform"
+    with pytest.raises(ModelError, match="unknown argument"):
+        LeakyIntegrateFire(tau_membrane=3.0)
+
+
+def test_alif():
+    n = AdaptiveLeakyIntegrateFire()
+    assert (n.a, n.beta, n.tau_adapt, n.tau_mem) == (0.0, 0.0174, 2000.0, 20.0)
+    m, c = _canon(n)
+    assert c.threshold_code == "V >= (Vthresh + (Beta * A))"
+    assert m.param_vals["Rho"] == pytest.approx(np.exp(-1.0 / 2000.0))
+    assert "A *= Rho;" in c.sim_code and "A += 1.0;" in c.reset_code
+    assert ("A", "scalar", "readwrite") in c.vars
+    _, c = _canon(AdaptiveLeakyIntegrateFire(tau_refrac=1.0, integrate_during_refrac=False))
+    assert c.threshold_code.endswith("&& RefracTime <= 0.0") and "A *= Rho;" in c.sim_code
+    with pytest.raises(ModelError, match="tau_adapt"):
+        AdaptiveLeakyIntegrateFire(tau_adapt=-5)
+
+
+def test_leaky_integrate():
+    n = LeakyIntegrate()
+    assert (n.v, n.bias, n.tau_mem, n.scale_i, n.softmax) == (0.0, 0.0, 20.0, False, False)
+    m, c = _canon(LeakyIntegrate(bias=0.5, tau_mem=10.0))
+    assert c.sim_code.strip() == "V = (Alpha * V) + Isyn + Bias;"
+    assert m.param_vals == {"Alpha": pytest.approx(np.exp(-0.1)), "Bias": 0.5}
+    assert c.threshold_code == "" and c.reset_code == ""
+    _, c = _canon(LeakyIntegrate(scale_i=True))
+    assert "((1.0 - Alpha) * Isyn) + Bias" in c.sim_code
+
+
+def test_readout_resolution_lazy():
+    # With no readout the readouts package is never needed
+    assert LeakyIntegrate().readout is None
+    try:
+        from irsnn.readouts import default_readouts
+    except ImportError:
+        pytest.skip("irsnn.readouts not written yet")
+    name = next(iter(default_readouts))
+    n = LeakyIntegrate(readout=name)
+    assert isinstance(n.readout, default_readouts[name])
+
+
+def test_old_style_custom_neuron():
+    class Custom(Neuron):
+        def __init__(self, softmax=False, readout=None):
+            super().__init__(softmax, readout)
+
+        def get_model(self, population, dt):
+            return NeuronModel({"var_name_types": [("V", "scalar")],
+                                "sim_code": "$(V) += $(Isyn);"}, "V", {}, {"V": 0.0})
+
+    n = Custom(softmax=True)
+    assert n.softmax is True
+    c = n.get_model(None, 1.0).canonical("custom")
+    assert c.vars == (("V", "scalar", "readwrite"),)
+
+
+def test_poisson_model_and_input(state):
+    n = PoissonInput()
+    assert (n.signed_spikes, n.input_frames, n.input_frame_timesteps) == (False, 1, 1)
+    m, c = _canon(n, 3, batch_size=2)
+    assert c.vars == (("Input", "scalar", "readonly"),)
+    assert c.threshold_code.startswith("Input > 0.0 && gennrand_uniform()")
+    assert c.negative_threshold_code == ""
+    n.set_input(state, 2, (3,), [[1.0, 2.0, 3.0]])
+    np.testing.assert_array_equal(state.vars["Input"], [[1, 2, 3], [0, 0, 0]])
+    with pytest.raises(InputError, match=r"Poisson rate -1.0 at index \(0, 1\).*signed"):
+        n.set_input(state, 2, (3,), [[1.0, -1.0, 3.0]])
+    with pytest.raises(InputError, match=r"'inp'.*shape \(2, 4\).*\(3,\)"):
+        n.set_input(state, 2, (3,), np.zeros((2, 4)))
+    with pytest.raises(InputError, match="3 examples but the batch size is 2"):
+        n.set_input(state, 2, (3,), np.zeros((3, 3)))
+    with pytest.raises(InputError, match="nan"):
+        n.set_input(state, 2, (3,), [[1.0, np.nan, 3.0]])
+    # batch size 1 accepts unbatched data
+    n.set_input(state, 1, (3,), [4.0, 5.0, 6.0])
+    assert state.vars["Input"].shape == (1, 3)
+
+
+def test_poisson_signed_and_frames(state):
+    _, c = _canon(PoissonInput(signed_spikes=True))
+    assert c.negative_threshold_code.startswith("Input < 0.0 && gennrand_uniform()")
+    PoissonInput(signed_spikes=True).set_input(state, 1, (3,), [1.0, -1.0, 0.0])
+    n = PoissonInput(input_frames=4, input_frame_timesteps=2)
+    m, c = _canon(n, 3, batch_size=2)
+    assert c.vars == () and c.egps == (("Input", "scalar*"),)
+    assert m.egp_vals["Input"].shape == (2 * 4 * 3,)
+    assert "min((int)(t / (2 * dt)), 3)" in c.threshold_code
+    assert "Input[(((batch * 4) + min(" in c.threshold_code
+    assert "num_neurons) + id]" in c.threshold_code
+    data = np.arange(12.0).reshape(1, 4, 3)
+    n.set_input(state, 2, (3,), data)
+    assert state.egps["Input"].shape == (24,)
+    np.testing.assert_array_equal(state.egps["Input"][:12], np.arange(12.0))
+    np.testing.assert_array_equal(state.egps["Input"][12:], 0.0)
+    with pytest.raises(InputError, match="4 input frames"):
+        n.set_input(state, 2, (3,), np.zeros((2, 3, 3)))
+    with pytest.raises(ModelError, match="input_frames must be an integer >= 1"):
+        PoissonInput(input_frames=0)
+
+
+def test_binary_spike_input(state):
+    m, c = _canon(BinarySpikeInput(signed_spikes=True), (2, 2))
+    assert c.threshold_code == "Input > 0.0" and c.negative_threshold_code == "Input < 0.0"
+    assert m.output_var_name is None
+    BinarySpikeInput().set_input(state, 2, (2, 2), np.ones((2, 2, 2)))
+    assert state.vars["Input"].shape == (2, 4)
+    with pytest.raises(InputError, match="inf"):
+        BinarySpikeInput().set_input(state, 1, (2, 2), np.full((2, 2), np.inf))
+
+
+def test_spike_input_model():
+    n = SpikeInput(max_spikes=100)
+    assert SpikeInput().max_spikes == 1000000
+    m, c = _canon(n, 3)
+    assert c.vars == (("StartSpike", "unsigned int", "readwrite"),
+                      ("EndSpike", "unsigned int", "readonly"))
+    assert c.egps == (("SpikeTimes", "scalar*"),)
+    assert c.threshold_code == "StartSpike != EndSpike && t >= SpikeTimes[StartSpike]"
+    assert c.reset_code.strip() == "StartSpike++;"
+    assert m.egp_vals["SpikeTimes"].shape == (100,)
+
+
+def test_spike_input_set_input(make_state):
+    st = make_state(dt=1.0, example_timesteps=10)
+    n = SpikeInput(max_spikes=6)
+    ex0 = preprocess_spikes(np.array([1.0, 0.0, 2.0]), np.array([2, 0, 0]), 3)
+    ex1 = preprocess_spikes(np.array([5.0]), np.array([1]), 3)
+    n.set_input(st, 3, (3,), [ex0, ex1])
+    np.testing.assert_array_equal(st.vars["EndSpike"], [[2, 2, 3], [3, 4, 4], [4, 4, 4]])
+    np.testing.assert_array_equal(st.vars["StartSpike"], [[0, 2, 2], [3, 3, 4], [4, 4, 4]])
+    assert st.vars["StartSpike"].dtype == np.uint32
+    np.testing.assert_array_equal(st.egps["SpikeTimes"][:4], [0.0, 2.0, 1.0, 5.0])
+    assert st.egps["SpikeTimes"].shape == (6,)
+
+
+def test_spike_input_errors(make_state):
+    st = make_state(dt=0.5, example_timesteps=10)
+    n = SpikeInput(max_spikes=3)
+    many = preprocess_spikes(np.arange(4.0), np.zeros(4, dtype=int), 2)
+    with pytest.raises(InputError, match=r"holds 4 spikes but max_spikes is 3"):
+        n.set_input(st, 1, (2,), [many])
+    late = preprocess_spikes(np.array([5.0]), np.array([0]), 2)
+    with pytest.raises(InputError, match=r"spike time 5.0 ms.*last 5.0 ms"):
+        n.set_input(st, 1, (2,), [late])
+    neg = preprocess_spikes(np.array([-1.0]), np.array([0]), 2)
+    with pytest.raises(InputError, match="-1.0"):
+        n.set_input(st, 1, (2,), neg)
+    with pytest.raises(InputError, match="3 neurons but the population has 2"):
+        n.set_input(st, 1, (2,), [preprocess_spikes([1.0], [0], 3)])
+    ok = preprocess_spikes([1.0], [0], 2)
+    with pytest.raises(InputError, match="2 spike trains for a batch size of 1"):
+        n.set_input(st, 1, (2,), [ok, ok])

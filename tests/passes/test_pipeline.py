@@ -1,0 +1,139 @@
+"""The pass pipeline and the inference passes, pinned by golden IR dumps."""
+
+import io
+import os
+from pathlib import Path
+
+import pytest
+
+from irsnn import Connection, Network, Population
+from irsnn.compilers import InferenceCompiler
+from irsnn.connectivity import Dense
+from irsnn.errors import ModelError, PassError
+from irsnn.ir import RecorderNode, ReadoutNode
+from irsnn.neurons import LeakyIntegrate, LeakyIntegrateFire, PoissonInput
+from irsnn.passes import PASSES, Pass, PassContext, Pipeline
+
+from ..models import recurrent_alif
+
+GOLDEN = Path(__file__).parent / "golden"
+
+
+def _check_golden(name, text):
+    path = GOLDEN / name
+    if os.environ.get("IRSNN_UPDATE_GOLDEN"):
+        path.write_text(text)
+    assert path.exists(), f"missing golden {path}; run with IRSNN_UPDATE_GOLDEN=1"
+    assert text == path.read_text(), f"IR differs from {path}; if intended, regenerate " \
+                                     f"with IRSNN_UPDATE_GOLDEN=1 and review the diff"
+
+
+def test_pass_names_are_kebab_case_of_file_and_class():
+    assert set(PASSES) == {"validate", "infer-shapes", "insert-readout", "batch-state",
+                           "insert-recording"}
+    for name, cls in PASSES.items():
+        assert cls.__module__.rsplit(".", 1)[-1] == name.replace("-", "_")
+
+
+def test_golden_ir_after_every_pass():
+    network, *_ = recurrent_alif()
+    stream = io.StringIO()
+    InferenceCompiler(evaluate_timesteps=10, batch_size=4).build_ir(
+        network, "alif", print_after_all=True, stream=stream)
+    text = stream.getvalue()
+    for name in PASSES:
+        assert f"// ----- IR after {name} -----" in text
+    _check_golden("recurrent_alif_inference.txt", text)
+
+
+def test_insert_readout_adds_accumulator_code_and_node():
+    network, inp, hidden, out = recurrent_alif()
+    g = InferenceCompiler(evaluate_timesteps=10).build_ir(network)
+    pop = g.node("pop.output")
+    assert pop.var("VSum").role == "readout"
+    assert "VSum += V;" in pop.sim_code
+    r = g.node("readout.output")
+    assert isinstance(r, ReadoutNode) and r.accumulators == ("VSum",)
+    assert g.node("pop.hidden").readout is None
+
+
+def test_batch_state_shares_per_neuron_parameters():
+    network = Network()
+    with network:
+        inp = Population(PoissonInput(), 3, name="inp")
+        lif = Population(LeakyIntegrateFire(v_thresh=[1.0, 2.0, 3.0]), 3, name="lif")
+        Connection(inp, lif, Dense(1.0))
+    g = InferenceCompiler(evaluate_timesteps=5, batch_size=8).build_ir(network)
+    lif_ir = g.node("pop.lif")
+    assert lif_ir.var("Vthresh").batched is False and lif_ir.var("Vthresh").role == "param"
+    assert lif_ir.var("V").batched is True
+    assert g.attrs["batch_size"] == 8
+
+
+def test_insert_recording_for_record_spikes_and_requests():
+    network = Network()
+    with network:
+        inp = Population(PoissonInput(), 3, record_spikes=True, name="inp")
+        li = Population(LeakyIntegrate(readout="var"), 2, name="li")
+        Connection(inp, li, Dense(1.0))
+    c = InferenceCompiler(evaluate_timesteps=5)
+    g = c.run_pipeline(c.lower(network), recordings=[("var", "pop.li", "V")])
+    recs = dict(g.nodes(RecorderNode))
+    assert set(recs) == {"rec.inp.spikes", "rec.li.V"}
+    with pytest.raises(ModelError, match="never spikes"):
+        c.run_pipeline(c.lower(network), recordings=[("spikes", "pop.li")])
+    with pytest.raises(ModelError, match=r"no variable 'X'.*\['V'"):
+        c.run_pipeline(c.lower(network), recordings=[("var", "pop.li", "X")])
+
+
+def test_print_after_one_pass_and_dump_dir(tmp_path):
+    network, *_ = recurrent_alif()
+    stream = io.StringIO()
+    InferenceCompiler(evaluate_timesteps=10).build_ir(
+        network, print_after=["insert-readout"], dump_dir=tmp_path, stream=stream)
+    assert stream.getvalue().count("// ----- IR after") == 1
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert "00-input.txt" in names and "05-insert-recording.json" in names
+    assert "03-insert-readout.npz" in names and "02-infer-shapes.dot" in names
+
+
+def test_unknown_print_after_is_rejected():
+    with pytest.raises(PassError, match=r"not in this pipeline; passes are: \['validate'"):
+        Pipeline([PASSES["validate"]()], print_after=["nope"])
+
+
+class _Boom(Pass):
+    def run(self, graph, ctx):
+        raise ZeroDivisionError("kaboom")
+
+
+class _Breaks(Pass):
+    def run(self, graph, ctx):
+        pop = graph.node("pop.hidden")
+        graph.set_node("pop.hidden", pop.replace(shape=(0,)))
+
+
+class _NeedsMissing(Pass):
+    def requires(self):
+        return ("insert-readout",)
+
+
+def test_failing_pass_is_named_with_its_predecessors():
+    network, *_ = recurrent_alif()
+    g = InferenceCompiler(evaluate_timesteps=10).lower(network)
+    with pytest.raises(PassError, match=r"pass 'boom' failed with ZeroDivisionError: kaboom "
+                                        r"\(passes before it: \['validate'\]\)"):
+        Pipeline([PASSES["validate"](), _Boom()]).run(g)
+    with pytest.raises(PassError, match=r"(?s)invalid after pass .breaks.*shape \(0,\)"):
+        Pipeline([PASSES["validate"](), _Breaks()]).run(g)
+    with pytest.raises(PassError, match=r"requires \['insert-readout'\]"):
+        Pipeline([_NeedsMissing()]).run(g, PassContext())
+
+
+def test_pipeline_does_not_modify_its_input():
+    network, *_ = recurrent_alif()
+    c = InferenceCompiler(evaluate_timesteps=10)
+    g = c.lower(network)
+    before = g.copy()
+    c.run_pipeline(g)
+    assert g == before

@@ -56,8 +56,13 @@ def initial_values(graph, init, name: str, size: int, seed: int, dtype) -> np.nd
 
 
 def connectivity_mask(graph, eid: str, syn, seed: int) -> np.ndarray | None:
-    """Boolean ``(num_pre, num_post)`` mask of existing synapses, or None when all exist."""
-    if syn.connectivity != "fixed_probability":
+    """Boolean ``(num_pre, num_post)`` mask of existing synapses, or None when all exist.
+
+    A ``FixedProbability`` connection draws its synapses from the counter-based RNG, unless its
+    weight is an explicit ``(num_pre, num_post)`` array: that array is then the whole matrix
+    (zeros mark absent synapses), which is how a saved checkpoint of it loads back.
+    """
+    if syn.connectivity != "fixed_probability" or syn.weight.kind == "array":
         return None
     rng = CounterRNG(seed)
     index = np.arange(syn.num_pre * syn.num_post, dtype=np.uint32)

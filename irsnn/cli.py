@@ -102,7 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
     b.set_defaults(func=cmd_backends)
 
     m = sub.add_parser("demo", help="run the mlGeNN paper's section-2 network on real data")
-    m.add_argument("--examples", type=int, default=256)
+    m.add_argument("--examples", type=int, default=None,
+                   help="test examples to evaluate (default: all 599)")
     m.add_argument("--batch-size", type=int, default=64)
     m.set_defaults(func=cmd_demo)
     return p

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from numbers import Integral
-from typing import Optional
 from weakref import ref
 
 import numpy as np
@@ -56,7 +55,7 @@ class Connection:
     """
 
     def __init__(self, source, target, connectivity, synapse="delta",
-                 name: Optional[str] = None, max_delay_steps: Optional[int] = None,
+                 name: str | None = None, max_delay_steps: int | None = None,
                  add_to_model: bool = True):
         from .connectivity import Connectivity, default_connectivity
         from .synapses import Synapse, default_synapses

@@ -51,7 +51,7 @@ def build_network(weights):
     return network, inp, out
 
 
-def run_demo(examples: int | None = 256, batch_size: int = 64, timesteps: int = 200,
+def run_demo(examples: int | None = None, batch_size: int = 64, timesteps: int = 200,
              seed: int = 0) -> int:
     """Fit, compile, evaluate and report; returns a process exit code."""
     from .callbacks import SpikeRecorder, VarRecorder

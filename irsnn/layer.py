@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
 from weakref import ref
 
 from .connection import Connection
@@ -35,7 +34,7 @@ class InputLayer:
     """
 
     def __init__(self, neuron, shape=None, record_spikes: bool = False,
-                 record_spike_events: bool = False, name: Optional[str] = None):
+                 record_spike_events: bool = False, name: str | None = None):
         self.location = user_location()
         network = SequentialNetwork.current_sequential("InputLayer", self.location)
         if shape is None:
@@ -75,7 +74,7 @@ class Layer:
 
     def __init__(self, connectivity, neuron, shape=None, synapse="delta",
                  record_spikes: bool = False, record_spike_events: bool = False,
-                 max_delay_steps: Optional[int] = None, name: Optional[str] = None):
+                 max_delay_steps: int | None = None, name: str | None = None):
         self.location = user_location()
         network = SequentialNetwork.current_sequential("Layer", self.location)
         pop = Population(neuron, shape, record_spikes, record_spike_events,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Tuple
 
 from .errors import ContextError, ModelError
 
@@ -101,7 +100,7 @@ class Network:
         return self._unique_name(name, "Conn", self.connections, "Connection")
 
     # -- checkpoints -----------------------------------------------------------------------
-    def load(self, keys: Tuple = (), serialiser="numpy") -> dict:
+    def load(self, keys: tuple = (), serialiser="numpy") -> dict:
         """Load connection weights/delays and population values saved by a checkpoint.
 
         Each connection reads ``keys + (connection.name, "weight")`` (and ``"delay"`` if

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from numbers import Integral
-from typing import Optional, Sequence, Union
+from typing import Union
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -60,7 +61,7 @@ class Population:
     """
 
     def __init__(self, neuron, shape: Shape = None, record_spikes: bool = False,
-                 record_spike_events: bool = False, name: Optional[str] = None,
+                 record_spike_events: bool = False, name: str | None = None,
                  add_to_model: bool = True, readout=None):
         from .neurons import Neuron, default_neurons
 

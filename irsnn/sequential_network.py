@@ -26,7 +26,7 @@ class SequentialNetwork(Network):
         self.layers = []
 
     @staticmethod
-    def current_sequential(kind: str, location: str) -> "SequentialNetwork":
+    def current_sequential(kind: str, location: str) -> SequentialNetwork:
         """The innermost active network, which must be a :class:`SequentialNetwork`."""
         net = Network.current()
         if not isinstance(net, SequentialNetwork):

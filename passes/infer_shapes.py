@@ -32,7 +32,7 @@ class InferShapes(Pass):
                         raise ShapeError(
                             f"Population '{pop.name}': variable '{v.name}' has {arr.size} "
                             f"initial values but the population has {pop.size} neurons")
-        for u, v, k, syn in graph.synapses():
+        for _u, _v, _k, syn in graph.synapses():
             for init in (syn.weight, syn.heterogeneous_delay):
                 if init is not None and init.kind == "array":
                     arr = graph.array(init.key)

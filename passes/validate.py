@@ -23,7 +23,7 @@ class Validate(Pass):
             if pop.negative_threshold_code.strip() and not pop.threshold_code.strip():
                 raise ModelError(f"Population '{pop.name}' ({pop.model_name}) has a negative "
                                  f"threshold but no threshold condition; add one")
-        for u, v, k, syn in graph.synapses():
+        for _u, v, _k, syn in graph.synapses():
             target = graph.node(v)
             if target.is_input:
                 raise ModelError(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
 
 
 @dataclass(frozen=True, eq=False)
@@ -30,6 +30,6 @@ class ConnectivitySpec:
     kind: str
     weight: Any
     delay: Any
-    p: Optional[float] = None
+    p: float | None = None
     allow_self_connections: bool = False
     trainable: bool = True

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import namedtuple
-from typing import List, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -95,7 +95,7 @@ def _examples(data):
 
 
 def linear_latency_encode_data(data, max_time: float, min_time: float = 0.0,
-                               thresh: int = 1) -> List[PreprocessedSpikes]:
+                               thresh: int = 1) -> list[PreprocessedSpikes]:
     """Latency-encode uint8-range data linearly: value 255 spikes at ``min_time``, 0 at
     ``max_time``; values not greater than ``thresh`` do not spike.
 
@@ -111,7 +111,7 @@ def linear_latency_encode_data(data, max_time: float, min_time: float = 0.0,
     return out
 
 
-def log_latency_encode_data(data, tau_eff: float, thresh: float) -> List[PreprocessedSpikes]:
+def log_latency_encode_data(data, tau_eff: float, thresh: float) -> list[PreprocessedSpikes]:
     """Latency-encode data logarithmically: ``T(x) = tau_eff * log(x / (x - thresh))`` for
     ``x > thresh``; smaller values do not spike. Each example is flattened (row-major).
     """

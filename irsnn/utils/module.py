@@ -11,7 +11,8 @@ import re
 from copy import copy
 from difflib import get_close_matches
 from inspect import Parameter, isclass, signature
-from typing import Any, Mapping, Optional, Type
+from typing import Any
+from collections.abc import Mapping
 
 from ..errors import ModelError, UnknownNameError
 
@@ -31,7 +32,7 @@ def _default_constructable(cls) -> bool:
                for n, p in params.items() if n != "self")
 
 
-def get_module_classes(namespace: Mapping[str, Any], base_class: Type) -> dict:
+def get_module_classes(namespace: Mapping[str, Any], base_class: type) -> dict:
     """Map snake_case names to the default-constructable subclasses of ``base_class``.
 
     Parameters
@@ -66,8 +67,8 @@ def unknown_name_error(name: str, description: str, valid) -> UnknownNameError:
         f"or pass a {description} object.")
 
 
-def get_object(obj, base_class: Type, description: str,
-               dictionary: Mapping[str, Any]) -> Optional[Any]:
+def get_object(obj, base_class: type, description: str,
+               dictionary: Mapping[str, Any]) -> Any | None:
     """Resolve ``obj`` to an instance of ``base_class``.
 
     Parameters
@@ -111,7 +112,7 @@ def get_object(obj, base_class: Type, description: str,
         f"or instance (got {type(obj).__name__}: {obj!r})")
 
 
-def get_object_mapping(obj, keys, base_class: Type, description: str,
+def get_object_mapping(obj, keys, base_class: type, description: str,
                        dictionary: Mapping[str, Any]) -> dict:
     """Resolve ``obj`` once per key, or resolve each value of a dict keyed like ``keys``.
 

@@ -43,7 +43,7 @@ class PaperIntegrateFire(Neuron):
     v = ValueDescriptor("V")
 
     def __init__(self, v=0.0, softmax=False, readout=None):
-        super(PaperIntegrateFire, self).__init__(softmax, readout)
+        super().__init__(softmax, readout)
         self.v = v
 
     def get_model(self, population, dt):

@@ -19,7 +19,8 @@ def _pop(name, n=4, **kw):
                        vars=(Var("V", "scalar"),), **kw)
 
 
-def _syn(src, dst, delay=1, n_pre=4, n_post=4, weight=VarInit("constant", 1.0)):
+def _syn(src, dst, delay=1, n_pre=4, n_post=4, weight=None):
+    weight = weight or VarInit("constant", 1.0)
     return SynapseGroup(name=f"{src}->{dst}", source=f"pop.{src}", target=f"pop.{dst}",
                         connectivity="dense", layout="dense", num_pre=n_pre, num_post=n_post,
                         weight=weight, delay_steps=delay)

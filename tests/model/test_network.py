@@ -195,7 +195,7 @@ def test_layers_need_sequential_network():
 def test_connection_accepts_layers():
     net = SequentialNetwork()
     with net:
-        a = InputLayer("poisson_input", 3)
+        InputLayer("poisson_input", 3)
         b = Layer(Dense(1.0), "leaky_integrate_fire", 3)
         c = Connection(b, b, OneToOne(1.0))
     assert c.source() is b.population() and len(net.connections) == 2

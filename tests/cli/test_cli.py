@@ -1,0 +1,93 @@
+"""The ``irsnn`` command line: dump (text/json/dot, print-after-all, dump-dir), backends."""
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from irsnn.cli import main
+from irsnn.ir import from_json
+
+MODEL = '''
+from irsnn import Connection, Network, Population
+from irsnn.connectivity import Dense, FixedProbability
+from irsnn.neurons import AdaptiveLeakyIntegrateFire, LeakyIntegrate, SpikeInput
+
+
+def build():
+    network = Network()
+    with network:
+        inp = Population(SpikeInput(max_spikes=100), 8, name="input")
+        hid = Population(AdaptiveLeakyIntegrateFire(tau_refrac=2.0), 6, name="hidden")
+        out = Population(LeakyIntegrate(readout="sum_var"), 2, name="output")
+        Connection(inp, hid, Dense(0.5))
+        Connection(hid, hid, FixedProbability(0.5, 0.1))
+        Connection(hid, out, Dense(0.25))
+    return network
+
+
+network = build()
+number = 3
+'''
+
+
+@pytest.fixture
+def model_file(tmp_path):
+    path = tmp_path / "model.py"
+    path.write_text(MODEL)
+    return path
+
+
+def test_dump_print_after_all_shows_every_pass(model_file, capsys):
+    assert main(["dump", f"{model_file}:build", "--print-after-all"]) == 0
+    out = capsys.readouterr().out
+    for name in ("validate", "infer-shapes", "insert-readout", "batch-state",
+                 "insert-recording"):
+        assert f"// ----- IR after {name} -----" in out
+    assert "rec.hidden->hidden" in out and "AdaptiveLeakyIntegrateFire" in out
+
+
+def test_dump_formats(model_file, capsys, tmp_path):
+    assert main(["dump", f"{model_file}:network", "--format", "json"]) == 0
+    data = capsys.readouterr().out
+    g = from_json(data, {})
+    assert g.has_node("readout.output")
+    assert main(["dump", f"{model_file}:network", "--format", "dot"]) == 0
+    dot = capsys.readouterr().out
+    assert dot.startswith("digraph")
+    if shutil.which("dot"):
+        subprocess.run(["dot", "-Tpng", "-o", str(tmp_path / "g.png")], input=dot, text=True,
+                       check=True)
+    assert main(["dump", f"{model_file}:network", "--print-after", "insert-readout",
+                 "--dump-dir", str(tmp_path / "d")]) == 0
+    assert capsys.readouterr().out.count("IR after") == 1
+    files = sorted(p.name for p in (tmp_path / "d").iterdir())
+    assert "03-insert-readout.txt" in files
+    json.loads((tmp_path / "d" / "05-insert-recording.json").read_text())
+
+
+def test_dump_errors(model_file, capsys):
+    assert main(["dump", f"{model_file}:missing"]) == 2
+    assert "has no object 'missing'" in capsys.readouterr().err
+    assert main(["dump", f"{model_file}:number"]) == 2
+    assert "is a int, not a Network" in capsys.readouterr().err
+    assert main(["dump", "nofile.py:x"]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    assert main(["dump", f"{model_file}:network", "--print-after", "nope"]) == 2
+    assert "not in this pipeline" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["dump", f"{model_file}:network", "--compiler", "bogus"])
+
+
+def test_backends_lists_reference(capsys):
+    assert main(["backends"]) == 0
+    assert "reference  available" in capsys.readouterr().out
+
+
+def test_console_script_runs(model_file):
+    out = subprocess.run([sys.executable, "-m", "irsnn.cli", "dump", f"{model_file}:network"],
+                         capture_output=True, text=True, check=True, cwd=Path(model_file).parent)
+    assert "node pop.hidden" in out.stdout

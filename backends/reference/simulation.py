@@ -16,6 +16,8 @@ against, so it favours clarity over speed (it is still vectorised: no Python loo
 
 from __future__ import annotations
 
+import os
+import sys
 import time
 from collections import defaultdict
 
@@ -49,6 +51,11 @@ class _Neurons:
             "id": np.arange(n, dtype=np.uint32)[None, :],
             "batch": np.arange(batch, dtype=np.uint32)[:, None],
             "num_neurons": np.uint32(n), "num_batch": np.uint32(batch)})
+        if int(os.environ.get("IRSNN_DEBUG", "0") or 0) >= 4:
+            for block in ("sim", "threshold", "neg_threshold", "reset"):
+                code = getattr(self, block)
+                if code is not None:
+                    sys.stderr.write(f"// ----- {nid} {block} (NumPy) -----\n{code.source}\n")
         self.additional = {name: numpy_type(typ, precision)(init)
                            for name, typ, init in pop.additional_input_vars}
         # One block of 256 streams per population; the call site picks the stream

@@ -11,17 +11,13 @@ import numpy as np
 
 from ..errors import ModelError
 from ..utils.filter import ExampleFilter, get_neuron_filter_mask
+from ..utils.network import get_underlying_pop
 from .callback import Callback
-
-
-def _population(pop):
-    """A Population from a Population or Layer (mlGeNN accepts both)."""
-    return pop.population() if hasattr(pop, "population") and callable(pop.population) else pop
 
 
 class _Recorder(Callback):
     def __init__(self, pop, key, example_filter, neuron_filter):
-        self._pop = _population(pop)
+        self._pop = get_underlying_pop(pop)
         self.key = key if key is not None else pop
         self._example_filter = ExampleFilter(example_filter)
         self._neuron_mask = get_neuron_filter_mask(neuron_filter, self._pop.shape)

@@ -6,15 +6,7 @@ import numpy as np
 
 from ..errors import InputError, ModelError
 from ..lowering import node_id
-
-
-def underlying_population(obj):
-    """Population from a Population or a Layer (mlGeNN accepts both as dict keys)."""
-    pop = obj.population() if hasattr(obj, "population") and callable(obj.population) else obj
-    if not hasattr(pop, "neuron"):
-        raise InputError(f"{obj!r} is not a Population or Layer; key inputs, labels and "
-                         f"outputs by the network's populations or layers")
-    return pop
+from ..utils.network import get_underlying_pop
 
 
 class CompiledNetwork:
@@ -52,7 +44,7 @@ class CompiledNetwork:
     @staticmethod
     def _request_key(request):
         """``("spikes", pop)``/``("var", pop, var)`` -> the IR form with the node id."""
-        return (request[0], node_id(underlying_population(request[1]))) + tuple(request[2:])
+        return (request[0], node_id(get_underlying_pop(request[1]))) + tuple(request[2:])
 
     @staticmethod
     def _recorder_id(key):
@@ -82,7 +74,7 @@ class CompiledNetwork:
 
     # -- data ---------------------------------------------------------------------------------
     def _input_population(self, key):
-        pop = underlying_population(key)
+        pop = get_underlying_pop(key)
         nid = node_id(pop)
         if nid not in self._populations or self._populations[nid] is not pop:
             raise InputError(f"input key '{pop.name}' is not a population of this network")
@@ -93,7 +85,7 @@ class CompiledNetwork:
         return pop
 
     def _output_population(self, key):
-        pop = underlying_population(key)
+        pop = get_underlying_pop(key)
         nid = node_id(pop)
         if nid not in self._populations or self._populations[nid] is not pop:
             raise InputError(f"output key '{pop.name}' is not a population of this network")
@@ -147,7 +139,7 @@ class CompiledNetwork:
         return var in self.var_names(pop)
 
     def var_names(self, pop) -> list[str]:
-        pop = underlying_population(pop)
+        pop = get_underlying_pop(pop)
         return [v.name for v in self.ir.node(node_id(pop)).vars]
 
     # -- running ------------------------------------------------------------------------------
@@ -185,7 +177,7 @@ class CompiledNetwork:
                                  self.simulation.get_weights(conn.name))
 
     def _check_sizes(self, data: dict, what: str) -> int:
-        sizes = {underlying_population(k).name: len(v) for k, v in data.items()}
+        sizes = {get_underlying_pop(k).name: len(v) for k, v in data.items()}
         if len(set(sizes.values())) > 1:
             raise InputError(f"every {what} must have the same number of examples; got "
                              f"{sizes}")

@@ -5,13 +5,15 @@ A readout adds accumulator variables and a line of code-string language to the p
 the end of each example (``compute``). User subclasses of :class:`Readout` work the same way.
 """
 
+from abc import ABC, abstractmethod
+
 import numpy as np
 
 __all__ = ["Readout", "Var", "SumVar", "AvgVar", "MaxVar", "SpikeCount", "FirstSpikeTime",
            "default_readouts"]
 
 
-class Readout:
+class Readout(ABC):
     """Base class.
 
     Subclasses override :meth:`accumulators`, :meth:`sim_code`, :meth:`reset_code` and
@@ -35,9 +37,9 @@ class Readout:
         """Code appended to the neuron's reset code (runs when a neuron spikes)."""
         return ""
 
+    @abstractmethod
     def compute(self, values: dict, output_var: str, timesteps: int, dt: float) -> np.ndarray:
         """Per-example output from the pulled variables (each ``(batch, neurons)``)."""
-        raise NotImplementedError  # pragma: no cover - abstract
 
     def __repr__(self):
         return f"{type(self).__name__}()"

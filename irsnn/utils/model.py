@@ -216,20 +216,22 @@ class Model:
             for p in model.get(key, ()) or ():
                 name = p if isinstance(p, str) else p[0]
                 if name in descriptors and name not in params:
-                    params[name] = descriptors[name].get_transformed(inst, dt)
+                    params[name] = descriptors[name].get_transformed(inst, dt, name)
         for key in ("vars", "var_name_types"):
             for v in model.get(key, ()) or ():
                 if v[0] in descriptors and v[0] not in vars_:
-                    vars_[v[0]] = descriptors[v[0]].get_transformed(inst, dt)
+                    vars_[v[0]] = descriptors[v[0]].get_transformed(inst, dt, v[0])
         if cls is NeuronModel:
             return cls(model, output_var_name, params, vars_, egp_vals)
         return cls(model, params, vars_, egp_vals)
 
 
 def _descriptors(inst):
+    """Model name -> the ValueDescriptor of ``inst``'s class that provides it (a descriptor
+    may provide several names, each with its own transform)."""
     from .value import ValueDescriptor
-    return {d.genn_name: d for _, d in getmembers(type(inst), isdatadescriptor)
-            if isinstance(d, ValueDescriptor) and d.genn_name is not None}
+    return {name: d for _, d in getmembers(type(inst), isdatadescriptor)
+            if isinstance(d, ValueDescriptor) for name, _ in d.genn_transforms}
 
 
 class NeuronModel(Model):

@@ -134,3 +134,33 @@ def test_connection_into_input_population_is_rejected():
 def test_empty_network_is_rejected():
     with pytest.raises(ModelError, match="no populations"):
         InferenceCompiler(evaluate_timesteps=5).compile(Network())
+
+
+class _TwoNameNeuron(Neuron):
+    """One attribute feeding two model parameters through different transforms."""
+
+    from irsnn.utils.value import ValueDescriptor as _VD
+    tau_mem = _VD(("Alpha", lambda v, dt: np.exp(-dt / v)),
+                  ("Beta", lambda v, dt: 1.0 - np.exp(-dt / v)))
+    v = _VD("V")
+
+    def __init__(self, tau_mem=10.0, v=0.0):
+        super().__init__(readout="var")
+        self.tau_mem, self.v = tau_mem, v
+
+    def get_model(self, population, dt, batch_size):
+        return NeuronModel.from_val_descriptors(
+            {"params": [("Alpha", "scalar"), ("Beta", "scalar")], "vars": [("V", "scalar")],
+             "sim_code": "V = (Alpha * V) + (Beta * Isyn);"}, "V", self, dt)
+
+
+def test_multi_name_value_descriptor_feeds_every_parameter():
+    network = Network()
+    with network:
+        a = Population(SpikeInput(), 1, name="a")
+        b = Population(_TwoNameNeuron(tau_mem=10.0), 1, name="b")
+        Connection(a, b, Dense(1.0))
+    g = InferenceCompiler(evaluate_timesteps=5, dt=0.5).build_ir(network)
+    pop = g.node("pop.b")
+    assert pop.param("Alpha").value == pytest.approx(np.exp(-0.05))
+    assert pop.param("Beta").value == pytest.approx(1 - np.exp(-0.05))

@@ -149,7 +149,7 @@ def _lower_connection(g, conn, dt, batch_size):
                          f"Dense, OneToOne or FixedProbability")
     weight = value_to_init(g, spec.weight, f"{eid}/g", wsize, owner, wshape)
 
-    delay_steps, het, max_delay = 1, None, int(conn.max_delay_steps or 0)
+    delay_steps, het, max_delay = 1, None, 0
     if isinstance(spec.delay, bool | Number | np.number):
         d = spec.delay
         if d < 0 or int(d) != d:
@@ -157,9 +157,8 @@ def _lower_connection(g, conn, dt, batch_size):
                              f"timesteps")
         delay_steps = 1 + int(d)
     else:
-        if max_delay < 1:
-            raise ModelError(f"{owner}: per-synapse delays need max_delay_steps >= 1 on the "
-                             f"Connection (got {conn.max_delay_steps!r})")
+        # Per-synapse delays: max_delay_steps, or the largest delay of an explicit array
+        max_delay = int(conn.get_max_delay_steps())
         het = value_to_init(g, spec.delay, f"{eid}/d", wsize, owner, wshape)
         if het.kind == "array":
             d = g.array(het.key)

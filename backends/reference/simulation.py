@@ -98,6 +98,9 @@ class ReferenceSimulation(Simulation):
         self.profiling = kernel_profiling
         self.kernel_times = defaultdict(float)
         self.timestep = 0
+        # Random streams are keyed on a step count that never restarts (unlike the clock,
+        # which batches may reset), so every batch draws fresh numbers
+        self.rng_step = 0
         rng = CounterRNG(rng_seed)
         B = self.batch_size
         self.neurons = {nid: _Neurons(nid, p, B, self.precision, rng)
@@ -191,6 +194,7 @@ class ReferenceSimulation(Simulation):
     def export_state(self):
         return {"state": {k: v.copy() for k, v in self.state.items()},
                 "egps": dict(self.egps), "timestep": self.timestep,
+                "rng_step": self.rng_step,
                 "weights": {e: s.w.copy() for e, s in self.synapses.items()},
                 "in_syn": {e: s.in_syn.copy() for e, s in self.synapses.items()}}
 
@@ -200,6 +204,7 @@ class ReferenceSimulation(Simulation):
                 self.state[k] = v.copy()
         self.egps.update(st["egps"])
         self.timestep = st["timestep"]
+        self.rng_step = st["rng_step"]
         for e, w in st["weights"].items():
             if e in self.synapses:
                 self.synapses[e].w = w.copy()
@@ -249,6 +254,7 @@ class ReferenceSimulation(Simulation):
             n.spikes[self.timestep % n.pop.spike_history] = spikes[nid]
         self._timed("record", self._record, spikes)
         self.timestep += 1
+        self.rng_step += 1
 
     def _propagate(self, s):
         syn = s.syn
@@ -288,7 +294,7 @@ class ReferenceSimulation(Simulation):
         env = self._env(n, nid)
         env.update(extra)
         env["Isyn"] = isyn
-        n.rng.begin_step(self.timestep)
+        n.rng.begin_step(self.rng_step)
         env["__rng__"] = n.rng
         env["__shape__"] = n.lane_shape
         if n.sim is not None:

@@ -66,7 +66,7 @@ def verify(g) -> None:
                 problems += _check_inits(g, eid, (p.weight,), (p.num_pre, p.num_post))
             if p.layout == "one_to_one":
                 problems += _check_inits(g, eid, (p.weight,), (p.num_post,))
-            if p.heterogeneous_delay is not None and p.max_delay_steps < 1:
+            if p.heterogeneous_delay is not None and p.max_delay_steps < 0:
                 problems.append(f"edge {eid} has per-synapse delays but max_delay_steps="
                                 f"{p.max_delay_steps}")
 

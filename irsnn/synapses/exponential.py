@@ -30,8 +30,9 @@ class Exponential(Synapse):
     tau : float or array
         Time constant of the current (ms), > 0.
     scale_i : bool
-        Scale the injected current by ``IScale`` so that a unit weight delivers a total
-        charge independent of ``tau``.
+        Scale the injected current by ``IScale = (tau / dt) * (1 - exp(-dt / tau))`` so that
+        each step's current is the step average of the continuous kernel
+        ``w * exp(-t / tau)`` (as GeNN's ExpCurr).
     """
 
     tau = ValueDescriptor(("ExpDecay", _exp_decay), ("IScale", _i_scale),

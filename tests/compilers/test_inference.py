@@ -237,3 +237,22 @@ def test_bad_compiler_arguments():
         InferenceCompiler(evaluate_timesteps=5, backend="tpu").compile(paper_network()[0])
     with pytest.warns(UserWarning, match="selected_gpu"):
         InferenceCompiler(evaluate_timesteps=5, selected_gpu=0)
+
+
+def test_poisson_noise_is_fresh_in_every_batch_and_reproducible():
+    def run(seed):
+        network = Network()
+        with network:
+            a = Population(PoissonInput(), 50)
+            b = Population(LeakyIntegrate(readout="sum_var"), 1)
+            Connection(a, b, Dense(1.0))
+        net = InferenceCompiler(evaluate_timesteps=20, batch_size=1, rng_seed=seed)\
+            .compile(network)
+        _, cb = net.predict({a: np.full((2, 50), 0.2)}, b, callbacks=[SpikeRecorder(a, key="s")])
+        return cb["s"]
+    times, ids = run(0)
+    assert not (np.array_equal(times[0], times[1]) and np.array_equal(ids[0], ids[1]))
+    again = run(0)
+    assert all(np.array_equal(x, y) for x, y in zip(times + ids, again[0] + again[1]))
+    other = run(1)
+    assert not np.array_equal(ids[0], other[1][0])

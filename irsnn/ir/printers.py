@@ -164,7 +164,9 @@ def load(path) -> IRGraph:
 
 
 def _dot_quote(s: str) -> str:
-    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    """A DOT string literal; newlines become DOT's centred line breaks."""
+    escaped = s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return f'"{escaped}"'
 
 
 def to_dot(g: IRGraph) -> str:
@@ -174,7 +176,7 @@ def to_dot(g: IRGraph) -> str:
              '  edge [fontname="Helvetica", fontsize=9];']
     for nid, p in g.nodes():
         if isinstance(p, NeuronGroup):
-            label = f"{p.name}\\n{p.model_name} {p.shape}"
+            label = f"{p.name}\n{p.model_name} {p.shape}"
             lines.append(f"  {_dot_quote(nid)} [shape=box, label={_dot_quote(label)}];")
         else:
             label = nid

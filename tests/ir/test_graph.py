@@ -136,6 +136,7 @@ def test_dot_output(compiled_ir):
     dot = to_dot(compiled_ir)
     assert dot.startswith('digraph "alif" {')
     assert '"pop.hidden" -> "pop.hidden"' in dot
+    assert 'label="hidden\\nAdaptiveLeakyIntegrateFire (16,)"' in dot
     if shutil.which("dot"):
         out = subprocess.run(["dot", "-Tsvg"], input=dot, capture_output=True, text=True,
                              check=True)

@@ -8,6 +8,7 @@ runtime that offers ``state.set_var(name, array)`` (array shaped ``(batch_size, 
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from numbers import Integral
 
 import numpy as np
@@ -34,12 +35,12 @@ def check_finite(owner, values, what="input"):
                          f"replace NaN/inf values before passing the data")
 
 
-class Input:
+class Input(ABC):
     """Base class of every input neuron; the runtime calls :meth:`set_input`."""
 
+    @abstractmethod
     def set_input(self, state, batch_size: int, shape, input):
         """Copy one batch of input data into the population's state."""
-        raise NotImplementedError
 
 
 def _positive_int(owner, name, value):

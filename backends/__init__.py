@@ -13,7 +13,8 @@ from irsnn.errors import BackendUnavailableError, UnknownNameError
 from .base import Backend, InputState, Simulation
 
 #: name -> "module:class", fastest first
-_REGISTRY = {"reference": "irsnn.backends.reference:ReferenceBackend"}
+_REGISTRY = {"c": "irsnn.backends.c:CBackend",
+             "reference": "irsnn.backends.reference:ReferenceBackend"}
 
 
 def load_backend(name: str) -> Backend:

@@ -33,6 +33,11 @@ from ..host_init import initial_values, numpy_type, stream_id, synapse_arrays
 from .codegen import compile_block
 
 
+def _sequential_sum(start, rows):
+    """``((start + rows[0]) + rows[1]) + ...`` in the dtype of ``start`` (no pairwise sums)."""
+    return np.cumsum(np.concatenate([start[None], rows.astype(start.dtype)]), axis=0)[-1]
+
+
 class _Neurons:
     """Compiled code and state of one neuron group."""
 
@@ -257,19 +262,33 @@ class ReferenceSimulation(Simulation):
         self.rng_step += 1
 
     def _propagate(self, s):
+        """Add the weight rows of the presynaptic neurons that spiked ``delay_steps`` ago.
+
+        Rows are added one after another in ascending presynaptic order (``np.cumsum`` is a
+        sequential sum), the order every backend uses, so float32 results are bit-identical.
+        """
         syn = s.syn
         pre = self.neurons[syn.source]
         spk = pre.spikes[(self.timestep - syn.delay_steps) % pre.pop.spike_history]
         if s.d is not None:
             L = s.ring.shape[0]
             slot = self.timestep % L
-            if spk.any():
-                for k, w in s.by_delay:
-                    s.ring[(slot + k) % L] += spk @ w
+            for b in np.flatnonzero(spk.any(axis=1)):
+                idx = np.flatnonzero(spk[b])
+                rows = s.w[idx] * spk[b, idx, None]
+                for k in np.unique(s.d[idx]):
+                    target = (slot + k) % L
+                    s.ring[target, b] = _sequential_sum(s.ring[target, b],
+                                                        np.where(s.d[idx] == k, rows, 0))
             s.in_syn += s.ring[slot]
             s.ring[slot] = 0
-        elif spk.any():
-            s.in_syn += spk * s.w if syn.layout == "one_to_one" else spk @ s.w
+        elif syn.layout == "one_to_one":
+            if spk.any():
+                s.in_syn += spk * s.w
+        else:
+            for b in np.flatnonzero(spk.any(axis=1)):
+                idx = np.flatnonzero(spk[b])
+                s.in_syn[b] = _sequential_sum(s.in_syn[b], s.w[idx] * spk[b, idx, None])
 
     def _env(self, n, key):
         env = dict(n.constants)

@@ -1,0 +1,78 @@
+"""The C translation unit of a model: kernels, buffer bindings and the native time loop."""
+
+from __future__ import annotations
+
+from ..kernels import C_KERNELS, KernelRenderer, Program
+
+API_VERSION = 1
+
+
+def c_source(program: Program, name: str, profile: bool) -> str:
+    """Complete C99 source for ``program``.
+
+    Exported functions (all ``extern``):
+
+    ``irsnn_bind(void **buffers, uint64_t seed)``
+        buffer pointers in ``program.buffers`` order, and the RNG seed;
+    ``irsnn_bind_egp(int32_t k, void *ptr)``
+        extra global parameter ``k`` of ``program.egps``;
+    ``irsnn_bind_recorder(int32_t k, void *buf, const int32_t *rows, int32_t nrows, int64_t cap)``
+        recording buffer ``k`` of ``program.recorders`` (``buf`` NULL disables it);
+    ``irsnn_run(int64_t steps, int64_t ts0, uint32_t rng0, int64_t rec0)``
+        advance ``steps`` timesteps starting at clock ``ts0``, RNG step ``rng0`` and
+        recording row ``rec0``: the whole loop runs here, no call back into Python;
+    ``irsnn_kernel_times(double *out)``
+        accumulated seconds per kernel (zeros unless compiled with profiling).
+    """
+    r = KernelRenderer(C_KERNELS)
+    dt = program.constants["dt"]
+    n_rec = len(program.recorders)
+    lines = [f"/* irsnn C backend: model '{name}' (generated; API {API_VERSION}) */",
+             "#define _POSIX_C_SOURCE 199309L", C_KERNELS.lang.prelude, "#include <stddef.h>",
+             "#include <time.h>", program.helpers,
+             f"#define IRSNN_PROFILE {1 if profile else 0}",
+             "static uint64_t irsnn_seed;", r.buffer_declarations(program)]
+    for k in range(n_rec):
+        lines.append(f"static void *rec{k}_buf; static const int32_t *rec{k}_rows; "
+                     f"static int32_t rec{k}_nrows; static int64_t rec{k}_capacity;")
+    lines.append(r.kernels(program))
+    kernels = program.kernels
+    lines.append(f"static double irsnn_times[{max(1, len(kernels))}];")
+    lines.append("""
+static double irsnn_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+""")
+    bind = ["void irsnn_bind(void **buffers, uint64_t seed)", "{", "    irsnn_seed = seed;"]
+    bind += [f"    {b.name} = ({b.ctype} *)buffers[{i}];"
+             for i, b in enumerate(program.buffers)]
+    bind += ["}", "", "void irsnn_bind_egp(int32_t k, void *ptr)", "{", "    switch (k) {"]
+    bind += [f"    case {i}: {b.name} = ({b.ctype} *)ptr; break;"
+             for i, b in enumerate(program.egps)]
+    bind += ["    default: break;", "    }", "}", "",
+             "void irsnn_bind_recorder(int32_t k, void *buf, const int32_t *rows, "
+             "int32_t nrows, int64_t cap)", "{", "    switch (k) {"]
+    bind += [f"    case {k}: rec{k}_buf = buf; rec{k}_rows = rows; rec{k}_nrows = nrows; "
+             f"rec{k}_capacity = cap; break;" for k in range(n_rec)]
+    bind += ["    default: break;", "    }", "}", ""]
+    lines.append("\n".join(bind))
+    run = ["int irsnn_run(int64_t steps, int64_t ts0, uint32_t rng0, int64_t rec0)", "{",
+           "    for (int64_t k = 0; k < steps; k++) {",
+           "        const int64_t ts = ts0 + k;",
+           f"        const float t = (float)((double)ts * {dt!r});",
+           "        const uint32_t rng_step = rng0 + (uint32_t)k;"]
+    for i, kern in enumerate(kernels):
+        args = ", ".join(["ts", "t", "rng_step"] + (["rec0 + k"] if kern.args else []))
+        run += ["#if IRSNN_PROFILE", "        { const double _t0 = irsnn_now();",
+                f"        {kern.name}({args});",
+                f"        irsnn_times[{i}] += irsnn_now() - _t0; }}",
+                "#else", f"        {kern.name}({args});", "#endif"]
+    run += ["    }", "    return 0;", "}", "",
+            "void irsnn_kernel_times(double *out)", "{",
+            f"    for (int i = 0; i < {len(kernels)}; i++) out[i] = irsnn_times[i];", "}",
+            "", f"int irsnn_api_version(void) {{ return {API_VERSION}; }}"]
+    lines.append("\n".join(run))
+    return "\n".join(lines) + "\n"

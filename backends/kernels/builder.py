@@ -1,0 +1,295 @@
+"""Kernel builder: a scheduled IR -> a dialect-neutral :class:`~.description.Program`.
+
+Per timestep, in GeNN's order (the same as the reference backend, so results are bit-identical
+wherever the arithmetic is): one ``propagate`` kernel per synapse group (event-driven: only the
+presynaptic neurons that spiked ``delay_steps`` ago do work, adding their weight rows to
+``inSyn`` in ascending neuron order), one ``update`` kernel per neuron group (postsynaptic models
+-> ``Isyn``, sim code, threshold, reset, spike list), then ``record``. Grids are over batch
+elements, which are independent.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from irsnn.ir import NeuronGroup, RecorderNode, edge_id
+from irsnn.ir.scopes import check_neuron, check_psm
+from irsnn.lang.render_c import C99, CStyleRenderer
+from irsnn.rng import PHILOX_C_SOURCE
+
+from ..host_init import stream_id
+from .description import Block, Buffer, Dim, For, If, Kernel, Program
+
+_CTYPES = {"float": "float", "double": "double", "int": "int32_t", "unsigned int": "uint32_t",
+           "bool": "bool"}
+
+
+def concrete(type_name: str, precision: str) -> str:
+    """Concrete language type (``scalar`` -> precision; ``unsigned``/``uint32_t`` spelled)."""
+    from irsnn.lang.types import resolve_type
+    return resolve_type(type_name, precision)
+
+
+def ctype(type_name: str, precision: str) -> str:
+    return _CTYPES[concrete(type_name, precision)]
+
+
+def literal(value, type_name: str, precision: str) -> str:
+    """An exact literal of ``value`` converted to the type (as NumPy converts it)."""
+    t = concrete(type_name, precision)
+    if t == "float":
+        f = float(np.float32(value))
+        return "INFINITY" if f == np.inf else "(-INFINITY)" if f == -np.inf else f"{f!r}f"
+    if t == "double":
+        return repr(float(value))
+    if t == "bool":
+        return "true" if value else "false"
+    if t == "unsigned int":
+        return f"{int(value)}u"
+    return f"({int(value)})"
+
+
+class KernelBuilder:
+    """Build the kernels of a scheduled IR graph.
+
+    Parameters
+    ----------
+    graph : IRGraph
+        After ``insert-recording`` (the full inference pipeline).
+    renderer : CStyleRenderer
+        Renders model code for the target dialect (C99 for the C backend).
+    """
+
+    def __init__(self, graph, renderer: CStyleRenderer | None = None):
+        self.g = graph
+        self.r = renderer or CStyleRenderer(C99)
+        self.B = int(graph.attrs["batch_size"])
+        self.dt = float(graph.attrs["dt"])
+        self.precision = graph.attrs.get("precision", "float")
+        self.scalar = ctype("scalar", self.precision)
+        self.pops = {nid: (f"g{k}", p) for k, (nid, p) in enumerate(graph.populations())}
+        self.syns = {}
+        for m, (u, v, k, syn) in enumerate(graph.synapses()):
+            self.syns[edge_id(u, v, k)] = (f"s{m}", syn)
+        self.program = Program(helpers=PHILOX_C_SOURCE)
+
+    # -- buffers -------------------------------------------------------------------------------
+    def _buffer(self, name, ct, size, role="state"):
+        self.program.buffers.append(Buffer(name, ct, int(size), role))
+        return name
+
+    def _declare_buffers(self):
+        B = self.B
+        for nid, (g, pop) in self.pops.items():
+            n, h = pop.size, pop.spike_history
+            for v in pop.vars:
+                self._buffer(f"{g}_{v.name}", ctype(v.type, self.precision),
+                             B * n if v.batched else n)
+            self._buffer(f"{g}_spk", "int32_t", h * B * n)
+            self._buffer(f"{g}_spkcnt", "int32_t", h * B)
+            if pop.negative_threshold_code.strip():
+                self._buffer(f"{g}_spksign", "int8_t", h * B * n)
+            for e in pop.egps:
+                self.program.egps.append(Buffer(f"{g}_egp_{e.name}",
+                                                ctype(e.type.rstrip("*").strip(),
+                                                      self.precision), 0, "egp"))
+        for eid, (s, syn) in self.syns.items():
+            wsize = syn.num_post if syn.layout == "one_to_one" else syn.num_pre * syn.num_post
+            self._buffer(f"{s}_g", self.scalar, wsize)
+            if syn.heterogeneous_delay is not None:
+                self._buffer(f"{s}_d", "int32_t", wsize)
+                self._buffer(f"{s}_den", self.scalar,
+                             (syn.max_delay_steps + 1) * B * syn.num_post)
+            self._buffer(f"{s}_insyn", self.scalar, B * syn.num_post)
+            for v in syn.psm_vars:
+                self._buffer(f"{s}_{v.name}", ctype(v.type, self.precision), B * syn.num_post)
+
+    # -- propagation ---------------------------------------------------------------------------
+    def _propagate(self, eid, s, syn) -> Kernel:
+        pg, pre = self.pops[syn.source]
+        B, n_pre, n_post, h = self.B, syn.num_pre, syn.num_post, pre.spike_history
+        signed = bool(pre.negative_threshold_code.strip())
+        sign = " * (float)sgn[s]" if signed else ""
+        body = [f"const int32_t slot = (int32_t)(((ts - {syn.delay_steps}) % {h} + {h}) % {h});",
+                f"const int32_t cnt = {pg}_spkcnt[slot * {B} + b];",
+                f"const int32_t *spk = {pg}_spk + ((size_t)slot * {B} + b) * {n_pre};"]
+        if signed:
+            body.append(f"const int8_t *sgn = {pg}_spksign + ((size_t)slot * {B} + b) * {n_pre};")
+        body.append(f"{self.scalar} *insyn = {s}_insyn + (size_t)b * {n_post};")
+        if syn.layout == "one_to_one":
+            row = [f"insyn[i] += {s}_g[i]{sign};"]
+        elif syn.heterogeneous_delay is None:
+            row = [f"const {self.scalar} *w = {s}_g + (size_t)i * {n_post};",
+                   For("j", str(n_post), [f"insyn[j] += w[j]{sign};"])]
+        else:
+            L = syn.max_delay_steps + 1
+            body.append(f"const int32_t here = (int32_t)(ts % {L});")
+            row = [f"const {self.scalar} *w = {s}_g + (size_t)i * {n_post};",
+                   f"const int32_t *d = {s}_d + (size_t)i * {n_post};",
+                   For("j", str(n_post), [
+                       f"{s}_den[((size_t)((here + d[j]) % {L}) * {B} + b) * {n_post} + j] "
+                       f"+= w[j]{sign};"])]
+        body.append(For("s", "cnt", ["const int32_t i = spk[s];"] + row))
+        if syn.heterogeneous_delay is not None:
+            cell = f"{s}_den[((size_t)here * {B} + b) * {n_post} + j]"
+            body.append(For("j", str(n_post), [f"insyn[j] += {cell};", f"{cell} = 0;"]))
+        return Kernel(f"propagate_{s}", (), (Dim("b", B),), body,
+                      doc=f"spike propagation {eid} ({syn.connectivity}/{syn.layout})")
+
+    # -- neuron update -------------------------------------------------------------------------
+    def _names(self, table):
+        def names(sym):
+            try:
+                return table[sym.name]
+            except KeyError:
+                raise KeyError(f"kernel builder has no C name for '{sym.name}' "
+                               f"({sym.kind})") from None
+        return names
+
+    def _rng(self, sites_out):
+        def make(fn):
+            def render(site):
+                sites_out.add(site)
+                return (f"irsnn_{fn}(irsnn_seed, stream_base + {site}u, rng_step, "
+                        f"(uint32_t)idx, _draw{site}++)")
+            return render
+        return {f"gennrand_{fn}": make(fn) for fn in ("uniform", "normal", "exponential")}
+
+    def _update(self, nid, g, pop) -> Kernel:
+        B, n, h = self.B, pop.size, pop.spike_history
+        checked = check_neuron(nid, pop, self.precision)
+        sites: set[int] = set()
+        rng = self._rng(sites)
+        table = {"t": "t", "dt": literal(self.dt, "scalar", self.precision), "id": "(uint32_t)i",
+                 "batch": "(uint32_t)b", "num_neurons": f"{n}u", "num_batch": f"{B}u",
+                 "Isyn": "Isyn"}
+        table.update({p.name: literal(p.value, p.type, self.precision) for p in pop.params})
+        table.update({v.name: f"l_{v.name}" for v in pop.vars})
+        table.update({e.name: f"{g}_egp_{e.name}" for e in pop.egps})
+        table.update({name: f"l_add_{name}" for name, _, _ in pop.additional_input_vars})
+        names = self._names(table)
+
+        lane = [f"const size_t idx = (size_t)b * {n} + i;"]
+        for v in pop.vars:
+            lane.append(f"{ctype(v.type, self.precision)} l_{v.name} = "
+                        f"{g}_{v.name}[{'idx' if v.batched else 'i'}];")
+        lane.append(f"{self.scalar} Isyn = {literal(0.0, 'scalar', self.precision)};")
+        for name, typ, init in pop.additional_input_vars:
+            lane.append(f"{ctype(typ, self.precision)} l_add_{name} = "
+                        f"{literal(init, typ, self.precision)};")
+        for eid, (s, syn) in self.syns.items():
+            if syn.target == nid:
+                lane.append(self._psm(eid, s, syn, pop, table))
+
+        neuron = []
+        if checked.sim_code is not None:
+            neuron.append(self.r.render_statements(checked.sim_code.tree, checked.sim_code, names,
+                                                   rng=rng, level=0).rstrip())
+        spike = "false"
+        if checked.threshold_code is not None:
+            spike = self.r.render_expression(checked.threshold_code.tree,
+                                             checked.threshold_code, names, rng=rng)
+        neuron.append(f"const bool _spike = {spike};")
+        fired = "_spike"
+        if checked.negative_threshold_code is not None:
+            neg = self.r.render_expression(checked.negative_threshold_code.tree,
+                                           checked.negative_threshold_code, names, rng=rng)
+            neuron.append(f"const bool _nspike = !_spike && ({neg});")
+            fired = "_spike || _nspike"
+        on_spike = []
+        if checked.reset_code is not None:
+            on_spike.append(self.r.render_statements(checked.reset_code.tree, checked.reset_code,
+                                                     names, rng=rng).rstrip())
+        on_spike.append("spk[cnt] = i;")
+        if checked.negative_threshold_code is not None:
+            on_spike.append("sgn[cnt] = _spike ? 1 : -1;")
+        on_spike.append("cnt++;")
+        if checked.threshold_code is not None:
+            neuron.append(If(fired, on_spike))
+        for v in pop.vars:
+            if v.access == "readwrite":
+                neuron.append(f"{g}_{v.name}[{'idx' if v.batched else 'i'}] = l_{v.name};")
+        lane.append(Block(neuron, comment=f"{pop.model_name} '{pop.name}'"))
+        # rng draw counters: one per call site, per lane and step (declared before use)
+        draws = [f"uint32_t _draw{site} = 0;" for site in sorted(sites)]
+        body = [f"const int32_t slot = (int32_t)(ts % {h});",
+                f"int32_t *spk = {g}_spk + ((size_t)slot * {B} + b) * {n};"]
+        if checked.negative_threshold_code is not None:
+            body.append(f"int8_t *sgn = {g}_spksign + ((size_t)slot * {B} + b) * {n};")
+        if sites:
+            body.append(f"const uint32_t stream_base = {stream_id(nid) & 0xFFFFFF00}u;")
+        body += ["int32_t cnt = 0;", For("i", str(n), draws + lane),
+                 f"{g}_spkcnt[slot * {B} + b] = cnt;"]
+        return Kernel(f"update_{g}", (), (Dim("b", B),), body,
+                      doc=f"neuron update {nid} ({pop.model_name})")
+
+    def _psm(self, eid, s, syn, pop, neuron_table):
+        checked = check_psm(syn, pop, self.precision)
+        if checked is None:
+            return Block([], comment=f"{syn.psm_name} {eid}: no code")
+        table = {k: neuron_table[k] for k in ("t", "dt", "id", "batch", "num_neurons",
+                                              "num_batch", "Isyn")}
+        table.update({name: f"l_add_{name}" for name, _, _ in pop.additional_input_vars})
+        table.update({p.name: literal(p.value, p.type, self.precision) for p in syn.psm_params})
+        table.update({v.name: f"l_psm_{v.name}" for v in syn.psm_vars})
+        table["inSyn"] = "l_inSyn"
+        body = [f"{self.scalar} l_inSyn = {s}_insyn[idx];"]
+        body += [f"{ctype(v.type, self.precision)} l_psm_{v.name} = {s}_{v.name}[idx];"
+                 for v in syn.psm_vars]
+        body.append(self.r.render_statements(
+            checked.tree, checked, self._names(table),
+            intrinsics={"injectCurrent": lambda args: f"Isyn += {args[0]}"}).rstrip())
+        body.append(f"{s}_insyn[idx] = l_inSyn;")
+        body += [f"{s}_{v.name}[idx] = l_psm_{v.name};" for v in syn.psm_vars
+                 if v.access == "readwrite"]
+        return Block(body, comment=f"{syn.psm_name} {eid}")
+
+    # -- recording -----------------------------------------------------------------------------
+    def _recorders(self):
+        body = []
+        for k, (rid, rec) in enumerate(self.g.nodes(RecorderNode)):
+            g, pop = self.pops[rec.source]
+            n, h, B = pop.size, pop.spike_history, self.B
+            if rec.what == "spikes":
+                words = (n + 31) // 32
+                self.program.recorders.append((rid, "spikes", g, n, words))
+                row = [f"uint32_t *bits = (uint32_t *)rec{k}_buf + "
+                       f"((size_t)r * rec{k}_capacity + rec_step) * {words};",
+                       f"const int32_t slot = (int32_t)(ts % {h});",
+                       f"const int32_t cnt = {g}_spkcnt[slot * {B} + b];",
+                       f"const int32_t *spk = {g}_spk + ((size_t)slot * {B} + b) * {n};",
+                       For("s", "cnt", ["bits[spk[s] >> 5] |= 1u << (spk[s] & 31);"])]
+            else:
+                var = pop.var(rec.var)
+                ct = ctype(var.type, self.precision)
+                self.program.recorders.append((rid, "var", f"{g}_{var.name}", n, n))
+                src = f"{g}_{var.name} + (size_t)b * {n}" if var.batched else f"{g}_{var.name}"
+                row = [f"{ct} *dst = ({ct} *)rec{k}_buf + "
+                       f"((size_t)r * rec{k}_capacity + rec_step) * {n};",
+                       f"const {ct} *src = {src};",
+                       For("i", str(n), ["dst[i] = src[i];"])]
+            body.append(If(f"rec{k}_buf != NULL && rec_step < rec{k}_capacity", [
+                For("r", f"rec{k}_nrows", ["const int32_t b = rec" + str(k) + "_rows[r];"]
+                    + row)]))
+        return Kernel("record", (("int64_t", "rec_step"),), (), body,
+                      doc="copy spikes (bit-packed) and variables into recording buffers")
+
+    def build(self) -> Program:
+        """The complete :class:`Program` for the graph."""
+        self._declare_buffers()
+        for eid, (s, syn) in self.syns.items():
+            self.program.kernels.append(self._propagate(eid, s, syn))
+        for nid, (g, pop) in self.pops.items():
+            self.program.kernels.append(self._update(nid, g, pop))
+        self.program.kernels.append(self._recorders())
+        self.program.constants = {"batch_size": self.B, "dt": self.dt}
+        return self.program
+
+    def group_names(self):
+        """``{IR id: C prefix}`` for neuron and synapse groups."""
+        out = {nid: g for nid, (g, _) in self.pops.items()}
+        out.update({eid: s for eid, (s, _) in self.syns.items()})
+        return out
+
+
+__all__ = ["KernelBuilder", "NeuronGroup", "ctype", "literal"]

@@ -1,0 +1,126 @@
+"""A dialect-neutral description of the kernels that simulate one timestep.
+
+The kernel builder (:mod:`.builder`) turns a scheduled IR into a :class:`Program`: typed
+buffers, and kernels whose bodies are small statement trees. Statement text (expressions,
+assignments) is in the common syntax of the C family, produced by :mod:`irsnn.lang` for model
+code; everything that differs between C, OpenCL and CUDA (how a kernel is declared, how its
+grid is enumerated, address-space qualifiers, atomics) is expressed structurally here and
+decided by a :class:`~backends.kernels.render.KernelDialect` when rendering.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Buffer:
+    """A device/host array.
+
+    Attributes
+    ----------
+    name : str
+        C identifier.
+    ctype : str
+        Element type spelled for the dialect renderer (``float``, ``int32_t``, ...).
+    size : int
+        Elements.
+    role : str
+        ``"state"`` (bound once), ``"egp"`` (rebound when set), ``"record"`` (per batch).
+    """
+
+    name: str
+    ctype: str
+    size: int
+    role: str = "state"
+
+
+@dataclass(frozen=True)
+class Dim:
+    """One parallel dimension of a kernel's grid: index variable and extent."""
+
+    var: str
+    extent: int
+
+
+@dataclass
+class For:
+    """A sequential loop ``for (var = 0; var < extent; var++)`` (extent: C expression)."""
+
+    var: str
+    extent: str
+    body: list = field(default_factory=list)
+    type: str = "int32_t"
+
+
+@dataclass
+class If:
+    """``if (cond) {then} else {otherwise}``."""
+
+    cond: str
+    then: list = field(default_factory=list)
+    otherwise: list = field(default_factory=list)
+
+
+@dataclass
+class Block:
+    """A nested scope ``{ ... }`` (keeps locals of one model block apart from another's)."""
+
+    body: list = field(default_factory=list)
+    comment: str = ""
+
+
+@dataclass
+class AtomicAdd:
+    """``target += value`` where other threads of the grid may update ``target`` too.
+
+    Dialects without native float atomics decompose it (e.g. a compare-and-swap loop); the C
+    dialect parallelises only over independent dimensions, so it renders a plain ``+=``.
+    """
+
+    target: str
+    value: str
+
+
+@dataclass
+class Kernel:
+    """One kernel: scalar arguments, a parallel grid and a body run once per grid point.
+
+    ``grid`` dimensions are independent (no two grid points write the same element except
+    through :class:`AtomicAdd`); inner sequential work uses :class:`For`.
+    """
+
+    name: str
+    args: tuple[tuple[str, str], ...]
+    grid: tuple[Dim, ...]
+    body: list
+    doc: str = ""
+
+
+@dataclass
+class Program:
+    """Everything a backend needs to emit, compile and drive one model.
+
+    Attributes
+    ----------
+    buffers : list of Buffer
+        In binding order.
+    kernels : list of Kernel
+        In per-timestep execution order.
+    step_args : tuple
+        Scalar arguments available to every kernel call (``ts``, ``t``, ``rng_step``).
+    helpers : str
+        Extra C-family source (RNG, math helpers) emitted once before the kernels.
+    egps : list of Buffer
+        Extra global parameters (rebound whenever the user sets them).
+    recorders : list of tuple
+        ``(recorder id, kind, source buffer, neurons, words or neurons per step)``.
+    """
+
+    buffers: list = field(default_factory=list)
+    kernels: list = field(default_factory=list)
+    step_args: tuple = (("int64_t", "ts"), ("float", "t"), ("uint32_t", "rng_step"))
+    helpers: str = ""
+    egps: list = field(default_factory=list)
+    recorders: list = field(default_factory=list)
+    constants: dict = field(default_factory=dict)

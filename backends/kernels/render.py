@@ -1,0 +1,116 @@
+"""Render a :class:`~.description.Program` as C-family source.
+
+One renderer serves every dialect; a :class:`KernelDialect` holds what differs between them as
+data: how a kernel is declared, how its parallel grid is enumerated, pointer qualifiers,
+atomics, and the language dialect for model code. The C dialect enumerates grids with loops
+and parallelises the outermost dimension with OpenMP.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from irsnn.lang.render_c import C99, Dialect
+
+from .description import AtomicAdd, Block, For, If, Kernel, Program
+
+
+@dataclass(frozen=True)
+class KernelDialect:
+    """The data that distinguishes one C-family target from another.
+
+    Attributes
+    ----------
+    lang : Dialect
+        Model-code dialect (types, literal suffixes, math function names).
+    kernel_prefix : str
+        Declaration of a kernel function (``static void`` in C, ``__kernel void`` in OpenCL).
+    global_qualifier : str
+        Qualifier of pointers to global memory (empty in C, ``__global`` in OpenCL).
+    parallel_pragma : str
+        Line before a parallel grid loop (``{extent}`` is substituted); empty for GPU dialects.
+    grid_index : str
+        Expression of a grid index on dialects with implicit grids (``{dim}`` is substituted),
+        empty when grids are loops.
+    atomic_add : str
+        Template of an atomic float add (``{target}``, ``{value}``).
+    """
+
+    lang: Dialect
+    kernel_prefix: str = "static void"
+    global_qualifier: str = ""
+    parallel_pragma: str = "#pragma omp parallel for schedule(static) if({extent} > 1)"
+    grid_index: str = ""
+    atomic_add: str = "{target} += {value};"
+
+
+#: C99 + OpenMP
+C_KERNELS = KernelDialect(lang=C99)
+
+
+class KernelRenderer:
+    """Render programs for one :class:`KernelDialect`."""
+
+    def __init__(self, dialect: KernelDialect = C_KERNELS, indent: str = "    "):
+        self.d = dialect
+        self.indent = indent
+
+    def statements(self, stmts, level: int) -> list[str]:
+        pad = self.indent * level
+        out = []
+        for s in stmts:
+            if isinstance(s, str):
+                out.extend(pad + line if line.strip() else "" for line in s.split("\n"))
+            elif isinstance(s, For):
+                out.append(f"{pad}for ({s.type} {s.var} = 0; {s.var} < {s.extent}; {s.var}++) {{")
+                out += self.statements(s.body, level + 1)
+                out.append(pad + "}")
+            elif isinstance(s, If):
+                out.append(f"{pad}if ({s.cond}) {{")
+                out += self.statements(s.then, level + 1)
+                if s.otherwise:
+                    out.append(pad + "} else {")
+                    out += self.statements(s.otherwise, level + 1)
+                out.append(pad + "}")
+            elif isinstance(s, Block):
+                out.append(pad + "{" + (f"  /* {s.comment} */" if s.comment else ""))
+                out += self.statements(s.body, level + 1)
+                out.append(pad + "}")
+            elif isinstance(s, AtomicAdd):
+                out.append(pad + self.d.atomic_add.format(target=s.target, value=s.value))
+            else:
+                raise TypeError(f"kernel renderer: unknown statement {s!r}")
+        return out
+
+    def kernel(self, k: Kernel, step_args) -> str:
+        args = ", ".join(f"{t} {n}" for t, n in tuple(step_args) + tuple(k.args))
+        lines = [f"/* {k.doc} */"] if k.doc else []
+        lines.append(f"{self.d.kernel_prefix} {k.name}({args})")
+        lines.append("{")
+        body, level = list(k.body), 1
+        if self.d.grid_index:
+            pre = [f"const int32_t {dim.var} = {self.d.grid_index.format(dim=i)};"
+                   for i, dim in enumerate(k.grid)]
+            guard = " || ".join(f"{dim.var} >= {dim.extent}" for dim in k.grid)
+            lines += self.statements(pre + ([f"if ({guard}) return;"] if guard else []) + body,
+                                     1)
+        else:
+            for dim in k.grid:
+                if level == 1 and self.d.parallel_pragma:
+                    lines.append(self.indent + self.d.parallel_pragma.format(extent=dim.extent))
+                lines.append(f"{self.indent * level}for (int32_t {dim.var} = 0; {dim.var} < "
+                             f"{dim.extent}; {dim.var}++) {{")
+                level += 1
+            lines += self.statements(body, level)
+            for level in range(level - 1, 0, -1):
+                lines.append(self.indent * level + "}")
+        lines.append("}")
+        return "\n".join(lines) + "\n"
+
+    def buffer_declarations(self, program: Program) -> str:
+        q = (self.d.global_qualifier + " ") if self.d.global_qualifier else ""
+        return "\n".join(f"static {q}{b.ctype} *restrict {b.name};"
+                         for b in list(program.buffers) + list(program.egps)) + "\n"
+
+    def kernels(self, program: Program) -> str:
+        return "\n".join(self.kernel(k, program.step_args) for k in program.kernels)

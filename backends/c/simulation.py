@@ -120,7 +120,7 @@ class CSimulation(Simulation):
                     self._fill(f"{g}_{v.name}")
             if vars:
                 self.buffers[f"{g}_spkcnt"][:] = 0
-        for eid, (s, syn, _) in self.synapses.items():
+        for s, syn, _ in self.synapses.values():
             if vars:
                 for v in syn.psm_vars:
                     self._fill(f"{s}_{v.name}")

@@ -41,13 +41,13 @@ def find_compiler() -> str | None:
     return None
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def compiler_version(cc: str) -> str:
     out = subprocess.run([cc, "--version"], capture_output=True, text=True, check=False)
     return (out.stdout or out.stderr).splitlines()[0] if (out.stdout or out.stderr) else cc
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def cpu_model() -> str:
     """The CPU model and its feature flags (what ``-march=native`` depends on)."""
     model, flags = platform.processor() or platform.machine(), ""
@@ -63,7 +63,7 @@ def cpu_model() -> str:
     return f"{platform.machine()} {model} {flags}"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def openmp_flags(cc: str) -> tuple[str, ...]:
     """``-fopenmp`` if the compiler accepts it, else nothing (single-threaded)."""
     with tempfile.TemporaryDirectory() as tmp:

@@ -18,7 +18,7 @@ from irsnn.lang.render_c import C99, CStyleRenderer
 from irsnn.rng import PHILOX_C_SOURCE
 
 from ..host_init import stream_id
-from .description import Block, Buffer, Dim, For, If, Kernel, Program
+from .description import Block, Buffer, Dim, For, If, Kernel, Prefetch, Program
 
 _CTYPES = {"float": "float", "double": "double", "int": "int32_t", "unsigned int": "uint32_t",
            "bool": "bool"}
@@ -86,6 +86,8 @@ class KernelBuilder:
                 self._buffer(f"{g}_{v.name}", ctype(v.type, self.precision),
                              B * n if v.batched else n)
             self._buffer(f"{g}_spk", "int32_t", h * B * n)
+            if pop.threshold_code.strip():
+                self._buffer(f"{g}_fired", "int8_t", B * n)
             self._buffer(f"{g}_spkcnt", "int32_t", h * B)
             if pop.negative_threshold_code.strip():
                 self._buffer(f"{g}_spksign", "int8_t", h * B * n)
@@ -119,7 +121,11 @@ class KernelBuilder:
         if syn.layout == "one_to_one":
             row = [f"insyn[i] += {s}_g[i]{sign};"]
         elif syn.heterogeneous_delay is None:
+            # Rows of big matrices come from the last-level cache: fetch the next spike's row
+            # while adding this one
             row = [f"const {self.scalar} *w = {s}_g + (size_t)i * {n_post};",
+                   If("s + 1 < cnt", [Prefetch(f"{s}_g + (size_t)spk[s + 1] * {n_post}",
+                                               n_post)]),
                    For("j", str(n_post), [f"insyn[j] += w[j]{sign};"])]
         else:
             L = syn.max_delay_steps + 1
@@ -196,16 +202,22 @@ class KernelBuilder:
                                            checked.negative_threshold_code, names, rng=rng)
             neuron.append(f"const bool _nspike = !_spike && ({neg});")
             fired = "_spike || _nspike"
-        on_spike = []
-        if checked.reset_code is not None:
-            on_spike.append(self.r.render_statements(checked.reset_code.tree, checked.reset_code,
-                                                     names, rng=rng).rstrip())
-        on_spike.append("spk[cnt] = i;")
-        if checked.negative_threshold_code is not None:
-            on_spike.append("sgn[cnt] = _spike ? 1 : -1;")
-        on_spike.append("cnt++;")
-        if checked.threshold_code is not None:
-            neuron.append(If(fired, on_spike))
+        reset = checked.reset_code
+        spiking = checked.threshold_code is not None
+        signed = checked.negative_threshold_code is not None
+        # The reset runs in the sparse second loop (only for neurons that fired) unless it
+        # needs per-lane values of the first loop (locals of the sim code, Isyn, inputs)
+        lane_only = {"Isyn"} | {a[0] for a in pop.additional_input_vars} | \
+            set(checked.sim_code.locals if checked.sim_code is not None else ())
+        deferred = reset is not None and not ((reset.reads | reset.writes) & lane_only)
+        if spiking:
+            if reset is not None and not deferred:
+                neuron.append(If(fired, [self.r.render_statements(reset.tree, reset, names,
+                                                                  rng=rng).rstrip()]))
+            # Flags first, spike list after: keeps the update loop free of the list append
+            # so the compiler can vectorise it
+            flag = "(int8_t)(_spike ? 1 : (_nspike ? -1 : 0))" if signed else "(int8_t)_spike"
+            neuron.append(f"{g}_fired[idx] = {flag};")
         for v in pop.vars:
             if v.access == "readwrite":
                 neuron.append(f"{g}_{v.name}[{'idx' if v.batched else 'i'}] = l_{v.name};")
@@ -214,12 +226,33 @@ class KernelBuilder:
         draws = [f"uint32_t _draw{site} = 0;" for site in sorted(sites)]
         body = [f"const int32_t slot = (int32_t)(ts % {h});",
                 f"int32_t *spk = {g}_spk + ((size_t)slot * {B} + b) * {n};"]
-        if checked.negative_threshold_code is not None:
+        if signed:
             body.append(f"int8_t *sgn = {g}_spksign + ((size_t)slot * {B} + b) * {n};")
         if sites:
             body.append(f"const uint32_t stream_base = {stream_id(nid) & 0xFFFFFF00}u;")
-        body += ["int32_t cnt = 0;", For("i", str(n), draws + lane),
-                 f"{g}_spkcnt[slot * {B} + b] = cnt;"]
+        body += ["int32_t cnt = 0;", For("i", str(n), draws + lane)]
+        if spiking:
+            on_spike = ["spk[cnt] = i;"] + (["sgn[cnt] = f;"] if signed else []) + ["cnt++;"]
+            if deferred:
+                reset_sites: set[int] = set()
+                text = self.r.render_statements(reset.tree, reset, names,
+                                                rng=self._rng(reset_sites)).rstrip()
+                written = [v for v in pop.vars if v.name in reset.writes]
+                on_spike = ([f"const size_t idx = (size_t)b * {n} + i;"]
+                            + [f"uint32_t _draw{site} = 0;" for site in sorted(reset_sites)]
+                            + [f"{ctype(v.type, self.precision)} l_{v.name} = "
+                               f"{g}_{v.name}[{'idx' if v.batched else 'i'}];"
+                               for v in pop.vars if v.name in reset.reads | reset.writes]
+                            + [text]
+                            + [f"{g}_{v.name}[{'idx' if v.batched else 'i'}] = l_{v.name};"
+                               for v in written]
+                            + on_spike)
+                if reset_sites and not sites:
+                    body.insert(-2, f"const uint32_t stream_base = "
+                                    f"{stream_id(nid) & 0xFFFFFF00}u;")
+            body.append(For("i", str(n), [f"const int8_t f = {g}_fired[(size_t)b * {n} + i];",
+                                         If("f != 0", on_spike)]))
+        body.append(f"{g}_spkcnt[slot * {B} + b] = cnt;")
         return Kernel(f"update_{g}", (), (Dim("b", B),), body,
                       doc=f"neuron update {nid} ({pop.model_name})")
 

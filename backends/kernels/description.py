@@ -83,6 +83,16 @@ class AtomicAdd:
 
 
 @dataclass
+class Prefetch:
+    """A hint that ``extent`` elements from ``base`` will be read soon (``stride`` elements per
+    cache line); rendered only by dialects that have a prefetch instruction."""
+
+    base: str
+    extent: int
+    stride: int = 16
+
+
+@dataclass
 class Kernel:
     """One kernel: scalar arguments, a parallel grid and a body run once per grid point.
 

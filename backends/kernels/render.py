@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from irsnn.lang.render_c import C99, Dialect
 
-from .description import AtomicAdd, Block, For, If, Kernel, Program
+from .description import AtomicAdd, Block, For, If, Kernel, Prefetch, Program
 
 
 @dataclass(frozen=True)
@@ -34,14 +34,17 @@ class KernelDialect:
         empty when grids are loops.
     atomic_add : str
         Template of an atomic float add (``{target}``, ``{value}``).
+    prefetch : str
+        Template of a read prefetch hint (``{address}``); empty where the target has none.
     """
 
     lang: Dialect
     kernel_prefix: str = "static void"
     global_qualifier: str = ""
-    parallel_pragma: str = "#pragma omp parallel for schedule(static) if({extent} > 1)"
+    parallel_pragma: str = "#pragma omp parallel for schedule(static)"
     grid_index: str = ""
     atomic_add: str = "{target} += {value};"
+    prefetch: str = "__builtin_prefetch({address});"
 
 
 #: C99 + OpenMP
@@ -78,6 +81,10 @@ class KernelRenderer:
                 out.append(pad + "}")
             elif isinstance(s, AtomicAdd):
                 out.append(pad + self.d.atomic_add.format(target=s.target, value=s.value))
+            elif isinstance(s, Prefetch):
+                if self.d.prefetch:
+                    out.append(f"{pad}for (int32_t _p = 0; _p < {s.extent}; _p += {s.stride}) "
+                               + self.d.prefetch.format(address=f"{s.base} + _p"))
             else:
                 raise TypeError(f"kernel renderer: unknown statement {s!r}")
         return out
@@ -96,7 +103,8 @@ class KernelRenderer:
                                      1)
         else:
             for dim in k.grid:
-                if level == 1 and self.d.parallel_pragma:
+                # A parallel region costs microseconds even when it runs on one thread
+                if level == 1 and self.d.parallel_pragma and dim.extent > 1:
                     lines.append(self.indent + self.d.parallel_pragma.format(extent=dim.extent))
                 lines.append(f"{self.indent * level}for (int32_t {dim.var} = 0; {dim.var} < "
                              f"{dim.extent}; {dim.var}++) {{")

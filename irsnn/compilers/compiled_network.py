@@ -34,7 +34,8 @@ class CompiledNetwork:
 
     # -- life cycle ---------------------------------------------------------------------------
     def __enter__(self):
-        self._ensure_sim(())
+        # The simulation is built on first use, when the recordings the callbacks need are
+        # known (building here would compile twice whenever a recorder is used)
         return self
 
     def __exit__(self, *exc):
@@ -55,8 +56,9 @@ class CompiledNetwork:
         wanted = set(self._recordings) | {self._request_key(r) for r in requests}
         if self._sim is not None and wanted <= set(self._recordings):
             return self._sim
-        self._recordings = tuple(sorted(wanted))
-        self.ir = self.compiler.run_pipeline(self._lowered, recordings=self._recordings)
+        if wanted != set(self._recordings):
+            self._recordings = tuple(sorted(wanted))
+            self.ir = self.compiler.run_pipeline(self._lowered, recordings=self._recordings)
         sim = self.backend.build(self.ir, rng_seed=self.compiler.rng_seed,
                                  kernel_profiling=self.compiler.kernel_profiling)
         if self._sim is not None:

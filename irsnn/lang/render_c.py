@@ -151,6 +151,26 @@ class CStyleRenderer:
         return "\n".join(out) + ("\n" if out else "")
 
 
+def _branch_free(e) -> bool:
+    """True when ``e`` has no calls or array reads (so evaluating it can neither trap, draw
+    random numbers nor cost much): ``a && e`` may then be computed without a branch."""
+    if isinstance(e, ast.Call | ast.Index):
+        return False
+    return all(_branch_free(c) for c in _children(e))
+
+
+def _children(e):
+    if isinstance(e, ast.Unary):
+        return (e.operand,)
+    if isinstance(e, ast.Binary):
+        return (e.left, e.right)
+    if isinstance(e, ast.Ternary):
+        return (e.cond, e.then, e.other)
+    if isinstance(e, ast.Cast):
+        return (e.operand,)
+    return ()
+
+
 class _Emit:
     def __init__(self, dialect, checked, names, intrinsics, rng):
         self.d, self.c, self.names = dialect, checked, names
@@ -196,6 +216,11 @@ class _Emit:
             lt, rt = self.t(e.left), self.t(e.right)
             if e.op in ("&&", "||"):
                 a, b = self.expr(e.left), self.expr(e.right)
+                if _branch_free(e.right):
+                    # Evaluating a pure, trap-free right operand unconditionally gives the
+                    # same value without a branch, so loops stay vectorisable
+                    op = "&" if e.op == "&&" else "|"
+                    return f"(({self.d.bool_type}){a} {op} ({self.d.bool_type}){b})"
             elif e.op in ("<<", ">>"):
                 a, b = self.cexpr(e.left, common_type(lt)), self.cexpr(e.right, common_type(lt))
             else:

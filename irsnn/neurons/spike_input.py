@@ -14,6 +14,10 @@ from .input import Input, check_finite, state_owner
 from .neuron import Neuron
 
 
+#: ``NextSpikeTime`` of a neuron with no spikes left (larger than any example's duration)
+NO_SPIKE = 3.0e38
+
+
 class SpikeInput(Neuron, Input):
     """Emits the spike trains given as :class:`~irsnn.utils.data.PreprocessedSpikes`.
 
@@ -37,15 +41,22 @@ class SpikeInput(Neuron, Input):
         self.max_spikes = int(max_spikes)
 
     def get_model(self, population, dt: float, batch_size: int = 1) -> NeuronModel:
+        # GeNN's spike source array, with the time of each neuron's next spike cached in a
+        # variable: the per-step test is then one comparison (vectorisable), and the spike
+        # times are only read when a neuron spikes.
         model = {
             "vars": [("StartSpike", "unsigned int"),
-                     ("EndSpike", "unsigned int", "readonly")],
+                     ("EndSpike", "unsigned int", "readonly"),
+                     ("NextSpikeTime", "scalar")],
             "extra_global_params": [("SpikeTimes", "scalar*")],
-            "threshold_condition_code":
-                "StartSpike != EndSpike && t >= SpikeTimes[StartSpike]",
-            "reset_code": "StartSpike++;\n"}
-        return NeuronModel(model, None, {}, {"StartSpike": 0, "EndSpike": 0},
-                           {"SpikeTimes": np.zeros(self.max_spikes, dtype=np.float64)})
+            "threshold_condition_code": "t >= NextSpikeTime",
+            "reset_code": (
+                "StartSpike++;\n"
+                f"NextSpikeTime = (StartSpike != EndSpike) ? SpikeTimes[StartSpike] "
+                f": {NO_SPIKE!r};\n")}
+        return NeuronModel(model, None, {},
+                           {"StartSpike": 0, "EndSpike": 0, "NextSpikeTime": NO_SPIKE},
+                           {"SpikeTimes": np.zeros(1, dtype=np.float64)})
 
     def set_input(self, state, batch_size: int, shape, input):
         owner = state_owner(state, self)
@@ -68,10 +79,14 @@ class SpikeInput(Neuron, Input):
         batched = batch_spikes(examples, batch_size)
         end = np.asarray(batched.end_spikes, dtype=np.int64).reshape(batch_size, n)
         start = calc_start_spikes(end)
-        times = np.zeros(self.max_spikes, dtype=np.float64)
+        # Only the spikes of this batch (max_spikes bounds it; no padding to copy around)
+        times = np.zeros(max(total, 1), dtype=np.float64)
         times[:total] = batched.spike_times
+        next_time = np.where(start < end, times[np.minimum(start, total - 1)] if total else 0.0,
+                             NO_SPIKE)
         state.set_var("StartSpike", start.astype(np.uint32))
         state.set_var("EndSpike", end.astype(np.uint32))
+        state.set_var("NextSpikeTime", next_time)
         state.set_egp("SpikeTimes", times)
 
     @staticmethod

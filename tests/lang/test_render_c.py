@@ -118,7 +118,8 @@ def test_expression_rendering_and_literals():
     e = parse_expression("x >= 0.1 && y < 1e-3f ? exp(x) : pow(d, 2.0) + 4000000000")
     c = check(e, sc)
     text = CStyleRenderer(C99).render_expression(e, c, names)
-    assert text == ("(((l_x >= 0.10000000149011612f) && (l_y < 0.0010000000474974513f)) ? "
+    assert text == ("(((bool)(l_x >= 0.10000000149011612f) & "
+                    "(bool)(l_y < 0.0010000000474974513f)) ? "
                     "((double)(expf(l_x))) : (pow(l_d, ((double)(2.0f))) + "
                     "((double)(4000000000u))))")
     # a float literal round-trips exactly through its rendered text
@@ -141,7 +142,7 @@ def test_statement_rendering_locals_and_decls():
     # a later block refers to the top-level local by its mangled name
     th = check(parse_expression("spike && y > 0.0"), c.scope_after)
     assert CStyleRenderer(C99).render_expression(th.tree, th, names) == \
-        "(_l_spike && (l_y > 0.0f))"
+        "((bool)_l_spike & (bool)(l_y > 0.0f))"
 
 
 def test_dialect_is_data_only():
@@ -164,3 +165,20 @@ def test_missing_intrinsic_or_rng_renderer_is_an_error():
     text = CStyleRenderer(C99).render_statements(
         c.tree, c, names, rng={"gennrand_normal": lambda site: f"irsnn_normal(seed, {site})"})
     assert text == "l_x = irsnn_normal(seed, 0);\n"
+
+
+def test_logical_operators_keep_short_circuit_where_the_right_side_could_trap():
+    """``&&`` becomes a branch-free ``&`` only when the right operand is pure and trap-free."""
+    from irsnn.lang import Scope, Symbol, check, parse_expression
+    from irsnn.lang.render_c import C99, CStyleRenderer
+    scope = Scope([Symbol("S", "unsigned int"), Symbol("E", "unsigned int"),
+                   Symbol("x", "scalar"), Symbol("T", "scalar", "egp", is_array=True)]).with_rng()
+    r = CStyleRenderer(C99)
+
+    def render(code):
+        c = check(parse_expression(code), scope)
+        return r.render_expression(c.tree, c, lambda s: s.name,
+                                   rng={"gennrand_uniform": lambda site: "u()"})
+    assert "&&" in render("S != E && x >= T[S]")
+    assert "&&" in render("x > 0.0 && gennrand_uniform() > 0.5")
+    assert "||" not in render("x > 1.0 || x < -1.0")

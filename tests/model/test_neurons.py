@@ -191,11 +191,11 @@ def test_spike_input_model():
     assert SpikeInput().max_spikes == 1000000
     m, c = _canon(n, 3)
     assert c.vars == (("StartSpike", "unsigned int", "readwrite"),
-                      ("EndSpike", "unsigned int", "readonly"))
+                      ("EndSpike", "unsigned int", "readonly"),
+                      ("NextSpikeTime", "scalar", "readwrite"))
     assert c.egps == (("SpikeTimes", "scalar*"),)
-    assert c.threshold_code == "StartSpike != EndSpike && t >= SpikeTimes[StartSpike]"
-    assert c.reset_code.strip() == "StartSpike++;"
-    assert m.egp_vals["SpikeTimes"].shape == (100,)
+    assert c.threshold_code == "t >= NextSpikeTime"
+    assert c.reset_code.strip().startswith("StartSpike++;\nNextSpikeTime = (StartSpike")
 
 
 def test_spike_input_set_input(make_state):
@@ -207,8 +207,10 @@ def test_spike_input_set_input(make_state):
     np.testing.assert_array_equal(st.vars["EndSpike"], [[2, 2, 3], [3, 4, 4], [4, 4, 4]])
     np.testing.assert_array_equal(st.vars["StartSpike"], [[0, 2, 2], [3, 3, 4], [4, 4, 4]])
     assert st.vars["StartSpike"].dtype == np.uint32
-    np.testing.assert_array_equal(st.egps["SpikeTimes"][:4], [0.0, 2.0, 1.0, 5.0])
-    assert st.egps["SpikeTimes"].shape == (6,)
+    np.testing.assert_array_equal(st.egps["SpikeTimes"], [0.0, 2.0, 1.0, 5.0])
+    big = 3.0e38
+    np.testing.assert_array_equal(st.vars["NextSpikeTime"],
+                                  [[0.0, big, 1.0], [big, 5.0, big], [big, big, big]])
 
 
 def test_spike_input_errors(make_state):

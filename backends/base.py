@@ -33,6 +33,11 @@ class Backend(ABC):
     def build(self, graph, *, rng_seed: int = 0, kernel_profiling: bool = False) -> Simulation:
         """Build a runnable simulation of ``graph``."""
 
+    def kernel_source(self, graph) -> dict[str, str]:
+        """Generated source files for ``graph`` (``{file name: text}``); empty for backends
+        that generate none."""
+        return {}
+
     def __repr__(self):
         return f"<{type(self).__name__} {self.name!r}>"
 

@@ -12,7 +12,7 @@ import zlib
 import numpy as np
 
 from irsnn.errors import ModelError
-from irsnn.rng import CounterRNG
+from irsnn.rng import CounterRNG, normal_from_bits, uniform_from_bits
 
 _NP_TYPES = {"scalar": np.float32, "float": np.float32, "double": np.float64,
              "int": np.int32, "unsigned int": np.uint32, "unsigned": np.uint32,
@@ -42,17 +42,28 @@ def initial_values(graph, init, name: str, size: int, seed: int, dtype) -> np.nd
     if init.kind == "array":
         return np.asarray(graph.array(init.key), dtype=dtype).reshape(size).copy()
     params = dict(init.params)
-    rng = CounterRNG(seed)
-    index = np.arange(size, dtype=np.uint32)
-    stream = stream_id(name)
+    x0, x1 = _words(seed, stream_id(name), size)
     if init.kind == "uniform":
-        u = rng.uniform(stream, 0, index).astype(np.float64)
+        u = uniform_from_bits(x0).astype(np.float64)
         return (params["min"] + u * (params["max"] - params["min"])).astype(dtype)
     if init.kind == "normal":
-        z = rng.normal(stream, 0, index).astype(np.float64)
+        z = normal_from_bits(x0, x1).astype(np.float64)
         return (params["mean"] + z * params["sd"]).astype(dtype)
     raise ModelError(f"'{name}': unknown initializer kind {init.kind!r}; use Normal, Uniform, "
                      f"a constant or an array")
+
+
+def _words(seed: int, stream: int, size: int):
+    """Raw Philox words ``(x0, x1)`` of counters ``(i, 0, stream, 0)`` for ``i < size``:
+    natively when a C compiler is available (exact integer arithmetic, same words), else
+    with NumPy."""
+    if size >= 4096:
+        from .c.native_rng import philox_words
+        words = philox_words(seed, stream, 0, size)
+        if words is not None:
+            return words
+    x0, x1, _, _ = CounterRNG(seed).bits(stream, 0, np.arange(size, dtype=np.uint32))
+    return x0, x1
 
 
 def connectivity_mask(graph, eid: str, syn, seed: int) -> np.ndarray | None:
@@ -64,9 +75,8 @@ def connectivity_mask(graph, eid: str, syn, seed: int) -> np.ndarray | None:
     """
     if syn.connectivity != "fixed_probability" or syn.weight.kind == "array":
         return None
-    rng = CounterRNG(seed)
-    index = np.arange(syn.num_pre * syn.num_post, dtype=np.uint32)
-    u = rng.uniform(stream_id(f"{eid}/connectivity"), 0, index)
+    u = uniform_from_bits(_words(seed, stream_id(f"{eid}/connectivity"),
+                                 syn.num_pre * syn.num_post)[0])
     mask = (u < np.float32(syn.p)).reshape(syn.num_pre, syn.num_post)
     if syn.source == syn.target and not syn.allow_self_connections:
         np.fill_diagonal(mask, False)

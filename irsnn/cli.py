@@ -44,23 +44,41 @@ def load_network(spec: str):
     return obj
 
 
-def _compiler(name, timesteps, batch_size):
+def _compiler(name, timesteps, batch_size, backend=None):
     module, _, cls = COMPILERS[name].partition(":")
     compiler_cls = getattr(importlib.import_module(module), cls)
-    return compiler_cls(timesteps, batch_size=batch_size)
+    return compiler_cls(timesteps, batch_size=batch_size, backend=backend)
 
 
 def cmd_dump(args) -> int:
     network = load_network(args.target)
-    compiler = _compiler(args.compiler, args.timesteps, args.batch_size)
+    compiler = _compiler(args.compiler, args.timesteps, args.batch_size, args.backend)
     graph = compiler.build_ir(network, args.name, print_after_all=args.print_after_all,
                               print_after=args.print_after or (), dump_dir=args.dump_dir,
                               fmt=args.format, stream=sys.stdout)
+    if args.emit_kernels:
+        from irsnn.backends import load_backend
+        if args.backend not in (None, *_backend_names()):
+            raise ModelError(f"unknown backend {args.backend!r}; use one of "
+                             f"{_backend_names()}")
+        # Kernel source needs no device or compiler, only the backend's code generator
+        files = load_backend(args.backend or "c").kernel_source(graph)
+        out = Path(args.emit_kernels)
+        out.mkdir(parents=True, exist_ok=True)
+        for name, text in files.items():
+            (out / name).write_text(text)
+            print(f"wrote {out / name}", file=sys.stderr)
+        return 0
     if not (args.print_after_all or args.print_after):
         from .ir import printers
         sys.stdout.write({"text": printers.to_text, "json": printers.to_json,
                           "dot": printers.to_dot}[args.format](graph))
     return 0
+
+
+def _backend_names():
+    from irsnn.backends import backend_names
+    return backend_names()
 
 
 def cmd_backends(args) -> int:
@@ -96,6 +114,10 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--timesteps", type=int, default=100, help="example timesteps (default 100)")
     d.add_argument("--batch-size", type=int, default=1)
     d.add_argument("--name", default=None, help="model name in the dump")
+    d.add_argument("--backend", default=None,
+                   help="backend whose kernels --emit-kernels writes (default: c)")
+    d.add_argument("--emit-kernels", metavar="DIR",
+                   help="write the generated kernel source of the backend into DIR")
     d.set_defaults(func=cmd_dump)
 
     b = sub.add_parser("backends", help="list backends, their devices and availability")

@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["philox4x32_10", "CounterRNG", "LaneRNG", "PHILOX_C_SOURCE"]
+__all__ = ["philox4x32_10", "CounterRNG", "LaneRNG", "PHILOX_C_SOURCE", "uniform_from_bits",
+           "normal_from_bits"]
 
 _M0, _M1 = np.uint64(0xD2511F53), np.uint64(0xCD9E8D57)
 _W0, _W1 = np.uint32(0x9E3779B9), np.uint32(0xBB67AE85)
@@ -57,6 +58,18 @@ def philox4x32_10(ctr0, ctr1, ctr2, ctr3, key0, key1):
     return c0, c1, c2, c3
 
 
+def uniform_from_bits(x0):
+    """The float32 uniform of a raw output word (see the module docstring)."""
+    return _to_uniform(np.asarray(x0, dtype=np.uint32))
+
+
+def normal_from_bits(x0, x1):
+    """The float32 standard normal of two raw output words (Box-Muller in float64)."""
+    u0 = _to_uniform(np.asarray(x0, dtype=np.uint32)).astype(np.float64)
+    u1 = _to_uniform(np.asarray(x1, dtype=np.uint32)).astype(np.float64)
+    return (np.sqrt(-2.0 * np.log(u0)) * np.cos(2.0 * np.pi * u1)).astype(np.float32)
+
+
 def _to_uniform(x):
     return (((x >> np.uint32(9)).astype(np.float32) + np.float32(0.5))
             * np.float32(2.0 ** -23))
@@ -89,9 +102,7 @@ class CounterRNG:
     def normal(self, stream, step, index, draw=0):
         """float32 standard normal (Box-Muller in float64)."""
         x0, x1, _, _ = self.bits(stream, step, index, draw)
-        u0 = _to_uniform(x0).astype(np.float64)
-        u1 = _to_uniform(x1).astype(np.float64)
-        return (np.sqrt(-2.0 * np.log(u0)) * np.cos(2.0 * np.pi * u1)).astype(np.float32)
+        return normal_from_bits(x0, x1)
 
     def exponential(self, stream, step, index, draw=0):
         """float32 standard exponential, ``-log(u)`` in float64."""

@@ -21,9 +21,16 @@ class CBackend(Backend):
 
     def devices(self):
         cc = toolchain.find_compiler()
-        omp = "OpenMP" if cc and toolchain.openmp_flags(cc) else "no OpenMP"
-        return [f"CPU {toolchain.cpu_model().split(' ', 1)[1].split(' ')[0:1] and ''}"
-                f"({toolchain.compiler_version(cc) if cc else 'no compiler'}, {omp})"]
+        if cc is None:
+            return []
+        omp = "OpenMP" if toolchain.openmp_flags(cc) else "no OpenMP"
+        return [f"{toolchain.cpu_name()} ({toolchain.compiler_version(cc)}, {omp})"]
+
+    def kernel_source(self, graph):
+        """The C source this backend would compile for ``graph`` (``{file name: text}``)."""
+        from ..kernels import KernelBuilder
+        from .source import c_source
+        return {f"{graph.name}.c": c_source(KernelBuilder(graph).build(), graph.name, False)}
 
     def build(self, graph, *, rng_seed=0, kernel_profiling=False):
         return CSimulation(graph, rng_seed=rng_seed, kernel_profiling=kernel_profiling)

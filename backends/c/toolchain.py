@@ -63,6 +63,13 @@ def cpu_model() -> str:
     return f"{platform.machine()} {model} {flags}"
 
 
+def cpu_name() -> str:
+    """A readable CPU name (``model name`` of /proc/cpuinfo, else the machine type)."""
+    model = cpu_model().split(" ", 1)[1]
+    return model.split("model:", 1)[1].rsplit(" ", 1)[0] if "model:" in model else \
+        platform.machine()
+
+
 @functools.cache
 def openmp_flags(cc: str) -> tuple[str, ...]:
     """``-fopenmp`` if the compiler accepts it, else nothing (single-threaded)."""

@@ -80,7 +80,7 @@ class KernelBuilder:
 
     def _declare_buffers(self):
         B = self.B
-        for nid, (g, pop) in self.pops.items():
+        for g, pop in self.pops.values():
             n, h = pop.size, pop.spike_history
             for v in pop.vars:
                 self._buffer(f"{g}_{v.name}", ctype(v.type, self.precision),

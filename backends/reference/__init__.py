@@ -22,6 +22,19 @@ class ReferenceBackend(Backend):
     def devices(self):
         return [f"CPU (NumPy {np.__version__})"]
 
+    def kernel_source(self, graph):
+        """The generated NumPy code of every neuron group's blocks."""
+        from irsnn.ir.scopes import check_neuron
+
+        from .codegen import compile_block
+        out = {}
+        for nid, pop in graph.populations():
+            checked = check_neuron(nid, pop, graph.attrs.get("precision", "float"))
+            parts = [f"# {nid} {field}\n{compile_block(c).source}"
+                     for field, c in vars(checked).items() if c is not None]
+            out[f"{nid}.py"] = "\n\n".join(parts) + "\n"
+        return out
+
     def build(self, graph, *, rng_seed=0, kernel_profiling=False):
         return ReferenceSimulation(graph, rng_seed=rng_seed, kernel_profiling=kernel_profiling)
 

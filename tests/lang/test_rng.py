@@ -99,3 +99,16 @@ void k_dist(int n, uint64_t seed, uint32_t stream, uint32_t step, uint32_t draw,
     assert np.array_equal(u, rng.uniform(7, 11, idx, draw=2))  # bit for bit
     np.testing.assert_allclose(g, rng.normal(7, 11, idx, draw=2), rtol=1e-6, atol=1e-6)
     np.testing.assert_allclose(e, rng.exponential(7, 11, idx, draw=2), rtol=1e-6, atol=1e-7)
+
+
+def test_native_bulk_words_equal_numpy_philox():
+    """backends.host_init draws big initialisations natively; the words must be identical."""
+    import shutil
+    if shutil.which("cc") is None and shutil.which("gcc") is None:
+        pytest.skip("no C compiler")
+    from irsnn.backends.c.native_rng import philox_words
+    seed, stream, n = 2**40 + 12345, 0xDEADBEEF, 5000
+    x0, x1 = philox_words(seed, stream, 0, n)
+    r0, r1, _, _ = CounterRNG(seed).bits(stream, 0, np.arange(n, dtype=np.uint32))
+    np.testing.assert_array_equal(x0, r0)
+    np.testing.assert_array_equal(x1, r1)

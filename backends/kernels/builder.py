@@ -95,7 +95,7 @@ class KernelBuilder:
                 self.program.egps.append(Buffer(f"{g}_egp_{e.name}",
                                                 ctype(e.type.rstrip("*").strip(),
                                                       self.precision), 0, "egp"))
-        for eid, (s, syn) in self.syns.items():
+        for s, syn in self.syns.values():
             wsize = syn.num_post if syn.layout == "one_to_one" else syn.num_pre * syn.num_post
             self._buffer(f"{s}_g", self.scalar, wsize)
             if syn.heterogeneous_delay is not None:

@@ -91,3 +91,15 @@ def test_console_script_runs(model_file):
     out = subprocess.run([sys.executable, "-m", "irsnn.cli", "dump", f"{model_file}:network"],
                          capture_output=True, text=True, check=True, cwd=Path(model_file).parent)
     assert "node pop.hidden" in out.stdout
+
+
+def test_emit_kernels_for_c_and_reference(model_file, tmp_path):
+    assert main(["dump", f"{model_file}:network", "--emit-kernels", str(tmp_path / "c")]) == 0
+    source = (tmp_path / "c" / "irsnn_model.c").read_text()
+    assert "int irsnn_run(int64_t steps" in source
+    assert "static void propagate_" in source and "static void update_" in source
+    assert main(["dump", f"{model_file}:network", "--emit-kernels", str(tmp_path / "r"),
+                 "--backend", "reference"]) == 0
+    assert (tmp_path / "r" / "pop.hidden.py").read_text().startswith("# pop.hidden sim_code")
+    assert main(["dump", f"{model_file}:network", "--emit-kernels", str(tmp_path / "x"),
+                 "--backend", "tpu"]) == 2

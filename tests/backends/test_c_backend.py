@@ -1,0 +1,122 @@
+"""The C backend's machinery: cache, atomic builds, errors, native time loop, selection."""
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from irsnn.backends import available_backends, get_backend
+from irsnn.compilers import InferenceCompiler
+from irsnn.errors import BackendError, BackendUnavailableError
+
+from ..models import random_spikes, recurrent_alif
+
+pytestmark = pytest.mark.skipif(not available_backends()["c"][0],
+                                reason="no C compiler on this machine")
+
+
+@pytest.fixture
+def fresh_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    return tmp_path / "cache" / "irsnn" / "c"
+
+
+def _compile(batch_size=2, **kw):
+    network, inp, hidden, out = recurrent_alif()
+    net = InferenceCompiler(evaluate_timesteps=20, batch_size=batch_size, backend="c",
+                            **kw).compile(network)
+    return net, inp, out
+
+
+def test_second_compile_is_a_cache_hit(fresh_cache):
+    first, _, _ = _compile()
+    assert first.simulation.cache_hit is False
+    second, _, _ = _compile()
+    assert second.simulation.cache_hit is True
+    assert second.simulation.library_path == first.simulation.library_path
+    assert first.simulation.library_path.parent == fresh_cache
+    libs = list(fresh_cache.glob("irsnn_model-*.so"))
+    assert len(libs) == 1 and not list(fresh_cache.glob("*.tmp"))
+    # A different model (batch size is baked into the source) is a different artifact
+    third, _, _ = _compile(batch_size=3)
+    assert third.simulation.cache_hit is False
+
+
+def test_concurrent_compiles_share_one_artifact(fresh_cache, tmp_path):
+    script = tmp_path / "job.py"
+    script.write_text(textwrap.dedent(f"""
+        import sys
+        sys.path.insert(0, {str(Path(__file__).parents[1])!r})
+        import numpy as np
+        from models import recurrent_alif, random_spikes
+        from irsnn.compilers import InferenceCompiler
+        network, inp, hidden, out = recurrent_alif()
+        net = InferenceCompiler(evaluate_timesteps=20, batch_size=2, backend="c").compile(network)
+        y, _ = net.predict({{inp: random_spikes(2, 20, 20, rate=0.2)}}, out, callbacks=[])
+        np.save(sys.argv[1], y[out])
+    """))
+    env = dict(os.environ, XDG_CACHE_HOME=str(fresh_cache.parents[1]))
+    procs = [subprocess.Popen([sys.executable, str(script), str(tmp_path / f"y{k}.npy")],
+                              env=env) for k in range(3)]
+    assert all(p.wait(timeout=120) == 0 for p in procs)
+    ys = [np.load(tmp_path / f"y{k}.npy") for k in range(3)]
+    assert all(np.array_equal(ys[0], y) for y in ys[1:])
+    assert len(list(fresh_cache.glob("irsnn_model-*.so"))) == 1
+    assert not list(fresh_cache.glob("*.tmp")) and not list(fresh_cache.glob(".*.tmp"))
+
+
+def test_no_compiler_names_the_fallback(monkeypatch):
+    monkeypatch.setenv("CC", "/nonexistent/cc")
+    ok, why = available_backends()["c"]
+    assert not ok and "backend='reference'" in why
+    with pytest.raises(BackendUnavailableError, match="backend='reference'"):
+        get_backend("c")
+    assert get_backend(None).name == "reference"
+
+
+def test_compiler_error_reports_log_and_source(fresh_cache, monkeypatch):
+    import irsnn.backends.c.simulation as csim
+    real = csim.c_source
+    monkeypatch.setattr(csim, "c_source",
+                        lambda *a: real(*a) + "\nthis is not C;\n")
+    with pytest.raises(BackendError, match=r"bug in irsnn") as err:
+        _compile()[0].simulation
+    msg = str(err.value)
+    assert "this is not C" in Path(msg.split("generated source ")[1].split(" ")[0]).read_text()
+    assert "error" in msg
+
+
+def test_whole_example_runs_in_one_native_call():
+    net, inp, out = _compile()
+    sim = net.simulation
+    calls = []
+    real = sim.lib.irsnn_run
+
+    class Counting:
+        def __call__(self, *args):
+            calls.append(args[0])
+            return real(*args)
+    sim.lib.irsnn_run = Counting()
+    net.predict({inp: random_spikes(4, 20, 20, rate=0.2)}, out, callbacks=[])
+    assert calls == [20, 20]  # one call per batch of 20 timesteps
+
+
+def test_default_backend_is_the_fastest_available(monkeypatch):
+    monkeypatch.delenv("IRSNN_BACKEND", raising=False)
+    assert get_backend(None).name == "c"
+    monkeypatch.setenv("IRSNN_BACKEND", "reference")
+    assert get_backend(None).name == "reference"
+
+
+def test_kernel_profiling_times_every_kernel():
+    net, inp, out = _compile(kernel_profiling=True)
+    net.predict({inp: random_spikes(2, 20, 20, rate=0.2)}, out, callbacks=[])
+    times = net.kernel_times
+    assert set(times) == {"propagate:syn.input->hidden", "propagate:rec.hidden->hidden",
+                          "propagate:syn.hidden->output", "neuron:pop.input",
+                          "neuron:pop.hidden", "neuron:pop.output", "record"}
+    assert times["neuron:pop.hidden"] > 0

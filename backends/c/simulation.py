@@ -9,7 +9,9 @@ per-batch buffers (spikes bit-packed, 32 neurons per word) that the library fill
 from __future__ import annotations
 
 import ctypes
+import os
 import re
+import sys
 
 import numpy as np
 
@@ -39,6 +41,8 @@ class CSimulation(Simulation):
         self.program = program = builder.build()
         self.prefix = builder.group_names()
         self.source = c_source(program, graph.name, kernel_profiling)
+        if int(os.environ.get("IRSNN_DEBUG", "0") or 0) >= 4:
+            sys.stderr.write(f"// ----- generated C for '{graph.name}' -----\n{self.source}")
         name = re.sub(r"[^A-Za-z0-9_]", "_", graph.name) or "model"
         self.library_path, self.cache_hit = build_library(self.source, name)
         self.lib = ctypes.CDLL(str(self.library_path))

@@ -7,12 +7,10 @@ from bit-identical state whatever its device.
 
 from __future__ import annotations
 
-import zlib
-
 import numpy as np
 
 from irsnn.errors import ModelError
-from irsnn.rng import CounterRNG, normal_from_bits, uniform_from_bits
+from irsnn.rng import CounterRNG, normal_from_bits, stream_id, uniform_from_bits
 
 _NP_TYPES = {"scalar": np.float32, "float": np.float32, "double": np.float64,
              "int": np.int32, "unsigned int": np.uint32, "unsigned": np.uint32,
@@ -28,11 +26,6 @@ def numpy_type(type_name: str, precision: str = "float"):
     except KeyError:
         raise ModelError(f"unknown variable type {type_name!r}; use one of "
                          f"{sorted(_NP_TYPES)}") from None
-
-
-def stream_id(name: str) -> int:
-    """A stable 32-bit stream number for a named object (e.g. ``pop.hidden/V``)."""
-    return zlib.crc32(name.encode()) & 0xFFFFFFFF
 
 
 def initial_values(graph, init, name: str, size: int, seed: int, dtype) -> np.ndarray:

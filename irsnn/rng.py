@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = ["philox4x32_10", "CounterRNG", "LaneRNG", "PHILOX_C_SOURCE", "uniform_from_bits",
-           "normal_from_bits"]
+           "normal_from_bits", "stream_id"]
 
 _M0, _M1 = np.uint64(0xD2511F53), np.uint64(0xCD9E8D57)
 _W0, _W1 = np.uint32(0x9E3779B9), np.uint32(0xBB67AE85)
@@ -56,6 +56,12 @@ def philox4x32_10(ctr0, ctr1, ctr2, ctr3, key0, key1):
             hi1, lo1 = (p1 >> _S32).astype(np.uint32), (p1 & _LO).astype(np.uint32)
             c0, c1, c2, c3 = hi1 ^ c1 ^ k0, lo1, hi0 ^ c3 ^ k1, lo0
     return c0, c1, c2, c3
+
+
+def stream_id(name: str) -> int:
+    """A stable 32-bit stream number for a named object (e.g. ``pop.hidden/V``)."""
+    import zlib
+    return zlib.crc32(name.encode()) & 0xFFFFFFFF
 
 
 def uniform_from_bits(x0):

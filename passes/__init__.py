@@ -3,13 +3,16 @@
 from .base import Pass, PassContext
 from .batch_state import BatchState
 from .infer_shapes import InferShapes
+from .insert_eprop import InsertEprop
+from .insert_optimiser import InsertOptimiser
 from .insert_readout import InsertReadout
 from .insert_recording import InsertRecording
 from .pipeline import Pipeline
 from .validate import Validate
 
 #: every pass by its kebab-case name
-PASSES = {p.name: p for p in (Validate, InferShapes, InsertReadout, BatchState, InsertRecording)}
+PASSES = {p.name: p for p in (Validate, InferShapes, InsertReadout, InsertEprop, InsertOptimiser,
+                              BatchState, InsertRecording)}
 
 __all__ = ["Pass", "PassContext", "Pipeline", "PASSES", "Validate", "InferShapes",
-           "InsertReadout", "BatchState", "InsertRecording"]
+           "InsertReadout", "InsertEprop", "InsertOptimiser", "BatchState", "InsertRecording"]

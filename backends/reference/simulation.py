@@ -31,6 +31,7 @@ from irsnn.rng import CounterRNG, LaneRNG
 from ..base import Simulation
 from ..host_init import initial_values, numpy_type, stream_id, synapse_arrays
 from .codegen import compile_block
+from .learning import Learning
 
 
 def _sequential_sum(start, rows):
@@ -84,9 +85,7 @@ class _Synapses:
         self.psm_writable = [v.name for v in syn.psm_vars if v.access == "readwrite"]
         self.in_syn = np.zeros((batch, syn.num_post), numpy_type("scalar", precision))
         if d is not None:
-            # Split the weight matrix by delay once; the ring buffer holds future input
-            self.by_delay = [(int(k), np.where(d == k, w, 0).astype(w.dtype))
-                             for k in np.unique(d)]
+            # The ring buffer holds input arriving in future steps (dendritic delays)
             self.ring = np.zeros((syn.max_delay_steps + 1, batch, syn.num_post), w.dtype)
 
 
@@ -131,6 +130,7 @@ class ReferenceSimulation(Simulation):
                     graph, v.init, f"{eid}/{v.name}", s.syn.num_post, rng_seed,
                     numpy_type(v.type, self.precision))
         self.state: dict[tuple[str, str], np.ndarray] = {}
+        self.learning = Learning(self)
         self.egps: dict[tuple[str, str], np.ndarray] = {}
         self.buffers: dict[str, np.ndarray] = {}
         self.recorded_timesteps = 0
@@ -156,6 +156,9 @@ class ReferenceSimulation(Simulation):
                 s.in_syn[:] = 0
                 if s.d is not None:
                     s.ring[:] = 0
+        for key in self.learning.state_keys():
+            if vars or key not in self.state:
+                self.state[key] = self._fresh(key, True)
         if time:
             self.timestep = 0
 
@@ -175,6 +178,19 @@ class ReferenceSimulation(Simulation):
         cur = self.state[key]
         arr = self.check_var_values(node_id, name, values, cur.shape)
         self.state[key] = np.array(arr, dtype=cur.dtype)
+
+    def set_labels(self, loss_id, labels, active):
+        """Labels (or regression targets) of this batch for loss node ``loss_id``; rows with
+        ``active`` False (padding of a partial batch) contribute no error."""
+        self.learning.set_labels(loss_id, labels, active)
+
+    @property
+    def learning_enabled(self) -> bool:
+        return self.learning.enabled
+
+    @learning_enabled.setter
+    def learning_enabled(self, on: bool):
+        self.learning.enabled = bool(on) and bool(self.learning.codes)
 
     def set_egp(self, node_id, name, values):
         pop = self.neurons[node_id].pop
@@ -255,6 +271,8 @@ class ReferenceSimulation(Simulation):
         spikes = {}
         for nid, n in self.neurons.items():
             spikes[nid] = self._timed(f"neuron:{nid}", self._update_neurons, n)
+        if self.learning.enabled:
+            self._timed("learn", self.learning.step)
         for nid, n in self.neurons.items():
             n.spikes[self.timestep % n.pop.spike_history] = spikes[nid]
         self._timed("record", self._record, spikes)
@@ -270,6 +288,7 @@ class ReferenceSimulation(Simulation):
         syn = s.syn
         pre = self.neurons[syn.source]
         spk = pre.spikes[(self.timestep - syn.delay_steps) % pre.pop.spike_history]
+        self.learning.trace(s, spk)
         if s.d is not None:
             L = s.ring.shape[0]
             slot = self.timestep % L

@@ -151,6 +151,26 @@ class NeuronGroup(Payload):
 
 
 @payload
+class SynapseDynamics:
+    """Learning code run for every synapse of a group every timestep, after neuron updates.
+
+    ``code`` (code-string language) sees the synapse variables ``vars`` (one per synapse and
+    batch element), ``params``, the presynaptic trace as ``<pre_trace>_pre`` and every variable
+    of the target population as ``<name>_post``. The trace is updated first each timestep:
+    ``trace = pre_trace_decay * trace + z`` with ``z`` the presynaptic spikes delivered at this
+    step. ``gradient`` names the variable whose batch sum is the weight's gradient.
+    """
+
+    kind: str
+    vars: tuple[Var, ...]
+    params: tuple[Param, ...]
+    code: str
+    pre_trace: str = "ZBar"
+    pre_trace_decay: float = 0.0
+    gradient: str = "DeltaG"
+
+
+@payload
 class SynapseGroup(Payload):
     """A connection: static weights, a delay, and a postsynaptic model feeding the target.
 
@@ -179,6 +199,7 @@ class SynapseGroup(Payload):
     psm_vars: tuple[Var, ...] = ()
     psm_params: tuple[Param, ...] = ()
     psm_code: str = ""
+    learning: SynapseDynamics | None = None
     location: str = ""
 
 
@@ -207,6 +228,56 @@ class RecorderNode(Payload):
     source: str
     what: str          # "spikes" or "var"
     var: str | None = None
+
+
+@payload
+class LossNode(Payload):
+    """Per-timestep output error of a population against the batch's labels.
+
+    Writes ``error_var`` of ``source`` every timestep: ``softmax(V) - onehot(label)`` for
+    ``sparse_categorical_crossentropy``, ``V - target`` for ``mean_square_error`` (rows of
+    inactive batch elements get 0); adds it to ``bias_gradient`` when that is set.
+    """
+
+    role: ClassVar[str] = "loss"
+    kind: str
+    source: str
+    var: str = "V"
+    error_var: str = "E"
+    bias_gradient: str | None = None
+
+
+@payload
+class FeedbackPath(Payload):
+    """Learning signal of a hidden population from an output's error, every timestep:
+    ``L_j = sum_k W_jk E_k`` with ``W`` the forward weights of ``weights`` (an edge id,
+    ``symmetric``) or a fixed random matrix in the side table (``random``)."""
+
+    role: ClassVar[str] = "feedback"
+    source: str
+    target: str
+    mode: str
+    weights: str
+    error_var: str = "E"
+    signal_var: str = "L"
+    delay_steps: int = 0
+
+
+@payload
+class OptimiserNode(Payload):
+    """An optimiser applied once per batch to one trainable parameter.
+
+    ``target`` is a synapse edge id (its weights) or ``pop.<name>/<var>`` (a shared
+    variable such as an output bias); ``gradient`` the variable holding its per-batch-element
+    gradient; ``state`` the optimiser's state arrays (held by the runtime).
+    """
+
+    role: ClassVar[str] = "optim"
+    kind: str
+    target: str
+    gradient: str
+    params: tuple[tuple[str, float], ...] = ()
+    state: tuple[str, ...] = ()
 
 
 @payload
@@ -240,4 +311,5 @@ def from_plain(obj):
 
 
 __all__ = ["PAYLOAD_TYPES", "VarInit", "Var", "Param", "EGP", "ReadoutSpec", "NeuronGroup",
-           "SynapseGroup", "ReadoutNode", "RecorderNode", "AuxEdge", "to_plain", "from_plain"]
+           "SynapseDynamics", "SynapseGroup", "ReadoutNode", "RecorderNode", "LossNode",
+           "FeedbackPath", "OptimiserNode", "AuxEdge", "to_plain", "from_plain"]

@@ -13,8 +13,8 @@ import networkx as nx
 import numpy as np
 
 from .graph import IRGraph, edge_id
-from .payloads import (AuxEdge, NeuronGroup, ReadoutNode, RecorderNode, SynapseGroup,
-                       from_plain, to_plain)
+from .payloads import (AuxEdge, FeedbackPath, LossNode, NeuronGroup, OptimiserNode, ReadoutNode,
+                       RecorderNode, SynapseGroup, from_plain, to_plain)
 
 
 def _code(code: str) -> str:
@@ -63,6 +63,12 @@ def describe_node(nid: str, p) -> str:
     if isinstance(p, RecorderNode):
         what = "spikes" if p.what == "spikes" else f"var {p.var}"
         return f"{nid} = Recorder {what} of {p.source}"
+    if isinstance(p, LossNode):
+        bias = f" bias_gradient={p.bias_gradient}" if p.bias_gradient else ""
+        return f"{nid} = Loss {p.kind}({p.source}.{p.var}) -> {p.error_var}{bias}"
+    if isinstance(p, OptimiserNode):
+        return (f"{nid} = Optimiser {p.kind} of {p.target} from {p.gradient} "
+                f"{dict(p.params)} state={list(p.state)}")
     return f"{nid} = {p!r}"
 
 
@@ -79,11 +85,18 @@ def describe_edge(u, v, k, p) -> str:
         parts.append(f"psm={p.psm_name}{_params(p.psm_params)} {_code(p.psm_code)}")
         if p.psm_vars:
             parts.append(f"psm_vars={_vars(p.psm_vars)}")
+        if p.learning is not None:
+            lr = p.learning
+            parts.append(f"learning={lr.kind} vars={_vars(lr.vars)} params={_params(lr.params)} "
+                         f"{lr.pre_trace}_pre*={lr.pre_trace_decay!r} {_code(lr.code)}")
         if p.location:
             parts.append(f"@ {p.location}")
         return " ".join(parts)
     if isinstance(p, AuxEdge):
         return f"{eid} = Tap delay={p.delay_steps}"
+    if isinstance(p, FeedbackPath):
+        return (f"{eid} = Feedback {p.mode} {p.error_var}->{p.signal_var} via {p.weights} "
+                f"delay={p.delay_steps}")
     return f"{eid} = {p!r}"
 
 

@@ -94,3 +94,27 @@ def check_psm(syn, target, precision="float"):
     where = Where(owner, "postsynaptic code")
     return check(parse_statements(syn.psm_code, where), psm_scope(syn, target, precision),
                  where)
+
+
+def learning_scope(syn, target, precision="float") -> Scope:
+    """Scope of a synapse group's learning code (:class:`~irsnn.ir.SynapseDynamics`)."""
+    lr = syn.learning
+    scope = Scope(precision=precision).with_math()
+    scope.add(Symbol("t", "scalar", "builtin"), Symbol("dt", "scalar", "builtin"),
+              Symbol(f"{lr.pre_trace}_pre", "scalar", "var"))
+    for p in lr.params:
+        scope.add(Symbol(p.name, p.type, "param"))
+    for v in lr.vars:
+        scope.add(Symbol(v.name, v.type, "var", writable=v.access == "readwrite"))
+    for v in target.vars:
+        scope.add(Symbol(f"{v.name}_post", v.type, "var"))
+    return scope
+
+
+def check_learning(syn, target, precision="float"):
+    """Parse and check a synapse group's learning code (``None`` without learning)."""
+    if syn.learning is None:
+        return None
+    where = Where(f"Connection '{syn.name}' ({syn.learning.kind})", "learning code")
+    return check(parse_statements(syn.learning.code, where),
+                 learning_scope(syn, target, precision), where)

@@ -6,10 +6,11 @@ import networkx as nx
 
 from ..errors import IRError
 from .graph import edge_id
-from .payloads import (AuxEdge, NeuronGroup, PAYLOAD_TYPES, ReadoutNode, RecorderNode,
-                       SynapseGroup)
+from .payloads import (PAYLOAD_TYPES, AuxEdge, FeedbackPath, LossNode, NeuronGroup, OptimiserNode,
+                       ReadoutNode, RecorderNode, SynapseGroup)
 
-_NODE_PREFIX = {NeuronGroup: "pop.", ReadoutNode: "readout.", RecorderNode: "rec."}
+_NODE_PREFIX = {NeuronGroup: "pop.", ReadoutNode: "readout.", RecorderNode: "rec.",
+                LossNode: "loss.", OptimiserNode: "optim."}
 
 
 def verify(g) -> None:
@@ -43,9 +44,18 @@ def verify(g) -> None:
                         problems.append(f"node '{nid}' reads variable '{var}', which "
                                         f"'{p.source}' does not have")
 
+    for nid, p in g.nodes(LossNode):
+        if not g.has_node(p.source):
+            problems.append(f"node '{nid}' computes the error of missing node '{p.source}'")
+        elif p.error_var not in {v.name for v in g.node(p.source).vars}:
+            problems.append(f"node '{nid}' writes '{p.error_var}', which '{p.source}' lacks")
     for u, v, k, p in g.edges():
         eid = edge_id(u, v, k)
-        if not isinstance(p, SynapseGroup | AuxEdge):
+        if isinstance(p, FeedbackPath):
+            for node, var in ((u, p.error_var), (v, p.signal_var)):
+                if var not in {x.name for x in g.node(node).vars}:
+                    problems.append(f"feedback edge {eid} needs variable '{var}' on '{node}'")
+        if not isinstance(p, SynapseGroup | AuxEdge | FeedbackPath):
             problems.append(f"edge {eid} carries a {type(p).__name__}, not an edge payload")
             continue
         if not isinstance(p.delay_steps, int) or p.delay_steps < 0:

@@ -1,0 +1,31 @@
+"""Loss functions for training compilers (mlGeNN's ``ml_genn.losses``).
+
+A loss names the per-timestep output error the ``insert-eprop`` pass wires up: see
+:class:`~irsnn.ir.LossNode`.
+"""
+
+
+class Loss:
+    """Base class; ``name`` is the snake_case name used in the IR."""
+
+    name = ""
+
+    def __repr__(self):
+        return f"{type(self).__name__}()"
+
+
+class SparseCategoricalCrossentropy(Loss):
+    """Cross-entropy of ``softmax(V)`` against integer labels: error ``softmax(V) - onehot(y)``."""
+
+    name = "sparse_categorical_crossentropy"
+
+
+class MeanSquareError(Loss):
+    """Half the squared difference to per-neuron targets: error ``V - y``."""
+
+    name = "mean_square_error"
+
+
+default_losses = {c.name: c for c in (SparseCategoricalCrossentropy, MeanSquareError)}
+
+__all__ = ["Loss", "SparseCategoricalCrossentropy", "MeanSquareError", "default_losses"]

@@ -1,0 +1,73 @@
+"""Optimisers applied once per batch by training compilers (mlGeNN's ``ml_genn.optimisers``)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import ModelError
+
+
+class Optimiser:
+    """Base class: ``name`` (snake_case, used in the IR), hyper-parameters as attributes
+    (changeable between batches, e.g. by :class:`~irsnn.callbacks.OptimiserParamSchedule`),
+    and :meth:`step` updating a parameter in place from its batch-summed gradient."""
+
+    name = ""
+    state_names: tuple[str, ...] = ()
+
+    def params(self) -> dict:
+        return {}
+
+    def init_state(self, shape) -> dict:
+        return {n: np.zeros(shape, np.float64) for n in self.state_names}
+
+    def step(self, param: np.ndarray, grad: np.ndarray, state: dict, step: int) -> None:
+        """Update ``param`` in place; ``step`` counts batches from 1."""
+
+
+class Adam(Optimiser):
+    """Adam (Kingma & Ba 2015) with bias correction by the global batch count.
+
+    Parameters
+    ----------
+    alpha : float
+        Learning rate.
+    beta1, beta2 : float
+        Decay of the first and second moment estimates, in [0, 1).
+    epsilon : float
+        Added to the square root of the second moment.
+    """
+
+    name = "adam"
+    state_names = ("m", "v")
+
+    def __init__(self, alpha=0.001, beta1=0.9, beta2=0.999, epsilon=1e-8):
+        for n, v in (("beta1", beta1), ("beta2", beta2)):
+            if not 0.0 <= v < 1.0:
+                raise ModelError(f"Adam: {n}={v!r} must be in [0, 1)")
+        if alpha <= 0 or epsilon <= 0:
+            raise ModelError(f"Adam: alpha={alpha!r} and epsilon={epsilon!r} must be > 0")
+        self.alpha, self.beta1, self.beta2, self.epsilon = alpha, beta1, beta2, epsilon
+
+    def params(self):
+        return {"alpha": self.alpha, "beta1": self.beta1, "beta2": self.beta2,
+                "epsilon": self.epsilon}
+
+    def step(self, param, grad, state, step):
+        m, v = state["m"], state["v"]
+        m *= self.beta1
+        m += (1.0 - self.beta1) * grad
+        v *= self.beta2
+        v += (1.0 - self.beta2) * grad * grad
+        m_hat = m / (1.0 - self.beta1 ** step)
+        v_hat = v / (1.0 - self.beta2 ** step)
+        param -= (self.alpha * m_hat / (np.sqrt(v_hat) + self.epsilon)).astype(param.dtype)
+
+    def __repr__(self):
+        return (f"Adam(alpha={self.alpha}, beta1={self.beta1}, beta2={self.beta2}, "
+                f"epsilon={self.epsilon})")
+
+
+default_optimisers = {"adam": Adam}
+
+__all__ = ["Optimiser", "Adam", "default_optimisers"]

@@ -1,0 +1,41 @@
+"""``insert-optimiser``: one optimiser node per trainable parameter.
+
+Requires: ``insert-eprop`` (or any pass that attaches learning with a gradient variable).
+Options: ``optimiser`` (an :class:`~irsnn.optimisers.Optimiser`). Provides an
+``optim.<connection>`` node for every synapse group with learning (target: its weights,
+gradient: its learning rule's ``gradient`` variable) and ``optim.<population>.<var>`` for every
+trainable shared variable with a gradient (the output bias), each tapped from the population
+that holds the gradient. The runtime applies them once per batch to the batch-summed gradients.
+"""
+
+from __future__ import annotations
+
+from irsnn.ir import AuxEdge, LossNode, OptimiserNode, edge_id
+
+from .base import Pass
+
+
+class InsertOptimiser(Pass):
+    """Attach an optimiser node to every parameter that has a gradient."""
+
+    def requires(self):
+        return ("insert-eprop",)
+
+    def run(self, graph, ctx):
+        opt = ctx.options["optimiser"]
+        params = tuple(sorted(opt.params().items()))
+        for u, v, k, syn in list(graph.synapses()):
+            if syn.learning is None:
+                continue
+            oid = graph.add_node(f"optim.{syn.name}", OptimiserNode(
+                kind=opt.name, target=edge_id(u, v, k), gradient=syn.learning.gradient,
+                params=params, state=opt.state_names))
+            graph.add_edge(v, oid, "optimise", AuxEdge())
+        for _, loss in list(graph.nodes(LossNode)):
+            if loss.bias_gradient is None:
+                continue
+            pop = graph.node(loss.source)
+            oid = graph.add_node(f"optim.{pop.name}.Bias", OptimiserNode(
+                kind=opt.name, target=f"{loss.source}/Bias", gradient=loss.bias_gradient,
+                params=params, state=opt.state_names))
+            graph.add_edge(loss.source, oid, "optimise", AuxEdge())

@@ -10,7 +10,8 @@ from pathlib import Path
 from .errors import IrsnnError, ModelError
 
 #: compilers ``irsnn dump --compiler`` can build, by name
-COMPILERS = {"inference": "irsnn.compilers:InferenceCompiler"}
+COMPILERS = {"inference": "irsnn.compilers:InferenceCompiler",
+             "eprop": "irsnn.compilers:EPropCompiler"}
 
 
 def load_network(spec: str):
@@ -47,7 +48,8 @@ def load_network(spec: str):
 def _compiler(name, timesteps, batch_size, backend=None):
     module, _, cls = COMPILERS[name].partition(":")
     compiler_cls = getattr(importlib.import_module(module), cls)
-    return compiler_cls(timesteps, batch_size=batch_size, backend=backend)
+    extra = {"losses": "sparse_categorical_crossentropy"} if name == "eprop" else {}
+    return compiler_cls(timesteps, batch_size=batch_size, backend=backend, **extra)
 
 
 def cmd_dump(args) -> int:

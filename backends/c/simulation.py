@@ -57,8 +57,7 @@ class CSimulation(Simulation):
             *[a.ctypes.data for a in self.buffers.values()])
         self.egps: dict[tuple[str, str], np.ndarray] = {}
         self._egp_index = {b.name: k for k, b in enumerate(program.egps)}
-        self.kernel_names = [f"propagate:{eid}" for eid in self._synapse_ids()] + \
-            [f"neuron:{nid}" for nid, _ in graph.populations()] + ["record"]
+        self.kernel_names = [k.label or k.name for k in program.kernels]
         self.kernel_times = {k: 0.0 for k in self.kernel_names} if kernel_profiling else {}
         self._profiling = kernel_profiling
         self.recorders = {rid: r for rid, r in graph.nodes(RecorderNode)}
@@ -94,6 +93,22 @@ class CSimulation(Simulation):
                                                    syn.num_post, rng_seed,
                                                    numpy_type(v.type, self.precision))
                 self.state_keys[(eid, v.name)] = (buf, (B, syn.num_post))
+            if syn.learning is not None:
+                lr = syn.learning
+                for v in lr.vars:
+                    buf = f"{s}_{v.name}"
+                    self.initial[buf] = np.zeros(syn.num_pre * syn.num_post,
+                                                 numpy_type(v.type, self.precision))
+                    self.state_keys[(eid, v.name)] = (buf, (B, syn.num_pre, syn.num_post))
+                buf = f"{s}_{lr.pre_trace}"
+                self.initial[buf] = np.zeros(syn.num_pre, numpy_type("scalar", self.precision))
+                self.state_keys[(eid, lr.pre_trace)] = (buf, (B, syn.num_pre))
+        for buf, key in builder.constant_buffers.items():
+            self.buffers[buf][:] = np.asarray(graph.array(key)).reshape(-1)
+        self.losses = {lid: ln for lid, (ln, _) in builder.losses.items()}
+        self._learning = bool(self.losses) or any(
+            syn.learning is not None for _, syn, _ in self.synapses.values())
+        self._learning_on = self._learning
         self.by_name = {syn.name: eid for eid, (_, syn, _) in self.synapses.items()}
         self.reset(vars=True, time=True, in_syn=True)
 
@@ -113,6 +128,7 @@ class CSimulation(Simulation):
         lib.irsnn_run.argtypes = [i64, i64, u32, i64]
         lib.irsnn_run.restype = ctypes.c_int
         lib.irsnn_kernel_times.argtypes = [ctypes.POINTER(ctypes.c_double)]
+        lib.irsnn_set_learning.argtypes = [ctypes.c_int]
         lib.irsnn_api_version.restype = ctypes.c_int
 
     # -- state --------------------------------------------------------------------------------
@@ -128,6 +144,10 @@ class CSimulation(Simulation):
             if vars:
                 for v in syn.psm_vars:
                     self._fill(f"{s}_{v.name}")
+                if syn.learning is not None:
+                    for v in syn.learning.vars:
+                        self._fill(f"{s}_{v.name}")
+                    self._fill(f"{s}_{syn.learning.pre_trace}")
             if in_syn:
                 self.buffers[f"{s}_insyn"][:] = 0
                 if f"{s}_den" in self.buffers:
@@ -166,6 +186,23 @@ class CSimulation(Simulation):
         ct = self.program.egps[self._egp_index[key]].ctype
         self.egps[(node_id, name)] = np.ascontiguousarray(np.asarray(values).reshape(-1),
                                                           _NP[ct])
+
+    def set_labels(self, loss_id, labels, active):
+        """Labels (or targets) of this batch for loss node ``loss_id``; inactive rows (padding
+        of a partial batch) contribute no error."""
+        if loss_id not in self.losses:
+            raise InputError(f"no loss node '{loss_id}' (losses: {sorted(self.losses)})")
+        ln = self.losses[loss_id]
+        self.buffers[f"{ln}_labels"][:] = np.asarray(labels).reshape(-1)
+        self.buffers[f"{ln}_active"][:] = np.asarray(active, bool)
+
+    @property
+    def learning_enabled(self) -> bool:
+        return self._learning_on
+
+    @learning_enabled.setter
+    def learning_enabled(self, on: bool):
+        self._learning_on = bool(on) and self._learning
 
     def get_weights(self, edge):
         eid = self.by_name.get(edge, edge)
@@ -230,6 +267,7 @@ class CSimulation(Simulation):
     def _bind(self):
         lib = self.lib
         lib.irsnn_bind(self._pointers, ctypes.c_uint64(self.seed))
+        lib.irsnn_set_learning(1 if self._learning_on else 0)
         for (node, name), arr in self.egps.items():
             lib.irsnn_bind_egp(self._egp_index[f"{self.prefix[node]}_egp_{name}"],
                                arr.ctypes.data)

@@ -21,6 +21,8 @@ def c_source(program: Program, name: str, profile: bool) -> str:
     ``irsnn_run(int64_t steps, int64_t ts0, uint32_t rng0, int64_t rec0)``
         advance ``steps`` timesteps starting at clock ``ts0``, RNG step ``rng0`` and
         recording row ``rec0``: the whole loop runs here, no call back into Python;
+    ``irsnn_set_learning(int on)``
+        run the learning kernels (loss, feedback, traces, synapse learning) or skip them;
     ``irsnn_kernel_times(double *out)``
         accumulated seconds per kernel (zeros unless compiled with profiling).
     """
@@ -31,7 +33,8 @@ def c_source(program: Program, name: str, profile: bool) -> str:
              "#define _POSIX_C_SOURCE 199309L", C_KERNELS.lang.prelude, "#include <stddef.h>",
              "#include <time.h>", program.helpers,
              f"#define IRSNN_PROFILE {1 if profile else 0}",
-             "static uint64_t irsnn_seed;", r.buffer_declarations(program)]
+             "static uint64_t irsnn_seed;", "static int irsnn_learning;",
+             r.buffer_declarations(program)]
     for k in range(n_rec):
         lines.append(f"static void *rec{k}_buf; static const int32_t *rec{k}_rows; "
                      f"static int32_t rec{k}_nrows; static int64_t rec{k}_capacity;")
@@ -57,7 +60,8 @@ static double irsnn_now(void)
              "int32_t nrows, int64_t cap)", "{", "    switch (k) {"]
     bind += [f"    case {k}: rec{k}_buf = buf; rec{k}_rows = rows; rec{k}_nrows = nrows; "
              f"rec{k}_capacity = cap; break;" for k in range(n_rec)]
-    bind += ["    default: break;", "    }", "}", ""]
+    bind += ["    default: break;", "    }", "}", "",
+             "void irsnn_set_learning(int on) { irsnn_learning = on; }", ""]
     lines.append("\n".join(bind))
     run = ["int irsnn_run(int64_t steps, int64_t ts0, uint32_t rng0, int64_t rec0)", "{",
            "    for (int64_t k = 0; k < steps; k++) {",
@@ -66,10 +70,13 @@ static double irsnn_now(void)
            "        const uint32_t rng_step = rng0 + (uint32_t)k;"]
     for i, kern in enumerate(kernels):
         args = ", ".join(["ts", "t", "rng_step"] + (["rec0 + k"] if kern.args else []))
+        call = f"{kern.name}({args});"
+        if kern.learning:
+            call = f"if (irsnn_learning) {call}"
         run += ["#if IRSNN_PROFILE", "        { const double _t0 = irsnn_now();",
-                f"        {kern.name}({args});",
+                f"        {call}",
                 f"        irsnn_times[{i}] += irsnn_now() - _t0; }}",
-                "#else", f"        {kern.name}({args});", "#endif"]
+                "#else", f"        {call}", "#endif"]
     run += ["    }", "    return 0;", "}", "",
             "void irsnn_kernel_times(double *out)", "{",
             f"    for (int i = 0; i < {len(kernels)}; i++) out[i] = irsnn_times[i];", "}",

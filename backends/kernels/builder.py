@@ -18,6 +18,7 @@ from irsnn.lang.render_c import C99, CStyleRenderer
 from irsnn.rng import PHILOX_C_SOURCE
 
 from ..host_init import stream_id
+from . import learning
 from .description import Block, Buffer, Dim, For, If, Kernel, Prefetch, Program
 
 _CTYPES = {"float": "float", "double": "double", "int": "int32_t", "unsigned int": "uint32_t",
@@ -72,6 +73,19 @@ class KernelBuilder:
         for m, (u, v, k, syn) in enumerate(graph.synapses()):
             self.syns[edge_id(u, v, k)] = (f"s{m}", syn)
         self.program = Program(helpers=PHILOX_C_SOURCE)
+        self.losses: dict = {}
+        #: buffer name -> side-table key of constant arrays (e.g. random feedback matrices)
+        self.constant_buffers: dict[str, str] = {}
+
+    # -- helpers shared with the learning kernels ------------------------------------------------
+    def literal(self, value, type_name="scalar"):
+        return literal(value, type_name, self.precision)
+
+    def ctype(self, type_name):
+        return ctype(type_name, self.precision)
+
+    def dim_b(self):
+        return Dim("b", self.B)
 
     # -- buffers -------------------------------------------------------------------------------
     def _buffer(self, name, ct, size, role="state"):
@@ -136,11 +150,14 @@ class KernelBuilder:
                        f"{s}_den[((size_t)((here + d[j]) % {L}) * {B} + b) * {n_post} + j] "
                        f"+= w[j]{sign};"])]
         body.append(For("s", "cnt", ["const int32_t i = spk[s];"] + row))
+        if syn.learning is not None:
+            body += learning.trace_statements(self, s, syn, signed)
         if syn.heterogeneous_delay is not None:
             cell = f"{s}_den[((size_t)here * {B} + b) * {n_post} + j]"
             body.append(For("j", str(n_post), [f"insyn[j] += {cell};", f"{cell} = 0;"]))
         return Kernel(f"propagate_{s}", (), (Dim("b", B),), body,
-                      doc=f"spike propagation {eid} ({syn.connectivity}/{syn.layout})")
+                      doc=f"spike propagation {eid} ({syn.connectivity}/{syn.layout})",
+                      label=f"propagate:{eid}")
 
     # -- neuron update -------------------------------------------------------------------------
     def _names(self, table):
@@ -254,7 +271,7 @@ class KernelBuilder:
                                          If("f != 0", on_spike)]))
         body.append(f"{g}_spkcnt[slot * {B} + b] = cnt;")
         return Kernel(f"update_{g}", (), (Dim("b", B),), body,
-                      doc=f"neuron update {nid} ({pop.model_name})")
+                      doc=f"neuron update {nid} ({pop.model_name})", label=f"neuron:{nid}")
 
     def _psm(self, eid, s, syn, pop, neuron_table):
         checked = check_psm(syn, pop, self.precision)
@@ -305,15 +322,20 @@ class KernelBuilder:
                 For("r", f"rec{k}_nrows", ["const int32_t b = rec" + str(k) + "_rows[r];"]
                     + row)]))
         return Kernel("record", (("int64_t", "rec_step"),), (), body,
-                      doc="copy spikes (bit-packed) and variables into recording buffers")
+                      doc="copy spikes (bit-packed) and variables into recording buffers",
+                      label="record")
 
     def build(self) -> Program:
         """The complete :class:`Program` for the graph."""
         self._declare_buffers()
+        learning.declare_buffers(self)
         for eid, (s, syn) in self.syns.items():
             self.program.kernels.append(self._propagate(eid, s, syn))
         for nid, (g, pop) in self.pops.items():
             self.program.kernels.append(self._update(nid, g, pop))
+        for k in learning.kernels(self):
+            k.learning = True
+            self.program.kernels.append(k)
         self.program.kernels.append(self._recorders())
         self.program.constants = {"batch_size": self.B, "dt": self.dt}
         return self.program

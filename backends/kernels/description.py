@@ -105,6 +105,10 @@ class Kernel:
     grid: tuple[Dim, ...]
     body: list
     doc: str = ""
+    #: runs only while learning is enabled
+    learning: bool = False
+    #: name in profiles (``neuron:pop.x``, ``propagate:syn.a->b``, ...)
+    label: str = ""
 
 
 @dataclass

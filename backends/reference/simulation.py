@@ -139,7 +139,8 @@ class ReferenceSimulation(Simulation):
     # -- state --------------------------------------------------------------------------------
     def _fresh(self, key, batched):
         init = self.initial[key]
-        return np.tile(init, (self.batch_size, 1)) if batched else init.copy()
+        return np.broadcast_to(init, (self.batch_size,) + init.shape).copy() if batched \
+            else init.copy()
 
     def reset(self, *, vars=True, time=True, in_syn=False, readouts=True):
         for nid, n in self.neurons.items():

@@ -28,8 +28,10 @@ class Compiler:
     kernel_profiling : bool
         Time every kernel; read the totals from ``compiled_net.kernel_times``.
     backend : str or Backend, optional
-        ``"reference"`` (NumPy) or a later backend; default ``$IRSNN_BACKEND``, else the
-        fastest available.
+        ``"reference"`` (NumPy), ``"c"``, or a backend object; default ``$IRSNN_BACKEND``,
+        else the fastest available.
+    precision : {"float", "double"}
+        What ``scalar`` means in model code and state.
     prefer_in_memory_connect : bool
         Accepted for mlGeNN compatibility (connectivity is always built in memory).
     **genn_kwargs
@@ -38,7 +40,7 @@ class Compiler:
 
     def __init__(self, dt: float = 1.0, batch_size: int = 1, rng_seed: int = 0,
                  kernel_profiling: bool = False, prefer_in_memory_connect: bool = True,
-                 backend=None, **genn_kwargs):
+                 backend=None, precision: str = "float", **genn_kwargs):
         owner = type(self).__name__
         if not (isinstance(dt, int | float) and dt > 0):
             raise ModelError(f"{owner}: dt={dt!r} must be a positive number of ms")
@@ -50,6 +52,9 @@ class Compiler:
         self.kernel_profiling = bool(kernel_profiling)
         self.prefer_in_memory_connect = prefer_in_memory_connect
         self.backend = backend
+        if precision not in ("float", "double"):
+            raise ModelError(f"{owner}: precision={precision!r}; use 'float' or 'double'")
+        self.precision = precision
         if genn_kwargs:
             warnings.warn(f"{owner}: GeNN-specific options {sorted(genn_kwargs)} are ignored "
                           f"by irsnn", stacklevel=2)
@@ -71,7 +76,7 @@ class Compiler:
             raise ModelError("Network has no populations; create some inside "
                              "'with network:' before compiling")
         return lower_network(network, name=name or "irsnn_model", dt=self.dt,
-                             batch_size=self.batch_size)
+                             batch_size=self.batch_size, precision=self.precision)
 
     def run_pipeline(self, graph, *, recordings=(), print_after_all=False, print_after=(),
                      dump_dir=None, fmt="text", stream=None):

@@ -24,9 +24,10 @@ def _metrics_for(metrics, outputs):
 class CompiledInferenceNetwork(CompiledNetwork):
     """A network compiled by :class:`InferenceCompiler`."""
 
-    def __init__(self, compiler, network, name=None):
-        super().__init__(compiler, network, compiler.evaluate_timesteps, name)
-        self.evaluate_timesteps = compiler.evaluate_timesteps
+    def __init__(self, compiler, network, name=None, example_timesteps=None):
+        super().__init__(compiler, network, example_timesteps or compiler.evaluate_timesteps,
+                         name)
+        self.evaluate_timesteps = self.example_timesteps
 
     # -- evaluation ---------------------------------------------------------------------------
     def evaluate(self, x: dict, y: dict, metrics="sparse_categorical_accuracy",
@@ -102,19 +103,23 @@ class CompiledInferenceNetwork(CompiledNetwork):
         return {o: np.concatenate(p) for o, p in preds.items()}, cbs.get_data()
 
     # -- internals ----------------------------------------------------------------------------
-    def _callbacks(self, callbacks, num_batches):
+    def _callbacks(self, callbacks, num_batches, num_epochs=1):
         if callbacks is None:
             callbacks = ()
         if isinstance(callbacks, str):
             callbacks = (callbacks,)
         return CallbackList(list(callbacks), compiled_network=self, num_batches=num_batches,
-                            num_epochs=1, batch_size=self.batch_size)
+                            num_epochs=num_epochs, batch_size=self.batch_size)
 
-    def _run_batch(self, batch, x, outputs, num_examples, cbs):
+    def _reset_for_batch(self, sim):
+        """State resets before an evaluation batch (the compiler's options)."""
         c = self.compiler
-        sim = self.begin_batch(cbs, batch, num_examples)
         sim.reset(vars=c.reset_vars_between_batches, time=c.reset_time_between_batches,
                   in_syn=c.reset_in_syn_between_batches, readouts=True)
+
+    def _run_batch(self, batch, x, outputs, num_examples, cbs):
+        sim = self.begin_batch(cbs, batch, num_examples)
+        self._reset_for_batch(sim)
         self._batch_start_timestep = sim.timestep
         self.set_input(x)
         cbs.on_batch_begin(batch)
@@ -150,11 +155,12 @@ class InferenceCompiler(Compiler):
                  rng_seed: int = 0, kernel_profiling: bool = False,
                  prefer_in_memory_connect: bool = True, reset_time_between_batches: bool = True,
                  reset_vars_between_batches: bool = True,
-                 reset_in_syn_between_batches: bool = False, backend=None, **genn_kwargs):
+                 reset_in_syn_between_batches: bool = False, backend=None,
+                 precision: str = "float", **genn_kwargs):
         super().__init__(dt=dt, batch_size=batch_size, rng_seed=rng_seed,
                          kernel_profiling=kernel_profiling,
                          prefer_in_memory_connect=prefer_in_memory_connect, backend=backend,
-                         **genn_kwargs)
+                         precision=precision, **genn_kwargs)
         self.evaluate_timesteps = _positive_int("InferenceCompiler", "evaluate_timesteps",
                                                 evaluate_timesteps)
         self.reset_time_between_batches = reset_time_between_batches

@@ -24,12 +24,11 @@ def verify(g) -> None:
         if prefix and not nid.startswith(prefix):
             problems.append(f"node '{nid}' holds a {type(p).__name__}: its id must start "
                             f"with '{prefix}'")
-        names = [v.name for v in getattr(p, "vars", ())] + [q.name for q in
-                                                            getattr(p, "params", ())]
-        dup = sorted({n for n in names if names.count(n) > 1})
-        if dup:
-            problems.append(f"node '{nid}' declares {dup} more than once")
         if isinstance(p, NeuronGroup):
+            names = [v.name for v in p.vars] + [q.name for q in p.params]
+            dup = sorted({n for n in names if names.count(n) > 1})
+            if dup:
+                problems.append(f"node '{nid}' declares {dup} more than once")
             if any(s <= 0 for s in p.shape):
                 problems.append(f"node '{nid}' has shape {p.shape}; every dimension must be > 0")
             problems += _check_inits(g, nid, p.vars, (p.size,))

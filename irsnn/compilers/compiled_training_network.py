@@ -1,0 +1,240 @@
+"""A network compiled for training: the epoch/batch loop, optimiser steps and checkpoints."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import InputError
+from ..ir import OptimiserNode, SynapseGroup, edge_id
+from ..utils.network import get_underlying_pop
+from .inference_compiler import CompiledInferenceNetwork, _metrics_for
+
+
+class CompiledTrainingNetwork(CompiledInferenceNetwork):
+    """A network compiled by :class:`~irsnn.compilers.EPropCompiler`.
+
+    ``train`` runs epochs of batches with learning on; after every batch the optimiser is
+    applied to the batch-summed gradients (the only time training state crosses to Python).
+    ``evaluate`` and ``predict`` run the same model with learning off.
+    """
+
+    def __init__(self, compiler, network, name=None):
+        super().__init__(compiler, network, name, example_timesteps=compiler.example_timesteps)
+        self.optimiser = compiler.optimiser
+        self.optimiser_step = 0
+        self._opt_state: dict[str, dict] = {}
+        self._masks: dict[str, np.ndarray | None] = {}
+
+    # -- evaluation (learning off) -----------------------------------------------------------
+    def _reset_for_batch(self, sim):
+        sim.learning_enabled = False
+        sim.reset(vars=True, time=True, in_syn=True, readouts=True)
+
+    # -- training ------------------------------------------------------------------------------
+    def train(self, x: dict, y: dict, num_epochs: int, start_epoch: int = 0,
+              shuffle: bool = True, metrics="sparse_categorical_accuracy",
+              callbacks=("batch_progress_bar",), validation_callbacks=("batch_progress_bar",),
+              validation_split: float = 0.0, validation_x: dict | None = None,
+              validation_y: dict | None = None):
+        """Train for ``num_epochs`` epochs (mlGeNN's ``train``).
+
+        Returns ``(metrics, cb_data)``, or with validation data
+        ``(train_metrics, valid_metrics, train_cb_data, valid_cb_data)``; metrics are those
+        of the last epoch.
+        """
+        n = self._check_sizes(x, "input")
+        if n != self._check_sizes(y, "label set"):
+            raise InputError(f"{n} input examples but {self._check_sizes(y, 'label set')} "
+                             f"labels; give one label per example")
+        if not 0.0 <= validation_split < 1.0:
+            raise InputError(f"validation_split={validation_split!r} must be in [0, 1)")
+        if validation_split > 0.0:
+            if validation_x is not None:
+                raise InputError("give validation_split or validation_x/validation_y, not both")
+            n_valid = int(round(n * validation_split))
+            validation_x = {k: v[n - n_valid:] for k, v in x.items()}
+            validation_y = {k: v[n - n_valid:] for k, v in y.items()}
+            x = {k: v[:n - n_valid] for k, v in x.items()}
+            y = {k: v[:n - n_valid] for k, v in y.items()}
+            n -= n_valid
+        for k, v in y.items():
+            self._check_labels(k, v)
+        outputs = list(y)
+        num_batches = -(-n // self.batch_size)
+        cbs = self._callbacks(callbacks, num_batches, num_epochs)
+        cbs.on_train_begin()
+        rng = np.random.default_rng(self.compiler.rng_seed)
+        valid = None
+        for epoch in range(start_epoch, start_epoch + num_epochs):
+            epoch_metrics = _metrics_for(metrics, outputs)
+            order = rng.permutation(n) if shuffle else np.arange(n)
+            cbs.on_epoch_begin(epoch)
+            for batch, start in enumerate(range(0, n, self.batch_size)):
+                idx = order[start:start + self.batch_size]
+                self._train_batch(batch, {k: _take(v, idx) for k, v in x.items()},
+                                  {k: _take(v, idx) for k, v in y.items()}, epoch_metrics, cbs)
+            if validation_x is not None:
+                valid = self.evaluate(validation_x, validation_y, metrics,
+                                      callbacks=validation_callbacks)
+            cbs.on_epoch_end(epoch, epoch_metrics)
+        cbs.on_train_end(epoch_metrics)
+        if valid is not None:
+            return epoch_metrics, valid[0], cbs.get_data(), valid[1]
+        return epoch_metrics, cbs.get_data()
+
+    def _check_labels(self, key, labels):
+        pop = get_underlying_pop(key)
+        loss = self.ir.node(f"loss.{pop.name}") if self.ir.has_node(f"loss.{pop.name}") \
+            else None
+        if loss is None:
+            raise InputError(f"labels given for '{pop.name}', which is not the trained output")
+        labels = np.asarray(labels)
+        size = int(np.prod(pop.shape))
+        if loss.kind == "sparse_categorical_crossentropy":
+            if labels.ndim != 1 or not np.issubdtype(labels.dtype, np.integer):
+                raise InputError(f"labels for '{pop.name}' must be a 1-D array of integer "
+                                 f"class indices (got shape {labels.shape}, dtype "
+                                 f"{labels.dtype})")
+            bad = np.flatnonzero((labels < 0) | (labels >= size))
+            if len(bad):
+                raise InputError(f"label {labels[bad[0]]} (example {bad[0]}) of '{pop.name}' is "
+                                 f"outside [0, {size}); the output has {size} neurons")
+        elif labels.ndim != 2 or labels.shape[1] != size:
+            raise InputError(f"targets for '{pop.name}' must have shape (examples, {size}) "
+                             f"(got {labels.shape})")
+
+    def _set_labels(self, y, num_examples):
+        sim = self.simulation
+        active = np.arange(self.batch_size) < num_examples
+        for key, labels in y.items():
+            pop = get_underlying_pop(key)
+            labels = np.asarray(labels)
+            padded = np.zeros((self.batch_size,) + labels.shape[1:], labels.dtype)
+            padded[:num_examples] = labels
+            sim.set_labels(f"loss.{pop.name}", padded, active)
+
+    def _train_batch(self, batch, x, y, metrics, cbs):
+        n = len(next(iter(y.values())))
+        sim = self.begin_batch(cbs, batch, n)
+        c = self.compiler
+        sim.learning_enabled = True
+        sim.reset(vars=c.reset_vars_between_examples, time=c.reset_time_between_batches,
+                  in_syn=c.reset_vars_between_examples, readouts=True)
+        self._batch_start_timestep = sim.timestep
+        self.set_input(x)
+        self._set_labels(y, n)
+        cbs.on_batch_begin(batch)
+        self.run_example(cbs)
+        for (o, y_true), yp in zip(y.items(), self.get_readout(list(y))):
+            metrics[o].update(np.asarray(y_true), yp[:n].reshape(n, -1))
+        self.apply_optimiser()
+        cbs.on_batch_end(batch, metrics)
+
+    # -- gradients and the optimiser -------------------------------------------------------------
+    def _mask(self, eid, syn: SynapseGroup):
+        if eid not in self._masks:
+            from irsnn.backends.host_init import connectivity_mask
+            self._masks[eid] = connectivity_mask(self.ir, eid, syn, self.compiler.rng_seed)
+        return self._masks[eid]
+
+    def gradients(self, reset: bool = True) -> dict:
+        """Batch-summed gradients accumulated since the last optimiser step, keyed by the
+        optimiser node's target (an edge id, or ``pop.<name>/Bias``); zeroed if ``reset``."""
+        sim = self.simulation
+        out = {}
+        for _, node in self.ir.nodes(OptimiserNode):
+            owner = node.target.split("/")[0] if "/" in node.target else node.target
+            grad = sim.get_var(owner, node.gradient)
+            total = grad.astype(np.float64).sum(axis=0)
+            if "/" not in node.target:
+                u, v, k = self._edge(node.target)
+                mask = self._mask(node.target, self.ir.edge(u, v, k))
+                if mask is not None:
+                    total = np.where(mask, total, 0.0)
+            out[node.target] = total
+            if reset:
+                sim.set_var(owner, node.gradient, np.zeros_like(grad))
+        return out
+
+    def _edge(self, eid):
+        for u, v, k, _ in self.ir.synapses():
+            if edge_id(u, v, k) == eid:
+                return u, v, k
+        raise KeyError(eid)
+
+    def apply_optimiser(self):
+        """One optimiser step on every trainable parameter (called after every batch)."""
+        sim = self.simulation
+        self.optimiser_step += 1
+        for target, grad in self.gradients().items():
+            if "/" in target:
+                node, var = target.split("/")
+                param = sim.get_var(node, var)
+            else:
+                param = sim.get_weights(target)
+            state = self._opt_state.setdefault(target, self.optimiser.init_state(param.shape))
+            self.optimiser.step(param, grad, state, self.optimiser_step)
+            if "/" in target:
+                sim.set_var(node, var, param)
+            else:
+                sim.set_weights(target, param)
+
+    def compute_gradients(self, x: dict, y: dict) -> dict:
+        """Run one batch with learning on and return its batch-summed gradients without
+        applying the optimiser: ``{connection name or '<population>.bias': array}``."""
+        n = self._check_sizes(x, "input")
+        if n > self.batch_size:
+            raise InputError(f"{n} examples given for a batch of {self.batch_size}")
+        for k, v in y.items():
+            self._check_labels(k, v)
+        from ..utils.callback_list import CallbackList
+        cbs = CallbackList([], compiled_network=self, batch_size=self.batch_size)
+        sim = self.begin_batch(cbs, 0, n)
+        c = self.compiler
+        sim.learning_enabled = True
+        sim.reset(vars=c.reset_vars_between_examples, time=c.reset_time_between_batches,
+                  in_syn=c.reset_vars_between_examples, readouts=True)
+        self.set_input(x)
+        self._set_labels(y, n)
+        self.run_example(cbs)
+        names = {edge_id(u, v, k): syn.name for u, v, k, syn in self.ir.synapses()}
+        return {names.get(t, t.replace("pop.", "").replace("/Bias", ".bias")): g
+                for t, g in self.gradients().items()}
+
+    # -- checkpoints ---------------------------------------------------------------------------
+    def save(self, keys=(), serialiser="numpy"):
+        """Save every connection's weights and trained biases under ``keys``."""
+        from ..serialisers import Serialiser, default_serialisers
+        from ..utils.module import get_object
+        serialiser = get_object(serialiser, Serialiser, "Serialiser", default_serialisers)
+        keys = tuple(keys) if isinstance(keys, list | tuple) else (keys,)
+        super().save(keys, serialiser)
+        for _, node in self.ir.nodes(OptimiserNode):
+            if "/" in node.target:
+                nid, var = node.target.split("/")
+                serialiser.serialise(keys + (nid.removeprefix("pop."), var),
+                                     self.simulation.get_var(nid, var))
+
+    def save_connectivity(self, keys=(), serialiser="numpy"):
+        """Save each connection's synapse indices as ``pre_ind``/``post_ind``."""
+        from ..serialisers import Serialiser, default_serialisers
+        from ..utils.module import get_object
+        serialiser = get_object(serialiser, Serialiser, "Serialiser", default_serialisers)
+        keys = tuple(keys) if isinstance(keys, list | tuple) else (keys,)
+        for u, v, k, syn in self.ir.synapses():
+            eid = edge_id(u, v, k)
+            mask = self._mask(eid, syn)
+            if syn.layout == "one_to_one":
+                pre = post = np.arange(syn.num_post)
+            else:
+                if mask is None:
+                    mask = np.ones((syn.num_pre, syn.num_post), bool)
+                pre, post = np.nonzero(mask)
+            serialiser.serialise(keys + (syn.name, "pre_ind"), pre.astype(np.int64))
+            serialiser.serialise(keys + (syn.name, "post_ind"), post.astype(np.int64))
+
+
+def _take(data, idx):
+    if isinstance(data, np.ndarray):
+        return data[idx]
+    return [data[i] for i in idx]

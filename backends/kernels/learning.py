@@ -32,7 +32,7 @@ def trace_statements(builder, s, syn, signed):
 def declare_buffers(builder):
     """Learning buffers: synapse variables, presynaptic traces, labels, feedback matrices."""
     B = builder.B
-    for eid, (s, syn) in builder.syns.items():
+    for s, syn in builder.syns.values():
         lr = syn.learning
         if lr is None:
             continue
@@ -62,7 +62,7 @@ def kernels(builder) -> list[Kernel]:
 
 
 def _losses(builder):
-    out, B = [], builder.B
+    out = []
     for lid, (ln, loss) in builder.losses.items():
         g, pop = builder.pops[loss.source]
         n = pop.size

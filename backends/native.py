@@ -1,0 +1,323 @@
+"""Simulations driven by generated kernels (C, OpenCL, CUDA): the backend-independent part.
+
+A :class:`KernelSimulation` builds the :class:`~backends.kernels.Program` of a graph, keeps a
+host copy of every buffer (NumPy), initialises it, and implements the whole
+:class:`~backends.base.Simulation` interface on those copies. Subclasses provide the target:
+compile and load the generated source (``_prepare``), move buffers between host and device
+(``_upload``/``_download``; no-ops where the device *is* host memory, as for C) and run a number
+of timesteps natively (``_launch``). Host copies are synchronised lazily: host writes mark a
+buffer for upload before the next run, runs mark state as newer on the device, and reads
+download on demand, so training state crosses to the host only when asked for (batch ends).
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+
+import numpy as np
+
+from irsnn.errors import BackendError, InputError
+from irsnn.ir import RecorderNode, edge_id
+from irsnn.lang.render_c import CStyleRenderer
+
+from .base import Simulation
+from .host_init import initial_values, numpy_type, synapse_arrays
+from .kernels import KernelBuilder
+
+#: buffer element type -> NumPy dtype
+NUMPY_TYPES = {"float": np.float32, "double": np.float64, "int32_t": np.int32,
+               "uint32_t": np.uint32, "int8_t": np.int8, "bool": np.bool_}
+
+
+class KernelSimulation(Simulation):
+    """Base of kernel-driven simulations (see the module docstring)."""
+
+    def __init__(self, graph, *, rng_seed=0, kernel_profiling=False):
+        self.graph = graph
+        self.dt = float(graph.attrs["dt"])
+        self.batch_size = B = int(graph.attrs["batch_size"])
+        self.precision = graph.attrs.get("precision", "float")
+        self.seed = int(rng_seed)
+        builder = KernelBuilder(graph, CStyleRenderer(self.kernel_dialect().lang))
+        self.program = program = builder.build()
+        self.prefix = builder.group_names()
+        self.buffers = {b.name: np.zeros(b.size, NUMPY_TYPES[b.ctype])
+                        for b in program.buffers}
+        self._stale: set[str] = set()      # newer on the device than on the host
+        self._dirty: set[str] = set(self.buffers)   # newer on the host than on the device
+        self.egps: dict[tuple[str, str], np.ndarray] = {}
+        self._egp_index = {b.name: k for k, b in enumerate(program.egps)}
+        self.kernel_names = [k.label or k.name for k in program.kernels]
+        self.kernel_times = {k: 0.0 for k in self.kernel_names} if kernel_profiling else {}
+        self._profiling = kernel_profiling
+        self.recorders = {rid: r for rid, r in graph.nodes(RecorderNode)}
+        self._recorder_index = {rec[0]: k for k, rec in enumerate(program.recorders)}
+        self._recording: dict[str, tuple] = {}
+        self.recorded_timesteps = 0
+        self.timestep = 0
+        self.rng_step = 0
+
+        # Initial values, kept for resets
+        self.initial: dict[str, np.ndarray] = {}
+        self.state_keys: dict[tuple[str, str], tuple[str, tuple]] = {}
+        for nid, pop in graph.populations():
+            g = self.prefix[nid]
+            for v in pop.vars:
+                buf = f"{g}_{v.name}"
+                self.initial[buf] = initial_values(graph, v.init, f"{nid}/{v.name}", pop.size,
+                                                   rng_seed, numpy_type(v.type, self.precision))
+                shape = (B, pop.size) if v.batched else (pop.size,)
+                self.state_keys[(nid, v.name)] = (buf, shape)
+        self.synapses = {}
+        for eid, syn in self._synapses():
+            s = self.prefix[eid]
+            w, d = synapse_arrays(graph, eid, syn, rng_seed, numpy_type("scalar",
+                                                                          self.precision))
+            self.buffers[f"{s}_g"][:] = w.reshape(-1)
+            if d is not None:
+                self.buffers[f"{s}_d"][:] = d.reshape(-1)
+            self.synapses[eid] = (s, syn, w.shape)
+            for v in syn.psm_vars:
+                buf = f"{s}_{v.name}"
+                self.initial[buf] = initial_values(graph, v.init, f"{eid}/{v.name}",
+                                                   syn.num_post, rng_seed,
+                                                   numpy_type(v.type, self.precision))
+                self.state_keys[(eid, v.name)] = (buf, (B, syn.num_post))
+            if syn.learning is not None:
+                lr = syn.learning
+                for v in lr.vars:
+                    buf = f"{s}_{v.name}"
+                    self.initial[buf] = np.zeros(syn.num_pre * syn.num_post,
+                                                 numpy_type(v.type, self.precision))
+                    self.state_keys[(eid, v.name)] = (buf, (B, syn.num_pre, syn.num_post))
+                buf = f"{s}_{lr.pre_trace}"
+                self.initial[buf] = np.zeros(syn.num_pre, numpy_type("scalar", self.precision))
+                self.state_keys[(eid, lr.pre_trace)] = (buf, (B, syn.num_pre))
+        for buf, key in builder.constant_buffers.items():
+            self.buffers[buf][:] = np.asarray(graph.array(key)).reshape(-1)
+        self.losses = {lid: ln for lid, (ln, _) in builder.losses.items()}
+        self._learning = bool(self.losses) or any(
+            syn.learning is not None for _, syn, _ in self.synapses.values())
+        self._learning_on = self._learning
+        self.by_name = {syn.name: eid for eid, (_, syn, _) in self.synapses.items()}
+        self._prepare(kernel_profiling)
+        self.reset(vars=True, time=True, in_syn=True)
+
+    def _synapses(self):
+        for u, v, k, syn in self.graph.synapses():
+            yield edge_id(u, v, k), syn
+
+    def _synapse_ids(self):
+        return [eid for eid, _ in self._synapses()]
+
+    # -- state --------------------------------------------------------------------------------
+    def reset(self, *, vars=True, time=True, in_syn=False, readouts=True):
+        for nid, pop in self.graph.populations():
+            g = self.prefix[nid]
+            for v in pop.vars:
+                if vars or (readouts and v.role == "readout"):
+                    self._fill(f"{g}_{v.name}")
+            if vars:
+                self._host(f"{g}_spkcnt", write=True)[:] = 0
+        for s, syn, _ in self.synapses.values():
+            if vars:
+                for v in syn.psm_vars:
+                    self._fill(f"{s}_{v.name}")
+                if syn.learning is not None:
+                    for v in syn.learning.vars:
+                        self._fill(f"{s}_{v.name}")
+                    self._fill(f"{s}_{syn.learning.pre_trace}")
+            if in_syn:
+                self._host(f"{s}_insyn", write=True)[:] = 0
+                if f"{s}_den" in self.buffers:
+                    self._host(f"{s}_den", write=True)[:] = 0
+        if time:
+            self.timestep = 0
+
+    def _fill(self, buf):
+        init = self.initial[buf]
+        self._host(buf, write=True).reshape(-1, init.size)[:] = init
+
+    def _host(self, name, write=False):
+        """The host copy of buffer ``name``, brought up to date; ``write`` marks it for upload
+        before the next run."""
+        if name in self._stale:
+            self._download(name, self.buffers[name])
+            self._stale.discard(name)
+        if write:
+            self._dirty.add(name)
+        return self.buffers[name]
+
+    def _key(self, owner, name):
+        try:
+            return self.state_keys[(owner, name)]
+        except KeyError:
+            known = sorted(n for o, n in self.state_keys if o == owner)
+            raise InputError(f"'{owner}' has no variable '{name}' (variables: {known})") \
+                from None
+
+    def get_var(self, node_id, name):
+        buf, shape = self._key(node_id, name)
+        return self._host(buf).reshape(shape).copy()
+
+    def set_var(self, node_id, name, values):
+        buf, shape = self._key(node_id, name)
+        arr = self._host(buf, write=True).reshape(shape)
+        arr[...] = self.check_var_values(node_id, name, values, shape)
+
+    def set_egp(self, node_id, name, values):
+        g = self.prefix.get(node_id)
+        key = f"{g}_egp_{name}"
+        if key not in self._egp_index:
+            pop = self.graph.node(node_id)
+            raise InputError(f"'{node_id}' has no extra global parameter '{name}' "
+                             f"(it has {[e.name for e in pop.egps]})")
+        ct = self.program.egps[self._egp_index[key]].ctype
+        self.egps[(node_id, name)] = np.ascontiguousarray(np.asarray(values).reshape(-1),
+                                                          NUMPY_TYPES[ct])
+        self._egps_changed = True
+
+    def set_labels(self, loss_id, labels, active):
+        """Labels (or targets) of this batch for loss node ``loss_id``; inactive rows (padding
+        of a partial batch) contribute no error."""
+        if loss_id not in self.losses:
+            raise InputError(f"no loss node '{loss_id}' (losses: {sorted(self.losses)})")
+        ln = self.losses[loss_id]
+        self._host(f"{ln}_labels", write=True)[:] = np.asarray(labels).reshape(-1)
+        self._host(f"{ln}_active", write=True)[:] = np.asarray(active, bool)
+
+    @property
+    def learning_enabled(self) -> bool:
+        return self._learning_on
+
+    @learning_enabled.setter
+    def learning_enabled(self, on: bool):
+        self._learning_on = bool(on) and self._learning
+
+    def get_weights(self, edge):
+        eid = self.by_name.get(edge, edge)
+        if eid not in self.synapses:
+            raise InputError(f"no connection '{edge}' (connections: {sorted(self.by_name)})")
+        s, _, shape = self.synapses[eid]
+        return self._host(f"{s}_g").reshape(shape).copy()
+
+    def set_weights(self, edge, values):
+        eid = self.by_name.get(edge, edge)
+        s, _, shape = self.synapses[eid]
+        self._host(f"{s}_g", write=True).reshape(shape)[...] = self.check_var_values(
+            edge, "weight", values, shape)
+
+    def export_state(self):
+        return {"state": {k: self.get_var(*k) for k in self.state_keys},
+                "egps": dict(self.egps), "timestep": self.timestep, "rng_step": self.rng_step,
+                "weights": {e: self.get_weights(e) for e in self.synapses},
+                "in_syn": {e: self._host(f"{s}_insyn").reshape(self.batch_size, -1).copy()
+                           for e, (s, _, _) in self.synapses.items()}}
+
+    def import_state(self, st):
+        for k, v in st["state"].items():
+            if k in self.state_keys and self.state_keys[k][1] == v.shape:
+                self.set_var(*k, v)
+        self.egps.update(st["egps"])
+        self.timestep, self.rng_step = st["timestep"], st["rng_step"]
+        for e, w in st["weights"].items():
+            if e in self.synapses:
+                self.set_weights(e, w)
+                self._host(f"{self.synapses[e][0]}_insyn", write=True)[:] = \
+                    st["in_syn"][e].reshape(-1)
+
+    # -- recording ----------------------------------------------------------------------------
+    def begin_batch(self, timesteps, recorders=None):
+        self._recording = {}
+        for rid, rows in (recorders or {}).items():
+            if rid not in self._recorder_index:
+                raise BackendError(f"no recorder '{rid}' in the IR (recorders: "
+                                   f"{sorted(self._recorder_index)})")
+            _, kind, _, n, per_step = self.program.recorders[self._recorder_index[rid]]
+            rows = np.ascontiguousarray(rows, np.int32)
+            if kind == "spikes":
+                buf = np.zeros((len(rows), timesteps, per_step), np.uint32)
+            else:
+                var = self.graph.node(self.recorders[rid].source).var(self.recorders[rid].var)
+                buf = np.zeros((len(rows), timesteps, n), numpy_type(var.type, self.precision))
+            self._recording[rid] = (rows, buf, kind, n)
+        self.recorded_timesteps = 0
+        self._recordings_changed = True
+
+    def recording(self, rec_id):
+        if rec_id not in self._recording:
+            raise BackendError(f"nothing was recorded as '{rec_id}' in this batch (recorded: "
+                               f"{sorted(self._recording)})")
+        rows, buf, kind, n = self._recording[rec_id]
+        self._download_recording(rec_id, buf)
+        data = buf[:, :self.recorded_timesteps]
+        if kind == "spikes":
+            bits = np.unpackbits(data.view(np.uint8), axis=-1, bitorder="little")
+            data = bits[..., :n].astype(bool)
+        return rows, data
+
+    # -- running ------------------------------------------------------------------------------
+    def _check_egps(self):
+        for b in self.program.egps:
+            node = next(n for n, p in self.prefix.items() if b.name.startswith(p + "_egp_"))
+            egp = b.name.split("_egp_", 1)[1]
+            if (node, egp) not in self.egps:
+                pop = self.graph.node(node)
+                raise InputError(f"Population '{pop.name}': its input ('{egp}') was never set; "
+                                 f"pass input data for it to evaluate/predict")
+
+    def egp_array(self, buffer_name):
+        """The array bound to the extra global parameter buffer ``buffer_name``."""
+        node = next(n for n, p in self.prefix.items() if buffer_name.startswith(p + "_egp_"))
+        return self.egps[(node, buffer_name.split("_egp_", 1)[1])]
+
+    def run(self, timesteps):
+        timesteps = int(timesteps)
+        if timesteps <= 0:
+            return
+        self._check_egps()
+        for name in sorted(self._dirty):
+            self._upload(name, self.buffers[name])
+        self._dirty.clear()
+        before = self._times() if self._profiling else None
+        self._launch(timesteps)
+        if self._profiling:
+            for name, t0, t1 in zip(self.kernel_names, before, self._times()):
+                self.kernel_times[name] += t1 - t0
+        if not self.host_is_device:
+            self._stale = {b.name for b in self.program.buffers if b.role == "state"}
+        self.timestep += timesteps
+        self.rng_step += timesteps
+        if self._recording:
+            self.recorded_timesteps = min(self.recorded_timesteps + timesteps,
+                                          max(b.shape[1] for _, b, _, _ in
+                                              self._recording.values()))
+
+    # -- the target ---------------------------------------------------------------------------
+    #: host copies are the device's memory (no transfers; C)
+    host_is_device = False
+
+    @abstractmethod
+    def kernel_dialect(self):
+        """The :class:`~backends.kernels.KernelDialect` this target renders."""
+
+    @abstractmethod
+    def _prepare(self, profiling: bool):
+        """Generate, compile and load the program; allocate device memory."""
+
+    @abstractmethod
+    def _launch(self, steps: int):
+        """Run ``steps`` timesteps from ``self.timestep`` / ``self.rng_step`` natively."""
+
+    def _upload(self, name, host):
+        """Copy the host copy of buffer ``name`` to the device."""
+
+    def _download(self, name, host):
+        """Copy buffer ``name`` from the device into its host copy."""
+
+    def _download_recording(self, rec_id, host):
+        """Copy a recording buffer from the device into ``host``."""
+
+    def _times(self):
+        """Accumulated seconds per kernel (profiling builds)."""
+        return [0.0] * len(self.kernel_names)

@@ -14,6 +14,8 @@ from .base import Backend, InputState, Simulation
 
 #: name -> "module:class", fastest first
 _REGISTRY = {"c": "irsnn.backends.c:CBackend",
+             "cuda": "irsnn.backends.cuda:CudaBackend",
+             "opencl": "irsnn.backends.opencl:OpenCLBackend",
              "reference": "irsnn.backends.reference:ReferenceBackend"}
 
 

@@ -233,7 +233,7 @@ class KernelSimulation(Simulation):
             if rid not in self._recorder_index:
                 raise BackendError(f"no recorder '{rid}' in the IR (recorders: "
                                    f"{sorted(self._recorder_index)})")
-            _, kind, _, n, per_step = self.program.recorders[self._recorder_index[rid]]
+            _, kind, _, n, per_step, _ = self.program.recorders[self._recorder_index[rid]]
             rows = np.ascontiguousarray(rows, np.int32)
             if kind == "spikes":
                 buf = np.zeros((len(rows), timesteps, per_step), np.uint32)

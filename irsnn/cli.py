@@ -1,4 +1,4 @@
-"""The ``irsnn`` command line: ``dump`` (inspect the IR), ``backends``, ``demo``."""
+"""The ``irsnn`` command line: ``dump`` (inspect the IR), ``backends``, ``demo``, ``train``."""
 
 from __future__ import annotations
 
@@ -99,6 +99,33 @@ def cmd_demo(args) -> int:
     return run_demo(examples=args.examples, batch_size=args.batch_size)
 
 
+def _bool(text: str) -> bool:
+    low = text.lower()
+    if low in ("1", "true", "yes", "on", "y"):
+        return True
+    if low in ("0", "false", "no", "off", "n"):
+        return False
+    raise argparse.ArgumentTypeError(f"{text!r} is not a boolean (use true or false)")
+
+
+def cmd_train(args) -> int:
+    from .train import DEFAULTS, TrainConfig, run_train
+    defaults = DEFAULTS[args.dataset]
+    cfg = TrainConfig(
+        dataset=args.dataset,
+        hidden_size=args.hidden_size or defaults["hidden_size"],
+        hidden_recurrent=args.hidden_recurrent, hidden_model=args.hidden_model,
+        hidden_input_sparsity=args.hidden_input_sparsity,
+        hidden_recurrent_sparsity=args.hidden_recurrent_sparsity,
+        batch_size=args.batch_size or defaults["batch_size"],
+        num_epochs=defaults["num_epochs"] if args.num_epochs is None else args.num_epochs,
+        seed=args.seed, backend=args.backend, resume_epoch=args.resume_epoch, out=args.out,
+        root=args.root, download=args.download, num_train=args.num_train,
+        num_test=args.num_test, learning_rate=args.learning_rate, plots=not args.no_plots)
+    run_train(cfg)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="irsnn", description="irsnn: a graph-IR compiler for "
                                 "spiking neural networks")
@@ -130,6 +157,40 @@ def build_parser() -> argparse.ArgumentParser:
                    help="test examples to evaluate (default: all 599)")
     m.add_argument("--batch-size", type=int, default=64)
     m.set_defaults(func=cmd_demo)
+
+    from .train import DEFAULTS
+    t = sub.add_parser("train", help="train a recurrent SNN with e-prop on event or spike data, "
+                       "test it and plot (the mlGeNN paper's experiment)")
+    t.add_argument("--dataset", choices=list(DEFAULTS), default="synthetic-gesture",
+                   help="embedded: synthetic-gesture (default), digits, yin-yang; from disk "
+                        "via tonic: dvs-gesture, shd (see --root)")
+    t.add_argument("--hidden-size", type=int, nargs="+", metavar="N",
+                   help="neurons per hidden layer, one value per layer (default per dataset)")
+    t.add_argument("--hidden-recurrent", type=_bool, nargs="+", default=[True],
+                   metavar="BOOL", help="recurrent hidden connections (one value or one per "
+                   "layer; default true)")
+    t.add_argument("--hidden-model", choices=("lif", "alif"), default="alif")
+    t.add_argument("--hidden-input-sparsity", type=float, nargs="+", default=[1.0],
+                   metavar="P", help="fraction of input->hidden connections kept (1 = dense)")
+    t.add_argument("--hidden-recurrent-sparsity", type=float, nargs="+", default=[1.0],
+                   metavar="P", help="fraction of recurrent connections kept (1 = dense)")
+    t.add_argument("--batch-size", type=int, default=None)
+    t.add_argument("--num-epochs", type=int, default=None)
+    t.add_argument("--learning-rate", type=float, default=0.003, help="Adam's alpha")
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--backend", default=None, help="backend (default: $IRSNN_BACKEND or c)")
+    t.add_argument("--resume-epoch", type=int, default=None, metavar="EPOCH",
+                   help="load checkpoint EPOCH from --out and continue after it")
+    t.add_argument("--out", default="irsnn-train", metavar="DIR",
+                   help="output folder (default ./irsnn-train)")
+    t.add_argument("--root", default="data", metavar="DIR",
+                   help="dataset folder for dvs-gesture and shd (default ./data)")
+    t.add_argument("--download", action="store_true",
+                   help="let tonic download dvs-gesture/shd into --root if missing")
+    t.add_argument("--num-train", type=int, default=None, help="limit training examples")
+    t.add_argument("--num-test", type=int, default=None, help="limit test examples")
+    t.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    t.set_defaults(func=cmd_train)
     return p
 
 

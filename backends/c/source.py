@@ -31,12 +31,13 @@ def c_source(program: Program, name: str, profile: bool) -> str:
     n_rec = len(program.recorders)
     lines = [f"/* irsnn C backend: model '{name}' (generated; API {API_VERSION}) */",
              "#define _POSIX_C_SOURCE 199309L", C_KERNELS.lang.prelude, "#include <stddef.h>",
+             "#define GLOBAL",
              "#include <time.h>", program.helpers,
              f"#define IRSNN_PROFILE {1 if profile else 0}",
              "static uint64_t irsnn_seed;", "static int irsnn_learning;",
              r.buffer_declarations(program)]
-    for k in range(n_rec):
-        lines.append(f"static void *rec{k}_buf; static const int32_t *rec{k}_rows; "
+    for k, rec in enumerate(program.recorders):
+        lines.append(f"static {rec[5]} *rec{k}_buf; static const int32_t *rec{k}_rows; "
                      f"static int32_t rec{k}_nrows; static int64_t rec{k}_capacity;")
     lines.append(r.kernels(program))
     kernels = program.kernels
@@ -58,8 +59,9 @@ static double irsnn_now(void)
     bind += ["    default: break;", "    }", "}", "",
              "void irsnn_bind_recorder(int32_t k, void *buf, const int32_t *rows, "
              "int32_t nrows, int64_t cap)", "{", "    switch (k) {"]
-    bind += [f"    case {k}: rec{k}_buf = buf; rec{k}_rows = rows; rec{k}_nrows = nrows; "
-             f"rec{k}_capacity = cap; break;" for k in range(n_rec)]
+    bind += [f"    case {k}: rec{k}_buf = ({rec[5]} *)buf; rec{k}_rows = rows; "
+             f"rec{k}_nrows = nrows; rec{k}_capacity = cap; break;"
+             for k, rec in enumerate(program.recorders)]
     bind += ["    default: break;", "    }", "}", "",
              "void irsnn_set_learning(int on) { irsnn_learning = on; }", ""]
     lines.append("\n".join(bind))

@@ -87,6 +87,11 @@ class KernelBuilder:
     def dim_b(self):
         return Dim("b", self.B)
 
+    def fn(self, name, type_name="scalar"):
+        """The target's name of math function ``name`` for arguments of ``type_name``."""
+        from irsnn.lang.types import resolve_type
+        return self.r.dialect.function_name(name, resolve_type(type_name, self.precision))
+
     # -- buffers -------------------------------------------------------------------------------
     def _buffer(self, name, ct, size, role="state"):
         self.program.buffers.append(Buffer(name, ct, int(size), role))
@@ -128,24 +133,24 @@ class KernelBuilder:
         sign = " * (float)sgn[s]" if signed else ""
         body = [f"const int32_t slot = (int32_t)(((ts - {syn.delay_steps}) % {h} + {h}) % {h});",
                 f"const int32_t cnt = {pg}_spkcnt[slot * {B} + b];",
-                f"const int32_t *spk = {pg}_spk + ((size_t)slot * {B} + b) * {n_pre};"]
+                f"GLOBAL const int32_t *spk = {pg}_spk + ((size_t)slot * {B} + b) * {n_pre};"]
         if signed:
-            body.append(f"const int8_t *sgn = {pg}_spksign + ((size_t)slot * {B} + b) * {n_pre};")
-        body.append(f"{self.scalar} *insyn = {s}_insyn + (size_t)b * {n_post};")
+            body.append(f"GLOBAL const int8_t *sgn = {pg}_spksign + ((size_t)slot * {B} + b) * {n_pre};")
+        body.append(f"GLOBAL {self.scalar} *insyn = {s}_insyn + (size_t)b * {n_post};")
         if syn.layout == "one_to_one":
             row = [f"insyn[i] += {s}_g[i]{sign};"]
         elif syn.heterogeneous_delay is None:
             # Rows of big matrices come from the last-level cache: fetch the next spike's row
             # while adding this one
-            row = [f"const {self.scalar} *w = {s}_g + (size_t)i * {n_post};",
+            row = [f"GLOBAL const {self.scalar} *w = {s}_g + (size_t)i * {n_post};",
                    If("s + 1 < cnt", [Prefetch(f"{s}_g + (size_t)spk[s + 1] * {n_post}",
                                                n_post)]),
                    For("j", str(n_post), [f"insyn[j] += w[j]{sign};"])]
         else:
             L = syn.max_delay_steps + 1
             body.append(f"const int32_t here = (int32_t)(ts % {L});")
-            row = [f"const {self.scalar} *w = {s}_g + (size_t)i * {n_post};",
-                   f"const int32_t *d = {s}_d + (size_t)i * {n_post};",
+            row = [f"GLOBAL const {self.scalar} *w = {s}_g + (size_t)i * {n_post};",
+                   f"GLOBAL const int32_t *d = {s}_d + (size_t)i * {n_post};",
                    For("j", str(n_post), [
                        f"{s}_den[((size_t)((here + d[j]) % {L}) * {B} + b) * {n_post} + j] "
                        f"+= w[j]{sign};"])]
@@ -192,41 +197,50 @@ class KernelBuilder:
         table.update({name: f"l_add_{name}" for name, _, _ in pop.additional_input_vars})
         names = self._names(table)
 
-        lane = [f"const size_t idx = (size_t)b * {n} + i;"]
+        # Only what the code uses is loaded and only what it writes is stored (generated code
+        # has no unused variables: CUDA's compiler warns about them)
+        reset = checked.reset_code
+        # The reset runs in the sparse second loop (only for neurons that fired) unless it
+        # needs per-lane values of the first loop (locals of the sim code, Isyn, inputs)
+        lane_only = {"Isyn"} | {a[0] for a in pop.additional_input_vars} | \
+            set(checked.sim_code.locals if checked.sim_code is not None else ())
+        deferred = reset is not None and not ((reset.reads | reset.writes) & lane_only)
+        blocks = [c for c in vars(checked).values()
+                  if c is not None and not (deferred and c is reset)]
+        reads = set().union(set(), *(c.reads for c in blocks))
+        writes = set().union(set(), *(c.writes for c in blocks))
+        psms = [(eid, s, syn) for eid, (s, syn) in self.syns.items() if syn.target == nid]
+        lane = [f"const size_t idx = (size_t)b * {n} + i;", "(void)idx;"]
         for v in pop.vars:
-            lane.append(f"{ctype(v.type, self.precision)} l_{v.name} = "
-                        f"{g}_{v.name}[{'idx' if v.batched else 'i'}];")
-        lane.append(f"{self.scalar} Isyn = {literal(0.0, 'scalar', self.precision)};")
+            if v.name in reads | writes:
+                lane.append(f"{ctype(v.type, self.precision)} l_{v.name} = "
+                            f"{g}_{v.name}[{'idx' if v.batched else 'i'}];")
+        if "Isyn" in reads or psms:
+            lane.append(f"{self.scalar} Isyn = {literal(0.0, 'scalar', self.precision)};")
         for name, typ, init in pop.additional_input_vars:
             lane.append(f"{ctype(typ, self.precision)} l_add_{name} = "
                         f"{literal(init, typ, self.precision)};")
-        for eid, (s, syn) in self.syns.items():
-            if syn.target == nid:
-                lane.append(self._psm(eid, s, syn, pop, table))
+        for eid, s, syn in psms:
+            lane.append(self._psm(eid, s, syn, pop, table))
+        if psms and "Isyn" not in reads:
+            lane.append("(void)Isyn;")
 
         neuron = []
         if checked.sim_code is not None:
             neuron.append(self.r.render_statements(checked.sim_code.tree, checked.sim_code, names,
                                                    rng=rng, level=0).rstrip())
-        spike = "false"
         if checked.threshold_code is not None:
             spike = self.r.render_expression(checked.threshold_code.tree,
                                              checked.threshold_code, names, rng=rng)
-        neuron.append(f"const bool _spike = {spike};")
+            neuron.append(f"const bool _spike = {spike};")
         fired = "_spike"
         if checked.negative_threshold_code is not None:
             neg = self.r.render_expression(checked.negative_threshold_code.tree,
                                            checked.negative_threshold_code, names, rng=rng)
             neuron.append(f"const bool _nspike = !_spike && ({neg});")
             fired = "_spike || _nspike"
-        reset = checked.reset_code
         spiking = checked.threshold_code is not None
         signed = checked.negative_threshold_code is not None
-        # The reset runs in the sparse second loop (only for neurons that fired) unless it
-        # needs per-lane values of the first loop (locals of the sim code, Isyn, inputs)
-        lane_only = {"Isyn"} | {a[0] for a in pop.additional_input_vars} | \
-            set(checked.sim_code.locals if checked.sim_code is not None else ())
-        deferred = reset is not None and not ((reset.reads | reset.writes) & lane_only)
         if spiking:
             if reset is not None and not deferred:
                 neuron.append(If(fired, [self.r.render_statements(reset.tree, reset, names,
@@ -236,15 +250,16 @@ class KernelBuilder:
             flag = "(int8_t)(_spike ? 1 : (_nspike ? -1 : 0))" if signed else "(int8_t)_spike"
             neuron.append(f"{g}_fired[idx] = {flag};")
         for v in pop.vars:
-            if v.access == "readwrite":
+            if v.access == "readwrite" and v.name in writes:
                 neuron.append(f"{g}_{v.name}[{'idx' if v.batched else 'i'}] = l_{v.name};")
         lane.append(Block(neuron, comment=f"{pop.model_name} '{pop.name}'"))
         # rng draw counters: one per call site, per lane and step (declared before use)
         draws = [f"uint32_t _draw{site} = 0;" for site in sorted(sites)]
-        body = [f"const int32_t slot = (int32_t)(ts % {h});",
-                f"int32_t *spk = {g}_spk + ((size_t)slot * {B} + b) * {n};"]
+        body = [f"const int32_t slot = (int32_t)(ts % {h});"]
+        if spiking:
+            body.append(f"GLOBAL int32_t *spk = {g}_spk + ((size_t)slot * {B} + b) * {n};")
         if signed:
-            body.append(f"int8_t *sgn = {g}_spksign + ((size_t)slot * {B} + b) * {n};")
+            body.append(f"GLOBAL int8_t *sgn = {g}_spksign + ((size_t)slot * {B} + b) * {n};")
         if sites:
             body.append(f"const uint32_t stream_base = {stream_id(nid) & 0xFFFFFF00}u;")
         body += ["int32_t cnt = 0;", For("i", str(n), draws + lane)]
@@ -302,26 +317,26 @@ class KernelBuilder:
             n, h, B = pop.size, pop.spike_history, self.B
             if rec.what == "spikes":
                 words = (n + 31) // 32
-                self.program.recorders.append((rid, "spikes", g, n, words))
-                row = [f"uint32_t *bits = (uint32_t *)rec{k}_buf + "
+                self.program.recorders.append((rid, "spikes", g, n, words, "uint32_t"))
+                row = [f"GLOBAL uint32_t *bits = rec{k}_buf + "
                        f"((size_t)r * rec{k}_capacity + rec_step) * {words};",
                        f"const int32_t slot = (int32_t)(ts % {h});",
                        f"const int32_t cnt = {g}_spkcnt[slot * {B} + b];",
-                       f"const int32_t *spk = {g}_spk + ((size_t)slot * {B} + b) * {n};",
+                       f"GLOBAL const int32_t *spk = {g}_spk + ((size_t)slot * {B} + b) * {n};",
                        For("s", "cnt", ["bits[spk[s] >> 5] |= 1u << (spk[s] & 31);"])]
             else:
                 var = pop.var(rec.var)
                 ct = ctype(var.type, self.precision)
-                self.program.recorders.append((rid, "var", f"{g}_{var.name}", n, n))
+                self.program.recorders.append((rid, "var", f"{g}_{var.name}", n, n, ct))
                 src = f"{g}_{var.name} + (size_t)b * {n}" if var.batched else f"{g}_{var.name}"
-                row = [f"{ct} *dst = ({ct} *)rec{k}_buf + "
+                row = [f"GLOBAL {ct} *dst = rec{k}_buf + "
                        f"((size_t)r * rec{k}_capacity + rec_step) * {n};",
-                       f"const {ct} *src = {src};",
+                       f"GLOBAL const {ct} *src = {src};",
                        For("i", str(n), ["dst[i] = src[i];"])]
-            body.append(If(f"rec{k}_buf != NULL && rec_step < rec{k}_capacity", [
-                For("r", f"rec{k}_nrows", ["const int32_t b = rec" + str(k) + "_rows[r];"]
-                    + row)]))
-        return Kernel("record", (("int64_t", "rec_step"),), (), body,
+            # Each batch element records itself into the rows that asked for it
+            body.append(If(f"rec_step < rec{k}_capacity", [
+                For("r", f"rec{k}_nrows", [If(f"rec{k}_rows[r] == b", row)])]))
+        return Kernel("record", (("int64_t", "rec_step"),), (Dim("b", self.B),), body,
                       doc="copy spikes (bit-packed) and variables into recording buffers",
                       label="record")
 

@@ -24,7 +24,7 @@ def trace_statements(builder, s, syn, signed):
     sign = "(float)sgn[s]" if signed else builder.literal(1.0)
     zb = f"{trace} + (size_t)b * {syn.num_pre}"
     return [If("irsnn_learning", [
-        f"{builder.scalar} *zb = {zb};",
+        f"GLOBAL {builder.scalar} *zb = {zb};",
         For("i", str(syn.num_pre), [f"zb[i] = {decay} * zb[i];"]),
         For("s", "cnt", [f"zb[spk[s]] += {sign};"])])]
 
@@ -73,9 +73,9 @@ def _losses(builder):
         if loss.kind == "sparse_categorical_crossentropy":
             compute = [
                 f"{builder.scalar} m = {v}[{row}];",
-                For("k", str(n), [f"m = fmaxf(m, {v}[{row} + k]);"]),
+                For("k", str(n), [f"m = {builder.fn('fmax')}(m, {v}[{row} + k]);"]),
                 f"{builder.scalar} sum = {zero};",
-                For("k", str(n), [f"{e}[{row} + k] = expf({v}[{row} + k] - m);",
+                For("k", str(n), [f"{e}[{row} + k] = {builder.fn('exp')}({v}[{row} + k] - m);",
                                   f"sum += {e}[{row} + k];"]),
                 For("k", str(n), [f"{e}[{row} + k] = ({e}[{row} + k] / sum) - "
                                   f"(k == {ln}_labels[b] ? {builder.literal(1.0)} : {zero});"])]

@@ -45,6 +45,9 @@ class KernelDialect:
     grid_index: str = ""
     atomic_add: str = "{target} += {value};"
     prefetch: str = "__builtin_prefetch({address});"
+    #: declarations before everything else (pragmas, typedefs, GLOBAL/RESTRICT macros) for
+    #: targets compiled as one fused kernel (OpenCL, CUDA)
+    header: str = ""
 
 
 #: C99 + OpenMP
@@ -110,8 +113,8 @@ class KernelRenderer:
                              f"{dim.extent}; {dim.var}++) {{")
                 level += 1
             lines += self.statements(body, level)
-            for level in range(level - 1, 0, -1):
-                lines.append(self.indent * level + "}")
+            for depth in range(level - 1, 0, -1):
+                lines.append(self.indent * depth + "}")
         lines.append("}")
         return "\n".join(lines) + "\n"
 
@@ -122,3 +125,51 @@ class KernelRenderer:
 
     def kernels(self, program: Program) -> str:
         return "\n".join(self.kernel(k, program.step_args) for k in program.kernels)
+
+    # -- one fused kernel: the whole time loop for one batch element per work-item -------------
+    def helpers(self, program: Program) -> str:
+        """Model-code helpers and the RNG, with this dialect's function qualifier and without
+        host includes (the header supplies the types)."""
+        text = self.d.lang.prelude + "\n" + program.helpers
+        text = "\n".join(line for line in text.splitlines()
+                          if not line.lstrip().startswith("#include"))
+        return text.replace("static inline", self.d.lang.function_qualifier)
+
+    def fused_kernel(self, program: Program, name: str = "irsnn_run") -> str:
+        """A kernel running ``steps`` timesteps of every per-step kernel for one batch element
+        per work-item (batch elements are independent, so no synchronisation is needed)."""
+        for k in program.kernels:
+            if tuple(d.var for d in k.grid) != ("b",):
+                raise ValueError(f"kernel {k.name} has grid {k.grid}; fused kernels need (b,)")
+        B = program.constants["batch_size"]
+        params = [f"GLOBAL {b.ctype} *RESTRICT {b.name}" for b in program.buffers]
+        params += [f"GLOBAL const {b.ctype} *RESTRICT {b.name}" for b in program.egps]
+        for k, rec in enumerate(program.recorders):
+            params += [f"GLOBAL {rec[5]} *RESTRICT rec{k}_buf",
+                       f"GLOBAL const int32_t *RESTRICT rec{k}_rows", f"int32_t rec{k}_nrows",
+                       f"int64_t rec{k}_capacity"]
+        params += ["uint64_t irsnn_seed", "int64_t steps", "int64_t ts0", "uint32_t rng0",
+                   "int64_t rec0", "int32_t irsnn_learning"]
+        dt = program.constants["dt"]
+        loop = []
+        for k in program.kernels:
+            body = list(k.body)
+            if k.args:
+                body[:0] = ["const int64_t rec_step = rec0 + k;", "(void)rec_step;"]
+            block = Block(body, comment=k.doc)
+            loop.append(If("irsnn_learning", [block]) if k.learning else block)
+        body = [f"const int32_t b = {self.d.grid_index.format(dim=0)};",
+                f"if (b >= {B}) return;",
+                For("k", "steps", ["const int64_t ts = ts0 + k;",
+                                   f"const float t = (float)((double)ts * {dt!r});",
+                                   "const uint32_t rng_step = rng0 + (uint32_t)k;",
+                                   "(void)t; (void)rng_step;"] + loop,
+                    type="int64_t")]
+        sep = ",\n" + " " * (len(self.d.kernel_prefix) + len(name) + 2)
+        return (f"{self.d.kernel_prefix} {name}({sep.join(params)})\n{{\n"
+                + "\n".join(self.statements(body, 1)) + "\n}\n")
+
+    def fused_source(self, program: Program, title: str) -> str:
+        """Complete source of a fused-kernel target."""
+        return "\n".join([f"/* irsnn: model '{title}' (generated) */", self.d.header,
+                          self.helpers(program), self.fused_kernel(program)])

@@ -17,7 +17,8 @@ from irsnn.lang import ast
 from irsnn.lang.errors import LangError
 from irsnn.lang.types import common_type
 
-__all__ = ["Dialect", "C99", "CStyleRenderer", "LOCAL_PREFIX"]
+__all__ = ["Dialect", "C99", "CStyleRenderer", "LOCAL_PREFIX", "C_HELPERS", "c_float_names",
+           "c_double_names"]
 
 #: Prefix of mangled local names in generated code.
 LOCAL_PREFIX = "_l_"
@@ -83,6 +84,8 @@ class Dialect:
         "min": "irsnn_min_u", "max": "irsnn_max_u", "abs": ""})
     prelude: str = ("#include <math.h>\n#include <stdbool.h>\n#include <stdint.h>\n"
                     "#include <stdlib.h>\n" + _C99_HELPERS)
+    #: how helper functions are declared (``static inline``; CUDA adds ``__device__``)
+    function_qualifier: str = "static inline"
 
     def type_name(self, t):
         """Spelling of a concrete type of the language."""
@@ -98,6 +101,12 @@ class Dialect:
 
 #: Plain C99 (``math.h`` float functions such as ``expf`` for float arguments).
 C99 = Dialect()
+
+
+#: Helper functions the rendered code may call (declared ``static inline``)
+C_HELPERS = _C99_HELPERS
+c_float_names = _c_float_names
+c_double_names = _c_double_names
 
 
 class CStyleRenderer:

@@ -1,9 +1,11 @@
-"""Data utilities: the compact spike-train format and simple encoders."""
+"""Data utilities (mlGeNN's ``ml_genn.utils.data``): the compact spike-train format, event-camera
+(tonic) preprocessing, latency encoders, the Yin-Yang generator and dataset helpers."""
 
 from __future__ import annotations
 
 from collections import namedtuple
 from collections.abc import Sequence
+from numbers import Integral
 
 import numpy as np
 
@@ -94,6 +96,251 @@ def _examples(data):
     return [np.asarray(data[i]).reshape(-1) for i in range(len(data))]
 
 
+#: tonic event fields irsnn understands
+_EVENT_FIELDS = ("x", "y", "t", "p")
+
+
+def _sensor_shape(shape) -> tuple[int, int, int]:
+    try:
+        shape = tuple(int(s) for s in shape)
+    except TypeError:
+        raise InputError(f"preprocess_tonic_spikes: shape={shape!r} is not a sensor size; pass "
+                         f"tonic's (width, height, polarities), e.g. dataset.sensor_size "
+                         f"(DVS Gesture: (128, 128, 2); SHD: (700, 1, 1))") from None
+    if len(shape) != 3 or min(shape) < 1:
+        raise InputError(f"preprocess_tonic_spikes: shape={shape!r} must be a sensor size "
+                         f"(width, height, polarities) of three positive integers, e.g. "
+                         f"(128, 128, 2); a 1-D sensor such as SHD's is (700, 1, 1)")
+    return shape
+
+
+def check_events(events, ordering: Sequence[str], shape, where: str = "events"):
+    """Check a tonic event array against its ``ordering`` and sensor ``shape``.
+
+    Parameters
+    ----------
+    events : numpy structured array
+        One recording, with fields among ``x``, ``y``, ``t`` (ascending, >= 0) and ``p``.
+    ordering : sequence of str
+        The dataset's field order (``dataset.ordering``, e.g. ``"xytp"`` or
+        ``("x", "y", "p", "t")``); it must contain ``t`` and ``p``.
+    shape : tuple
+        The sensor size ``(width, height, polarities)`` *after* any spatial transform.
+    where : str
+        Names the recording in error messages.
+
+    Returns
+    -------
+    tuple
+        The sensor shape as three ints.
+
+    Raises
+    ------
+    InputError
+        If a field is missing, the recording is empty, times are negative or not sorted,
+        a coordinate lies outside the sensor, a polarity is outside ``[0, P)`` (checked when
+        ``P > 1``; with one channel the polarity is ignored, as SHD's is always 1), or ``shape`` does not fit the
+        ordering (e.g. a height > 1 without a ``y`` field).
+    """
+    shape = _sensor_shape(shape)
+    ordering = tuple(ordering)
+    names = getattr(getattr(events, "dtype", None), "names", None)
+    if names is None:
+        raise InputError(f"{where}: expected a structured numpy array with fields "
+                         f"{list(ordering)} (tonic's format; build one with "
+                         f"irsnn.datasets.make_events), got {type(events).__name__} "
+                         f"{getattr(events, 'dtype', '')}")
+    if "t" not in ordering or "p" not in ordering:
+        raise InputError(f"{where}: ordering {list(ordering)} lacks "
+                         f"{[f for f in ('t', 'p') if f not in ordering]}; only event data "
+                         f"with time (t) and polarity (p) are supported")
+    unknown = [f for f in ordering if f not in _EVENT_FIELDS]
+    if unknown:
+        raise InputError(f"{where}: ordering {list(ordering)} has fields {unknown} irsnn does "
+                         f"not know; use tonic's x, y, t, p")
+    missing = [f for f in ordering if f not in names]
+    if missing:
+        raise InputError(f"{where}: the event array has fields {list(names)} but the ordering "
+                         f"{list(ordering)} needs {missing}; pass the dataset's own ordering "
+                         f"or add the fields")
+    if "x" not in ordering:
+        raise InputError(f"{where}: ordering {list(ordering)} has no x; only 1-D (x) and 2-D "
+                         f"(x, y) sensors are supported")
+    width, height, num_pol = shape
+    if height > 1 and "y" not in ordering:
+        raise InputError(f"{where}: shape {shape} has height {height} but the events have no "
+                         f"y field; a 1-D sensor's shape is ({width}, 1, {num_pol})")
+    if len(events) == 0:
+        raise InputError(f"{where}: the recording has no events; drop empty recordings "
+                         f"from the dataset before preprocessing")
+    t = np.asarray(events["t"])
+    if t.min() < 0:
+        j = int(np.argmin(t))
+        raise InputError(f"{where}: event {j} has the negative time {t[j]}; times must be "
+                         f">= 0 (subtract the recording's start time)")
+    if np.any(np.diff(t) < 0):
+        j = int(np.argmax(np.diff(t) < 0))
+        raise InputError(f"{where}: times are not sorted (event {j + 1} at {t[j + 1]} comes "
+                         f"after event {j} at {t[j]}); sort the recording with "
+                         f"events[np.argsort(events['t'], kind='stable')]")
+    fields = [("x", width, "width")] + ([("y", height, "height")] if "y" in ordering else [])
+    for field, size, what in fields:
+        v = np.asarray(events[field])
+        bad = (v < 0) | (v >= size)
+        if np.any(bad):
+            j = int(np.argmax(bad))
+            raise InputError(f"{where}: event {j} has {field}={v[j]}, outside the sensor's "
+                             f"{what} [0, {size}) (shape {shape}; {field} spans "
+                             f"{v.min()}..{v.max()}); pass the sensor size after any spatial "
+                             f"transform, e.g. (32, 32, 2) after Downsample(spatial_factor=0.25)")
+    p = np.asarray(events["p"]).astype(np.int64)
+    bad = (p < 0) | (p >= num_pol)
+    if num_pol > 1 and np.any(bad):  # one channel: polarity is ignored (SHD's p is 1)
+        j = int(np.argmax(bad))
+        raise InputError(f"{where}: event {j} has polarity {p[j]} but shape {shape} has "
+                         f"{num_pol} polarit{'y' if num_pol == 1 else 'ies'} (valid: 0.."
+                         f"{num_pol - 1}; the recording has {np.unique(p).tolist()}); give the "
+                         f"sensor's polarity count as shape[2] or map polarities to 0/1 with "
+                         f"p > 0")
+    return shape
+
+
+def event_ids(events, ordering: Sequence[str], shape) -> np.ndarray:
+    """Input-neuron id of every event: ``p + x*P + y*W*P`` on a 2-D sensor of shape
+    ``(W, H, P)``, ``p + x*P`` on a 1-D one (with ``P == 1``: ``x + y*W`` and ``x``)."""
+    width, _, num_pol = shape
+    ids = np.asarray(events["x"]).astype(np.int64) * num_pol
+    if "y" in ordering:
+        ids += np.asarray(events["y"]).astype(np.int64) * (width * num_pol)
+    if num_pol > 1:
+        ids += np.asarray(events["p"]).astype(np.int64)
+    return ids
+
+
+def preprocess_tonic_spikes(events, ordering: Sequence[str], shape,
+                            time_scale: float = 1.0 / 1000.0, dt: float | None = None,
+                            histogram_thresh: int | None = None) -> PreprocessedSpikes:
+    """Convert one tonic event recording into :data:`PreprocessedSpikes`.
+
+    Each ``(x, y, p)`` of a sensor of shape ``(W, H, P)`` becomes one input neuron with id
+    ``p + x*P + y*W*P`` (``p + x*P`` for a 1-D sensor); spike times are ``t * time_scale``
+    (tonic's microseconds -> ms by default).
+
+    Parameters
+    ----------
+    events : numpy structured array
+        One recording (see :func:`check_events` for what is checked).
+    ordering : sequence of str
+        ``dataset.ordering``.
+    shape : tuple
+        Sensor size ``(W, H, P)`` after any spatial transform (``dataset.sensor_size`` or, after
+        ``Downsample(spatial_factor=0.25)`` of DVS Gesture, ``(32, 32, 2)``).
+    time_scale : float
+        Factor from event time units to ms.
+    dt : float, optional
+        Bin width (ms). When given, events are binned per neuron into ``[k dt, (k+1) dt)`` and
+        every bin holding at least ``histogram_thresh`` events becomes exactly one spike at
+        ``k dt``: at most one spike per neuron per bin, so the several events that spatial
+        downsampling maps onto one neuron do not become duplicate spikes.
+    histogram_thresh : int, optional
+        Events a bin needs to spike (mlGeNN's ``>=`` rule). Needs ``dt``; defaults to 1 when
+        ``dt`` is given.
+
+    Notes
+    -----
+    mlGeNN ignores ``dt`` unless ``histogram_thresh`` is given (and asserts when only the
+    threshold is given); irsnn bins whenever ``dt`` is given, which is what "at most one spike
+    per neuron per dt" needs, and raises a clear error for a threshold without ``dt``.
+    """
+    shape = check_events(events, ordering, shape, where="preprocess_tonic_spikes")
+    num_neurons = int(np.prod(shape))
+    ids = event_ids(events, ordering, shape)
+    times = np.asarray(events["t"], dtype=np.float64) * time_scale
+    if dt is None:
+        if histogram_thresh is not None:
+            raise InputError(f"preprocess_tonic_spikes: histogram_thresh={histogram_thresh} "
+                             f"needs the bin width dt (e.g. dt=1.0)")
+        return preprocess_spikes(times, ids, num_neurons)
+    if not dt > 0:
+        raise InputError(f"preprocess_tonic_spikes: dt={dt!r} must be > 0 ms")
+    thresh = 1 if histogram_thresh is None else histogram_thresh
+    if not isinstance(thresh, Integral | np.integer) or thresh < 1:
+        raise InputError(f"preprocess_tonic_spikes: histogram_thresh={histogram_thresh!r} must "
+                         f"be an integer >= 1 (events per bin)")
+    bins = np.floor(times / dt).astype(np.int64)
+    keys = ids * (int(bins.max()) + 1) + bins
+    uniq, counts = np.unique(keys, return_counts=True)
+    uniq = uniq[counts >= thresh]
+    num_bins = int(bins.max()) + 1
+    return preprocess_spikes((uniq % num_bins) * dt, uniq // num_bins, num_neurons)
+
+
+def generate_yin_yang_dataset(size: int, scale: float, offset: float = 0.0, bias: bool = True,
+                              r_small: float = 0.1, r_big: float = 0.5, seed=None):
+    """The Yin-Yang dataset (Kriener et al. 2021) as latency-coded spikes.
+
+    Points ``(x, y)`` are drawn uniformly inside the big circle (radius ``r_big``, in
+    ``[0, 2 r_big]^2``), a class (yin 1, yang 0, dots 2) is drawn uniformly first and points
+    are rejected until they belong to it. Each example has the four features
+    ``(x, y, 1 - x, 1 - y)`` as spike times ``offset + scale * feature`` of four neurons,
+    plus (``bias``) a fifth neuron spiking at ``offset`` (it is neuron 0).
+
+    Parameters
+    ----------
+    size : int
+        Examples to generate.
+    scale, offset : float
+        Spike time (ms) of a feature value is ``offset + scale * value``.
+    bias : bool
+        Add the bias neuron.
+    r_small, r_big : float
+        Radii of the dots and of the big circle.
+    seed : int or numpy Generator, optional
+        Random source (irsnn addition; mlGeNN uses NumPy's global state).
+
+    Returns
+    -------
+    (list of PreprocessedSpikes, numpy int array of labels)
+    """
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    if not isinstance(size, Integral) or size < 0:
+        raise InputError(f"generate_yin_yang_dataset: size={size!r} must be an integer >= 0")
+
+    def which_class(x, y):
+        d_right = np.hypot(x - 1.5 * r_big, y - r_big)
+        d_left = np.hypot(x - 0.5 * r_big, y - r_big)
+        yin = ((d_right <= r_small) | ((d_left > r_small) & (d_left <= 0.5 * r_big))
+               | ((y > r_big) & (d_right > 0.5 * r_big)))
+        dots = (d_right < r_small) | (d_left < r_small)
+        return np.where(dots, 2, yin.astype(np.int64))
+
+    labels = rng.integers(0, 3, size)
+    points = np.empty((size, 2))
+    todo = np.arange(size)
+    while len(todo):
+        xy = rng.random((max(4 * len(todo), 64), 2)) * 2.0 * r_big
+        xy = xy[np.hypot(xy[:, 0] - r_big, xy[:, 1] - r_big) <= r_big]
+        cls = which_class(xy[:, 0], xy[:, 1])
+        left = []
+        for i in todo:
+            hit = np.flatnonzero(cls == labels[i])
+            if len(hit):
+                points[i] = xy[hit[0]]
+                cls[hit[0]] = -1
+            else:
+                left.append(i)
+        todo = np.asarray(left, dtype=np.int64)
+    num = 5 if bias else 4
+    ids = np.arange(num)
+    spikes = []
+    for x, y in points:
+        feats = [x, y, 1.0 - x, 1.0 - y]
+        if bias:
+            feats.insert(0, 0.0)
+        spikes.append(preprocess_spikes(offset + scale * np.asarray(feats), ids, num))
+    return spikes, labels
+
+
 def linear_latency_encode_data(data, max_time: float, min_time: float = 0.0,
                                thresh: int = 1) -> list[PreprocessedSpikes]:
     """Latency-encode uint8-range data linearly: value 255 spikes at ``min_time``, 0 at
@@ -121,6 +368,21 @@ def log_latency_encode_data(data, tau_eff: float, thresh: float) -> list[Preproc
         vals = x[mask].astype(np.float64)
         out.append(PreprocessedSpikes(np.cumsum(mask), tau_eff * np.log(vals / (vals - thresh))))
     return out
+
+
+def check_examples(inputs, labels, where: str = "dataset") -> int:
+    """Number of examples after checking that ``inputs`` and ``labels`` have as many.
+
+    Raises
+    ------
+    InputError
+        If the counts differ.
+    """
+    n_x, n_y = len(inputs), len(labels)
+    if n_x != n_y:
+        raise InputError(f"{where}: {n_x} input examples but {n_y} labels; give exactly one "
+                         f"label per example")
+    return n_x
 
 
 def get_dataset_size(data) -> int | None:

@@ -1,0 +1,79 @@
+"""The CUDA backend (CuPy + NVRTC; ``pip install irsnn[cuda]``).
+
+Requires: an IR after a compiler's pipeline and an NVIDIA GPU. Provides: :class:`CudaSimulation`
+(one fused kernel per model, one thread per batch element, a batch per launch). CuPy is imported
+lazily; without it or without a GPU the backend reports itself unavailable with the reason.
+:func:`compile_with_nvrtc` compiles the generated source without a GPU (through
+``cuda-bindings`` + ``nvidia-cuda-nvrtc``), which is how CI checks it.
+"""
+
+from __future__ import annotations
+
+from ..base import Backend
+
+
+def _source(graph) -> str:
+    from irsnn.lang.render_c import CStyleRenderer
+
+    from ..kernels import KernelBuilder, KernelRenderer
+    from .dialect import CUDA_KERNELS
+    program = KernelBuilder(graph, CStyleRenderer(CUDA_KERNELS.lang)).build()
+    return KernelRenderer(CUDA_KERNELS).fused_source(program, graph.name)
+
+
+def compile_with_nvrtc(source: str, arch: str = "sm_80") -> tuple[bool, str]:
+    """Compile ``source`` to PTX with NVRTC (no GPU needed): ``(ok, compiler log)``.
+
+    Raises ImportError when ``cuda-bindings``/``nvidia-cuda-nvrtc`` are not installed.
+    """
+    from cuda.bindings import nvrtc
+
+    from .simulation import NVRTC_OPTIONS
+    err, prog = nvrtc.nvrtcCreateProgram(source.encode(), b"irsnn.cu", 0, [], [])
+    opts = [o.encode() for o in NVRTC_OPTIONS + (f"--gpu-architecture={arch}",)]
+    try:
+        (result,) = nvrtc.nvrtcCompileProgram(prog, len(opts), opts)
+        _, size = nvrtc.nvrtcGetProgramLogSize(prog)
+        log = b" " * size
+        nvrtc.nvrtcGetProgramLog(prog, log)
+    finally:
+        nvrtc.nvrtcDestroyProgram(prog)
+    return result == nvrtc.nvrtcResult.NVRTC_SUCCESS, log.decode(errors="replace").strip("\x00 \n")
+
+
+class CudaBackend(Backend):
+    """Render the kernels as CUDA C++ and run them through CuPy."""
+
+    name = "cuda"
+
+    def availability(self):
+        try:
+            import cupy
+        except ImportError:
+            return False, ("CuPy is not installed; pip install 'irsnn[cuda]' on a machine with "
+                           "an NVIDIA GPU")
+        try:
+            count = cupy.cuda.runtime.getDeviceCount()
+        except Exception as exc:  # CUDA driver missing or broken
+            return False, f"no usable CUDA driver/GPU ({exc})"
+        if count == 0:
+            return False, "no NVIDIA GPU found"
+        return True, ""
+
+    def devices(self):
+        import cupy
+        out = []
+        for i in range(cupy.cuda.runtime.getDeviceCount()):
+            props = cupy.cuda.runtime.getDeviceProperties(i)
+            out.append(f"{i} {props['name'].decode()}")
+        return out
+
+    def kernel_source(self, graph):
+        return {f"{graph.name}.cu": _source(graph)}
+
+    def build(self, graph, *, rng_seed=0, kernel_profiling=False):
+        from .simulation import CudaSimulation
+        return CudaSimulation(graph, rng_seed=rng_seed, kernel_profiling=kernel_profiling)
+
+
+__all__ = ["CudaBackend", "compile_with_nvrtc"]

@@ -1,0 +1,28 @@
+"""CUDA C++ (NVRTC): the same kernels as C, rendered with CUDA's qualifiers and thread index."""
+
+from irsnn.lang.render_c import C_HELPERS, Dialect
+
+from ..kernels import KernelDialect
+
+# NVRTC has no standard headers: the types and INFINITY come from here
+_HEADER = """\
+typedef signed char int8_t;
+typedef unsigned char uint8_t;
+typedef int int32_t;
+typedef unsigned int uint32_t;
+typedef long long int64_t;
+typedef unsigned long long uint64_t;
+#define INFINITY __int_as_float(0x7f800000)
+#define GLOBAL
+#define RESTRICT __restrict__
+"""
+
+#: CUDA model code: C99 float math names (expf, ...) exist as device functions
+# (external linkage: unused helpers draw no warning, and NVRTC compiles one translation unit)
+CUDA_LANG = Dialect(prelude=C_HELPERS, function_qualifier="__device__ inline")
+
+#: One fused kernel per model, one thread per batch element
+CUDA_KERNELS = KernelDialect(lang=CUDA_LANG, kernel_prefix='extern "C" __global__ void',
+                             parallel_pragma="",
+                             grid_index="(int32_t)(blockIdx.x * blockDim.x + threadIdx.x)",
+                             prefetch="", header=_HEADER)

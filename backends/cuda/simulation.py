@@ -1,0 +1,98 @@
+"""The CUDA backend's simulation (CuPy): device arrays, one fused kernel compiled by NVRTC.
+
+Structure as OpenCL's: the shared program rendered as one CUDA kernel in which each thread
+runs all timesteps of one batch element, so a whole batch is one launch (launch overhead is
+amortised over every timestep of the example).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+import numpy as np
+
+from ..kernels import KernelRenderer
+from ..native import KernelSimulation
+from .dialect import CUDA_KERNELS
+
+#: NVRTC options: no fused multiply-add (results match the other backends), C++17
+NVRTC_OPTIONS = ("--fmad=false", "--std=c++17")
+
+
+class CudaSimulation(KernelSimulation):
+    """A model compiled to one CUDA kernel (see the module docstring)."""
+
+    def kernel_dialect(self):
+        return CUDA_KERNELS
+
+    def _prepare(self, profiling):
+        import cupy
+        self.cp = cupy
+        self.source = KernelRenderer(CUDA_KERNELS).fused_source(self.program, self.graph.name)
+        if int(os.environ.get("IRSNN_DEBUG", "0") or 0) >= 4:
+            sys.stderr.write(f"// ----- generated CUDA for '{self.graph.name}' -----\n"
+                             f"{self.source}")
+        major, minor = cupy.cuda.Device().compute_capability[:2] if isinstance(
+            cupy.cuda.Device().compute_capability, tuple) else \
+            divmod(int(cupy.cuda.Device().compute_capability), 10)
+        module = cupy.RawModule(code=self.source, backend="nvrtc",
+                                options=NVRTC_OPTIONS + (f"-arch=sm_{major}{minor}",))
+        self.kernel = module.get_function("irsnn_run")
+        self.dev = {b.name: cupy.zeros(max(1, self.buffers[b.name].size),
+                                       self.buffers[b.name].dtype)
+                    for b in self.program.buffers}
+        self._egp_dev: dict[str, tuple] = {}
+        self._rec_dev: dict[str, tuple] = {}
+        self._dummy = cupy.zeros(1, np.uint32)
+        if profiling:
+            self.kernel_names = ["run"]
+            self.kernel_times = {"run": 0.0}
+        self._elapsed = 0.0
+
+    def _upload(self, name, host):
+        if host.size:
+            self.dev[name][:host.size].set(host)
+
+    def _download(self, name, host):
+        if host.size:
+            host[...] = self.dev[name][:host.size].get()
+
+    def _download_recording(self, rec_id, host):
+        if rec_id in self._rec_dev and host.size:
+            host[...] = self._rec_dev[rec_id][1].get().reshape(host.shape)
+
+    def _launch(self, steps):
+        cp = self.cp
+        args = [self.dev[b.name] for b in self.program.buffers]
+        for b in self.program.egps:
+            host = self.egp_array(b.name)
+            cached = self._egp_dev.get(b.name)
+            if cached is None or cached[0] is not host:
+                self._egp_dev[b.name] = (host, cp.asarray(host) if host.size else self._dummy)
+            args.append(self._egp_dev[b.name][1])
+        for rec in self.program.recorders:
+            rid = rec[0]
+            if rid in self._recording:
+                rows, buf, _, _ = self._recording[rid]
+                cached = self._rec_dev.get(rid)
+                if cached is None or cached[0] is not buf:
+                    self._rec_dev[rid] = (buf, cp.asarray(buf),
+                                          cp.asarray(rows) if rows.size else self._dummy)
+                _, dbuf, drows = self._rec_dev[rid]
+                args += [dbuf, drows, np.int32(len(rows)), np.int64(buf.shape[1])]
+            else:
+                args += [self._dummy, self._dummy, np.int32(0), np.int64(0)]
+        args += [np.uint64(self.seed), np.int64(steps), np.int64(self.timestep),
+                 np.uint32(self.rng_step & 0xFFFFFFFF), np.int64(self.recorded_timesteps),
+                 np.int32(1 if self._learning_on else 0)]
+        threads = min(128, max(32, self.batch_size))
+        blocks = -(-self.batch_size // threads)
+        start = time.perf_counter()
+        self.kernel((blocks,), (threads,), tuple(args))
+        cp.cuda.Device().synchronize()
+        self._elapsed += time.perf_counter() - start
+
+    def _times(self):
+        return [self._elapsed]

@@ -1,0 +1,27 @@
+"""OpenCL C: the same kernels as C, rendered with OpenCL's qualifiers, types and functions."""
+
+from irsnn.lang.render_c import C_HELPERS, Dialect, c_double_names
+
+from ..kernels import KernelDialect
+
+_HEADER = """\
+#pragma OPENCL EXTENSION cl_khr_fp64 : enable
+#pragma OPENCL FP_CONTRACT OFF
+typedef char int8_t;
+typedef uchar uint8_t;
+typedef int int32_t;
+typedef uint uint32_t;
+typedef long int64_t;
+typedef ulong uint64_t;
+#define GLOBAL __global
+#define RESTRICT restrict
+"""
+
+#: OpenCL C model code: math functions are overloaded on the argument type (exp, not expf)
+OPENCL_LANG = Dialect(float_functions=c_double_names(), prelude=C_HELPERS)
+
+#: One fused kernel per model, one work-item per batch element
+OPENCL_KERNELS = KernelDialect(lang=OPENCL_LANG, kernel_prefix="__kernel void",
+                               global_qualifier="__global", parallel_pragma="",
+                               grid_index="(int32_t)get_global_id({dim})", prefetch="",
+                               header=_HEADER)

@@ -1,0 +1,107 @@
+"""The OpenCL backend's simulation: device buffers, one fused kernel, transfers at batch ends.
+
+The program is the same :class:`~backends.kernels.Program` as C's, rendered as one OpenCL
+kernel in which each work-item runs every timestep of one batch element (the global size is the
+batch size rounded up to the work-group size). State lives in device buffers; the host copies of
+:class:`~backends.native.KernelSimulation` are synchronised lazily.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+import numpy as np
+
+from ..kernels import KernelRenderer
+from ..native import KernelSimulation
+from .dialect import OPENCL_KERNELS
+
+
+def cache_dir():
+    from ..c.toolchain import cache_dir as c_cache
+    return c_cache().parent / "opencl"
+
+
+class OpenCLSimulation(KernelSimulation):
+    """A model compiled to one OpenCL kernel (see the module docstring)."""
+
+    def __init__(self, graph, device, **kwargs):
+        self.device = device
+        super().__init__(graph, **kwargs)
+
+    def kernel_dialect(self):
+        return OPENCL_KERNELS
+
+    def _prepare(self, profiling):
+        import pyopencl as cl
+        self.cl = cl
+        self.ctx = cl.Context([self.device])
+        self.queue = cl.CommandQueue(self.ctx)
+        self.source = KernelRenderer(OPENCL_KERNELS).fused_source(self.program, self.graph.name)
+        if int(os.environ.get("IRSNN_DEBUG", "0") or 0) >= 4:
+            sys.stderr.write(f"// ----- generated OpenCL for '{self.graph.name}' -----\n"
+                             f"{self.source}")
+        folder = cache_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        self.kernel = cl.Program(self.ctx, self.source).build(cache_dir=str(folder)).irsnn_run
+        mf = cl.mem_flags
+        self.dev = {b.name: cl.Buffer(self.ctx, mf.READ_WRITE, max(4, self.buffers[b.name].nbytes))
+                    for b in self.program.buffers}
+        self._egp_dev: dict[str, tuple] = {}
+        self._rec_dev: dict[str, tuple] = {}
+        self._dummy = cl.Buffer(self.ctx, mf.READ_WRITE, 4)
+        self.local_size = min(64, self.device.max_work_group_size)
+        if profiling:
+            self.kernel_names = ["run"]
+            self.kernel_times = {"run": 0.0}
+        self._elapsed = 0.0
+
+    def _upload(self, name, host):
+        self.cl.enqueue_copy(self.queue, self.dev[name], host)
+
+    def _download(self, name, host):
+        self.cl.enqueue_copy(self.queue, host, self.dev[name])
+
+    def _download_recording(self, rec_id, host):
+        if rec_id in self._rec_dev:
+            self.cl.enqueue_copy(self.queue, host, self._rec_dev[rec_id][1])
+
+    def _device_array(self, host):
+        mf = self.cl.mem_flags
+        if host.nbytes == 0:
+            return self._dummy
+        return self.cl.Buffer(self.ctx, mf.READ_WRITE | mf.COPY_HOST_PTR, hostbuf=host)
+
+    def _launch(self, steps):
+        args = [self.dev[b.name] for b in self.program.buffers]
+        for b in self.program.egps:
+            host = self.egp_array(b.name)
+            cached = self._egp_dev.get(b.name)
+            if cached is None or cached[0] is not host:
+                self._egp_dev[b.name] = (host, self._device_array(host))
+            args.append(self._egp_dev[b.name][1])
+        for rec in self.program.recorders:
+            rid = rec[0]
+            if rid in self._recording:
+                rows, buf, _, _ = self._recording[rid]
+                cached = self._rec_dev.get(rid)
+                if cached is None or cached[0] is not buf:
+                    self._rec_dev[rid] = (buf, self._device_array(buf), self._device_array(rows))
+                _, dbuf, drows = self._rec_dev[rid]
+                args += [dbuf, drows, np.int32(len(rows)), np.int64(buf.shape[1])]
+            else:
+                args += [self._dummy, self._dummy, np.int32(0), np.int64(0)]
+        args += [np.uint64(self.seed), np.int64(steps), np.int64(self.timestep),
+                 np.uint32(self.rng_step & 0xFFFFFFFF), np.int64(self.recorded_timesteps),
+                 np.int32(1 if self._learning_on else 0)]
+        local = self.local_size
+        glob = -(-self.batch_size // local) * local
+        start = time.perf_counter()
+        self.kernel(self.queue, (glob,), (local,), *args)
+        self.queue.finish()
+        self._elapsed += time.perf_counter() - start
+
+    def _times(self):
+        return [self._elapsed]

@@ -1,0 +1,330 @@
+"""``irsnn train``: the mlGeNN paper's experiment as a command.
+
+Load a dataset as spike trains (an embedded one by default, or DVS Gesture / SHD from disk
+through tonic), build ``SpikeInput -> recurrent (A)LIF hidden layer(s) -> LeakyIntegrate
+(sum_var)``, train it with e-prop (:class:`~irsnn.compilers.EPropCompiler`), checkpoint every
+epoch, test the last checkpoint with :class:`~irsnn.compilers.InferenceCompiler`, and write
+logs, checkpoints, the IR and plots to ``--out``.
+"""
+
+from __future__ import annotations
+
+import csv
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .errors import InputError, ModelError
+
+#: per-dataset defaults (anything given on the command line wins)
+DEFAULTS = {
+    "synthetic-gesture": dict(hidden_size=[128], num_epochs=12, batch_size=32,
+                              load=dict(num_train=330, num_test=110)),
+    "dvs-gesture": dict(hidden_size=[256], num_epochs=50, batch_size=32, load={}),
+    "shd": dict(hidden_size=[256], num_epochs=50, batch_size=128, load={}),
+    "digits": dict(hidden_size=[128], num_epochs=30, batch_size=32, load={}, tail_steps=10),
+    "yin-yang": dict(hidden_size=[64], num_epochs=20, batch_size=32, load={}, tail_steps=10),
+}
+
+
+@dataclass
+class TrainConfig:
+    """Everything ``irsnn train`` needs; the CLI fills it from its flags."""
+
+    dataset: str = "synthetic-gesture"
+    hidden_size: list = field(default_factory=lambda: [128])
+    hidden_recurrent: list = field(default_factory=lambda: [True])
+    hidden_model: str = "alif"
+    hidden_input_sparsity: list = field(default_factory=lambda: [1.0])
+    hidden_recurrent_sparsity: list = field(default_factory=lambda: [1.0])
+    batch_size: int = 32
+    num_epochs: int = 12
+    seed: int = 0
+    backend: str | None = None
+    resume_epoch: int | None = None
+    out: str = "irsnn-train"
+    root: str = "data"
+    download: bool = False
+    num_train: int | None = None
+    num_test: int | None = None
+    learning_rate: float = 0.003
+    plots: bool = True
+
+    def per_layer(self, name):
+        """``name``'s values expanded to one per hidden layer."""
+        values = list(getattr(self, name))
+        layers = len(self.hidden_size)
+        if len(values) == 1:
+            return values * layers
+        if len(values) != layers:
+            raise ModelError(f"--{name.replace('_', '-')} has {len(values)} values for "
+                             f"{layers} hidden layers; give one value or one per layer")
+        return values
+
+    def check(self):
+        from .datasets import DATASETS
+        if self.dataset not in DATASETS:
+            raise InputError(f"unknown dataset {self.dataset!r}; choose from {sorted(DATASETS)}")
+        if not self.hidden_size or min(self.hidden_size) < 1:
+            raise ModelError(f"--hidden-size {self.hidden_size} must be positive integers")
+        if self.hidden_model not in ("lif", "alif"):
+            raise ModelError(f"--hidden-model {self.hidden_model!r}: use lif or alif")
+        for name in ("hidden_input_sparsity", "hidden_recurrent_sparsity"):
+            for v in self.per_layer(name):
+                if not 0.0 < v <= 1.0:
+                    raise ModelError(f"--{name.replace('_', '-')} {v}: the fraction of "
+                                     f"connections kept must be in (0, 1]")
+        self.per_layer("hidden_recurrent")
+        if self.batch_size < 1 or self.num_epochs < 0:
+            raise ModelError(f"--batch-size {self.batch_size} must be >= 1 and --num-epochs "
+                             f"{self.num_epochs} >= 0")
+
+
+def load_data(cfg: TrainConfig):
+    """The configured dataset as a :class:`~irsnn.datasets.SpikeDataset`."""
+    from . import datasets
+    kwargs = dict(DEFAULTS[cfg.dataset]["load"])
+    if cfg.dataset == "synthetic-gesture":
+        kwargs.update(seed=cfg.seed, progress=True)
+        if cfg.num_train:
+            kwargs["num_train"] = cfg.num_train
+        if cfg.num_test:
+            kwargs["num_test"] = cfg.num_test
+        return datasets.load_synthetic_gesture(**kwargs)
+    if cfg.dataset in ("dvs-gesture", "shd"):
+        loader = datasets.DATASETS[cfg.dataset]
+        return loader(cfg.root, download=cfg.download, max_train=cfg.num_train,
+                      max_test=cfg.num_test)
+    data = datasets.DATASETS[cfg.dataset](**kwargs)
+    return data.subset(cfg.num_train, cfg.num_test)
+
+
+def build_network(cfg: TrainConfig, data, max_spikes: int):
+    """``SpikeInput -> hidden layer(s) -> LeakyIntegrate(sum_var)``; returns
+    ``(network, input, hidden list, output)``."""
+    from . import Connection, Network, Population
+    from .connectivity import Dense, FixedProbability
+    from .initializers import Normal
+    from .neurons import AdaptiveLeakyIntegrateFire, LeakyIntegrate, LeakyIntegrateFire, SpikeInput
+
+    def conn(p, sd):
+        return Dense(Normal(sd=sd)) if p >= 1.0 else FixedProbability(p, Normal(sd=sd / np.sqrt(p)))
+
+    network = Network()
+    with network:
+        inp = Population(SpikeInput(max_spikes=max_spikes), data.num_inputs, name="input")
+        hidden, prev, n_prev = [], inp, data.num_inputs
+        for i, (n, rec, p_in, p_rec) in enumerate(zip(
+                cfg.hidden_size, cfg.per_layer("hidden_recurrent"),
+                cfg.per_layer("hidden_input_sparsity"),
+                cfg.per_layer("hidden_recurrent_sparsity"))):
+            if cfg.hidden_model == "alif":
+                neuron = AdaptiveLeakyIntegrateFire(v_thresh=0.6, tau_refrac=5.0,
+                                                    tau_mem=20.0, tau_adapt=2000.0)
+            else:
+                neuron = LeakyIntegrateFire(v_thresh=0.6, tau_refrac=5.0, tau_mem=20.0)
+            pop = Population(neuron, n, name=f"hidden{i}")
+            Connection(prev, pop, conn(p_in, 1.0 / np.sqrt(n_prev)), name=f"{prev.name}_{pop.name}")
+            if rec:
+                Connection(pop, pop, conn(p_rec, 1.0 / np.sqrt(n)), name=f"{pop.name}_rec")
+            hidden.append(pop)
+            prev, n_prev = pop, n
+        out = Population(LeakyIntegrate(tau_mem=20.0, readout="sum_var"), data.num_classes,
+                         name="output")
+        Connection(prev, out, Dense(Normal(sd=1.0 / np.sqrt(n_prev))), name=f"{prev.name}_output")
+    return network, inp, hidden, out
+
+
+def _write_csv(path: Path, rows: list[dict]):
+    with open(path, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+
+
+def _read_csv(path: Path) -> list[dict]:
+    if not path.is_file():
+        return []
+    with open(path, newline="") as f:
+        return [{k: float(v) for k, v in r.items()} for r in csv.DictReader(f)]
+
+
+def run_train(cfg: TrainConfig) -> dict:
+    """Train, test and write the outputs; returns a summary dict (also ``summary.json``)."""
+    import json
+
+    from .callbacks import Checkpoint, SpikeRecorder, VarRecorder
+    from .compilers import EPropCompiler, InferenceCompiler
+    from .ir import printers
+    from .optimisers import Adam
+    from .serialisers import Numpy
+
+    if cfg.num_epochs is None or cfg.hidden_size is None:
+        raise ModelError("TrainConfig needs num_epochs and hidden_size")
+    cfg.check()
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    t_start = time.perf_counter()
+    print(f"irsnn train: dataset {cfg.dataset}", flush=True)
+    data = load_data(cfg)
+    t_data = time.perf_counter() - t_start
+    # static data: a few steps after the last input spike to integrate it
+    steps = data.example_timesteps + DEFAULTS[cfg.dataset].get("tail_steps", 0)
+    print(f"  {len(data.train_y)} training / {len(data.test_y)} test examples, "
+          f"{data.num_inputs} inputs {data.input_shape}, {data.num_classes} classes, "
+          f"{steps} timesteps of {data.ms_per_step:g} ms (prepared in {t_data:.1f} s)",
+          flush=True)
+    network, inp, hidden, outp = build_network(cfg, data, cfg.batch_size * data.max_spikes)
+    ckpt = Numpy(str(out / "checkpoints"))
+    start_epoch = 0
+    log_rows = []
+    if cfg.resume_epoch is not None:
+        network.load((cfg.resume_epoch,), ckpt)
+        start_epoch = cfg.resume_epoch + 1
+        log_rows = [r for r in _read_csv(out / "train_log.csv") if r["epoch"] <= cfg.resume_epoch]
+        print(f"  resumed from checkpoint epoch {cfg.resume_epoch}", flush=True)
+
+    compiler = EPropCompiler(example_timesteps=steps, losses="sparse_categorical_crossentropy",
+                             optimiser=Adam(cfg.learning_rate), batch_size=cfg.batch_size,
+                             rng_seed=cfg.seed, backend=cfg.backend,
+                             reset_vars_between_examples=True)
+    compiled = compiler.compile(network, "train")
+    (out / "model_ir.txt").write_text(printers.to_text(compiled.ir))
+    rng = np.random.default_rng([cfg.seed, 1])
+    train_x, train_y = data.train_x, data.train_y
+    t_train = time.perf_counter()
+    with compiled:
+        backend = compiled.backend.name
+        for _ in range(start_epoch):  # the same shuffles as an uninterrupted run
+            rng.permutation(len(train_y))
+        for epoch in range(start_epoch, start_epoch + cfg.num_epochs):
+            order = rng.permutation(len(train_y))
+            t0 = time.perf_counter()
+            m, _ = compiled.train({inp: [train_x[i] for i in order]}, {outp: train_y[order]},
+                                  num_epochs=1, start_epoch=epoch, shuffle=False,
+                                  callbacks=["batch_progress_bar", Checkpoint(ckpt)])
+            t1 = time.perf_counter()
+            mt, _ = compiled.evaluate({inp: data.test_x}, {outp: data.test_y}, callbacks=[])
+            log_rows.append({"epoch": epoch, "train_accuracy": m[outp].result,
+                             "test_accuracy": mt[outp].result, "train_seconds": t1 - t0})
+            print(f"  epoch {epoch:3d}  train {m[outp].result:.4f}  test "
+                  f"{mt[outp].result:.4f}  ({t1 - t0:.1f} s)", flush=True)
+            _write_csv(out / "train_log.csv", log_rows)
+    t_train = time.perf_counter() - t_train
+    last = start_epoch + cfg.num_epochs - 1
+    if last < 0:
+        raise InputError("--num-epochs 0 without --resume-epoch: there is nothing to test")
+
+    # test the last checkpoint with the inference compiler
+    network.load((last,), ckpt)
+    inference = InferenceCompiler(evaluate_timesteps=steps, batch_size=cfg.batch_size,
+                                  rng_seed=cfg.seed, backend=cfg.backend)
+    t0 = time.perf_counter()
+    with inference.compile(network, "test") as net:
+        recorders = [SpikeRecorder(inp, key="input", example_filter=0),
+                     VarRecorder(outp, "v", key="output_v", example_filter=0)]
+        recorders += [SpikeRecorder(h, key=h.name, example_filter=0) for h in hidden]
+        preds, cb = net.predict({inp: data.test_x}, outp,
+                                callbacks=["batch_progress_bar"] + recorders)
+    t_test = time.perf_counter() - t0
+    y_pred = np.argmax(np.asarray(preds[outp]).reshape(len(data.test_y), -1), axis=1)
+    accuracy = float(np.mean(y_pred == data.test_y))
+    confusion = np.zeros((data.num_classes, data.num_classes), np.int64)
+    np.add.at(confusion, (data.test_y, y_pred), 1)
+    _write_csv(out / "test_log.csv", [{"epoch": last, "test_accuracy": accuracy,
+                                       "correct": int(confusion.trace()),
+                                       "total": len(y_pred), "seconds": t_test}])
+    np.savetxt(out / "confusion.csv", confusion, fmt="%d", delimiter=",")
+    summary = {"dataset": cfg.dataset, "test_accuracy": accuracy, "epochs": last + 1,
+               "backend": backend, "train_examples": len(data.train_y),
+               "test_examples": len(data.test_y), "timesteps": steps,
+               "seconds_data": t_data, "seconds_train": t_train, "seconds_test": t_test,
+               "seconds_total": time.perf_counter() - t_start, "config": asdict(cfg)}
+    (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
+    print(f"  test accuracy {accuracy:.4f} ({confusion.trace()}/{len(y_pred)}) with "
+          f"InferenceCompiler, checkpoint epoch {last}, backend '{backend}'")
+    if cfg.plots:
+        write_plots(out, log_rows, cb, hidden, data, confusion, accuracy)
+    print(f"  wrote {out}/ (train_log.csv, test_log.csv, checkpoints/, model_ir.txt, "
+          f"summary.json{', *.png' if cfg.plots else ''}) in {summary['seconds_total']:.1f} s")
+    return summary
+
+
+def write_plots(out: Path, log_rows, cb, hidden, data, confusion, accuracy) -> list[Path]:
+    """learning_curves.png, raster.png (test example 0: input and hidden spikes, output
+    voltages) and confusion.png; skipped with a message when matplotlib is missing."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("  plots skipped: matplotlib is not installed (pip install \"irsnn[data]\")")
+        return []
+    written = []
+    if log_rows:
+        fig, ax = plt.subplots(figsize=(5, 3.5))
+        epochs = [r["epoch"] for r in log_rows]
+        ax.plot(epochs, [r["train_accuracy"] for r in log_rows], "o-", label="train (e-prop)")
+        ax.plot(epochs, [r["test_accuracy"] for r in log_rows], "s-", label="test")
+        ax.axhline(1.0 / data.num_classes, color="grey", ls=":", label="chance")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("accuracy")
+        ax.set_ylim(0, 1.02)
+        ax.set_title(f"{data.name}: learning curves")
+        ax.legend(loc="lower right")
+        fig.tight_layout()
+        fig.savefig(out / "learning_curves.png", dpi=100)
+        plt.close(fig)
+        written.append(out / "learning_curves.png")
+
+    label = int(data.test_y[0])
+    rows = 2 + len(hidden)
+    fig, axes = plt.subplots(rows, 1, figsize=(7, 2.0 * rows + 0.5), sharex=True)
+    panels = [("input", f"input ({data.num_inputs})", data.num_inputs)]
+    panels += [(h.name, f"{h.name} ({int(np.prod(h.shape))})", int(np.prod(h.shape)))
+               for h in hidden]
+    for ax, (key, title, n) in zip(axes, panels):
+        times, ids = cb[key][0][0], cb[key][1][0]
+        ax.scatter(np.asarray(times) * data.ms_per_step, ids, s=1, c="k", marker="|")
+        ax.set_ylim(-0.5, n - 0.5)
+        ax.set_ylabel("neuron")
+        ax.set_title(f"{title}: {len(ids)} spikes", fontsize=9, loc="left")
+    v = np.asarray(cb["output_v"][0])
+    t = np.arange(len(v)) * data.ms_per_step
+    ax = axes[-1]
+    for k in range(v.shape[1]):
+        ax.plot(t, v[:, k], lw=2.0 if k == label else 0.8,
+                color="C3" if k == label else "0.6",
+                label=f"true class {data.classes[label]}" if k == label else None)
+    ax.set_ylabel("V")
+    ax.set_xlabel("time (ms)")
+    ax.set_title(f"output ({data.num_classes} LI neurons, sum_var readout)", fontsize=9,
+                 loc="left")
+    ax.legend(loc="upper left", fontsize=8)
+    fig.suptitle(f"{data.name}: test example 0 (class {data.classes[label]})", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(out / "raster.png", dpi=100)
+    plt.close(fig)
+    written.append(out / "raster.png")
+
+    k = data.num_classes
+    fig, ax = plt.subplots(figsize=(1.2 + 0.45 * k, 1.0 + 0.45 * k))
+    ax.imshow(confusion, cmap="Blues")
+    for i in range(k):
+        for j in range(k):
+            if confusion[i, j]:
+                ax.text(j, i, str(confusion[i, j]), ha="center", va="center", fontsize=7,
+                        color="white" if confusion[i, j] > confusion.max() / 2 else "black")
+    names = [c if len(c) <= 14 else c[:13] + "." for c in data.classes]
+    ax.set_xticks(range(k), names, rotation=60, ha="right", fontsize=7)
+    ax.set_yticks(range(k), names, fontsize=7)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(f"{data.name}: test accuracy {accuracy:.3f}", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(out / "confusion.png", dpi=100)
+    plt.close(fig)
+    written.append(out / "confusion.png")
+    return written

@@ -6,6 +6,9 @@ and the other with the backend under test, runs the same inputs through the publ
 (``predict`` or ``evaluate``, with SpikeRecorder / VarRecorder callbacks) and compares
 everything that came back: readouts, metrics, spike times and ids, and recorded variables.
 
+Every model of the suite is also compiled for CUDA ``sm_80`` and ``sm_90`` with NVRTC
+(:func:`nvrtc_check`; no GPU needed), failing on any error or warning.
+
 The ``backend`` fixture is parametrised over every *available* backend, ``"reference"``
 included: the reference-against-reference run keeps the suite collecting (and exercising the
 harness: two builds, recorders, filters) on a machine where no other backend exists, and any
@@ -56,6 +59,28 @@ def _backends_under_test() -> list[str]:
 
 
 BACKENDS = _backends_under_test()
+
+#: CUDA architectures every conformance model is compiled for with NVRTC (no GPU needed)
+NVRTC_ARCHS = ("sm_80", "sm_90")
+_nvrtc_done: set[str] = set()
+
+
+def nvrtc_check(ir) -> None:
+    """Compile the CUDA kernels of ``ir`` with NVRTC for every arch in NVRTC_ARCHS; fail on any
+    error or warning. Skipped where cuda-bindings/nvidia-cuda-nvrtc are not installed."""
+    try:
+        from irsnn.backends.cuda import compile_with_nvrtc
+        from irsnn.backends.cuda import _source as cuda_source
+        import cuda.bindings.nvrtc  # noqa: F401
+    except ImportError:
+        return
+    source = cuda_source(ir)
+    if source in _nvrtc_done:
+        return
+    for arch in NVRTC_ARCHS:
+        ok, log = compile_with_nvrtc(source, arch)
+        assert ok and not log, f"NVRTC ({arch}) failed or warned on '{ir.name}':\n{log}"
+    _nvrtc_done.add(source)
 
 
 @pytest.fixture(params=BACKENDS, ids=BACKENDS)
@@ -131,6 +156,8 @@ def run_case(builder, backend, x, timesteps, *, outputs=(), labels=None, metrics
             run.spikes[i] = ([np.asarray(t) for t in times], [np.asarray(j) for j in ids])
         else:
             run.vars[i] = [np.asarray(v) for v in cb[i]]
+    if backend == "reference":
+        nvrtc_check(compiled.ir)  # the IR now includes the recorders
     return run
 
 

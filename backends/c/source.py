@@ -28,7 +28,6 @@ def c_source(program: Program, name: str, profile: bool) -> str:
     """
     r = KernelRenderer(C_KERNELS)
     dt = program.constants["dt"]
-    n_rec = len(program.recorders)
     lines = [f"/* irsnn C backend: model '{name}' (generated; API {API_VERSION}) */",
              "#define _POSIX_C_SOURCE 199309L", C_KERNELS.lang.prelude, "#include <stddef.h>",
              "#define GLOBAL",

@@ -135,7 +135,8 @@ class KernelBuilder:
                 f"const int32_t cnt = {pg}_spkcnt[slot * {B} + b];",
                 f"GLOBAL const int32_t *spk = {pg}_spk + ((size_t)slot * {B} + b) * {n_pre};"]
         if signed:
-            body.append(f"GLOBAL const int8_t *sgn = {pg}_spksign + ((size_t)slot * {B} + b) * {n_pre};")
+            body.append(f"GLOBAL const int8_t *sgn = {pg}_spksign + "
+                        f"((size_t)slot * {B} + b) * {n_pre};")
         body.append(f"GLOBAL {self.scalar} *insyn = {s}_insyn + (size_t)b * {n_post};")
         if syn.layout == "one_to_one":
             row = [f"insyn[i] += {s}_g[i]{sign};"]

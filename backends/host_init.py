@@ -76,6 +76,32 @@ def connectivity_mask(graph, eid: str, syn, seed: int) -> np.ndarray | None:
     return mask
 
 
+def ragged(dense: np.ndarray, mask: np.ndarray | None):
+    """Dense ``(num_pre, num_post)`` values -> GeNN's ragged layout: ``(row_length (num_pre,),
+    indices (num_pre, max_row), values (num_pre, max_row))``, indices ascending per row."""
+    if mask is None:
+        mask = np.ones(dense.shape, bool)
+    row_length = mask.sum(axis=1).astype(np.int32)
+    max_row = int(row_length.max()) if row_length.size else 0
+    ind = np.zeros((dense.shape[0], max(max_row, 1)), np.int32)
+    values = np.zeros((dense.shape[0], max(max_row, 1)), dense.dtype)
+    for i in range(dense.shape[0]):
+        cols = np.flatnonzero(mask[i])
+        ind[i, :len(cols)] = cols
+        values[i, :len(cols)] = dense[i, cols]
+    return row_length, ind, values
+
+
+def synapse_mask(graph, eid: str, syn, seed: int) -> np.ndarray | None:
+    """The existing synapses of a dense or ragged group (None: all), as the backends see them:
+    the drawn FixedProbability mask, or an explicit weight array's non-zeros for ragged."""
+    mask = connectivity_mask(graph, eid, syn, seed)
+    if mask is None and syn.layout == "ragged":
+        w, _ = synapse_arrays(graph, eid, syn, seed)
+        mask = w != 0
+    return mask
+
+
 def synapse_arrays(graph, eid: str, syn, seed: int, dtype=np.float32):
     """``(weights, delays or None)`` in the synapse group's layout, absent synapses zeroed."""
     size = syn.num_post if syn.layout == "one_to_one" else syn.num_pre * syn.num_post
@@ -84,7 +110,7 @@ def synapse_arrays(graph, eid: str, syn, seed: int, dtype=np.float32):
     if syn.heterogeneous_delay is not None:
         d = initial_values(graph, syn.heterogeneous_delay, f"{eid}/d", size, seed, np.float64)
         d = np.clip(np.rint(d), 0, syn.max_delay_steps).astype(np.int32)
-    if syn.layout == "dense":
+    if syn.layout in ("dense", "ragged"):
         w = w.reshape(syn.num_pre, syn.num_post)
         d = None if d is None else d.reshape(syn.num_pre, syn.num_post)
         mask = connectivity_mask(graph, eid, syn, seed)

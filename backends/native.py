@@ -38,7 +38,9 @@ class KernelSimulation(Simulation):
         self.batch_size = B = int(graph.attrs["batch_size"])
         self.precision = graph.attrs.get("precision", "float")
         self.seed = int(rng_seed)
-        builder = KernelBuilder(graph, CStyleRenderer(self.kernel_dialect().lang))
+        builder = KernelBuilder(graph, CStyleRenderer(self.kernel_dialect().lang), seed=rng_seed)
+        #: ragged groups: edge id -> (row lengths, indices) — values convert to/from dense
+        self.rows = builder.rows
         self.program = program = builder.build()
         self.prefix = builder.group_names()
         self.buffers = {b.name: np.zeros(b.size, NUMPY_TYPES[b.ctype])
@@ -73,7 +75,13 @@ class KernelSimulation(Simulation):
             s = self.prefix[eid]
             w, d = synapse_arrays(graph, eid, syn, rng_seed, numpy_type("scalar",
                                                                           self.precision))
-            self.buffers[f"{s}_g"][:] = w.reshape(-1)
+            if eid in self.rows:
+                row_length, ind = self.rows[eid]
+                self.buffers[f"{s}_rowlen"][:] = row_length
+                self.buffers[f"{s}_ind"][:] = ind.reshape(-1)
+                self.buffers[f"{s}_g"][:] = self._to_ragged(eid, w).reshape(-1)
+            else:
+                self.buffers[f"{s}_g"][:] = w.reshape(-1)
             if d is not None:
                 self.buffers[f"{s}_d"][:] = d.reshape(-1)
             self.synapses[eid] = (s, syn, w.shape)
@@ -87,7 +95,7 @@ class KernelSimulation(Simulation):
                 lr = syn.learning
                 for v in lr.vars:
                     buf = f"{s}_{v.name}"
-                    self.initial[buf] = np.zeros(syn.num_pre * syn.num_post,
+                    self.initial[buf] = np.zeros(builder.synapse_count(eid),
                                                  numpy_type(v.type, self.precision))
                     self.state_keys[(eid, v.name)] = (buf, (B, syn.num_pre, syn.num_post))
                 buf = f"{s}_{lr.pre_trace}"
@@ -115,6 +123,9 @@ class KernelSimulation(Simulation):
         for nid, pop in self.graph.populations():
             g = self.prefix[nid]
             for v in pop.vars:
+                # parameters (per-neuron values, trained biases) are not state: never reset
+                if v.role == "param" and self._initialised:
+                    continue
                 if vars or (readouts and v.role == "readout"):
                     self._fill(f"{g}_{v.name}")
             if vars:
@@ -133,6 +144,9 @@ class KernelSimulation(Simulation):
                     self._host(f"{s}_den", write=True)[:] = 0
         if time:
             self.timestep = 0
+        self._initialised = True
+
+    _initialised = False
 
     def _fill(self, buf):
         init = self.initial[buf]
@@ -156,14 +170,44 @@ class KernelSimulation(Simulation):
             raise InputError(f"'{owner}' has no variable '{name}' (variables: {known})") \
                 from None
 
+    # -- ragged <-> dense ------------------------------------------------------------------------
+    def _positions(self, eid):
+        row_length, ind = self.rows[eid]
+        valid = np.arange(ind.shape[1])[None, :] < row_length[:, None]
+        pre = np.nonzero(valid)[0]
+        return valid, pre, ind[valid]
+
+    def _to_dense(self, eid, values):
+        """``(..., num_pre, max_row)`` ragged values -> ``(..., num_pre, num_post)``."""
+        syn = self.synapses[eid][1]
+        valid, pre, post = self._positions(eid)
+        out = np.zeros(values.shape[:-2] + (syn.num_pre, syn.num_post), values.dtype)
+        out[..., pre, post] = values[..., valid]
+        return out
+
+    def _to_ragged(self, eid, dense):
+        """``(..., num_pre, num_post)`` -> ragged ``(..., num_pre, max_row)`` (absent: 0)."""
+        valid, pre, post = self._positions(eid)
+        out = np.zeros(dense.shape[:-2] + valid.shape, dense.dtype)
+        out[..., valid] = dense[..., pre, post]
+        return out
+
+    def _ragged_key(self, node_id, shape):
+        return node_id in self.rows and len(shape) == 3
+
     def get_var(self, node_id, name):
         buf, shape = self._key(node_id, name)
+        if self._ragged_key(node_id, shape):
+            return self._to_dense(node_id, self._host(buf).reshape(shape[0], shape[1], -1))
         return self._host(buf).reshape(shape).copy()
 
     def set_var(self, node_id, name, values):
         buf, shape = self._key(node_id, name)
-        arr = self._host(buf, write=True).reshape(shape)
-        arr[...] = self.check_var_values(node_id, name, values, shape)
+        values = self.check_var_values(node_id, name, values, shape)
+        if self._ragged_key(node_id, shape):
+            self._host(buf, write=True)[:] = self._to_ragged(node_id, values).reshape(-1)
+            return
+        self._host(buf, write=True).reshape(shape)[...] = values
 
     def set_egp(self, node_id, name, values):
         g = self.prefix.get(node_id)
@@ -199,13 +243,18 @@ class KernelSimulation(Simulation):
         if eid not in self.synapses:
             raise InputError(f"no connection '{edge}' (connections: {sorted(self.by_name)})")
         s, _, shape = self.synapses[eid]
+        if eid in self.rows:
+            return self._to_dense(eid, self._host(f"{s}_g").reshape(shape[0], -1))
         return self._host(f"{s}_g").reshape(shape).copy()
 
     def set_weights(self, edge, values):
         eid = self.by_name.get(edge, edge)
         s, _, shape = self.synapses[eid]
-        self._host(f"{s}_g", write=True).reshape(shape)[...] = self.check_var_values(
-            edge, "weight", values, shape)
+        values = self.check_var_values(edge, "weight", values, shape)
+        if eid in self.rows:
+            self._host(f"{s}_g", write=True)[:] = self._to_ragged(eid, values).reshape(-1)
+            return
+        self._host(f"{s}_g", write=True).reshape(shape)[...] = values
 
     def export_state(self):
         return {"state": {k: self.get_var(*k) for k in self.state_keys},

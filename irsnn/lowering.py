@@ -185,6 +185,7 @@ def _lower_connection(g, conn, dt, batch_size):
         num_pre=num_pre, num_post=num_post, weight=weight, delay_steps=delay_steps,
         heterogeneous_delay=het, max_delay_steps=max_delay, p=spec.p,
         allow_self_connections=bool(spec.allow_self_connections),
-        trainable=bool(spec.trainable), psm_name=type(conn.synapse).__name__,
+        trainable=bool(spec.trainable), layout_hint=getattr(spec, "layout", None),
+        psm_name=type(conn.synapse).__name__,
         psm_vars=tuple(psm_vars), psm_params=tuple(psm_params), psm_code=code.strip(),
         location=getattr(conn, "location", "")))

@@ -1,6 +1,7 @@
 """IR passes (installed as ``irsnn.passes``): one pass per module, and the pipeline."""
 
 from .base import Pass, PassContext
+from .choose_sparse_layout import ChooseSparseLayout
 from .batch_state import BatchState
 from .infer_shapes import InferShapes
 from .insert_eprop import InsertEprop
@@ -11,8 +12,9 @@ from .pipeline import Pipeline
 from .validate import Validate
 
 #: every pass by its kebab-case name
-PASSES = {p.name: p for p in (Validate, InferShapes, InsertReadout, InsertEprop, InsertOptimiser,
-                              BatchState, InsertRecording)}
+PASSES = {p.name: p for p in (Validate, InferShapes, ChooseSparseLayout, InsertReadout,
+                              InsertEprop, InsertOptimiser, BatchState, InsertRecording)}
 
 __all__ = ["Pass", "PassContext", "Pipeline", "PASSES", "Validate", "InferShapes",
+           "ChooseSparseLayout",
            "InsertReadout", "InsertEprop", "InsertOptimiser", "BatchState", "InsertRecording"]

@@ -134,7 +134,7 @@ class InsertEprop(Pass):
                 continue
             where = f"Connection '{syn.name}'" + (f" (created at {syn.location})"
                                                   if syn.location else "")
-            if syn.layout != "dense":
+            if syn.layout not in ("dense", "ragged"):
                 raise ModelError(f"{where}: e-prop trains Dense and FixedProbability "
                                  f"connectivity, not {syn.connectivity}")
             if syn.psm_name != "Delta":

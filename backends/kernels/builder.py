@@ -17,7 +17,7 @@ from irsnn.ir.scopes import check_neuron, check_psm
 from irsnn.lang.render_c import C99, CStyleRenderer
 from irsnn.rng import PHILOX_C_SOURCE
 
-from ..host_init import stream_id
+from ..host_init import ragged, stream_id, synapse_mask
 from . import learning
 from .description import Block, Buffer, Dim, For, If, Kernel, Prefetch, Program
 
@@ -61,8 +61,9 @@ class KernelBuilder:
         Renders model code for the target dialect (C99 for the C backend).
     """
 
-    def __init__(self, graph, renderer: CStyleRenderer | None = None):
+    def __init__(self, graph, renderer: CStyleRenderer | None = None, seed: int = 0):
         self.g = graph
+        self.seed = int(seed)
         self.r = renderer or CStyleRenderer(C99)
         self.B = int(graph.attrs["batch_size"])
         self.dt = float(graph.attrs["dt"])
@@ -70,8 +71,15 @@ class KernelBuilder:
         self.scalar = ctype("scalar", self.precision)
         self.pops = {nid: (f"g{k}", p) for k, (nid, p) in enumerate(graph.populations())}
         self.syns = {}
+        #: ragged groups: edge id -> (row lengths, indices (num_pre, max_row)) as drawn
+        self.rows: dict[str, tuple] = {}
         for m, (u, v, k, syn) in enumerate(graph.synapses()):
-            self.syns[edge_id(u, v, k)] = (f"s{m}", syn)
+            eid = edge_id(u, v, k)
+            self.syns[eid] = (f"s{m}", syn)
+            if syn.layout == "ragged":
+                row_length, ind, _ = ragged(np.zeros((syn.num_pre, syn.num_post), np.float32),
+                                            synapse_mask(graph, eid, syn, self.seed))
+                self.rows[eid] = (row_length, ind)
         self.program = Program(helpers=PHILOX_C_SOURCE)
         self.losses: dict = {}
         #: buffer name -> side-table key of constant arrays (e.g. random feedback matrices)
@@ -86,6 +94,19 @@ class KernelBuilder:
 
     def dim_b(self):
         return Dim("b", self.B)
+
+    def max_row(self, eid) -> int:
+        """Row capacity of a ragged group (its longest row, at least 1)."""
+        return int(self.rows[eid][1].shape[1])
+
+    def synapse_count(self, eid) -> int:
+        """Stored synapses (per batch element) of a group in its layout."""
+        syn = self.syns[eid][1]
+        if syn.layout == "one_to_one":
+            return syn.num_post
+        if syn.layout == "ragged":
+            return syn.num_pre * self.max_row(eid)
+        return syn.num_pre * syn.num_post
 
     def fn(self, name, type_name="scalar"):
         """The target's name of math function ``name`` for arguments of ``type_name``."""
@@ -114,9 +135,12 @@ class KernelBuilder:
                 self.program.egps.append(Buffer(f"{g}_egp_{e.name}",
                                                 ctype(e.type.rstrip("*").strip(),
                                                       self.precision), 0, "egp"))
-        for s, syn in self.syns.values():
-            wsize = syn.num_post if syn.layout == "one_to_one" else syn.num_pre * syn.num_post
+        for eid, (s, syn) in self.syns.items():
+            wsize = self.synapse_count(eid)
             self._buffer(f"{s}_g", self.scalar, wsize)
+            if syn.layout == "ragged":
+                self._buffer(f"{s}_rowlen", "int32_t", syn.num_pre)
+                self._buffer(f"{s}_ind", "int32_t", wsize)
             if syn.heterogeneous_delay is not None:
                 self._buffer(f"{s}_d", "int32_t", wsize)
                 self._buffer(f"{s}_den", self.scalar,
@@ -140,6 +164,12 @@ class KernelBuilder:
         body.append(f"GLOBAL {self.scalar} *insyn = {s}_insyn + (size_t)b * {n_post};")
         if syn.layout == "one_to_one":
             row = [f"insyn[i] += {s}_g[i]{sign};"]
+        elif syn.layout == "ragged":
+            M = self.max_row(eid)
+            row = [f"GLOBAL const {self.scalar} *w = {s}_g + (size_t)i * {M};",
+                   f"GLOBAL const int32_t *ind = {s}_ind + (size_t)i * {M};",
+                   If("s + 1 < cnt", [Prefetch(f"{s}_g + (size_t)spk[s + 1] * {M}", M)]),
+                   For("r", f"{s}_rowlen[i]", [f"insyn[ind[r]] += w[r]{sign};"])]
         elif syn.heterogeneous_delay is None:
             # Rows of big matrices come from the last-level cache: fetch the next spike's row
             # while adding this one

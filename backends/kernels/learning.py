@@ -32,13 +32,13 @@ def trace_statements(builder, s, syn, signed):
 def declare_buffers(builder):
     """Learning buffers: synapse variables, presynaptic traces, labels, feedback matrices."""
     B = builder.B
-    for s, syn in builder.syns.values():
+    for eid, (s, syn) in builder.syns.items():
         lr = syn.learning
         if lr is None:
             continue
         for v in lr.vars:
             builder._buffer(f"{s}_{v.name}", builder.ctype(v.type),
-                            B * syn.num_pre * syn.num_post)
+                            B * builder.synapse_count(eid))
         builder._buffer(f"{s}_{lr.pre_trace}", builder.scalar, B * syn.num_pre)
     for k, (lid, loss) in enumerate(builder.g.nodes(LossNode)):
         g, pop = builder.pops[loss.source]
@@ -99,10 +99,17 @@ def _feedback(builder):
         gh, hid = builder.pops[v]
         w = f"{builder.syns[fb.weights][0]}_g" if fb.mode == "symmetric" else f"f{k}_B"
         no = outp.size
+        error = f"{go}_{fb.error_var}[(size_t)b * {no} + k]"
+        if fb.mode == "symmetric" and builder.syns[fb.weights][1].layout == "ragged":
+            # only the synapses that exist; ascending k as the dense sum (absent terms are 0)
+            s = builder.syns[fb.weights][0]
+            M = builder.max_row(fb.weights)
+            terms = For("r", f"{s}_rowlen[j]", [f"const int32_t k = {s}_ind[(size_t)j * {M} + r];",
+                                                f"acc += {w}[(size_t)j * {M} + r] * {error};"])
+        else:
+            terms = For("k", str(no), [f"acc += {w}[(size_t)j * {no} + k] * {error};"])
         body = [For("j", str(hid.size), [
-            f"{builder.scalar} acc = {builder.literal(0.0)};",
-            For("k", str(no), [f"acc += {w}[(size_t)j * {no} + k] * "
-                               f"{go}_{fb.error_var}[(size_t)b * {no} + k];"]),
+            f"{builder.scalar} acc = {builder.literal(0.0)};", terms,
             f"{gh}_{fb.signal_var}[(size_t)b * {hid.size} + j] = acc;"])]
         out.append(Kernel(f"feedback_f{k}", (), (builder.dim_b(),), body,
                           doc=f"{fb.mode} feedback {u} -> {v}", label=f"feedback:{u}->{v}"))
@@ -125,15 +132,22 @@ def _synapses(builder):
             index = f"(size_t)b * {n_post} + j" if v.batched else "j"
             table[f"{v.name}_post"] = f"{g}_{v.name}[{index}]"
         code = builder.r.render_statements(checked.tree, checked, builder._names(table))
-        syn_index = f"((size_t)b * {n_pre} + i) * {n_post} + j"
-        inner = [f"const size_t idx = {syn_index};"]
+        if syn.layout == "ragged":
+            # traces and gradients exist only for the synapses that exist
+            M = builder.max_row(eid)
+            inner = [f"const int32_t j = {s}_ind[(size_t)i * {M} + r];",
+                     f"const size_t idx = ((size_t)b * {n_pre} + i) * {M} + r;"]
+            loop = ("r", f"{s}_rowlen[i]")
+        else:
+            inner = [f"const size_t idx = ((size_t)b * {n_pre} + i) * {n_post} + j;"]
+            loop = ("j", str(n_post))
         inner += [f"{builder.ctype(v.type)} l_{v.name} = {s}_{v.name}[idx];" for v in lr.vars]
         inner.append(code.rstrip())
         inner += [f"{s}_{v.name}[idx] = l_{v.name};" for v in lr.vars
                   if v.access == "readwrite"]
         body = [For("i", str(n_pre), [
             f"const {builder.scalar} zb = {s}_{lr.pre_trace}[(size_t)b * {n_pre} + i];",
-            For("j", str(n_post), inner)])]
+            For(*loop, inner)])]
         out.append(Kernel(f"learn_{s}", (), (builder.dim_b(),), body,
                           doc=f"{lr.kind} learning of {eid}", label=f"learn:{eid}"))
     return out

@@ -145,6 +145,9 @@ class ReferenceSimulation(Simulation):
     def reset(self, *, vars=True, time=True, in_syn=False, readouts=True):
         for nid, n in self.neurons.items():
             for v in n.pop.vars:
+                # parameters (per-neuron values, trained biases) are not state: never reset
+                if (nid, v.name) in self.state and v.role == "param":
+                    continue
                 if vars or (readouts and v.role == "readout") or (nid, v.name) not in self.state:
                     self.state[(nid, v.name)] = self._fresh((nid, v.name), v.batched)
             if vars:

@@ -145,7 +145,9 @@ class CompiledTrainingNetwork(CompiledInferenceNetwork):
         for _, node in self.ir.nodes(OptimiserNode):
             owner = node.target.split("/")[0] if "/" in node.target else node.target
             grad = sim.get_var(owner, node.gradient)
-            total = grad.astype(np.float64).sum(axis=0)
+            # rows beyond the batch's examples are padding: their firing-rate terms must not
+            # reach the gradient
+            total = grad[:self.current_batch_examples].sum(axis=0, dtype=np.float64)
             if "/" not in node.target:
                 u, v, k = self._edge(node.target)
                 mask = self._mask(node.target, self.ir.edge(u, v, k))
@@ -183,6 +185,9 @@ class CompiledTrainingNetwork(CompiledInferenceNetwork):
         """Run one batch with learning on and return its batch-summed gradients without
         applying the optimiser: ``{connection name or '<population>.bias': array}``."""
         n = self._check_sizes(x, "input")
+        if n != self._check_sizes(y, "label set"):
+            raise InputError(f"{n} input examples but {self._check_sizes(y, 'label set')} "
+                             f"labels; give one label per example")
         if n > self.batch_size:
             raise InputError(f"{n} examples given for a batch of {self.batch_size}")
         for k, v in y.items():

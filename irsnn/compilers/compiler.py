@@ -63,8 +63,10 @@ class Compiler:
     # -- pipeline ---------------------------------------------------------------------------
     def passes(self) -> list:
         """The pass pipeline of this compiler (subclasses extend it)."""
-        from irsnn.passes import BatchState, InferShapes, InsertReadout, InsertRecording, Validate
-        return [Validate(), InferShapes(), InsertReadout(), BatchState(), InsertRecording()]
+        from irsnn.passes import (BatchState, ChooseSparseLayout, InferShapes, InsertReadout,
+                                  InsertRecording, Validate)
+        return [Validate(), InferShapes(), ChooseSparseLayout(), InsertReadout(), BatchState(),
+                InsertRecording()]
 
     def options(self) -> dict:
         """Options passed to the passes in :class:`~irsnn.passes.PassContext`."""

@@ -89,10 +89,10 @@ class EPropCompiler(Compiler):
         return super().lower(network, name)
 
     def passes(self):
-        from irsnn.passes import (BatchState, InferShapes, InsertEprop, InsertOptimiser,
-                                  InsertReadout, InsertRecording, Validate)
-        return [Validate(), InferShapes(), InsertReadout(), InsertEprop(), InsertOptimiser(),
-                BatchState(), InsertRecording()]
+        from irsnn.passes import (BatchState, ChooseSparseLayout, InferShapes, InsertEprop,
+                                  InsertOptimiser, InsertReadout, InsertRecording, Validate)
+        return [Validate(), InferShapes(), ChooseSparseLayout(), InsertReadout(), InsertEprop(),
+                InsertOptimiser(), BatchState(), InsertRecording()]
 
     def options(self):
         return {**super().options(), "example_timesteps": self.example_timesteps,

@@ -23,15 +23,21 @@ class FixedProbability(Connectivity):
         When a population connects to itself, may a neuron connect to itself?
     delay : number or Initializer
         Delays in timesteps.
+    layout : {None, "dense", "sparse"}
+        Storage of the synapses; None lets the ``choose-sparse-layout`` pass decide.
     """
 
     def __init__(self, p: float, weight: InitValue, allow_self_connections: bool = False,
-                 delay: InitValue = 0):
+                 delay: InitValue = 0, layout: str | None = None):
         if isinstance(p, bool) or not isinstance(p, Number) or not 0.0 <= float(p) <= 1.0:
             raise ModelError(
                 f"FixedProbability: p must be a probability in [0, 1] (got {p!r})")
         self.p = float(p)
         self.allow_self_connections = bool(allow_self_connections)
+        if layout not in (None, "dense", "sparse"):
+            raise ModelError(f"FixedProbability: layout={layout!r}; use 'dense', 'sparse' or "
+                             f"None (chosen by the compiler)")
+        self.layout = layout
         super().__init__(weight, delay)
         for name in ("weight", "delay"):
             if is_value_array(getattr(self, name)):
@@ -50,4 +56,4 @@ class FixedProbability(Connectivity):
         return ConnectivitySpec(kind="fixed_probability", weight=self.weight,
                                 delay=self.delay, p=self.p,
                                 allow_self_connections=self.allow_self_connections,
-                                trainable=self.trainable)
+                                trainable=self.trainable, layout=self.layout)

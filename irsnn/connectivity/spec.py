@@ -25,6 +25,8 @@ class ConnectivitySpec:
         Whether a neuron may connect to itself when source is target.
     trainable : bool
         Whether learning rules may update the weights.
+    layout : str or None
+        The user's storage choice (``"dense"``/``"sparse"``), or None to let the compiler pick.
     """
 
     kind: str
@@ -33,3 +35,4 @@ class ConnectivitySpec:
     p: float | None = None
     allow_self_connections: bool = False
     trainable: bool = True
+    layout: str | None = None

@@ -174,6 +174,10 @@ class SynapseDynamics:
 class SynapseGroup(Payload):
     """A connection: static weights, a delay, and a postsynaptic model feeding the target.
 
+    ``layout`` is ``"dense"`` (a matrix, absent synapses zero), ``"one_to_one"`` or
+    ``"ragged"`` (GeNN's SPARSE: per presynaptic neuron a row of postsynaptic indices and
+    weights); ``choose-sparse-layout`` picks it.
+
     ``delay_steps`` is the total latency from a presynaptic spike to its effect on ``inSyn``:
     1 + the axonal delay, so GeNN's spike-at-t, input-at-t+1 is ``delay_steps == 1``. When the
     delay is per synapse, ``delay_steps`` is 1 and ``max_delay_steps`` bounds the synapse
@@ -200,6 +204,7 @@ class SynapseGroup(Payload):
     psm_params: tuple[Param, ...] = ()
     psm_code: str = ""
     learning: SynapseDynamics | None = None
+    layout_hint: str | None = None
     location: str = ""
 
 

@@ -71,7 +71,7 @@ def verify(g) -> None:
                 if post.is_input:
                     problems.append(f"edge {eid} targets input population '{v}', which "
                                     f"ignores synaptic input")
-            if p.layout == "dense":
+            if p.layout in ("dense", "ragged"):
                 problems += _check_inits(g, eid, (p.weight,), (p.num_pre, p.num_post))
             if p.layout == "one_to_one":
                 problems += _check_inits(g, eid, (p.weight,), (p.num_post,))

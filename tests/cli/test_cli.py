@@ -65,8 +65,8 @@ def test_dump_formats(model_file, capsys, tmp_path):
                  "--dump-dir", str(tmp_path / "d")]) == 0
     assert capsys.readouterr().out.count("IR after") == 1
     files = sorted(p.name for p in (tmp_path / "d").iterdir())
-    assert "03-insert-readout.txt" in files
-    json.loads((tmp_path / "d" / "05-insert-recording.json").read_text())
+    assert "04-insert-readout.txt" in files
+    json.loads((tmp_path / "d" / "06-insert-recording.json").read_text())
 
 
 def test_dump_errors(model_file, capsys):

@@ -29,8 +29,8 @@ def _check_golden(name, text):
 
 
 def test_pass_names_are_kebab_case_of_file_and_class():
-    assert set(PASSES) == {"validate", "infer-shapes", "insert-readout", "insert-eprop",
-                           "insert-optimiser", "batch-state", "insert-recording"}
+    assert set(PASSES) == {"validate", "infer-shapes", "choose-sparse-layout", "insert-readout",
+                           "insert-eprop", "insert-optimiser", "batch-state", "insert-recording"}
     for name, cls in PASSES.items():
         assert cls.__module__.rsplit(".", 1)[-1] == name.replace("-", "_")
 
@@ -93,8 +93,8 @@ def test_print_after_one_pass_and_dump_dir(tmp_path):
         network, print_after=["insert-readout"], dump_dir=tmp_path, stream=stream)
     assert stream.getvalue().count("// ----- IR after") == 1
     names = sorted(p.name for p in tmp_path.iterdir())
-    assert "00-input.txt" in names and "05-insert-recording.json" in names
-    assert "03-insert-readout.npz" in names and "02-infer-shapes.dot" in names
+    assert "00-input.txt" in names and "06-insert-recording.json" in names
+    assert "04-insert-readout.npz" in names and "02-infer-shapes.dot" in names
 
 
 def test_unknown_print_after_is_rejected():

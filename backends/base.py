@@ -99,6 +99,44 @@ class Simulation(ABC):
             raise InputError(f"{node_id}: values for '{name}' have shape {arr.shape}, which "
                              f"does not fit the variable's shape {shape}") from None
 
+    # Trainable parameters in the backend's own storage layout (optimisers work there) ------
+    def parameter(self, target: str) -> np.ndarray:
+        """A copy of a trainable parameter: the weights of edge ``target``, or the variable
+        ``pop.<name>/<var>``; in this backend's storage layout."""
+        if "/" in target:
+            return self.get_var(*target.split("/"))
+        return self.get_weights(target)
+
+    def set_parameter(self, target: str, values) -> None:
+        """Inverse of :meth:`parameter`."""
+        if "/" in target:
+            self.set_var(*target.split("/"), values)
+        else:
+            self.set_weights(target, values)
+
+    def gradient_sum(self, target: str, var: str, rows: int) -> np.ndarray:
+        """Sum over the first ``rows`` batch elements of gradient variable ``var`` of
+        ``target``, in the layout of :meth:`parameter`, float64; zero where no synapse exists."""
+        owner = target.split("/")[0]
+        total = self.get_var(owner, var)[:rows].sum(axis=0, dtype=np.float64)
+        mask = self._existing(target)
+        return total if mask is None else np.where(mask, total, 0.0)
+
+    def zero_var(self, owner: str, var: str) -> None:
+        """Set variable ``var`` of ``owner`` to zero everywhere."""
+        self.set_var(owner, var, np.zeros_like(self.get_var(owner, var)))
+
+    def _existing(self, target):
+        """Mask of existing synapses of a dense-stored edge (None: all exist, or not a weight)."""
+        if "/" in target:
+            return None
+        from .host_init import connectivity_mask
+        for u, v, k, syn in self.graph.synapses():
+            from irsnn.ir import edge_id
+            if edge_id(u, v, k) == target:
+                return connectivity_mask(self.graph, target, syn, self.seed)
+        return None
+
     # Interface (implemented by each backend) ------------------------------------------------
     def reset(self, *, vars: bool = True, time: bool = True, in_syn: bool = False,
               readouts: bool = True) -> None:

@@ -170,6 +170,32 @@ class KernelSimulation(Simulation):
             raise InputError(f"'{owner}' has no variable '{name}' (variables: {known})") \
                 from None
 
+    # -- trainable parameters in storage layout (no dense conversions for ragged groups) -------
+    def parameter(self, target):
+        if "/" in target or target not in self.rows:
+            return super().parameter(target)
+        return self._host(f"{self.synapses[target][0]}_g").copy()
+
+    def set_parameter(self, target, values):
+        if "/" in target or target not in self.rows:
+            return super().set_parameter(target, values)
+        self._host(f"{self.synapses[target][0]}_g", write=True)[:] = values
+
+    def gradient_sum(self, target, var, rows):
+        if "/" in target:
+            return super().gradient_sum(target, var, rows)
+        buf, _ = self._key(target, var)
+        total = self._host(buf).reshape(self.batch_size, -1)[:rows].sum(axis=0, dtype=np.float64)
+        if target in self.rows:
+            return total  # ragged padding never accumulates anything
+        mask = self._existing(target)
+        total = total.reshape(self.synapses[target][2])
+        return total if mask is None else np.where(mask, total, 0.0)
+
+    def zero_var(self, owner, var):
+        buf, _ = self._key(owner, var)
+        self._host(buf, write=True)[:] = 0
+
     # -- ragged <-> dense ------------------------------------------------------------------------
     def _positions(self, eid):
         row_length, ind = self.rows[eid]

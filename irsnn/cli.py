@@ -1,4 +1,5 @@
-"""The ``irsnn`` command line: ``dump`` (inspect the IR), ``backends``, ``demo``, ``train``."""
+"""The ``irsnn`` command line: ``dump`` (inspect the IR), ``backends``, ``demo``, ``train``,
+``bench``."""
 
 from __future__ import annotations
 
@@ -109,20 +110,33 @@ def _bool(text: str) -> bool:
 
 
 def cmd_train(args) -> int:
-    from .train import DEFAULTS, TrainConfig, run_train
-    defaults = DEFAULTS[args.dataset]
+    from .train import TrainConfig, run_train
     cfg = TrainConfig(
-        dataset=args.dataset,
-        hidden_size=args.hidden_size or defaults["hidden_size"],
+        dataset=args.dataset, hidden_size=args.hidden_size,
         hidden_recurrent=args.hidden_recurrent, hidden_model=args.hidden_model,
         hidden_input_sparsity=args.hidden_input_sparsity,
         hidden_recurrent_sparsity=args.hidden_recurrent_sparsity,
-        batch_size=args.batch_size or defaults["batch_size"],
-        num_epochs=defaults["num_epochs"] if args.num_epochs is None else args.num_epochs,
+        batch_size=args.batch_size, num_epochs=args.num_epochs,
         seed=args.seed, backend=args.backend, resume_epoch=args.resume_epoch, out=args.out,
         root=args.root, download=args.download, num_train=args.num_train,
         num_test=args.num_test, learning_rate=args.learning_rate, plots=not args.no_plots)
     run_train(cfg)
+    return 0
+
+
+def cmd_bench(args) -> int:
+    from .bench import PEERS, SIZES, markdown, run_bench
+    peers = PEERS if args.peers is None else tuple(p for p in args.peers if p != "none")
+    bad = [p for p in peers if p not in PEERS]
+    if bad:
+        raise ModelError(f"unknown peer(s) {bad}; use some of {list(PEERS)} or none")
+    if args.size not in SIZES:  # pragma: no cover - argparse checks choices
+        raise ModelError(f"unknown size {args.size!r}")
+    result = run_bench(args.size, backends=args.backends, peers=peers, out=args.out,
+                       propagation=not args.no_propagation, build_time=not args.no_build_time)
+    sys.stdout.write(markdown(result))
+    for kind, path in result.get("files", {}).items():
+        print(f"wrote {path} ({kind})", file=sys.stderr)
     return 0
 
 
@@ -169,14 +183,16 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--hidden-recurrent", type=_bool, nargs="+", default=[True],
                    metavar="BOOL", help="recurrent hidden connections (one value or one per "
                    "layer; default true)")
-    t.add_argument("--hidden-model", choices=("lif", "alif"), default="alif")
+    t.add_argument("--hidden-model", choices=("lif", "alif"), default=None,
+                   help="hidden neuron model (default per dataset: alif for event data)")
     t.add_argument("--hidden-input-sparsity", type=float, nargs="+", default=[1.0],
                    metavar="P", help="fraction of input->hidden connections kept (1 = dense)")
     t.add_argument("--hidden-recurrent-sparsity", type=float, nargs="+", default=[1.0],
                    metavar="P", help="fraction of recurrent connections kept (1 = dense)")
     t.add_argument("--batch-size", type=int, default=None)
     t.add_argument("--num-epochs", type=int, default=None)
-    t.add_argument("--learning-rate", type=float, default=0.003, help="Adam's alpha")
+    t.add_argument("--learning-rate", type=float, default=None,
+                   help="Adam's alpha in the first epoch (default per dataset)")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--backend", default=None, help="backend (default: $IRSNN_BACKEND or c)")
     t.add_argument("--resume-epoch", type=int, default=None, metavar="EPOCH",
@@ -191,6 +207,24 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--num-test", type=int, default=None, help="limit test examples")
     t.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     t.set_defaults(func=cmd_train)
+
+    bn = sub.add_parser("bench", help="benchmark the backends (and Norse, snnTorch, Brian2 when "
+                        "installed) and write one table: JSON, Markdown and a PNG chart")
+    bn.add_argument("--size", choices=("tiny", "small", "paper"), default="small",
+                    help="small: a few minutes on a 2-core CPU (default); paper: every "
+                    "workload and batch size, more rounds; tiny: the smoke test's networks")
+    bn.add_argument("--backends", nargs="+", metavar="NAME", default=None,
+                    help="irsnn backends to run (default: every available one)")
+    bn.add_argument("--peers", nargs="+", metavar="NAME", default=None,
+                    help="peers to run: norse snntorch brian2 (default: all; each skipped with "
+                    "a reason when not installed), or none")
+    bn.add_argument("--out", default="irsnn-bench", metavar="DIR",
+                    help="output folder for bench.json, bench.md, bench.png (default "
+                    "./irsnn-bench)")
+    bn.add_argument("--no-propagation", action="store_true",
+                    help="skip the propagation microbenchmark")
+    bn.add_argument("--no-build-time", action="store_true", help="skip the build-time runs")
+    bn.set_defaults(func=cmd_bench)
     return p
 
 

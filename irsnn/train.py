@@ -18,29 +18,38 @@ import numpy as np
 
 from .errors import InputError, ModelError
 
-#: per-dataset defaults (anything given on the command line wins)
+#: per-dataset defaults (anything given on the command line wins). ``lr``: Adam's alpha,
+#: multiplied by ``lr_decay`` every epoch; ``tail_steps``: timesteps after the latest input
+#: spike. The digits settings are those the e-prop tests found (tests/eprop/test_learning.py).
 DEFAULTS = {
-    "synthetic-gesture": dict(hidden_size=[128], num_epochs=12, batch_size=32,
+    "synthetic-gesture": dict(hidden_size=[128], hidden_model="alif", num_epochs=8,
+                              batch_size=8, lr=0.003, lr_decay=0.9, tail_steps=0,
                               load=dict(num_train=330, num_test=110)),
-    "dvs-gesture": dict(hidden_size=[256], num_epochs=50, batch_size=32, load={}),
-    "shd": dict(hidden_size=[256], num_epochs=50, batch_size=128, load={}),
-    "digits": dict(hidden_size=[128], num_epochs=30, batch_size=32, load={}, tail_steps=10),
-    "yin-yang": dict(hidden_size=[64], num_epochs=20, batch_size=32, load={}, tail_steps=10),
+    "dvs-gesture": dict(hidden_size=[256], hidden_model="alif", num_epochs=50, batch_size=32,
+                        lr=0.001, lr_decay=1.0, tail_steps=0, load={}),
+    "shd": dict(hidden_size=[256], hidden_model="alif", num_epochs=50, batch_size=128,
+                lr=0.001, lr_decay=1.0, tail_steps=0, load={}),
+    "digits": dict(hidden_size=[128], hidden_model="lif", num_epochs=20, batch_size=32,
+                   lr=0.01, lr_decay=0.85, tail_steps=0, output_bias=False,
+                   load=dict(max_time=19.0)),
+    "yin-yang": dict(hidden_size=[64], hidden_model="lif", num_epochs=20, batch_size=32,
+                     lr=0.01, lr_decay=0.85, tail_steps=10, load={}),
 }
 
 
 @dataclass
 class TrainConfig:
-    """Everything ``irsnn train`` needs; the CLI fills it from its flags."""
+    """Everything ``irsnn train`` needs; the CLI fills it from its flags. ``None`` means the
+    dataset's default from :data:`DEFAULTS`."""
 
     dataset: str = "synthetic-gesture"
-    hidden_size: list = field(default_factory=lambda: [128])
+    hidden_size: list | None = None
     hidden_recurrent: list = field(default_factory=lambda: [True])
-    hidden_model: str = "alif"
+    hidden_model: str | None = None
     hidden_input_sparsity: list = field(default_factory=lambda: [1.0])
     hidden_recurrent_sparsity: list = field(default_factory=lambda: [1.0])
-    batch_size: int = 32
-    num_epochs: int = 12
+    batch_size: int | None = None
+    num_epochs: int | None = None
     seed: int = 0
     backend: str | None = None
     resume_epoch: int | None = None
@@ -49,8 +58,18 @@ class TrainConfig:
     download: bool = False
     num_train: int | None = None
     num_test: int | None = None
-    learning_rate: float = 0.003
+    learning_rate: float | None = None
+    lr_decay: float | None = None
     plots: bool = True
+
+    def __post_init__(self):
+        if self.dataset in DEFAULTS:
+            d = DEFAULTS[self.dataset]
+            for name, key in (("hidden_size", "hidden_size"), ("hidden_model", "hidden_model"),
+                              ("batch_size", "batch_size"), ("num_epochs", "num_epochs"),
+                              ("learning_rate", "lr"), ("lr_decay", "lr_decay")):
+                if getattr(self, name) is None:
+                    setattr(self, name, d[key])
 
     def per_layer(self, name):
         """``name``'s values expanded to one per hidden layer."""
@@ -64,9 +83,8 @@ class TrainConfig:
         return values
 
     def check(self):
-        from .datasets import DATASETS
-        if self.dataset not in DATASETS:
-            raise InputError(f"unknown dataset {self.dataset!r}; choose from {sorted(DATASETS)}")
+        if self.dataset not in DEFAULTS:
+            raise InputError(f"unknown dataset {self.dataset!r}; choose from {sorted(DEFAULTS)}")
         if not self.hidden_size or min(self.hidden_size) < 1:
             raise ModelError(f"--hidden-size {self.hidden_size} must be positive integers")
         if self.hidden_model not in ("lif", "alif"):
@@ -148,21 +166,20 @@ def _read_csv(path: Path) -> list[dict]:
     if not path.is_file():
         return []
     with open(path, newline="") as f:
-        return [{k: float(v) for k, v in r.items()} for r in csv.DictReader(f)]
+        return [{k: int(v) if k == "epoch" else float(v) for k, v in r.items()}
+                for r in csv.DictReader(f)]
 
 
 def run_train(cfg: TrainConfig) -> dict:
     """Train, test and write the outputs; returns a summary dict (also ``summary.json``)."""
     import json
 
-    from .callbacks import Checkpoint, SpikeRecorder, VarRecorder
+    from .callbacks import Checkpoint, OptimiserParamSchedule, SpikeRecorder, VarRecorder
     from .compilers import EPropCompiler, InferenceCompiler
     from .ir import printers
     from .optimisers import Adam
     from .serialisers import Numpy
 
-    if cfg.num_epochs is None or cfg.hidden_size is None:
-        raise ModelError("TrainConfig needs num_epochs and hidden_size")
     cfg.check()
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -182,6 +199,10 @@ def run_train(cfg: TrainConfig) -> dict:
     log_rows = []
     if cfg.resume_epoch is not None:
         network.load((cfg.resume_epoch,), ckpt)
+        # EPropCompiler's insert-eprop pass only accepts a scalar output bias, so a trained
+        # (per-neuron) bias is put back into the simulation after compiling
+        resume_bias = np.asarray(outp.neuron.bias, dtype=np.float64)
+        outp.neuron.bias = 0.0
         start_epoch = cfg.resume_epoch + 1
         log_rows = [r for r in _read_csv(out / "train_log.csv") if r["epoch"] <= cfg.resume_epoch]
         print(f"  resumed from checkpoint epoch {cfg.resume_epoch}", flush=True)
@@ -189,14 +210,25 @@ def run_train(cfg: TrainConfig) -> dict:
     compiler = EPropCompiler(example_timesteps=steps, losses="sparse_categorical_crossentropy",
                              optimiser=Adam(cfg.learning_rate), batch_size=cfg.batch_size,
                              rng_seed=cfg.seed, backend=cfg.backend,
-                             reset_vars_between_examples=True)
+                             reset_vars_between_examples=True,
+                             train_output_bias=DEFAULTS[cfg.dataset].get("output_bias", True))
     compiled = compiler.compile(network, "train")
     (out / "model_ir.txt").write_text(printers.to_text(compiled.ir))
     rng = np.random.default_rng([cfg.seed, 1])
+    # train() is called once per epoch (to test after each), so shuffling is done here:
+    # train(shuffle=True) would draw the same permutation on every call
+    schedule = OptimiserParamSchedule(
+        "alpha", lambda epoch, _: cfg.learning_rate * cfg.lr_decay ** epoch)
     train_x, train_y = data.train_x, data.train_y
     t_train = time.perf_counter()
     with compiled:
         backend = compiled.backend.name
+        if cfg.resume_epoch is not None and compiled.ir.has_node("pop.output"):
+            sim = compiled.simulation
+            if "Bias" in compiled.var_names(outp):
+                current = sim.get_var("pop.output", "Bias")
+                sim.set_var("pop.output", "Bias",
+                            np.broadcast_to(resume_bias, current.shape).astype(current.dtype))
         for _ in range(start_epoch):  # the same shuffles as an uninterrupted run
             rng.permutation(len(train_y))
         for epoch in range(start_epoch, start_epoch + cfg.num_epochs):
@@ -204,7 +236,7 @@ def run_train(cfg: TrainConfig) -> dict:
             t0 = time.perf_counter()
             m, _ = compiled.train({inp: [train_x[i] for i in order]}, {outp: train_y[order]},
                                   num_epochs=1, start_epoch=epoch, shuffle=False,
-                                  callbacks=["batch_progress_bar", Checkpoint(ckpt)])
+                                  callbacks=["batch_progress_bar", Checkpoint(ckpt), schedule])
             t1 = time.perf_counter()
             mt, _ = compiled.evaluate({inp: data.test_x}, {outp: data.test_y}, callbacks=[])
             log_rows.append({"epoch": epoch, "train_accuracy": m[outp].result,

@@ -2,7 +2,8 @@
 
 Requires: ``infer-shapes``. Options: ``sparse_threshold`` (default 0.25). Provides
 ``SynapseGroup.layout`` = ``"ragged"`` (GeNN's SPARSE: a row of postsynaptic indices and weights
-per presynaptic neuron, as long as the longest row the backend draws) for ``FixedProbability`` connections with ``layout="sparse"``, or with no preference and
+per presynaptic neuron, as long as the longest row the backend draws) for
+``FixedProbability`` connections with ``layout="sparse"``, or with no preference and
 ``p <= sparse_threshold``; everything else stays dense. Ragged propagation does work in
 proportion to the synapses that exist, and e-prop keeps traces only for them. Per-synapse
 delays keep the dense layout. Every backend gives identical results whatever the layout (the

@@ -170,10 +170,13 @@ class InsertEprop(Pass):
         params = pop.params
         bias_grad = None
         if train_bias:
-            bias = _scalar_param(pop, "Bias")
-            params = tuple(p for p in pop.params if p.name != "Bias")
-            new_vars += [Var("Bias", "scalar", "readonly", VarInit("constant", bias),
-                             batched=False, role="param"), _zero("DeltaBias", "readonly")]
+            if "Bias" in {p.name for p in pop.params}:
+                params = tuple(p for p in pop.params if p.name != "Bias")
+                new_vars.append(Var("Bias", "scalar", "readonly",
+                                    VarInit("constant", pop.param("Bias").value),
+                                    batched=False, role="param"))
+            # else the bias is already per neuron (e.g. loaded from a checkpoint): train it
+            new_vars.append(_zero("DeltaBias", "readonly"))
             bias_grad = "DeltaBias"
         graph.set_node(nid, pop.replace(vars=pop.vars + tuple(new_vars), params=params))
         lid = graph.add_node(f"loss.{pop.name}", LossNode(kind=loss, source=nid,

@@ -63,10 +63,12 @@ class CompiledTrainingNetwork(CompiledInferenceNetwork):
         num_batches = -(-n // self.batch_size)
         cbs = self._callbacks(callbacks, num_batches, num_epochs)
         cbs.on_train_begin()
-        rng = np.random.default_rng(self.compiler.rng_seed)
         valid = None
         for epoch in range(start_epoch, start_epoch + num_epochs):
             epoch_metrics = _metrics_for(metrics, outputs)
+            # one permutation per (seed, epoch): resumed or epoch-by-epoch training shuffles
+            # exactly as one long call would
+            rng = np.random.default_rng([self.compiler.rng_seed, epoch])
             order = rng.permutation(n) if shuffle else np.arange(n)
             cbs.on_epoch_begin(epoch)
             for batch, start in enumerate(range(0, n, self.batch_size)):
@@ -165,21 +167,18 @@ class CompiledTrainingNetwork(CompiledInferenceNetwork):
         raise KeyError(eid)
 
     def apply_optimiser(self):
-        """One optimiser step on every trainable parameter (called after every batch)."""
+        """One optimiser step on every trainable parameter (called after every batch), in the
+        backend's storage layout (sparse connections update only the synapses that exist)."""
         sim = self.simulation
         self.optimiser_step += 1
-        for target, grad in self.gradients().items():
-            if "/" in target:
-                node, var = target.split("/")
-                param = sim.get_var(node, var)
-            else:
-                param = sim.get_weights(target)
-            state = self._opt_state.setdefault(target, self.optimiser.init_state(param.shape))
-            self.optimiser.step(param, grad, state, self.optimiser_step)
-            if "/" in target:
-                sim.set_var(node, var, param)
-            else:
-                sim.set_weights(target, param)
+        for _, node in self.ir.nodes(OptimiserNode):
+            param = sim.parameter(node.target)
+            grad = sim.gradient_sum(node.target, node.gradient, self.current_batch_examples)
+            state = self._opt_state.setdefault(node.target,
+                                               self.optimiser.init_state(param.shape))
+            self.optimiser.step(param, grad.reshape(param.shape), state, self.optimiser_step)
+            sim.set_parameter(node.target, param)
+            sim.zero_var(node.target.split("/")[0], node.gradient)
 
     def compute_gradients(self, x: dict, y: dict) -> dict:
         """Run one batch with learning on and return its batch-summed gradients without

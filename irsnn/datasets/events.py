@@ -28,10 +28,10 @@ def make_events(x, y, t, p, dtype: np.dtype = EVENT_DTYPE) -> np.ndarray:
 
 
 def tonic_available() -> bool:
-    """Whether tonic can be imported."""
+    """Whether tonic can be imported (a broken optional install counts as absent)."""
     try:
         import tonic  # noqa: F401
-    except ImportError:
+    except Exception:  # ImportError, or e.g. OSError from a half-installed torch it pulls in
         return False
     return True
 

@@ -19,21 +19,24 @@ class DatasetUnavailableError(IrsnnError, FileNotFoundError):
     """A dataset's files are not on disk (or a package it needs is not installed)."""
 
 
-def load_digits(max_time: float = 20.0, test_fraction: float = 0.2,
+def load_digits(max_time: float = 19.0, test_fraction: float = 0.2,
                 split_seed: int = 0) -> SpikeDataset:
     """scikit-learn's 8x8 digits (bundled, 1797 images), linearly latency coded: a pixel of
-    16 (white) spikes at 0 ms, a pixel of 1/16 at almost ``max_time``, 0 never."""
+    16 (white) spikes at 0 ms, a pixel of 1 at almost ``max_time``, 0 never. The split is
+    stratified (scikit-learn's ``train_test_split``, 1437 train / 360 test)."""
     try:
         from sklearn.datasets import load_digits as sk_digits
     except ImportError:
         raise DatasetUnavailableError("the digits dataset needs scikit-learn; install it with "
                                       "pip install \"irsnn[data]\"") from None
+    from sklearn.model_selection import train_test_split
     x, y = sk_digits(return_X_y=True)
-    order = np.random.default_rng(split_seed).permutation(len(y))
-    x, y = x[order] * (255.0 / 16.0), y[order]
-    spikes = linear_latency_encode_data(x, max_time=max_time, thresh=1)
-    n_test = int(round(len(y) * test_fraction))
-    return SpikeDataset("digits", spikes[n_test:], y[n_test:], spikes[:n_test], y[:n_test],
+    x_train, x_test, y_train, y_test = train_test_split(
+        x, y, test_size=test_fraction, stratify=y, random_state=split_seed)
+    # pixel values are 0..16; the encoder expects the uint8 range 0..255
+    return SpikeDataset("digits",
+                        linear_latency_encode_data(x_train * (255.0 / 16.0), max_time), y_train,
+                        linear_latency_encode_data(x_test * (255.0 / 16.0), max_time), y_test,
                         64, [str(d) for d in range(10)], (8, 8))
 
 
@@ -65,11 +68,11 @@ def load_synthetic_gesture(num_train: int = 330, num_test: int = 110, seed: int 
 
 
 def _require_tonic(what):
-    try:
-        import tonic  # noqa: F401
-    except ImportError:
-        raise DatasetUnavailableError(f"{what} is read through tonic, which is not installed; "
-                                      f"install it with pip install \"irsnn[data]\"") from None
+    from .events import tonic_available
+    if not tonic_available():
+        raise DatasetUnavailableError(f"{what} is read through tonic, which is not installed "
+                                      f"(or does not import); install it with pip install "
+                                      f"\"irsnn[data]\"")
 
 
 def _missing(folder: Path, needed: list[str]) -> list[str]:

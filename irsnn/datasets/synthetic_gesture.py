@@ -28,7 +28,7 @@ CLASSES = ["Hand clapping", "Right hand wave", "Left hand wave", "Right arm cw",
            "Air guitar", "Other gestures"]
 
 
-def _hands(label, phi, tau, g, rng_other):
+def _hands(label, phi, g, rng_other):
     """Hand centres ``[(x, y)]`` and elbow points of the gesture at phase ``phi`` (radians,
     array over frames); ``g`` holds the sample's geometry. Person's right = image left."""
     cx, cy, s = g["cx"], g["cy"], g["s"]
@@ -36,7 +36,8 @@ def _hands(label, phi, tau, g, rng_other):
     if label == 0:    # clapping: both hands meet in front of the chest, horizontally
         off = s * (5.0 + 16.0 * (0.5 + 0.5 * np.cos(phi)))
         y = cy + 10 * s + 0 * phi
-        two = [((cx - off, y), (cx - 26 * s, cy + 24 * s)), ((cx + off, y), (cx + 26 * s, cy + 24 * s))]
+        two = [((cx - off, y), (cx - 26 * s, cy + 24 * s)),
+               ((cx + off, y), (cx + 26 * s, cy + 24 * s))]
     elif label in (1, 2):  # wave: forearm swings about the elbow, high on one side
         side = -1 if label == 1 else 1
         ex, ey = cx + side * 28 * s, cy + 2 * s
@@ -99,7 +100,7 @@ def generate_gesture(label: int, rng: np.random.Generator) -> np.ndarray:
     freq = rng.uniform(0.9, 1.5)                 # gesture cycles per second
     t_frames = (np.arange(num_frames + 1) * FRAME_US) * 1e-6
     phi = 2 * np.pi * freq * t_frames + rng.uniform(0, 2 * np.pi)
-    hands = _hands(label, phi, t_frames, g, rng)
+    hands = _hands(label, phi, g, rng)
     hand_r = rng.uniform(4.5, 6.5) * g["s"]
     arm_r = 0.45 * hand_r
     c_hand, c_arm = rng.uniform(1.5, 3.0), rng.uniform(0.6, 1.2)

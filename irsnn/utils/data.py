@@ -139,8 +139,8 @@ def check_events(events, ordering: Sequence[str], shape, where: str = "events"):
     InputError
         If a field is missing, the recording is empty, times are negative or not sorted,
         a coordinate lies outside the sensor, a polarity is outside ``[0, P)`` (checked when
-        ``P > 1``; with one channel the polarity is ignored, as SHD's is always 1), or ``shape`` does not fit the
-        ordering (e.g. a height > 1 without a ``y`` field).
+        ``P > 1``; with one channel the polarity is ignored, as SHD's is always 1), or
+        ``shape`` does not fit the ordering (e.g. a height > 1 without a ``y`` field).
     """
     shape = _sensor_shape(shape)
     ordering = tuple(ordering)

@@ -331,3 +331,18 @@ def test_save_connectivity_matches_fixed_probability_mask(backend, build, tmp_pa
     trained = cn.simulation.get_weights("hh")
     assert np.all(trained[~present] == 0)
     assert not np.allclose(trained[present], 0.05)
+
+
+def test_training_resumes_from_a_checkpoint_with_a_trained_bias(backend, build, tmp_path):
+    """A loaded checkpoint holds a per-neuron output bias: e-prop trains it as it is."""
+    x, y = dataset(8)
+    net, inp, out = network()
+    cn = build(compiler(backend, optimiser=Adam(alpha=0.01)), net)
+    cn.train({inp: x}, {out: y}, 1, callbacks=[Checkpoint(Numpy(tmp_path))])
+    trained = cn.simulation.get_var("pop.output", "Bias")
+    net2, inp2, out2 = network()
+    net2.load((0,), Numpy(tmp_path))
+    cn2 = build(compiler(backend, optimiser=Adam(alpha=0.01)), net2)
+    np.testing.assert_array_equal(cn2.simulation.get_var("pop.output", "Bias"), trained)
+    cn2.train({inp2: x}, {out2: y}, 1, start_epoch=1, callbacks=[])
+    assert not np.array_equal(cn2.simulation.get_var("pop.output", "Bias"), trained)

@@ -1,0 +1,75 @@
+"""``irsnn train``: a tiny end-to-end run through the CLI, resuming, and bad flags."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+
+from irsnn.cli import build_parser, main
+from irsnn.errors import ModelError
+from irsnn.train import DEFAULTS, TrainConfig
+
+TINY = ["--num-train", "11", "--num-test", "6", "--hidden-size", "12", "--batch-size", "4",
+        "--backend", "reference"]
+
+
+def test_train_smoke_writes_outputs(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["train", "--num-epochs", "2", "--out", str(out)] + TINY) == 0
+    text = capsys.readouterr().out
+    assert "test accuracy" in text
+    for name in ("train_log.csv", "test_log.csv", "confusion.csv", "model_ir.txt",
+                 "summary.json"):
+        assert (out / name).is_file(), name
+    saved = {p.name for p in (out / "checkpoints").iterdir()}
+    assert {"0-input_hidden0-weight.npy", "1-hidden0_output-weight.npy"} <= saved, saved
+    rows = list(csv.DictReader(open(out / "train_log.csv")))
+    assert [r["epoch"] for r in rows] == ["0", "1"]
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["test_examples"] == 6 and 0.0 <= summary["test_accuracy"] <= 1.0
+    assert "pop.hidden0" in (out / "model_ir.txt").read_text()
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        assert "plots skipped" in text
+    else:
+        for name in ("learning_curves.png", "raster.png", "confusion.png"):
+            assert (out / name).stat().st_size > 1000, name
+
+    # resume after epoch 1 for one more epoch
+    assert main(["train", "--num-epochs", "1", "--resume-epoch", "1", "--no-plots",
+                 "--out", str(out)] + TINY) == 0
+    rows = list(csv.DictReader(open(out / "train_log.csv")))
+    assert [r["epoch"] for r in rows] == ["0", "1", "2"]
+    assert json.loads((out / "summary.json").read_text())["epochs"] == 3
+
+
+def test_train_flags_parse():
+    args = build_parser().parse_args(
+        ["train", "--dataset", "digits", "--hidden-size", "64", "32", "--hidden-recurrent",
+         "true", "false", "--hidden-model", "lif", "--hidden-input-sparsity", "0.5",
+         "--hidden-recurrent-sparsity", "0.2", "0.3", "--seed", "3"])
+    assert args.hidden_size == [64, 32] and args.hidden_recurrent == [True, False]
+    assert args.hidden_recurrent_sparsity == [0.2, 0.3] and args.seed == 3
+    cfg = TrainConfig(dataset="digits")
+    assert cfg.num_epochs == DEFAULTS["digits"]["num_epochs"] and cfg.hidden_model == "lif"
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(hidden_size=[8, 8], hidden_recurrent_sparsity=[0.1, 0.2, 0.3]), "3 values for 2"),
+    (dict(hidden_input_sparsity=[0.0]), "must be in"),
+    (dict(hidden_size=[0]), "positive"),
+])
+def test_bad_train_config(kwargs, match):
+    with pytest.raises(ModelError, match=match):
+        TrainConfig(**kwargs).check()
+
+
+def test_cli_reports_missing_data(tmp_path, capsys):
+    code = main(["train", "--dataset", "dvs-gesture", "--root", str(tmp_path / "d"),
+                 "--out", str(tmp_path / "o")])
+    assert code == 2
+    assert "DVSGesture" in capsys.readouterr().err
+    assert not (tmp_path / "d").exists()

@@ -41,7 +41,7 @@ import numpy as np
 from irsnn.rng import CounterRNG, stream_id
 from irsnn.errors import ModelError
 from irsnn.ir import (AuxEdge, FeedbackPath, LossNode, NeuronGroup, Param, SynapseDynamics,
-                      SynapseGroup, Var, VarInit, edge_id)
+                      Var, VarInit, edge_id)
 
 from .base import Pass
 

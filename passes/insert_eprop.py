@@ -129,7 +129,7 @@ class InsertEprop(Pass):
 
     @staticmethod
     def _check_connections(graph, trained):
-        for u, v, _, syn in graph.synapses():
+        for _u, v, _, syn in graph.synapses():
             if v not in trained:
                 continue
             where = f"Connection '{syn.name}'" + (f" (created at {syn.location})"

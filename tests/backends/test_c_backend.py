@@ -84,7 +84,7 @@ def test_compiler_error_reports_log_and_source(fresh_cache, monkeypatch):
     monkeypatch.setattr(csim, "c_source",
                         lambda *a: real(*a) + "\nthis is not C;\n")
     with pytest.raises(BackendError, match=r"bug in irsnn") as err:
-        _compile()[0].simulation
+        _ = _compile()[0].simulation
     msg = str(err.value)
     assert "this is not C" in Path(msg.split("generated source ")[1].split(" ")[0]).read_text()
     assert "error" in msg

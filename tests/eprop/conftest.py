@@ -32,7 +32,7 @@ def backend(request):
 def _build(compiler, network):
     """Compile ``network`` and build its simulation (backends build lazily)."""
     compiled = compiler.compile(network)
-    compiled.simulation
+    _ = compiled.simulation
     return compiled
 
 

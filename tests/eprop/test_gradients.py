@@ -108,7 +108,7 @@ class ReferenceEprop:
         self.out_v = np.zeros((B, n_out))
         self.z_in = np.zeros((B, n_in))
         self.zbar, self.ebar, self.eps = {}, {}, {}
-        for c, src, dst, w in self.conns:
+        for c, _src, _dst, w in self.conns:
             self.zbar[c] = np.zeros((B, w.shape[0]))
             self.ebar[c] = np.zeros((B,) + w.shape)
             self.eps[c] = np.zeros((B,) + w.shape)

@@ -150,7 +150,7 @@ class ReferenceEprop:
             err = np.where(active, err, 0.0)
             dbias += err
             sig = {name: err @ self.feedback[name].T for name in self.hidden}
-            for c, src, dst, w in self.conns:
+            for c, _src, dst, _w in self.conns:
                 zbar = self.zbar[c][:, :, None]
                 if dst == "output":
                     grads[c] += zbar * err[:, None, :]

@@ -64,21 +64,30 @@ static double irsnn_now(void)
     bind += ["    default: break;", "    }", "}", "",
              "void irsnn_set_learning(int on) { irsnn_learning = on; }", ""]
     lines.append("\n".join(bind))
-    run = ["int irsnn_run(int64_t steps, int64_t ts0, uint32_t rng0, int64_t rec0)", "{",
-           "    for (int64_t k = 0; k < steps; k++) {",
-           "        const int64_t ts = ts0 + k;",
-           f"        const float t = (float)((double)ts * {dt!r});",
-           "        const uint32_t rng_step = rng0 + (uint32_t)k;"]
+    # Without profiling: one parallel region per call, each thread running whole time loops
+    # of its batch elements (no synchronisation per kernel and step)
+    batch = program.constants["batch_size"]
+    run = ["static void irsnn_run_one(int32_t b, int64_t steps, int64_t ts0, uint32_t rng0, "
+           "int64_t rec0)", "{"]
+    run += r.statements(r.time_loop(program), 1)
+    run += ["}", "",
+            "int irsnn_run(int64_t steps, int64_t ts0, uint32_t rng0, int64_t rec0)", "{",
+            "#if !IRSNN_PROFILE",
+            ("    #pragma omp parallel for schedule(static)" if batch > 1 else ""),
+            f"    for (int32_t b = 0; b < {batch}; b++) irsnn_run_one(b, steps, ts0, rng0, rec0);",
+            "#else",  # profiling: kernel by kernel, each timed
+            "    for (int64_t k = 0; k < steps; k++) {",
+            "        const int64_t ts = ts0 + k;",
+            f"        const float t = (float)((double)ts * {dt!r});",
+            "        const uint32_t rng_step = rng0 + (uint32_t)k;"]
     for i, kern in enumerate(kernels):
         args = ", ".join(["ts", "t", "rng_step"] + (["rec0 + k"] if kern.args else []))
         call = f"{kern.name}({args});"
         if kern.learning:
             call = f"if (irsnn_learning) {call}"
-        run += ["#if IRSNN_PROFILE", "        { const double _t0 = irsnn_now();",
-                f"        {call}",
-                f"        irsnn_times[{i}] += irsnn_now() - _t0; }}",
-                "#else", f"        {call}", "#endif"]
-    run += ["    }", "    return 0;", "}", "",
+        run += ["        { const double _t0 = irsnn_now();", f"        {call}",
+                f"        irsnn_times[{i}] += irsnn_now() - _t0; }}"]
+    run += ["    }", "#endif", "    return 0;", "}", "",
             "void irsnn_kernel_times(double *out)", "{",
             f"    for (int i = 0; i < {len(kernels)}; i++) out[i] = irsnn_times[i];", "}",
             "", f"int irsnn_api_version(void) {{ return {API_VERSION}; }}"]

@@ -135,12 +135,28 @@ class KernelRenderer:
                           if not line.lstrip().startswith("#include"))
         return text.replace("static inline", self.d.lang.function_qualifier)
 
-    def fused_kernel(self, program: Program, name: str = "irsnn_run") -> str:
-        """A kernel running ``steps`` timesteps of every per-step kernel for one batch element
-        per work-item (batch elements are independent, so no synchronisation is needed)."""
+    def time_loop(self, program: Program) -> list:
+        """Statements running ``steps`` timesteps of every per-step kernel for the batch element
+        ``b`` in scope (batch elements are independent: no synchronisation is needed)."""
         for k in program.kernels:
             if tuple(d.var for d in k.grid) != ("b",):
-                raise ValueError(f"kernel {k.name} has grid {k.grid}; fused kernels need (b,)")
+                raise ValueError(f"kernel {k.name} has grid {k.grid}; fused loops need (b,)")
+        dt = program.constants["dt"]
+        loop = []
+        for k in program.kernels:
+            body = list(k.body)
+            if k.args:
+                body[:0] = ["const int64_t rec_step = rec0 + k;", "(void)rec_step;"]
+            block = Block(body, comment=k.doc)
+            loop.append(If("irsnn_learning", [block]) if k.learning else block)
+        return [For("k", "steps", ["const int64_t ts = ts0 + k;",
+                                   f"const float t = (float)((double)ts * {dt!r});",
+                                   "const uint32_t rng_step = rng0 + (uint32_t)k;",
+                                   "(void)t; (void)rng_step;"] + loop, type="int64_t")]
+
+    def fused_kernel(self, program: Program, name: str = "irsnn_run") -> str:
+        """A kernel running the whole time loop (:meth:`time_loop`) for one batch element per
+        work-item."""
         B = program.constants["batch_size"]
         params = [f"GLOBAL {b.ctype} *RESTRICT {b.name}" for b in program.buffers]
         params += [f"GLOBAL const {b.ctype} *RESTRICT {b.name}" for b in program.egps]
@@ -150,21 +166,8 @@ class KernelRenderer:
                        f"int64_t rec{k}_capacity"]
         params += ["uint64_t irsnn_seed", "int64_t steps", "int64_t ts0", "uint32_t rng0",
                    "int64_t rec0", "int32_t irsnn_learning"]
-        dt = program.constants["dt"]
-        loop = []
-        for k in program.kernels:
-            body = list(k.body)
-            if k.args:
-                body[:0] = ["const int64_t rec_step = rec0 + k;", "(void)rec_step;"]
-            block = Block(body, comment=k.doc)
-            loop.append(If("irsnn_learning", [block]) if k.learning else block)
         body = [f"const int32_t b = {self.d.grid_index.format(dim=0)};",
-                f"if (b >= {B}) return;",
-                For("k", "steps", ["const int64_t ts = ts0 + k;",
-                                   f"const float t = (float)((double)ts * {dt!r});",
-                                   "const uint32_t rng_step = rng0 + (uint32_t)k;",
-                                   "(void)t; (void)rng_step;"] + loop,
-                    type="int64_t")]
+                f"if (b >= {B}) return;"] + self.time_loop(program)
         sep = ",\n" + " " * (len(self.d.kernel_prefix) + len(name) + 2)
         return (f"{self.d.kernel_prefix} {name}({sep.join(params)})\n{{\n"
                 + "\n".join(self.statements(body, 1)) + "\n}\n")

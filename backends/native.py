@@ -368,6 +368,36 @@ class KernelSimulation(Simulation):
                                           max(b.shape[1] for _, b, _, _ in
                                               self._recording.values()))
 
+    def fused_arguments(self, to_device, dummy, steps) -> list:
+        """Arguments of a fused ``irsnn_run`` kernel (see
+        :meth:`~backends.kernels.KernelRenderer.fused_kernel`), in order: state buffers,
+        extra global parameters, recorders (buffer, rows, count, capacity), then the scalars.
+        ``to_device(host)`` makes (and the caller caches) a device copy of a host array;
+        ``dummy`` stands in for disabled recorders and empty arrays."""
+        args = [self.dev[b.name] for b in self.program.buffers]
+        for b in self.program.egps:
+            host = self.egp_array(b.name)
+            cached = self._egp_dev.get(b.name)
+            if cached is None or cached[0] is not host:
+                self._egp_dev[b.name] = (host, to_device(host) if host.size else dummy)
+            args.append(self._egp_dev[b.name][1])
+        for rec in self.program.recorders:
+            rid = rec[0]
+            if rid in self._recording:
+                rows, buf, _, _ = self._recording[rid]
+                cached = self._rec_dev.get(rid)
+                if cached is None or cached[0] is not buf:
+                    self._rec_dev[rid] = (buf, to_device(buf),
+                                          to_device(rows) if rows.size else dummy)
+                _, dbuf, drows = self._rec_dev[rid]
+                args += [dbuf, drows, np.int32(len(rows)), np.int64(buf.shape[1])]
+            else:
+                args += [dummy, dummy, np.int32(0), np.int64(0)]
+        return args + [np.uint64(self.seed), np.int64(steps), np.int64(self.timestep),
+                       np.uint32(self.rng_step & 0xFFFFFFFF),
+                       np.int64(self.recorded_timesteps),
+                       np.int32(1 if self._learning_on else 0)]
+
     # -- the target ---------------------------------------------------------------------------
     #: host copies are the device's memory (no transfers; C)
     host_is_device = False

@@ -29,7 +29,7 @@ import pytest
 from irsnn.compilers import EPropCompiler
 from irsnn.ir import SynapseGroup
 
-from . import triad
+from irsnn.bench import triad
 from .conftest import (BACKENDS, BATCH_SIZES, DT, NUM_OUTPUT, TIMESTEPS, WORKLOADS,
                        max_spikes_for, poisson_examples)
 

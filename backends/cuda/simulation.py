@@ -65,28 +65,7 @@ class CudaSimulation(KernelSimulation):
 
     def _launch(self, steps):
         cp = self.cp
-        args = [self.dev[b.name] for b in self.program.buffers]
-        for b in self.program.egps:
-            host = self.egp_array(b.name)
-            cached = self._egp_dev.get(b.name)
-            if cached is None or cached[0] is not host:
-                self._egp_dev[b.name] = (host, cp.asarray(host) if host.size else self._dummy)
-            args.append(self._egp_dev[b.name][1])
-        for rec in self.program.recorders:
-            rid = rec[0]
-            if rid in self._recording:
-                rows, buf, _, _ = self._recording[rid]
-                cached = self._rec_dev.get(rid)
-                if cached is None or cached[0] is not buf:
-                    self._rec_dev[rid] = (buf, cp.asarray(buf),
-                                          cp.asarray(rows) if rows.size else self._dummy)
-                _, dbuf, drows = self._rec_dev[rid]
-                args += [dbuf, drows, np.int32(len(rows)), np.int64(buf.shape[1])]
-            else:
-                args += [self._dummy, self._dummy, np.int32(0), np.int64(0)]
-        args += [np.uint64(self.seed), np.int64(steps), np.int64(self.timestep),
-                 np.uint32(self.rng_step & 0xFFFFFFFF), np.int64(self.recorded_timesteps),
-                 np.int32(1 if self._learning_on else 0)]
+        args = self.fused_arguments(cp.asarray, self._dummy, steps)
         threads = min(128, max(32, self.batch_size))
         blocks = -(-self.batch_size // threads)
         start = time.perf_counter()

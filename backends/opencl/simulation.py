@@ -75,27 +75,7 @@ class OpenCLSimulation(KernelSimulation):
         return self.cl.Buffer(self.ctx, mf.READ_WRITE | mf.COPY_HOST_PTR, hostbuf=host)
 
     def _launch(self, steps):
-        args = [self.dev[b.name] for b in self.program.buffers]
-        for b in self.program.egps:
-            host = self.egp_array(b.name)
-            cached = self._egp_dev.get(b.name)
-            if cached is None or cached[0] is not host:
-                self._egp_dev[b.name] = (host, self._device_array(host))
-            args.append(self._egp_dev[b.name][1])
-        for rec in self.program.recorders:
-            rid = rec[0]
-            if rid in self._recording:
-                rows, buf, _, _ = self._recording[rid]
-                cached = self._rec_dev.get(rid)
-                if cached is None or cached[0] is not buf:
-                    self._rec_dev[rid] = (buf, self._device_array(buf), self._device_array(rows))
-                _, dbuf, drows = self._rec_dev[rid]
-                args += [dbuf, drows, np.int32(len(rows)), np.int64(buf.shape[1])]
-            else:
-                args += [self._dummy, self._dummy, np.int32(0), np.int64(0)]
-        args += [np.uint64(self.seed), np.int64(steps), np.int64(self.timestep),
-                 np.uint32(self.rng_step & 0xFFFFFFFF), np.int64(self.recorded_timesteps),
-                 np.int32(1 if self._learning_on else 0)]
+        args = self.fused_arguments(self._device_array, self._dummy, steps)
         local = self.local_size
         glob = -(-self.batch_size // local) * local
         start = time.perf_counter()

@@ -20,7 +20,7 @@ read c, write a), as STREAM does; with write-allocate caches the hardware actual
 fourth stream (reading a's lines before writing them), so the true traffic is up to 4/3 of
 the counted figure.
 
-``python -m benchmarks.triad`` prints the figures.
+``python -m irsnn.bench.triad`` prints the figures.
 """
 
 from __future__ import annotations

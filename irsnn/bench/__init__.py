@@ -10,8 +10,8 @@ One run produces one table (JSON + Markdown + a PNG bar chart when matplotlib is
   (their code lives in ``benchmarks/peers/`` of a source checkout);
 * a **propagation microbenchmark** (synaptic events/s vs connection density and input rate);
 * **build time** cold (fresh kernel cache) and warm (cache hit) of ALIF512R;
-* a STREAM-like **triad** measured in the same run (``benchmarks/triad.py`` when present, else the
-  same kernel built here), so the memory traffic of each run is given as a fraction of it.
+* a STREAM-like **triad** measured in the same run (:mod:`irsnn.bench.triad`), so the memory
+  traffic of each run is given as a fraction of it.
 
 Workloads (issue 3's, comparable with mlGeNN): ``2048`` inputs (32 x 32 x 2, as DVS-Gesture
 after 4x4 pooling) with Poisson spike trains at 20 Hz preprocessed with NumPy from a fixed seed,
@@ -49,7 +49,6 @@ import dataclasses
 import datetime
 import importlib
 import importlib.util
-import json
 import math
 import os
 import platform
@@ -305,85 +304,17 @@ def throughput(times, timesteps: int, batch: int) -> dict:
             "best_example_timesteps_per_s": batch * timesteps / best}
 
 
-def _load_triad_module():
-    """``benchmarks/triad.py`` of the source checkout, or None."""
-    for root in (Path(__file__).resolve().parents[1], Path.cwd()):
-        path = root / "benchmarks" / "triad.py"
-        if path.is_file():
-            spec = importlib.util.spec_from_file_location("_irsnn_bench_triad", path)
-            module = importlib.util.module_from_spec(spec)
-            try:
-                spec.loader.exec_module(module)
-            except Exception:  # noqa: BLE001 - fall back to the built-in triad
-                return None
-            if hasattr(module, "triad_gbs"):
-                return module
-    return None
-
-
-_TRIAD_SOURCE = r"""
-#define _POSIX_C_SOURCE 199309L
-#include <time.h>
-static double now(void) {
-    struct timespec ts; clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-void triad_init(float *restrict a, float *restrict b, float *restrict c, long n) {
-    PRAGMA
-    for (long i = 0; i < n; i++) { a[i] = 0.0f; b[i] = 1.0f; c[i] = 2.0f; }
-}
-double triad_best(float *restrict a, const float *restrict b, const float *restrict c,
-                  float s, long n, int reps) {
-    double best = 1e300;
-    for (int r = 0; r < reps; r++) {
-        double t0 = now();
-        PRAGMA
-        for (long i = 0; i < n; i++) a[i] = b[i] + s * c[i];
-        double dt = now() - t0;
-        if (dt < best) best = dt;
-    }
-    return best;
-}
-"""
-
-
-def _triad_gbs_builtin(parallel: bool, bytes_per_array: int, reps: int) -> float:
-    """The same STREAM-like triad as ``benchmarks/triad.py`` (float32, 12 B/element counted),
-    built with irsnn's C toolchain."""
-    import ctypes
-
-    from irsnn.backends.c.toolchain import build_library
-    src = _TRIAD_SOURCE.replace("PRAGMA", "#pragma omp parallel for schedule(static)"
-                                if parallel else "")
-    path, _ = build_library(src, "bench_triad_builtin_" + ("omp" if parallel else "serial"))
-    lib = ctypes.CDLL(str(path))
-    fp = ctypes.c_void_p
-    lib.triad_init.argtypes = [fp, fp, fp, ctypes.c_long]
-    lib.triad_best.argtypes = [fp, fp, fp, ctypes.c_float, ctypes.c_long, ctypes.c_int]
-    lib.triad_best.restype = ctypes.c_double
-    n = bytes_per_array // 4
-    a, b, c = (np.empty(n, np.float32) for _ in range(3))
-    ptr = [v.ctypes.data for v in (a, b, c)]
-    lib.triad_init(*ptr, n)
-    lib.triad_best(*ptr, 3.0, n, 2)
-    return 12 * n / lib.triad_best(*ptr, 3.0, n, reps) / 1e9
-
-
 def measure_triad(small: bool = False) -> dict:
     """``{"serial": {"dram", "cache"}, "omp": {...}, "source": ...}`` in GB/s (1e9 B/s)."""
     mib = 1 << 20
     sizes = {"dram": (16 if small else 64) * mib, "cache": 4 * mib}
-    module = _load_triad_module()
-    out = {"source": "benchmarks/triad.py" if module else "irsnn.bench built-in triad",
-           "array_bytes": sizes}
+    from .triad import triad_gbs
+    out = {"source": "irsnn.bench.triad", "array_bytes": sizes}
     for kind, parallel in (("serial", False), ("omp", True)):
         out[kind] = {}
         for k, size in sizes.items():
             reps = 5 if small else (10 if k == "dram" else 50)
-            if module is not None:
-                out[kind][k] = module.triad_gbs(parallel, size, reps=reps)
-            else:
-                out[kind][k] = _triad_gbs_builtin(parallel, size, reps)
+            out[kind][k] = triad_gbs(parallel, size, reps=reps)
     return out
 
 
@@ -784,145 +715,10 @@ def run_bench(size: str = "small", backends=None, peers=PEERS, out: str | Path |
 
 
 # -- reporting -----------------------------------------------------------------------------------
-def _g(v, fmt=".3g"):
-    return "-" if v is None else format(v, fmt)
 
 
-def describe_entry(e: dict) -> str:
-    rates = ", ".join(f"{k} {v:.1f}" for k, v in e["rates_hz"].items())
-    return (f"{e['mode']} {e['workload']} {e['engine']} batch {e['batch']}: "
-            f"{_g(e['example_timesteps_per_s'])} example-timesteps/s, "
-            f"{_g(e.get('synaptic_events_per_s'))} events/s; rates (Hz) {rates}")
+from .report import (describe_entry, markdown, plot, ratios,  # noqa: E402
+                     write_outputs)
 
-
-def ratios(result: dict) -> list[dict]:
-    """irsnn's C backend (or the fastest irsnn backend) over each peer, same entry."""
-    out = []
-    irsnn = {(e["mode"], e["workload"], e["batch"], e["engine"]): e
-             for e in result["entries"] if e["kind"] == "irsnn"}
-    for e in result["entries"]:
-        if e["kind"] != "peer":
-            continue
-        for b in ("c", "opencl", "cuda"):
-            mine = irsnn.get((e["mode"], e["workload"], e["batch"], b))
-            if mine is None:
-                continue
-            out.append({"mode": e["mode"], "workload": e["workload"], "batch": e["batch"],
-                        "irsnn": b, "peer": e["engine"],
-                        "ratio": mine["example_timesteps_per_s"] / e["example_timesteps_per_s"],
-                        "irsnn_example_timesteps_per_s": mine["example_timesteps_per_s"],
-                        "peer_example_timesteps_per_s": e["example_timesteps_per_s"]})
-    return out
-
-
-def markdown(result: dict) -> str:
-    m = result["machine"]
-    lines = [f"# irsnn bench --size {result['size']}", "",
-             f"Machine: {m.get('cpu')} ({m.get('cpus')} CPUs), {m.get('platform')}; Python "
-             f"{m.get('python')}, NumPy {m.get('numpy')}, irsnn {m.get('irsnn')} "
-             f"({m.get('git', '?')}), C compiler: {m.get('c_compiler')}; "
-             f"OMP_NUM_THREADS={m.get('omp_num_threads')}, "
-             f"OMP_WAIT_POLICY={m.get('omp_wait_policy')}; {m.get('date')}.",
-             f"Load average at start {', '.join(f'{x:.1f}' for x in result['load_start'])}, at "
-             f"end {', '.join(f'{x:.1f}' for x in result.get('load_end', ()))}.", ""]
-    t = result["triad"]
-    lines += [f"Triad ({t['source']}, GB/s): 1 thread {t['serial']['dram']:.1f} (DRAM), "
-              f"{t['serial']['cache']:.1f} (cache); OpenMP {t['omp']['dram']:.1f} (DRAM), "
-              f"{t['omp']['cache']:.1f} (cache).", ""]
-    for b, info in result["backends"].items():
-        lines.append(f"- backend `{b}`: device {info['device']}; {info['version']}")
-    lines += ["", f"GPU: {result['gpu']}", ""]
-    lines += ["| mode | workload | engine | batch | timesteps/s | example-timesteps/s | "
-              "synaptic events/s | synapse updates/s | peak mem (MB) | % DRAM triad | "
-              "hidden rates (Hz) | load |",
-              "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: |"]
-    for e in result["entries"]:
-        rates = " / ".join(f"{v:.1f}" for k, v in e["rates_hz"].items() if k != "input")
-        frac = e.get("fraction_of_triad")
-        lines.append(
-            f"| {e['mode']} | {e['workload']} | {e['engine']} | {e['batch']} | "
-            f"{_g(e['timesteps_per_s'])} | {_g(e['example_timesteps_per_s'])} | "
-            f"{_g(e.get('synaptic_events_per_s'))} | {_g(e.get('synapse_updates_per_s'))} | "
-            f"{_g(e.get('peak_mem_mb'), '.0f')} | {'-' if frac is None else f'{100 * frac:.0f}'} "
-            f"| {rates} | {e['load'][0]:.1f} |")
-    if result["ratios"]:
-        lines += ["", "irsnn / peer, example-timesteps/s of the same entry:", "",
-                  "| mode | workload | batch | irsnn backend | peer | ratio |",
-                  "| --- | --- | ---: | --- | --- | ---: |"]
-        for r in result["ratios"]:
-            lines.append(f"| {r['mode']} | {r['workload']} | {r['batch']} | {r['irsnn']} | "
-                         f"{r['peer']} | {r['ratio']:.2f}x |")
-    if result["propagation"]:
-        lines += ["", "Propagation (SpikeInput -> LeakyIntegrate, batch 1):", "",
-                  "| engine | neurons | density | rate (Hz) | synaptic events/s | ns/event | "
-                  "timesteps/s |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
-        for p in result["propagation"]:
-            lines.append(f"| {p['engine']} | {p['neurons']} | {p['density']:g} | "
-                         f"{p['rate_hz']:g} | {_g(p['synaptic_events_per_s'])} | "
-                         f"{_g(p['ns_per_event'])} | {_g(p['timesteps_per_s'])} |")
-    if result["build"]:
-        lines += ["", "Build time:", "", "| engine | workload | cold (s) | warm (s) |",
-                  "| --- | --- | ---: | ---: |"]
-        for b in result["build"]:
-            lines.append(f"| {b['engine']} | {b['workload']} | {b['cold_s']:.3f} | "
-                         f"{b['warm_s']:.3f} |")
-    if result["skipped"]:
-        lines += ["", "Skipped:", ""]
-        lines += [f"- {s['engine']}: {s['reason']}" for s in result["skipped"]]
-    peers_seen = {e["engine"]: e for e in result["entries"] if e["kind"] == "peer"}
-    if peers_seen:
-        lines += ["", "Peers:", ""]
-        lines += [f"- {k}: {e.get('version')}, {e.get('device')}, {e.get('threads')} threads; "
-                  f"{e.get('model')}" for k, e in peers_seen.items()]
-    lines += ["", "Peak memory: " + ", ".join(sorted({e["mem_method"] for e in result["entries"]
-                                                      if e.get("mem_method")})) + "."]
-    return "\n".join(lines) + "\n"
-
-
-def plot(result: dict, path: Path) -> bool:
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        return False
-    modes = [m for m in ("inference", "training") if any(e["mode"] == m
-                                                          for e in result["entries"])]
-    if not modes:
-        return False
-    fig, axes = plt.subplots(len(modes), 1, figsize=(12, 4.5 * len(modes)), squeeze=False)
-    for ax, mode in zip(axes[:, 0], modes):
-        es = [e for e in result["entries"] if e["mode"] == mode]
-        groups = list(dict.fromkeys(f"{e['workload']}\nbatch {e['batch']}" for e in es))
-        engines = list(dict.fromkeys(e["engine"] for e in es))
-        width = 0.8 / len(engines)
-        for k, eng in enumerate(engines):
-            vals = {f"{e['workload']}\nbatch {e['batch']}": e["example_timesteps_per_s"]
-                    for e in es if e["engine"] == eng}
-            xs = [i + k * width for i, g in enumerate(groups) if g in vals]
-            ax.bar(xs, [vals[g] for g in groups if g in vals], width, label=eng)
-        ax.set_xticks([i + 0.4 - width / 2 for i in range(len(groups))])
-        ax.set_xticklabels(groups, fontsize=8)
-        ax.set_yscale("log")
-        ax.set_ylabel("example-timesteps/s")
-        ax.set_title(f"{mode} ({result['machine'].get('cpu')}, size {result['size']})")
-        ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return True
-
-
-def write_outputs(result: dict, out: Path, log=_log) -> dict:
-    out.mkdir(parents=True, exist_ok=True)
-    files = {"json": str(out / "bench.json"), "markdown": str(out / "bench.md")}
-    Path(files["json"]).write_text(json.dumps(result, indent=1, default=str))
-    Path(files["markdown"]).write_text(markdown(result))
-    png = out / "bench.png"
-    if plot(result, png):
-        files["png"] = str(png)
-    else:
-        log("matplotlib is not installed: no PNG chart (pip install matplotlib)")
-    Path(files["json"]).write_text(json.dumps({**result, "files": files}, indent=1,
-                                              default=str))
-    return files
+__all__ = ["run_bench", "run_irsnn", "run_peer", "run_propagation", "run_build_time",
+           "measure_triad", "describe_entry", "markdown", "plot", "ratios", "write_outputs"]

@@ -187,7 +187,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="hidden neuron model (default per dataset: alif for event data)")
     t.add_argument("--hidden-input-sparsity", type=float, nargs="+", default=[1.0],
                    metavar="P", help="fraction of input->hidden connections kept (1 = dense)")
-    t.add_argument("--hidden-recurrent-sparsity", type=float, nargs="+", default=[1.0],
+    t.add_argument("--hidden-recurrent-sparsity", type=float, nargs="+", default=None,
                    metavar="P", help="fraction of recurrent connections kept (1 = dense)")
     t.add_argument("--batch-size", type=int, default=None)
     t.add_argument("--num-epochs", type=int, default=None)

@@ -29,8 +29,11 @@ DEFAULTS = {
                         lr=0.001, lr_decay=1.0, tail_steps=0, load={}),
     "shd": dict(hidden_size=[256], hidden_model="alif", num_epochs=50, batch_size=128,
                 lr=0.001, lr_decay=1.0, tail_steps=0, load={}),
+    # a sparse (10%) recurrent connection starting at zero and a 10 ms hidden membrane:
+    # 96.4-97.5% test accuracy over seeds (dense recurrence at fan-in scale overfits)
     "digits": dict(hidden_size=[128], hidden_model="lif", num_epochs=20, batch_size=32,
                    lr=0.01, lr_decay=0.85, tail_steps=0, output_bias=False,
+                   hidden_recurrent_sparsity=[0.1], recurrent_scale=0.0, tau_mem=10.0,
                    load=dict(max_time=19.0)),
     "yin-yang": dict(hidden_size=[64], hidden_model="lif", num_epochs=20, batch_size=32,
                      lr=0.01, lr_decay=0.85, tail_steps=10, load={}),
@@ -47,7 +50,7 @@ class TrainConfig:
     hidden_recurrent: list = field(default_factory=lambda: [True])
     hidden_model: str | None = None
     hidden_input_sparsity: list = field(default_factory=lambda: [1.0])
-    hidden_recurrent_sparsity: list = field(default_factory=lambda: [1.0])
+    hidden_recurrent_sparsity: list | None = None
     batch_size: int | None = None
     num_epochs: int | None = None
     seed: int = 0
@@ -70,6 +73,9 @@ class TrainConfig:
                               ("learning_rate", "lr"), ("lr_decay", "lr_decay")):
                 if getattr(self, name) is None:
                     setattr(self, name, d[key])
+            if self.hidden_recurrent_sparsity is None:
+                self.hidden_recurrent_sparsity = list(d.get("hidden_recurrent_sparsity",
+                                                            [1.0]))
 
     def per_layer(self, name):
         """``name``'s values expanded to one per hidden layer."""
@@ -130,6 +136,10 @@ def build_network(cfg: TrainConfig, data, max_spikes: int):
     def conn(p, sd):
         return Dense(Normal(sd=sd)) if p >= 1.0 else FixedProbability(p, Normal(sd=sd / np.sqrt(p)))
 
+    defaults = DEFAULTS[cfg.dataset]
+    tau_mem = defaults.get("tau_mem", 20.0)
+    rec_scale = defaults.get("recurrent_scale", 1.0)
+
     network = Network()
     with network:
         inp = Population(SpikeInput(max_spikes=max_spikes), data.num_inputs, name="input")
@@ -140,13 +150,13 @@ def build_network(cfg: TrainConfig, data, max_spikes: int):
                 cfg.per_layer("hidden_recurrent_sparsity"))):
             if cfg.hidden_model == "alif":
                 neuron = AdaptiveLeakyIntegrateFire(v_thresh=0.6, tau_refrac=5.0,
-                                                    tau_mem=20.0, tau_adapt=2000.0)
+                                                    tau_mem=tau_mem, tau_adapt=2000.0)
             else:
-                neuron = LeakyIntegrateFire(v_thresh=0.6, tau_refrac=5.0, tau_mem=20.0)
+                neuron = LeakyIntegrateFire(v_thresh=0.6, tau_refrac=5.0, tau_mem=tau_mem)
             pop = Population(neuron, n, name=f"hidden{i}")
             Connection(prev, pop, conn(p_in, 1.0 / np.sqrt(n_prev)), name=f"{prev.name}_{pop.name}")
             if rec:
-                Connection(pop, pop, conn(p_rec, 1.0 / np.sqrt(n)), name=f"{pop.name}_rec")
+                Connection(pop, pop, conn(p_rec, rec_scale / np.sqrt(n)), name=f"{pop.name}_rec")
             hidden.append(pop)
             prev, n_prev = pop, n
         out = Population(LeakyIntegrate(tau_mem=20.0, readout="sum_var"), data.num_classes,

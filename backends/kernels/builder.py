@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from irsnn.ir import NeuronGroup, RecorderNode, edge_id
+from irsnn.ir import RecorderNode, edge_id
 from irsnn.ir.scopes import check_neuron, check_psm
 from irsnn.lang.render_c import C99, CStyleRenderer
 from irsnn.rng import PHILOX_C_SOURCE
@@ -393,4 +393,4 @@ class KernelBuilder:
         return out
 
 
-__all__ = ["KernelBuilder", "NeuronGroup", "ctype", "literal"]
+__all__ = ["KernelBuilder", "ctype", "literal"]

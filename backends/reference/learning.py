@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from irsnn.errors import InputError
-from irsnn.ir import FeedbackPath, LossNode, edge_id
+from irsnn.ir import FeedbackPath, LossNode
 from irsnn.ir.scopes import check_learning
 
 from ..host_init import numpy_type
@@ -122,4 +122,4 @@ class Learning:
         self.labels[loss_id] = {"y": np.asarray(labels), "active": np.asarray(active, bool)}
 
 
-__all__ = ["Learning", "edge_id"]
+__all__ = ["Learning"]

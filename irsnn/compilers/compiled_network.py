@@ -39,7 +39,8 @@ class CompiledNetwork:
         return self
 
     def __exit__(self, *exc):
-        self._sim = None
+        # The state (trained weights included) is kept: leaving and re-entering must not
+        # silently fall back to the initial values
         return False
 
     @staticmethod

@@ -142,6 +142,18 @@ class Simulation(ABC):
               readouts: bool = True) -> None:
         """See the class docstring."""
 
+    def reset_traces(self) -> None:
+        """Zero the per-synapse eligibility traces and presynaptic traces of online learning
+        (not the gradients, not the neuron state)."""
+
+    def begin_example(self) -> None:
+        """Start an example of event-driven learning: forget sequences and spikes recorded
+        for a previous one that did not end."""
+
+    def end_example(self) -> None:
+        """End an example of event-driven learning: filter the recorded per-neuron sequences
+        backward and add the gradients of the delivered spikes (no-op without it)."""
+
     @abstractmethod
     def begin_batch(self, timesteps: int, recorders: dict | None = None) -> None:
         """Start recording ``timesteps`` steps; ``recorders`` maps recorder node ids to the

@@ -17,7 +17,7 @@ from abc import abstractmethod
 import numpy as np
 
 from irsnn.errors import BackendError, InputError
-from irsnn.ir import RecorderNode, edge_id
+from irsnn.ir import BackwardFilter, RecorderNode, edge_id
 from irsnn.lang.render_c import CStyleRenderer
 
 from .base import Simulation
@@ -98,9 +98,11 @@ class KernelSimulation(Simulation):
                     self.initial[buf] = np.zeros(builder.synapse_count(eid),
                                                  numpy_type(v.type, self.precision))
                     self.state_keys[(eid, v.name)] = (buf, (B, syn.num_pre, syn.num_post))
-                buf = f"{s}_{lr.pre_trace}"
-                self.initial[buf] = np.zeros(syn.num_pre, numpy_type("scalar", self.precision))
-                self.state_keys[(eid, lr.pre_trace)] = (buf, (B, syn.num_pre))
+                if not lr.backward:
+                    buf = f"{s}_{lr.pre_trace}"
+                    self.initial[buf] = np.zeros(syn.num_pre, numpy_type("scalar",
+                                                                         self.precision))
+                    self.state_keys[(eid, lr.pre_trace)] = (buf, (B, syn.num_pre))
         for buf, key in builder.constant_buffers.items():
             self.buffers[buf][:] = np.asarray(graph.array(key)).reshape(-1)
         self.losses = {lid: ln for lid, (ln, _) in builder.losses.items()}
@@ -137,14 +139,64 @@ class KernelSimulation(Simulation):
                 if syn.learning is not None:
                     for v in syn.learning.vars:
                         self._fill(f"{s}_{v.name}")
-                    self._fill(f"{s}_{syn.learning.pre_trace}")
+                    if not syn.learning.backward:
+                        self._fill(f"{s}_{syn.learning.pre_trace}")
             if in_syn:
                 self._host(f"{s}_insyn", write=True)[:] = 0
                 if f"{s}_den" in self.buffers:
                     self._host(f"{s}_den", write=True)[:] = 0
+        if vars:
+            self.begin_example()
         if time:
             self.timestep = 0
         self._initialised = True
+
+    # -- learning: traces and event-driven examples ----------------------------------------------
+    def reset_traces(self):
+        for s, syn, _ in self.synapses.values():
+            lr = syn.learning
+            if lr is None or lr.backward:
+                continue
+            for v in lr.vars:
+                if v.name != lr.gradient:
+                    self._fill(f"{s}_{v.name}")
+            self._fill(f"{s}_{lr.pre_trace}")
+
+    #: buffers of event-driven learning that hold one example (spike bits, step counter)
+    def _example_buffers(self):
+        return [b.name for b in self.program.buffers
+                if b.name == "eprop_pos" or b.name.endswith(("_ev", "_evneg"))]
+
+    def begin_example(self):
+        for name in self._example_buffers():
+            self._host(name, write=True)[:] = 0
+        self._example_steps = 0
+
+    def end_example(self):
+        if not self.program.end_kernels:
+            return
+        for name in sorted(self._dirty):
+            self._upload(name, self.buffers[name])
+        self._dirty.clear()
+        self._launch_end()
+        if not self.host_is_device:
+            self._stale = {b.name for b in self.program.buffers if b.role == "state"}
+        self._example_steps = 0
+
+    _example_steps = 0
+
+    def _check_example_capacity(self, timesteps):
+        """Event-driven learning stores at most ``timesteps`` of the backward filters per
+        example: refuse to run past it rather than drop steps."""
+        if not (self._learning_on and self.program.end_kernels):
+            return
+        capacity = min(f.timesteps for _, f in self.graph.nodes(BackwardFilter))
+        if self._example_steps + timesteps > capacity:
+            raise InputError(f"event-driven e-prop stores {capacity} timesteps per example "
+                             f"(example_timesteps) but {self._example_steps + timesteps} were "
+                             f"run with learning on; end the example (end_example) first, or "
+                             f"compile with gradient_mode='online'")
+        self._example_steps += timesteps
 
     _initialised = False
 
@@ -351,6 +403,7 @@ class KernelSimulation(Simulation):
         if timesteps <= 0:
             return
         self._check_egps()
+        self._check_example_capacity(timesteps)
         for name in sorted(self._dirty):
             self._upload(name, self.buffers[name])
         self._dirty.clear()
@@ -413,6 +466,10 @@ class KernelSimulation(Simulation):
     @abstractmethod
     def _launch(self, steps: int):
         """Run ``steps`` timesteps from ``self.timestep`` / ``self.rng_step`` natively."""
+
+    def _launch_end(self):
+        """Run the end-of-example kernels (``program.end_kernels``) natively."""
+        raise BackendError(f"{type(self).__name__} cannot run event-driven learning")
 
     def _upload(self, name, host):
         """Copy the host copy of buffer ``name`` to the device."""

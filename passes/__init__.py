@@ -3,6 +3,7 @@
 from .base import Pass, PassContext
 from .choose_sparse_layout import ChooseSparseLayout
 from .batch_state import BatchState
+from .event_eprop import EventEprop
 from .infer_shapes import InferShapes
 from .insert_eprop import InsertEprop
 from .insert_optimiser import InsertOptimiser
@@ -13,8 +14,9 @@ from .validate import Validate
 
 #: every pass by its kebab-case name
 PASSES = {p.name: p for p in (Validate, InferShapes, ChooseSparseLayout, InsertReadout,
-                              InsertEprop, InsertOptimiser, BatchState, InsertRecording)}
+                              InsertEprop, EventEprop, InsertOptimiser, BatchState,
+                              InsertRecording)}
 
 __all__ = ["Pass", "PassContext", "Pipeline", "PASSES", "Validate", "InferShapes",
-           "ChooseSparseLayout",
-           "InsertReadout", "InsertEprop", "InsertOptimiser", "BatchState", "InsertRecording"]
+           "ChooseSparseLayout", "InsertReadout", "InsertEprop", "EventEprop", "InsertOptimiser",
+           "BatchState", "InsertRecording"]

@@ -45,6 +45,7 @@ class CSimulation(KernelSimulation):
         lib.irsnn_run.restype = ctypes.c_int
         lib.irsnn_kernel_times.argtypes = [ctypes.POINTER(ctypes.c_double)]
         lib.irsnn_set_learning.argtypes = [ctypes.c_int]
+        lib.irsnn_end_example.restype = ctypes.c_int
         lib.irsnn_api_version.restype = ctypes.c_int
         if lib.irsnn_api_version() != API_VERSION:
             raise BackendError(f"cached library {self.library_path} has API "
@@ -74,7 +75,11 @@ class CSimulation(KernelSimulation):
         self.lib.irsnn_run(steps, self.timestep, self.rng_step & 0xFFFFFFFF,
                            self.recorded_timesteps)
 
+    def _launch_end(self):
+        self._bind()
+        self.lib.irsnn_end_example()
+
     def _times(self):
-        out = (ctypes.c_double * len(self.kernel_names))()
+        out = (ctypes.c_double * (len(self.kernel_names) + 1))()
         self.lib.irsnn_kernel_times(out)
-        return list(out)
+        return list(out)[:len(self.kernel_names)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..kernels import C_KERNELS, KernelRenderer, Program
 
-API_VERSION = 1
+API_VERSION = 2
 
 
 def c_source(program: Program, name: str, profile: bool) -> str:
@@ -23,8 +23,11 @@ def c_source(program: Program, name: str, profile: bool) -> str:
         recording row ``rec0``: the whole loop runs here, no call back into Python;
     ``irsnn_set_learning(int on)``
         run the learning kernels (loss, feedback, traces, synapse learning) or skip them;
+    ``irsnn_end_example(void)``
+        the end-of-example kernels of event-driven learning (backward sweeps, gradients);
     ``irsnn_kernel_times(double *out)``
-        accumulated seconds per kernel (zeros unless compiled with profiling).
+        accumulated seconds per kernel (zeros unless compiled with profiling), then the
+        end-of-example work.
     """
     r = KernelRenderer(C_KERNELS)
     dt = program.constants["dt"]
@@ -40,7 +43,8 @@ def c_source(program: Program, name: str, profile: bool) -> str:
                      f"static int32_t rec{k}_nrows; static int64_t rec{k}_capacity;")
     lines.append(r.kernels(program))
     kernels = program.kernels
-    lines.append(f"static double irsnn_times[{max(1, len(kernels))}];")
+    # one slot per kernel, and the last for the end-of-example work
+    lines.append(f"static double irsnn_times[{len(kernels) + 1}];")
     lines.append("""
 static double irsnn_now(void)
 {
@@ -88,8 +92,17 @@ static double irsnn_now(void)
         run += ["        { const double _t0 = irsnn_now();", f"        {call}",
                 f"        irsnn_times[{i}] += irsnn_now() - _t0; }}"]
     run += ["    }", "#endif", "    return 0;", "}", "",
+            "static void irsnn_end_one(int32_t b)", "{", "    (void)b;"]
+    run += r.statements(r.end_of_example(program), 1)
+    run += ["}", "",
+            "int irsnn_end_example(void)", "{",
+            "    const double _t0 = irsnn_now();",
+            ("    #pragma omp parallel for schedule(static)" if batch > 1 else ""),
+            f"    for (int32_t b = 0; b < {batch}; b++) irsnn_end_one(b);",
+            f"    irsnn_times[{len(kernels)}] += irsnn_now() - _t0;",
+            "    return 0;", "}", "",
             "void irsnn_kernel_times(double *out)", "{",
-            f"    for (int i = 0; i < {len(kernels)}; i++) out[i] = irsnn_times[i];", "}",
+            f"    for (int i = 0; i <= {len(kernels)}; i++) out[i] = irsnn_times[i];", "}",
             "", f"int irsnn_api_version(void) {{ return {API_VERSION}; }}"]
     lines.append("\n".join(run))
     return "\n".join(lines) + "\n"

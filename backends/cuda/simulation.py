@@ -40,6 +40,8 @@ class CudaSimulation(KernelSimulation):
         module = cupy.RawModule(code=self.source, backend="nvrtc",
                                 options=NVRTC_OPTIONS + (f"-arch=sm_{major}{minor}",))
         self.kernel = module.get_function("irsnn_run")
+        self.end_kernel = (module.get_function("irsnn_end_example")
+                           if self.program.end_kernels else None)
         self.dev = {b.name: cupy.zeros(max(1, self.buffers[b.name].size),
                                        self.buffers[b.name].dtype)
                     for b in self.program.buffers}
@@ -63,15 +65,18 @@ class CudaSimulation(KernelSimulation):
         if rec_id in self._rec_dev and host.size:
             host[...] = self._rec_dev[rec_id][1].get().reshape(host.shape)
 
-    def _launch(self, steps):
+    def _launch(self, steps, kernel=None):
         cp = self.cp
         args = self.fused_arguments(cp.asarray, self._dummy, steps)
         threads = min(128, max(32, self.batch_size))
         blocks = -(-self.batch_size // threads)
         start = time.perf_counter()
-        self.kernel((blocks,), (threads,), tuple(args))
+        (kernel or self.kernel)((blocks,), (threads,), tuple(args))
         cp.cuda.Device().synchronize()
         self._elapsed += time.perf_counter() - start
+
+    def _launch_end(self):
+        self._launch(0, self.end_kernel)
 
     def _times(self):
         return [self._elapsed]

@@ -383,6 +383,7 @@ class KernelBuilder:
             k.learning = True
             self.program.kernels.append(k)
         self.program.kernels.append(self._recorders())
+        self.program.end_kernels = learning.end_kernels(self)
         self.program.constants = {"batch_size": self.B, "dt": self.dt}
         return self.program
 

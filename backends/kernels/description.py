@@ -129,6 +129,8 @@ class Program:
         Extra global parameters (rebound whenever the user sets them).
     recorders : list of tuple
         ``(recorder id, kind, source buffer, neurons, words or neurons per step)``.
+    end_kernels : list of Kernel
+        Run once at the end of an example of event-driven learning (not per timestep).
     """
 
     buffers: list = field(default_factory=list)
@@ -138,3 +140,4 @@ class Program:
     egps: list = field(default_factory=list)
     recorders: list = field(default_factory=list)
     constants: dict = field(default_factory=dict)
+    end_kernels: list = field(default_factory=list)

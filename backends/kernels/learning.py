@@ -5,11 +5,19 @@ Every timestep, when learning is on: presynaptic traces are updated where spikes
 loss kernels write the output errors, the feedback kernels the learning signals, and each
 trained synapse group's learning code runs over ``(batch, pre, post)`` with the post index
 innermost (contiguous, vectorisable).
+
+Event-driven learning (``passes.event_eprop``): the propagation kernel sets one bit per spike
+delivered at step ``eprop_pos[b]`` of the example (a second bit array holds negative spikes);
+after the feedback kernels, ``eprop_record`` stores each :class:`~irsnn.ir.BackwardFilter`'s
+sequences at that step and advances ``eprop_pos``. The example-end kernels
+(``Program.end_kernels``, one call per example) filter the sequences backward in place
+(``HHat``), then scatter: every set bit of presynaptic neuron ``i`` at step ``s`` adds the row
+``HHat(s)`` to the gradients of ``i``'s synapses (clearing the bit), in ascending step order.
 """
 
 from __future__ import annotations
 
-from irsnn.ir import FeedbackPath, LossNode
+from irsnn.ir import BackwardFilter, FeedbackPath, LossNode
 from irsnn.ir.scopes import check_learning
 
 from .description import For, If, Kernel
@@ -17,8 +25,20 @@ from .description import For, If, Kernel
 
 def trace_statements(builder, s, syn, signed):
     """Statements (inside a propagation kernel, grid over ``b``) that decay the presynaptic
-    trace and add the delivered spikes: ``ZBar = decay * ZBar + z``."""
+    trace and add the delivered spikes: ``ZBar = decay * ZBar + z``; for event-driven learning,
+    that set the delivered spikes' bits of this step."""
     lr = syn.learning
+    if lr.backward:
+        T, W = builder.filters[lr.backward][1].timesteps, words(syn.num_pre)
+        row = f"((size_t)b * {T} + pos) * {W}"
+        mark = ["bits[spk[s] >> 5] |= 1u << (spk[s] & 31);"]
+        decl = [f"GLOBAL uint32_t *bits = {s}_ev + {row};"]
+        if signed:
+            decl.append(f"GLOBAL uint32_t *negbits = {s}_evneg + {row};")
+            mark.append(If("sgn[s] < 0", ["negbits[spk[s] >> 5] |= 1u << (spk[s] & 31);"]))
+        return [If("irsnn_learning", [
+            "const int32_t pos = eprop_pos[b];",
+            If(f"pos < {T}", decl + [For("s", "cnt", mark)])])]
     trace = f"{s}_{lr.pre_trace}"
     decay = builder.literal(lr.pre_trace_decay)
     sign = "(float)sgn[s]" if signed else builder.literal(1.0)
@@ -29,9 +49,23 @@ def trace_statements(builder, s, syn, signed):
         For("s", "cnt", [f"zb[spk[s]] += {sign};"])])]
 
 
+def words(n: int) -> int:
+    """32-bit words of a bit row of ``n`` neurons."""
+    return (n + 31) // 32
+
+
 def declare_buffers(builder):
-    """Learning buffers: synapse variables, presynaptic traces, labels, feedback matrices."""
+    """Learning buffers: synapse variables, presynaptic traces, labels, feedback matrices;
+    for event-driven learning, spike bits, sequences and the step counter."""
     B = builder.B
+    builder.filters = {fid: (f"bw{k}", f)
+                       for k, (fid, f) in enumerate(builder.g.nodes(BackwardFilter))}
+    for fb, f in builder.filters.values():
+        _, pop = builder.pops[f.source]
+        for name in f.sequences:
+            builder._buffer(f"{fb}_{name}", builder.scalar, B * f.timesteps * pop.size)
+    if builder.filters:
+        builder._buffer("eprop_pos", "int32_t", B)
     for eid, (s, syn) in builder.syns.items():
         lr = syn.learning
         if lr is None:
@@ -39,6 +73,12 @@ def declare_buffers(builder):
         for v in lr.vars:
             builder._buffer(f"{s}_{v.name}", builder.ctype(v.type),
                             B * builder.synapse_count(eid))
+        if lr.backward:
+            size = B * builder.filters[lr.backward][1].timesteps * words(syn.num_pre)
+            builder._buffer(f"{s}_ev", "uint32_t", size)
+            if builder.pops[syn.source][1].negative_threshold_code.strip():
+                builder._buffer(f"{s}_evneg", "uint32_t", size)
+            continue
         builder._buffer(f"{s}_{lr.pre_trace}", builder.scalar, B * syn.num_pre)
     for k, (lid, loss) in enumerate(builder.g.nodes(LossNode)):
         g, pop = builder.pops[loss.source]
@@ -58,7 +98,110 @@ def declare_buffers(builder):
 
 def kernels(builder) -> list[Kernel]:
     """Loss, feedback and synapse-learning kernels, in execution order."""
-    return _losses(builder) + _feedback(builder) + _synapses(builder)
+    return _losses(builder) + _feedback(builder) + _synapses(builder) + _record(builder)
+
+
+def end_kernels(builder) -> list[Kernel]:
+    """Kernels run once at the end of an example of event-driven learning: backward sweeps,
+    then gradient scatters, then the step counter restarts."""
+    if not builder.filters:
+        return []
+    out = [_backward(builder, fid, fb, f) for fid, (fb, f) in builder.filters.items()]
+    for eid, (s, syn) in builder.syns.items():
+        if syn.learning is not None and syn.learning.backward:
+            out.append(_scatter(builder, eid, s, syn))
+    out.append(Kernel("eprop_restart", (), (builder.dim_b(),), ["eprop_pos[b] = 0;"],
+                      doc="the next example's sequences start at step 0",
+                      label="backward:restart"))
+    return out
+
+
+def _record(builder):
+    """Store every backward filter's sequences at this step of the example."""
+    if not builder.filters:
+        return []
+    body = ["const int32_t pos = eprop_pos[b];"]
+    for fb, f in builder.filters.values():
+        g, pop = builder.pops[f.source]
+        n, T = pop.size, f.timesteps
+        params = {p.name: builder.literal(p.value, p.type) for p in f.params}
+        stores = []
+        for name in f.sequences:
+            if name == "C":
+                value = f"{params['CReg']} * ({g}_FAvg[(size_t)b * {n} + j] - {params['FTarget']})"
+            else:
+                value = f"{g}_{name}[(size_t)b * {n} + j]"
+            stores.append(f"{fb}_{name}[((size_t)b * {T} + pos) * {n} + j] = {value};")
+        body.append(If(f"pos < {T}", [For("j", str(n), stores)]))
+    body.append("eprop_pos[b] = pos + 1;")
+    return [Kernel("eprop_record", (), (builder.dim_b(),), body,
+                   doc="per-neuron sequences of event-driven e-prop", label="learn:record")]
+
+
+def _backward(builder, fid, fb, f):
+    """``HHat`` of every recorded step, in place of the first sequence (see
+    :class:`~irsnn.ir.BackwardFilter`)."""
+    _, pop = builder.pops[f.source]
+    n, T = pop.size, f.timesteps
+    sc, zero = builder.scalar, builder.literal(0.0)
+    p = {q.name: builder.literal(q.value, q.type) for q in f.params}
+    idx = f"const size_t idx = ((size_t)b * {T} + t) * {n} + j;"
+    if f.kind == "eprop-output":
+        carry = [f"{sc} hh = {zero};"]
+        sweep = [idx, f"hh = {fb}_E[idx] + ({p['Alpha']} * hh);", f"{fb}_E[idx] = hh;"]
+    else:
+        carry = [f"{sc} a = {zero};", f"{sc} hh = {zero};"]
+        sweep = [idx, f"const {sc} psi = {fb}_Psi[idx];",
+                 f"a = {fb}_L[idx] + ({p['Alpha']} * a);",
+                 f"const {sc} g = a + {fb}_C[idx];"]
+        if f.kind == "eprop-alif":
+            carry.append(f"{sc} bb = {zero};")
+            sweep += [f"const {sc} pb = psi * {p['Beta']};",
+                      f"const {sc} h = psi * (g + bb);",
+                      f"bb = ((-pb) * g) + (({p['Rho']} - pb) * bb);"]
+        else:
+            sweep.append(f"const {sc} h = psi * g;")
+        sweep += [f"hh = h + ({p['Alpha']} * hh);", f"{fb}_Psi[idx] = hh;"]
+    body = [f"const int32_t steps = eprop_pos[b] < {T} ? eprop_pos[b] : {T};",
+            For("j", str(n), carry + [For("q", "steps", [
+                "const int32_t t = steps - 1 - q;"] + sweep)])]
+    return Kernel(f"backward_{fb}", (), (builder.dim_b(),), body,
+                  doc=f"backward sweep of {fid} ({f.kind})", label=f"backward:{fid}")
+
+
+def _scatter(builder, eid, s, syn):
+    """Every delivered spike adds its step's ``HHat`` row to its synapses' gradients."""
+    lr = syn.learning
+    fb, f = builder.filters[lr.backward]
+    T, W, n_pre, n_post = f.timesteps, words(syn.num_pre), syn.num_pre, syn.num_post
+    hh = f"{fb}_{f.sequences[0]}"
+    signed = builder.pops[syn.source][1].negative_threshold_code.strip() != ""
+    if syn.layout == "ragged":
+        M = builder.max_row(eid)
+        row = f"{s}_{lr.gradient} + ((size_t)b * {n_pre} + i) * {M}"
+        add = lambda op: For("r", f"{s}_rowlen[i]", [  # noqa: E731
+            f"grad[r] {op}= h[{s}_ind[(size_t)i * {M} + r]];"])
+    else:
+        row = f"{s}_{lr.gradient} + ((size_t)b * {n_pre} + i) * {n_post}"
+        add = lambda op: For("j", str(n_post), [f"grad[j] {op}= h[j];"])  # noqa: E731
+    on_spike = ["const int32_t i = w * 32 + k;", f"GLOBAL {builder.scalar} *grad = {row};"]
+    if signed:
+        on_spike.append(If("(neg >> k) & 1u", [add("-")], [add("+")]))
+    else:
+        on_spike.append(add("+"))
+    word = ["const uint32_t word = bits[w];"]
+    if signed:
+        word.append("const uint32_t neg = negbits[w];")
+    word.append(If("word != 0u", ["bits[w] = 0u;"] + (["negbits[w] = 0u;"] if signed else [])
+                   + [For("k", "32", [If("(word >> k) & 1u", on_spike)])]))
+    step = [f"GLOBAL uint32_t *bits = {s}_ev + ((size_t)b * {T} + q) * {W};",
+            f"GLOBAL const {builder.scalar} *h = {hh} + ((size_t)b * {T} + q) * {n_post};"]
+    if signed:
+        step.append(f"GLOBAL uint32_t *negbits = {s}_evneg + ((size_t)b * {T} + q) * {W};")
+    body = [f"const int32_t steps = eprop_pos[b] < {T} ? eprop_pos[b] : {T};",
+            For("q", "steps", step + [For("w", str(W), word)])]
+    return Kernel(f"scatter_{s}", (), (builder.dim_b(),), body,
+                  doc=f"event-driven gradient of {eid}", label=f"backward:{eid}")
 
 
 def _losses(builder):
@@ -120,7 +263,7 @@ def _synapses(builder):
     out = []
     for eid, (s, syn) in builder.syns.items():
         lr = syn.learning
-        if lr is None:
+        if lr is None or lr.backward:
             continue
         g, target = builder.pops[syn.target]
         checked = check_learning(syn, target, builder.precision)

@@ -154,9 +154,16 @@ class KernelRenderer:
                                    "const uint32_t rng_step = rng0 + (uint32_t)k;",
                                    "(void)t; (void)rng_step;"] + loop, type="int64_t")]
 
-    def fused_kernel(self, program: Program, name: str = "irsnn_run") -> str:
+    @staticmethod
+    def end_of_example(program: Program) -> list:
+        """Statements running every end-of-example kernel for the batch element ``b``."""
+        return [Block(list(k.body), comment=k.doc) for k in program.end_kernels]
+
+    def fused_kernel(self, program: Program, name: str = "irsnn_run",
+                     end_of_example: bool = False) -> str:
         """A kernel running the whole time loop (:meth:`time_loop`) for one batch element per
-        work-item."""
+        work-item; with ``end_of_example``, the program's end-of-example kernels instead (same
+        parameters, so both are launched with the same arguments)."""
         B = program.constants["batch_size"]
         params = [f"GLOBAL {b.ctype} *RESTRICT {b.name}" for b in program.buffers]
         params += [f"GLOBAL const {b.ctype} *RESTRICT {b.name}" for b in program.egps]
@@ -166,13 +173,18 @@ class KernelRenderer:
                        f"int64_t rec{k}_capacity"]
         params += ["uint64_t irsnn_seed", "int64_t steps", "int64_t ts0", "uint32_t rng0",
                    "int64_t rec0", "int32_t irsnn_learning"]
+        work = (self.end_of_example(program) if end_of_example
+                else self.time_loop(program))
         body = [f"const int32_t b = {self.d.grid_index.format(dim=0)};",
-                f"if (b >= {B}) return;"] + self.time_loop(program)
+                f"if (b >= {B}) return;"] + work
         sep = ",\n" + " " * (len(self.d.kernel_prefix) + len(name) + 2)
         return (f"{self.d.kernel_prefix} {name}({sep.join(params)})\n{{\n"
                 + "\n".join(self.statements(body, 1)) + "\n}\n")
 
     def fused_source(self, program: Program, title: str) -> str:
         """Complete source of a fused-kernel target."""
-        return "\n".join([f"/* irsnn: model '{title}' (generated) */", self.d.header,
-                          self.helpers(program), self.fused_kernel(program)])
+        parts = [f"/* irsnn: model '{title}' (generated) */", self.d.header,
+                 self.helpers(program), self.fused_kernel(program)]
+        if program.end_kernels:
+            parts.append(self.fused_kernel(program, "irsnn_end_example", end_of_example=True))
+        return "\n".join(parts)

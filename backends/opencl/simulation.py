@@ -44,7 +44,9 @@ class OpenCLSimulation(KernelSimulation):
                              f"{self.source}")
         folder = cache_dir()
         folder.mkdir(parents=True, exist_ok=True)
-        self.kernel = cl.Program(self.ctx, self.source).build(cache_dir=str(folder)).irsnn_run
+        built = cl.Program(self.ctx, self.source).build(cache_dir=str(folder))
+        self.kernel = built.irsnn_run
+        self.end_kernel = built.irsnn_end_example if self.program.end_kernels else None
         mf = cl.mem_flags
         self.dev = {b.name: cl.Buffer(self.ctx, mf.READ_WRITE, max(4, self.buffers[b.name].nbytes))
                     for b in self.program.buffers}
@@ -73,14 +75,17 @@ class OpenCLSimulation(KernelSimulation):
             return self._dummy
         return self.cl.Buffer(self.ctx, mf.READ_WRITE | mf.COPY_HOST_PTR, hostbuf=host)
 
-    def _launch(self, steps):
+    def _launch(self, steps, kernel=None):
         args = self.fused_arguments(self._device_array, self._dummy, steps)
         local = self.local_size
         glob = -(-self.batch_size // local) * local
         start = time.perf_counter()
-        self.kernel(self.queue, (glob,), (local,), *args)
+        (kernel or self.kernel)(self.queue, (glob,), (local,), *args)
         self.queue.finish()
         self._elapsed += time.perf_counter() - start
+
+    def _launch_end(self):
+        self._launch(0, self.end_kernel)
 
     def _times(self):
         return [self._elapsed]

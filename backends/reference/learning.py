@@ -5,14 +5,20 @@ equations): output errors from the loss nodes (softmax over the output neurons),
 signals along feedback paths, then every synapse group's learning code, vectorised over
 ``(batch, pre, post)``. Presynaptic traces are updated where spikes are delivered
 (:meth:`Learning.trace`).
+
+Event-driven learning (``passes.event_eprop``): the delivered spikes of each such synapse group
+and the sequences of each :class:`~irsnn.ir.BackwardFilter` are kept per step; at the example's
+end (:meth:`Learning.end_example`) the sequences are filtered backward and every delivered spike
+adds its step's ``HHat`` row to its synapses' gradients, in ascending step order (the order of
+the kernel backends, so float32 results agree bit for bit).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from irsnn.errors import InputError
-from irsnn.ir import FeedbackPath, LossNode
+from irsnn.errors import BackendError, InputError
+from irsnn.ir import BackwardFilter, FeedbackPath, LossNode
 from irsnn.ir.scopes import check_learning
 
 from ..host_init import numpy_type
@@ -26,26 +32,44 @@ class Learning:
         self.sim = sim
         g, B = sim.graph, sim.batch_size
         self.codes = {}
+        #: event-driven groups: edge id -> delivered spikes of each step of the example
+        self.events: dict[str, list] = {}
         for eid, s in sim.synapses.items():
             lr = s.syn.learning
             if lr is None:
                 continue
-            self.codes[eid] = compile_block(check_learning(s.syn, g.node(s.syn.target),
-                                                           sim.precision))
             shape = (B, s.syn.num_pre, s.syn.num_post)
             for v in lr.vars:
                 sim.initial[(eid, v.name)] = np.zeros(shape[1:], numpy_type(v.type,
                                                                              sim.precision))
+            if lr.backward:
+                self.events[eid] = []
+                continue
+            self.codes[eid] = compile_block(check_learning(s.syn, g.node(s.syn.target),
+                                                           sim.precision))
             sim.initial[(eid, lr.pre_trace)] = np.zeros(s.syn.num_pre, sim.scalar)
         self.losses = dict(g.nodes(LossNode))
         self.labels = {lid: None for lid in self.losses}
         self.feedback = [(u, v, p) for u, v, _, p in g.edges(FeedbackPath)]
-        self.enabled = bool(self.codes)
+        self.filters = dict(g.nodes(BackwardFilter))
+        #: filter id -> {sequence name: list of (batch, neurons) arrays, one per step}
+        self.sequences = {fid: {name: [] for name in f.sequences}
+                          for fid, f in self.filters.items()}
+        self.enabled = self.available = bool(self.codes or self.events)
 
     def state_keys(self):
-        for eid in self.codes:
+        for eid in list(self.codes) + list(self.events):
             lr = self.sim.synapses[eid].syn.learning
             yield from ((eid, v.name) for v in lr.vars)
+            if not lr.backward:
+                yield (eid, lr.pre_trace)
+
+    def trace_keys(self):
+        """Online eligibility and presynaptic traces (every learning variable but the
+        gradient)."""
+        for eid in self.codes:
+            lr = self.sim.synapses[eid].syn.learning
+            yield from ((eid, v.name) for v in lr.vars if v.name != lr.gradient)
             yield (eid, lr.pre_trace)
 
     # -- per step ------------------------------------------------------------------------------
@@ -53,6 +77,9 @@ class Learning:
         """``ZBar = decay * ZBar + z`` with the spikes ``spk`` delivered to ``s`` this step."""
         lr = s.syn.learning
         if lr is None or not self.enabled:
+            return
+        if lr.backward:
+            self.events[s.eid].append(np.asarray(spk, self.sim.scalar).copy())
             return
         key = (s.eid, lr.pre_trace)
         self.sim.state[key] = (self.sim.scalar(lr.pre_trace_decay) * self.sim.state[key]
@@ -71,6 +98,80 @@ class Learning:
             sim.state[(dst, fb.signal_var)] = (error @ w.T).astype(sim.scalar)
         for eid, code in self.codes.items():
             self._synapses(eid, code)
+        for fid, f in self.filters.items():
+            self._record(fid, f)
+
+    # -- event-driven learning -----------------------------------------------------------------
+    def _record(self, fid, f):
+        sim = self.sim
+        seq = self.sequences[fid]
+        if len(seq[f.sequences[0]]) >= f.timesteps:
+            raise BackendError(f"'{fid}': an example of event-driven e-prop holds at most "
+                               f"{f.timesteps} timesteps (example_timesteps); end the example "
+                               f"before running more steps with learning on")
+        p = {q.name: sim.scalar(q.value) for q in f.params}
+        for name in f.sequences:
+            if name == "C":
+                value = p["CReg"] * (sim.state[(f.source, "FAvg")] - p["FTarget"])
+            else:
+                value = sim.state[(f.source, name)]
+            seq[name].append(np.asarray(value, sim.scalar).copy())
+
+    def begin_example(self):
+        for seq in self.sequences.values():
+            for steps in seq.values():
+                steps.clear()
+        for steps in self.events.values():
+            steps.clear()
+
+    def end_example(self):
+        """Backward sweep of every filter, then the spike-driven gradient scatter."""
+        sim = self.sim
+        hhat = {fid: self._backward(f, self.sequences[fid])
+                for fid, f in self.filters.items()}
+        for eid, steps in self.events.items():
+            lr = sim.synapses[eid].syn.learning
+            key = (eid, lr.gradient)
+            grad = sim.state[key]
+            h = hhat[lr.backward]
+            for t, spk in enumerate(steps):
+                for b in np.flatnonzero(spk.any(axis=1)):
+                    idx = np.flatnonzero(spk[b])
+                    grad[b, idx] += spk[b, idx, None] * h[t][b][None, :]
+        self.begin_example()
+
+    def _backward(self, f, seq):
+        """``HHat`` of every recorded step (see :class:`~irsnn.ir.BackwardFilter`), computed in
+        the simulation's precision in the kernels' order."""
+        sc = self.sim.scalar
+        p = {q.name: sc(q.value) for q in f.params}
+        alpha = p["Alpha"]
+        steps = len(seq[f.sequences[0]])
+        out = [None] * steps
+        hh = None
+        if f.kind == "eprop-output":
+            for t in range(steps - 1, -1, -1):
+                e = seq["E"][t]
+                hh = e if hh is None else (e + alpha * hh).astype(sc)
+                out[t] = hh
+            return out
+        alif = f.kind == "eprop-alif"
+        a = bb = None
+        for t in range(steps - 1, -1, -1):
+            psi, L, c = seq["Psi"][t], seq["L"][t], seq["C"][t]
+            a = L if a is None else (L + alpha * a).astype(sc)
+            g = (a + c).astype(sc)
+            if alif:
+                beta, rho = p["Beta"], p["Rho"]
+                if bb is None:
+                    bb = np.zeros_like(g)
+                h = (psi * (g + bb)).astype(sc)
+                bb = ((-(psi * beta)) * g + (rho - psi * beta) * bb).astype(sc)
+            else:
+                h = (psi * g).astype(sc)
+            hh = h if hh is None else (h + alpha * hh).astype(sc)
+            out[t] = hh
+        return out
 
     def _loss(self, lid, loss):
         sim = self.sim

@@ -163,6 +163,8 @@ class ReferenceSimulation(Simulation):
         for key in self.learning.state_keys():
             if vars or key not in self.state:
                 self.state[key] = self._fresh(key, True)
+        if vars:
+            self.learning.begin_example()
         if time:
             self.timestep = 0
 
@@ -194,7 +196,17 @@ class ReferenceSimulation(Simulation):
 
     @learning_enabled.setter
     def learning_enabled(self, on: bool):
-        self.learning.enabled = bool(on) and bool(self.learning.codes)
+        self.learning.enabled = bool(on) and self.learning.available
+
+    def reset_traces(self):
+        for key in self.learning.trace_keys():
+            self.state[key] = np.zeros_like(self.state[key])
+
+    def begin_example(self):
+        self.learning.begin_example()
+
+    def end_example(self):
+        self.learning.end_example()
 
     def set_egp(self, node_id, name, values):
         pop = self.neurons[node_id].pop

@@ -118,19 +118,27 @@ class CompiledTrainingNetwork(CompiledInferenceNetwork):
     def _train_batch(self, batch, x, y, metrics, cbs):
         n = len(next(iter(y.values())))
         sim = self.begin_batch(cbs, batch, n)
-        c = self.compiler
-        sim.learning_enabled = True
-        sim.reset(vars=c.reset_vars_between_examples, time=c.reset_time_between_batches,
-                  in_syn=c.reset_vars_between_examples, readouts=True)
+        self._start_learning(sim)
         self._batch_start_timestep = sim.timestep
         self.set_input(x)
         self._set_labels(y, n)
         cbs.on_batch_begin(batch)
         self.run_example(cbs)
+        sim.end_example()
         for (o, y_true), yp in zip(y.items(), self.get_readout(list(y))):
             metrics[o].update(np.asarray(y_true), yp[:n].reshape(n, -1))
         self.apply_optimiser()
         cbs.on_batch_end(batch, metrics)
+
+    def _start_learning(self, sim):
+        """Learning on, state reset as the compiler asks, before a training batch."""
+        c = self.compiler
+        sim.learning_enabled = True
+        sim.reset(vars=c.reset_vars_between_examples, time=c.reset_time_between_batches,
+                  in_syn=c.reset_vars_between_examples, readouts=True)
+        if c.reset_traces_between_examples:
+            sim.reset_traces()
+        sim.begin_example()
 
     # -- gradients and the optimiser -------------------------------------------------------------
     def _mask(self, eid, syn: SynapseGroup):
@@ -194,13 +202,11 @@ class CompiledTrainingNetwork(CompiledInferenceNetwork):
         from ..utils.callback_list import CallbackList
         cbs = CallbackList([], compiled_network=self, batch_size=self.batch_size)
         sim = self.begin_batch(cbs, 0, n)
-        c = self.compiler
-        sim.learning_enabled = True
-        sim.reset(vars=c.reset_vars_between_examples, time=c.reset_time_between_batches,
-                  in_syn=c.reset_vars_between_examples, readouts=True)
+        self._start_learning(sim)
         self.set_input(x)
         self._set_labels(y, n)
         self.run_example(cbs)
+        sim.end_example()
         names = {edge_id(u, v, k): syn.name for u, v, k, syn in self.ir.synapses()}
         return {names.get(t, t.replace("pop.", "").replace("/Bias", ".bias")): g
                 for t, g in self.gradients().items()}

@@ -32,6 +32,16 @@ class EPropCompiler(Compiler):
         Learning signals through the transposed output weights or fixed random matrices.
     reset_vars_between_examples : bool
         Reset neuron state and eligibility traces before every batch (mlGeNN does not).
+    gradient_mode : {"event", "online"}
+        ``"event"`` (default): the exact gradients of e-prop with eligibility traces starting
+        from zero at each example, computed from the delivered spikes and per-neuron sequences
+        filtered backward at the example's end (no per-synapse state is updated per step:
+        training costs about as much as inference). ``"online"``: mlGeNN's per-synapse,
+        per-step eligibility traces (which carry over from example to example unless
+        ``reset_traces_between_examples``).
+    reset_traces_between_examples : bool
+        ``gradient_mode="online"`` only: zero the eligibility traces (not the neuron state)
+        before every batch, which makes online gradients equal to event-mode ones.
     reset_time_between_batches : bool
     dt, batch_size, rng_seed, kernel_profiling, backend, precision
         See :class:`Compiler`.
@@ -43,6 +53,7 @@ class EPropCompiler(Compiler):
                  reset_time_between_batches: bool = True, kernel_profiling: bool = False,
                  backend=None, feedback: str = "symmetric",
                  reset_vars_between_examples: bool = False, precision: str = "float",
+                 gradient_mode: str = "event", reset_traces_between_examples: bool = False,
                  **genn_kwargs):
         super().__init__(dt=dt, batch_size=batch_size, rng_seed=rng_seed,
                          kernel_profiling=kernel_profiling, backend=backend,
@@ -58,6 +69,16 @@ class EPropCompiler(Compiler):
         if feedback not in ("symmetric", "random"):
             raise ModelError(f"EPropCompiler: feedback={feedback!r}; use 'symmetric' or "
                              f"'random'")
+        from irsnn.passes.event_eprop import GRADIENT_MODES
+        if gradient_mode not in GRADIENT_MODES:
+            raise ModelError(f"EPropCompiler: gradient_mode={gradient_mode!r}; use 'event' "
+                             f"(exact, spike-driven) or 'online' (per-synapse traces)")
+        if reset_traces_between_examples and gradient_mode != "online":
+            raise ModelError("EPropCompiler: reset_traces_between_examples=True applies to "
+                             "gradient_mode='online'; event mode always starts each example's "
+                             "traces from zero")
+        self.gradient_mode = gradient_mode
+        self.reset_traces_between_examples = bool(reset_traces_between_examples)
         self.losses = losses
         self.optimiser = get_object(optimiser, Optimiser, "Optimiser", default_optimisers)
         self.tau_reg, self.c_reg, self.f_target = tau_reg, c_reg, f_target
@@ -89,16 +110,18 @@ class EPropCompiler(Compiler):
         return super().lower(network, name)
 
     def passes(self):
-        from irsnn.passes import (BatchState, ChooseSparseLayout, InferShapes, InsertEprop,
-                                  InsertOptimiser, InsertReadout, InsertRecording, Validate)
+        from irsnn.passes import (BatchState, ChooseSparseLayout, EventEprop, InferShapes,
+                                  InsertEprop, InsertOptimiser, InsertReadout, InsertRecording,
+                                  Validate)
         return [Validate(), InferShapes(), ChooseSparseLayout(), InsertReadout(), InsertEprop(),
-                InsertOptimiser(), BatchState(), InsertRecording()]
+                EventEprop(), InsertOptimiser(), BatchState(), InsertRecording()]
 
     def options(self):
         return {**super().options(), "example_timesteps": self.example_timesteps,
                 "losses": self._loss_map, "tau_reg": self.tau_reg, "c_reg": self.c_reg,
                 "f_target": self.f_target, "train_output_bias": self.train_output_bias,
-                "feedback": self.feedback, "optimiser": self.optimiser}
+                "feedback": self.feedback, "optimiser": self.optimiser,
+                "gradient_mode": self.gradient_mode}
 
     def compile(self, network, name: str | None = None, **kwargs) -> CompiledTrainingNetwork:
         """Lower, run the e-prop pipeline and build: a :class:`CompiledTrainingNetwork`."""

@@ -159,6 +159,12 @@ class SynapseDynamics:
     of the target population as ``<name>_post``. The trace is updated first each timestep:
     ``trace = pre_trace_decay * trace + z`` with ``z`` the presynaptic spikes delivered at this
     step. ``gradient`` names the variable whose batch sum is the weight's gradient.
+
+    Event-driven learning (``backward`` set, ``code`` empty, no trace): nothing runs per synapse
+    and step; the presynaptic spikes delivered in an example are recorded, and at the example's
+    end every delivered spike of presynaptic neuron ``i`` at step ``s`` adds the backward
+    sequence ``HHat_j(s)`` of the :class:`BackwardFilter` node ``backward`` to the gradient of
+    each of its synapses ``(i, j)``.
     """
 
     kind: str
@@ -168,6 +174,7 @@ class SynapseDynamics:
     pre_trace: str = "ZBar"
     pre_trace_decay: float = 0.0
     gradient: str = "DeltaG"
+    backward: str | None = None
 
 
 @payload
@@ -269,6 +276,34 @@ class FeedbackPath(Payload):
 
 
 @payload
+class BackwardFilter(Payload):
+    """Per-neuron sequences of one population recorded during an example and filtered backward
+    in time at its end: the coefficients of event-driven e-prop gradients.
+
+    Every step (with learning on) the filter stores, per batch element and neuron, ``Psi``, the
+    learning signal ``L`` and ``c = CReg (FAvg - FTarget)`` (hidden ``eprop-lif`` /
+    ``eprop-alif``) or the error ``E`` (``eprop-output``). At the example's end, for
+    ``t = T-1 .. 0`` (LIF: ``Beta = 0``)::
+
+        a(t)    = L(t) + Alpha a(t+1)                  g(t) = a(t) + c(t)
+        h(t)    = Psi(t) (g(t) + b(t+1))
+        b(t)    = -Psi(t) Beta g(t) + (Rho - Psi(t) Beta) b(t+1)
+        HHat(t) = h(t) + Alpha HHat(t+1)               (output: h(t) = E(t))
+
+    ``sum_t EBar_ji(t) L_j(t) + c_j(t) e_ji(t)`` of the online recursion (traces starting at
+    zero) equals ``sum_s z_i(s) HHat_j(s)`` over the spikes ``z_i`` delivered to the synapse.
+    ``timesteps`` is the capacity (the compiler's ``example_timesteps``).
+    """
+
+    role: ClassVar[str] = "backward"
+    kind: str
+    source: str
+    timesteps: int
+    params: tuple[Param, ...] = ()
+    sequences: tuple[str, ...] = ()
+
+
+@payload
 class OptimiserNode(Payload):
     """An optimiser applied once per batch to one trainable parameter.
 
@@ -317,4 +352,4 @@ def from_plain(obj):
 
 __all__ = ["PAYLOAD_TYPES", "VarInit", "Var", "Param", "EGP", "ReadoutSpec", "NeuronGroup",
            "SynapseDynamics", "SynapseGroup", "ReadoutNode", "RecorderNode", "LossNode",
-           "FeedbackPath", "OptimiserNode", "AuxEdge", "to_plain", "from_plain"]
+           "FeedbackPath", "BackwardFilter", "OptimiserNode", "AuxEdge", "to_plain", "from_plain"]

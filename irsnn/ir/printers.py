@@ -13,7 +13,8 @@ import networkx as nx
 import numpy as np
 
 from .graph import IRGraph, edge_id
-from .payloads import (AuxEdge, FeedbackPath, LossNode, NeuronGroup, OptimiserNode, ReadoutNode,
+from .payloads import (AuxEdge, BackwardFilter, FeedbackPath, LossNode, NeuronGroup,
+                       OptimiserNode, ReadoutNode,
                        RecorderNode, SynapseGroup, from_plain, to_plain)
 
 
@@ -66,6 +67,9 @@ def describe_node(nid: str, p) -> str:
     if isinstance(p, LossNode):
         bias = f" bias_gradient={p.bias_gradient}" if p.bias_gradient else ""
         return f"{nid} = Loss {p.kind}({p.source}.{p.var}) -> {p.error_var}{bias}"
+    if isinstance(p, BackwardFilter):
+        return (f"{nid} = BackwardFilter {p.kind} of {p.source} sequences={list(p.sequences)} "
+                f"T={p.timesteps} params={_params(p.params)}")
     if isinstance(p, OptimiserNode):
         return (f"{nid} = Optimiser {p.kind} of {p.target} from {p.gradient} "
                 f"{dict(p.params)} state={list(p.state)}")
@@ -87,8 +91,13 @@ def describe_edge(u, v, k, p) -> str:
             parts.append(f"psm_vars={_vars(p.psm_vars)}")
         if p.learning is not None:
             lr = p.learning
-            parts.append(f"learning={lr.kind} vars={_vars(lr.vars)} params={_params(lr.params)} "
-                         f"{lr.pre_trace}_pre*={lr.pre_trace_decay!r} {_code(lr.code)}")
+            if lr.backward:
+                parts.append(f"learning={lr.kind} vars={_vars(lr.vars)} "
+                             f"{lr.gradient}+=spikes*HHat({lr.backward})")
+            else:
+                parts.append(f"learning={lr.kind} vars={_vars(lr.vars)} "
+                             f"params={_params(lr.params)} {lr.pre_trace}_pre*="
+                             f"{lr.pre_trace_decay!r} {_code(lr.code)}")
         if p.location:
             parts.append(f"@ {p.location}")
         return " ".join(parts)

@@ -6,11 +6,12 @@ import networkx as nx
 
 from ..errors import IRError
 from .graph import edge_id
-from .payloads import (PAYLOAD_TYPES, AuxEdge, FeedbackPath, LossNode, NeuronGroup, OptimiserNode,
+from .payloads import (PAYLOAD_TYPES, AuxEdge, BackwardFilter, FeedbackPath, LossNode,
+                       NeuronGroup, OptimiserNode,
                        ReadoutNode, RecorderNode, SynapseGroup)
 
 _NODE_PREFIX = {NeuronGroup: "pop.", ReadoutNode: "readout.", RecorderNode: "rec.",
-                LossNode: "loss.", OptimiserNode: "optim."}
+                LossNode: "loss.", OptimiserNode: "optim.", BackwardFilter: "backward."}
 
 
 def verify(g) -> None:
@@ -48,8 +49,19 @@ def verify(g) -> None:
             problems.append(f"node '{nid}' computes the error of missing node '{p.source}'")
         elif p.error_var not in {v.name for v in g.node(p.source).vars}:
             problems.append(f"node '{nid}' writes '{p.error_var}', which '{p.source}' lacks")
+    for nid, p in g.nodes(BackwardFilter):
+        if not g.has_node(p.source):
+            problems.append(f"node '{nid}' filters sequences of missing node '{p.source}'")
     for u, v, k, p in g.edges():
         eid = edge_id(u, v, k)
+        if isinstance(p, SynapseGroup) and p.learning is not None and p.learning.backward:
+            b = p.learning.backward
+            if not g.has_node(b) or not isinstance(g.node(b), BackwardFilter):
+                problems.append(f"edge {eid} learns from backward filter '{b}', which is not a "
+                                f"BackwardFilter node")
+            elif g.node(b).source != v:
+                problems.append(f"edge {eid} learns from '{b}', which filters "
+                                f"'{g.node(b).source}', not its target '{v}'")
         if isinstance(p, FeedbackPath):
             for node, var in ((u, p.error_var), (v, p.signal_var)):
                 if var not in {x.name for x in g.node(node).vars}:

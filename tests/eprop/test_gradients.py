@@ -119,11 +119,16 @@ class ReferenceEprop:
     def _spikes(self, pop):
         return self.z_in if pop == "input" else self.h[pop]["z"]
 
-    def run_batch(self, raster, labels, num_active):
+    def run_batch(self, raster, labels, num_active, reset_traces=False):
         """``raster``: (B, T, n_in) input spikes (row b of step t: spikes emitted at step t);
         ``labels``: (B,) class ids or (B, n_out) targets. Returns the batch-summed gradients
-        ``{connection: (pre, post), "output.bias": (n_out,)}``."""
+        ``{connection: (pre, post), "output.bias": (n_out,)}``. Eligibility traces carry over
+        from the previous batch (mlGeNN) unless ``reset_traces``."""
         B, T = raster.shape[:2]
+        if reset_traces:
+            for store in (self.zbar, self.ebar, self.eps):
+                for c in store:
+                    store[c] = np.zeros_like(store[c])
         active = (np.arange(B) < num_active)[:, None]
         grads = {c: np.zeros((B,) + w.shape) for c, _, _, w in self.conns}
         dbias = np.zeros((B, self.n_out))
@@ -191,7 +196,8 @@ def spike_trains(rng, num_examples, n=N_IN, steps=T, rate=0.25):
 
 def build_case(hidden_kind="alif", recurrent=True, tau_refrac=None, loss="sparse_categorical_"
                "crossentropy", train_output_bias=True, feedback="symmetric", batch_size=1,
-               c_reg=0.001, two_layers=False, seed=0, backend="reference", bias=0.1):
+               c_reg=0.001, two_layers=False, seed=0, backend="reference", bias=0.1,
+               gradient_mode="event"):
     rng = np.random.default_rng(seed)
     w_ih = rng.normal(0.0, 0.5, (N_IN, N_HID)) + 0.15
     w_hh = rng.normal(0.0, 0.3, (N_HID, N_HID))
@@ -223,7 +229,9 @@ def build_case(hidden_kind="alif", recurrent=True, tau_refrac=None, loss="sparse
         Connection(last, out, Dense(w_ho.copy()), name="ho")
     compiler = EPropCompiler(example_timesteps=T, losses=loss, train_output_bias=train_output_bias,
                              feedback=feedback, batch_size=batch_size, c_reg=c_reg,
-                             precision="double", backend=backend)
+                             precision="double", backend=backend,
+                             gradient_mode=gradient_mode.split("-")[0],
+                             reset_traces_between_examples=gradient_mode == "online-reset")
 
     ref_hidden = {"hidden": RefHidden(N_HID, hidden_kind == "alif", hp["v_thresh"],
                                       hp["v_reset"], 15.0, tau_refrac, hp.get("beta"),
@@ -268,9 +276,13 @@ def compare(got, want, train_output_bias):
         np.testing.assert_allclose(got[k], want[k], rtol=1e-5, atol=1e-9 * scale, err_msg=k)
 
 
-def run_check(backend, build, num_batches=1, examples=(1,), **kw):
+def run_check(backend, build, num_batches=1, examples=(1,), gradient_mode="event", **kw):
+    """Gradients of ``examples`` batches against :class:`ReferenceEprop`. ``gradient_mode``:
+    ``"event"``, ``"online"`` (traces carry over between batches, as mlGeNN) or
+    ``"online-reset"`` (online with ``reset_traces_between_examples``)."""
     loss = kw.get("loss", "sparse_categorical_crossentropy")
-    net, inp, out, compiler, make_reference = build_case(backend=backend, **kw)
+    net, inp, out, compiler, make_reference = build_case(backend=backend,
+                                                         gradient_mode=gradient_mode, **kw)
     compiled = build(compiler, net)
     ref = make_reference(compiled)
     rng = np.random.default_rng(123)
@@ -285,7 +297,7 @@ def run_check(backend, build, num_batches=1, examples=(1,), **kw):
             ypad = np.zeros((B,) + y.shape[1:], y.dtype)
             ypad[:n] = y
             got = compiled.compute_gradients({inp: trains}, {out: y})
-            want = ref.run_batch(padded, ypad, n)
+            want = ref.run_batch(padded, ypad, n, reset_traces=gradient_mode != "online")
             compare(got, want, kw.get("train_output_bias", True))
             nonzero |= all(np.abs(g).max() > 0 for g in want.values())
     # the case must exercise every gradient (spiking hidden neurons, nonzero errors)
@@ -299,8 +311,10 @@ LOSSES = ["sparse_categorical_crossentropy", "mean_square_error"]
 @pytest.mark.parametrize("hidden_kind", HIDDEN)
 @pytest.mark.parametrize("recurrent", [False, True], ids=["ff", "rec"])
 @pytest.mark.parametrize("loss", LOSSES, ids=["scce", "mse"])
-def test_gradients_match_reference(backend, build, hidden_kind, recurrent, loss):
-    run_check(backend, build, hidden_kind=hidden_kind, recurrent=recurrent, loss=loss)
+@pytest.mark.parametrize("mode", ["event", "online"])
+def test_gradients_match_reference(backend, build, hidden_kind, recurrent, loss, mode):
+    run_check(backend, build, hidden_kind=hidden_kind, recurrent=recurrent, loss=loss,
+              gradient_mode=mode)
 
 
 @pytest.mark.parametrize("hidden_kind", HIDDEN)
@@ -314,25 +328,32 @@ def test_gradients_without_output_bias(backend, build, hidden_kind):
     run_check(backend, build, hidden_kind=hidden_kind, train_output_bias=False)
 
 
-def test_gradients_full_batches(backend, build):
+#: with several batches the modes differ: online traces carry over (mlGeNN) unless reset
+MODES = ["event", "online", "online-reset"]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_gradients_full_batches(backend, build, mode):
     """Batches of 4, state carried from batch to batch (reset_vars_between_examples=False):
     every row's regularisation and learning-signal terms are summed."""
-    run_check(backend, build, batch_size=4, examples=(4, 4), tau_refrac=2.0)
+    run_check(backend, build, batch_size=4, examples=(4, 4), tau_refrac=2.0, gradient_mode=mode)
 
 
 @pytest.mark.parametrize("loss", LOSSES, ids=["scce", "mse"])
-def test_gradients_batched_with_partial_batch(backend, build, loss):
+@pytest.mark.parametrize("mode", MODES)
+def test_gradients_batched_with_partial_batch(backend, build, loss, mode):
     """The last batch is partial: the errors of its padding rows are masked, so (with the
     regularisation off, see the next test) they contribute nothing, while the active rows
     carry their state over from the previous batch."""
     run_check(backend, build, loss=loss, batch_size=4, examples=(4, 4, 2), tau_refrac=2.0,
-              c_reg=0.0)
+              c_reg=0.0, gradient_mode=mode)
 
 
-def test_partial_batch_padding_does_not_contribute(backend, build):
+@pytest.mark.parametrize("mode", ["event", "online"])
+def test_partial_batch_padding_does_not_contribute(backend, build, mode):
     """Padding rows carry hidden state from the previous batch; with a large c_reg the
     firing-rate regularisation term of those rows would show if it leaked into the sum."""
-    run_check(backend, build, batch_size=3, examples=(3, 1), c_reg=0.5)
+    run_check(backend, build, batch_size=3, examples=(3, 1), c_reg=0.5, gradient_mode=mode)
 
 
 @pytest.mark.parametrize("hidden_kind", HIDDEN)
@@ -352,10 +373,11 @@ def test_random_feedback_matrix_in_ir():
     np.testing.assert_array_equal(b, b2)
 
 
-def test_gradients_two_hidden_layers(backend, build):
+@pytest.mark.parametrize("mode", ["event", "online"])
+def test_gradients_two_hidden_layers(backend, build, mode):
     """The first hidden layer has no direct path to the output: it always learns through a
     fixed random matrix, the second through the transposed output weights."""
-    run_check(backend, build, two_layers=True)
+    run_check(backend, build, two_layers=True, gradient_mode=mode)
 
 
 def test_gradients_equal_across_precisions():

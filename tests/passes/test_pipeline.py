@@ -30,7 +30,8 @@ def _check_golden(name, text):
 
 def test_pass_names_are_kebab_case_of_file_and_class():
     assert set(PASSES) == {"validate", "infer-shapes", "choose-sparse-layout", "insert-readout",
-                           "insert-eprop", "insert-optimiser", "batch-state", "insert-recording"}
+                           "insert-eprop", "event-eprop", "insert-optimiser", "batch-state",
+                           "insert-recording"}
     for name, cls in PASSES.items():
         assert cls.__module__.rsplit(".", 1)[-1] == name.replace("-", "_")
 
@@ -137,3 +138,47 @@ def test_pipeline_does_not_modify_its_input():
     before = g.copy()
     c.run_pipeline(g)
     assert g == before
+
+
+def test_golden_eprop_event_ir():
+    """The e-prop pipeline with gradient_mode='event': insert-eprop's online rules, then
+    event-eprop's backward filters and spike-driven gradients (pinned after those passes)."""
+    from irsnn.compilers import EPropCompiler
+    network, *_ = recurrent_alif()
+    stream = io.StringIO()
+    EPropCompiler(example_timesteps=10, losses="sparse_categorical_crossentropy",
+                  batch_size=2).build_ir(network, "alif", print_after=["insert-eprop",
+                                                                       "event-eprop"],
+                                         stream=stream)
+    _check_golden("recurrent_alif_eprop_event.txt", stream.getvalue())
+
+
+def test_event_eprop_rewrites_every_trained_connection():
+    from irsnn.compilers import EPropCompiler
+    from irsnn.ir import BackwardFilter
+    network, *_ = recurrent_alif()
+    g = EPropCompiler(example_timesteps=7, losses="sparse_categorical_crossentropy"
+                      ).build_ir(network)
+    filters = dict(g.nodes(BackwardFilter))
+    assert {f.kind for f in filters.values()} == {"eprop-alif", "eprop-output"}
+    assert all(f.timesteps == 7 for f in filters.values())
+    for _u, v, _, syn in g.synapses():
+        lr = syn.learning
+        assert lr.kind == "eprop-event" and [x.name for x in lr.vars] == ["DeltaG"]
+        assert filters[lr.backward].source == v
+    online = EPropCompiler(example_timesteps=7, losses="sparse_categorical_crossentropy",
+                           gradient_mode="online").build_ir(network)
+    assert not list(online.nodes(BackwardFilter))
+    assert {syn.learning.kind for *_, syn in online.synapses()} == {"eprop-alif",
+                                                                    "eprop-output"}
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(gradient_mode="offline"), "gradient_mode='offline'"),
+    (dict(gradient_mode="event", reset_traces_between_examples=True),
+     "reset_traces_between_examples"),
+])
+def test_eprop_compiler_rejects_bad_gradient_modes(kwargs, match):
+    from irsnn.compilers import EPropCompiler
+    with pytest.raises(ModelError, match=match):
+        EPropCompiler(example_timesteps=7, losses="sparse_categorical_crossentropy", **kwargs)

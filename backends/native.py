@@ -105,6 +105,8 @@ class KernelSimulation(Simulation):
                     self.state_keys[(eid, lr.pre_trace)] = (buf, (B, syn.num_pre))
         for buf, key in builder.constant_buffers.items():
             self.buffers[buf][:] = np.asarray(graph.array(key)).reshape(-1)
+        for buf, values in builder.host_arrays.items():
+            self.buffers[buf][:] = values
         self.losses = {lid: ln for lid, (ln, _) in builder.losses.items()}
         self._learning = bool(self.losses) or any(
             syn.learning is not None for _, syn, _ in self.synapses.values())
@@ -184,6 +186,25 @@ class KernelSimulation(Simulation):
         self._example_steps = 0
 
     _example_steps = 0
+
+    # -- optimiser on the device ----------------------------------------------------------------
+    @property
+    def native_optimiser(self) -> bool:
+        return bool(self.program.optimiser_kernels)
+
+    def optimise(self, scalars: dict, rows: int):
+        """One optimiser step of every parameter from the gradients of the first ``rows``
+        batch rows (zeroing every row's gradients), with the optimiser's runtime ``scalars``."""
+        values = self._host("optim_scalars", write=True)
+        for i, name in enumerate(self.program.optimiser_scalars):
+            values[i] = scalars[name]
+        self._host("optim_rows", write=True)[0] = int(rows)
+        for name in sorted(self._dirty):
+            self._upload(name, self.buffers[name])
+        self._dirty.clear()
+        self._launch_optimise()
+        if not self.host_is_device:
+            self._stale = {b.name for b in self.program.buffers if b.role == "state"}
 
     def _check_example_capacity(self, timesteps):
         """Event-driven learning stores at most ``timesteps`` of the backward filters per
@@ -470,6 +491,10 @@ class KernelSimulation(Simulation):
     def _launch_end(self):
         """Run the end-of-example kernels (``program.end_kernels``) natively."""
         raise BackendError(f"{type(self).__name__} cannot run event-driven learning")
+
+    def _launch_optimise(self):
+        """Run the optimiser kernels (``program.optimiser_kernels``) natively."""
+        raise BackendError(f"{type(self).__name__} cannot run optimiser kernels")
 
     def _upload(self, name, host):
         """Copy the host copy of buffer ``name`` to the device."""

@@ -5,7 +5,8 @@ Options: ``optimiser`` (an :class:`~irsnn.optimisers.Optimiser`). Provides an
 ``optim.<connection>`` node for every synapse group with learning (target: its weights,
 gradient: its learning rule's ``gradient`` variable) and ``optim.<population>.<var>`` for every
 trainable shared variable with a gradient (the output bias), each tapped from the population
-that holds the gradient. The runtime applies them once per batch to the batch-summed gradients.
+that holds the gradient. The runtime applies them once per batch to the batch-summed gradients:
+with the optimiser's ``update_code`` as kernels on the device, else on the host.
 """
 
 from __future__ import annotations
@@ -24,12 +25,14 @@ class InsertOptimiser(Pass):
     def run(self, graph, ctx):
         opt = ctx.options["optimiser"]
         params = tuple(sorted(opt.params().items()))
+        code = opt.update_code
+        scalars = tuple(sorted(opt.scalars(1))) if code else ()
         for u, v, k, syn in list(graph.synapses()):
             if syn.learning is None:
                 continue
             oid = graph.add_node(f"optim.{syn.name}", OptimiserNode(
                 kind=opt.name, target=edge_id(u, v, k), gradient=syn.learning.gradient,
-                params=params, state=opt.state_names))
+                params=params, state=opt.state_names, code=code, scalars=scalars))
             graph.add_edge(v, oid, "optimise", AuxEdge())
         for _, loss in list(graph.nodes(LossNode)):
             if loss.bias_gradient is None:
@@ -37,5 +40,5 @@ class InsertOptimiser(Pass):
             pop = graph.node(loss.source)
             oid = graph.add_node(f"optim.{pop.name}.Bias", OptimiserNode(
                 kind=opt.name, target=f"{loss.source}/Bias", gradient=loss.bias_gradient,
-                params=params, state=opt.state_names))
+                params=params, state=opt.state_names, code=code, scalars=scalars))
             graph.add_edge(loss.source, oid, "optimise", AuxEdge())

@@ -46,6 +46,7 @@ class CSimulation(KernelSimulation):
         lib.irsnn_kernel_times.argtypes = [ctypes.POINTER(ctypes.c_double)]
         lib.irsnn_set_learning.argtypes = [ctypes.c_int]
         lib.irsnn_end_example.restype = ctypes.c_int
+        lib.irsnn_optimise.restype = ctypes.c_int
         lib.irsnn_api_version.restype = ctypes.c_int
         if lib.irsnn_api_version() != API_VERSION:
             raise BackendError(f"cached library {self.library_path} has API "
@@ -78,6 +79,10 @@ class CSimulation(KernelSimulation):
     def _launch_end(self):
         self._bind()
         self.lib.irsnn_end_example()
+
+    def _launch_optimise(self):
+        self._bind()
+        self.lib.irsnn_optimise()
 
     def _times(self):
         out = (ctypes.c_double * (len(self.kernel_names) + 1))()

@@ -25,6 +25,8 @@ def c_source(program: Program, name: str, profile: bool) -> str:
         run the learning kernels (loss, feedback, traces, synapse learning) or skip them;
     ``irsnn_end_example(void)``
         the end-of-example kernels of event-driven learning (backward sweeps, gradients);
+    ``irsnn_optimise(void)``
+        one optimiser step of every parameter (``optim_scalars`` and ``optim_rows`` set);
     ``irsnn_kernel_times(double *out)``
         accumulated seconds per kernel (zeros unless compiled with profiling), then the
         end-of-example work.
@@ -94,7 +96,11 @@ static double irsnn_now(void)
     run += ["    }", "#endif", "    return 0;", "}", "",
             "static void irsnn_end_one(int32_t b)", "{", "    (void)b;"]
     run += r.statements(r.end_of_example(program), 1)
-    run += ["}", "",
+    run += ["}", ""]
+    run += [r.kernel(k, ()) for k in program.optimiser_kernels]
+    run += ["int irsnn_optimise(void)", "{"]
+    run += [f"    {k.name}();" for k in program.optimiser_kernels]
+    run += ["    return 0;", "}", "",
             "int irsnn_end_example(void)", "{",
             "    const double _t0 = irsnn_now();",
             ("    #pragma omp parallel for schedule(static)" if batch > 1 else ""),

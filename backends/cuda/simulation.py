@@ -42,6 +42,8 @@ class CudaSimulation(KernelSimulation):
         self.kernel = module.get_function("irsnn_run")
         self.end_kernel = (module.get_function("irsnn_end_example")
                            if self.program.end_kernels else None)
+        self.optimiser_kernels = [(module.get_function(k.name), k.grid[0].extent)
+                                  for k in self.program.optimiser_kernels]
         self.dev = {b.name: cupy.zeros(max(1, self.buffers[b.name].size),
                                        self.buffers[b.name].dtype)
                     for b in self.program.buffers}
@@ -77,6 +79,12 @@ class CudaSimulation(KernelSimulation):
 
     def _launch_end(self):
         self._launch(0, self.end_kernel)
+
+    def _launch_optimise(self):
+        args = tuple(self.dev[b.name] for b in self.program.buffers)
+        for kernel, extent in self.optimiser_kernels:
+            kernel((-(-extent // 256),), (256,), args)
+        self.cp.cuda.Device().synchronize()
 
     def _times(self):
         return [self._elapsed]

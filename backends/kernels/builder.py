@@ -18,7 +18,7 @@ from irsnn.lang.render_c import C99, CStyleRenderer
 from irsnn.rng import PHILOX_C_SOURCE
 
 from ..host_init import ragged, stream_id, synapse_mask
-from . import learning
+from . import learning, optimiser
 from .description import Block, Buffer, Dim, For, If, Kernel, Prefetch, Program
 
 _CTYPES = {"float": "float", "double": "double", "int": "int32_t", "unsigned int": "uint32_t",
@@ -84,6 +84,8 @@ class KernelBuilder:
         self.losses: dict = {}
         #: buffer name -> side-table key of constant arrays (e.g. random feedback matrices)
         self.constant_buffers: dict[str, str] = {}
+        #: buffer name -> initial contents computed here (e.g. synapse existence masks)
+        self.host_arrays: dict[str, np.ndarray] = {}
 
     # -- helpers shared with the learning kernels ------------------------------------------------
     def literal(self, value, type_name="scalar"):
@@ -375,6 +377,7 @@ class KernelBuilder:
         """The complete :class:`Program` for the graph."""
         self._declare_buffers()
         learning.declare_buffers(self)
+        optimiser.declare_buffers(self)
         for eid, (s, syn) in self.syns.items():
             self.program.kernels.append(self._propagate(eid, s, syn))
         for nid, (g, pop) in self.pops.items():
@@ -384,6 +387,8 @@ class KernelBuilder:
             self.program.kernels.append(k)
         self.program.kernels.append(self._recorders())
         self.program.end_kernels = learning.end_kernels(self)
+        self.program.optimiser_kernels = optimiser.kernels(self)
+        self.program.optimiser_scalars = tuple(self.optimiser_scalars)
         self.program.constants = {"batch_size": self.B, "dt": self.dt}
         return self.program
 

@@ -131,6 +131,10 @@ class Program:
         ``(recorder id, kind, source buffer, neurons, words or neurons per step)``.
     end_kernels : list of Kernel
         Run once at the end of an example of event-driven learning (not per timestep).
+    optimiser_kernels : list of Kernel
+        Run once per optimiser step, each over the elements of one parameter.
+    optimiser_scalars : tuple of str
+        Names of the entries of the ``optim_scalars`` buffer, set by the host before a step.
     """
 
     buffers: list = field(default_factory=list)
@@ -141,3 +145,5 @@ class Program:
     recorders: list = field(default_factory=list)
     constants: dict = field(default_factory=dict)
     end_kernels: list = field(default_factory=list)
+    optimiser_kernels: list = field(default_factory=list)
+    optimiser_scalars: tuple = ()

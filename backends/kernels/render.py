@@ -181,10 +181,22 @@ class KernelRenderer:
         return (f"{self.d.kernel_prefix} {name}({sep.join(params)})\n{{\n"
                 + "\n".join(self.statements(body, 1)) + "\n}\n")
 
+    def buffer_kernel(self, program: Program, k: Kernel) -> str:
+        """Kernel ``k`` (a one-dimensional grid) taking every state buffer as a parameter, for
+        dialects with implicit grids (the optimiser kernels)."""
+        (dim,) = k.grid
+        params = [f"GLOBAL {b.ctype} *RESTRICT {b.name}" for b in program.buffers]
+        body = [f"const int32_t {dim.var} = {self.d.grid_index.format(dim=0)};",
+                f"if ({dim.var} >= {dim.extent}) return;"] + list(k.body)
+        sep = ",\n" + " " * (len(self.d.kernel_prefix) + len(k.name) + 2)
+        return (f"/* {k.doc} */\n{self.d.kernel_prefix} {k.name}({sep.join(params)})\n{{\n"
+                + "\n".join(self.statements(body, 1)) + "\n}\n")
+
     def fused_source(self, program: Program, title: str) -> str:
         """Complete source of a fused-kernel target."""
         parts = [f"/* irsnn: model '{title}' (generated) */", self.d.header,
                  self.helpers(program), self.fused_kernel(program)]
         if program.end_kernels:
             parts.append(self.fused_kernel(program, "irsnn_end_example", end_of_example=True))
+        parts += [self.buffer_kernel(program, k) for k in program.optimiser_kernels]
         return "\n".join(parts)

@@ -47,6 +47,8 @@ class OpenCLSimulation(KernelSimulation):
         built = cl.Program(self.ctx, self.source).build(cache_dir=str(folder))
         self.kernel = built.irsnn_run
         self.end_kernel = built.irsnn_end_example if self.program.end_kernels else None
+        self.optimiser_kernels = [(getattr(built, k.name), k.grid[0].extent)
+                                  for k in self.program.optimiser_kernels]
         mf = cl.mem_flags
         self.dev = {b.name: cl.Buffer(self.ctx, mf.READ_WRITE, max(4, self.buffers[b.name].nbytes))
                     for b in self.program.buffers}
@@ -86,6 +88,13 @@ class OpenCLSimulation(KernelSimulation):
 
     def _launch_end(self):
         self._launch(0, self.end_kernel)
+
+    def _launch_optimise(self):
+        args = [self.dev[b.name] for b in self.program.buffers]
+        local = self.local_size
+        for kernel, extent in self.optimiser_kernels:
+            kernel(self.queue, (-(-extent // local) * local,), (local,), *args)
+        self.queue.finish()
 
     def _times(self):
         return [self._elapsed]

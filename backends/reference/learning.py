@@ -18,8 +18,8 @@ from __future__ import annotations
 import numpy as np
 
 from irsnn.errors import BackendError, InputError
-from irsnn.ir import BackwardFilter, FeedbackPath, LossNode
-from irsnn.ir.scopes import check_learning
+from irsnn.ir import BackwardFilter, FeedbackPath, LossNode, OptimiserNode
+from irsnn.ir.scopes import check_learning, check_optimiser
 
 from ..host_init import numpy_type
 from .codegen import compile_block
@@ -56,6 +56,7 @@ class Learning:
         self.sequences = {fid: {name: [] for name in f.sequences}
                           for fid, f in self.filters.items()}
         self.enabled = self.available = bool(self.codes or self.events)
+        self.optimiser = self._optimiser_blocks(g, sim)
 
     def state_keys(self):
         for eid in list(self.codes) + list(self.events):
@@ -100,6 +101,42 @@ class Learning:
             self._synapses(eid, code)
         for fid, f in self.filters.items():
             self._record(fid, f)
+
+    # -- optimiser -----------------------------------------------------------------------------
+    @staticmethod
+    def _optimiser_blocks(g, sim):
+        """``{node id: (node, compiled update, state arrays)}`` when every optimiser node has
+        update code (as the kernel backends), else None (the host applies the optimiser)."""
+        nodes = list(g.nodes(OptimiserNode))
+        if not nodes or not all(n.code.strip() for _, n in nodes):
+            return None
+        return {nid: (node, compile_block(check_optimiser(nid, node, precision=sim.precision)),
+                      {}) for nid, node in nodes}
+
+    def optimise(self, scalars, rows):
+        """Sum each gradient over the first ``rows`` rows (ascending, in the model's precision),
+        zero every row, and run the update code where synapses exist."""
+        sim = self.sim
+        sc = sim.scalar
+        values = {k: sc(v) for k, v in scalars.items()}
+        for node, block, state in self.optimiser.values():
+            owner = node.target.split("/")[0]
+            grad = sim.state[(owner, node.gradient)]
+            total = np.zeros(grad.shape[1:], sc)
+            for b in range(rows):
+                total = (total + grad[b]).astype(sc)
+            sim.state[(owner, node.gradient)] = np.zeros_like(grad)
+            param = sim.parameter(node.target).astype(sc)
+            for name in node.state:
+                state.setdefault(name, np.zeros(param.shape, sc))
+            env = dict(values, Param=param, Gradient=total, **state)
+            block.run(env)
+            mask = sim._existing(node.target)
+            keep = (lambda new, old: new) if mask is None else \
+                (lambda new, old: np.where(mask, new, old))
+            for name in node.state:
+                state[name] = keep(np.asarray(env[name], sc), state[name]).astype(sc)
+            sim.set_parameter(node.target, keep(np.asarray(env["Param"], sc), param))
 
     # -- event-driven learning -----------------------------------------------------------------
     def _record(self, fid, f):

@@ -208,6 +208,14 @@ class ReferenceSimulation(Simulation):
     def end_example(self):
         self.learning.end_example()
 
+    # -- optimiser (the kernels' arithmetic, element by element, in NumPy) ----------------------
+    @property
+    def native_optimiser(self) -> bool:
+        return self.learning.optimiser is not None
+
+    def optimise(self, scalars, rows):
+        self.learning.optimise(scalars, rows)
+
     def set_egp(self, node_id, name, values):
         pop = self.neurons[node_id].pop
         egp = next((e for e in pop.egps if e.name == name), None)

@@ -179,6 +179,10 @@ class CompiledTrainingNetwork(CompiledInferenceNetwork):
         backend's storage layout (sparse connections update only the synapses that exist)."""
         sim = self.simulation
         self.optimiser_step += 1
+        if getattr(sim, "native_optimiser", False):
+            sim.optimise(self.optimiser.scalars(self.optimiser_step),
+                         self.current_batch_examples)
+            return
         for _, node in self.ir.nodes(OptimiserNode):
             param = sim.parameter(node.target)
             grad = sim.gradient_sum(node.target, node.gradient, self.current_batch_examples)

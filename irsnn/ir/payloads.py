@@ -309,7 +309,9 @@ class OptimiserNode(Payload):
 
     ``target`` is a synapse edge id (its weights) or ``pop.<name>/<var>`` (a shared
     variable such as an output bias); ``gradient`` the variable holding its per-batch-element
-    gradient; ``state`` the optimiser's state arrays (held by the runtime).
+    gradient; ``state`` the optimiser's state arrays (one per parameter element). ``code``
+    updates one element from ``Gradient`` (the sum over the batch's examples), its ``state``
+    and the runtime ``scalars`` set before every step; empty: the host applies the optimiser.
     """
 
     role: ClassVar[str] = "optim"
@@ -318,6 +320,8 @@ class OptimiserNode(Payload):
     gradient: str
     params: tuple[tuple[str, float], ...] = ()
     state: tuple[str, ...] = ()
+    code: str = ""
+    scalars: tuple[str, ...] = ()
 
 
 @payload

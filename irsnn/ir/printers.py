@@ -72,7 +72,8 @@ def describe_node(nid: str, p) -> str:
                 f"T={p.timesteps} params={_params(p.params)}")
     if isinstance(p, OptimiserNode):
         return (f"{nid} = Optimiser {p.kind} of {p.target} from {p.gradient} "
-                f"{dict(p.params)} state={list(p.state)}")
+                f"{dict(p.params)} state={list(p.state)}"
+                + (f" scalars={list(p.scalars)} {_code(p.code)}" if p.code else ""))
     return f"{nid} = {p!r}"
 
 

@@ -118,3 +118,24 @@ def check_learning(syn, target, precision="float"):
     where = Where(f"Connection '{syn.name}' ({syn.learning.kind})", "learning code")
     return check(parse_statements(syn.learning.code, where),
                  learning_scope(syn, target, precision), where)
+
+
+def optimiser_scope(node, param_type="scalar", precision="float") -> Scope:
+    """Scope of an :class:`~irsnn.ir.OptimiserNode`'s per-element update code."""
+    scope = Scope(precision=precision).with_math()
+    scope.add(Symbol("Param", param_type, "var", writable=True),
+              Symbol("Gradient", "scalar", "var"))
+    for name in node.state:
+        scope.add(Symbol(name, "scalar", "var", writable=True))
+    for name in node.scalars:
+        scope.add(Symbol(name, "scalar", "param"))
+    return scope
+
+
+def check_optimiser(nid, node, param_type="scalar", precision="float"):
+    """Parse and check an optimiser node's update code (``None`` when it has none)."""
+    if not node.code.strip():
+        return None
+    where = Where(f"Optimiser '{nid}' ({node.kind})", "update code")
+    return check(parse_statements(node.code, where),
+                 optimiser_scope(node, param_type, precision), where)

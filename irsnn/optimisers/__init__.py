@@ -10,12 +10,24 @@ from ..errors import ModelError
 class Optimiser:
     """Base class: ``name`` (snake_case, used in the IR), hyper-parameters as attributes
     (changeable between batches, e.g. by :class:`~irsnn.callbacks.OptimiserParamSchedule`),
-    and :meth:`step` updating a parameter in place from its batch-summed gradient."""
+    and :meth:`step` updating a parameter in place from its batch-summed gradient.
+
+    An optimiser that also gives ``update_code`` (code-string language, one element of one
+    parameter: ``Param`` (writable), ``Gradient``, its state variables ``state_names``
+    (writable) and the runtime scalars :meth:`scalars`) runs as a generated kernel on the
+    device, where the gradients are: nothing crosses to the host per batch. Without it,
+    :meth:`step` runs on the host.
+    """
 
     name = ""
     state_names: tuple[str, ...] = ()
+    update_code: str = ""
 
     def params(self) -> dict:
+        return {}
+
+    def scalars(self, step: int) -> dict:
+        """Runtime scalars of :attr:`update_code` for optimiser step ``step`` (from 1)."""
         return {}
 
     def init_state(self, shape) -> dict:
@@ -40,6 +52,12 @@ class Adam(Optimiser):
 
     name = "adam"
     state_names = ("m", "v")
+    #: mlGeNN's formulation: the bias corrections are scales of the moments
+    update_code = """\
+m = (Beta1 * m) + ((1.0 - Beta1) * Gradient);
+v = (Beta2 * v) + ((1.0 - Beta2) * (Gradient * Gradient));
+Param -= (Alpha * (m * MomentScale1)) / (sqrt(v * MomentScale2) + Epsilon);
+"""
 
     def __init__(self, alpha=0.001, beta1=0.9, beta2=0.999, epsilon=1e-8):
         for n, v in (("beta1", beta1), ("beta2", beta2)):
@@ -52,6 +70,11 @@ class Adam(Optimiser):
     def params(self):
         return {"alpha": self.alpha, "beta1": self.beta1, "beta2": self.beta2,
                 "epsilon": self.epsilon}
+
+    def scalars(self, step):
+        return {"Alpha": self.alpha, "Beta1": self.beta1, "Beta2": self.beta2,
+                "Epsilon": self.epsilon, "MomentScale1": 1.0 / (1.0 - self.beta1 ** step),
+                "MomentScale2": 1.0 / (1.0 - self.beta2 ** step)}
 
     def step(self, param, grad, state, step):
         m, v = state["m"], state["v"]

@@ -132,11 +132,13 @@ class Learning:
             env = dict(values, Param=param, Gradient=total, **state)
             block.run(env)
             mask = sim._existing(node.target)
-            keep = (lambda new, old: new) if mask is None else \
-                (lambda new, old: np.where(mask, new, old))
+
+            def keep(new, old, mask=mask):
+                new = np.asarray(new, sc)
+                return new if mask is None else np.where(mask, new, old).astype(sc)
             for name in node.state:
-                state[name] = keep(np.asarray(env[name], sc), state[name]).astype(sc)
-            sim.set_parameter(node.target, keep(np.asarray(env["Param"], sc), param))
+                state[name] = keep(env[name], state[name])
+            sim.set_parameter(node.target, keep(env["Param"], param))
 
     # -- event-driven learning -----------------------------------------------------------------
     def _record(self, fid, f):

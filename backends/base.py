@@ -150,9 +150,11 @@ class Simulation(ABC):
         """Start an example of event-driven learning: forget sequences and spikes recorded
         for a previous one that did not end."""
 
-    def end_example(self) -> None:
+    def end_example(self, for_optimiser: bool = False) -> None:
         """End an example of event-driven learning: filter the recorded per-neuron sequences
-        backward and add the gradients of the delivered spikes (no-op without it)."""
+        backward and add the gradients of the delivered spikes (no-op without it). With
+        ``for_optimiser`` (the next call is :meth:`optimise`) a backend may leave the gradients
+        to the optimiser step instead of materialising them."""
 
     @abstractmethod
     def begin_batch(self, timesteps: int, recorders: dict | None = None) -> None:

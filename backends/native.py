@@ -173,14 +173,23 @@ class KernelSimulation(Simulation):
         for name in self._example_buffers():
             self._host(name, write=True)[:] = 0
         self._example_steps = 0
+        self._pending = False
 
-    def end_example(self):
+    #: the optimiser kernels can take event-driven gradients straight from the example's
+    #: spikes and sequences (``Program.fused_optimiser_kernels``; C)
+    fuses_event_gradients = False
+    #: an example ended without materialising its event-driven gradients
+    _pending = False
+
+    def end_example(self, for_optimiser=False):
         if not self.program.end_kernels:
             return
         for name in sorted(self._dirty):
             self._upload(name, self.buffers[name])
         self._dirty.clear()
-        self._launch_end()
+        defer = bool(for_optimiser and self.fuses_event_gradients and self.native_optimiser)
+        self._launch_end(materialise=not defer)
+        self._pending = defer
         if not self.host_is_device:
             self._stale = {b.name for b in self.program.buffers if b.role == "state"}
         self._example_steps = 0
@@ -202,7 +211,8 @@ class KernelSimulation(Simulation):
         for name in sorted(self._dirty):
             self._upload(name, self.buffers[name])
         self._dirty.clear()
-        self._launch_optimise()
+        self._launch_optimise(fused=self._pending)
+        self._pending = False
         if not self.host_is_device:
             self._stale = {b.name for b in self.program.buffers if b.role == "state"}
 
@@ -488,12 +498,14 @@ class KernelSimulation(Simulation):
     def _launch(self, steps: int):
         """Run ``steps`` timesteps from ``self.timestep`` / ``self.rng_step`` natively."""
 
-    def _launch_end(self):
-        """Run the end-of-example kernels (``program.end_kernels``) natively."""
+    def _launch_end(self, materialise=True):
+        """Run the backward sweeps (``program.end_kernels``) natively, then with
+        ``materialise`` the scatter and restart kernels."""
         raise BackendError(f"{type(self).__name__} cannot run event-driven learning")
 
-    def _launch_optimise(self):
-        """Run the optimiser kernels (``program.optimiser_kernels``) natively."""
+    def _launch_optimise(self, fused=False):
+        """Run the optimiser kernels (``program.optimiser_kernels``, or with ``fused``
+        ``program.fused_optimiser_kernels`` and the restart kernels) natively."""
         raise BackendError(f"{type(self).__name__} cannot run optimiser kernels")
 
     def _upload(self, name, host):

@@ -45,7 +45,9 @@ class CSimulation(KernelSimulation):
         lib.irsnn_run.restype = ctypes.c_int
         lib.irsnn_kernel_times.argtypes = [ctypes.POINTER(ctypes.c_double)]
         lib.irsnn_set_learning.argtypes = [ctypes.c_int]
+        lib.irsnn_end_example.argtypes = [ctypes.c_int]
         lib.irsnn_end_example.restype = ctypes.c_int
+        lib.irsnn_optimise.argtypes = [ctypes.c_int]
         lib.irsnn_optimise.restype = ctypes.c_int
         lib.irsnn_api_version.restype = ctypes.c_int
         if lib.irsnn_api_version() != API_VERSION:
@@ -76,13 +78,15 @@ class CSimulation(KernelSimulation):
         self.lib.irsnn_run(steps, self.timestep, self.rng_step & 0xFFFFFFFF,
                            self.recorded_timesteps)
 
-    def _launch_end(self):
-        self._bind()
-        self.lib.irsnn_end_example()
+    fuses_event_gradients = True
 
-    def _launch_optimise(self):
+    def _launch_end(self, materialise=True):
         self._bind()
-        self.lib.irsnn_optimise()
+        self.lib.irsnn_end_example(1 if materialise else 0)
+
+    def _launch_optimise(self, fused=False):
+        self._bind()
+        self.lib.irsnn_optimise(1 if fused else 0)
 
     def _times(self):
         out = (ctypes.c_double * (len(self.kernel_names) + 1))()

@@ -23,10 +23,13 @@ def c_source(program: Program, name: str, profile: bool) -> str:
         recording row ``rec0``: the whole loop runs here, no call back into Python;
     ``irsnn_set_learning(int on)``
         run the learning kernels (loss, feedback, traces, synapse learning) or skip them;
-    ``irsnn_end_example(void)``
-        the end-of-example kernels of event-driven learning (backward sweeps, gradients);
-    ``irsnn_optimise(void)``
-        one optimiser step of every parameter (``optim_scalars`` and ``optim_rows`` set);
+    ``irsnn_end_example(int materialise)``
+        the end of an example of event-driven learning: backward sweeps, then with
+        ``materialise`` the gradient scatter and the restart;
+    ``irsnn_optimise(int fused)``
+        one optimiser step of every parameter (``optim_scalars`` and ``optim_rows`` set); with
+        ``fused``, event-driven gradients come straight from the spike bits and backward
+        sequences of the example just ended (not materialised), then the restart;
     ``irsnn_kernel_times(double *out)``
         accumulated seconds per kernel (zeros unless compiled with profiling), then the
         end-of-example work.
@@ -93,20 +96,31 @@ static double irsnn_now(void)
             call = f"if (irsnn_learning) {call}"
         run += ["        { const double _t0 = irsnn_now();", f"        {call}",
                 f"        irsnn_times[{i}] += irsnn_now() - _t0; }}"]
-    run += ["    }", "#endif", "    return 0;", "}", "",
-            "static void irsnn_end_one(int32_t b)", "{", "    (void)b;"]
-    run += r.statements(r.end_of_example(program), 1)
-    run += ["}", ""]
-    run += [r.kernel(k, ()) for k in program.optimiser_kernels]
-    run += ["int irsnn_optimise(void)", "{"]
-    run += [f"    {k.name}();" for k in program.optimiser_kernels]
-    run += ["    return 0;", "}", "",
-            "int irsnn_end_example(void)", "{",
-            "    const double _t0 = irsnn_now();",
-            ("    #pragma omp parallel for schedule(static)" if batch > 1 else ""),
-            f"    for (int32_t b = 0; b < {batch}; b++) irsnn_end_one(b);",
+    run += ["    }", "#endif", "    return 0;", "}", ""]
+    # end of an example: backward sweeps, then (materialise) scatter + restart
+    for name, part in (("sweep", program.end_kernels),
+                       ("scatter", program.scatter_kernels + program.restart_kernels),
+                       ("restart", program.restart_kernels)):
+        run += [f"static void irsnn_{name}_one(int32_t b)", "{", "    (void)b;"]
+        run += r.statements(r.in_sequence(part), 1)
+        run += ["}", ""]
+    omp = "#pragma omp parallel for schedule(static)" if batch > 1 else ""
+    run += ["int irsnn_end_example(int materialise)", "{",
+            "    const double _t0 = irsnn_now();", "    " + omp,
+            f"    for (int32_t b = 0; b < {batch}; b++) irsnn_sweep_one(b);",
+            "    if (materialise) {", "        " + omp,
+            f"        for (int32_t b = 0; b < {batch}; b++) irsnn_scatter_one(b);", "    }",
             f"    irsnn_times[{len(kernels)}] += irsnn_now() - _t0;",
-            "    return 0;", "}", "",
+            "    return 0;", "}", ""]
+    optimisers = {k.name: k for k in program.optimiser_kernels + program.fused_optimiser_kernels}
+    run += [r.kernel(k, ()) for k in optimisers.values()]
+    run += ["int irsnn_optimise(int fused)", "{", "    if (fused) {"]
+    run += [f"        {k.name}();" for k in program.fused_optimiser_kernels]
+    run += ["        " + omp,
+            f"        for (int32_t b = 0; b < {batch}; b++) irsnn_restart_one(b);",
+            "    } else {"]
+    run += [f"        {k.name}();" for k in program.optimiser_kernels]
+    run += ["    }", "    return 0;", "}", "",
             "void irsnn_kernel_times(double *out)", "{",
             f"    for (int i = 0; i <= {len(kernels)}; i++) out[i] = irsnn_times[i];", "}",
             "", f"int irsnn_api_version(void) {{ return {API_VERSION}; }}"]

@@ -40,8 +40,9 @@ class CudaSimulation(KernelSimulation):
         module = cupy.RawModule(code=self.source, backend="nvrtc",
                                 options=NVRTC_OPTIONS + (f"-arch=sm_{major}{minor}",))
         self.kernel = module.get_function("irsnn_run")
-        self.end_kernel = (module.get_function("irsnn_end_example")
-                           if self.program.end_kernels else None)
+        self.end_kernels = ((module.get_function("irsnn_end_example"),
+                             module.get_function("irsnn_scatter"))
+                            if self.program.end_kernels else ())
         self.optimiser_kernels = [(module.get_function(k.name), k.grid[0].extent)
                                   for k in self.program.optimiser_kernels]
         self.dev = {b.name: cupy.zeros(max(1, self.buffers[b.name].size),
@@ -77,10 +78,11 @@ class CudaSimulation(KernelSimulation):
         cp.cuda.Device().synchronize()
         self._elapsed += time.perf_counter() - start
 
-    def _launch_end(self):
-        self._launch(0, self.end_kernel)
+    def _launch_end(self, materialise=True):
+        for kernel in self.end_kernels:  # always materialised: no fused optimiser here
+            self._launch(0, kernel)
 
-    def _launch_optimise(self):
+    def _launch_optimise(self, fused=False):
         args = tuple(self.dev[b.name] for b in self.program.buffers)
         for kernel, extent in self.optimiser_kernels:
             kernel((-(-extent // 256),), (256,), args)

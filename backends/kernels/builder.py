@@ -386,8 +386,10 @@ class KernelBuilder:
             k.learning = True
             self.program.kernels.append(k)
         self.program.kernels.append(self._recorders())
-        self.program.end_kernels = learning.end_kernels(self)
+        (self.program.end_kernels, self.program.scatter_kernels,
+         self.program.restart_kernels) = learning.end_kernels(self)
         self.program.optimiser_kernels = optimiser.kernels(self)
+        self.program.fused_optimiser_kernels = optimiser.fused_kernels(self)
         self.program.optimiser_scalars = tuple(self.optimiser_scalars)
         self.program.constants = {"batch_size": self.B, "dt": self.dt}
         return self.program

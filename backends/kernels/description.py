@@ -130,9 +130,17 @@ class Program:
     recorders : list of tuple
         ``(recorder id, kind, source buffer, neurons, words or neurons per step)``.
     end_kernels : list of Kernel
-        Run once at the end of an example of event-driven learning (not per timestep).
+        Run once at the end of an example of event-driven learning (not per timestep): the
+        backward sweeps.
+    scatter_kernels, restart_kernels : list of Kernel
+        Then: the event-driven gradients into the gradient variables; the restart of the spike
+        bits and the step counter (grid ``(b,)``).
     optimiser_kernels : list of Kernel
         Run once per optimiser step, each over the elements of one parameter.
+    fused_optimiser_kernels : list of Kernel
+        The optimiser step straight from the spike bits and backward sequences, for the
+        parameters with event-driven gradients (grid over presynaptic rows), and
+        ``optimiser_kernels``' for the others; followed by the restart kernels.
     optimiser_scalars : tuple of str
         Names of the entries of the ``optim_scalars`` buffer, set by the host before a step.
     """
@@ -145,5 +153,8 @@ class Program:
     recorders: list = field(default_factory=list)
     constants: dict = field(default_factory=dict)
     end_kernels: list = field(default_factory=list)
+    scatter_kernels: list = field(default_factory=list)
+    restart_kernels: list = field(default_factory=list)
     optimiser_kernels: list = field(default_factory=list)
+    fused_optimiser_kernels: list = field(default_factory=list)
     optimiser_scalars: tuple = ()

@@ -64,6 +64,9 @@ def declare_buffers(builder):
         _, pop = builder.pops[f.source]
         for name in f.sequences:
             builder._buffer(f"{fb}_{name}", builder.scalar, B * f.timesteps * pop.size)
+        # the backward sweep's carried values per neuron (a, b, HHat)
+        for name in _carries(f):
+            builder._buffer(f"{fb}_{name}", builder.scalar, B * pop.size)
     if builder.filters:
         builder._buffer("eprop_pos", "int32_t", B)
     for eid, (s, syn) in builder.syns.items():
@@ -101,19 +104,30 @@ def kernels(builder) -> list[Kernel]:
     return _losses(builder) + _feedback(builder) + _synapses(builder) + _record(builder)
 
 
-def end_kernels(builder) -> list[Kernel]:
-    """Kernels run once at the end of an example of event-driven learning: backward sweeps,
-    then gradient scatters, then the step counter restarts."""
+def end_kernels(builder) -> tuple[list[Kernel], list[Kernel], list[Kernel]]:
+    """Kernels of the end of an example of event-driven learning, grid ``(b,)``:
+    ``(backward sweeps, gradient scatters into the gradient variables, restart)``; the restart
+    clears the spike bits and the step counter for the next example."""
     if not builder.filters:
-        return []
-    out = [_backward(builder, fid, fb, f) for fid, (fb, f) in builder.filters.items()]
-    for eid, (s, syn) in builder.syns.items():
-        if syn.learning is not None and syn.learning.backward:
-            out.append(_scatter(builder, eid, s, syn))
-    out.append(Kernel("eprop_restart", (), (builder.dim_b(),), ["eprop_pos[b] = 0;"],
-                      doc="the next example's sequences start at step 0",
-                      label="backward:restart"))
-    return out
+        return [], [], []
+    sweeps = [_backward(builder, fid, fb, f) for fid, (fb, f) in builder.filters.items()]
+    scatters = [_scatter(builder, eid, s, syn) for eid, s, syn in event_groups(builder)]
+    clear = []
+    for _eid, s, syn in event_groups(builder):
+        size = builder.filters[syn.learning.backward][1].timesteps * words(syn.num_pre)
+        for name in (f"{s}_ev", f"{s}_evneg"):
+            if any(b.name == name for b in builder.program.buffers):
+                clear.append(For("w", str(size), [f"{name}[(size_t)b * {size} + w] = 0u;"]))
+    restart = Kernel("eprop_restart", (), (builder.dim_b(),), clear + ["eprop_pos[b] = 0;"],
+                     doc="the next example's spikes and sequences start at step 0",
+                     label="backward:restart")
+    return sweeps, scatters, [restart]
+
+
+def event_groups(builder):
+    """``[(edge id, C prefix, synapse group)]`` of the groups with event-driven learning."""
+    return [(eid, s, syn) for eid, (s, syn) in builder.syns.items()
+            if syn.learning is not None and syn.learning.backward]
 
 
 def _record(builder):
@@ -138,33 +152,43 @@ def _record(builder):
                    doc="per-neuron sequences of event-driven e-prop", label="learn:record")]
 
 
+def _carries(f):
+    """Per-neuron values the backward sweep of ``f`` carries from step to step."""
+    if f.kind == "eprop-output":
+        return ("HHat",)
+    return ("A", "B", "HHat") if f.kind == "eprop-alif" else ("A", "HHat")
+
+
 def _backward(builder, fid, fb, f):
     """``HHat`` of every recorded step, in place of the first sequence (see
-    :class:`~irsnn.ir.BackwardFilter`)."""
+    :class:`~irsnn.ir.BackwardFilter`); steps descending outside, neurons inside (contiguous,
+    vectorisable), with the carried values in ``<filter>_A``/``_B``/``_HHat``."""
     _, pop = builder.pops[f.source]
     n, T = pop.size, f.timesteps
     sc, zero = builder.scalar, builder.literal(0.0)
     p = {q.name: builder.literal(q.value, q.type) for q in f.params}
+    carry = {name: f"{fb}_{name}[(size_t)b * {n} + j]" for name in _carries(f)}
     idx = f"const size_t idx = ((size_t)b * {T} + t) * {n} + j;"
     if f.kind == "eprop-output":
-        carry = [f"{sc} hh = {zero};"]
-        sweep = [idx, f"hh = {fb}_E[idx] + ({p['Alpha']} * hh);", f"{fb}_E[idx] = hh;"]
+        sweep = [idx, f"const {sc} hh = {fb}_E[idx] + ({p['Alpha']} * {carry['HHat']});",
+                 f"{carry['HHat']} = hh;", f"{fb}_E[idx] = hh;"]
     else:
-        carry = [f"{sc} a = {zero};", f"{sc} hh = {zero};"]
         sweep = [idx, f"const {sc} psi = {fb}_Psi[idx];",
-                 f"a = {fb}_L[idx] + ({p['Alpha']} * a);",
+                 f"const {sc} a = {fb}_L[idx] + ({p['Alpha']} * {carry['A']});",
+                 f"{carry['A']} = a;",
                  f"const {sc} g = a + {fb}_C[idx];"]
         if f.kind == "eprop-alif":
-            carry.append(f"{sc} bb = {zero};")
-            sweep += [f"const {sc} pb = psi * {p['Beta']};",
+            sweep += [f"const {sc} bb = {carry['B']};",
+                      f"const {sc} pb = psi * {p['Beta']};",
                       f"const {sc} h = psi * (g + bb);",
-                      f"bb = ((-pb) * g) + (({p['Rho']} - pb) * bb);"]
+                      f"{carry['B']} = ((-pb) * g) + (({p['Rho']} - pb) * bb);"]
         else:
             sweep.append(f"const {sc} h = psi * g;")
-        sweep += [f"hh = h + ({p['Alpha']} * hh);", f"{fb}_Psi[idx] = hh;"]
+        sweep += [f"const {sc} hh = h + ({p['Alpha']} * {carry['HHat']});",
+                  f"{carry['HHat']} = hh;", f"{fb}_Psi[idx] = hh;"]
     body = [f"const int32_t steps = eprop_pos[b] < {T} ? eprop_pos[b] : {T};",
-            For("j", str(n), carry + [For("q", "steps", [
-                "const int32_t t = steps - 1 - q;"] + sweep)])]
+            For("j", str(n), [f"{c} = {zero};" for c in carry.values()]),
+            For("q", "steps", ["const int32_t t = steps - 1 - q;", For("j", str(n), sweep)])]
     return Kernel(f"backward_{fb}", (), (builder.dim_b(),), body,
                   doc=f"backward sweep of {fid} ({f.kind})", label=f"backward:{fid}")
 
@@ -192,12 +216,12 @@ def _scatter(builder, eid, s, syn):
     word = ["const uint32_t word = bits[w];"]
     if signed:
         word.append("const uint32_t neg = negbits[w];")
-    word.append(If("word != 0u", ["bits[w] = 0u;"] + (["negbits[w] = 0u;"] if signed else [])
-                   + [For("k", "32", [If("(word >> k) & 1u", on_spike)])]))
-    step = [f"GLOBAL uint32_t *bits = {s}_ev + ((size_t)b * {T} + q) * {W};",
+    word.append(If("word != 0u", [For("k", "32", [If("(word >> k) & 1u", on_spike)])]))
+    step = [f"GLOBAL const uint32_t *bits = {s}_ev + ((size_t)b * {T} + q) * {W};",
             f"GLOBAL const {builder.scalar} *h = {hh} + ((size_t)b * {T} + q) * {n_post};"]
     if signed:
-        step.append(f"GLOBAL uint32_t *negbits = {s}_evneg + ((size_t)b * {T} + q) * {W};")
+        step.append(f"GLOBAL const uint32_t *negbits = {s}_evneg + "
+                    f"((size_t)b * {T} + q) * {W};")
     body = [f"const int32_t steps = eprop_pos[b] < {T} ? eprop_pos[b] : {T};",
             For("q", "steps", step + [For("w", str(W), word)])]
     return Kernel(f"scatter_{s}", (), (builder.dim_b(),), body,

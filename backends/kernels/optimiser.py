@@ -7,6 +7,11 @@ row, and runs the optimiser's update code with its state (``o<k>_<state>``, one 
 element) and the runtime scalars in ``optim_scalars`` (set by the host before each step: the
 learning rate, bias corrections, ...). Synapses that do not exist in a dense-stored sparse
 connection (``<s>_exists`` is 0) are left untouched, so they stay absent.
+
+:func:`fused_kernels` is the C backend's training path for event-driven e-prop: the gradient
+of a presynaptic row is summed from the delivered-spike bits and the backward sequences
+(``HHat``) of the example just ended, over rows ``b`` then steps in ascending order, and the
+update follows at once, so the per-synapse gradient array is never touched.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from irsnn.ir import OptimiserNode, edge_id
 from irsnn.ir.scopes import check_optimiser
 
 from ..host_init import connectivity_mask
+from . import learning
 from .description import Dim, For, If, Kernel
 
 
@@ -69,40 +75,97 @@ def _buffers(builder, node):
 
 
 def kernels(builder) -> list[Kernel]:
-    out = []
+    """One kernel per parameter over its elements, from the materialised gradients."""
+    return [_plain(builder, k, nid, node) for k, (nid, node) in enumerate(optimised(builder))]
+
+
+def fused_kernels(builder) -> list[Kernel]:
+    """As :func:`kernels`, but parameters with event-driven gradients take them straight from
+    the example's spike bits and backward sequences (one presynaptic row per grid point, its
+    gradient row accumulated in a local array: no gradient array is written or read)."""
+    events = {eid for eid, _, _ in learning.event_groups(builder)}
+    return [_fused(builder, k, nid, node) if node.target in events
+            else _plain(builder, k, nid, node)
+            for k, (nid, node) in enumerate(optimised(builder))]
+
+
+def _update(builder, k, nid, node, param, idx):
+    """Statements of one element's update (``Gradient`` in scope)."""
     scalars = {name: f"os_{name}" for name in builder.optimiser_scalars}
-    # loaded once per element (GPU) or hoisted by the compiler (C): no aliasing with stores
-    load = [f"const {builder.scalar} os_{name} = optim_scalars[{i}];"
-            for i, name in enumerate(builder.optimiser_scalars)]
-    for k, (nid, node) in enumerate(optimised(builder)):
-        size = _size(builder, node)
-        param, grad, exists = _buffers(builder, node)
-        checked = check_optimiser(nid, node, precision=builder.precision)
-        table = dict(scalars, Param="l_Param", Gradient="Gradient")
-        table.update({name: f"l_{name}" for name in node.state})
-        code = builder.r.render_statements(checked.tree, checked, builder._names(table))
-        sc = builder.scalar
-        update = [f"{sc} l_Param = {param}[idx];"]
-        update += [f"{sc} l_{name} = o{k}_{name}[idx];" for name in node.state]
-        update.append(code.rstrip())
-        update.append(f"{param}[idx] = l_Param;")
-        update += [f"o{k}_{name}[idx] = l_{name};" for name in node.state]
-        zero = builder.literal(0.0)
-        if builder.B == 1:
-            # no loops over rows: the element loop stays vectorisable
-            body = [f"const {sc} Gradient = optim_rows[0] > 0 ? {grad}[idx] : {zero};",
-                    f"{grad}[idx] = {zero};"]
-        else:
-            body = [f"{sc} Gradient = {zero};",
-                    "const int32_t rows = optim_rows[0];",
-                    For("b", "rows", [f"Gradient += {grad}[(size_t)b * {size} + idx];"]),
-                    For("b", str(builder.B), [f"{grad}[(size_t)b * {size} + idx] = {zero};"])]
-        body += [If(f"{exists}[idx] != 0", update)] if exists else update
-        body = [s for s in load if s.split()[2] in code] + body
-        out.append(Kernel(f"optimise_o{k}", (), (Dim("idx", size),), body,
-                          doc=f"{node.kind} step of {node.target} ({nid})",
-                          label=f"optimise:{node.target}"))
-    return out
+    checked = check_optimiser(nid, node, precision=builder.precision)
+    table = dict(scalars, Param="l_Param", Gradient="Gradient")
+    table.update({name: f"l_{name}" for name in node.state})
+    code = builder.r.render_statements(checked.tree, checked, builder._names(table)).rstrip()
+    sc = builder.scalar
+    out = [f"{sc} l_Param = {param}[{idx}];"]
+    out += [f"{sc} l_{name} = o{k}_{name}[{idx}];" for name in node.state]
+    out.append(code)
+    out.append(f"{param}[{idx}] = l_Param;")
+    out += [f"o{k}_{name}[{idx}] = l_{name};" for name in node.state]
+    # the runtime scalars it uses, read once (no aliasing with the stores for the compiler)
+    load = [f"const {sc} os_{name} = optim_scalars[{i}];"
+            for i, name in enumerate(builder.optimiser_scalars) if f"os_{name}" in code]
+    return load, out
 
 
-__all__ = ["declare_buffers", "kernels", "optimised"]
+def _plain(builder, k, nid, node):
+    size = _size(builder, node)
+    param, grad, exists = _buffers(builder, node)
+    sc, zero = builder.scalar, builder.literal(0.0)
+    load, update = _update(builder, k, nid, node, param, "idx")
+    if builder.B == 1:
+        # no loops over rows: the element loop stays vectorisable
+        body = [f"const {sc} Gradient = optim_rows[0] > 0 ? {grad}[idx] : {zero};",
+                f"{grad}[idx] = {zero};"]
+    else:
+        body = [f"{sc} Gradient = {zero};",
+                "const int32_t rows = optim_rows[0];",
+                For("b", "rows", [f"Gradient += {grad}[(size_t)b * {size} + idx];"]),
+                For("b", str(builder.B), [f"{grad}[(size_t)b * {size} + idx] = {zero};"])]
+    body = load + body + ([If(f"{exists}[idx] != 0", update)] if exists else update)
+    return Kernel(f"optimise_o{k}", (), (Dim("idx", size),), body,
+                  doc=f"{node.kind} step of {node.target} ({nid})",
+                  label=f"optimise:{node.target}")
+
+
+def _fused(builder, k, nid, node):
+    eid = node.target
+    s, syn = builder.syns[eid]
+    fb, f = builder.filters[syn.learning.backward]
+    T, W, n_post = f.timesteps, learning.words(syn.num_pre), syn.num_post
+    hh = f"{fb}_{f.sequences[0]}"
+    param, _, exists = _buffers(builder, node)
+    sc, zero = builder.scalar, builder.literal(0.0)
+    if syn.layout == "ragged":
+        L = builder.max_row(eid)
+        length, column = f"{s}_rowlen[i]", f"{s}_ind[(size_t)i * {L} + r]"
+    else:
+        L = n_post
+        length, column = str(n_post), "r"
+    signed = any(b.name == f"{s}_evneg" for b in builder.program.buffers)
+    add = lambda op: For("r", "len", [f"gacc[r] {op}= h[{column}];"])  # noqa: E731
+    spike = [f"GLOBAL const {sc} *h = {hh} + row * {n_post};"]
+    spike += [If(f"({s}_evneg[row * {W} + word] & bit) != 0u", [add("-")], [add("+")])]         if signed else [add("+")]
+    load, update = _update(builder, k, nid, node, param, f"(size_t)i * {L} + r")
+    element = [f"const {sc} Gradient = gacc[r];"] + update
+    if exists:
+        element = [If(f"{exists}[(size_t)i * {L} + r] != 0", element)]
+    body = load + [
+        f"const int32_t len = {length};",
+        "const int32_t rows = optim_rows[0];",
+        "const int32_t word = i >> 5;",
+        "const uint32_t bit = 1u << (i & 31);",
+        f"{sc} gacc[{L}];",
+        For("r", "len", [f"gacc[r] = {zero};"]),
+        For("b", "rows", [
+            f"const int32_t steps = eprop_pos[b] < {T} ? eprop_pos[b] : {T};",
+            For("q", "steps", [
+                f"const size_t row = (size_t)b * {T} + q;",
+                If(f"({s}_ev[row * {W} + word] & bit) != 0u", spike)])]),
+        For("r", "len", element)]
+    return Kernel(f"optimise_fused_o{k}", (), (Dim("i", syn.num_pre),), body,
+                  doc=f"{node.kind} step of {eid} ({nid}) from its spikes and {fb}",
+                  label=f"optimise:{eid}")
+
+
+__all__ = ["declare_buffers", "fused_kernels", "kernels", "optimised"]

@@ -155,15 +155,16 @@ class KernelRenderer:
                                    "(void)t; (void)rng_step;"] + loop, type="int64_t")]
 
     @staticmethod
-    def end_of_example(program: Program) -> list:
-        """Statements running every end-of-example kernel for the batch element ``b``."""
-        return [Block(list(k.body), comment=k.doc) for k in program.end_kernels]
+    def in_sequence(kernels) -> list:
+        """Statements running ``kernels`` (grid ``(b,)``) one after another for the batch
+        element ``b`` in scope."""
+        return [Block(list(k.body), comment=k.doc) for k in kernels]
 
     def fused_kernel(self, program: Program, name: str = "irsnn_run",
-                     end_of_example: bool = False) -> str:
+                     kernels=None) -> str:
         """A kernel running the whole time loop (:meth:`time_loop`) for one batch element per
-        work-item; with ``end_of_example``, the program's end-of-example kernels instead (same
-        parameters, so both are launched with the same arguments)."""
+        work-item; with ``kernels`` (grid ``(b,)``), those once instead (same parameters, so
+        every such kernel is launched with the same arguments)."""
         B = program.constants["batch_size"]
         params = [f"GLOBAL {b.ctype} *RESTRICT {b.name}" for b in program.buffers]
         params += [f"GLOBAL const {b.ctype} *RESTRICT {b.name}" for b in program.egps]
@@ -173,8 +174,7 @@ class KernelRenderer:
                        f"int64_t rec{k}_capacity"]
         params += ["uint64_t irsnn_seed", "int64_t steps", "int64_t ts0", "uint32_t rng0",
                    "int64_t rec0", "int32_t irsnn_learning"]
-        work = (self.end_of_example(program) if end_of_example
-                else self.time_loop(program))
+        work = self.time_loop(program) if kernels is None else self.in_sequence(kernels)
         body = [f"const int32_t b = {self.d.grid_index.format(dim=0)};",
                 f"if (b >= {B}) return;"] + work
         sep = ",\n" + " " * (len(self.d.kernel_prefix) + len(name) + 2)
@@ -197,6 +197,9 @@ class KernelRenderer:
         parts = [f"/* irsnn: model '{title}' (generated) */", self.d.header,
                  self.helpers(program), self.fused_kernel(program)]
         if program.end_kernels:
-            parts.append(self.fused_kernel(program, "irsnn_end_example", end_of_example=True))
+            parts += [self.fused_kernel(program, "irsnn_end_example", program.end_kernels),
+                      self.fused_kernel(program, "irsnn_scatter", program.scatter_kernels
+                                        + program.restart_kernels),
+                      self.fused_kernel(program, "irsnn_restart", program.restart_kernels)]
         parts += [self.buffer_kernel(program, k) for k in program.optimiser_kernels]
         return "\n".join(parts)

@@ -46,7 +46,8 @@ class OpenCLSimulation(KernelSimulation):
         folder.mkdir(parents=True, exist_ok=True)
         built = cl.Program(self.ctx, self.source).build(cache_dir=str(folder))
         self.kernel = built.irsnn_run
-        self.end_kernel = built.irsnn_end_example if self.program.end_kernels else None
+        self.end_kernels = ((built.irsnn_end_example, built.irsnn_scatter)
+                            if self.program.end_kernels else ())
         self.optimiser_kernels = [(getattr(built, k.name), k.grid[0].extent)
                                   for k in self.program.optimiser_kernels]
         mf = cl.mem_flags
@@ -86,10 +87,11 @@ class OpenCLSimulation(KernelSimulation):
         self.queue.finish()
         self._elapsed += time.perf_counter() - start
 
-    def _launch_end(self):
-        self._launch(0, self.end_kernel)
+    def _launch_end(self, materialise=True):
+        for kernel in self.end_kernels:  # always materialised: no fused optimiser here
+            self._launch(0, kernel)
 
-    def _launch_optimise(self):
+    def _launch_optimise(self, fused=False):
         args = [self.dev[b.name] for b in self.program.buffers]
         local = self.local_size
         for kernel, extent in self.optimiser_kernels:

@@ -119,12 +119,16 @@ class Learning:
         sim = self.sim
         sc = sim.scalar
         values = {k: sc(v) for k, v in scalars.items()}
+        fused = self.pending is not None and self.events
         for node, block, state in self.optimiser.values():
             owner = node.target.split("/")[0]
             grad = sim.state[(owner, node.gradient)]
-            total = np.zeros(grad.shape[1:], sc)
-            for b in range(rows):
-                total = (total + grad[b]).astype(sc)
+            if fused and node.target in self.events:
+                total = self._event_gradient(node.target, rows)
+            else:
+                total = np.zeros(grad.shape[1:], sc)
+                for b in range(rows):
+                    total = (total + grad[b]).astype(sc)
             sim.state[(owner, node.gradient)] = np.zeros_like(grad)
             param = sim.parameter(node.target).astype(sc)
             for name in node.state:
@@ -139,6 +143,8 @@ class Learning:
             for name in node.state:
                 state[name] = keep(env[name], state[name])
             sim.set_parameter(node.target, keep(env["Param"], param))
+        if self.pending is not None:
+            self.begin_example()
 
     # -- event-driven learning -----------------------------------------------------------------
     def _record(self, fid, f):
@@ -156,28 +162,47 @@ class Learning:
                 value = sim.state[(f.source, name)]
             seq[name].append(np.asarray(value, sim.scalar).copy())
 
+    #: backward sequences of an ended example whose gradients the optimiser will sum
+    pending = None
+
     def begin_example(self):
+        self.pending = None
         for seq in self.sequences.values():
             for steps in seq.values():
                 steps.clear()
         for steps in self.events.values():
             steps.clear()
 
-    def end_example(self):
-        """Backward sweep of every filter, then the spike-driven gradient scatter."""
+    def end_example(self, defer=False):
+        """Backward sweep of every filter, then the spike-driven gradient scatter into each
+        row's gradient; with ``defer``, the next :meth:`optimise` sums the gradients itself
+        (as the C backend's fused optimiser kernels)."""
         sim = self.sim
-        hhat = {fid: self._backward(f, self.sequences[fid])
-                for fid, f in self.filters.items()}
+        self.pending = {fid: self._backward(f, self.sequences[fid])
+                        for fid, f in self.filters.items()}
+        if defer:
+            return
         for eid, steps in self.events.items():
             lr = sim.synapses[eid].syn.learning
-            key = (eid, lr.gradient)
-            grad = sim.state[key]
-            h = hhat[lr.backward]
+            grad = sim.state[(eid, lr.gradient)]
+            h = self.pending[lr.backward]
             for t, spk in enumerate(steps):
                 for b in np.flatnonzero(spk.any(axis=1)):
                     idx = np.flatnonzero(spk[b])
                     grad[b, idx] += spk[b, idx, None] * h[t][b][None, :]
         self.begin_example()
+
+    def _event_gradient(self, eid, rows):
+        """The batch-summed gradient of an event-driven group straight from the example's
+        spikes and ``HHat`` (rows, then steps, in ascending order)."""
+        s = self.sim.synapses[eid]
+        h = self.pending[s.syn.learning.backward]
+        total = np.zeros((s.syn.num_pre, s.syn.num_post), self.sim.scalar)
+        for b in range(rows):
+            for t, spk in enumerate(self.events[eid]):
+                idx = np.flatnonzero(spk[b])
+                total[idx] += spk[b, idx, None] * h[t][b][None, :]
+        return total
 
     def _backward(self, f, seq):
         """``HHat`` of every recorded step (see :class:`~irsnn.ir.BackwardFilter`), computed in

@@ -205,8 +205,8 @@ class ReferenceSimulation(Simulation):
     def begin_example(self):
         self.learning.begin_example()
 
-    def end_example(self):
-        self.learning.end_example()
+    def end_example(self, for_optimiser=False):
+        self.learning.end_example(defer=for_optimiser and self.native_optimiser)
 
     # -- optimiser (the kernels' arithmetic, element by element, in NumPy) ----------------------
     @property

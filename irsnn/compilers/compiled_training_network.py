@@ -124,7 +124,7 @@ class CompiledTrainingNetwork(CompiledInferenceNetwork):
         self._set_labels(y, n)
         cbs.on_batch_begin(batch)
         self.run_example(cbs)
-        sim.end_example()
+        sim.end_example(for_optimiser=True)
         for (o, y_true), yp in zip(y.items(), self.get_readout(list(y))):
             metrics[o].update(np.asarray(y_true), yp[:n].reshape(n, -1))
         self.apply_optimiser()

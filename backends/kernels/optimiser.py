@@ -145,7 +145,10 @@ def _fused(builder, k, nid, node):
     signed = any(b.name == f"{s}_evneg" for b in builder.program.buffers)
     add = lambda op: For("r", "len", [f"gacc[r] {op}= h[{column}];"])  # noqa: E731
     spike = [f"GLOBAL const {sc} *h = {hh} + row * {n_post};"]
-    spike += [If(f"({s}_evneg[row * {W} + word] & bit) != 0u", [add("-")], [add("+")])]         if signed else [add("+")]
+    if signed:
+        spike.append(If(f"({s}_evneg[row * {W} + word] & bit) != 0u", [add("-")], [add("+")]))
+    else:
+        spike.append(add("+"))
     load, update = _update(builder, k, nid, node, param, f"(size_t)i * {L} + r")
     element = [f"const {sc} Gradient = gacc[r];"] + update
     if exists:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from irsnn.errors import BackendError, InputError
+from irsnn.errors import InputError
 from irsnn.ir import BackwardFilter, FeedbackPath, LossNode, OptimiserNode
 from irsnn.ir.scopes import check_learning, check_optimiser
 
@@ -147,13 +147,23 @@ class Learning:
             self.begin_example()
 
     # -- event-driven learning -----------------------------------------------------------------
+    def check_capacity(self, timesteps):
+        """Event-driven learning stores at most ``example_timesteps`` steps per example:
+        refuse to run past it (the message matches the kernel backends')."""
+        if not (self.enabled and self.filters):
+            return
+        capacity = min(f.timesteps for f in self.filters.values())
+        done = len(next(iter(self.sequences.values()))[self.filters[
+            next(iter(self.sequences))].sequences[0]])
+        if done + timesteps > capacity:
+            raise InputError(f"event-driven e-prop stores {capacity} timesteps per example "
+                             f"(example_timesteps) but {done + timesteps} were run with "
+                             f"learning on; end the example (end_example) first, or compile "
+                             f"with gradient_mode='online'")
+
     def _record(self, fid, f):
         sim = self.sim
         seq = self.sequences[fid]
-        if len(seq[f.sequences[0]]) >= f.timesteps:
-            raise BackendError(f"'{fid}': an example of event-driven e-prop holds at most "
-                               f"{f.timesteps} timesteps (example_timesteps); end the example "
-                               f"before running more steps with learning on")
         p = {q.name: sim.scalar(q.value) for q in f.params}
         for name in f.sequences:
             if name == "C":

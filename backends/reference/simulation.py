@@ -278,6 +278,7 @@ class ReferenceSimulation(Simulation):
 
     # -- stepping -----------------------------------------------------------------------------
     def run(self, timesteps):
+        self.learning.check_capacity(int(timesteps))
         for _ in range(int(timesteps)):
             self._step()
 

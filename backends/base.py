@@ -118,7 +118,11 @@ class Simulation(ABC):
         """Sum over the first ``rows`` batch elements of gradient variable ``var`` of
         ``target``, in the layout of :meth:`parameter`, float64; zero where no synapse exists."""
         owner = target.split("/")[0]
-        total = self.get_var(owner, var)[:rows].sum(axis=0, dtype=np.float64)
+        value = self.get_var(owner, var)
+        if "/" not in target and value.ndim == 2:  # one gradient for the whole batch
+            total = value.astype(np.float64)
+        else:
+            total = value[:rows].sum(axis=0, dtype=np.float64)
         mask = self._existing(target)
         return total if mask is None else np.where(mask, total, 0.0)
 

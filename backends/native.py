@@ -71,6 +71,8 @@ class KernelSimulation(Simulation):
                 shape = (B, pop.size) if v.batched else (pop.size,)
                 self.state_keys[(nid, v.name)] = (buf, shape)
         self.synapses = {}
+        #: (edge id, variable) of per-synapse (learning) variables
+        self._synapse_vars: set[tuple[str, str]] = set()
         for eid, syn in self._synapses():
             s = self.prefix[eid]
             w, d = synapse_arrays(graph, eid, syn, rng_seed, numpy_type("scalar",
@@ -97,7 +99,9 @@ class KernelSimulation(Simulation):
                     buf = f"{s}_{v.name}"
                     self.initial[buf] = np.zeros(builder.synapse_count(eid),
                                                  numpy_type(v.type, self.precision))
-                    self.state_keys[(eid, v.name)] = (buf, (B, syn.num_pre, syn.num_post))
+                    self.state_keys[(eid, v.name)] = (
+                        buf, ((B,) if v.batched else ()) + (syn.num_pre, syn.num_post))
+                    self._synapse_vars.add((eid, v.name))
                 if not lr.backward:
                     buf = f"{s}_{lr.pre_trace}"
                     self.initial[buf] = np.zeros(syn.num_pre, numpy_type("scalar",
@@ -267,8 +271,12 @@ class KernelSimulation(Simulation):
     def gradient_sum(self, target, var, rows):
         if "/" in target:
             return super().gradient_sum(target, var, rows)
-        buf, _ = self._key(target, var)
-        total = self._host(buf).reshape(self.batch_size, -1)[:rows].sum(axis=0, dtype=np.float64)
+        buf, shape = self._key(target, var)
+        if len(shape) == 2:  # one gradient for the whole batch (event-driven learning)
+            total = self._host(buf).astype(np.float64)
+        else:
+            total = self._host(buf).reshape(self.batch_size, -1)[:rows].sum(axis=0,
+                                                                          dtype=np.float64)
         if target in self.rows:
             return total  # ragged padding never accumulates anything
         mask = self._existing(target)
@@ -301,19 +309,20 @@ class KernelSimulation(Simulation):
         out[..., valid] = dense[..., pre, post]
         return out
 
-    def _ragged_key(self, node_id, shape):
-        return node_id in self.rows and len(shape) == 3
+    def _ragged_key(self, node_id, name):
+        """A per-synapse variable stored ragged (converted to/from dense here)."""
+        return node_id in self.rows and (node_id, name) in self._synapse_vars
 
     def get_var(self, node_id, name):
         buf, shape = self._key(node_id, name)
-        if self._ragged_key(node_id, shape):
-            return self._to_dense(node_id, self._host(buf).reshape(shape[0], shape[1], -1))
+        if self._ragged_key(node_id, name):
+            return self._to_dense(node_id, self._host(buf).reshape(shape[:-1] + (-1,)))
         return self._host(buf).reshape(shape).copy()
 
     def set_var(self, node_id, name, values):
         buf, shape = self._key(node_id, name)
         values = self.check_var_values(node_id, name, values, shape)
-        if self._ragged_key(node_id, shape):
+        if self._ragged_key(node_id, name):
             self._host(buf, write=True)[:] = self._to_ragged(node_id, values).reshape(-1)
             return
         self._host(buf, write=True).reshape(shape)[...] = values

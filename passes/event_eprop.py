@@ -20,12 +20,15 @@ E_k(t)``.
 Provides, per trained target population, a ``backward.<name>`` :class:`BackwardFilter` node
 (tapped from the population) and, on every trained connection, event-driven learning:
 ``SynapseDynamics(kind="eprop-event", vars=(DeltaG,), backward="backward.<name>")`` without
-per-synapse eligibility state or presynaptic trace. The per-step cost of learning drops from
-``O(synapses)`` to ``O(neurons + delivered spikes)``; at the example's end the backward sweep
+per-synapse eligibility state or presynaptic trace, and with one gradient for the batch (not
+one per example): the delivered spikes of every active example of the batch add to it. The
+per-step cost of learning drops from ``O(synapses)`` to ``O(neurons + delivered spikes)``; at the example's end the backward sweep
 costs ``O(T * neurons)`` and the gradient scatter ``O(delivered spikes * fan-out)``.
 """
 
 from __future__ import annotations
+
+import dataclasses
 
 from irsnn.errors import ModelError
 from irsnn.ir import AuxEdge, BackwardFilter, Param, SynapseDynamics
@@ -71,7 +74,9 @@ class EventEprop(Pass):
                 raise ModelError(f"Connection '{syn.name}' learns with {lr.kind} but another "
                                  f"connection into '{graph.node(v).name}' with "
                                  f"{graph.node(filters[v]).kind}")
-            grad = next(x for x in lr.vars if x.name == lr.gradient)
+            # one gradient for the whole batch: the spikes of every example add to it
+            grad = dataclasses.replace(next(x for x in lr.vars if x.name == lr.gradient),
+                                       batched=False)
             graph.set_edge(u, v, k, syn.replace(learning=SynapseDynamics(
                 kind="eprop-event", vars=(grad,), params=(), code="", pre_trace="",
                 pre_trace_decay=0.0, gradient=lr.gradient, backward=filters[v])))

@@ -98,22 +98,22 @@ static double irsnn_now(void)
                 f"        irsnn_times[{i}] += irsnn_now() - _t0; }}"]
     run += ["    }", "#endif", "    return 0;", "}", ""]
     # end of an example: backward sweeps, then (materialise) scatter + restart
-    for name, part in (("sweep", program.end_kernels),
-                       ("scatter", program.scatter_kernels + program.restart_kernels),
-                       ("restart", program.restart_kernels)):
+    for name, part in (("sweep", program.end_kernels), ("restart", program.restart_kernels)):
         run += [f"static void irsnn_{name}_one(int32_t b)", "{", "    (void)b;"]
         run += r.statements(r.in_sequence(part), 1)
         run += ["}", ""]
     omp = "#pragma omp parallel for schedule(static)" if batch > 1 else ""
+    rows = {k.name: k for k in program.optimiser_kernels + program.fused_optimiser_kernels}
+    run += [r.kernel(k, ()) for k in program.scatter_kernels + list(rows.values())]
     run += ["int irsnn_end_example(int materialise)", "{",
             "    const double _t0 = irsnn_now();", "    " + omp,
             f"    for (int32_t b = 0; b < {batch}; b++) irsnn_sweep_one(b);",
-            "    if (materialise) {", "        " + omp,
-            f"        for (int32_t b = 0; b < {batch}; b++) irsnn_scatter_one(b);", "    }",
+            "    if (materialise) {"]
+    run += [f"        {k.name}();" for k in program.scatter_kernels]
+    run += ["        " + omp,
+            f"        for (int32_t b = 0; b < {batch}; b++) irsnn_restart_one(b);", "    }",
             f"    irsnn_times[{len(kernels)}] += irsnn_now() - _t0;",
             "    return 0;", "}", ""]
-    optimisers = {k.name: k for k in program.optimiser_kernels + program.fused_optimiser_kernels}
-    run += [r.kernel(k, ()) for k in optimisers.values()]
     run += ["int irsnn_optimise(int fused)", "{", "    if (fused) {"]
     run += [f"        {k.name}();" for k in program.fused_optimiser_kernels]
     run += ["        " + omp,

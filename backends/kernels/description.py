@@ -132,9 +132,10 @@ class Program:
     end_kernels : list of Kernel
         Run once at the end of an example of event-driven learning (not per timestep): the
         backward sweeps.
-    scatter_kernels, restart_kernels : list of Kernel
-        Then: the event-driven gradients into the gradient variables; the restart of the spike
-        bits and the step counter (grid ``(b,)``).
+    scatter_kernels : list of Kernel
+        Then the event-driven gradients into the gradient variables (grid: presynaptic rows).
+    restart_kernels : list of Kernel
+        Last, the restart of the spike bits and the step counter (grid ``(b,)``).
     optimiser_kernels : list of Kernel
         Run once per optimiser step, each over the elements of one parameter.
     fused_optimiser_kernels : list of Kernel

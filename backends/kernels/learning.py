@@ -20,7 +20,7 @@ from __future__ import annotations
 from irsnn.ir import BackwardFilter, FeedbackPath, LossNode
 from irsnn.ir.scopes import check_learning
 
-from .description import For, If, Kernel
+from .description import Dim, For, If, Kernel
 
 
 def trace_statements(builder, s, syn, signed):
@@ -75,7 +75,7 @@ def declare_buffers(builder):
             continue
         for v in lr.vars:
             builder._buffer(f"{s}_{v.name}", builder.ctype(v.type),
-                            B * builder.synapse_count(eid))
+                            (B if v.batched else 1) * builder.synapse_count(eid))
         if lr.backward:
             size = B * builder.filters[lr.backward][1].timesteps * words(syn.num_pre)
             builder._buffer(f"{s}_ev", "uint32_t", size)
@@ -193,38 +193,52 @@ def _backward(builder, fid, fb, f):
                   doc=f"backward sweep of {fid} ({f.kind})", label=f"backward:{fid}")
 
 
-def _scatter(builder, eid, s, syn):
-    """Every delivered spike adds its step's ``HHat`` row to its synapses' gradients."""
-    lr = syn.learning
-    fb, f = builder.filters[lr.backward]
-    T, W, n_pre, n_post = f.timesteps, words(syn.num_pre), syn.num_pre, syn.num_post
+def active_rows(builder):
+    """Name of the buffer flagging the batch rows that hold examples (the loss's)."""
+    (ln, _), = builder.losses.values()
+    return f"{ln}_active"
+
+
+def row_gradient(builder, eid, s, syn, acc):
+    """Statements adding, for presynaptic row ``i``, every delivered spike's ``HHat`` row of
+    every active batch element to ``acc[r]`` (``r`` over the row's synapses; ``len`` in
+    scope), batch elements then steps ascending."""
+    fb, f = builder.filters[syn.learning.backward]
+    T, W, n_post = f.timesteps, words(syn.num_pre), syn.num_post
     hh = f"{fb}_{f.sequences[0]}"
-    signed = builder.pops[syn.source][1].negative_threshold_code.strip() != ""
+    column = f"{s}_ind[(size_t)i * {builder.max_row(eid)} + r]" if syn.layout == "ragged" \
+        else "r"
+    signed = any(b.name == f"{s}_evneg" for b in builder.program.buffers)
+    add = lambda op: For("r", "len", [f"{acc.format(r='r')} {op}= h[{column}];"])  # noqa: E731
+    spike = [f"GLOBAL const {builder.scalar} *h = {hh} + row * {n_post};"]
+    if signed:
+        spike.append(If(f"({s}_evneg[row * {W} + word] & bit) != 0u", [add("-")], [add("+")]))
+    else:
+        spike.append(add("+"))
+    return ["const int32_t word = i >> 5;", "const uint32_t bit = 1u << (i & 31);",
+            For("b", str(builder.B), [If(f"{active_rows(builder)}[b]", [
+                f"const int32_t steps = eprop_pos[b] < {T} ? eprop_pos[b] : {T};",
+                For("q", "steps", [
+                    f"const size_t row = (size_t)b * {T} + q;",
+                    If(f"({s}_ev[row * {W} + word] & bit) != 0u", spike)])])])]
+
+
+def row_length(builder, eid, s, syn):
+    """``(C expression of row i's synapse count, row stride)``."""
     if syn.layout == "ragged":
-        M = builder.max_row(eid)
-        row = f"{s}_{lr.gradient} + ((size_t)b * {n_pre} + i) * {M}"
-        add = lambda op: For("r", f"{s}_rowlen[i]", [  # noqa: E731
-            f"grad[r] {op}= h[{s}_ind[(size_t)i * {M} + r]];"])
-    else:
-        row = f"{s}_{lr.gradient} + ((size_t)b * {n_pre} + i) * {n_post}"
-        add = lambda op: For("j", str(n_post), [f"grad[j] {op}= h[j];"])  # noqa: E731
-    on_spike = ["const int32_t i = w * 32 + k;", f"GLOBAL {builder.scalar} *grad = {row};"]
-    if signed:
-        on_spike.append(If("(neg >> k) & 1u", [add("-")], [add("+")]))
-    else:
-        on_spike.append(add("+"))
-    word = ["const uint32_t word = bits[w];"]
-    if signed:
-        word.append("const uint32_t neg = negbits[w];")
-    word.append(If("word != 0u", [For("k", "32", [If("(word >> k) & 1u", on_spike)])]))
-    step = [f"GLOBAL const uint32_t *bits = {s}_ev + ((size_t)b * {T} + q) * {W};",
-            f"GLOBAL const {builder.scalar} *h = {hh} + ((size_t)b * {T} + q) * {n_post};"]
-    if signed:
-        step.append(f"GLOBAL const uint32_t *negbits = {s}_evneg + "
-                    f"((size_t)b * {T} + q) * {W};")
-    body = [f"const int32_t steps = eprop_pos[b] < {T} ? eprop_pos[b] : {T};",
-            For("q", "steps", step + [For("w", str(W), word)])]
-    return Kernel(f"scatter_{s}", (), (builder.dim_b(),), body,
+        return f"{s}_rowlen[i]", builder.max_row(eid)
+    return str(syn.num_post), syn.num_post
+
+
+def _scatter(builder, eid, s, syn):
+    """Row ``i`` of the batch's gradient: every delivered spike of ``i`` (in every active
+    batch element) adds its step's ``HHat`` row; one presynaptic row per grid point, so no
+    two grid points write the same element."""
+    length, L = row_length(builder, eid, s, syn)
+    grad = f"{s}_{syn.learning.gradient}"
+    body = [f"const int32_t len = {length};"] + row_gradient(
+        builder, eid, s, syn, f"{grad}[(size_t)i * {L} + {{r}}]")
+    return Kernel(f"scatter_{s}", (), (Dim("i", syn.num_pre),), body,
                   doc=f"event-driven gradient of {eid}", label=f"backward:{eid}")
 
 

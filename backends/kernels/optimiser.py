@@ -2,16 +2,17 @@
 elements of its parameter, run once per batch (``Program.optimiser_kernels``).
 
 Each element sums its gradient over the batch's examples (the first ``optim_rows[0]`` rows, in
-ascending order; padding rows of a partial batch are left out), zeroes the gradient of every
-row, and runs the optimiser's update code with its state (``o<k>_<state>``, one value per
-element) and the runtime scalars in ``optim_scalars`` (set by the host before each step: the
+ascending order; padding rows of a partial batch are left out; a gradient that is one for the
+whole batch, as event-driven e-prop's, is taken as it is), zeroes the gradient of every row,
+and runs the optimiser's update code with its state (``o<k>_<state>``, one value per element) and the runtime scalars in ``optim_scalars`` (set by the host before each step: the
 learning rate, bias corrections, ...). Synapses that do not exist in a dense-stored sparse
 connection (``<s>_exists`` is 0) are left untouched, so they stay absent.
 
 :func:`fused_kernels` is the C backend's training path for event-driven e-prop: the gradient
 of a presynaptic row is summed from the delivered-spike bits and the backward sequences
-(``HHat``) of the example just ended, over rows ``b`` then steps in ascending order, and the
-update follows at once, so the per-synapse gradient array is never touched.
+(``HHat``) of the example just ended, over the active batch elements then steps in ascending
+order (the order of the scatter kernels, so both paths agree bit for bit), and the update
+follows at once, so the per-synapse gradient array is never touched.
 """
 
 from __future__ import annotations
@@ -60,6 +61,13 @@ def _size(builder, node):
     if "/" in node.target:
         return builder.pops[node.target.split("/")[0]][1].size
     return builder.synapse_count(node.target)
+
+
+def _batched_gradient(builder, node) -> bool:
+    if "/" in node.target:
+        return builder.pops[node.target.split("/")[0]][1].var(node.gradient).batched
+    lr = builder.syns[node.target][1].learning
+    return next(v for v in lr.vars if v.name == node.gradient).batched
 
 
 def _buffers(builder, node):
@@ -113,7 +121,10 @@ def _plain(builder, k, nid, node):
     param, grad, exists = _buffers(builder, node)
     sc, zero = builder.scalar, builder.literal(0.0)
     load, update = _update(builder, k, nid, node, param, "idx")
-    if builder.B == 1:
+    if not _batched_gradient(builder, node):
+        # one gradient for the batch (event-driven learning sums only active examples)
+        body = [f"const {sc} Gradient = {grad}[idx];", f"{grad}[idx] = {zero};"]
+    elif builder.B == 1:
         # no loops over rows: the element loop stays vectorisable
         body = [f"const {sc} Gradient = optim_rows[0] > 0 ? {grad}[idx] : {zero};",
                 f"{grad}[idx] = {zero};"]

@@ -198,8 +198,7 @@ class KernelRenderer:
                  self.helpers(program), self.fused_kernel(program)]
         if program.end_kernels:
             parts += [self.fused_kernel(program, "irsnn_end_example", program.end_kernels),
-                      self.fused_kernel(program, "irsnn_scatter", program.scatter_kernels
-                                        + program.restart_kernels),
                       self.fused_kernel(program, "irsnn_restart", program.restart_kernels)]
+            parts += [self.buffer_kernel(program, k) for k in program.scatter_kernels]
         parts += [self.buffer_kernel(program, k) for k in program.optimiser_kernels]
         return "\n".join(parts)

@@ -46,8 +46,10 @@ class OpenCLSimulation(KernelSimulation):
         folder.mkdir(parents=True, exist_ok=True)
         built = cl.Program(self.ctx, self.source).build(cache_dir=str(folder))
         self.kernel = built.irsnn_run
-        self.end_kernels = ((built.irsnn_end_example, built.irsnn_scatter)
+        self.end_kernels = ((built.irsnn_end_example, built.irsnn_restart)
                             if self.program.end_kernels else ())
+        self.scatter_kernels = [(getattr(built, k.name), k.grid[0].extent)
+                                for k in self.program.scatter_kernels]
         self.optimiser_kernels = [(getattr(built, k.name), k.grid[0].extent)
                                   for k in self.program.optimiser_kernels]
         mf = cl.mem_flags
@@ -88,15 +90,21 @@ class OpenCLSimulation(KernelSimulation):
         self._elapsed += time.perf_counter() - start
 
     def _launch_end(self, materialise=True):
-        for kernel in self.end_kernels:  # always materialised: no fused optimiser here
-            self._launch(0, kernel)
+        # always materialised: no fused optimiser here
+        sweep, restart = self.end_kernels
+        self._launch(0, sweep)
+        self._launch_rows(self.scatter_kernels)
+        self._launch(0, restart)
 
-    def _launch_optimise(self, fused=False):
+    def _launch_rows(self, kernels):
         args = [self.dev[b.name] for b in self.program.buffers]
         local = self.local_size
-        for kernel, extent in self.optimiser_kernels:
+        for kernel, extent in kernels:
             kernel(self.queue, (-(-extent // local) * local,), (local,), *args)
         self.queue.finish()
+
+    def _launch_optimise(self, fused=False):
+        self._launch_rows(self.optimiser_kernels)
 
     def _times(self):
         return [self._elapsed]

@@ -30,7 +30,7 @@ class Learning:
 
     def __init__(self, sim):
         self.sim = sim
-        g, B = sim.graph, sim.batch_size
+        g = sim.graph
         self.codes = {}
         #: event-driven groups: edge id -> delivered spikes of each step of the example
         self.events: dict[str, list] = {}
@@ -38,10 +38,9 @@ class Learning:
             lr = s.syn.learning
             if lr is None:
                 continue
-            shape = (B, s.syn.num_pre, s.syn.num_post)
             for v in lr.vars:
-                sim.initial[(eid, v.name)] = np.zeros(shape[1:], numpy_type(v.type,
-                                                                             sim.precision))
+                sim.initial[(eid, v.name)] = np.zeros((s.syn.num_pre, s.syn.num_post),
+                                                      numpy_type(v.type, sim.precision))
             if lr.backward:
                 self.events[eid] = []
                 continue
@@ -59,11 +58,12 @@ class Learning:
         self.optimiser = self._optimiser_blocks(g, sim)
 
     def state_keys(self):
+        """``((owner, name), batched)`` of the learning state."""
         for eid in list(self.codes) + list(self.events):
             lr = self.sim.synapses[eid].syn.learning
-            yield from ((eid, v.name) for v in lr.vars)
+            yield from (((eid, v.name), v.batched) for v in lr.vars)
             if not lr.backward:
-                yield (eid, lr.pre_trace)
+                yield (eid, lr.pre_trace), True
 
     def trace_keys(self):
         """Online eligibility and presynaptic traces (every learning variable but the
@@ -124,7 +124,9 @@ class Learning:
             owner = node.target.split("/")[0]
             grad = sim.state[(owner, node.gradient)]
             if fused and node.target in self.events:
-                total = self._event_gradient(node.target, rows)
+                total = self._event_gradient(node.target)
+            elif node.target in self.events:  # one gradient for the batch
+                total = grad.copy()
             else:
                 total = np.zeros(grad.shape[1:], sc)
                 for b in range(rows):
@@ -192,23 +194,22 @@ class Learning:
                         for fid, f in self.filters.items()}
         if defer:
             return
-        for eid, steps in self.events.items():
+        for eid in self.events:
             lr = sim.synapses[eid].syn.learning
-            grad = sim.state[(eid, lr.gradient)]
-            h = self.pending[lr.backward]
-            for t, spk in enumerate(steps):
-                for b in np.flatnonzero(spk.any(axis=1)):
-                    idx = np.flatnonzero(spk[b])
-                    grad[b, idx] += spk[b, idx, None] * h[t][b][None, :]
+            key = (eid, lr.gradient)
+            sim.state[key] = self._event_gradient(eid, sim.state[key])
         self.begin_example()
 
-    def _event_gradient(self, eid, rows):
-        """The batch-summed gradient of an event-driven group straight from the example's
-        spikes and ``HHat`` (rows, then steps, in ascending order)."""
+    def _event_gradient(self, eid, total=None):
+        """``total`` plus the batch's gradient of an event-driven group, from the example's
+        spikes and ``HHat``: active batch elements, then steps, in ascending order (the
+        kernels' order)."""
         s = self.sim.synapses[eid]
         h = self.pending[s.syn.learning.backward]
-        total = np.zeros((s.syn.num_pre, s.syn.num_post), self.sim.scalar)
-        for b in range(rows):
+        total = np.zeros((s.syn.num_pre, s.syn.num_post), self.sim.scalar) if total is None \
+            else total.copy()
+        (labels,) = self.labels.values()
+        for b in np.flatnonzero(labels["active"]):
             for t, spk in enumerate(self.events[eid]):
                 idx = np.flatnonzero(spk[b])
                 total[idx] += spk[b, idx, None] * h[t][b][None, :]

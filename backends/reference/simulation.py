@@ -160,9 +160,9 @@ class ReferenceSimulation(Simulation):
                 s.in_syn[:] = 0
                 if s.d is not None:
                     s.ring[:] = 0
-        for key in self.learning.state_keys():
+        for key, batched in self.learning.state_keys():
             if vars or key not in self.state:
-                self.state[key] = self._fresh(key, True)
+                self.state[key] = self._fresh(key, batched)
         if vars:
             self.learning.begin_example()
         if time:

@@ -318,23 +318,29 @@ def measure_triad(small: bool = False) -> dict:
     return out
 
 
-def learning_bytes(compiled) -> tuple[int, int]:
+def learning_bytes(compiled, example_timesteps_per_step: int = 1) -> tuple[int, float]:
     """``(trained synapses, bytes per example-timestep)`` of the per-synapse learning
-    variables in the compiled IR (read, and written if read-write)."""
+    variables in the compiled IR (read, and written if read-write). Online e-prop moves them
+    every example-timestep; event-driven e-prop touches per-synapse memory only in the
+    optimiser step (weight, two Adam moments: read and written), once per
+    ``example_timesteps_per_step`` example-timesteps (a batch)."""
     from irsnn.ir import SynapseGroup
-    n_syn, nbytes = 0, 0
+    n_syn, nbytes = 0, 0.0
     for _, _, _, syn in compiled.ir.edges(SynapseGroup):
         lr = getattr(syn, "learning", None)
         if lr is None:
             continue
         n = syn.num_pre * syn.num_post
+        n_syn += n
+        if lr.backward:
+            nbytes += n * 3 * 2 * 4 / example_timesteps_per_step
+            continue
         per = 0
         for var in lr.vars:
             if var.shape != "synapse":
                 continue
             size = 8 if "double" in str(var.type) else 4
             per += size * (2 if var.access == "readwrite" else 1)
-        n_syn += n
         nbytes += n * per
     return n_syn, nbytes
 
@@ -416,9 +422,12 @@ def run_irsnn(workload_name: str, backend: str, mode: str, batch: int, timesteps
             compiled = InferenceCompiler(evaluate_timesteps=timesteps, dt=DT, batch_size=batch,
                                          rng_seed=1, backend=backend).compile(net)
         else:
+            # "training": event-driven e-prop (the default); "training-online": per-synapse
+            # traces every step (mlGeNN's algorithm)
             compiled = EPropCompiler(example_timesteps=timesteps, dt=DT, batch_size=batch,
                                      losses="sparse_categorical_crossentropy", rng_seed=1,
-                                     backend=backend).compile(net)
+                                     backend=backend, gradient_mode="online"
+                                     if mode == "training-online" else "event").compile(net)
         with compiled:
             compiled.simulation  # noqa: B018 (build)
             entry["build_s"] = time.perf_counter() - t0
@@ -437,7 +446,8 @@ def run_irsnn(workload_name: str, backend: str, mode: str, batch: int, timesteps
             else:
                 _, cb = compiled.train({inp: xs}, {out: y}, num_epochs=1, shuffle=False,
                                        callbacks=recs)
-            n_syn, learn_bytes = learning_bytes(compiled) if mode == "training" else (0, 0)
+            n_syn, learn_bytes = (learning_bytes(compiled, timesteps * batch)
+                                  if mode.startswith("training") else (0, 0))
     entry.update(mem)
     entry.update(throughput(times, timesteps, batch))
     rates = {"input": float(x.mean()) / (DT / 1000.0)}
@@ -449,7 +459,7 @@ def run_irsnn(workload_name: str, backend: str, mode: str, batch: int, timesteps
     entry["events_per_example_timestep"] = events
     entry["synaptic_events_per_s"] = events * entry["example_timesteps_per_s"]
     counted = 4.0 * events
-    if mode == "training":
+    if mode.startswith("training"):
         entry["trained_synapses"] = n_syn
         entry["synapse_updates_per_s"] = n_syn * entry["example_timesteps_per_s"]
         counted += learn_bytes

@@ -155,9 +155,13 @@ class CompiledTrainingNetwork(CompiledInferenceNetwork):
         for _, node in self.ir.nodes(OptimiserNode):
             owner = node.target.split("/")[0] if "/" in node.target else node.target
             grad = sim.get_var(owner, node.gradient)
-            # rows beyond the batch's examples are padding: their firing-rate terms must not
-            # reach the gradient
-            total = grad[:self.current_batch_examples].sum(axis=0, dtype=np.float64)
+            if "/" not in node.target and grad.ndim == 2:
+                # one gradient for the batch (event-driven e-prop adds active examples only)
+                total = grad.astype(np.float64)
+            else:
+                # rows beyond the batch's examples are padding: their firing-rate terms must
+                # not reach the gradient
+                total = grad[:self.current_batch_examples].sum(axis=0, dtype=np.float64)
             if "/" not in node.target:
                 u, v, k = self._edge(node.target)
                 mask = self._mask(node.target, self.ir.edge(u, v, k))

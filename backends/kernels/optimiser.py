@@ -4,9 +4,10 @@ elements of its parameter, run once per batch (``Program.optimiser_kernels``).
 Each element sums its gradient over the batch's examples (the first ``optim_rows[0]`` rows, in
 ascending order; padding rows of a partial batch are left out; a gradient that is one for the
 whole batch, as event-driven e-prop's, is taken as it is), zeroes the gradient of every row,
-and runs the optimiser's update code with its state (``o<k>_<state>``, one value per element) and the runtime scalars in ``optim_scalars`` (set by the host before each step: the
-learning rate, bias corrections, ...). Synapses that do not exist in a dense-stored sparse
-connection (``<s>_exists`` is 0) are left untouched, so they stay absent.
+and runs the optimiser's update code with its state (``o<k>_<state>``, one value per element)
+and the runtime scalars in ``optim_scalars`` (set by the host before each step: the learning
+rate, bias corrections, ...). Synapses that do not exist in a dense-stored sparse connection
+(``<s>_exists`` is 0) are left untouched, so they stay absent.
 
 :func:`fused_kernels` is the C backend's training path for event-driven e-prop: the gradient
 of a presynaptic row is summed from the delivered-spike bits and the backward sequences

@@ -21,10 +21,11 @@ Provides, per trained target population, a ``backward.<name>`` :class:`BackwardF
 (tapped from the population) and, on every trained connection, event-driven learning:
 ``SynapseDynamics(kind="eprop-event", vars=(DeltaG,), backward="backward.<name>")`` without
 per-synapse eligibility state or presynaptic trace, and with one gradient for the batch (not
-one per example): the delivered spikes of every active example of the batch add to it. The per-
-step cost of learning drops from ``O(synapses)`` to ``O(neurons + delivered spikes)``; at the
+one per example): the delivered spikes of every active example of the batch add to it. The
+per-step cost of learning drops from ``O(synapses)`` to ``O(neurons + delivered spikes)``; at the
 example's end the backward sweep costs ``O(T * neurons)`` and the gradient scatter
-``O(delivered spikes * fan-out)``."""
+``O(delivered spikes * fan-out)``.
+"""
 
 from __future__ import annotations
 

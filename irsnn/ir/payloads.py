@@ -178,6 +178,12 @@ class SynapseGroup(Payload):
     ``"ragged"`` (GeNN's SPARSE: per presynaptic neuron a row of postsynaptic indices and
     weights); ``choose-sparse-layout`` picks it.
 
+    ``connectivity`` says which synapses exist: ``"dense"`` (all pairs), ``"one_to_one"``
+    (i -> i; weight arrays hold one value per neuron whatever the layout),
+    ``"fixed_probability"`` (drawn with probability ``p`` from the counter-based RNG) or
+    ``"sparse"`` (listed: ``pre_ind``/``post_ind`` name int arrays of the side table, one
+    entry per synapse, and weight/delay arrays hold one value per listed synapse).
+
     ``delay_steps`` is the total latency from a presynaptic spike to its effect on ``inSyn``:
     1 + the axonal delay, so GeNN's spike-at-t, input-at-t+1 is ``delay_steps == 1``. When the
     delay is per synapse, ``delay_steps`` is 1 and ``max_delay_steps`` bounds the synapse
@@ -205,6 +211,8 @@ class SynapseGroup(Payload):
     psm_code: str = ""
     learning: SynapseDynamics | None = None
     layout_hint: str | None = None
+    pre_ind: str | None = None
+    post_ind: str | None = None
     location: str = ""
 
 

@@ -98,7 +98,10 @@ class EPropCompiler(Compiler):
         return {**super().options(), "example_timesteps": self.example_timesteps,
                 "losses": self._loss_map, "tau_reg": self.tau_reg, "c_reg": self.c_reg,
                 "f_target": self.f_target, "train_output_bias": self.train_output_bias,
-                "feedback": self.feedback, "optimiser": self.optimiser}
+                "feedback": self.feedback, "optimiser": self.optimiser,
+                # as mlGeNN's e-prop compiler (GeNN's DENSE and SPARSE): OneToOne is stored
+                # ragged, one synapse per row, and trained like any sparse connection
+                "layouts": ("dense", "ragged")}
 
     def compile(self, network, name: str | None = None, **kwargs) -> CompiledTrainingNetwork:
         """Lower, run the e-prop pipeline and build: a :class:`CompiledTrainingNetwork`."""

@@ -94,13 +94,18 @@ def connectivity_mask(graph, eid: str, syn, seed: int) -> np.ndarray | None:
     return mask
 
 
-def ragged(dense: np.ndarray, mask: np.ndarray | None):
+def ragged(dense: np.ndarray, mask: np.ndarray | None, capacity: int | None = None):
     """Dense ``(num_pre, num_post)`` values -> GeNN's ragged layout: ``(row_length (num_pre,),
-    indices (num_pre, max_row), values (num_pre, max_row))``, indices ascending per row."""
+    indices (num_pre, max_row), values (num_pre, max_row))``, indices ascending per row.
+    ``max_row`` is the longest row, or ``capacity`` when given (room for more synapses)."""
     if mask is None:
         mask = np.ones(dense.shape, bool)
     row_length = mask.sum(axis=1).astype(np.int32)
     max_row = int(row_length.max()) if row_length.size else 0
+    if capacity is not None:
+        if capacity < max_row:
+            raise ModelError(f"ragged capacity {capacity} is below the longest row ({max_row})")
+        max_row = int(capacity)
     ind = np.zeros((dense.shape[0], max(max_row, 1)), np.int32)
     values = np.zeros((dense.shape[0], max(max_row, 1)), dense.dtype)
     for i in range(dense.shape[0]):
@@ -108,6 +113,29 @@ def ragged(dense: np.ndarray, mask: np.ndarray | None):
         ind[i, :len(cols)] = cols
         values[i, :len(cols)] = dense[i, cols]
     return row_length, ind, values
+
+
+def allowed_synapses(syn) -> np.ndarray:
+    """Boolean ``(num_pre, num_post)``: where a synapse of ``syn`` may exist (everywhere but
+    the diagonal of a recurrent connection without self-connections)."""
+    allowed = np.ones((syn.num_pre, syn.num_post), bool)
+    if syn.source == syn.target and not syn.allow_self_connections:
+        np.fill_diagonal(allowed, False)
+    return allowed
+
+
+def ragged_capacity(syn, mask: np.ndarray | None) -> int:
+    """Row capacity of a ragged group: its longest row; for a rewired group (Deep-R),
+    ``syn.rewiring.row_capacity`` times that, at most the number of allowed targets per row
+    (rows keep room for new synapses). At least 1."""
+    if mask is None:
+        mask = np.ones((syn.num_pre, syn.num_post), bool)
+    longest = int(mask.sum(axis=1).max()) if syn.num_pre else 0
+    if syn.rewiring is None:
+        return max(longest, 1)
+    per_row = int(allowed_synapses(syn).sum(axis=1).max()) if syn.num_pre else 0
+    room = int(np.ceil(syn.rewiring.row_capacity * longest))
+    return max(longest, min(per_row, room), 1)
 
 
 def synapse_mask(graph, eid: str, syn, seed: int) -> np.ndarray | None:

@@ -4,6 +4,7 @@ from .base import Pass, PassContext
 from .choose_sparse_layout import ChooseSparseLayout
 from .batch_state import BatchState
 from .infer_shapes import InferShapes
+from .insert_deep_r import InsertDeepR
 from .insert_eprop import InsertEprop
 from .insert_optimiser import InsertOptimiser
 from .insert_readout import InsertReadout
@@ -13,8 +14,10 @@ from .validate import Validate
 
 #: every pass by its kebab-case name
 PASSES = {p.name: p for p in (Validate, InferShapes, ChooseSparseLayout, InsertReadout,
-                              InsertEprop, InsertOptimiser, BatchState, InsertRecording)}
+                              InsertEprop, InsertOptimiser, InsertDeepR, BatchState,
+                              InsertRecording)}
 
 __all__ = ["Pass", "PassContext", "Pipeline", "PASSES", "Validate", "InferShapes",
            "ChooseSparseLayout",
-           "InsertReadout", "InsertEprop", "InsertOptimiser", "BatchState", "InsertRecording"]
+           "InsertReadout", "InsertEprop", "InsertOptimiser", "InsertDeepR", "BatchState",
+           "InsertRecording"]

@@ -91,6 +91,8 @@ def describe_edge(u, v, k, p) -> str:
             lr = p.learning
             parts.append(f"learning={lr.kind} vars={_vars(lr.vars)} params={_params(lr.params)} "
                          f"{lr.pre_trace}_pre*={lr.pre_trace_decay!r} {_code(lr.code)}")
+        if p.rewiring is not None:
+            parts.append(f"rewiring={p.rewiring.describe()}")
         if p.location:
             parts.append(f"@ {p.location}")
         return " ".join(parts)

@@ -51,6 +51,8 @@ def test_listed_synapses_are_stored_ragged_unless_dense_is_asked_for():
         np.testing.assert_array_equal(c.simulation.get_weights("c"), expected_matrix())
     text = to_text(c.ir)
     assert "Synapses sparse/dense 10x5 w=array[syn.in->out/g]" in text
+    from irsnn.ir import from_json, to_json
+    assert from_json(to_json(c.ir), dict(c.ir.arrays)) == c.ir
     assert "pre_ind=array[syn.in->out/pre_ind] post_ind=array[syn.in->out/post_ind]" in text
     assert "array syn.in->out/pre_ind : int32[7]" in text
 

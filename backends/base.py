@@ -131,15 +131,78 @@ class Simulation(ABC):
         self.set_var(owner, var, np.zeros_like(self.get_var(owner, var)))
 
     def _existing(self, target):
-        """Mask of existing synapses of a dense-stored edge (None: all exist, or not a weight)."""
+        """Mask of existing synapses of a weight target (None: all exist, or not a weight)."""
         if "/" in target:
             return None
-        from .host_init import connectivity_mask
+        return self.synapse_mask(target)
+
+    # Connectivity, which Deep-R changes at run time -----------------------------------------
+    def _synapse_group(self, target):
+        from irsnn.ir import edge_id
         for u, v, k, syn in self.graph.synapses():
-            from irsnn.ir import edge_id
             if edge_id(u, v, k) == target:
-                return connectivity_mask(self.graph, target, syn, self.seed)
-        return None
+                return syn
+        raise InputError(f"no connection with edge id '{target}'")
+
+    def synapse_mask(self, target: str) -> np.ndarray | None:
+        """The synapses of edge ``target`` that exist now, as a ``(num_pre, num_post)`` boolean
+        matrix; None when every stored weight is a synapse (dense connectivity, or the
+        ``one_to_one`` layout). Subclasses keep it current when synapses are rewired."""
+        masks = self.__dict__.setdefault("_masks", {})
+        if target not in masks:
+            from .host_init import synapse_mask
+            masks[target] = synapse_mask(self.graph, target, self._synapse_group(target),
+                                         self.seed)
+        return masks[target]
+
+    def row_capacity(self, target: str) -> int:
+        """How many synapses a row (presynaptic neuron) of ragged edge ``target`` can hold:
+        fixed when the simulation is built, from the initial connectivity (as the kernel
+        backends allocate it)."""
+        caps = self.__dict__.setdefault("_capacities", {})
+        if target not in caps:
+            from .host_init import ragged_capacity, synapse_mask
+            syn = self._synapse_group(target)
+            caps[target] = ragged_capacity(syn, synapse_mask(self.graph, target, syn,
+                                                             self.seed))
+        return caps[target]
+
+    def to_parameter_layout(self, target: str, dense: np.ndarray) -> np.ndarray:
+        """``(num_pre, num_post)`` values of edge ``target`` in the layout of
+        :meth:`parameter` (absent synapses dropped where the layout has no room for them)."""
+        return np.asarray(dense)
+
+    def rewire(self, target: str, remove, add, carry=()) -> list:
+        """Remove the existing synapses ``remove = (pre, post)`` of edge ``target`` and create
+        synapses at the absent positions ``add = (pre, post)`` (weight 0, every per-synapse
+        state variable 0). ``carry`` are arrays in the layout of :meth:`parameter` (e.g.
+        optimiser state); they come back in the new layout, 0 for removed and new synapses."""
+        raise NotImplementedError(f"{type(self).__name__} cannot rewire synapses")
+
+    def set_connectivity(self, target: str, mask: np.ndarray) -> None:
+        """Make exactly the synapses in ``mask`` exist (their values are then set with
+        :meth:`set_weights`/:meth:`set_var`); used to restore exported state."""
+        raise NotImplementedError(f"{type(self).__name__} cannot change connectivity")
+
+    def _check_rewire(self, target, mask, remove, add):
+        """Validate a rewiring against the current ``mask``; returns the new mask."""
+        from irsnn.errors import BackendError
+        remove = tuple(np.asarray(a, np.int64) for a in remove)
+        add = tuple(np.asarray(a, np.int64) for a in add)
+        if not np.all(mask[remove]):
+            raise BackendError(f"rewiring '{target}': {int((~mask[remove]).sum())} of the "
+                               f"synapses to remove do not exist")
+        new = mask.copy()
+        new[remove] = False
+        if np.any(new[add]) or len(set(zip(*add))) != len(add[0]):
+            raise BackendError(f"rewiring '{target}': a synapse to add exists already or is "
+                               f"listed twice")
+        new[add] = True
+        longest = int(new.sum(axis=1).max()) if new.size else 0
+        if longest > self.row_capacity(target):
+            raise BackendError(f"rewiring '{target}': a row would hold {longest} synapses but "
+                               f"rows hold at most {self.row_capacity(target)}")
+        return new, remove, add
 
     # Interface (implemented by each backend) ------------------------------------------------
     def reset(self, *, vars: bool = True, time: bool = True, in_syn: bool = False,

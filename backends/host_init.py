@@ -59,13 +59,31 @@ def _words(seed: int, stream: int, size: int):
     return x0, x1
 
 
+def listed_synapses(graph, syn):
+    """``(pre, post)`` int64 index arrays of a ``sparse`` (explicitly listed) synapse group,
+    else None."""
+    if syn.connectivity != "sparse":
+        return None
+    return (np.asarray(graph.array(syn.pre_ind), np.int64),
+            np.asarray(graph.array(syn.post_ind), np.int64))
+
+
 def connectivity_mask(graph, eid: str, syn, seed: int) -> np.ndarray | None:
     """Boolean ``(num_pre, num_post)`` mask of existing synapses, or None when all exist.
 
     A ``FixedProbability`` connection draws its synapses from the counter-based RNG, unless its
     weight is an explicit ``(num_pre, num_post)`` array: that array is then the whole matrix
-    (zeros mark absent synapses), which is how a saved checkpoint of it loads back.
+    (zeros mark absent synapses), which is how a saved checkpoint of it loads back. A
+    ``sparse`` connection has exactly its listed synapses; ``one_to_one`` stored as a matrix
+    has the diagonal (stored ``one_to_one``, every stored weight is a synapse: None).
     """
+    listed = listed_synapses(graph, syn)
+    if listed is not None:
+        mask = np.zeros((syn.num_pre, syn.num_post), bool)
+        mask[listed] = True
+        return mask
+    if syn.connectivity == "one_to_one":
+        return None if syn.layout == "one_to_one" else np.eye(syn.num_pre, dtype=bool)
     if syn.connectivity != "fixed_probability" or syn.weight.kind == "array":
         return None
     u = uniform_from_bits(_words(seed, stream_id(f"{eid}/connectivity"),
@@ -76,13 +94,18 @@ def connectivity_mask(graph, eid: str, syn, seed: int) -> np.ndarray | None:
     return mask
 
 
-def ragged(dense: np.ndarray, mask: np.ndarray | None):
+def ragged(dense: np.ndarray, mask: np.ndarray | None, capacity: int | None = None):
     """Dense ``(num_pre, num_post)`` values -> GeNN's ragged layout: ``(row_length (num_pre,),
-    indices (num_pre, max_row), values (num_pre, max_row))``, indices ascending per row."""
+    indices (num_pre, max_row), values (num_pre, max_row))``, indices ascending per row.
+    ``max_row`` is the longest row, or ``capacity`` when given (room for more synapses)."""
     if mask is None:
         mask = np.ones(dense.shape, bool)
     row_length = mask.sum(axis=1).astype(np.int32)
     max_row = int(row_length.max()) if row_length.size else 0
+    if capacity is not None:
+        if capacity < max_row:
+            raise ModelError(f"ragged capacity {capacity} is below the longest row ({max_row})")
+        max_row = int(capacity)
     ind = np.zeros((dense.shape[0], max(max_row, 1)), np.int32)
     values = np.zeros((dense.shape[0], max(max_row, 1)), dense.dtype)
     for i in range(dense.shape[0]):
@@ -90,6 +113,29 @@ def ragged(dense: np.ndarray, mask: np.ndarray | None):
         ind[i, :len(cols)] = cols
         values[i, :len(cols)] = dense[i, cols]
     return row_length, ind, values
+
+
+def allowed_synapses(syn) -> np.ndarray:
+    """Boolean ``(num_pre, num_post)``: where a synapse of ``syn`` may exist (everywhere but
+    the diagonal of a recurrent connection without self-connections)."""
+    allowed = np.ones((syn.num_pre, syn.num_post), bool)
+    if syn.source == syn.target and not syn.allow_self_connections:
+        np.fill_diagonal(allowed, False)
+    return allowed
+
+
+def ragged_capacity(syn, mask: np.ndarray | None) -> int:
+    """Row capacity of a ragged group: its longest row; for a rewired group (Deep-R),
+    ``syn.rewiring.row_capacity`` times that, at most the number of allowed targets per row
+    (rows keep room for new synapses). At least 1."""
+    if mask is None:
+        mask = np.ones((syn.num_pre, syn.num_post), bool)
+    longest = int(mask.sum(axis=1).max()) if syn.num_pre else 0
+    if syn.rewiring is None:
+        return max(longest, 1)
+    per_row = int(allowed_synapses(syn).sum(axis=1).max()) if syn.num_pre else 0
+    room = int(np.ceil(syn.rewiring.row_capacity * longest))
+    return max(longest, min(per_row, room), 1)
 
 
 def synapse_mask(graph, eid: str, syn, seed: int) -> np.ndarray | None:
@@ -103,18 +149,38 @@ def synapse_mask(graph, eid: str, syn, seed: int) -> np.ndarray | None:
 
 
 def synapse_arrays(graph, eid: str, syn, seed: int, dtype=np.float32):
-    """``(weights, delays or None)`` in the synapse group's layout, absent synapses zeroed."""
-    size = syn.num_post if syn.layout == "one_to_one" else syn.num_pre * syn.num_post
-    w = initial_values(graph, syn.weight, f"{eid}/g", size, seed, dtype)
-    d = None
-    if syn.heterogeneous_delay is not None:
-        d = initial_values(graph, syn.heterogeneous_delay, f"{eid}/d", size, seed, np.float64)
-        d = np.clip(np.rint(d), 0, syn.max_delay_steps).astype(np.int32)
-    if syn.layout in ("dense", "ragged"):
-        w = w.reshape(syn.num_pre, syn.num_post)
-        d = None if d is None else d.reshape(syn.num_pre, syn.num_post)
+    """``(weights, delays or None)`` in the synapse group's layout, absent synapses zeroed:
+    ``(num_post,)`` for the ``one_to_one`` layout, else ``(num_pre, num_post)`` matrices.
+
+    Listed (``sparse``) synapses take array values one per synapse; numbers and initializers
+    are drawn per (pre, post) pair as for a dense matrix, so a pair's value does not depend on
+    the order of the lists. One-to-one values (one per neuron) go on the diagonal when the
+    group is stored as a matrix.
+    """
+    n_pre, n_post = syn.num_pre, syn.num_post
+
+    def values(init, name, value_dtype):
+        if syn.layout == "one_to_one":
+            return initial_values(graph, init, name, n_post, seed, value_dtype)
+        out = np.zeros((n_pre, n_post), value_dtype)
+        if syn.connectivity == "one_to_one":
+            diag = np.arange(n_post)
+            out[diag, diag] = initial_values(graph, init, name, n_post, seed, value_dtype)
+            return out
+        listed = listed_synapses(graph, syn)
+        if listed is not None and init.kind == "array":
+            out[listed] = initial_values(graph, init, name, len(listed[0]), seed, value_dtype)
+            return out
+        out[...] = initial_values(graph, init, name, n_pre * n_post, seed,
+                                  value_dtype).reshape(n_pre, n_post)
         mask = connectivity_mask(graph, eid, syn, seed)
         if mask is not None:
-            w = np.where(mask, w, dtype(0))
-            d = None if d is None else np.where(mask, d, 0)
+            out[~mask] = 0
+        return out
+
+    w = values(syn.weight, f"{eid}/g", dtype)
+    d = None
+    if syn.heterogeneous_delay is not None:
+        d = values(syn.heterogeneous_delay, f"{eid}/d", np.float64)
+        d = np.clip(np.rint(d), 0, syn.max_delay_steps).astype(np.int32)
     return w, d

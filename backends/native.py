@@ -21,7 +21,7 @@ from irsnn.ir import BackwardFilter, RecorderNode, edge_id
 from irsnn.lang.render_c import CStyleRenderer
 
 from .base import Simulation
-from .host_init import initial_values, numpy_type, synapse_arrays
+from .host_init import initial_values, numpy_type, ragged, synapse_arrays
 from .kernels import KernelBuilder
 
 #: buffer element type -> NumPy dtype
@@ -287,6 +287,87 @@ class KernelSimulation(Simulation):
         buf, _ = self._key(owner, var)
         self._host(buf, write=True)[:] = 0
 
+    # -- connectivity (Deep-R changes it) --------------------------------------------------------
+    def synapse_mask(self, target):
+        if target not in self.rows:
+            return super().synapse_mask(target)
+        syn = self.synapses[target][1]
+        valid, pre, post = self._positions(target)
+        mask = np.zeros((syn.num_pre, syn.num_post), bool)
+        mask[pre, post] = True
+        return mask
+
+    def row_capacity(self, target):
+        if target not in self.rows:
+            return super().row_capacity(target)
+        return int(self.rows[target][1].shape[1])
+
+    def to_parameter_layout(self, target, dense):
+        if target not in self.rows:
+            return super().to_parameter_layout(target, dense)
+        return self._to_ragged(target, np.asarray(dense)).reshape(-1)
+
+    def _per_synapse_buffers(self, eid):
+        s, syn, _ = self.synapses[eid]
+        names = [f"{s}_g"]
+        if syn.learning is not None:
+            names += [f"{s}_{v.name}" for v in syn.learning.vars]
+        return names
+
+    def rewire(self, target, remove, add, carry=()):
+        """Rewire a ragged group in place: only the rows that change are rebuilt (kept
+        synapses move with all their per-synapse state; rows stay sorted by target)."""
+        if target not in self.rows:
+            return super().rewire(target, remove, add, carry)
+        _, remove, add = self._check_rewire(target, self.synapse_mask(target), remove, add)
+        syn = self.synapses[target][1]
+        n_post = syn.num_post
+        row_length, ind = self.rows[target]
+        M = ind.shape[1]
+        rows = np.union1d(remove[0], add[0])
+        cols = ind[rows]
+        valid = np.arange(M)[None, :] < row_length[rows][:, None]
+        gone = np.isin(rows[:, None] * n_post + cols, remove[0] * n_post + remove[1])
+        kr, ks = np.nonzero(valid & ~gone)          # kept: row (into rows), old slot
+        new_r = np.concatenate([kr, np.searchsorted(rows, add[0])])
+        new_c = np.concatenate([cols[kr, ks], add[1]])
+        src = np.concatenate([ks, np.full(len(add[0]), -1)])
+        order = np.lexsort((new_c, new_r))          # by row, then ascending target
+        new_r, new_c, src = new_r[order], new_c[order], src[order]
+        slot = np.arange(len(new_r)) - np.searchsorted(new_r, new_r, side="left")
+        ind[rows] = 0
+        ind[rows[new_r], slot] = new_c
+        row_length[rows] = np.bincount(new_r, minlength=len(rows))
+        kept = src >= 0
+        views = [self._host(b, write=True).reshape(-1, syn.num_pre, M)
+                 for b in self._per_synapse_buffers(target)]
+        shapes = [np.shape(c) for c in carry]
+        carried = [np.array(c, copy=True).reshape(-1, syn.num_pre, M) for c in carry]
+        for arr in views + carried:
+            old = arr[:, rows, :]
+            arr[:, rows, :] = 0
+            arr[:, rows[new_r[kept]], slot[kept]] = old[:, new_r[kept], src[kept]]
+        s = self.synapses[target][0]
+        self._host(f"{s}_ind", write=True)[:] = ind.reshape(-1)
+        self._host(f"{s}_rowlen", write=True)[:] = row_length
+        return [c.reshape(shape) for c, shape in zip(carried, shapes)]
+
+    def set_connectivity(self, target, mask):
+        if target not in self.rows:
+            return super().set_connectivity(target, mask)
+        syn = self.synapses[target][1]
+        mask = np.asarray(mask, bool).reshape(syn.num_pre, syn.num_post)
+        row_length, ind = self.rows[target]
+        new_len, new_ind, _ = ragged(np.zeros(mask.shape, np.float32), mask,
+                                     capacity=ind.shape[1])
+        row_length[:] = new_len
+        ind[:] = new_ind
+        s = self.synapses[target][0]
+        self._host(f"{s}_ind", write=True)[:] = ind.reshape(-1)
+        self._host(f"{s}_rowlen", write=True)[:] = row_length
+        for b in self._per_synapse_buffers(target):
+            self._host(b, write=True)[:] = 0
+
     # -- ragged <-> dense ------------------------------------------------------------------------
     def _positions(self, eid):
         row_length, ind = self.rows[eid]
@@ -375,13 +456,18 @@ class KernelSimulation(Simulation):
         self._host(f"{s}_g", write=True).reshape(shape)[...] = values
 
     def export_state(self):
-        return {"state": {k: self.get_var(*k) for k in self.state_keys},
+        return {"connectivity": {e: self.synapse_mask(e) for e, (_, syn, _) in
+                                 self.synapses.items() if syn.rewiring is not None},
+                "state": {k: self.get_var(*k) for k in self.state_keys},
                 "egps": dict(self.egps), "timestep": self.timestep, "rng_step": self.rng_step,
                 "weights": {e: self.get_weights(e) for e in self.synapses},
                 "in_syn": {e: self._host(f"{s}_insyn").reshape(self.batch_size, -1).copy()
                            for e, (s, _, _) in self.synapses.items()}}
 
     def import_state(self, st):
+        for e, mask in st.get("connectivity", {}).items():
+            if e in self.rows:
+                self.set_connectivity(e, mask)
         for k, v in st["state"].items():
             if k in self.state_keys and self.state_keys[k][1] == v.shape:
                 self.set_var(*k, v)

@@ -46,16 +46,34 @@ def load_network(spec: str):
     return obj
 
 
-def _compiler(name, timesteps, batch_size, backend=None):
+def _compiler(name, timesteps, batch_size, backend=None, **extra):
     module, _, cls = COMPILERS[name].partition(":")
     compiler_cls = getattr(importlib.import_module(module), cls)
-    extra = {"losses": "sparse_categorical_crossentropy"} if name == "eprop" else {}
+    if name == "eprop":
+        extra.setdefault("losses", "sparse_categorical_crossentropy")
     return compiler_cls(timesteps, batch_size=batch_size, backend=backend, **extra)
+
+
+def _deep_r_options(args, network) -> dict:
+    """``deep_r_conns``/``deep_r_l1_strength`` from ``--deep-r NAME`` (eprop only)."""
+    if not args.deep_r:
+        return {}
+    if args.compiler != "eprop":
+        raise ModelError("--deep-r rewires connections during e-prop training; add "
+                         "--compiler eprop")
+    by_name = {c.name: c for c in network.connections}
+    unknown = [n for n in args.deep_r if n not in by_name]
+    if unknown:
+        raise ModelError(f"--deep-r names {unknown}, which are not connections of the network "
+                         f"(connections: {sorted(by_name)})")
+    return {"deep_r_conns": [by_name[n] for n in args.deep_r],
+            "deep_r_l1_strength": args.deep_r_l1}
 
 
 def cmd_dump(args) -> int:
     network = load_network(args.target)
-    compiler = _compiler(args.compiler, args.timesteps, args.batch_size, args.backend)
+    compiler = _compiler(args.compiler, args.timesteps, args.batch_size, args.backend,
+                         **_deep_r_options(args, network))
     graph = compiler.build_ir(network, args.name, print_after_all=args.print_after_all,
                               print_after=args.print_after or (), dump_dir=args.dump_dir,
                               fmt=args.format, stream=sys.stdout)
@@ -157,6 +175,11 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--timesteps", type=int, default=100, help="example timesteps (default 100)")
     d.add_argument("--batch-size", type=int, default=1)
     d.add_argument("--name", default=None, help="model name in the dump")
+    d.add_argument("--deep-r", action="append", metavar="CONNECTION",
+                   help="with --compiler eprop: rewire this connection (by name) with Deep-R "
+                        "(repeatable)")
+    d.add_argument("--deep-r-l1", type=float, default=0.01,
+                   help="Deep-R L1 strength (default 0.01)")
     d.add_argument("--backend", default=None,
                    help="backend whose kernels --emit-kernels writes (default: c)")
     d.add_argument("--emit-kernels", metavar="DIR",

@@ -132,7 +132,9 @@ def _lower_connection(g, conn, dt, batch_size):
     source, target = deref(conn.source), deref(conn.target)
     owner = _owner(conn, "Connection")
     src, dst = node_id(source), node_id(target)
-    key = "rec" if src == dst else "syn"
+    # parallel connections get keys syn, syn2, ...: arrays and random streams are keyed on the
+    # final edge id, so two connections between the same populations never share them
+    key = g.free_key(src, dst, "rec" if src == dst else "syn")
     eid = edge_id(src, dst, key)
     num_pre, num_post = int(np.prod(source.shape)), int(np.prod(target.shape))
     spec = conn.connectivity.get_spec(conn)
@@ -144,9 +146,16 @@ def _lower_connection(g, conn, dt, batch_size):
         layout, wsize, wshape = "one_to_one", num_post, (num_post,)
     elif spec.kind in ("dense", "fixed_probability"):
         layout, wsize, wshape = "dense", num_pre * num_post, (num_pre, num_post)
+    elif spec.kind == "sparse":
+        # explicit synapses: the index lists go to the side table; arrays hold one value per
+        # listed synapse (the choose-sparse-layout pass picks the storage)
+        nnz = len(spec.pre_ind)
+        layout, wsize, wshape = "dense", nnz, (nnz,)
+        g.set_array(f"{eid}/pre_ind", np.asarray(spec.pre_ind, np.int32))
+        g.set_array(f"{eid}/post_ind", np.asarray(spec.post_ind, np.int32))
     else:
         raise ModelError(f"{owner}: connectivity {spec.kind!r} is not supported yet; use "
-                         f"Dense, OneToOne or FixedProbability")
+                         f"Dense, OneToOne, FixedProbability or Sparse")
     weight = value_to_init(g, spec.weight, f"{eid}/g", wsize, owner, wshape)
 
     delay_steps, het, max_delay = 1, None, 0
@@ -186,6 +195,8 @@ def _lower_connection(g, conn, dt, batch_size):
         heterogeneous_delay=het, max_delay_steps=max_delay, p=spec.p,
         allow_self_connections=bool(spec.allow_self_connections),
         trainable=bool(spec.trainable), layout_hint=getattr(spec, "layout", None),
+        pre_ind=f"{eid}/pre_ind" if spec.kind == "sparse" else None,
+        post_ind=f"{eid}/post_ind" if spec.kind == "sparse" else None,
         psm_name=type(conn.synapse).__name__,
         psm_vars=tuple(psm_vars), psm_params=tuple(psm_params), psm_code=code.strip(),
         location=getattr(conn, "location", "")))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 
-from .errors import ContextError, ModelError
+from .errors import ContextError, InputError, ModelError
 
 
 class Network:
@@ -104,9 +104,13 @@ class Network:
         """Load connection weights/delays and population values saved by a checkpoint.
 
         Each connection reads ``keys + (connection.name, "weight")`` (and ``"delay"`` if
-        saved); each population reads every saved array under ``keys + (population.name,)``
-        whose name matches a value of its neuron (attribute name such as ``"bias"`` or model
-        name such as ``"Bias"``). Other saved arrays are ignored.
+        saved); sparse connectivity (``FixedProbability``, ``Sparse``) also reads
+        ``"pre_ind"``/``"post_ind"`` (written by ``save_connectivity``), which then define
+        exactly which synapses exist, with the saved weights at those pairs. Each population
+        reads every saved array under ``keys + (population.name,)`` whose name matches a value
+        of its neuron (attribute name such as ``"bias"`` or model name such as ``"Bias"``).
+        Other saved arrays are ignored (the index lists of ``Dense`` and ``OneToOne``
+        connections, whose synapses are fixed, among them).
 
         Parameters
         ----------
@@ -120,6 +124,7 @@ class Network:
         dict
             ``{object name: sorted list of loaded names}``.
         """
+        from .connectivity import SparseBase
         from .serialisers import Serialiser, default_serialisers
         from .utils.module import get_object
         from .utils.value import set_values
@@ -130,6 +135,16 @@ class Network:
         for c in self.connections:
             state = serialiser.deserialise_all(keys + (c.name,))
             used = []
+            if ("pre_ind" in state or "post_ind" in state) and isinstance(c.connectivity,
+                                                                          SparseBase):
+                if "pre_ind" not in state or "post_ind" not in state:
+                    missing = "post_ind" if "pre_ind" in state else "pre_ind"
+                    raise InputError(f"{c.describe()}: the checkpoint under {keys} has "
+                                     f"{'pre_ind' if missing == 'post_ind' else 'post_ind'} "
+                                     f"but no {missing}; save both with save_connectivity")
+                c.connectivity.pre_ind = state["pre_ind"]
+                c.connectivity.post_ind = state["post_ind"]
+                used += ["post_ind", "pre_ind"]
             for key in ("weight", "delay"):
                 if key in state:
                     setattr(c.connectivity, key, state[key])

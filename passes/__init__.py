@@ -5,6 +5,7 @@ from .choose_sparse_layout import ChooseSparseLayout
 from .batch_state import BatchState
 from .event_eprop import EventEprop
 from .infer_shapes import InferShapes
+from .insert_deep_r import InsertDeepR
 from .insert_eprop import InsertEprop
 from .insert_optimiser import InsertOptimiser
 from .insert_readout import InsertReadout
@@ -14,9 +15,9 @@ from .validate import Validate
 
 #: every pass by its kebab-case name
 PASSES = {p.name: p for p in (Validate, InferShapes, ChooseSparseLayout, InsertReadout,
-                              InsertEprop, EventEprop, InsertOptimiser, BatchState,
+                              InsertEprop, EventEprop, InsertOptimiser, InsertDeepR, BatchState,
                               InsertRecording)}
 
 __all__ = ["Pass", "PassContext", "Pipeline", "PASSES", "Validate", "InferShapes",
            "ChooseSparseLayout", "InsertReadout", "InsertEprop", "EventEprop", "InsertOptimiser",
-           "BatchState", "InsertRecording"]
+           "InsertDeepR", "BatchState", "InsertRecording"]

@@ -36,10 +36,16 @@ class InferShapes(Pass):
             for init in (syn.weight, syn.heterogeneous_delay):
                 if init is not None and init.kind == "array":
                     arr = graph.array(init.key)
-                    want = syn.num_post if syn.layout == "one_to_one" else \
-                        syn.num_pre * syn.num_post
+                    if syn.connectivity == "sparse":
+                        want = graph.array(syn.pre_ind).size
+                        what = f"one per listed synapse ({want} synapses)"
+                    elif syn.connectivity == "one_to_one" or syn.layout == "one_to_one":
+                        want, what = syn.num_post, "one per neuron"
+                    else:
+                        want = syn.num_pre * syn.num_post
+                        what = f"dense connectivity between {syn.num_pre} and {syn.num_post} " \
+                               f"neurons"
                     if arr.size != want:
                         raise ShapeError(
                             f"Connection '{syn.name}': array '{init.key}' has {arr.size} "
-                            f"values but {syn.layout} connectivity between {syn.num_pre} and "
-                            f"{syn.num_post} neurons needs {want}")
+                            f"values but {what} needs {want}")

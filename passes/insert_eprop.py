@@ -135,8 +135,10 @@ class InsertEprop(Pass):
             where = f"Connection '{syn.name}'" + (f" (created at {syn.location})"
                                                   if syn.location else "")
             if syn.layout not in ("dense", "ragged"):
-                raise ModelError(f"{where}: e-prop trains Dense and FixedProbability "
-                                 f"connectivity, not {syn.connectivity}")
+                raise ModelError(f"{where}: e-prop trains connections stored dense or "
+                                 f"ragged, but this {syn.connectivity} connection is stored "
+                                 f"{syn.layout}; run the choose-sparse-layout pass with the "
+                                 f"e-prop layouts (EPropCompiler does)")
             if syn.psm_name != "Delta":
                 raise ModelError(f"{where}: e-prop assumes delta synapses but this one uses "
                                  f"{syn.psm_name}; use synapse='delta'")

@@ -34,3 +34,19 @@ def random_spikes(num_examples, num_neurons, timesteps, rate=0.05, seed=0):
         t, i = np.nonzero(rng.random((timesteps, num_neurons)) < rate)
         out.append(preprocess_spikes(t.astype(float), i, num_neurons))
     return out
+
+
+def sparse_recurrent_lif(num_input=10, num_hidden=8, num_output=2):
+    """Input -> LIF with a sparse (ragged) recurrent FixedProbability -> LI readout."""
+    from irsnn.neurons import LeakyIntegrateFire
+    network = Network()
+    with network:
+        inp = Population(SpikeInput(max_spikes=100), num_input, name="input")
+        hidden = Population(LeakyIntegrateFire(v_thresh=0.6), num_hidden, name="hidden")
+        out = Population(LeakyIntegrate(tau_mem=20.0, readout="sum_var"), num_output,
+                         name="output")
+        Connection(inp, hidden, Dense(Normal(mean=0.0, sd=1.0)), name="in_hid")
+        rec = Connection(hidden, hidden, FixedProbability(0.2, Normal(mean=0.0, sd=0.3),
+                                                          layout="sparse"), name="recurrent")
+        Connection(hidden, out, Dense(Normal(mean=0.0, sd=0.5)), name="hid_out")
+    return network, inp, rec, out

@@ -17,7 +17,7 @@ from irsnn.ir.scopes import check_neuron, check_psm
 from irsnn.lang.render_c import C99, CStyleRenderer
 from irsnn.rng import PHILOX_C_SOURCE
 
-from ..host_init import ragged, stream_id, synapse_mask
+from ..host_init import ragged, ragged_capacity, stream_id, synapse_mask
 from . import learning, optimiser
 from .description import Block, Buffer, Dim, For, If, Kernel, Prefetch, Program
 
@@ -77,8 +77,9 @@ class KernelBuilder:
             eid = edge_id(u, v, k)
             self.syns[eid] = (f"s{m}", syn)
             if syn.layout == "ragged":
+                mask = synapse_mask(graph, eid, syn, self.seed)
                 row_length, ind, _ = ragged(np.zeros((syn.num_pre, syn.num_post), np.float32),
-                                            synapse_mask(graph, eid, syn, self.seed))
+                                            mask, capacity=ragged_capacity(syn, mask))
                 self.rows[eid] = (row_length, ind)
         self.program = Program(helpers=PHILOX_C_SOURCE)
         self.losses: dict = {}

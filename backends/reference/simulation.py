@@ -236,14 +236,48 @@ class ReferenceSimulation(Simulation):
         s = self.by_name.get(edge) or self.synapses[edge]
         s.w = np.array(self.check_var_values(edge, "weight", values, s.w.shape), s.w.dtype)
 
+    # -- connectivity (Deep-R changes it; stored as dense matrices with zeros) ----------------
+    def _zero_synapses(self, target, positions):
+        s = self.synapses[target]
+        s.w[positions] = 0
+        if s.syn.learning is not None:
+            for v in s.syn.learning.vars:
+                lead = (slice(None),) if v.batched else ()
+                self.state[(target, v.name)][lead + tuple(positions)] = 0
+
+    def rewire(self, target, remove, add, carry=()):
+        new, remove, add = self._check_rewire(target, self.synapse_mask(target), remove, add)
+        out = []
+        for c in carry:
+            c = np.array(c, copy=True)
+            c[remove] = 0
+            c[add] = 0
+            out.append(c)
+        self._zero_synapses(target, remove)
+        self._zero_synapses(target, add)
+        self._masks[target] = new
+        return out
+
+    def set_connectivity(self, target, mask):
+        s = self.synapses[target]
+        mask = np.asarray(mask, bool).reshape(s.syn.num_pre, s.syn.num_post)
+        self.synapse_mask(target)   # creates the cache
+        self._masks[target] = mask.copy()
+        self._zero_synapses(target, np.nonzero(~mask))
+
     def export_state(self):
-        return {"state": {k: v.copy() for k, v in self.state.items()},
+        return {"connectivity": {e: self.synapse_mask(e) for e, s in self.synapses.items()
+                                 if s.syn.rewiring is not None},
+                "state": {k: v.copy() for k, v in self.state.items()},
                 "egps": dict(self.egps), "timestep": self.timestep,
                 "rng_step": self.rng_step,
                 "weights": {e: s.w.copy() for e, s in self.synapses.items()},
                 "in_syn": {e: s.in_syn.copy() for e, s in self.synapses.items()}}
 
     def import_state(self, st):
+        for e, mask in st.get("connectivity", {}).items():
+            if e in self.synapses:
+                self.set_connectivity(e, mask)
         for k, v in st["state"].items():
             if k in self.state and self.state[k].shape == v.shape:
                 self.state[k] = v.copy()

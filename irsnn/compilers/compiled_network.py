@@ -170,14 +170,19 @@ class CompiledNetwork:
             sim.run(self.example_timesteps)
 
     def save(self, keys=(), serialiser="numpy"):
-        """Save every connection's weights (``keys + (connection name, "weight")``)."""
+        """Save every connection's weights (``keys + (connection name, "weight")``): a
+        ``(source, target)`` matrix (absent synapses 0), or one weight per neuron for
+        ``OneToOne`` whatever its storage."""
         from ..serialisers import Serialiser, default_serialisers
         from ..utils.module import get_object
         serialiser = get_object(serialiser, Serialiser, "Serialiser", default_serialisers)
         keys = tuple(keys) if isinstance(keys, list | tuple) else (keys,)
+        kinds = {syn.name: syn.connectivity for *_, syn in self.ir.synapses()}
         for conn in self.network.connections:
-            serialiser.serialise(keys + (conn.name, "weight"),
-                                 self.simulation.get_weights(conn.name))
+            w = self.simulation.get_weights(conn.name)
+            if kinds.get(conn.name) == "one_to_one" and w.ndim == 2:
+                w = np.diagonal(w).copy()
+            serialiser.serialise(keys + (conn.name, "weight"), w)
 
     def _check_sizes(self, data: dict, what: str) -> int:
         sizes = {get_underlying_pop(k).name: len(v) for k, v in data.items()}

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import InputError
-from ..ir import OptimiserNode, SynapseGroup, edge_id
+from ..ir import OptimiserNode, edge_id
 from ..utils.network import get_underlying_pop
+from .deep_r import DeepR, RewiringRecord
 from .inference_compiler import CompiledInferenceNetwork, _metrics_for
 
 
@@ -23,7 +24,11 @@ class CompiledTrainingNetwork(CompiledInferenceNetwork):
         self.optimiser = compiler.optimiser
         self.optimiser_step = 0
         self._opt_state: dict[str, dict] = {}
-        self._masks: dict[str, np.ndarray | None] = {}
+        #: ``{connection name: cb_data key}`` of deep_r_record_rewirings
+        self._rewiring_records = dict(getattr(compiler, "deep_r_record_rewirings", {}))
+        #: Deep-R state by edge id (connections the insert-deep-r pass marked)
+        self.deep_r = {edge_id(u, v, k): DeepR(edge_id(u, v, k), syn, compiler.rng_seed)
+                       for u, v, k, syn in self.ir.synapses() if syn.rewiring is not None}
 
     # -- evaluation (learning off) -----------------------------------------------------------
     def _reset_for_batch(self, sim):
@@ -61,7 +66,7 @@ class CompiledTrainingNetwork(CompiledInferenceNetwork):
             self._check_labels(k, v)
         outputs = list(y)
         num_batches = -(-n // self.batch_size)
-        cbs = self._callbacks(callbacks, num_batches, num_epochs)
+        cbs = self._callbacks(self._with_rewiring_records(callbacks), num_batches, num_epochs)
         cbs.on_train_begin()
         valid = None
         for epoch in range(start_epoch, start_epoch + num_epochs):
@@ -83,6 +88,16 @@ class CompiledTrainingNetwork(CompiledInferenceNetwork):
         if valid is not None:
             return epoch_metrics, valid[0], cbs.get_data(), valid[1]
         return epoch_metrics, cbs.get_data()
+
+    def _with_rewiring_records(self, callbacks):
+        """``callbacks`` plus a :class:`RewiringRecord` per ``deep_r_record_rewirings`` entry."""
+        records = self._rewiring_records
+        if not records:
+            return callbacks
+        callbacks = [] if callbacks is None else \
+            [callbacks] if isinstance(callbacks, str) else list(callbacks)
+        names = {syn.name: edge_id(u, v, k) for u, v, k, syn in self.ir.synapses()}
+        return callbacks + [RewiringRecord(names[name], key) for name, key in records.items()]
 
     def _check_labels(self, key, labels):
         pop = get_underlying_pop(key)
@@ -124,11 +139,17 @@ class CompiledTrainingNetwork(CompiledInferenceNetwork):
         self._set_labels(y, n)
         cbs.on_batch_begin(batch)
         self.run_example(cbs)
-        sim.end_example(for_optimiser=True)
+        sim.end_example(for_optimiser=self._native_optimiser)
         for (o, y_true), yp in zip(y.items(), self.get_readout(list(y))):
             metrics[o].update(np.asarray(y_true), yp[:n].reshape(n, -1))
         self.apply_optimiser()
         cbs.on_batch_end(batch, metrics)
+
+    @property
+    def _native_optimiser(self) -> bool:
+        """The optimiser runs as kernels where the gradients are (Deep-R rewires on the host,
+        with the optimiser's state, so it keeps the host optimiser)."""
+        return bool(getattr(self.simulation, "native_optimiser", False)) and not self.deep_r
 
     def _start_learning(self, sim):
         """Learning on, state reset as the compiler asks, before a training batch."""
@@ -141,11 +162,9 @@ class CompiledTrainingNetwork(CompiledInferenceNetwork):
         sim.begin_example()
 
     # -- gradients and the optimiser -------------------------------------------------------------
-    def _mask(self, eid, syn: SynapseGroup):
-        if eid not in self._masks:
-            from irsnn.backends.host_init import connectivity_mask
-            self._masks[eid] = connectivity_mask(self.ir, eid, syn, self.compiler.rng_seed)
-        return self._masks[eid]
+    def _mask(self, eid):
+        """The synapses of edge ``eid`` that exist now (None: every stored weight)."""
+        return self.simulation.synapse_mask(eid)
 
     def gradients(self, reset: bool = True) -> dict:
         """Batch-summed gradients accumulated since the last optimiser step, keyed by the
@@ -163,8 +182,7 @@ class CompiledTrainingNetwork(CompiledInferenceNetwork):
                 # not reach the gradient
                 total = grad[:self.current_batch_examples].sum(axis=0, dtype=np.float64)
             if "/" not in node.target:
-                u, v, k = self._edge(node.target)
-                mask = self._mask(node.target, self.ir.edge(u, v, k))
+                mask = self._mask(node.target)
                 if mask is not None:
                     total = np.where(mask, total, 0.0)
             out[node.target] = total
@@ -172,29 +190,36 @@ class CompiledTrainingNetwork(CompiledInferenceNetwork):
                 sim.set_var(owner, node.gradient, np.zeros_like(grad))
         return out
 
-    def _edge(self, eid):
-        for u, v, k, _ in self.ir.synapses():
-            if edge_id(u, v, k) == eid:
-                return u, v, k
-        raise KeyError(eid)
-
     def apply_optimiser(self):
         """One optimiser step on every trainable parameter (called after every batch), in the
-        backend's storage layout (sparse connections update only the synapses that exist)."""
+        backend's storage layout (sparse connections update only the synapses that exist),
+        then Deep-R rewiring of the connections it applies to (:mod:`.deep_r`)."""
         sim = self.simulation
         self.optimiser_step += 1
-        if getattr(sim, "native_optimiser", False):
+        for dr in self.deep_r.values():
+            if dr.sign is None:
+                dr.init_signs(sim)  # from the weights before the first step
+        if self._native_optimiser:
             sim.optimise(self.optimiser.scalars(self.optimiser_step),
                          self.current_batch_examples)
             return
         for _, node in self.ir.nodes(OptimiserNode):
             param = sim.parameter(node.target)
             grad = sim.gradient_sum(node.target, node.gradient, self.current_batch_examples)
+            grad = grad.reshape(param.shape)
+            dr = self.deep_r.get(node.target)
+            if dr is not None and dr.l1_strength > 0:
+                grad = grad + dr.l1_term(sim, self.current_batch_examples).reshape(param.shape)
             state = self._opt_state.setdefault(node.target,
                                                self.optimiser.init_state(param.shape))
-            self.optimiser.step(param, grad.reshape(param.shape), state, self.optimiser_step)
+            self.optimiser.step(param, grad, state, self.optimiser_step)
             sim.set_parameter(node.target, param)
             sim.zero_var(node.target.split("/")[0], node.gradient)
+        for eid, dr in self.deep_r.items():
+            state = self._opt_state[eid]
+            names = sorted(state)
+            moved = dr.step(sim, self.optimiser_step, [state[n] for n in names])
+            state.update(zip(names, moved))
 
     def compute_gradients(self, x: dict, y: dict) -> dict:
         """Run one batch with learning on and return its batch-summed gradients without
@@ -227,21 +252,28 @@ class CompiledTrainingNetwork(CompiledInferenceNetwork):
         serialiser = get_object(serialiser, Serialiser, "Serialiser", default_serialisers)
         keys = tuple(keys) if isinstance(keys, list | tuple) else (keys,)
         super().save(keys, serialiser)
+        if self.deep_r:
+            # rewired connectivity changes during training: keep it with the weights
+            self.save_connectivity(keys, serialiser, only=set(self.deep_r))
         for _, node in self.ir.nodes(OptimiserNode):
             if "/" in node.target:
                 nid, var = node.target.split("/")
                 serialiser.serialise(keys + (nid.removeprefix("pop."), var),
                                      self.simulation.get_var(nid, var))
 
-    def save_connectivity(self, keys=(), serialiser="numpy"):
-        """Save each connection's synapse indices as ``pre_ind``/``post_ind``."""
+    def save_connectivity(self, keys=(), serialiser="numpy", only=None):
+        """Save each connection's synapse indices as ``pre_ind``/``post_ind`` (the synapses
+        that exist now: after Deep-R rewiring, the rewired ones); ``only``: a set of edge ids
+        to restrict to."""
         from ..serialisers import Serialiser, default_serialisers
         from ..utils.module import get_object
         serialiser = get_object(serialiser, Serialiser, "Serialiser", default_serialisers)
         keys = tuple(keys) if isinstance(keys, list | tuple) else (keys,)
         for u, v, k, syn in self.ir.synapses():
             eid = edge_id(u, v, k)
-            mask = self._mask(eid, syn)
+            if only is not None and eid not in only:
+                continue
+            mask = self._mask(eid)
             if syn.layout == "one_to_one":
                 pre = post = np.arange(syn.num_post)
             else:

@@ -43,6 +43,17 @@ class EPropCompiler(Compiler):
         ``gradient_mode="online"`` only: zero the eligibility traces (not the neuron state)
         before every batch, which makes online gradients equal to event-mode ones.
     reset_time_between_batches : bool
+    deep_r_conns : sequence of Connection
+        Connections trained with Deep-R rewiring (Bellec et al. 2018, see
+        :mod:`irsnn.compilers.deep_r`): each must be sparse (stored ragged, e.g.
+        ``FixedProbability(p, w, layout="sparse")`` or ``Sparse``); its synapse count stays
+        fixed while synapses whose weight changes sign are replaced by new random ones.
+    deep_r_l1_strength : float
+        L1 regularisation of the Deep-R connections (>= 0; added, per example, as
+        ``l1_strength * sign`` to each synapse's gradient).
+    deep_r_record_rewirings : dict
+        ``{connection: key}``: ``train`` returns, in ``cb_data[key]``, the number of synapses
+        of that connection rewired after each batch (a list, one int per batch).
     dt, batch_size, rng_seed, kernel_profiling, backend, precision
         See :class:`Compiler`.
     """
@@ -54,7 +65,8 @@ class EPropCompiler(Compiler):
                  backend=None, feedback: str = "symmetric",
                  reset_vars_between_examples: bool = False, precision: str = "float",
                  gradient_mode: str = "event", reset_traces_between_examples: bool = False,
-                 **genn_kwargs):
+                 deep_r_conns=(), deep_r_l1_strength: float = 0.01,
+                 deep_r_record_rewirings=None, **genn_kwargs):
         super().__init__(dt=dt, batch_size=batch_size, rng_seed=rng_seed,
                          kernel_profiling=kernel_profiling, backend=backend,
                          precision=precision, **genn_kwargs)
@@ -86,7 +98,12 @@ class EPropCompiler(Compiler):
         self.feedback = feedback
         self.reset_time_between_batches = reset_time_between_batches
         self.reset_vars_between_examples = reset_vars_between_examples
+        self.deep_r_conns, self.deep_r_l1_strength, self._deep_r_records = _deep_r_options(
+            deep_r_conns, deep_r_l1_strength, deep_r_record_rewirings)
         self._loss_map: dict = {}
+        #: ``{connection name: cb_data key}`` for the network being compiled
+        self.deep_r_record_rewirings: dict = {}
+        self._deep_r_names: tuple = ()
 
     def loss_map(self, network) -> dict:
         """``{output population: Loss}`` for the network's populations with readouts."""
@@ -107,22 +124,80 @@ class EPropCompiler(Compiler):
 
     def lower(self, network, name=None):
         self._loss_map = {node_id(p): loss.name for p, loss in self.loss_map(network).items()}
+        self._deep_r_names = tuple(_connection_in(network, c).name for c in self.deep_r_conns)
+        self.deep_r_record_rewirings = {_connection_in(network, c).name: key
+                                        for c, key in self._deep_r_records}
         return super().lower(network, name)
 
     def passes(self):
         from irsnn.passes import (BatchState, ChooseSparseLayout, EventEprop, InferShapes,
-                                  InsertEprop, InsertOptimiser, InsertReadout, InsertRecording,
-                                  Validate)
+                                  InsertDeepR, InsertEprop, InsertOptimiser, InsertReadout,
+                                  InsertRecording, Validate)
+        deep_r = [InsertDeepR()] if self.deep_r_conns else []
         return [Validate(), InferShapes(), ChooseSparseLayout(), InsertReadout(), InsertEprop(),
-                EventEprop(), InsertOptimiser(), BatchState(), InsertRecording()]
+                EventEprop(), InsertOptimiser(), *deep_r, BatchState(), InsertRecording()]
 
     def options(self):
         return {**super().options(), "example_timesteps": self.example_timesteps,
                 "losses": self._loss_map, "tau_reg": self.tau_reg, "c_reg": self.c_reg,
                 "f_target": self.f_target, "train_output_bias": self.train_output_bias,
                 "feedback": self.feedback, "optimiser": self.optimiser,
-                "gradient_mode": self.gradient_mode}
+                "gradient_mode": self.gradient_mode,
+                # as mlGeNN's e-prop compiler (GeNN's DENSE and SPARSE): OneToOne is stored
+                # ragged, one synapse per row, and trained like any sparse connection
+                "layouts": ("dense", "ragged"),
+                "deep_r": self._deep_r_names, "deep_r_l1_strength": self.deep_r_l1_strength}
 
     def compile(self, network, name: str | None = None, **kwargs) -> CompiledTrainingNetwork:
         """Lower, run the e-prop pipeline and build: a :class:`CompiledTrainingNetwork`."""
         return CompiledTrainingNetwork(self, network, name)
+
+
+def _connection_of(obj):
+    """The Connection behind ``obj`` (a Connection, or a Layer via ``connection()``)."""
+    from ..connection import Connection
+    if isinstance(obj, Connection):
+        return obj
+    conn = getattr(obj, "connection", None)
+    conn = conn() if callable(conn) else conn
+    if isinstance(conn, Connection):
+        return conn
+    raise ModelError(f"EPropCompiler: deep_r_conns and deep_r_record_rewirings take "
+                     f"Connections (or layers); got {type(obj).__name__} {obj!r}")
+
+
+def _connection_in(network, conn):
+    if not any(c is conn for c in network.connections):
+        raise ModelError(f"EPropCompiler: deep_r_conns names {conn.describe()}, which is not a "
+                         f"connection of the network being compiled; list connections of this "
+                         f"network")
+    return conn
+
+
+def _deep_r_options(conns, l1, records):
+    """Validated ``(connections, l1 strength, [(connection, key)])`` of the Deep-R options."""
+    from ..connection import Connection
+    if isinstance(conns, Connection) or not isinstance(conns, list | tuple | set):
+        raise ModelError(f"EPropCompiler: deep_r_conns must be a list of connections (got "
+                         f"{type(conns).__name__}); write deep_r_conns=[conn]")
+    unique = []
+    for c in conns:
+        c = _connection_of(c)
+        if not any(c is u for u in unique):
+            unique.append(c)
+    if isinstance(l1, bool) or not isinstance(l1, int | float) or not l1 >= 0:
+        raise ModelError(f"EPropCompiler: deep_r_l1_strength={l1!r} must be a number >= 0 "
+                         f"(0 turns the L1 term off)")
+    if records is None:
+        records = {}
+    if not isinstance(records, dict):
+        raise ModelError(f"EPropCompiler: deep_r_record_rewirings must be a dict "
+                         f"{{connection: key}} (got {type(records).__name__})")
+    pairs = []
+    for c, key in records.items():
+        c = _connection_of(c)
+        if not any(c is u for u in unique):
+            raise ModelError(f"EPropCompiler: deep_r_record_rewirings asks for "
+                             f"{c.describe()}, which is not in deep_r_conns; add it there")
+        pairs.append((c, key))
+    return tuple(unique), float(l1), tuple(pairs)

@@ -5,9 +5,11 @@ from .connectivity import Connectivity
 from .dense import Dense
 from .fixed_probability import FixedProbability
 from .one_to_one import OneToOne
+from .sparse import Sparse
+from .sparse_base import SparseBase
 from .spec import ConnectivitySpec
 
 default_connectivity = get_module_classes(globals(), Connectivity)
 
 __all__ = ["Connectivity", "ConnectivitySpec", "Dense", "FixedProbability", "OneToOne",
-           "default_connectivity"]
+           "Sparse", "SparseBase", "default_connectivity"]

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from numbers import Number
 
-from ..errors import ModelError, ShapeError
+from ..errors import ModelError
 from ..utils.value import InitValue, is_value_array
-from .connectivity import Connectivity
+from .sparse_base import SparseBase
 from .spec import ConnectivitySpec
 
 
-class FixedProbability(Connectivity):
+class FixedProbability(SparseBase):
     """Each (source, target) pair is connected independently with probability ``p``.
+
+    Setting :attr:`pre_ind` and :attr:`post_ind` (as mlGeNN allows, and as ``network.load``
+    does with a saved connectivity) replaces the random draw by exactly those synapses; see
+    :class:`~irsnn.connectivity.sparse_base.SparseBase`.
 
     Parameters
     ----------
@@ -34,25 +38,17 @@ class FixedProbability(Connectivity):
                 f"FixedProbability: p must be a probability in [0, 1] (got {p!r})")
         self.p = float(p)
         self.allow_self_connections = bool(allow_self_connections)
-        if layout not in (None, "dense", "sparse"):
-            raise ModelError(f"FixedProbability: layout={layout!r}; use 'dense', 'sparse' or "
-                             f"None (chosen by the compiler)")
-        self.layout = layout
-        super().__init__(weight, delay)
+        super().__init__(weight, delay, layout)
         for name in ("weight", "delay"):
             if is_value_array(getattr(self, name)):
                 raise ModelError(
                     f"FixedProbability: {name} cannot be an array because the synapses are "
-                    f"drawn at run time; give a number or an Initializer")
-
-    def connect(self, source, target, connection=None):
-        if source.shape is None or target.shape is None:
-            missing = "source" if source.shape is None else "target"
-            raise ShapeError(
-                f"{self._owner(connection)}: the {missing} population has no shape and "
-                f"FixedProbability cannot infer it; give the population a shape")
+                    f"drawn at run time; give a number or an Initializer (or list the "
+                    f"synapses with pre_ind/post_ind, or use Sparse)")
 
     def get_spec(self, connection) -> ConnectivitySpec:
+        if self.has_indices:
+            return self._explicit_spec(connection)
         return ConnectivitySpec(kind="fixed_probability", weight=self.weight,
                                 delay=self.delay, p=self.p,
                                 allow_self_connections=self.allow_self_connections,

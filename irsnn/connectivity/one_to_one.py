@@ -11,6 +11,9 @@ from .spec import ConnectivitySpec
 class OneToOne(Connectivity):
     """Neuron ``i`` of the source connects to neuron ``i`` of the target.
 
+    Inference stores it as one weight per neuron (layout ``one_to_one``); e-prop stores it
+    ragged with one synapse per row (GeNN's SPARSE, as mlGeNN) and trains it.
+
     Parameters
     ----------
     weight : number, Initializer or array
@@ -18,9 +21,6 @@ class OneToOne(Connectivity):
     delay : number, Initializer or array
         Delays in timesteps.
     """
-
-    # mlGeNN's optimisers only train Dense-like (and sparse) connectivity
-    trainable = False
 
     def __init__(self, weight: InitValue, delay: InitValue = 0):
         super().__init__(weight, delay)

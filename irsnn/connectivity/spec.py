@@ -13,10 +13,12 @@ class ConnectivitySpec:
     Attributes
     ----------
     kind : str
-        ``"dense"``, ``"one_to_one"`` or ``"fixed_probability"``.
+        ``"dense"``, ``"one_to_one"``, ``"fixed_probability"`` or ``"sparse"`` (synapses
+        listed explicitly by ``pre_ind``/``post_ind``).
     weight : float, numpy.ndarray or Initializer
         Weights. Dense arrays are shaped ``(source.num_neurons, target.num_neurons)``;
-        one-to-one arrays are flat ``(num_neurons,)``.
+        one-to-one arrays are flat ``(num_neurons,)``; sparse arrays hold one value per listed
+        synapse.
     delay : float, numpy.ndarray or Initializer
         Delays in timesteps (integral values), shaped like ``weight`` when an array.
     p : float or None
@@ -27,6 +29,9 @@ class ConnectivitySpec:
         Whether learning rules may update the weights.
     layout : str or None
         The user's storage choice (``"dense"``/``"sparse"``), or None to let the compiler pick.
+    pre_ind, post_ind : numpy.ndarray or None
+        ``sparse`` only: the presynaptic and postsynaptic neuron of every synapse (validated:
+        equal lengths, in range, no pair twice).
     """
 
     kind: str
@@ -36,3 +41,5 @@ class ConnectivitySpec:
     allow_self_connections: bool = False
     trainable: bool = True
     layout: str | None = None
+    pre_ind: Any = None
+    post_ind: Any = None

@@ -73,14 +73,20 @@ class IRGraph:
         return self.nodes(NeuronGroup)
 
     # -- edges -----------------------------------------------------------------------------
-    def add_edge(self, src: str, dst: str, key: str, payload) -> str:
-        """Add an edge with role ``key``; a second edge with the same role gets ``key2`` ..."""
-        self._require_node(src)
-        self._require_node(dst)
+    def free_key(self, src: str, dst: str, key: str) -> str:
+        """The key :meth:`add_edge` will give the next ``src -> dst`` edge with role ``key``:
+        ``key``, or ``key2``, ``key3``, ... when taken (parallel connections)."""
         base, n = key, 1
         while self._g.has_edge(src, dst, key):
             n += 1
             key = f"{base}{n}"
+        return key
+
+    def add_edge(self, src: str, dst: str, key: str, payload) -> str:
+        """Add an edge with role ``key``; a second edge with the same role gets ``key2`` ..."""
+        self._require_node(src)
+        self._require_node(dst)
+        key = self.free_key(src, dst, key)
         self._g.add_edge(src, dst, key=key, payload=payload)
         return edge_id(src, dst, key)
 

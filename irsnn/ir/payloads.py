@@ -178,12 +178,42 @@ class SynapseDynamics:
 
 
 @payload
+class Rewiring:
+    """Structural plasticity of a trained, ragged synapse group, applied by the runtime once
+    per batch after the optimiser step (see :mod:`irsnn.compilers.deep_r`).
+
+    ``kind`` is ``"deep-r"`` (Bellec et al. 2018): every synapse has a fixed sign; an
+    ``l1_strength`` * sign term is added to its (batch-summed, per-example) gradient; a
+    synapse whose weight changed sign becomes dormant and is replaced by a synapse at a
+    random absent position (weight 0, state reset), so the count never changes. Rows are
+    allocated ``row_capacity`` times the longest initial row (at most the number of allowed
+    targets), and new synapses go only to rows with room.
+    """
+
+    kind: str = "deep-r"
+    l1_strength: float = 0.0
+    row_capacity: float = 2.0
+
+    def describe(self) -> str:
+        return f"{self.kind}(l1={self.l1_strength!r}, rows={self.row_capacity!r}x longest)"
+
+
+@payload
 class SynapseGroup(Payload):
     """A connection: static weights, a delay, and a postsynaptic model feeding the target.
 
     ``layout`` is ``"dense"`` (a matrix, absent synapses zero), ``"one_to_one"`` or
     ``"ragged"`` (GeNN's SPARSE: per presynaptic neuron a row of postsynaptic indices and
     weights); ``choose-sparse-layout`` picks it.
+
+    ``connectivity`` says which synapses exist: ``"dense"`` (all pairs), ``"one_to_one"``
+    (i -> i; weight arrays hold one value per neuron whatever the layout),
+    ``"fixed_probability"`` (drawn with probability ``p`` from the counter-based RNG) or
+    ``"sparse"`` (listed: ``pre_ind``/``post_ind`` name int arrays of the side table, one
+    entry per synapse, and weight/delay arrays hold one value per listed synapse).
+
+    ``rewiring`` (a :class:`Rewiring`, set by ``insert-deep-r``) lets the runtime change which
+    synapses exist during training.
 
     ``delay_steps`` is the total latency from a presynaptic spike to its effect on ``inSyn``:
     1 + the axonal delay, so GeNN's spike-at-t, input-at-t+1 is ``delay_steps == 1``. When the
@@ -212,6 +242,9 @@ class SynapseGroup(Payload):
     psm_code: str = ""
     learning: SynapseDynamics | None = None
     layout_hint: str | None = None
+    pre_ind: str | None = None
+    post_ind: str | None = None
+    rewiring: Rewiring | None = None
     location: str = ""
 
 
@@ -355,5 +388,6 @@ def from_plain(obj):
 
 
 __all__ = ["PAYLOAD_TYPES", "VarInit", "Var", "Param", "EGP", "ReadoutSpec", "NeuronGroup",
-           "SynapseDynamics", "SynapseGroup", "ReadoutNode", "RecorderNode", "LossNode",
-           "FeedbackPath", "BackwardFilter", "OptimiserNode", "AuxEdge", "to_plain", "from_plain"]
+           "SynapseDynamics", "Rewiring", "SynapseGroup", "ReadoutNode", "RecorderNode",
+           "LossNode", "FeedbackPath", "BackwardFilter", "OptimiserNode", "AuxEdge", "to_plain",
+           "from_plain"]

@@ -87,6 +87,8 @@ def describe_edge(u, v, k, p) -> str:
             parts.append(f"d={p.heterogeneous_delay.describe()} max={p.max_delay_steps}")
         if p.p is not None:
             parts.append(f"p={p.p!r}")
+        if p.pre_ind is not None:
+            parts.append(f"pre_ind=array[{p.pre_ind}] post_ind=array[{p.post_ind}]")
         parts.append(f"psm={p.psm_name}{_params(p.psm_params)} {_code(p.psm_code)}")
         if p.psm_vars:
             parts.append(f"psm_vars={_vars(p.psm_vars)}")
@@ -99,6 +101,8 @@ def describe_edge(u, v, k, p) -> str:
                 parts.append(f"learning={lr.kind} vars={_vars(lr.vars)} "
                              f"params={_params(lr.params)} {lr.pre_trace}_pre*="
                              f"{lr.pre_trace_decay!r} {_code(lr.code)}")
+        if p.rewiring is not None:
+            parts.append(f"rewiring={p.rewiring.describe()}")
         if p.location:
             parts.append(f"@ {p.location}")
         return " ".join(parts)

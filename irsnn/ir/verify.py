@@ -83,10 +83,18 @@ def verify(g) -> None:
                 if post.is_input:
                     problems.append(f"edge {eid} targets input population '{v}', which "
                                     f"ignores synaptic input")
-            if p.layout in ("dense", "ragged"):
-                problems += _check_inits(g, eid, (p.weight,), (p.num_pre, p.num_post))
-            if p.layout == "one_to_one":
-                problems += _check_inits(g, eid, (p.weight,), (p.num_post,))
+            if p.connectivity == "sparse":
+                nnz, bad = _check_indices(g, eid, p)
+                problems += bad
+                shape = (nnz,)
+            elif p.connectivity == "one_to_one" or p.layout == "one_to_one":
+                shape = (p.num_post,)
+            else:
+                shape = (p.num_pre, p.num_post)
+            if shape != (None,):
+                inits = (p.weight,) + ((p.heterogeneous_delay,)
+                                       if p.heterogeneous_delay is not None else ())
+                problems += _check_inits(g, eid, inits, shape)
             if p.heterogeneous_delay is not None and p.max_delay_steps < 0:
                 problems.append(f"edge {eid} has per-synapse delays but max_delay_steps="
                                 f"{p.max_delay_steps}")
@@ -103,6 +111,28 @@ def verify(g) -> None:
 
     if problems:
         raise IRError(f"IR '{g.name}' is invalid:\n  - " + "\n  - ".join(problems))
+
+
+def _check_indices(g, eid, p):
+    """``(number of synapses or None, problems)`` of a ``sparse`` synapse group's index lists."""
+    arrays = []
+    for name in ("pre_ind", "post_ind"):
+        key = getattr(p, name)
+        if key is None or key not in g.arrays:
+            return None, [f"edge {eid} lists its synapses but its {name} array "
+                          f"{key!r} is missing from the side table"]
+        arrays.append(g.arrays[key])
+    pre, post = arrays
+    if pre.shape != post.shape or pre.ndim != 1:
+        return None, [f"edge {eid}: pre_ind has shape {pre.shape} and post_ind {post.shape}; "
+                      f"both must be 1-D and equally long"]
+    problems = []
+    for name, ind, n in (("pre_ind", pre, p.num_pre), ("post_ind", post, p.num_post)):
+        if ind.size and (ind.min() < 0 or ind.max() >= n):
+            problems.append(f"edge {eid}: {name} holds indices outside [0, {n})")
+    if not problems and len(set((pre.astype("int64") * p.num_post + post).tolist())) != pre.size:
+        problems.append(f"edge {eid}: a (pre, post) pair is listed more than once")
+    return pre.size, problems
 
 
 def _check_inits(g, owner, inits, expected_shape):

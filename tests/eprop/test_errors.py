@@ -53,10 +53,14 @@ def test_unsupported_synapse():
         compiler().compile(network(synapse=Exponential(5.0))[0])
 
 
-def test_unsupported_connectivity():
-    with pytest.raises(ModelError, match=r"Connection 'ih'.*Dense and FixedProbability.*"
-                                         r"one_to_one"):
-        compiler().compile(network(connectivity=OneToOne(0.1))[0])
+def test_connection_stored_in_a_layout_eprop_cannot_train():
+    # EPropCompiler stores every connection dense or ragged; a pipeline that lets OneToOne
+    # keep its one_to_one layout must fail clearly in insert-eprop
+    c = compiler()
+    c.options = lambda: {**EPropCompiler.options(c), "layouts": ("dense", "one_to_one")}
+    with pytest.raises(ModelError, match=r"Connection 'ih'.*stored dense or ragged, but this "
+                                         r"one_to_one connection is stored one_to_one"):
+        c.compile(network(connectivity=OneToOne(0.1))[0])
 
 
 def test_hidden_population_without_path_to_output():

@@ -14,7 +14,7 @@ from irsnn.ir import RecorderNode, ReadoutNode
 from irsnn.neurons import LeakyIntegrate, LeakyIntegrateFire, PoissonInput
 from irsnn.passes import PASSES, Pass, PassContext, Pipeline
 
-from ..models import recurrent_alif
+from ..models import recurrent_alif, sparse_recurrent_lif
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -30,7 +30,8 @@ def _check_golden(name, text):
 
 def test_pass_names_are_kebab_case_of_file_and_class():
     assert set(PASSES) == {"validate", "infer-shapes", "choose-sparse-layout", "insert-readout",
-                           "insert-eprop", "event-eprop", "insert-optimiser", "batch-state",
+                           "insert-eprop", "event-eprop", "insert-optimiser", "insert-deep-r",
+                           "batch-state",
                            "insert-recording"}
     for name, cls in PASSES.items():
         assert cls.__module__.rsplit(".", 1)[-1] == name.replace("-", "_")
@@ -45,6 +46,23 @@ def test_golden_ir_after_every_pass():
     for name in InferenceCompiler(evaluate_timesteps=1).passes():
         assert f"// ----- IR after {name.name} -----" in text
     _check_golden("recurrent_alif_inference.txt", text)
+
+
+def test_golden_insert_deep_r_changes_only_the_rewired_connection():
+    """What ``insert-deep-r`` changes: the IR lines after it that differ from the lines after
+    ``insert-optimiser`` (only the recurrent connection gains its rewiring annotation)."""
+    from irsnn.compilers import EPropCompiler
+    network, _, rec, _ = sparse_recurrent_lif()
+    stream = io.StringIO()
+    EPropCompiler(example_timesteps=10, losses="sparse_categorical_crossentropy",
+                  deep_r_conns=[rec], deep_r_l1_strength=0.125).build_ir(
+        network, "deep_r", print_after=["insert-optimiser", "insert-deep-r"], stream=stream)
+    _, before, after = stream.getvalue().split("// ----- IR after ")
+    before, after = before.splitlines()[1:], after.splitlines()[1:]
+    diff = [f"- {line}" for line in before if line not in after] + \
+           [f"+ {line}" for line in after if line not in before]
+    assert len(diff) == 2 and "rewiring=deep-r(l1=0.125" in diff[1]
+    _check_golden("deep_r_eprop.diff", "\n".join(diff) + "\n")
 
 
 def test_insert_readout_adds_accumulator_code_and_node():

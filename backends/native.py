@@ -21,7 +21,8 @@ from irsnn.ir import RecorderNode, edge_id
 from irsnn.lang.render_c import CStyleRenderer
 
 from .base import Simulation
-from .host_init import initial_values, numpy_type, synapse_arrays
+from .host_init import (check_layout_weights, initial_values, numpy_type, synapse_arrays,
+                        unpack_bitmask)
 from .kernels import KernelBuilder
 
 #: buffer element type -> NumPy dtype
@@ -41,6 +42,10 @@ class KernelSimulation(Simulation):
         builder = KernelBuilder(graph, CStyleRenderer(self.kernel_dialect().lang), seed=rng_seed)
         #: ragged groups: edge id -> (row lengths, indices) — values convert to/from dense
         self.rows = builder.rows
+        #: bitmask groups: edge id -> boolean (num_pre, num_post) mask of existing synapses
+        self.bit_masks = {eid: unpack_bitmask(bits, builder.syns[eid][1].num_post)
+                          for eid, bits in builder.bitmasks.items()}
+        self._bitmask_words = builder.bitmasks
         self.program = program = builder.build()
         self.prefix = builder.group_names()
         self.buffers = {b.name: np.zeros(b.size, NUMPY_TYPES[b.ctype])
@@ -73,9 +78,17 @@ class KernelSimulation(Simulation):
         self.synapses = {}
         for eid, syn in self._synapses():
             s = self.prefix[eid]
+            if syn.layout == "procedural":
+                # nothing stored: the kernels regenerate the synapses at every spike
+                self.synapses[eid] = (s, syn, (syn.num_pre, syn.num_post))
+                continue
             w, d = synapse_arrays(graph, eid, syn, rng_seed, numpy_type("scalar",
                                                                           self.precision))
-            if eid in self.rows:
+            if eid in self.bit_masks:
+                self.buffers[f"{s}_bits"][:] = self._bitmask_words[eid].reshape(-1)
+                self.buffers[f"{s}_g"][:] = (syn.weight.value if syn.weight.kind == "constant"
+                                             else w.reshape(-1))
+            elif eid in self.rows:
                 row_length, ind = self.rows[eid]
                 self.buffers[f"{s}_rowlen"][:] = row_length
                 self.buffers[f"{s}_ind"][:] = ind.reshape(-1)
@@ -265,18 +278,37 @@ class KernelSimulation(Simulation):
         self._learning_on = bool(on) and self._learning
 
     def get_weights(self, edge):
+        """Dense ``(num_pre, num_post)`` weights (zero where no synapse exists) whatever the
+        layout; a procedural group's are regenerated on the host from the same draws."""
         eid = self.by_name.get(edge, edge)
         if eid not in self.synapses:
             raise InputError(f"no connection '{edge}' (connections: {sorted(self.by_name)})")
-        s, _, shape = self.synapses[eid]
+        s, syn, shape = self.synapses[eid]
         if eid in self.rows:
             return self._to_dense(eid, self._host(f"{s}_g").reshape(shape[0], -1))
+        if syn.layout == "procedural":
+            return synapse_arrays(self.graph, eid, syn, self.seed,
+                                  numpy_type("scalar", self.precision))[0]
+        if eid in self.bit_masks:
+            g = self._host(f"{s}_g")
+            return np.where(self.bit_masks[eid], g[0] if g.size == 1 else g.reshape(shape),
+                            g.dtype.type(0))
         return self._host(f"{s}_g").reshape(shape).copy()
 
     def set_weights(self, edge, values):
         eid = self.by_name.get(edge, edge)
-        s, _, shape = self.synapses[eid]
+        if eid not in self.synapses:
+            raise InputError(f"no connection '{edge}' (connections: {sorted(self.by_name)})")
+        s, syn, shape = self.synapses[eid]
         values = self.check_var_values(edge, "weight", values, shape)
+        if syn.layout in ("bitmask", "procedural"):
+            values = check_layout_weights(edge, syn, values, self.bit_masks.get(eid))
+            g = self._host(f"{s}_g", write=True)
+            mask = self.bit_masks[eid]
+            # one stored value (a constant weight; unchanged when no synapse exists)
+            g[:] = (values[mask][0] if mask.any() else g[0]) if g.size == 1 \
+                else values.reshape(-1)
+            return
         if eid in self.rows:
             self._host(f"{s}_g", write=True)[:] = self._to_ragged(eid, values).reshape(-1)
             return
@@ -285,7 +317,8 @@ class KernelSimulation(Simulation):
     def export_state(self):
         return {"state": {k: self.get_var(*k) for k in self.state_keys},
                 "egps": dict(self.egps), "timestep": self.timestep, "rng_step": self.rng_step,
-                "weights": {e: self.get_weights(e) for e in self.synapses},
+                "weights": {e: self.get_weights(e) for e, (_, syn, _) in self.synapses.items()
+                            if syn.layout != "procedural"},
                 "in_syn": {e: self._host(f"{s}_insyn").reshape(self.batch_size, -1).copy()
                            for e, (s, _, _) in self.synapses.items()}}
 
@@ -298,8 +331,9 @@ class KernelSimulation(Simulation):
         for e, w in st["weights"].items():
             if e in self.synapses:
                 self.set_weights(e, w)
-                self._host(f"{self.synapses[e][0]}_insyn", write=True)[:] = \
-                    st["in_syn"][e].reshape(-1)
+        for e, in_syn in st["in_syn"].items():
+            if e in self.synapses:
+                self._host(f"{self.synapses[e][0]}_insyn", write=True)[:] = in_syn.reshape(-1)
 
     # -- recording ----------------------------------------------------------------------------
     def begin_batch(self, timesteps, recorders=None):

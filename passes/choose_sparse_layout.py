@@ -1,35 +1,140 @@
 """``choose-sparse-layout``: how each connection's synapses are stored.
 
-Requires: ``infer-shapes``. Options: ``sparse_threshold`` (default 0.25). Provides
-``SynapseGroup.layout`` = ``"ragged"`` (GeNN's SPARSE: a row of postsynaptic indices and weights
-per presynaptic neuron, as long as the longest row the backend draws) for
-``FixedProbability`` connections with ``layout="sparse"``, or with no preference and
-``p <= sparse_threshold``; everything else stays dense. Ragged propagation does work in
-proportion to the synapses that exist, and e-prop keeps traces only for them. Per-synapse
-delays keep the dense layout. Every backend gives identical results whatever the layout (the
-reference backend computes ragged connections as dense matrices with zeros).
+Requires: ``infer-shapes``. Options (from :class:`~irsnn.passes.PassContext`): ``layouts``,
+the compiler's supported layouts in order of preference (as mlGeNN's supported matrix types;
+default ``("ragged", "dense")``); ``compiler``, its name for messages; ``sparse_threshold``
+(default 0.25).
+
+Provides, for every ``FixedProbability`` connection, ``SynapseGroup.layout`` and
+``SynapseGroup.layout_reason`` (printed by ``irsnn dump``):
+
+* a user choice ``FixedProbability(layout=...)`` (``"dense"``, ``"sparse"`` = ``"ragged"``,
+  ``"bitmask"``, ``"procedural"``) is taken when the compiler supports it and the layout can
+  hold the connection, else a :class:`~irsnn.errors.ModelError` names the connection, what
+  stops it and what to use instead;
+* otherwise connections with per-synapse delays, or with ``p > sparse_threshold``, stay dense;
+  sparser ones get the first of the compiler's ``layouts`` that holds them automatically:
+  ``"bitmask"`` when the weight is one constant (GeNN's BITMASK with a global weight: one bit
+  per pair), ``"ragged"`` (GeNN's SPARSE) always, ``"procedural"`` when the weight is a
+  constant or a Normal/Uniform initializer (nothing stored; the RNG regenerates each row at
+  every spike).
+
+:class:`~irsnn.compilers.InferenceCompiler` prefers ``bitmask > ragged > procedural > dense``
+(``procedural`` first with ``prefer_in_memory_connect=False``, as mlGeNN);
+:class:`~irsnn.compilers.EPropCompiler` supports ``ragged`` and ``dense`` only (e-prop keeps a
+trace per stored synapse). Every layout holds the same synapses and weights (drawn by
+:func:`irsnn.backends.host_init.connectivity_mask` and ``initial_values``), so every backend
+gives identical results whatever the layout; the reference backend computes all of them as
+dense matrices with zeros.
 """
 
 from __future__ import annotations
 
+from irsnn.errors import ModelError
+
 from .base import Pass
+
+#: ``FixedProbability(layout=...)`` names -> IR layouts
+USER_LAYOUTS = {"dense": "dense", "sparse": "ragged", "bitmask": "bitmask",
+                "procedural": "procedural"}
+#: IR layouts -> the name users give
+_USER_NAME = {v: k for k, v in USER_LAYOUTS.items()}
+#: used when the compiler gives no ``layouts`` option
+DEFAULT_LAYOUTS = ("ragged", "dense")
+
+
+def _user_names(layouts) -> str:
+    return ", ".join(repr(_USER_NAME.get(x, x)) for x in layouts)
+
+
+def _instead(syn, layouts) -> str:
+    """The user name of the layout to suggest: the compiler's first that holds ``syn``."""
+    fits = [x for x in layouts if _obstacle(syn, x, True) is None]
+    return _USER_NAME[fits[0] if fits else "dense"]
+
+
+def _weight(syn) -> str:
+    w = syn.weight
+    return f"weight {w.value!r}" if w.kind == "constant" else f"{w.describe()} weights"
+
+
+def _obstacle(syn, layout, explicit: bool) -> str | None:
+    """Why ``layout`` cannot hold ``syn`` (None when it can). Chosen automatically, a bitmask
+    holds constant weights only (its point is one bit per synapse); asked for, it also holds
+    a dense weight matrix."""
+    if layout == "dense":
+        return None
+    if syn.heterogeneous_delay is not None:
+        return (f"per-synapse delays ({syn.heterogeneous_delay.describe()}) are stored only "
+                f"by the dense layout")
+    if layout == "bitmask" and not explicit and syn.weight.kind != "constant":
+        return f"bitmask is picked for one constant weight, not {_weight(syn)}"
+    if layout == "procedural" and syn.weight.kind not in ("constant", "normal", "uniform"):
+        return (f"procedural regenerates a constant, Normal or Uniform weight, not "
+                f"{_weight(syn)} (such as weights loaded from a checkpoint)")
+    return None
 
 
 class ChooseSparseLayout(Pass):
-    """Pick dense or ragged storage per connection."""
+    """Pick the storage layout of every FixedProbability connection (see the module
+    docstring)."""
 
     def requires(self):
         return ("infer-shapes",)
 
     def run(self, graph, ctx):
         threshold = float(ctx.options.get("sparse_threshold", 0.25))
+        layouts = tuple(ctx.options.get("layouts", DEFAULT_LAYOUTS))
+        compiler = ctx.options.get("compiler", "this compiler")
         for u, v, k, syn in list(graph.synapses()):
-            if syn.connectivity != "fixed_probability" or syn.heterogeneous_delay is not None:
+            if syn.connectivity != "fixed_probability":
                 continue
-            hint = syn.layout_hint
-            if hint == "dense" or (hint is None and syn.p > threshold):
-                continue
-            graph.set_edge(u, v, k, syn.replace(layout="ragged"))
+            if syn.layout_hint is not None:
+                layout, reason = self._requested(syn, layouts, compiler)
+            else:
+                layout, reason = self._automatic(syn, layouts, compiler, threshold)
+            graph.set_edge(u, v, k, syn.replace(layout=layout, layout_reason=reason))
+
+    @staticmethod
+    def _requested(syn, layouts, compiler):
+        hint = syn.layout_hint
+        where = f"Connection '{syn.name}'" + (f" (created at {syn.location})"
+                                              if syn.location else "")
+        if hint not in USER_LAYOUTS:
+            raise ModelError(f"{where}: layout={hint!r} is not a layout; use one of "
+                             f"{_user_names(USER_LAYOUTS.values())} or None")
+        layout = USER_LAYOUTS[hint]
+        if layout not in layouts:
+            raise ModelError(
+                f"{where}: {compiler} cannot use layout={hint!r}; it supports "
+                f"{_user_names(layouts)}"
+                + (" (e-prop keeps traces and gradients per stored synapse)"
+                   if layout in ("bitmask", "procedural") and "ragged" in layouts else "")
+                + f"; use layout={_instead(syn, layouts)!r} or None")
+        why = _obstacle(syn, layout, True)
+        if why is not None:
+            raise ModelError(f"{where}: layout={hint!r} cannot hold this connection: {why}; "
+                             f"use layout={_instead(syn, layouts)!r} or None"
+                             + (", or a constant delay"
+                                if syn.heterogeneous_delay is not None else ""))
+        return layout, f"layout={hint!r} requested"
+
+    @staticmethod
+    def _automatic(syn, layouts, compiler, threshold):
+        if syn.heterogeneous_delay is not None:
+            return "dense", "per-synapse delays are stored densely"
+        if syn.p > threshold:
+            return "dense", f"p={syn.p:g} > sparse_threshold={threshold:g}"
+        skipped = []
+        for layout in layouts:
+            why = _obstacle(syn, layout, False)
+            if why is None:
+                order = " > ".join(layouts)
+                reason = f"p={syn.p:g} <= {threshold:g}, {_weight(syn)}: {compiler} prefers " \
+                         f"{order}"
+                return layout, reason + "".join(f"; {s}" for s in skipped)
+            skipped.append(why)
+        return "dense", f"{compiler} supports only {', '.join(layouts)}: " + "; ".join(skipped)
 
 
-__all__ = ["ChooseSparseLayout"]
+__all__ = ["ChooseSparseLayout", "USER_LAYOUTS", "DEFAULT_LAYOUTS"]

@@ -54,6 +54,14 @@ class For:
 
 
 @dataclass
+class While:
+    """``while (cond) {body}``."""
+
+    cond: str
+    body: list = field(default_factory=list)
+
+
+@dataclass
 class If:
     """``if (cond) {then} else {otherwise}``."""
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from irsnn.lang.render_c import C99, Dialect
 
-from .description import AtomicAdd, Block, For, If, Kernel, Prefetch, Program
+from .description import AtomicAdd, Block, For, If, Kernel, Prefetch, Program, While
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,9 @@ class KernelDialect:
         Template of an atomic float add (``{target}``, ``{value}``).
     prefetch : str
         Template of a read prefetch hint (``{address}``); empty where the target has none.
+    count_trailing_zeros : str
+        Template of the index of the lowest set bit of a non-zero ``uint32_t`` (``{x}``, an
+        identifier), as an ``int32_t``.
     """
 
     lang: Dialect
@@ -45,6 +48,7 @@ class KernelDialect:
     grid_index: str = ""
     atomic_add: str = "{target} += {value};"
     prefetch: str = "__builtin_prefetch({address});"
+    count_trailing_zeros: str = "__builtin_ctz({x})"
     #: declarations before everything else (pragmas, typedefs, GLOBAL/RESTRICT macros) for
     #: targets compiled as one fused kernel (OpenCL, CUDA)
     header: str = ""
@@ -69,6 +73,10 @@ class KernelRenderer:
                 out.extend(pad + line if line.strip() else "" for line in s.split("\n"))
             elif isinstance(s, For):
                 out.append(f"{pad}for ({s.type} {s.var} = 0; {s.var} < {s.extent}; {s.var}++) {{")
+                out += self.statements(s.body, level + 1)
+                out.append(pad + "}")
+            elif isinstance(s, While):
+                out.append(f"{pad}while ({s.cond}) {{")
                 out += self.statements(s.body, level + 1)
                 out.append(pad + "}")
             elif isinstance(s, If):
@@ -127,13 +135,21 @@ class KernelRenderer:
         return "\n".join(self.kernel(k, program.step_args) for k in program.kernels)
 
     # -- one fused kernel: the whole time loop for one batch element per work-item -------------
+    def intrinsics(self) -> str:
+        """Bit helpers kernels call, defined with this dialect's instructions:
+        ``irsnn_ctz(x)``, the index of the lowest set bit of a non-zero ``uint32_t``."""
+        ctz = self.d.count_trailing_zeros.format(x="x")
+        return (f"{self.d.lang.function_qualifier} int32_t irsnn_ctz(uint32_t x) "
+                f"{{ return (int32_t)({ctz}); }}\n")
+
     def helpers(self, program: Program) -> str:
-        """Model-code helpers and the RNG, with this dialect's function qualifier and without
-        host includes (the header supplies the types)."""
+        """Model-code helpers, the RNG and :meth:`intrinsics`, with this dialect's function
+        qualifier and without host includes (the header supplies the types)."""
         text = self.d.lang.prelude + "\n" + program.helpers
         text = "\n".join(line for line in text.splitlines()
                           if not line.lstrip().startswith("#include"))
-        return text.replace("static inline", self.d.lang.function_qualifier)
+        return text.replace("static inline", self.d.lang.function_qualifier) + "\n" + \
+            self.intrinsics()
 
     def time_loop(self, program: Program) -> list:
         """Statements running ``steps`` timesteps of every per-step kernel for the batch element

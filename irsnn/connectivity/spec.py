@@ -26,7 +26,8 @@ class ConnectivitySpec:
     trainable : bool
         Whether learning rules may update the weights.
     layout : str or None
-        The user's storage choice (``"dense"``/``"sparse"``), or None to let the compiler pick.
+        The user's storage choice (``"dense"``, ``"sparse"``, ``"bitmask"`` or
+        ``"procedural"``), or None to let the compiler pick.
     """
 
     kind: str

@@ -174,9 +174,16 @@ class SynapseDynamics:
 class SynapseGroup(Payload):
     """A connection: static weights, a delay, and a postsynaptic model feeding the target.
 
-    ``layout`` is ``"dense"`` (a matrix, absent synapses zero), ``"one_to_one"`` or
+    ``layout`` is ``"dense"`` (a matrix, absent synapses zero), ``"one_to_one"``,
     ``"ragged"`` (GeNN's SPARSE: per presynaptic neuron a row of postsynaptic indices and
-    weights); ``choose-sparse-layout`` picks it.
+    weights), ``"bitmask"`` (GeNN's BITMASK: one bit per (pre, post) pair, rows of
+    ``ceil(num_post / 32)`` 32-bit words, bit ``j % 32`` of word ``j // 32``; with a constant
+    ``weight`` one stored value, else a dense weight matrix) or ``"procedural"`` (nothing
+    stored: each spike regenerates its row from the counter-based RNG, the same draws as the
+    stored layouts); ``choose-sparse-layout`` picks it for ``FixedProbability`` connections
+    and says why in ``layout_reason``. ``layout_hint`` is the user's choice
+    (``FixedProbability(layout=...)``: ``"dense"``, ``"sparse"``, ``"bitmask"``,
+    ``"procedural"``) or None.
 
     ``delay_steps`` is the total latency from a presynaptic spike to its effect on ``inSyn``:
     1 + the axonal delay, so GeNN's spike-at-t, input-at-t+1 is ``delay_steps == 1``. When the
@@ -205,6 +212,7 @@ class SynapseGroup(Payload):
     psm_code: str = ""
     learning: SynapseDynamics | None = None
     layout_hint: str | None = None
+    layout_reason: str = ""
     location: str = ""
 
 

@@ -82,6 +82,8 @@ def describe_edge(u, v, k, p) -> str:
             parts.append(f"d={p.heterogeneous_delay.describe()} max={p.max_delay_steps}")
         if p.p is not None:
             parts.append(f"p={p.p!r}")
+        if p.layout_reason:
+            parts.append(f"layout_reason={{{p.layout_reason}}}")
         parts.append(f"psm={p.psm_name}{_params(p.psm_params)} {_code(p.psm_code)}")
         if p.psm_vars:
             parts.append(f"psm_vars={_vars(p.psm_vars)}")

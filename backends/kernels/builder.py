@@ -19,7 +19,7 @@ from irsnn.rng import PHILOX_C_SOURCE
 
 from ..host_init import bitmask, bitmask_words, ragged, stream_id, synapse_mask
 from . import learning
-from .description import Block, Buffer, Dim, For, If, Kernel, Prefetch, Program, While
+from .description import AddSetBits, Block, Buffer, Dim, For, If, Kernel, Prefetch, Program
 
 _CTYPES = {"float": "float", "double": "double", "int": "int32_t", "unsigned int": "uint32_t",
            "bool": "bool"}
@@ -219,9 +219,10 @@ class KernelBuilder:
         weights as :func:`~backends.host_init.initial_values`) does on the host."""
         n_post, W = syn.num_post, bitmask_words(syn.num_post)
         flat = "base + (uint32_t)j"
+        lanes = True
         if syn.layout == "procedural":
-            weight = self._procedural_weight(eid, syn, flat)
-            add = f"insyn[j] += {weight}{sign};"
+            value = self._procedural_weight(eid, syn, flat)
+            lanes = syn.weight.kind == "constant"
             row = [f"const uint32_t base = (uint32_t)i * {n_post}u;"]
             # Draws of one word are independent (a loop the compiler can vectorise)
             word = ["uint32_t word = 0u;",
@@ -237,15 +238,16 @@ class KernelBuilder:
         else:
             if syn.weight.kind == "constant":
                 body.append(f"const {self.scalar} w = {s}_g[0];")
-                add = f"insyn[j] += w{sign};"
+                value = "w"
                 row = []
             else:
-                add = f"insyn[j] += w[j]{sign};"
+                value = "w[j]"
                 row = [f"GLOBAL const {self.scalar} *w = {s}_g + (size_t)i * {n_post};"]
             row.append(f"GLOBAL const uint32_t *bits = {s}_bits + (size_t)i * {W};")
             word = ["uint32_t word = bits[q];"]
-        return row + [For("q", str(W), word + [While("word != 0u", [
-            "const int32_t j = q * 32 + irsnn_ctz(word);", add, "word &= word - 1u;"])])]
+        extent = "32" if n_post % 32 == 0 else f"(q == {W - 1} ? {n_post % 32} : 32)"
+        return row + [For("q", str(W), word + [AddSetBits(
+            "word", "q * 32", extent, "insyn[j]", f"{value}{sign}", self.literal(0.0), lanes)])]
 
     def _procedural_weight(self, eid, syn, flat) -> str:
         """The weight of synapse ``(i, j)`` (flat index ``flat``) of a procedural group: its

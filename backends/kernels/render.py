@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from irsnn.lang.render_c import C99, Dialect
 
-from .description import AtomicAdd, Block, For, If, Kernel, Prefetch, Program, While
+from .description import AddSetBits, AtomicAdd, Block, For, If, Kernel, Prefetch, Program
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,9 @@ class KernelDialect:
     count_trailing_zeros : str
         Template of the index of the lowest set bit of a non-zero ``uint32_t`` (``{x}``, an
         identifier), as an ``int32_t``.
+    bit_lanes : bool
+        Render :class:`~.description.AddSetBits` as 32 branch-free lanes (vector CPUs) rather
+        than a loop over the set bits (GPU threads).
     """
 
     lang: Dialect
@@ -49,6 +52,7 @@ class KernelDialect:
     atomic_add: str = "{target} += {value};"
     prefetch: str = "__builtin_prefetch({address});"
     count_trailing_zeros: str = "__builtin_ctz({x})"
+    bit_lanes: bool = True
     #: declarations before everything else (pragmas, typedefs, GLOBAL/RESTRICT macros) for
     #: targets compiled as one fused kernel (OpenCL, CUDA)
     header: str = ""
@@ -75,10 +79,8 @@ class KernelRenderer:
                 out.append(f"{pad}for ({s.type} {s.var} = 0; {s.var} < {s.extent}; {s.var}++) {{")
                 out += self.statements(s.body, level + 1)
                 out.append(pad + "}")
-            elif isinstance(s, While):
-                out.append(f"{pad}while ({s.cond}) {{")
-                out += self.statements(s.body, level + 1)
-                out.append(pad + "}")
+            elif isinstance(s, AddSetBits):
+                out += self.statements(self._set_bits(s), level)
             elif isinstance(s, If):
                 out.append(f"{pad}if ({s.cond}) {{")
                 out += self.statements(s.then, level + 1)
@@ -99,6 +101,16 @@ class KernelRenderer:
             else:
                 raise TypeError(f"kernel renderer: unknown statement {s!r}")
         return out
+
+    def _set_bits(self, s: AddSetBits) -> list:
+        if self.d.bit_lanes and s.lanes:
+            lane = [f"const int32_t j = {s.base} + k;",
+                    f"{s.target} += ((({s.word} >> k) & 1u) != 0u) ? {s.value} : {s.zero};"]
+            return [If(f"{s.word} != 0u", [For("k", s.extent, lane)])]
+        return [f"while ({s.word} != 0u) {{",
+                f"{self.indent}const int32_t j = {s.base} + irsnn_ctz({s.word});",
+                f"{self.indent}{s.target} += {s.value};",
+                f"{self.indent}{s.word} &= {s.word} - 1u;", "}"]
 
     def kernel(self, k: Kernel, step_args) -> str:
         args = ", ".join(f"{t} {n}" for t, n in tuple(step_args) + tuple(k.args))

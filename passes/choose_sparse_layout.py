@@ -55,7 +55,9 @@ def _instead(syn, layouts) -> str:
 
 def _weight(syn) -> str:
     w = syn.weight
-    return f"weight {w.value!r}" if w.kind == "constant" else f"{w.describe()} weights"
+    if w.kind == "constant":
+        return f"weight {w.value!r}"
+    return "an explicit weight array" if w.kind == "array" else f"weights {w.describe()}"
 
 
 def _obstacle(syn, layout, explicit: bool) -> str | None:

@@ -144,18 +144,20 @@ def check_layout_weights(name: str, syn, values: np.ndarray, mask) -> np.ndarray
     stray = (values != 0) & ~existing
     if stray.any():
         i, j = (int(x[0]) for x in np.nonzero(stray))
+        shown = float(values[i, j])
         raise InputError(f"{where} uses the bitmask layout, which cannot add synapses, but "
                          f"{int(stray.sum())} weights where no synapse exists are non-zero "
-                         f"(e.g. {i} -> {j}: {float(values[i, j])!r}); give 0 there, or compile with "
+                         f"(e.g. {i} -> {j}: {shown!r}); give 0 there, or compile with "
                          f"layout='dense' to change the connectivity")
     if syn.weight.kind == "constant" and existing.any():
         held = values[existing]
         if held.min() != held.max():
+            lo, hi = float(held.min()), float(held.max())
             raise InputError(f"{where} uses the bitmask layout with one weight for all "
                              f"{int(existing.sum())} synapses, but the values differ (min "
-                             f"{float(held.min())!r}, max {float(held.max())!r}); give one value, or "
-                             f"compile with an Initializer weight or layout='sparse' to give "
-                             f"each synapse its own weight")
+                             f"{lo!r}, max {hi!r}); give one value, or compile with an "
+                             f"Initializer weight or layout='sparse' to give each synapse its "
+                             f"own weight")
     return np.where(existing, values, values.dtype.type(0))
 
 

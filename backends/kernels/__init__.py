@@ -5,5 +5,5 @@ from .description import (AddSetBits, AtomicAdd, Block, Buffer, Dim, For, If, Ke
                           Program)
 from .render import C_KERNELS, KernelDialect, KernelRenderer
 
-__all__ = ["KernelBuilder", "AddSetBits", "AtomicAdd", "Block", "Buffer", "Dim", "For", "If", "Kernel",
-           "Prefetch", "Program", "C_KERNELS", "KernelDialect", "KernelRenderer"]
+__all__ = ["KernelBuilder", "AddSetBits", "AtomicAdd", "Block", "Buffer", "Dim", "For", "If",
+           "Kernel", "Prefetch", "Program", "C_KERNELS", "KernelDialect", "KernelRenderer"]

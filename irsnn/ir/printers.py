@@ -199,7 +199,7 @@ def to_dot(g: IRGraph) -> str:
                          f"label={_dot_quote(label)}];")
     for u, v, k, p in g.edges():
         if isinstance(p, SynapseGroup):
-            label = f"{p.name}: {p.connectivity} d={p.delay_steps} {p.psm_name}"
+            label = f"{p.name}: {p.connectivity}/{p.layout} d={p.delay_steps} {p.psm_name}"
             lines.append(f"  {_dot_quote(u)} -> {_dot_quote(v)} [label={_dot_quote(label)}];")
         else:
             lines.append(f"  {_dot_quote(u)} -> {_dot_quote(v)} [style=dotted, "

@@ -11,7 +11,7 @@ from irsnn.compilers import EPropCompiler, InferenceCompiler
 from irsnn.connectivity import Dense, FixedProbability
 from irsnn.errors import InputError, ModelError
 from irsnn.initializers import Normal, Uniform
-from irsnn.ir import to_text
+from irsnn.ir import to_dot, to_text
 from irsnn.neurons import AdaptiveLeakyIntegrateFire, LeakyIntegrate, PoissonInput, SpikeInput
 
 from ..models import random_spikes
@@ -70,9 +70,10 @@ def test_inference_prefers_bitmask_for_constant_weights_and_ragged_otherwise():
     dense = synapses(infer, network(weights="constant", p_rec=0.5)[0])["hh"]
     assert (dense.layout, dense.layout_reason) == ("dense", "p=0.5 > sparse_threshold=0.25")
     # the choice and its reason are in the dump
-    text = to_text(infer.build_ir(network(weights="constant")[0]))
+    ir = infer.build_ir(network(weights="constant")[0])
     assert ("edge syn.in->hid = Synapses fixed_probability/bitmask 40x45 w=0.5 delay=1 p=0.1 "
-            f"layout_reason={{p=0.1 <= 0.25, weight 0.5: {order}}}") in text
+            f"layout_reason={{p=0.1 <= 0.25, weight 0.5: {order}}}") in to_text(ir)
+    assert 'label="ih: fixed_probability/bitmask d=1 Delta"' in to_dot(ir)
 
 
 def test_procedural_first_without_in_memory_connect_and_never_for_eprop():
@@ -159,17 +160,29 @@ def test_procedural_cannot_regenerate_loaded_weights_but_bitmask_holds_them(tmp_
 def test_every_layout_gives_the_reference_results(backend, weights):
     """Dense with zeros, ragged, bitmask and procedural storage of the same FixedProbability
     model give bit-identical readouts, spikes and (dense) weights."""
+    _compare_layouts(backend, weights, "float")
+
+
+@pytest.mark.parametrize("backend", BACKENDS[1:2])
+def test_every_layout_gives_the_reference_results_in_double_precision(backend):
+    """Procedural weights are drawn in double and rounded to the precision's scalar."""
+    _compare_layouts(backend, "random", "double")
+
+
+def _compare_layouts(backend, weights, precision):
     results = {}
     for name, layout, be in [("oracle", "dense", "reference")] + \
             [(layout, layout, backend) for layout in LAYOUTS]:
         net, inp, sgn, hid, out = network(layout, weights)
-        c = InferenceCompiler(evaluate_timesteps=T, batch_size=2, backend=be).compile(net)
+        c = InferenceCompiler(evaluate_timesteps=T, batch_size=2, backend=be,
+                              precision=precision).compile(net)
         assert {s.layout for *_, s in c.ir.synapses() if s.name != "ho"} == \
             {FixedProbability.LAYOUTS[layout]}
         y, cb = c.predict(inputs(inp, sgn), out, callbacks=[SpikeRecorder(hid, key="h")])
         results[name] = (y[out], cb["h"], {k: c.simulation.get_weights(k)
                                           for k in ("ih", "sh", "hh")})
     oracle = results.pop("oracle")
+    assert oracle[0].dtype == {"float": np.float32, "double": np.float64}[precision]
     assert sum(len(i) for i in oracle[1][1]) > 50
     for k, w in oracle[2].items():
         assert 0 < np.count_nonzero(w) < w.size / 2, k
@@ -240,3 +253,23 @@ def test_bitmask_and_procedural_weights(backend):
         c.simulation.set_weights("hh", w)
     c.predict(x, out, callbacks=[SpikeRecorder(hid, key="h")])   # rebuilds the simulation
     np.testing.assert_array_equal(c.simulation.get_weights("hh"), w)
+
+
+# -- CUDA ----------------------------------------------------------------------------------------
+@pytest.mark.parametrize("weights", ["random", "constant"])
+@pytest.mark.parametrize("layout", ["bitmask", "procedural"])
+def test_cuda_kernels_compile_with_nvrtc(layout, weights):
+    """The set-bit loops (CUDA renders bitmask rows with ``__ffs``) and the in-kernel normal
+    and uniform draws compile for sm_80 and sm_90 without warnings."""
+    pytest.importorskip("cuda.bindings.nvrtc", reason="cuda-bindings/nvidia-cuda-nvrtc missing")
+    from irsnn.backends.cuda import CudaBackend, compile_with_nvrtc
+    ir = InferenceCompiler(evaluate_timesteps=T, batch_size=2).build_ir(network(layout,
+                                                                                weights)[0])
+    source = CudaBackend().kernel_source(ir)[f"{ir.name}.cu"]
+    assert "__ffs((int)x) - 1" in source and "while (word != 0u)" in source
+    if layout == "procedural" and weights == "random":
+        assert "(float)(0.0 + (double)irsnn_normal(" in source
+        assert "(float)(-0.3 + (double)irsnn_uniform(" in source
+    for arch in ("sm_80", "sm_90"):
+        ok, log = compile_with_nvrtc(source, arch)
+        assert ok and not log, f"{arch}: {log}"

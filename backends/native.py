@@ -42,10 +42,8 @@ class KernelSimulation(Simulation):
         builder = KernelBuilder(graph, CStyleRenderer(self.kernel_dialect().lang), seed=rng_seed)
         #: ragged groups: edge id -> (row lengths, indices) — values convert to/from dense
         self.rows = builder.rows
-        #: bitmask groups: edge id -> boolean (num_pre, num_post) mask of existing synapses
-        self.bit_masks = {eid: unpack_bitmask(bits, builder.syns[eid][1].num_post)
-                          for eid, bits in builder.bitmasks.items()}
-        self._bitmask_words = builder.bitmasks
+        #: bitmask groups: edge id -> (num_pre, words) uint32 bits (constant)
+        self.bitmasks = builder.bitmasks
         self.program = program = builder.build()
         self.prefix = builder.group_names()
         self.buffers = {b.name: np.zeros(b.size, NUMPY_TYPES[b.ctype])
@@ -84,8 +82,8 @@ class KernelSimulation(Simulation):
                 continue
             w, d = synapse_arrays(graph, eid, syn, rng_seed, numpy_type("scalar",
                                                                           self.precision))
-            if eid in self.bit_masks:
-                self.buffers[f"{s}_bits"][:] = self._bitmask_words[eid].reshape(-1)
+            if eid in self.bitmasks:
+                self.buffers[f"{s}_bits"][:] = self.bitmasks[eid].reshape(-1)
                 self.buffers[f"{s}_g"][:] = (syn.weight.value if syn.weight.kind == "constant"
                                              else w.reshape(-1))
             elif eid in self.rows:
@@ -289,11 +287,16 @@ class KernelSimulation(Simulation):
         if syn.layout == "procedural":
             return synapse_arrays(self.graph, eid, syn, self.seed,
                                   numpy_type("scalar", self.precision))[0]
-        if eid in self.bit_masks:
+        if eid in self.bitmasks:
             g = self._host(f"{s}_g")
-            return np.where(self.bit_masks[eid], g[0] if g.size == 1 else g.reshape(shape),
+            return np.where(self._bit_mask(eid), g[0] if g.size == 1 else g.reshape(shape),
                             g.dtype.type(0))
         return self._host(f"{s}_g").reshape(shape).copy()
+
+    def _bit_mask(self, eid):
+        """Boolean ``(num_pre, num_post)`` mask of a bitmask group's synapses (unpacked on
+        demand: a bitmask stores one bit per pair)."""
+        return unpack_bitmask(self.bitmasks[eid], self.synapses[eid][1].num_post)
 
     def set_weights(self, edge, values):
         eid = self.by_name.get(edge, edge)
@@ -302,12 +305,13 @@ class KernelSimulation(Simulation):
         s, syn, shape = self.synapses[eid]
         values = self.check_var_values(edge, "weight", values, shape)
         if syn.layout in ("bitmask", "procedural"):
-            values = check_layout_weights(edge, syn, values, self.bit_masks.get(eid))
+            mask = self._bit_mask(eid) if eid in self.bitmasks else None
+            values = check_layout_weights(edge, syn, values, mask)   # refuses procedural
             g = self._host(f"{s}_g", write=True)
-            mask = self.bit_masks[eid]
-            # one stored value (a constant weight; unchanged when no synapse exists)
-            g[:] = (values[mask][0] if mask.any() else g[0]) if g.size == 1 \
-                else values.reshape(-1)
+            if g.size > 1:
+                g[:] = values.reshape(-1)
+            elif mask.any():   # one stored value (a constant weight)
+                g[:] = values[mask][0]
             return
         if eid in self.rows:
             self._host(f"{s}_g", write=True)[:] = self._to_ragged(eid, values).reshape(-1)

@@ -139,13 +139,72 @@ def ragged_capacity(syn, mask: np.ndarray | None) -> int:
 
 
 def synapse_mask(graph, eid: str, syn, seed: int) -> np.ndarray | None:
-    """The existing synapses of a dense or ragged group (None: all), as the backends see them:
-    the drawn FixedProbability mask, or an explicit weight array's non-zeros for ragged."""
+    """The existing synapses of a dense, ragged, bitmask or procedural group (None: all), as
+    the backends see them: the drawn FixedProbability mask, or an explicit weight array's
+    non-zeros for ragged and bitmask."""
     mask = connectivity_mask(graph, eid, syn, seed)
-    if mask is None and syn.layout == "ragged":
+    if mask is None and syn.layout in ("ragged", "bitmask"):
         w, _ = synapse_arrays(graph, eid, syn, seed)
         mask = w != 0
     return mask
+
+
+def bitmask_words(num_post: int) -> int:
+    """32-bit words per presynaptic row of a bitmask group."""
+    return max(1, -(-num_post // 32))
+
+
+def bitmask(mask: np.ndarray) -> np.ndarray:
+    """Boolean ``(num_pre, num_post)`` mask -> GeNN's bitmask: ``(num_pre, words)`` uint32,
+    synapse ``(i, j)`` is bit ``j % 32`` of word ``j // 32`` of row ``i``."""
+    num_pre, num_post = mask.shape
+    words = bitmask_words(num_post)
+    padded = np.zeros((num_pre, words * 32), bool)
+    padded[:, :num_post] = mask
+    return np.packbits(padded, axis=1, bitorder="little").view("<u4").astype(np.uint32)
+
+
+def unpack_bitmask(bits: np.ndarray, num_post: int) -> np.ndarray:
+    """Inverse of :func:`bitmask`: ``(num_pre, words)`` uint32 -> boolean mask."""
+    as_bytes = np.ascontiguousarray(bits, "<u4").view(np.uint8)
+    return np.unpackbits(as_bytes, axis=1, bitorder="little")[:, :num_post].astype(bool)
+
+
+def check_layout_weights(name: str, syn, values: np.ndarray, mask) -> np.ndarray:
+    """Check dense ``values`` that :meth:`set_weights` gives a bitmask or procedural group,
+    where not every matrix can be stored; returns them with absent synapses zeroed.
+
+    A procedural group stores nothing; a bitmask group cannot add synapses, and one with a
+    constant weight stores a single value for all of them. Raises :class:`InputError` naming
+    the connection, what is wrong and what to use instead.
+    """
+    from irsnn.errors import InputError
+    where = f"Connection '{syn.name}'"
+    if syn.layout == "procedural":
+        raise InputError(f"{where} uses the procedural layout: its weights are regenerated "
+                         f"from the RNG at every spike and cannot be set; compile it with "
+                         f"FixedProbability(..., layout='sparse') (or 'dense') to set weights")
+    if syn.layout != "bitmask":
+        return values
+    existing = np.ones(values.shape, bool) if mask is None else mask
+    stray = (values != 0) & ~existing
+    if stray.any():
+        i, j = (int(x[0]) for x in np.nonzero(stray))
+        shown = float(values[i, j])
+        raise InputError(f"{where} uses the bitmask layout, which cannot add synapses, but "
+                         f"{int(stray.sum())} weights where no synapse exists are non-zero "
+                         f"(e.g. {i} -> {j}: {shown!r}); give 0 there, or compile with "
+                         f"layout='dense' to change the connectivity")
+    if syn.weight.kind == "constant" and existing.any():
+        held = values[existing]
+        if held.min() != held.max():
+            lo, hi = float(held.min()), float(held.max())
+            raise InputError(f"{where} uses the bitmask layout with one weight for all "
+                             f"{int(existing.sum())} synapses, but the values differ (min "
+                             f"{lo!r}, max {hi!r}); give one value, or compile with an "
+                             f"Initializer weight or layout='sparse' to give each synapse its "
+                             f"own weight")
+    return np.where(existing, values, values.dtype.type(0))
 
 
 def synapse_arrays(graph, eid: str, syn, seed: int, dtype=np.float32):

@@ -21,7 +21,8 @@ from irsnn.ir import BackwardFilter, RecorderNode, edge_id
 from irsnn.lang.render_c import CStyleRenderer
 
 from .base import Simulation
-from .host_init import initial_values, numpy_type, ragged, synapse_arrays
+from .host_init import (check_layout_weights, initial_values, numpy_type, ragged,
+                        synapse_arrays, unpack_bitmask)
 from .kernels import KernelBuilder
 
 #: buffer element type -> NumPy dtype
@@ -41,6 +42,8 @@ class KernelSimulation(Simulation):
         builder = KernelBuilder(graph, CStyleRenderer(self.kernel_dialect().lang), seed=rng_seed)
         #: ragged groups: edge id -> (row lengths, indices) — values convert to/from dense
         self.rows = builder.rows
+        #: bitmask groups: edge id -> (num_pre, words) uint32 bits (constant)
+        self.bitmasks = builder.bitmasks
         self.program = program = builder.build()
         self.prefix = builder.group_names()
         self.buffers = {b.name: np.zeros(b.size, NUMPY_TYPES[b.ctype])
@@ -75,9 +78,17 @@ class KernelSimulation(Simulation):
         self._synapse_vars: set[tuple[str, str]] = set()
         for eid, syn in self._synapses():
             s = self.prefix[eid]
+            if syn.layout == "procedural":
+                # nothing stored: the kernels regenerate the synapses at every spike
+                self.synapses[eid] = (s, syn, (syn.num_pre, syn.num_post))
+                continue
             w, d = synapse_arrays(graph, eid, syn, rng_seed, numpy_type("scalar",
                                                                           self.precision))
-            if eid in self.rows:
+            if eid in self.bitmasks:
+                self.buffers[f"{s}_bits"][:] = self.bitmasks[eid].reshape(-1)
+                self.buffers[f"{s}_g"][:] = (syn.weight.value if syn.weight.kind == "constant"
+                                             else w.reshape(-1))
+            elif eid in self.rows:
                 row_length, ind = self.rows[eid]
                 self.buffers[f"{s}_rowlen"][:] = row_length
                 self.buffers[f"{s}_ind"][:] = ind.reshape(-1)
@@ -438,18 +449,43 @@ class KernelSimulation(Simulation):
         self._learning_on = bool(on) and self._learning
 
     def get_weights(self, edge):
+        """Dense ``(num_pre, num_post)`` weights (zero where no synapse exists) whatever the
+        layout; a procedural group's are regenerated on the host from the same draws."""
         eid = self.by_name.get(edge, edge)
         if eid not in self.synapses:
             raise InputError(f"no connection '{edge}' (connections: {sorted(self.by_name)})")
-        s, _, shape = self.synapses[eid]
+        s, syn, shape = self.synapses[eid]
         if eid in self.rows:
             return self._to_dense(eid, self._host(f"{s}_g").reshape(shape[0], -1))
+        if syn.layout == "procedural":
+            return synapse_arrays(self.graph, eid, syn, self.seed,
+                                  numpy_type("scalar", self.precision))[0]
+        if eid in self.bitmasks:
+            g = self._host(f"{s}_g")
+            return np.where(self._bit_mask(eid), g[0] if g.size == 1 else g.reshape(shape),
+                            g.dtype.type(0))
         return self._host(f"{s}_g").reshape(shape).copy()
+
+    def _bit_mask(self, eid):
+        """Boolean ``(num_pre, num_post)`` mask of a bitmask group's synapses (unpacked on
+        demand: a bitmask stores one bit per pair)."""
+        return unpack_bitmask(self.bitmasks[eid], self.synapses[eid][1].num_post)
 
     def set_weights(self, edge, values):
         eid = self.by_name.get(edge, edge)
-        s, _, shape = self.synapses[eid]
+        if eid not in self.synapses:
+            raise InputError(f"no connection '{edge}' (connections: {sorted(self.by_name)})")
+        s, syn, shape = self.synapses[eid]
         values = self.check_var_values(edge, "weight", values, shape)
+        if syn.layout in ("bitmask", "procedural"):
+            mask = self._bit_mask(eid) if eid in self.bitmasks else None
+            values = check_layout_weights(edge, syn, values, mask)   # refuses procedural
+            g = self._host(f"{s}_g", write=True)
+            if g.size > 1:
+                g[:] = values.reshape(-1)
+            elif mask.any():   # one stored value (a constant weight)
+                g[:] = values[mask][0]
+            return
         if eid in self.rows:
             self._host(f"{s}_g", write=True)[:] = self._to_ragged(eid, values).reshape(-1)
             return
@@ -460,7 +496,8 @@ class KernelSimulation(Simulation):
                                  self.synapses.items() if syn.rewiring is not None},
                 "state": {k: self.get_var(*k) for k in self.state_keys},
                 "egps": dict(self.egps), "timestep": self.timestep, "rng_step": self.rng_step,
-                "weights": {e: self.get_weights(e) for e in self.synapses},
+                "weights": {e: self.get_weights(e) for e, (_, syn, _) in self.synapses.items()
+                            if syn.layout != "procedural"},
                 "in_syn": {e: self._host(f"{s}_insyn").reshape(self.batch_size, -1).copy()
                            for e, (s, _, _) in self.synapses.items()}}
 
@@ -476,8 +513,9 @@ class KernelSimulation(Simulation):
         for e, w in st["weights"].items():
             if e in self.synapses:
                 self.set_weights(e, w)
-                self._host(f"{self.synapses[e][0]}_insyn", write=True)[:] = \
-                    st["in_syn"][e].reshape(-1)
+        for e, in_syn in st["in_syn"].items():
+            if e in self.synapses:
+                self._host(f"{self.synapses[e][0]}_insyn", write=True)[:] = in_syn.reshape(-1)
 
     # -- recording ----------------------------------------------------------------------------
     def begin_batch(self, timesteps, recorders=None):

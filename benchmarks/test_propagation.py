@@ -3,8 +3,8 @@
 ``PROP_NEURONS`` SpikeInput neurons with Poisson spike trains at ``rate`` Hz (preprocessed with
 NumPy, fixed seed) -> ``PROP_NEURONS`` ``LeakyIntegrate`` neurons (no spikes, so the cost is the
 propagation of the input events plus a cheap neuron update), ``Dense`` at density 1 or
-``FixedProbability(density)`` otherwise (stored ragged at density <= 0.25 by the
-``choose-sparse-layout`` pass; the reference backend computes it densely),
+``FixedProbability(density, layout="sparse")`` otherwise (stored ragged; the reference backend
+computes it densely; ``test_sparse_layouts.py`` compares the layouts),
 batch 1, ``PROP_TIMESTEPS`` steps per round. Synaptic events = input spikes x density x
 ``PROP_NEURONS`` (connected synapses, expected count). The network builder is
 :func:`irsnn.bench.run_propagation`'s (the ``irsnn bench`` runner runs the same measurement).

@@ -39,7 +39,7 @@ def c_source(program: Program, name: str, profile: bool) -> str:
     lines = [f"/* irsnn C backend: model '{name}' (generated; API {API_VERSION}) */",
              "#define _POSIX_C_SOURCE 199309L", C_KERNELS.lang.prelude, "#include <stddef.h>",
              "#define GLOBAL",
-             "#include <time.h>", program.helpers,
+             "#include <time.h>", program.helpers, r.intrinsics(),
              f"#define IRSNN_PROFILE {1 if profile else 0}",
              "static uint64_t irsnn_seed;", "static int irsnn_learning;",
              r.buffer_declarations(program)]

@@ -25,4 +25,6 @@ CUDA_LANG = Dialect(prelude=C_HELPERS, function_qualifier="__device__ inline")
 CUDA_KERNELS = KernelDialect(lang=CUDA_LANG, kernel_prefix='extern "C" __global__ void',
                              parallel_pragma="",
                              grid_index="(int32_t)(blockIdx.x * blockDim.x + threadIdx.x)",
-                             prefetch="", header=_HEADER)
+                             prefetch="", count_trailing_zeros="__ffs((int){x}) - 1",
+                             bit_lanes=False,
+                             header=_HEADER)

@@ -1,8 +1,9 @@
 """Shared kernel code generation: a dialect-neutral description, its builder and renderer."""
 
 from .builder import KernelBuilder
-from .description import AtomicAdd, Block, Buffer, Dim, For, If, Kernel, Prefetch, Program
+from .description import (AddSetBits, AtomicAdd, Block, Buffer, Dim, For, If, Kernel, Prefetch,
+                          Program)
 from .render import C_KERNELS, KernelDialect, KernelRenderer
 
-__all__ = ["KernelBuilder", "AtomicAdd", "Block", "Buffer", "Dim", "For", "If", "Kernel",
-           "Prefetch", "Program", "C_KERNELS", "KernelDialect", "KernelRenderer"]
+__all__ = ["KernelBuilder", "AddSetBits", "AtomicAdd", "Block", "Buffer", "Dim", "For", "If",
+           "Kernel", "Prefetch", "Program", "C_KERNELS", "KernelDialect", "KernelRenderer"]

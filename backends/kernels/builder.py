@@ -17,9 +17,10 @@ from irsnn.ir.scopes import check_neuron, check_psm
 from irsnn.lang.render_c import C99, CStyleRenderer
 from irsnn.rng import PHILOX_C_SOURCE
 
-from ..host_init import ragged, ragged_capacity, stream_id, synapse_mask
+from ..host_init import (bitmask, bitmask_words, ragged, ragged_capacity, stream_id,
+                         synapse_mask)
 from . import learning, optimiser
-from .description import Block, Buffer, Dim, For, If, Kernel, Prefetch, Program
+from .description import AddSetBits, Block, Buffer, Dim, For, If, Kernel, Prefetch, Program
 
 _CTYPES = {"float": "float", "double": "double", "int": "int32_t", "unsigned int": "uint32_t",
            "bool": "bool"}
@@ -73,6 +74,8 @@ class KernelBuilder:
         self.syns = {}
         #: ragged groups: edge id -> (row lengths, indices (num_pre, max_row)) as drawn
         self.rows: dict[str, tuple] = {}
+        #: bitmask groups: edge id -> (num_pre, words) uint32 connectivity bits as drawn
+        self.bitmasks: dict[str, np.ndarray] = {}
         for m, (u, v, k, syn) in enumerate(graph.synapses()):
             eid = edge_id(u, v, k)
             self.syns[eid] = (f"s{m}", syn)
@@ -81,6 +84,10 @@ class KernelBuilder:
                 row_length, ind, _ = ragged(np.zeros((syn.num_pre, syn.num_post), np.float32),
                                             mask, capacity=ragged_capacity(syn, mask))
                 self.rows[eid] = (row_length, ind)
+            elif syn.layout == "bitmask":
+                mask = synapse_mask(graph, eid, syn, self.seed)
+                self.bitmasks[eid] = bitmask(np.ones((syn.num_pre, syn.num_post), bool)
+                                             if mask is None else mask)
         self.program = Program(helpers=PHILOX_C_SOURCE)
         self.losses: dict = {}
         #: buffer name -> side-table key of constant arrays (e.g. random feedback matrices)
@@ -103,12 +110,17 @@ class KernelBuilder:
         return int(self.rows[eid][1].shape[1])
 
     def synapse_count(self, eid) -> int:
-        """Stored synapses (per batch element) of a group in its layout."""
+        """Stored weights (per batch element) of a group in its layout: none for procedural
+        groups, one for a bitmask group with a constant weight."""
         syn = self.syns[eid][1]
         if syn.layout == "one_to_one":
             return syn.num_post
         if syn.layout == "ragged":
             return syn.num_pre * self.max_row(eid)
+        if syn.layout == "procedural":
+            return 0
+        if syn.layout == "bitmask" and syn.weight.kind == "constant":
+            return 1
         return syn.num_pre * syn.num_post
 
     def fn(self, name, type_name="scalar"):
@@ -140,10 +152,13 @@ class KernelBuilder:
                                                       self.precision), 0, "egp"))
         for eid, (s, syn) in self.syns.items():
             wsize = self.synapse_count(eid)
-            self._buffer(f"{s}_g", self.scalar, wsize)
+            if wsize:
+                self._buffer(f"{s}_g", self.scalar, wsize)
             if syn.layout == "ragged":
                 self._buffer(f"{s}_rowlen", "int32_t", syn.num_pre)
                 self._buffer(f"{s}_ind", "int32_t", wsize)
+            if syn.layout == "bitmask":
+                self._buffer(f"{s}_bits", "uint32_t", self.bitmasks[eid].size)
             if syn.heterogeneous_delay is not None:
                 self._buffer(f"{s}_d", "int32_t", wsize)
                 self._buffer(f"{s}_den", self.scalar,
@@ -173,6 +188,8 @@ class KernelBuilder:
                    f"GLOBAL const int32_t *ind = {s}_ind + (size_t)i * {M};",
                    If("s + 1 < cnt", [Prefetch(f"{s}_g + (size_t)spk[s + 1] * {M}", M)]),
                    For("r", f"{s}_rowlen[i]", [f"insyn[ind[r]] += w[r]{sign};"])]
+        elif syn.layout in ("bitmask", "procedural"):
+            row = self._bit_row(eid, s, syn, body, sign)
         elif syn.heterogeneous_delay is None:
             # Rows of big matrices come from the last-level cache: fetch the next spike's row
             # while adding this one
@@ -197,6 +214,59 @@ class KernelBuilder:
         return Kernel(f"propagate_{s}", (), (Dim("b", B),), body,
                       doc=f"spike propagation {eid} ({syn.connectivity}/{syn.layout})",
                       label=f"propagate:{eid}")
+
+    def _bit_row(self, eid, s, syn, body, sign) -> list:
+        """Statements adding the row of presynaptic neuron ``i`` of a bitmask or procedural
+        group, 32 postsynaptic neurons per word, set bits in ascending ``j`` (as the reference's
+        dense row). A bitmask group reads its words; a procedural one draws them from the
+        counter-based RNG exactly as :func:`~backends.host_init.connectivity_mask` (and its
+        weights as :func:`~backends.host_init.initial_values`) does on the host."""
+        n_post, W = syn.num_post, bitmask_words(syn.num_post)
+        flat = "base + (uint32_t)j"
+        lanes = True
+        if syn.layout == "procedural":
+            value = self._procedural_weight(eid, syn, flat)
+            lanes = syn.weight.kind == "constant"
+            row = [f"const uint32_t base = (uint32_t)i * {n_post}u;"]
+            # Draws of one word are independent (a loop the compiler can vectorise)
+            word = ["uint32_t word = 0u;",
+                    For("k", "32", [
+                        f"word |= (uint32_t)(irsnn_uniform(irsnn_seed, "
+                        f"{stream_id(f'{eid}/connectivity')}u, 0u, "
+                        f"base + (uint32_t)(q * 32 + k), 0u) < "
+                        f"{literal(np.float32(syn.p), 'float', self.precision)}) << k;"])]
+            if n_post % 32:
+                word.append(If(f"q == {W - 1}", [f"word &= {(1 << (n_post % 32)) - 1}u;"]))
+            if syn.source == syn.target and not syn.allow_self_connections:
+                word.append(If("q == (i >> 5)", ["word &= ~(1u << (i & 31));"]))
+        else:
+            if syn.weight.kind == "constant":
+                body.append(f"const {self.scalar} w = {s}_g[0];")
+                value = "w"
+                row = []
+            else:
+                value = "w[j]"
+                row = [f"GLOBAL const {self.scalar} *w = {s}_g + (size_t)i * {n_post};"]
+            row.append(f"GLOBAL const uint32_t *bits = {s}_bits + (size_t)i * {W};")
+            word = ["uint32_t word = bits[q];"]
+        extent = "32" if n_post % 32 == 0 else f"(q == {W - 1} ? {n_post % 32} : 32)"
+        return row + [For("q", str(W), word + [AddSetBits(
+            "word", "q * 32", extent, "insyn[j]", f"{value}{sign}", self.literal(0.0), lanes)])]
+
+    def _procedural_weight(self, eid, syn, flat) -> str:
+        """The weight of synapse ``(i, j)`` (flat index ``flat``) of a procedural group: its
+        constant, or its draw of ``initial_values`` (stream ``<edge id>/g``, counter
+        ``(i * num_post + j, 0)``, arithmetic in double then rounded, as NumPy does)."""
+        init = syn.weight
+        if init.kind == "constant":
+            return self.literal(init.value)
+        params = dict(init.params)
+        call = f"irsnn_{init.kind}(irsnn_seed, {stream_id(f'{eid}/g')}u, 0u, {flat}, 0u)"
+        if init.kind == "normal":
+            offset, scale = float(params["mean"]), float(params["sd"])
+        else:
+            offset, scale = float(params["min"]), float(params["max"]) - float(params["min"])
+        return f"({self.scalar})({offset!r} + (double){call} * ({scale!r}))"
 
     # -- neuron update -------------------------------------------------------------------------
     def _names(self, table):

@@ -54,6 +54,28 @@ class For:
 
 
 @dataclass
+class AddSetBits:
+    """``target += value`` for every set bit ``k`` of the ``uint32_t`` variable ``word``
+    (consumed), in ascending ``k``, with ``const int32_t j = base + k`` in scope (``k <
+    extent``; ``target`` and ``value`` are expressions of ``j``).
+
+    Dialects choose how (:attr:`~.render.KernelDialect.bit_lanes`): visiting the set bits
+    (count trailing zeros; work in proportion to the synapses, for GPU threads), or 32
+    branch-free lanes adding ``value`` or ``zero`` (vector CPUs: the same sums as a dense row
+    with zeros). ``lanes`` False forces the first (a ``value`` too costly to evaluate for
+    absent synapses, such as a random draw).
+    """
+
+    word: str
+    base: str
+    extent: str
+    target: str
+    value: str
+    zero: str
+    lanes: bool = True
+
+
+@dataclass
 class If:
     """``if (cond) {then} else {otherwise}``."""
 

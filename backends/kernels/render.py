@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from irsnn.lang.render_c import C99, Dialect
 
-from .description import AtomicAdd, Block, For, If, Kernel, Prefetch, Program
+from .description import AddSetBits, AtomicAdd, Block, For, If, Kernel, Prefetch, Program
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,12 @@ class KernelDialect:
         Template of an atomic float add (``{target}``, ``{value}``).
     prefetch : str
         Template of a read prefetch hint (``{address}``); empty where the target has none.
+    count_trailing_zeros : str
+        Template of the index of the lowest set bit of a non-zero ``uint32_t`` (``{x}``, an
+        identifier), as an ``int32_t``.
+    bit_lanes : bool
+        Render :class:`~.description.AddSetBits` as 32 branch-free lanes (vector CPUs) rather
+        than a loop over the set bits (GPU threads).
     """
 
     lang: Dialect
@@ -45,6 +51,8 @@ class KernelDialect:
     grid_index: str = ""
     atomic_add: str = "{target} += {value};"
     prefetch: str = "__builtin_prefetch({address});"
+    count_trailing_zeros: str = "__builtin_ctz({x})"
+    bit_lanes: bool = True
     #: declarations before everything else (pragmas, typedefs, GLOBAL/RESTRICT macros) for
     #: targets compiled as one fused kernel (OpenCL, CUDA)
     header: str = ""
@@ -71,6 +79,8 @@ class KernelRenderer:
                 out.append(f"{pad}for ({s.type} {s.var} = 0; {s.var} < {s.extent}; {s.var}++) {{")
                 out += self.statements(s.body, level + 1)
                 out.append(pad + "}")
+            elif isinstance(s, AddSetBits):
+                out += self.statements(self._set_bits(s), level)
             elif isinstance(s, If):
                 out.append(f"{pad}if ({s.cond}) {{")
                 out += self.statements(s.then, level + 1)
@@ -91,6 +101,16 @@ class KernelRenderer:
             else:
                 raise TypeError(f"kernel renderer: unknown statement {s!r}")
         return out
+
+    def _set_bits(self, s: AddSetBits) -> list:
+        if self.d.bit_lanes and s.lanes:
+            lane = [f"const int32_t j = {s.base} + k;",
+                    f"{s.target} += ((({s.word} >> k) & 1u) != 0u) ? {s.value} : {s.zero};"]
+            return [If(f"{s.word} != 0u", [For("k", s.extent, lane)])]
+        return [f"while ({s.word} != 0u) {{",
+                f"{self.indent}const int32_t j = {s.base} + irsnn_ctz({s.word});",
+                f"{self.indent}{s.target} += {s.value};",
+                f"{self.indent}{s.word} &= {s.word} - 1u;", "}"]
 
     def kernel(self, k: Kernel, step_args) -> str:
         args = ", ".join(f"{t} {n}" for t, n in tuple(step_args) + tuple(k.args))
@@ -127,13 +147,21 @@ class KernelRenderer:
         return "\n".join(self.kernel(k, program.step_args) for k in program.kernels)
 
     # -- one fused kernel: the whole time loop for one batch element per work-item -------------
+    def intrinsics(self) -> str:
+        """Bit helpers kernels call, defined with this dialect's instructions:
+        ``irsnn_ctz(x)``, the index of the lowest set bit of a non-zero ``uint32_t``."""
+        ctz = self.d.count_trailing_zeros.format(x="x")
+        return (f"{self.d.lang.function_qualifier} int32_t irsnn_ctz(uint32_t x) "
+                f"{{ return (int32_t)({ctz}); }}\n")
+
     def helpers(self, program: Program) -> str:
-        """Model-code helpers and the RNG, with this dialect's function qualifier and without
-        host includes (the header supplies the types)."""
+        """Model-code helpers, the RNG and :meth:`intrinsics`, with this dialect's function
+        qualifier and without host includes (the header supplies the types)."""
         text = self.d.lang.prelude + "\n" + program.helpers
         text = "\n".join(line for line in text.splitlines()
                           if not line.lstrip().startswith("#include"))
-        return text.replace("static inline", self.d.lang.function_qualifier)
+        return text.replace("static inline", self.d.lang.function_qualifier) + "\n" + \
+            self.intrinsics()
 
     def time_loop(self, program: Program) -> list:
         """Statements running ``steps`` timesteps of every per-step kernel for the batch element

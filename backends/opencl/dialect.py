@@ -24,4 +24,6 @@ OPENCL_LANG = Dialect(float_functions=c_double_names(), prelude=C_HELPERS)
 OPENCL_KERNELS = KernelDialect(lang=OPENCL_LANG, kernel_prefix="__kernel void",
                                global_qualifier="__global", parallel_pragma="",
                                grid_index="(int32_t)get_global_id({dim})", prefetch="",
+                               count_trailing_zeros="31 - clz({x} & (0u - {x}))",
+                               bit_lanes=False,
                                header=_HEADER)

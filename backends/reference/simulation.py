@@ -29,7 +29,8 @@ from irsnn.ir.scopes import check_neuron, check_psm
 from irsnn.rng import CounterRNG, LaneRNG
 
 from ..base import Simulation
-from ..host_init import initial_values, numpy_type, stream_id, synapse_arrays
+from ..host_init import (check_layout_weights, initial_values, numpy_type, stream_id,
+                         synapse_arrays, synapse_mask)
 from .codegen import compile_block
 from .learning import Learning
 
@@ -77,8 +78,11 @@ class _Synapses:
     def __init__(self, eid, syn: SynapseGroup, target: NeuronGroup, batch, precision, seed,
                  graph):
         self.eid, self.syn = eid, syn
+        # every layout but one-to-one is computed as a dense matrix with zeros
         w, d = synapse_arrays(graph, eid, syn, seed, numpy_type("scalar", precision))
         self.w, self.d = w, d
+        #: existing synapses of a bitmask group (set_weights cannot add any)
+        self.mask = synapse_mask(graph, eid, syn, seed) if syn.layout == "bitmask" else None
         self.psm = compile_block(check_psm(syn, target, precision))
         self.constants = {p.name: numpy_type(p.type, precision)(p.value)
                           for p in syn.psm_params}
@@ -233,8 +237,12 @@ class ReferenceSimulation(Simulation):
         return s.w.copy()
 
     def set_weights(self, edge, values):
-        s = self.by_name.get(edge) or self.synapses[edge]
-        s.w = np.array(self.check_var_values(edge, "weight", values, s.w.shape), s.w.dtype)
+        s = self.by_name.get(edge) or self.synapses.get(edge)
+        if s is None:
+            raise InputError(f"no connection '{edge}' (connections: {sorted(self.by_name)})")
+        values = self.check_var_values(edge, "weight", values, s.w.shape)
+        values = check_layout_weights(edge, s.syn, values, s.mask)
+        s.w = np.array(values, s.w.dtype)
 
     # -- connectivity (Deep-R changes it; stored as dense matrices with zeros) ----------------
     def _zero_synapses(self, target, positions):

@@ -547,7 +547,8 @@ def run_peer(module, workload_name: str, mode: str, batch: int, timesteps: int, 
 def run_propagation(backend: str, n: int, density: float, rate_hz: float, timesteps: int,
                     rounds: int) -> dict:
     """``n`` SpikeInput neurons at ``rate_hz`` -> ``n`` LeakyIntegrate neurons, Dense (density
-    1) or FixedProbability(density), batch 1: synaptic events/s."""
+    1) or FixedProbability(density) stored ragged (``layout="sparse"``: the pass would store
+    its constant weight as a bitmask), batch 1: synaptic events/s."""
     from irsnn import Connection, Network, Population
     from irsnn.compilers import InferenceCompiler
     from irsnn.connectivity import Dense, FixedProbability
@@ -558,7 +559,8 @@ def run_propagation(backend: str, n: int, density: float, rate_hz: float, timest
     with net:
         inp = Population(SpikeInput(max_spikes=max_spikes_for(x)), n, name="input")
         out = Population(LeakyIntegrate(tau_mem=20.0, readout="sum_var"), n, name="output")
-        conn = Dense(0.001) if density >= 1.0 else FixedProbability(density, 0.001)
+        conn = Dense(0.001) if density >= 1.0 else FixedProbability(density, 0.001,
+                                                                    layout="sparse")
         Connection(inp, out, conn, name="prop")
     compiled = InferenceCompiler(evaluate_timesteps=timesteps, dt=DT, batch_size=1, rng_seed=1,
                                  backend=backend).compile(net)

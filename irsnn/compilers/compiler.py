@@ -33,7 +33,9 @@ class Compiler:
     precision : {"float", "double"}
         What ``scalar`` means in model code and state.
     prefer_in_memory_connect : bool
-        Accepted for mlGeNN compatibility (connectivity is always built in memory).
+        As mlGeNN: sparse connectivity is stored in memory (bitmask, ragged) rather than
+        regenerated procedurally at every spike; False puts the procedural layout first
+        where the compiler supports it (inference).
     **genn_kwargs
         GeNN-specific options; accepted and ignored with a warning.
     """
@@ -70,7 +72,13 @@ class Compiler:
 
     def options(self) -> dict:
         """Options passed to the passes in :class:`~irsnn.passes.PassContext`."""
-        return {"dt": self.dt, "batch_size": self.batch_size, "rng_seed": self.rng_seed}
+        return {"dt": self.dt, "batch_size": self.batch_size, "rng_seed": self.rng_seed,
+                "compiler": type(self).__name__, "layouts": self.layouts()}
+
+    def layouts(self) -> tuple[str, ...]:
+        """Synapse layouts this compiler supports, most preferred first (mlGeNN's supported
+        matrix types; read by the ``choose-sparse-layout`` pass)."""
+        return ("ragged", "dense", "one_to_one")
 
     def lower(self, network, name: str | None = None):
         """Lower ``network`` to an IR graph (no passes applied)."""

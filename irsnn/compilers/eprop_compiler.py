@@ -129,6 +129,12 @@ class EPropCompiler(Compiler):
                                         for c, key in self._deep_r_records}
         return super().lower(network, name)
 
+    def layouts(self):
+        """As mlGeNN's e-prop compiler (GeNN's SPARSE and DENSE): e-prop keeps a gradient per
+        stored synapse, and OneToOne is stored ragged, one synapse per row, and trained like
+        any sparse connection."""
+        return ("ragged", "dense")
+
     def passes(self):
         from irsnn.passes import (BatchState, ChooseSparseLayout, EventEprop, InferShapes,
                                   InsertDeepR, InsertEprop, InsertOptimiser, InsertReadout,
@@ -143,9 +149,6 @@ class EPropCompiler(Compiler):
                 "f_target": self.f_target, "train_output_bias": self.train_output_bias,
                 "feedback": self.feedback, "optimiser": self.optimiser,
                 "gradient_mode": self.gradient_mode,
-                # as mlGeNN's e-prop compiler (GeNN's DENSE and SPARSE): OneToOne is stored
-                # ragged, one synapse per row, and trained like any sparse connection
-                "layouts": ("dense", "ragged"),
                 "deep_r": self._deep_r_names, "deep_r_l1_strength": self.deep_r_l1_strength}
 
     def compile(self, network, name: str | None = None, **kwargs) -> CompiledTrainingNetwork:

@@ -170,6 +170,13 @@ class InferenceCompiler(Compiler):
     def options(self):
         return {**super().options(), "example_timesteps": self.evaluate_timesteps}
 
+    def layouts(self):
+        """Bitmask for constant weights, then ragged (in-memory sparse), then procedural, then
+        dense; procedural first with ``prefer_in_memory_connect=False`` (as mlGeNN)."""
+        if self.prefer_in_memory_connect:
+            return ("bitmask", "ragged", "procedural", "dense", "one_to_one")
+        return ("procedural", "bitmask", "ragged", "dense", "one_to_one")
+
     def compile(self, network, name: str | None = None, **kwargs) -> CompiledInferenceNetwork:
         """Lower, run the inference pipeline and build: a :class:`CompiledInferenceNetwork`."""
         return CompiledInferenceNetwork(self, network, name)

@@ -27,9 +27,19 @@ class FixedProbability(SparseBase):
         When a population connects to itself, may a neuron connect to itself?
     delay : number or Initializer
         Delays in timesteps.
-    layout : {None, "dense", "sparse"}
+    layout : {None, "dense", "sparse", "bitmask", "procedural"}
         Storage of the synapses; None lets the ``choose-sparse-layout`` pass decide.
+        ``"dense"``: a matrix with zeros for absent synapses; ``"sparse"``: per presynaptic
+        neuron a row of target indices and weights (GeNN's SPARSE); ``"bitmask"``: one bit per
+        (source, target) pair, with one weight for all synapses (a number) or a dense weight
+        matrix (an Initializer); ``"procedural"``: nothing stored, the connectivity and the
+        weights are regenerated from the counter-based RNG at every spike (inference only;
+        a number, Normal or Uniform weight). Every layout gives the same synapses and weights.
     """
+
+    #: user layout names -> IR layouts
+    LAYOUTS = {"dense": "dense", "sparse": "ragged", "bitmask": "bitmask",
+               "procedural": "procedural"}
 
     def __init__(self, p: float, weight: InitValue, allow_self_connections: bool = False,
                  delay: InitValue = 0, layout: str | None = None):

@@ -11,9 +11,6 @@ from ..utils.value import InitValue, is_value_array
 from .connectivity import Connectivity
 from .spec import ConnectivitySpec
 
-_LAYOUTS = (None, "dense", "sparse")
-
-
 def _as_indices(owner: str, name: str, value):
     """``value`` as a 1-D int64 array of neuron indices (None stays None), or a clear error."""
     if value is None:
@@ -66,10 +63,14 @@ class SparseBase(Connectivity):
         Storage of the synapses; None lets the ``choose-sparse-layout`` pass decide.
     """
 
+    #: user layout names -> IR layouts (subclasses may store more)
+    LAYOUTS = {"dense": "dense", "sparse": "ragged"}
+
     def __init__(self, weight: InitValue, delay: InitValue = 0, layout: str | None = None):
-        if layout not in _LAYOUTS:
-            raise ModelError(f"{type(self).__name__}: layout={layout!r}; use 'dense', 'sparse' "
-                             f"or None (chosen by the compiler)")
+        if layout is not None and layout not in self.LAYOUTS:
+            names = ", ".join(repr(k) for k in self.LAYOUTS)
+            raise ModelError(f"{type(self).__name__}: layout={layout!r} is not a layout; use "
+                             f"{names} or None (chosen by the compiler)")
         self.layout = layout
         self._pre_ind = None
         self._post_ind = None

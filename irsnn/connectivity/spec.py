@@ -28,7 +28,8 @@ class ConnectivitySpec:
     trainable : bool
         Whether learning rules may update the weights.
     layout : str or None
-        The user's storage choice (``"dense"``/``"sparse"``), or None to let the compiler pick.
+        The user's storage choice (``"dense"``, ``"sparse"``, ``"bitmask"`` or
+        ``"procedural"``), or None to let the compiler pick.
     pre_ind, post_ind : numpy.ndarray or None
         ``sparse`` only: the presynaptic and postsynaptic neuron of every synapse (validated:
         equal lengths, in range, no pair twice).

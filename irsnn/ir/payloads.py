@@ -202,9 +202,16 @@ class Rewiring:
 class SynapseGroup(Payload):
     """A connection: static weights, a delay, and a postsynaptic model feeding the target.
 
-    ``layout`` is ``"dense"`` (a matrix, absent synapses zero), ``"one_to_one"`` or
+    ``layout`` is ``"dense"`` (a matrix, absent synapses zero), ``"one_to_one"``,
     ``"ragged"`` (GeNN's SPARSE: per presynaptic neuron a row of postsynaptic indices and
-    weights); ``choose-sparse-layout`` picks it.
+    weights), ``"bitmask"`` (GeNN's BITMASK: one bit per (pre, post) pair, rows of
+    ``ceil(num_post / 32)`` 32-bit words, bit ``j % 32`` of word ``j // 32``; with a constant
+    ``weight`` one stored value, else a dense weight matrix) or ``"procedural"`` (nothing
+    stored: each spike regenerates its row from the counter-based RNG, the same draws as the
+    stored layouts); ``choose-sparse-layout`` picks it for ``FixedProbability`` connections
+    and says why in ``layout_reason``. ``layout_hint`` is the user's choice
+    (``FixedProbability(layout=...)``: ``"dense"``, ``"sparse"``, ``"bitmask"``,
+    ``"procedural"``) or None.
 
     ``connectivity`` says which synapses exist: ``"dense"`` (all pairs), ``"one_to_one"``
     (i -> i; weight arrays hold one value per neuron whatever the layout),
@@ -245,6 +252,7 @@ class SynapseGroup(Payload):
     pre_ind: str | None = None
     post_ind: str | None = None
     rewiring: Rewiring | None = None
+    layout_reason: str = ""
     location: str = ""
 
 

@@ -89,6 +89,8 @@ def describe_edge(u, v, k, p) -> str:
             parts.append(f"p={p.p!r}")
         if p.pre_ind is not None:
             parts.append(f"pre_ind=array[{p.pre_ind}] post_ind=array[{p.post_ind}]")
+        if p.layout_reason:
+            parts.append(f"layout_reason={{{p.layout_reason}}}")
         parts.append(f"psm={p.psm_name}{_params(p.psm_params)} {_code(p.psm_code)}")
         if p.psm_vars:
             parts.append(f"psm_vars={_vars(p.psm_vars)}")
@@ -211,7 +213,7 @@ def to_dot(g: IRGraph) -> str:
                          f"label={_dot_quote(label)}];")
     for u, v, k, p in g.edges():
         if isinstance(p, SynapseGroup):
-            label = f"{p.name}: {p.connectivity} d={p.delay_steps} {p.psm_name}"
+            label = f"{p.name}: {p.connectivity}/{p.layout} d={p.delay_steps} {p.psm_name}"
             lines.append(f"  {_dot_quote(u)} -> {_dot_quote(v)} [label={_dot_quote(label)}];")
         else:
             lines.append(f"  {_dot_quote(u)} -> {_dot_quote(v)} [style=dotted, "

@@ -7,7 +7,7 @@ import pytest
 
 from irsnn import Connection, Network, Population
 from irsnn.connectivity import Dense, FixedProbability, OneToOne
-from irsnn.initializers import Uniform
+from irsnn.initializers import Normal, Uniform
 from irsnn.neurons import (AdaptiveLeakyIntegrateFire, BinarySpikeInput, IntegrateFire,
                            LeakyIntegrate, LeakyIntegrateFire, SpikeInput)
 from irsnn.synapses import Delta, Exponential
@@ -38,8 +38,12 @@ def test_synapse_models_exact(backend, synapse):
     assert total_spikes(ref) > 5
 
 
-@pytest.mark.parametrize("kind", ["dense", "one_to_one", "fixed_probability"])
+@pytest.mark.parametrize("kind", ["dense", "one_to_one", "fixed_probability", "ragged",
+                                  "bitmask_uniform", "procedural", "procedural_normal"])
 def test_connectivity_exact(backend, kind):
+    """``fixed_probability`` (a constant weight) is stored as a bitmask by the pass; the
+    others name their FixedProbability layout. Random weights are summed in the same order
+    (ascending presynaptic neuron, then target) everywhere, so they compare exactly too."""
     n = 24
 
     def build():
@@ -51,6 +55,14 @@ def test_connectivity_exact(backend, kind):
                 conn = Dense(dyadic((n, n), 0.5, 4))
             elif kind == "one_to_one":
                 conn = OneToOne(dyadic((n,), 0.5, 4) + 0.25)
+            elif kind == "ragged":
+                conn = FixedProbability(0.25, 0.375, layout="sparse")
+            elif kind == "bitmask_uniform":
+                conn = FixedProbability(0.25, Uniform(0.25, 0.5), layout="bitmask")
+            elif kind == "procedural":
+                conn = FixedProbability(0.25, 0.375, layout="procedural")
+            elif kind == "procedural_normal":
+                conn = FixedProbability(0.25, Normal(0.375, 0.125), layout="procedural")
             else:
                 conn = FixedProbability(0.25, 0.375)
             Connection(inp, pop, conn, name="conn")
@@ -60,7 +72,8 @@ def test_connectivity_exact(backend, kind):
     assert total_spikes(ref) > 5
 
 
-@pytest.mark.parametrize("kind", ["dense", "fixed_probability", "fixed_probability_self"])
+@pytest.mark.parametrize("kind", ["dense", "fixed_probability", "fixed_probability_self",
+                                  "bitmask", "procedural", "procedural_self"])
 def test_recurrent_exact(backend, kind):
     n_in, n = 12, 20
 
@@ -76,8 +89,10 @@ def test_recurrent_exact(backend, kind):
             if kind == "dense":
                 rec = Dense(dyadic((n, n), 0.25, 6))
             else:
-                rec = FixedProbability(0.3, -0.125 if kind == "fixed_probability" else 0.25,
-                                       allow_self_connections=kind.endswith("self"))
+                layout = kind.split("_")[0] if kind.split("_")[0] != "fixed" else None
+                rec = FixedProbability(0.3, 0.25 if kind.endswith("self") else -0.125,
+                                       allow_self_connections=kind.endswith("self"),
+                                       layout=layout)
             Connection(hid, hid, rec, Exponential(2.0), name="rec")
             Connection(hid, out, Dense(dyadic((n, 3), 0.5, 7)), name="hid_out")
         return net, {"inp": inp, "hid": hid, "out": out}

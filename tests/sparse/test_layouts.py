@@ -41,8 +41,8 @@ def test_pass_picks_ragged_for_sparse_connections_and_respects_overrides():
     assert layouts[None] == {"ih": "ragged", "hh": "dense", "ho": "dense"}
     assert layouts["dense"] == {"ih": "dense", "hh": "dense", "ho": "dense"}
     assert layouts["sparse"] == {"ih": "ragged", "hh": "ragged", "ho": "dense"}
-    with pytest.raises(ModelError, match="layout='bitmask'"):
-        FixedProbability(0.1, 1.0, layout="bitmask")
+    with pytest.raises(ModelError, match="layout='csr' is not a layout"):
+        FixedProbability(0.1, 1.0, layout="csr")
 
 
 def test_dump_shows_the_layout():

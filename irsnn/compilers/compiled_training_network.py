@@ -21,6 +21,14 @@ class CompiledTrainingNetwork(CompiledInferenceNetwork):
 
     def __init__(self, compiler, network, name=None):
         super().__init__(compiler, network, name, example_timesteps=compiler.example_timesteps)
+        #: examples per optimiser step; ``batch_size`` is what the model simulates at once
+        #: (smaller when ``event_memory_budget_mb`` splits batches into chunks)
+        self.training_batch_size = compiler.batch_size
+        self.batch_size = compiler.simulation_batch_size
+        #: batch rows holding gradients of the current optimiser step
+        self._gradient_rows = 0
+        #: examples of the current optimiser step
+        self._step_examples = 0
         self.optimiser = compiler.optimiser
         self.optimiser_step = 0
         self._opt_state: dict[str, dict] = {}
@@ -65,7 +73,9 @@ class CompiledTrainingNetwork(CompiledInferenceNetwork):
         for k, v in y.items():
             self._check_labels(k, v)
         outputs = list(y)
-        num_batches = -(-n // self.batch_size)
+        step = self.training_batch_size
+        # callbacks see every simulated chunk as a batch
+        num_batches = sum(-(-min(step, n - s) // self.batch_size) for s in range(0, n, step))
         cbs = self._callbacks(self._with_rewiring_records(callbacks), num_batches, num_epochs)
         cbs.on_train_begin()
         valid = None
@@ -76,9 +86,10 @@ class CompiledTrainingNetwork(CompiledInferenceNetwork):
             rng = np.random.default_rng([self.compiler.rng_seed, epoch])
             order = rng.permutation(n) if shuffle else np.arange(n)
             cbs.on_epoch_begin(epoch)
-            for batch, start in enumerate(range(0, n, self.batch_size)):
-                idx = order[start:start + self.batch_size]
-                self._train_batch(batch, {k: _take(v, idx) for k, v in x.items()},
+            batch = 0
+            for start in range(0, n, step):
+                idx = order[start:start + step]
+                batch = self._train_batch(batch, {k: _take(v, idx) for k, v in x.items()},
                                   {k: _take(v, idx) for k, v in y.items()}, epoch_metrics, cbs)
             if validation_x is not None:
                 valid = self.evaluate(validation_x, validation_y, metrics,
@@ -130,20 +141,51 @@ class CompiledTrainingNetwork(CompiledInferenceNetwork):
             padded[:num_examples] = labels
             sim.set_labels(f"loss.{pop.name}", padded, active)
 
-    def _train_batch(self, batch, x, y, metrics, cbs):
-        n = len(next(iter(y.values())))
-        sim = self.begin_batch(cbs, batch, n)
-        self._start_learning(sim)
-        self._batch_start_timestep = sim.timestep
-        self.set_input(x)
-        self._set_labels(y, n)
-        cbs.on_batch_begin(batch)
-        self.run_example(cbs)
-        sim.end_example(for_optimiser=self._native_optimiser)
-        for (o, y_true), yp in zip(y.items(), self.get_readout(list(y))):
-            metrics[o].update(np.asarray(y_true), yp[:n].reshape(n, -1))
+    def _train_batch(self, batch, x, y, metrics, cbs) -> int:
+        """One optimiser step on the examples ``x``/``y`` (in simulated chunks when they do
+        not fit); returns the callbacks' next batch index."""
+        batch = self._learn(batch, x, y, cbs, metrics)
         self.apply_optimiser()
         cbs.on_batch_end(batch, metrics)
+        return batch + 1
+
+    def _learn(self, batch, x, y, cbs, metrics=None, defer=True) -> int:
+        """Run the examples of one optimiser step with learning on, ``batch_size`` at a time,
+        accumulating their gradients (materialised unless ``defer`` lets a native optimiser
+        take them from the example directly); returns the callbacks' batch index of the last
+        chunk (whose ``on_batch_end`` the caller sends)."""
+        n = len(next(iter(y.values())))
+        chunk = self.batch_size
+        chunked = n > chunk
+        grads = [(node.target.split("/")[0], node.gradient)
+                 for _, node in self.ir.nodes(OptimiserNode)]
+        for start in range(0, n, chunk):
+            xs = {k: _take(v, np.arange(start, min(n, start + chunk))) for k, v in x.items()}
+            ys = {k: _take(v, np.arange(start, min(n, start + chunk))) for k, v in y.items()}
+            m = min(chunk, n - start)
+            sim = self.begin_batch(cbs, batch, m)
+            # a reset between chunks must not lose the gradients of the earlier chunks
+            kept = {g: sim.get_var(*g) for g in grads} if start else {}
+            self._start_learning(sim)
+            for g, value in kept.items():
+                sim.set_var(*g, value)
+            self._batch_start_timestep = sim.timestep
+            self.set_input(xs)
+            self._set_labels(ys, m)
+            cbs.on_batch_begin(batch)
+            self.run_example(cbs)
+            sim.end_example(for_optimiser=defer and self._native_optimiser and not chunked)
+            if metrics is not None:
+                for (o, y_true), yp in zip(ys.items(), self.get_readout(list(ys))):
+                    metrics[o].update(np.asarray(y_true), yp[:m].reshape(m, -1))
+            if start + chunk < n:
+                cbs.on_batch_end(batch, metrics)
+                batch += 1
+        # rows beyond the examples are padding (their errors are zero; event-driven gradients
+        # skip them); with chunks, every row used holds gradients of some chunk
+        self._gradient_rows = min(n, chunk)
+        self._step_examples = n
+        return batch
 
     @property
     def _native_optimiser(self) -> bool:
@@ -180,7 +222,7 @@ class CompiledTrainingNetwork(CompiledInferenceNetwork):
             else:
                 # rows beyond the batch's examples are padding: their firing-rate terms must
                 # not reach the gradient
-                total = grad[:self.current_batch_examples].sum(axis=0, dtype=np.float64)
+                total = grad[:self._gradient_rows].sum(axis=0, dtype=np.float64)
             if "/" not in node.target:
                 mask = self._mask(node.target)
                 if mask is not None:
@@ -201,15 +243,15 @@ class CompiledTrainingNetwork(CompiledInferenceNetwork):
                 dr.init_signs(sim)  # from the weights before the first step
         if self._native_optimiser:
             sim.optimise(self.optimiser.scalars(self.optimiser_step),
-                         self.current_batch_examples)
+                         self._gradient_rows)
             return
         for _, node in self.ir.nodes(OptimiserNode):
             param = sim.parameter(node.target)
-            grad = sim.gradient_sum(node.target, node.gradient, self.current_batch_examples)
+            grad = sim.gradient_sum(node.target, node.gradient, self._gradient_rows)
             grad = grad.reshape(param.shape)
             dr = self.deep_r.get(node.target)
             if dr is not None and dr.l1_strength > 0:
-                grad = grad + dr.l1_term(sim, self.current_batch_examples).reshape(param.shape)
+                grad = grad + dr.l1_term(sim, self._step_examples).reshape(param.shape)
             state = self._opt_state.setdefault(node.target,
                                                self.optimiser.init_state(param.shape))
             self.optimiser.step(param, grad, state, self.optimiser_step)
@@ -228,18 +270,13 @@ class CompiledTrainingNetwork(CompiledInferenceNetwork):
         if n != self._check_sizes(y, "label set"):
             raise InputError(f"{n} input examples but {self._check_sizes(y, 'label set')} "
                              f"labels; give one label per example")
-        if n > self.batch_size:
-            raise InputError(f"{n} examples given for a batch of {self.batch_size}")
+        if n > self.training_batch_size:
+            raise InputError(f"{n} examples given for a batch of {self.training_batch_size}")
         for k, v in y.items():
             self._check_labels(k, v)
         from ..utils.callback_list import CallbackList
         cbs = CallbackList([], compiled_network=self, batch_size=self.batch_size)
-        sim = self.begin_batch(cbs, 0, n)
-        self._start_learning(sim)
-        self.set_input(x)
-        self._set_labels(y, n)
-        self.run_example(cbs)
-        sim.end_example()
+        self._learn(0, x, y, cbs, defer=False)
         names = {edge_id(u, v, k): syn.name for u, v, k, syn in self.ir.synapses()}
         return {names.get(t, t.replace("pop.", "").replace("/Bias", ".bias")): g
                 for t, g in self.gradients().items()}

@@ -72,8 +72,15 @@ class Compiler:
 
     def options(self) -> dict:
         """Options passed to the passes in :class:`~irsnn.passes.PassContext`."""
-        return {"dt": self.dt, "batch_size": self.batch_size, "rng_seed": self.rng_seed,
+        return {"dt": self.dt, "batch_size": self.simulation_batch_size,
+                "rng_seed": self.rng_seed,
                 "compiler": type(self).__name__, "layouts": self.layouts()}
+
+    @property
+    def simulation_batch_size(self) -> int:
+        """Batch elements the built model simulates at once (the ``batch_size`` unless a
+        compiler splits batches into chunks)."""
+        return self.batch_size
 
     def layouts(self) -> tuple[str, ...]:
         """Synapse layouts this compiler supports, most preferred first (mlGeNN's supported
@@ -86,7 +93,7 @@ class Compiler:
             raise ModelError("Network has no populations; create some inside "
                              "'with network:' before compiling")
         return lower_network(network, name=name or "irsnn_model", dt=self.dt,
-                             batch_size=self.batch_size, precision=self.precision)
+                             batch_size=self.simulation_batch_size, precision=self.precision)
 
     def run_pipeline(self, graph, *, recordings=(), print_after_all=False, print_after=(),
                      dump_dir=None, fmt="text", stream=None):

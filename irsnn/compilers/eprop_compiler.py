@@ -42,6 +42,12 @@ class EPropCompiler(Compiler):
     reset_traces_between_examples : bool
         ``gradient_mode="online"`` only: zero the eligibility traces (not the neuron state)
         before every batch, which makes online gradients equal to event-mode ones.
+    event_memory_budget_mb : float or None
+        ``gradient_mode="event"`` only: the most memory (MB) the per-example sequences and
+        spike bits of a batch may take. A batch that would need more is simulated in chunks
+        of as many examples as fit (at least one); their gradients are summed and the optimiser
+        steps once per batch, as without chunks. Callbacks see each chunk as a batch, and
+        neuron state carried over between batches follows the chunk's rows. None: no limit.
     reset_time_between_batches : bool
     deep_r_conns : sequence of Connection
         Connections trained with Deep-R rewiring (Bellec et al. 2018, see
@@ -66,7 +72,8 @@ class EPropCompiler(Compiler):
                  reset_vars_between_examples: bool = False, precision: str = "float",
                  gradient_mode: str = "event", reset_traces_between_examples: bool = False,
                  deep_r_conns=(), deep_r_l1_strength: float = 0.01,
-                 deep_r_record_rewirings=None, **genn_kwargs):
+                 deep_r_record_rewirings=None, event_memory_budget_mb: float | None = None,
+                 **genn_kwargs):
         super().__init__(dt=dt, batch_size=batch_size, rng_seed=rng_seed,
                          kernel_profiling=kernel_profiling, backend=backend,
                          precision=precision, **genn_kwargs)
@@ -89,6 +96,17 @@ class EPropCompiler(Compiler):
             raise ModelError("EPropCompiler: reset_traces_between_examples=True applies to "
                              "gradient_mode='online'; event mode always starts each example's "
                              "traces from zero")
+        if event_memory_budget_mb is not None:
+            if gradient_mode != "event":
+                raise ModelError("EPropCompiler: event_memory_budget_mb applies to "
+                                 "gradient_mode='event' (online mode stores no sequences)")
+            if not event_memory_budget_mb > 0:
+                raise ModelError(f"EPropCompiler: event_memory_budget_mb="
+                                 f"{event_memory_budget_mb!r} must be > 0 (MB), or None for "
+                                 f"no limit")
+        self.event_memory_budget_mb = event_memory_budget_mb
+        #: examples simulated at once (set by :meth:`compile` when a budget splits batches)
+        self._chunk: int | None = None
         self.gradient_mode = gradient_mode
         self.reset_traces_between_examples = bool(reset_traces_between_examples)
         self.losses = losses
@@ -151,8 +169,35 @@ class EPropCompiler(Compiler):
                 "gradient_mode": self.gradient_mode,
                 "deep_r": self._deep_r_names, "deep_r_l1_strength": self.deep_r_l1_strength}
 
+    @property
+    def simulation_batch_size(self) -> int:
+        return self._chunk or self.batch_size
+
+    def event_bytes_per_example(self, graph) -> int:
+        """Bytes of event-driven e-prop's per-example storage in ``graph`` (after the
+        pipeline): the backward filters' sequences and the delivered-spike bits."""
+        from irsnn.ir import BackwardFilter
+        size = 4 if self.precision == "float" else 8
+        total = 0
+        for _, f in graph.nodes(BackwardFilter):
+            total += len(f.sequences) * f.timesteps * graph.node(f.source).size * size
+        for *_, syn in graph.synapses():
+            if syn.learning is not None and syn.learning.backward:
+                words = (syn.num_pre + 31) // 32
+                signed = bool(graph.node(syn.source).negative_threshold_code.strip())
+                total += (2 if signed else 1) * self.example_timesteps * words * 4
+        return total
+
     def compile(self, network, name: str | None = None, **kwargs) -> CompiledTrainingNetwork:
-        """Lower, run the e-prop pipeline and build: a :class:`CompiledTrainingNetwork`."""
+        """Lower, run the e-prop pipeline and build: a :class:`CompiledTrainingNetwork`. With
+        ``event_memory_budget_mb``, the batch is simulated in chunks that fit the budget."""
+        self._chunk = None
+        if self.event_memory_budget_mb is not None:
+            per_example = self.event_bytes_per_example(self.build_ir(network, name))
+            if per_example:
+                fit = int(self.event_memory_budget_mb * 1e6 // per_example)
+                if fit < self.batch_size:
+                    self._chunk = max(1, fit)
         return CompiledTrainingNetwork(self, network, name)
 
 

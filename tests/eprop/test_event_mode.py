@@ -192,3 +192,68 @@ def test_running_past_example_timesteps_with_learning_is_an_error(backend):
             sim.run(1)
         sim.end_example()
         sim.run(3)  # a new example has room again
+
+
+# -- memory budget: batches simulated in chunks ----------------------------------------------
+def _chunk_pair(backend, batch, chunk, **kw):
+    """Two compiled twins (float64): the whole batch at once, and chunks of ``chunk``
+    examples forced by ``event_memory_budget_mb``."""
+    out = []
+    for budget_chunk in (None, chunk):
+        net, inp, out_pop = build()
+        compiler = EPropCompiler(example_timesteps=T, losses="sparse_categorical_crossentropy",
+                                 batch_size=batch, precision="double", backend=backend,
+                                 rng_seed=5, reset_vars_between_examples=True, c_reg=0.05, **kw)
+        if budget_chunk is not None:
+            per_example = compiler.event_bytes_per_example(compiler.build_ir(net))
+            compiler.event_memory_budget_mb = per_example * (budget_chunk + 0.5) / 1e6
+        out.append((compiler.compile(net), inp, out_pop))
+    return out
+
+
+@pytest.mark.parametrize("backend", ["reference", "c"])
+def test_chunked_batches_train_as_whole_batches(backend):
+    """A batch of 5 simulated 2 examples at a time (the last chunk partial) takes the same
+    optimiser steps as the whole batch at once: state reset per batch, so only rounding of
+    the summation order differs."""
+    backend = _backend(backend)
+    (whole, inp_w, out_w), (chunked, inp_c, out_c) = _chunk_pair(backend, 5, 2)
+    assert whole.batch_size == 5 and chunked.batch_size == 2
+    assert chunked.training_batch_size == 5
+    rng = np.random.default_rng(4)
+    x = inputs(rng, 10, False)
+    y = rng.integers(0, N_OUT, 10)
+    with whole, chunked:
+        m_w, _ = whole.train({inp_w: x}, {out_w: y}, num_epochs=2, shuffle=False, callbacks=[])
+        m_c, _ = chunked.train({inp_c: x}, {out_c: y}, num_epochs=2, shuffle=False,
+                               callbacks=[])
+        assert m_w[out_w].total == m_c[out_c].total == 10
+        assert m_w[out_w].correct == m_c[out_c].correct
+        assert whole.optimiser_step == chunked.optimiser_step == 4
+        for name in ("ih", "rec", "ho"):
+            w0 = whole.simulation.get_weights(name)
+            np.testing.assert_allclose(chunked.simulation.get_weights(name), w0, rtol=1e-9,
+                                       atol=1e-12, err_msg=name)
+
+
+def test_chunked_compute_gradients_match():
+    (whole, inp_w, out_w), (chunked, inp_c, out_c) = _chunk_pair("reference", 4, 3)
+    rng = np.random.default_rng(8)
+    x = inputs(rng, 4, False)
+    y = rng.integers(0, N_OUT, 4)
+    with whole, chunked:
+        g_w = whole.compute_gradients({inp_w: x}, {out_w: y})
+        g_c = chunked.compute_gradients({inp_c: x}, {out_c: y})
+    for k in g_w:
+        np.testing.assert_allclose(g_c[k], g_w[k], rtol=1e-9, atol=1e-12, err_msg=k)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(gradient_mode="online", event_memory_budget_mb=10.0), "applies to gradient_mode"),
+    (dict(event_memory_budget_mb=0.0), "must be > 0"),
+    (dict(event_memory_budget_mb=-1.0), "must be > 0"),
+])
+def test_bad_memory_budgets(kwargs, match):
+    from irsnn.errors import ModelError
+    with pytest.raises(ModelError, match=match):
+        EPropCompiler(example_timesteps=T, losses="sparse_categorical_crossentropy", **kwargs)

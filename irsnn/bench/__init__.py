@@ -480,7 +480,8 @@ def run_irsnn(workload_name: str, backend: str, mode: str, batch: int, timesteps
 def peers_dir() -> Path | None:
     env = os.environ.get("IRSNN_BENCH_PEERS")
     for cand in ([Path(env)] if env else [
-            Path(__file__).resolve().parents[1] / "benchmarks" / "peers",
+            # a source checkout: <root>/irsnn/bench/__init__.py -> <root>/benchmarks/peers
+            Path(__file__).resolve().parents[2] / "benchmarks" / "peers",
             Path.cwd() / "benchmarks" / "peers"]):
         if (cand / "norse_peer.py").is_file():
             return cand

@@ -230,3 +230,18 @@ def test_spike_input_errors(make_state):
     ok = preprocess_spikes([1.0], [0], 2)
     with pytest.raises(InputError, match="2 spike trains for a batch size of 1"):
         n.set_input(st, 1, (2,), [ok, ok])
+
+
+def test_spike_input_rejects_unsorted_or_inconsistent_trains(make_state):
+    from irsnn.utils.data import PreprocessedSpikes
+    st = make_state(dt=1.0, example_timesteps=10)
+    n = SpikeInput(max_spikes=10)
+    # neuron 0: 1, 3; neuron 1: 2 -- a decrease at a neuron boundary is fine
+    n.set_input(st, 1, (2,), [PreprocessedSpikes(np.array([2, 3]), np.array([1.0, 3.0, 2.0]))])
+    # neuron 0: 3, 1 -- unsorted within a neuron
+    with pytest.raises(InputError, match="not sorted within each neuron"):
+        n.set_input(st, 1, (2,), [PreprocessedSpikes(np.array([2, 3]),
+                                                     np.array([3.0, 1.0, 2.0]))])
+    with pytest.raises(InputError, match="inconsistent end_spikes"):
+        n.set_input(st, 1, (2,), [PreprocessedSpikes(np.array([2, 2]),
+                                                     np.array([1.0, 3.0, 2.0]))])

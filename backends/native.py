@@ -45,6 +45,8 @@ class KernelSimulation(Simulation):
         #: bitmask groups: edge id -> (num_pre, words) uint32 bits (constant)
         self.bitmasks = builder.bitmasks
         self.program = program = builder.build()
+        #: buffers of event-driven learning that hold one example (spike bits, step counter)
+        self._example_buffers = list(builder.example_buffers)
         self.prefix = builder.group_names()
         self.buffers = {b.name: np.zeros(b.size, NUMPY_TYPES[b.ctype])
                         for b in program.buffers}
@@ -179,13 +181,8 @@ class KernelSimulation(Simulation):
                     self._fill(f"{s}_{v.name}")
             self._fill(f"{s}_{lr.pre_trace}")
 
-    #: buffers of event-driven learning that hold one example (spike bits, step counter)
-    def _example_buffers(self):
-        return [b.name for b in self.program.buffers
-                if b.name == "eprop_pos" or b.name.endswith(("_ev", "_evneg"))]
-
     def begin_example(self):
-        for name in self._example_buffers():
+        for name in self._example_buffers:
             self._host(name, write=True)[:] = 0
         self._example_steps = 0
         self._pending = False

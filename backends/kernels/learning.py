@@ -67,8 +67,10 @@ def declare_buffers(builder):
         # the backward sweep's carried values per neuron (a, b, HHat)
         for name in _carries(f):
             builder._buffer(f"{fb}_{name}", builder.scalar, B * pop.size)
+    #: buffers holding one example of event-driven learning (cleared when one starts)
+    builder.example_buffers = []
     if builder.filters:
-        builder._buffer("eprop_pos", "int32_t", B)
+        builder.example_buffers.append(builder._buffer("eprop_pos", "int32_t", B))
     for eid, (s, syn) in builder.syns.items():
         lr = syn.learning
         if lr is None:
@@ -78,9 +80,9 @@ def declare_buffers(builder):
                             (B if v.batched else 1) * builder.synapse_count(eid))
         if lr.backward:
             size = B * builder.filters[lr.backward][1].timesteps * words(syn.num_pre)
-            builder._buffer(f"{s}_ev", "uint32_t", size)
+            builder.example_buffers.append(builder._buffer(f"{s}_ev", "uint32_t", size))
             if builder.pops[syn.source][1].negative_threshold_code.strip():
-                builder._buffer(f"{s}_evneg", "uint32_t", size)
+                builder.example_buffers.append(builder._buffer(f"{s}_evneg", "uint32_t", size))
             continue
         builder._buffer(f"{s}_{lr.pre_trace}", builder.scalar, B * syn.num_pre)
     for k, (lid, loss) in enumerate(builder.g.nodes(LossNode)):

@@ -78,7 +78,9 @@ class CSimulation(KernelSimulation):
         self.lib.irsnn_run(steps, self.timestep, self.rng_step & 0xFFFFFFFF,
                            self.recorded_timesteps)
 
-    fuses_event_gradients = True
+    @property
+    def fuses_event_gradients(self):
+        return bool(self.program.fused_optimiser_kernels)
 
     def _launch_end(self, materialise=True):
         self._bind()

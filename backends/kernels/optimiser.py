@@ -88,11 +88,20 @@ def kernels(builder) -> list[Kernel]:
     return [_plain(builder, k, nid, node) for k, (nid, node) in enumerate(optimised(builder))]
 
 
+#: longest row (synapses) the fused kernels accumulate in a local array (16384 floats: 64 KiB
+#: of stack per thread)
+MAX_FUSED_ROW = 16384
+
+
 def fused_kernels(builder) -> list[Kernel]:
     """As :func:`kernels`, but parameters with event-driven gradients take them straight from
     the example's spike bits and backward sequences (one presynaptic row per grid point, its
-    gradient row accumulated in a local array: no gradient array is written or read)."""
+    gradient row accumulated in a local array: no gradient array is written or read); empty
+    when a row is longer than :data:`MAX_FUSED_ROW`."""
     events = {eid for eid, _, _ in learning.event_groups(builder)}
+    if any(learning.row_length(builder, eid, s, syn)[1] > MAX_FUSED_ROW
+           for eid, s, syn in learning.event_groups(builder)):
+        return []  # rows too long for a local accumulator: gradients are materialised
     return [_fused(builder, k, nid, node) if node.target in events
             else _plain(builder, k, nid, node)
             for k, (nid, node) in enumerate(optimised(builder))]

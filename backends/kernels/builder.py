@@ -186,7 +186,8 @@ class KernelBuilder:
             M = self.max_row(eid)
             row = [f"GLOBAL const {self.scalar} *w = {s}_g + (size_t)i * {M};",
                    f"GLOBAL const int32_t *ind = {s}_ind + (size_t)i * {M};",
-                   If("s + 1 < cnt", [Prefetch(f"{s}_g + (size_t)spk[s + 1] * {M}", M)]),
+                   If("s + 1 < cnt", [Prefetch(f"{s}_g + (size_t)spk[s + 1] * {M}", M),
+                                      Prefetch(f"{s}_ind + (size_t)spk[s + 1] * {M}", M)]),
                    For("r", f"{s}_rowlen[i]", [f"insyn[ind[r]] += w[r]{sign};"])]
         elif syn.layout in ("bitmask", "procedural"):
             row = self._bit_row(eid, s, syn, body, sign)

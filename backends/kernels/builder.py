@@ -20,7 +20,8 @@ from irsnn.rng import PHILOX_C_SOURCE
 from ..host_init import (bitmask, bitmask_words, ragged, ragged_capacity, stream_id,
                          synapse_mask)
 from . import learning, optimiser
-from .description import AddSetBits, Block, Buffer, Dim, For, If, Kernel, Prefetch, Program
+from .description import (AddSetBits, Block, Buffer, Dim, For, ForFlagged, If, Kernel, Prefetch,
+                          Program)
 
 _CTYPES = {"float": "float", "double": "double", "int": "int32_t", "unsigned int": "uint32_t",
            "bool": "bool"}
@@ -387,8 +388,7 @@ class KernelBuilder:
                 if reset_sites and not sites:
                     body.insert(-2, f"const uint32_t stream_base = "
                                     f"{stream_id(nid) & 0xFFFFFF00}u;")
-            body.append(For("i", str(n), [f"const int8_t f = {g}_fired[(size_t)b * {n} + i];",
-                                         If("f != 0", on_spike)]))
+            body.append(ForFlagged("i", n, f"{g}_fired + (size_t)b * {n}", "f", on_spike))
         body.append(f"{g}_spkcnt[slot * {B} + b] = cnt;")
         return Kernel(f"update_{g}", (), (Dim("b", B),), body,
                       doc=f"neuron update {nid} ({pop.model_name})", label=f"neuron:{nid}")

@@ -76,6 +76,23 @@ class AddSetBits:
 
 
 @dataclass
+class ForFlagged:
+    """``for (var = 0; var < extent; var++) { const int8_t flag = flags[var]; if (flag != 0)
+    {body} }``: the elements whose ``int8_t`` flag is set, in ascending order (``flags`` is a
+    pointer expression, ``extent`` a compile-time count).
+
+    Dialects choose how (:attr:`~.render.KernelDialect.flag_words`): one flag at a time, or
+    skipping eight zero flags at once (CPUs: a population's spike flags are mostly zero).
+    """
+
+    var: str
+    extent: int
+    flags: str
+    flag: str
+    body: list = field(default_factory=list)
+
+
+@dataclass
 class If:
     """``if (cond) {then} else {otherwise}``."""
 

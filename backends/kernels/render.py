@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 from irsnn.lang.render_c import C99, Dialect
 
-from .description import AddSetBits, AtomicAdd, Block, For, If, Kernel, Prefetch, Program
+from .description import (AddSetBits, AtomicAdd, Block, For, ForFlagged, If, Kernel, Prefetch,
+                          Program)
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,9 @@ class KernelDialect:
     bit_lanes : bool
         Render :class:`~.description.AddSetBits` as 32 branch-free lanes (vector CPUs) rather
         than a loop over the set bits (GPU threads).
+    flag_words : bool
+        Render :class:`~.description.ForFlagged` testing eight flags at once (one 64-bit load)
+        before looking at them one by one (CPUs) rather than one flag at a time.
     """
 
     lang: Dialect
@@ -53,6 +57,7 @@ class KernelDialect:
     prefetch: str = "__builtin_prefetch({address});"
     count_trailing_zeros: str = "__builtin_ctz({x})"
     bit_lanes: bool = True
+    flag_words: bool = True
     #: declarations before everything else (pragmas, typedefs, GLOBAL/RESTRICT macros) for
     #: targets compiled as one fused kernel (OpenCL, CUDA)
     header: str = ""
@@ -92,6 +97,8 @@ class KernelRenderer:
                 out.append(pad + "{" + (f"  /* {s.comment} */" if s.comment else ""))
                 out += self.statements(s.body, level + 1)
                 out.append(pad + "}")
+            elif isinstance(s, ForFlagged):
+                out += self._for_flagged(s, level)
             elif isinstance(s, AtomicAdd):
                 out.append(pad + self.d.atomic_add.format(target=s.target, value=s.value))
             elif isinstance(s, Prefetch):
@@ -111,6 +118,22 @@ class KernelRenderer:
                 f"{self.indent}const int32_t j = {s.base} + irsnn_ctz({s.word});",
                 f"{self.indent}{s.target} += {s.value};",
                 f"{self.indent}{s.word} &= {s.word} - 1u;", "}"]
+
+    def _for_flagged(self, s: ForFlagged, level: int) -> list[str]:
+        q = (self.d.global_qualifier + " ") if self.d.global_qualifier else ""
+        visit = [f"const int8_t {s.flag} = _flags[{s.var}];", If(f"{s.flag} != 0", s.body)]
+        if not self.d.flag_words or s.extent < 16:
+            return self.statements([Block([f"{q}const int8_t *_flags = {s.flags};",
+                                           For(s.var, str(s.extent), visit)])], level)
+        words = s.extent // 8
+        scan = ["uint64_t _word;", "__builtin_memcpy(&_word, _flags + 8 * _w, 8);",
+                If("_word != 0", [For("_k", "8", [f"const int32_t {s.var} = 8 * _w + _k;"]
+                                      + visit)])]
+        body = [f"{q}const int8_t *_flags = {s.flags};", For("_w", str(words), scan)]
+        if s.extent % 8:
+            body.append(For("_r", str(s.extent - 8 * words),
+                            [f"const int32_t {s.var} = {8 * words} + _r;"] + visit))
+        return self.statements([Block(body)], level)
 
     def kernel(self, k: Kernel, step_args) -> str:
         args = ", ".join(f"{t} {n}" for t, n in tuple(step_args) + tuple(k.args))

@@ -175,6 +175,56 @@ def test_training_vs_inference_interleaved(benchmark, workload):
           f"{info['median_ratio']:.2f}x inference (median of 60 paired rounds)")
 
 
+@pytest.mark.parametrize("dense", ["ALIF512R", "ALIF256F-ALIF256R"])
+def test_sparse_vs_dense_interleaved(benchmark, dense):
+    """Inference and training (event and online) of a dense model and its sparse variant on
+    C, timed in alternating rounds (issue 6's ratios under the same machine state)."""
+    if "c" not in KERNEL_BACKENDS:
+        pytest.skip("needs the C backend")
+    import time
+    x = poisson_examples(1, seed=1)
+    y = np.random.default_rng(1).integers(0, NUM_OUTPUT, 1)
+    runs = {}
+    for workload in (dense, dense + "-sparse"):
+        for what in ("inference", "event", "online"):
+            net, inp, out = build(workload, max_spikes_for(x))
+            if what == "inference":
+                c = InferenceCompiler(evaluate_timesteps=TIMESTEPS, dt=DT, batch_size=1,
+                                      rng_seed=1, backend="c").compile(net)
+
+                def run(c=c, inp=inp, out=out):
+                    c.evaluate({inp: x}, {out: y}, callbacks=[])
+            else:
+                c = EPropCompiler(example_timesteps=TIMESTEPS, dt=DT, batch_size=1, rng_seed=1,
+                                  losses="sparse_categorical_crossentropy", backend="c",
+                                  gradient_mode=what).compile(net)
+
+                def run(c=c, inp=inp, out=out):
+                    c.train({inp: x}, {out: y}, num_epochs=1, shuffle=False, callbacks=[])
+            c.__enter__()
+            run()
+            runs[(workload, what)] = (c, run, [])
+
+    def one_round():
+        for _, run, times in runs.values():
+            t0 = time.perf_counter()
+            run()
+            times.append(time.perf_counter() - t0)
+    benchmark.pedantic(one_round, rounds=10, iterations=1)
+    for c, _, _ in runs.values():
+        c.__exit__(None, None, None)
+    benchmark.group = "sparse vs dense, interleaved"
+    if benchmark.stats is None:
+        return
+    tps = {k: TIMESTEPS / float(np.median(v[2])) for k, v in runs.items()}
+    benchmark.extra_info.update({f"{w} {what}": v for (w, what), v in tps.items()})
+    sparse = dense + "-sparse"
+    print(f"\n{dense} vs {sparse}, C batch 1, interleaved (median of 10 rounds, timesteps/s):")
+    for what in ("inference", "event", "online"):
+        print(f"  {what:9s} dense {tps[(dense, what)]:.4g}  sparse {tps[(sparse, what)]:.4g}  "
+              f"sparse/dense {tps[(sparse, what)] / tps[(dense, what)]:.2f}x")
+
+
 @pytest.mark.parametrize("budget_mb", [None, 8.0])
 def test_event_memory_budget(benchmark, budget_mb):
     """Dense ALIF512R, batch 64, event mode on C: the whole batch at once, or in chunks that

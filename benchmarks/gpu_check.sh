@@ -13,6 +13,8 @@ PY
 echo "== conformance (cuda vs reference) =="
 IRSNN_CONFORMANCE_BACKENDS=cuda python -m pytest tests/conformance -q -p no:cacheprovider \
     2>&1 | tail -3
+echo "== event-driven e-prop (cuda: event = online gradients) =="
+python -m pytest tests/eprop/test_event_mode.py -q -p no:cacheprovider -k cuda 2>&1 | tail -3
 echo "== benchmarks (cuda, c) =="
 IRSNN_BENCH_BACKENDS=cuda,c python -m pytest benchmarks --benchmark-enable -q -s \
     -p no:cacheprovider --benchmark-json=/tmp/irsnn-gpu-bench.json 2>&1 \

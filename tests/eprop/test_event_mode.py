@@ -26,7 +26,7 @@ from irsnn.optimisers import Adam
 from irsnn.utils.data import preprocess_spikes
 
 N_IN, N_HID, N_OUT, T = 12, 10, 3, 25
-ALL_BACKENDS = ["reference", "c", "opencl"]
+ALL_BACKENDS = ["reference", "c", "opencl", "cuda"]
 
 
 def _backend(name):

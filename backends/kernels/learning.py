@@ -9,10 +9,13 @@ innermost (contiguous, vectorisable).
 Event-driven learning (``passes.event_eprop``): the propagation kernel sets one bit per spike
 delivered at step ``eprop_pos[b]`` of the example (a second bit array holds negative spikes);
 after the feedback kernels, ``eprop_record`` stores each :class:`~irsnn.ir.BackwardFilter`'s
-sequences at that step and advances ``eprop_pos``. The example-end kernels
-(``Program.end_kernels``, one call per example) filter the sequences backward in place
-(``HHat``), then scatter: every set bit of presynaptic neuron ``i`` at step ``s`` adds the row
-``HHat(s)`` to the gradients of ``i``'s synapses (clearing the bit), in ascending step order.
+sequences at that step and advances ``eprop_pos``. At the end of an example the backward sweeps
+(``Program.end_kernels``) filter the sequences backward in place (``HHat``); the scatter kernels
+(``Program.scatter_kernels``, one presynaptic row per grid point, no atomics) add, for every set
+bit of presynaptic neuron ``i`` at step ``s`` of an active batch element, the row ``HHat(s)`` to
+the batch's gradient of ``i``'s synapses (batch elements, then steps, ascending); the restart
+kernel (``Program.restart_kernels``) clears the bits and the counter. Training on the C backend
+skips the scatter: its optimiser kernels sum the same rows themselves (:mod:`.optimiser`).
 """
 
 from __future__ import annotations

@@ -155,8 +155,8 @@ class Learning:
         if not (self.enabled and self.filters):
             return
         capacity = min(f.timesteps for f in self.filters.values())
-        done = len(next(iter(self.sequences.values()))[self.filters[
-            next(iter(self.sequences))].sequences[0]])
+        fid, f = next(iter(self.filters.items()))
+        done = len(self.sequences[fid][f.sequences[0]])  # steps recorded in this example
         if done + timesteps > capacity:
             raise InputError(f"event-driven e-prop stores {capacity} timesteps per example "
                              f"(example_timesteps) but {done + timesteps} were run with "

@@ -37,7 +37,7 @@ def _backend(name):
 
 
 def build(hidden="alif", recurrent=True, sparse=False, two_layers=False, signed=False,
-          seed=3):
+          seed=3, delay=0):
     """A network with weights large enough that every layer spikes."""
     cell = (lambda: AdaptiveLeakyIntegrateFire(v_thresh=0.5, tau_refrac=2.0, beta=0.3,
                                                tau_adapt=50.0)) if hidden == "alif" else \
@@ -50,9 +50,9 @@ def build(hidden="alif", recurrent=True, sparse=False, two_layers=False, signed=
         else:
             inp = Population(SpikeInput(max_spikes=4000), N_IN, name="input")
         h = Population(cell(), N_HID, name="hidden")
-        conn = (lambda p, sd: FixedProbability(p, Normal(sd=sd))) if sparse else \
-            (lambda p, sd: Dense(Normal(sd=sd)))
-        Connection(inp, h, conn(0.4, 0.8), name="ih")
+        conn = (lambda p, sd, d=0: FixedProbability(p, Normal(sd=sd), delay=d)) if sparse \
+            else (lambda p, sd, d=0: Dense(Normal(sd=sd), delay=d))
+        Connection(inp, h, conn(0.4, 0.8, delay), name="ih")
         last = h
         if two_layers:
             h2 = Population(cell(), N_HID, name="hidden2")
@@ -102,6 +102,8 @@ CASES = {
     "two-layers": dict(hidden="alif", two_layers=True),
     "two-layers-sparse-lif": dict(hidden="lif", two_layers=True, sparse=True),
     "signed-input": dict(hidden="alif", signed=True),
+    "input-delay-3": dict(hidden="lif", delay=3),
+    "sparse-input-delay-2": dict(hidden="alif", sparse=True, delay=2),
 }
 
 

@@ -158,7 +158,7 @@ class CompiledTrainingNetwork(CompiledInferenceNetwork):
         chunk = self.batch_size
         chunked = n > chunk
         grads = [(node.target.split("/")[0], node.gradient)
-                 for _, node in self.ir.nodes(OptimiserNode)]
+                 for _, node in self.ir.nodes(OptimiserNode)] if chunked else []
         for start in range(0, n, chunk):
             xs = {k: _take(v, np.arange(start, min(n, start + chunk))) for k, v in x.items()}
             ys = {k: _take(v, np.arange(start, min(n, start + chunk))) for k, v in y.items()}

@@ -47,6 +47,8 @@ class KernelSimulation(Simulation):
         self.program = program = builder.build()
         #: buffers of event-driven learning that hold one example (spike bits, step counter)
         self._example_buffers = list(builder.example_buffers)
+        #: (parameter target, state name) -> buffer of the device optimiser's state
+        self._optimiser_buffers = dict(builder.optimiser_buffers)
         self.prefix = builder.group_names()
         self.buffers = {b.name: np.zeros(b.size, NUMPY_TYPES[b.ctype])
                         for b in program.buffers}
@@ -496,7 +498,14 @@ class KernelSimulation(Simulation):
                 "weights": {e: self.get_weights(e) for e, (_, syn, _) in self.synapses.items()
                             if syn.layout != "procedural"},
                 "in_syn": {e: self._host(f"{s}_insyn").reshape(self.batch_size, -1).copy()
-                           for e, (s, _, _) in self.synapses.items()}}
+                           for e, (s, _, _) in self.synapses.items()},
+                "optimiser": {k: self._host(b).copy()
+                              for k, b in self._optimiser_buffers.items()},
+                "spikes": {nid: {name: self._host(f"{g}_{name}").copy()
+                                 for name in ("spk", "spkcnt", "spksign")
+                                 if f"{g}_{name}" in self.buffers}
+                           for nid, _ in self.graph.populations()
+                           for g in (self.prefix[nid],)}}
 
     def import_state(self, st):
         for e, mask in st.get("connectivity", {}).items():
@@ -513,6 +522,19 @@ class KernelSimulation(Simulation):
         for e, in_syn in st["in_syn"].items():
             if e in self.synapses:
                 self._host(f"{self.synapses[e][0]}_insyn", write=True)[:] = in_syn.reshape(-1)
+        # spikes in flight (emitted, not yet delivered) and the optimiser's moments survive a
+        # rebuild (e.g. when a callback adds a recorder)
+        for nid, arrays in st.get("spikes", {}).items():
+            g = self.prefix.get(nid)
+            for name, values in arrays.items():
+                buf = f"{g}_{name}"
+                if g is not None and buf in self.buffers and \
+                        self.buffers[buf].shape == values.shape:
+                    self._host(buf, write=True)[:] = values
+        for k, values in st.get("optimiser", {}).items():
+            buf = self._optimiser_buffers.get(k)
+            if buf is not None and self.buffers[buf].shape == values.shape:
+                self._host(buf, write=True)[:] = values
 
     # -- recording ----------------------------------------------------------------------------
     def begin_batch(self, timesteps, recorders=None):

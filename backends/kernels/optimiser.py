@@ -40,6 +40,8 @@ def optimised(builder):
 def declare_buffers(builder):
     nodes = optimised(builder)
     builder.optimiser_scalars = sorted({s for _, n in nodes for s in n.scalars})
+    #: (parameter target, state name) -> buffer of the optimiser's state
+    builder.optimiser_buffers = {}
     if not nodes:
         return
     builder._buffer("optim_scalars", builder.scalar, max(1, len(builder.optimiser_scalars)))
@@ -48,7 +50,8 @@ def declare_buffers(builder):
     for k, (_, node) in enumerate(nodes):
         size = _size(builder, node)
         for name in node.state:
-            builder._buffer(f"o{k}_{name}", builder.scalar, size)
+            builder.optimiser_buffers[(node.target, name)] = builder._buffer(
+                f"o{k}_{name}", builder.scalar, size)
         syn = edges.get(node.target)
         if syn is not None and syn.layout == "dense":
             mask = connectivity_mask(builder.g, node.target, syn, builder.seed)

@@ -113,6 +113,18 @@ class Learning:
         return {nid: (node, compile_block(check_optimiser(nid, node, precision=sim.precision)),
                       {}) for nid, node in nodes}
 
+    def optimiser_state(self) -> dict:
+        """``{(parameter target, state name): array}`` of the optimiser kernels' state."""
+        return {(node.target, name): value.copy()
+                for node, _, state in (self.optimiser or {}).values()
+                for name, value in state.items()}
+
+    def set_optimiser_state(self, values: dict):
+        for node, _, state in (self.optimiser or {}).values():
+            for name in node.state:
+                if (node.target, name) in values:
+                    state[name] = values[(node.target, name)].copy()
+
     def optimise(self, scalars, rows):
         """Sum each gradient over the first ``rows`` rows (ascending, in the model's precision),
         zero every row, and run the update code where synapses exist."""

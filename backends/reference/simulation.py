@@ -280,7 +280,9 @@ class ReferenceSimulation(Simulation):
                 "egps": dict(self.egps), "timestep": self.timestep,
                 "rng_step": self.rng_step,
                 "weights": {e: s.w.copy() for e, s in self.synapses.items()},
-                "in_syn": {e: s.in_syn.copy() for e, s in self.synapses.items()}}
+                "in_syn": {e: s.in_syn.copy() for e, s in self.synapses.items()},
+                "optimiser": self.learning.optimiser_state(),
+                "spikes": {nid: n.spikes.copy() for nid, n in self.neurons.items()}}
 
     def import_state(self, st):
         for e, mask in st.get("connectivity", {}).items():
@@ -296,6 +298,12 @@ class ReferenceSimulation(Simulation):
             if e in self.synapses:
                 self.synapses[e].w = w.copy()
                 self.synapses[e].in_syn = st["in_syn"][e].copy()
+        # spikes in flight (emitted, not yet delivered) and the optimiser's moments survive a
+        # rebuild (e.g. when a callback adds a recorder)
+        for nid, spikes in st.get("spikes", {}).items():
+            if nid in self.neurons and self.neurons[nid].spikes.shape == spikes.shape:
+                self.neurons[nid].spikes = spikes.copy()
+        self.learning.set_optimiser_state(st.get("optimiser", {}))
 
     # -- recording ----------------------------------------------------------------------------
     def begin_batch(self, timesteps, recorders=None):

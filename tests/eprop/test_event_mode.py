@@ -259,3 +259,30 @@ def test_bad_memory_budgets(kwargs, match):
     from irsnn.errors import ModelError
     with pytest.raises(ModelError, match=match):
         EPropCompiler(example_timesteps=T, losses="sparse_categorical_crossentropy", **kwargs)
+
+
+@pytest.mark.parametrize("backend", ["reference", "c"])
+def test_optimiser_state_survives_a_rebuild(backend):
+    """A callback that adds a recorder rebuilds the simulation between two ``train`` calls;
+    the device optimiser's moments carry over, so the weights equal those of a twin that had
+    the recorder from the start."""
+    from irsnn.callbacks import SpikeRecorder
+    backend = _backend(backend)
+    rng = np.random.default_rng(6)
+    x = inputs(rng, 4, False)
+    y = rng.integers(0, N_OUT, 4)
+    weights = []
+    for rebuild in (True, False):
+        net, inp, out = build()
+        hidden = next(p for p in net.populations if p.name == "hidden")
+        compiled = EPropCompiler(example_timesteps=T, losses="sparse_categorical_crossentropy",
+                                 batch_size=2, precision="double", backend=backend,
+                                 rng_seed=5, optimiser=Adam(alpha=0.01)).compile(net)
+        with compiled:
+            first = [] if rebuild else [SpikeRecorder(hidden, key="s")]
+            compiled.train({inp: x}, {out: y}, num_epochs=1, shuffle=False, callbacks=first)
+            compiled.train({inp: x}, {out: y}, num_epochs=1, shuffle=False,
+                           callbacks=[SpikeRecorder(hidden, key="s")])
+            weights.append({c: compiled.simulation.get_weights(c) for c in ("ih", "rec", "ho")})
+    for c in weights[0]:
+        np.testing.assert_array_equal(weights[0][c], weights[1][c], err_msg=c)

@@ -29,8 +29,10 @@ Figures (every entry also records machine, backend, device and versions):
 * ``timesteps_per_s`` (mean round) and ``example_timesteps_per_s`` = batch x that;
 * ``synaptic_events_per_s``: spikes x fan-out (connected synapses; ``p x num_post`` expected for
   FixedProbability) per second, from firing rates measured in an extra untimed run;
-* ``synapse_updates_per_s`` (training): trained synapses x example-timesteps/s (e-prop updates
-  the eligibility trace of every stored synapse every step);
+* ``synapse_updates_per_s`` (training): trained synapses x example-timesteps/s (the online
+  rule updates the eligibility trace of every stored synapse every step; event-driven e-prop,
+  the default, computes the same gradients without doing so, so for it this is the equivalent
+  rate);
 * ``peak_mem_mb``: peak resident set size during the entry (build, warm-up and timed rounds)
   above the RSS at its start, from ``/proc/self/status`` ``VmHWM`` after resetting it through
   ``/proc/self/clear_refs`` (Linux); where that is not possible, the growth of

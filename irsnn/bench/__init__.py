@@ -3,8 +3,9 @@
 One run produces one table (JSON + Markdown + a PNG bar chart when matplotlib is installed):
 
 * **inference** (``CompiledInferenceNetwork.predict`` of one batch) and **e-prop training**
-  (``CompiledTrainingNetwork.train`` of one batch: forward pass, eligibility traces, gradient
-  accumulation every step and one Adam step) of the workloads below, on every requested backend;
+  (``CompiledTrainingNetwork.train`` of one batch: forward pass, event-driven gradients, one
+  Adam step; ``training-online`` entries of :func:`run_irsnn` use the per-synapse online rule)
+  of the workloads below, on every requested backend;
 * the same architecture, input and timesteps on the **peers** (Norse and snnTorch on PyTorch
   CPU: forward and BPTT training; Brian2: inference), each optional and skipped with a reason
   (their code lives in ``benchmarks/peers/`` of a source checkout);
@@ -41,7 +42,8 @@ Figures (every entry also records machine, backend, device and versions):
 * ``fraction_of_triad``: bytes counted per example-timestep x example-timesteps/s over the DRAM
   triad bandwidth (1-thread triad for batch 1, OpenMP triad otherwise). Counted: 4 bytes of
   weight per synaptic event, plus, when training, each per-synapse learning variable read
-  (and written when read-write) once per example-timestep (from the compiled IR).
+  (and written when read-write) once per example-timestep (online rule), or the weight and
+  two Adam moments read and written once per batch (event-driven).
 """
 
 from __future__ import annotations

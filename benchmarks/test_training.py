@@ -1,6 +1,8 @@
-"""e-prop training throughput of ALIF512R and ALIF256F-ALIF256R on every available backend, at
-batch sizes 1 and 64, and the memory bandwidth of the per-synapse learning update as a fraction
-of a STREAM-like triad measured in the same run (issue 4, "Performance").
+"""Online e-prop training throughput (``gradient_mode="online"``: per-synapse traces every step,
+mlGeNN's algorithm) of ALIF512R and ALIF256F-ALIF256R on every available backend, at batch sizes
+1 and 64, and the memory bandwidth of the per-synapse learning update as a fraction of a
+STREAM-like triad measured in the same run (issue 4, "Performance"). The default event-driven
+mode is benchmarked by ``test_eprop_modes.py``.
 
 Run with ``python -m pytest benchmarks/test_training.py --benchmark-enable -p no:cacheprovider
 -q -s``; see ``benchmarks/README.md``. Nothing here asserts a timing.
@@ -85,7 +87,7 @@ def test_training_throughput(benchmark, bandwidth, workload, backend, batch_size
     net, inp, hidden, out = WORKLOADS[workload](max_spikes_for(x))
     compiled = EPropCompiler(example_timesteps=TIMESTEPS, dt=DT,
                              losses="sparse_categorical_crossentropy", batch_size=batch_size,
-                             rng_seed=1, backend=backend).compile(net)
+                             rng_seed=1, backend=backend, gradient_mode="online").compile(net)
     benchmark.group = f"train {workload} batch {batch_size}"
     n_syn, bytes_per_step, detail = learning_traffic(compiled)
     with compiled:

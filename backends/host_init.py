@@ -171,12 +171,12 @@ def unpack_bitmask(bits: np.ndarray, num_post: int) -> np.ndarray:
 
 
 def check_layout_weights(name: str, syn, values: np.ndarray, mask) -> np.ndarray:
-    """Check dense ``values`` that :meth:`set_weights` gives a bitmask or procedural group,
-    where not every matrix can be stored; returns them with absent synapses zeroed.
+    """Check dense ``values`` that :meth:`set_weights` gives a ragged, bitmask or procedural
+    group, where not every matrix can be stored; returns them with absent synapses zeroed.
 
-    A procedural group stores nothing; a bitmask group cannot add synapses, and one with a
-    constant weight stores a single value for all of them. Raises :class:`InputError` naming
-    the connection, what is wrong and what to use instead.
+    A procedural group stores nothing; ragged and bitmask groups cannot add synapses, and a
+    bitmask with a constant weight stores a single value for all of them. Raises
+    :class:`InputError` naming the connection, what is wrong and what to use instead.
     """
     from irsnn.errors import InputError
     where = f"Connection '{syn.name}'"
@@ -184,14 +184,15 @@ def check_layout_weights(name: str, syn, values: np.ndarray, mask) -> np.ndarray
         raise InputError(f"{where} uses the procedural layout: its weights are regenerated "
                          f"from the RNG at every spike and cannot be set; compile it with "
                          f"FixedProbability(..., layout='sparse') (or 'dense') to set weights")
-    if syn.layout != "bitmask":
+    if syn.layout not in ("bitmask", "ragged"):
         return values
     existing = np.ones(values.shape, bool) if mask is None else mask
     stray = (values != 0) & ~existing
     if stray.any():
         i, j = (int(x[0]) for x in np.nonzero(stray))
         shown = float(values[i, j])
-        raise InputError(f"{where} uses the bitmask layout, which cannot add synapses, but "
+        name = "sparse (ragged)" if syn.layout == "ragged" else "bitmask"
+        raise InputError(f"{where} uses the {name} layout, which cannot add synapses, but "
                          f"{int(stray.sum())} weights where no synapse exists are non-zero "
                          f"(e.g. {i} -> {j}: {shown!r}); give 0 there, or compile with "
                          f"layout='dense' to change the connectivity")

@@ -486,6 +486,7 @@ class KernelSimulation(Simulation):
                 g[:] = values[mask][0]
             return
         if eid in self.rows:
+            values = check_layout_weights(edge, syn, values, self.synapse_mask(eid))
             self._host(f"{s}_g", write=True)[:] = self._to_ragged(eid, values).reshape(-1)
             return
         self._host(f"{s}_g", write=True).reshape(shape)[...] = values

@@ -241,7 +241,8 @@ class ReferenceSimulation(Simulation):
         if s is None:
             raise InputError(f"no connection '{edge}' (connections: {sorted(self.by_name)})")
         values = self.check_var_values(edge, "weight", values, s.w.shape)
-        values = check_layout_weights(edge, s.syn, values, s.mask)
+        mask = self.synapse_mask(s.eid) if s.syn.layout == "ragged" else s.mask
+        values = check_layout_weights(edge, s.syn, values, mask)
         s.w = np.array(values, s.w.dtype)
 
     # -- connectivity (Deep-R changes it; stored as dense matrices with zeros) ----------------

@@ -110,3 +110,23 @@ def test_training_keeps_ragged_connectivity(backend, tmp_path):
     pre = np.load(tmp_path / "c-ih-pre_ind.npy")
     post = np.load(tmp_path / "c-ih-post_ind.npy")
     np.testing.assert_array_equal(np.sort(pre * 30 + post), np.flatnonzero(before))
+
+
+@pytest.mark.parametrize("backend", ["reference"] + KERNEL_BACKENDS)
+def test_set_weights_cannot_add_synapses_to_a_ragged_connection(backend):
+    """Every backend refuses the same way (the reference stores ragged connections densely and
+    would otherwise quietly create synapses the kernel backends drop)."""
+    from irsnn.errors import InputError
+    net, inp, hid, out = network("sparse")
+    c = InferenceCompiler(evaluate_timesteps=10, backend=backend).compile(net)
+    sim = c.simulation
+    w = sim.get_weights("hh")
+    mask = w != 0  # Normal weights: every existing synapse is non-zero
+    sim.set_weights("hh", 2 * w)  # existing synapses may change
+    np.testing.assert_array_equal(sim.get_weights("hh"), (2 * w).astype(w.dtype))
+    stray = w.copy()
+    i, j = np.argwhere(~mask)[0]
+    stray[i, j] = 0.5
+    with pytest.raises(InputError, match=r"Connection 'hh' uses the sparse \(ragged\) layout, "
+                                         r"which cannot add synapses.*1 weights"):
+        sim.set_weights("hh", stray)

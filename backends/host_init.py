@@ -196,7 +196,7 @@ def check_layout_weights(name: str, syn, values: np.ndarray, mask) -> np.ndarray
                          f"{int(stray.sum())} weights where no synapse exists are non-zero "
                          f"(e.g. {i} -> {j}: {shown!r}); give 0 there, or compile with "
                          f"layout='dense' to change the connectivity")
-    if syn.weight.kind == "constant" and existing.any():
+    if syn.layout == "bitmask" and syn.weight.kind == "constant" and existing.any():
         held = values[existing]
         if held.min() != held.max():
             lo, hi = float(held.min()), float(held.max())

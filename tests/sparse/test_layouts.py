@@ -130,3 +130,19 @@ def test_set_weights_cannot_add_synapses_to_a_ragged_connection(backend):
     with pytest.raises(InputError, match=r"Connection 'hh' uses the sparse \(ragged\) layout, "
                                          r"which cannot add synapses.*1 weights"):
         sim.set_weights("hh", stray)
+
+
+def test_reference_trains_a_ragged_connection_with_a_constant_initial_weight():
+    """A constant initial weight is one number only for bitmask storage: a ragged connection
+    that starts at 0 (as the digits test's recurrent one) takes per-synapse weights."""
+    net, inp, hid, out = network("sparse")
+    for conn in net.connections:
+        if conn.name == "hh":
+            conn.connectivity.weight = 0.0
+    c = EPropCompiler(example_timesteps=20, losses="sparse_categorical_crossentropy",
+                      batch_size=2, backend="reference").compile(net)
+    x = random_spikes(2, 40, 20, rate=0.3, seed=1)
+    with c:
+        c.train({inp: x}, {out: np.array([0, 1])}, num_epochs=2, callbacks=[])
+        w = c.simulation.get_weights("hh")
+    assert np.unique(w[w != 0]).size > 1

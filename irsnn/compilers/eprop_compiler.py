@@ -36,9 +36,9 @@ class EPropCompiler(Compiler):
         ``"event"`` (default): the exact gradients of e-prop with eligibility traces starting
         from zero at each example, computed from the delivered spikes and per-neuron sequences
         filtered backward at the example's end (no per-synapse state is updated per step:
-        training costs a small multiple of inference, about 2x on ALIF512R on a CPU). ``"online"``: mlGeNN's per-synapse,
-        per-step eligibility traces (which carry over from example to example unless
-        ``reset_traces_between_examples``).
+        training costs a small multiple of inference, about 2x on ALIF512R on a CPU).
+        ``"online"``: mlGeNN's per-synapse, per-step eligibility traces (which carry over from
+        example to example unless ``reset_traces_between_examples``).
     reset_traces_between_examples : bool
         ``gradient_mode="online"`` only: zero the eligibility traces (not the neuron state)
         before every batch, which makes online gradients equal to event-mode ones.

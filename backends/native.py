@@ -12,6 +12,8 @@ download on demand, so training state crosses to the host only when asked for (b
 
 from __future__ import annotations
 
+import contextlib
+import time
 from abc import abstractmethod
 
 import numpy as np
@@ -202,13 +204,25 @@ class KernelSimulation(Simulation):
             self._upload(name, self.buffers[name])
         self._dirty.clear()
         defer = bool(for_optimiser and self.fuses_event_gradients and self.native_optimiser)
-        self._launch_end(materialise=not defer)
+        with self._timed("end-of-example"):
+            self._launch_end(materialise=not defer)
         self._pending = defer
         if not self.host_is_device:
             self._stale = {b.name for b in self.program.buffers if b.role == "state"}
         self._example_steps = 0
 
     _example_steps = 0
+
+    @contextlib.contextmanager
+    def _timed(self, label):
+        """With kernel profiling, add the wall time of the block (the launch returns when the
+        work is done on every backend) to ``kernel_times[label]``."""
+        if not self._profiling:
+            yield
+            return
+        start = time.perf_counter()
+        yield
+        self.kernel_times[label] = self.kernel_times.get(label, 0.0) + time.perf_counter() - start
 
     # -- optimiser on the device ----------------------------------------------------------------
     @property
@@ -225,7 +239,8 @@ class KernelSimulation(Simulation):
         for name in sorted(self._dirty):
             self._upload(name, self.buffers[name])
         self._dirty.clear()
-        self._launch_optimise(fused=self._pending)
+        with self._timed("optimiser"):
+            self._launch_optimise(fused=self._pending)
         self._pending = False
         if not self.host_is_device:
             self._stale = {b.name for b in self.program.buffers if b.role == "state"}

@@ -210,7 +210,8 @@ class ReferenceSimulation(Simulation):
         self.learning.begin_example()
 
     def end_example(self, for_optimiser=False):
-        self.learning.end_example(defer=for_optimiser and self.native_optimiser)
+        self._timed("end-of-example", self.learning.end_example,
+                    for_optimiser and self.native_optimiser)
 
     # -- optimiser (the kernels' arithmetic, element by element, in NumPy) ----------------------
     @property
@@ -218,7 +219,7 @@ class ReferenceSimulation(Simulation):
         return self.learning.optimiser is not None
 
     def optimise(self, scalars, rows):
-        self.learning.optimise(scalars, rows)
+        self._timed("optimiser", self.learning.optimise, scalars, rows)
 
     def set_egp(self, node_id, name, values):
         pop = self.neurons[node_id].pop

@@ -286,3 +286,17 @@ def test_optimiser_state_survives_a_rebuild(backend):
             weights.append({c: compiled.simulation.get_weights(c) for c in ("ih", "rec", "ho")})
     for c in weights[0]:
         np.testing.assert_array_equal(weights[0][c], weights[1][c], err_msg=c)
+
+
+@pytest.mark.parametrize("backend", ["reference", "c"])
+def test_kernel_profiling_times_the_end_of_example_and_the_optimiser(backend):
+    backend = _backend(backend)
+    net, inp, out = build()
+    compiled = EPropCompiler(example_timesteps=T, losses="sparse_categorical_crossentropy",
+                             backend=backend, kernel_profiling=True).compile(net)
+    rng = np.random.default_rng(0)
+    with compiled:
+        compiled.train({inp: inputs(rng, 2, False)}, {out: np.array([0, 2])}, num_epochs=1,
+                       callbacks=[])
+        times = compiled.kernel_times
+    assert times["end-of-example"] > 0 and times["optimiser"] > 0

@@ -172,17 +172,17 @@ class Simulation(ABC):
         :meth:`parameter` (absent synapses dropped where the layout has no room for them)."""
         return np.asarray(dense)
 
+    @abstractmethod
     def rewire(self, target: str, remove, add, carry=()) -> list:
         """Remove the existing synapses ``remove = (pre, post)`` of edge ``target`` and create
         synapses at the absent positions ``add = (pre, post)`` (weight 0, every per-synapse
         state variable 0). ``carry`` are arrays in the layout of :meth:`parameter` (e.g.
         optimiser state); they come back in the new layout, 0 for removed and new synapses."""
-        raise NotImplementedError(f"{type(self).__name__} cannot rewire synapses")
 
+    @abstractmethod
     def set_connectivity(self, target: str, mask: np.ndarray) -> None:
         """Make exactly the synapses in ``mask`` exist (their values are then set with
         :meth:`set_weights`/:meth:`set_var`); used to restore exported state."""
-        raise NotImplementedError(f"{type(self).__name__} cannot change connectivity")
 
     def _check_rewire(self, target, mask, remove, add):
         """Validate a rewiring against the current ``mask``; returns the new mask."""

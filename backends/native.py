@@ -342,8 +342,7 @@ class KernelSimulation(Simulation):
     def rewire(self, target, remove, add, carry=()):
         """Rewire a ragged group in place: only the rows that change are rebuilt (kept
         synapses move with all their per-synapse state; rows stay sorted by target)."""
-        if target not in self.rows:
-            return super().rewire(target, remove, add, carry)
+        self._require_ragged(target, "rewire")
         _, remove, add = self._check_rewire(target, self.synapse_mask(target), remove, add)
         syn = self.synapses[target][1]
         n_post = syn.num_post
@@ -377,9 +376,16 @@ class KernelSimulation(Simulation):
         self._host(f"{s}_rowlen", write=True)[:] = row_length
         return [c.reshape(shape) for c, shape in zip(carried, shapes)]
 
-    def set_connectivity(self, target, mask):
+    def _require_ragged(self, target, what):
+        """Connectivity changes need the ragged layout (rows with room): a clear error
+        otherwise."""
         if target not in self.rows:
-            return super().set_connectivity(target, mask)
+            syn = self.synapses[target][1]
+            raise BackendError(f"Connection '{syn.name}' is stored {syn.layout}; only ragged "
+                               f"(layout='sparse') connections can {what} their synapses")
+
+    def set_connectivity(self, target, mask):
+        self._require_ragged(target, "change")
         syn = self.synapses[target][1]
         mask = np.asarray(mask, bool).reshape(syn.num_pre, syn.num_post)
         row_length, ind = self.rows[target]
@@ -666,15 +672,36 @@ class KernelSimulation(Simulation):
     def _launch(self, steps: int):
         """Run ``steps`` timesteps from ``self.timestep`` / ``self.rng_step`` natively."""
 
+    # Targets that launch kernels one by one (OpenCL, CUDA) set ``end_kernels`` (the fused
+    # sweep and restart kernels), ``scatter_kernels`` and ``optimiser_kernels`` (``(kernel,
+    # rows)`` from :meth:`_row_kernels`) and implement :meth:`_launch_rows`; C overrides these.
+    end_kernels: tuple = ()
+    scatter_kernels: tuple = ()
+    optimiser_kernels: tuple = ()
+
+    @staticmethod
+    def _row_kernels(get, kernels) -> list:
+        """``[(compiled kernel, grid extent)]`` of one-dimensional kernels, by name."""
+        return [(get(k.name), k.grid[0].extent) for k in kernels]
+
     def _launch_end(self, materialise=True):
         """Run the backward sweeps (``program.end_kernels``) natively, then with
-        ``materialise`` the scatter and restart kernels."""
-        raise BackendError(f"{type(self).__name__} cannot run event-driven learning")
+        ``materialise`` the scatter and restart kernels. Targets without fused optimiser
+        kernels always materialise."""
+        sweep, restart = self.end_kernels
+        self._launch(0, sweep)
+        self._launch_rows(self.scatter_kernels)
+        self._launch(0, restart)
 
     def _launch_optimise(self, fused=False):
         """Run the optimiser kernels (``program.optimiser_kernels``, or with ``fused``
         ``program.fused_optimiser_kernels`` and the restart kernels) natively."""
-        raise BackendError(f"{type(self).__name__} cannot run optimiser kernels")
+        self._launch_rows(self.optimiser_kernels)
+
+    def _launch_rows(self, kernels):
+        """Launch ``(kernel, rows)`` pairs over all state buffers, one work-item per row, and
+        wait for them."""
+        raise BackendError(f"{type(self).__name__} cannot launch row kernels")
 
     def _upload(self, name, host):
         """Copy the host copy of buffer ``name`` to the device."""

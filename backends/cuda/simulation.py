@@ -43,10 +43,10 @@ class CudaSimulation(KernelSimulation):
         self.end_kernels = ((module.get_function("irsnn_end_example"),
                              module.get_function("irsnn_restart"))
                             if self.program.end_kernels else ())
-        self.scatter_kernels = [(module.get_function(k.name), k.grid[0].extent)
-                                for k in self.program.scatter_kernels]
-        self.optimiser_kernels = [(module.get_function(k.name), k.grid[0].extent)
-                                  for k in self.program.optimiser_kernels]
+        self.scatter_kernels = self._row_kernels(module.get_function,
+                                                 self.program.scatter_kernels)
+        self.optimiser_kernels = self._row_kernels(module.get_function,
+                                                   self.program.optimiser_kernels)
         self.dev = {b.name: cupy.zeros(max(1, self.buffers[b.name].size),
                                        self.buffers[b.name].dtype)
                     for b in self.program.buffers}
@@ -80,21 +80,11 @@ class CudaSimulation(KernelSimulation):
         cp.cuda.Device().synchronize()
         self._elapsed += time.perf_counter() - start
 
-    def _launch_end(self, materialise=True):
-        # always materialised: no fused optimiser here
-        sweep, restart = self.end_kernels
-        self._launch(0, sweep)
-        self._launch_rows(self.scatter_kernels)
-        self._launch(0, restart)
-
     def _launch_rows(self, kernels):
         args = tuple(self.dev[b.name] for b in self.program.buffers)
         for kernel, extent in kernels:
             kernel((-(-extent // 256),), (256,), args)
         self.cp.cuda.Device().synchronize()
-
-    def _launch_optimise(self, fused=False):
-        self._launch_rows(self.optimiser_kernels)
 
     def _times(self):
         return [self._elapsed]

@@ -155,44 +155,21 @@ def _plain(builder, k, nid, node):
 def _fused(builder, k, nid, node):
     eid = node.target
     s, syn = builder.syns[eid]
-    fb, f = builder.filters[syn.learning.backward]
-    T, W, n_post = f.timesteps, learning.words(syn.num_pre), syn.num_post
-    hh = f"{fb}_{f.sequences[0]}"
     param, _, exists = _buffers(builder, node)
     sc, zero = builder.scalar, builder.literal(0.0)
-    if syn.layout == "ragged":
-        L = builder.max_row(eid)
-        length, column = f"{s}_rowlen[i]", f"{s}_ind[(size_t)i * {L} + r]"
-    else:
-        L = n_post
-        length, column = str(n_post), "r"
-    signed = any(b.name == f"{s}_evneg" for b in builder.program.buffers)
-    add = lambda op: For("r", "len", [f"gacc[r] {op}= h[{column}];"])  # noqa: E731
-    spike = [f"GLOBAL const {sc} *h = {hh} + row * {n_post};"]
-    if signed:
-        spike.append(If(f"({s}_evneg[row * {W} + word] & bit) != 0u", [add("-")], [add("+")]))
-    else:
-        spike.append(add("+"))
+    length, L = learning.row_length(builder, eid, s, syn)
     load, update = _update(builder, k, nid, node, param, f"(size_t)i * {L} + r")
     element = [f"const {sc} Gradient = gacc[r];"] + update
     if exists:
         element = [If(f"{exists}[(size_t)i * {L} + r] != 0", element)]
-    body = load + [
-        f"const int32_t len = {length};",
-        "const int32_t rows = optim_rows[0];",
-        "const int32_t word = i >> 5;",
-        "const uint32_t bit = 1u << (i & 31);",
-        f"{sc} gacc[{L}];",
-        For("r", "len", [f"gacc[r] = {zero};"]),
-        For("b", "rows", [
-            f"const int32_t steps = eprop_pos[b] < {T} ? eprop_pos[b] : {T};",
-            For("q", "steps", [
-                f"const size_t row = (size_t)b * {T} + q;",
-                If(f"({s}_ev[row * {W} + word] & bit) != 0u", spike)])]),
-        For("r", "len", element)]
+    # the row's gradient, summed exactly as the scatter kernels sum it, in a local array
+    body = load + [f"const int32_t len = {length};", f"{sc} gacc[{L}];",
+                   For("r", "len", [f"gacc[r] = {zero};"])]
+    body += learning.row_gradient(builder, eid, s, syn, "gacc[{r}]")
+    body.append(For("r", "len", element))
     return Kernel(f"optimise_fused_o{k}", (), (Dim("i", syn.num_pre),), body,
-                  doc=f"{node.kind} step of {eid} ({nid}) from its spikes and {fb}",
-                  label=f"optimise:{eid}")
+                  doc=f"{node.kind} step of {eid} ({nid}) from its spikes and backward "
+                      f"sequences", label=f"optimise:{eid}")
 
 
 __all__ = ["declare_buffers", "fused_kernels", "kernels", "optimised"]

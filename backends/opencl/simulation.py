@@ -48,10 +48,9 @@ class OpenCLSimulation(KernelSimulation):
         self.kernel = built.irsnn_run
         self.end_kernels = ((built.irsnn_end_example, built.irsnn_restart)
                             if self.program.end_kernels else ())
-        self.scatter_kernels = [(getattr(built, k.name), k.grid[0].extent)
-                                for k in self.program.scatter_kernels]
-        self.optimiser_kernels = [(getattr(built, k.name), k.grid[0].extent)
-                                  for k in self.program.optimiser_kernels]
+        by_name = lambda name: getattr(built, name)  # noqa: E731
+        self.scatter_kernels = self._row_kernels(by_name, self.program.scatter_kernels)
+        self.optimiser_kernels = self._row_kernels(by_name, self.program.optimiser_kernels)
         mf = cl.mem_flags
         self.dev = {b.name: cl.Buffer(self.ctx, mf.READ_WRITE, max(4, self.buffers[b.name].nbytes))
                     for b in self.program.buffers}
@@ -89,22 +88,12 @@ class OpenCLSimulation(KernelSimulation):
         self.queue.finish()
         self._elapsed += time.perf_counter() - start
 
-    def _launch_end(self, materialise=True):
-        # always materialised: no fused optimiser here
-        sweep, restart = self.end_kernels
-        self._launch(0, sweep)
-        self._launch_rows(self.scatter_kernels)
-        self._launch(0, restart)
-
     def _launch_rows(self, kernels):
         args = [self.dev[b.name] for b in self.program.buffers]
         local = self.local_size
         for kernel, extent in kernels:
             kernel(self.queue, (-(-extent // local) * local,), (local,), *args)
         self.queue.finish()
-
-    def _launch_optimise(self, fused=False):
-        self._launch_rows(self.optimiser_kernels)
 
     def _times(self):
         return [self._elapsed]

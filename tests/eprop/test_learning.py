@@ -63,6 +63,25 @@ def digits():
             linear_latency_encode_data(x_test * (255.0 / 16.0), max_time), y_test)
 
 
+def digits_network(recurrent):
+    """``(net, input, output, recurrent connection)``: 64 inputs -> 128 ALIF with the
+    ``recurrent`` connectivity -> 10 leaky integrators, with ``SETTINGS``."""
+    s = SETTINGS
+    net = Network()
+    with net:
+        inp = Population(SpikeInput(max_spikes=64 * s["batch_size"]), 64, name="input")
+        hid = Population(AdaptiveLeakyIntegrateFire(v_thresh=s["v_thresh"],
+                                                    tau_mem=s["tau_mem"],
+                                                    tau_refrac=s["tau_refrac"]),
+                         128, name="hidden")
+        out = Population(LeakyIntegrate(tau_mem=s["tau_out"], readout="sum_var"), 10,
+                         name="output")
+        Connection(inp, hid, Dense(Normal(sd=s["k_in"] / np.sqrt(64))), name="ih")
+        hh = Connection(hid, hid, recurrent, name="hh")
+        Connection(hid, out, Dense(Normal(sd=1.0 / np.sqrt(128))), name="ho")
+    return net, inp, out, hh
+
+
 class _TestAccuracy(Callback):
     """The test accuracy after every epoch (for the failure message)."""
 
@@ -79,18 +98,7 @@ def train_digits(backend, build, gradient_mode="event", epochs=None):
     s = SETTINGS
     epochs = epochs or s["epochs"]
     x_train, y_train, x_test, y_test = digits()
-    net = Network()
-    with net:
-        inp = Population(SpikeInput(max_spikes=64 * s["batch_size"]), 64, name="input")
-        hid = Population(AdaptiveLeakyIntegrateFire(v_thresh=s["v_thresh"],
-                                                    tau_mem=s["tau_mem"],
-                                                    tau_refrac=s["tau_refrac"]),
-                         128, name="hidden")
-        out = Population(LeakyIntegrate(tau_mem=s["tau_out"], readout="sum_var"), 10,
-                         name="output")
-        Connection(inp, hid, Dense(Normal(sd=s["k_in"] / np.sqrt(64))), name="ih")
-        Connection(hid, hid, FixedProbability(s["p_rec"], 0.0), name="hh")
-        Connection(hid, out, Dense(Normal(sd=1.0 / np.sqrt(128))), name="ho")
+    net, inp, out, _ = digits_network(FixedProbability(s["p_rec"], 0.0))
     compiler = EPropCompiler(example_timesteps=s["example_timesteps"],
                              losses="sparse_categorical_crossentropy",
                              optimiser=Adam(alpha=s["alpha"]), batch_size=s["batch_size"],

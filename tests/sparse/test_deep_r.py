@@ -292,3 +292,18 @@ def test_bad_deep_r_arguments():
         _eprop(deep_r_conns=[conn], deep_r_record_rewirings={ho: "k"})
     with pytest.raises(ModelError, match=r"deep_r_record_rewirings must be a dict"):
         _eprop(deep_r_conns=[conn], deep_r_record_rewirings=[conn])
+
+
+@pytest.mark.parametrize("backend", KERNEL_BACKENDS)
+def test_kernel_backends_refuse_to_rewire_a_dense_connection(backend):
+    """The rewiring primitive needs rows with room: a dense-stored connection is a clear
+    error naming it (the Deep-R pass already refuses to mark one)."""
+    from irsnn.errors import BackendError
+    net, inp, out, conns = network()
+    conns[2].connectivity.layout = "dense"  # 'ho', not rewired
+    c = compile_(backend, net, conns[:2], records=False)
+    sim = c.simulation
+    with pytest.raises(BackendError, match=r"Connection 'ho' is stored dense; only ragged"):
+        sim.rewire(EDGES["ho"], ([0], [0]), ([], []))
+    with pytest.raises(BackendError, match=r"Connection 'ho' is stored dense.*change"):
+        sim.set_connectivity(EDGES["ho"], np.ones((8, 3), bool))

@@ -13,16 +13,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from irsnn import Connection, Network, Population
 from irsnn.backends import available_backends
 from irsnn.callbacks import Callback, OptimiserParamSchedule
 from irsnn.compilers import EPropCompiler
-from irsnn.connectivity import Dense, FixedProbability
+from irsnn.connectivity import FixedProbability
 from irsnn.initializers import Normal
-from irsnn.neurons import AdaptiveLeakyIntegrateFire, LeakyIntegrate, SpikeInput
 from irsnn.optimisers import Adam
 
-from ..eprop.test_learning import SETTINGS, digits
+from ..eprop.test_learning import SETTINGS, digits, digits_network
 
 EPOCHS = 5
 
@@ -51,19 +49,8 @@ def test_digits_with_deep_r_on_the_recurrent_connection():
         pytest.skip(f"backend 'c' unavailable: {why}")
     s = SETTINGS
     x_train, y_train, x_test, y_test = digits()
-    net = Network()
-    with net:
-        inp = Population(SpikeInput(max_spikes=64 * s["batch_size"]), 64, name="input")
-        hid = Population(AdaptiveLeakyIntegrateFire(v_thresh=s["v_thresh"],
-                                                    tau_mem=s["tau_mem"],
-                                                    tau_refrac=s["tau_refrac"]),
-                         128, name="hidden")
-        out = Population(LeakyIntegrate(tau_mem=s["tau_out"], readout="sum_var"), 10,
-                         name="output")
-        Connection(inp, hid, Dense(Normal(sd=s["k_in"] / np.sqrt(64))), name="ih")
-        hh = Connection(hid, hid, FixedProbability(s["p_rec"], Normal(sd=0.05),
-                                                   layout="sparse"), name="hh")
-        Connection(hid, out, Dense(Normal(sd=1.0 / np.sqrt(128))), name="ho")
+    net, inp, out, hh = digits_network(FixedProbability(s["p_rec"], Normal(sd=0.05),
+                                                        layout="sparse"))
     compiler = EPropCompiler(example_timesteps=s["example_timesteps"],
                              losses="sparse_categorical_crossentropy",
                              optimiser=Adam(alpha=s["alpha"]), batch_size=s["batch_size"],

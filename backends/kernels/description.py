@@ -54,6 +54,16 @@ class For:
 
 
 @dataclass
+class ForSetBits:
+    """``body`` once for every set bit of the ``uint32_t`` expression ``word``, in ascending
+    order, with ``const int32_t var`` (the bit's index, 0..31) in scope."""
+
+    var: str
+    word: str
+    body: list = field(default_factory=list)
+
+
+@dataclass
 class AddSetBits:
     """``target += value`` for every set bit ``k`` of the ``uint32_t`` variable ``word``
     (consumed), in ascending ``k``, with ``const int32_t j = base + k`` in scope (``k <

@@ -23,7 +23,7 @@ from __future__ import annotations
 from irsnn.ir import BackwardFilter, FeedbackPath, LossNode
 from irsnn.ir.scopes import check_learning
 
-from .description import Dim, For, If, Kernel
+from .description import Dim, For, ForSetBits, If, Kernel
 
 
 def trace_statements(builder, s, syn, signed):
@@ -32,13 +32,16 @@ def trace_statements(builder, s, syn, signed):
     that set the delivered spikes' bits of this step."""
     lr = syn.learning
     if lr.backward:
-        T, W = builder.filters[lr.backward][1].timesteps, words(syn.num_pre)
-        row = f"((size_t)b * {T} + pos) * {W}"
-        mark = ["bits[spk[s] >> 5] |= 1u << (spk[s] & 31);"]
+        T, TW = builder.filters[lr.backward][1].timesteps, words(
+            builder.filters[lr.backward][1].timesteps)
+        # one bit row of steps per presynaptic neuron (see event_bits)
+        row = f"(size_t)b * {syn.num_pre * TW}"
+        cell = f"[(size_t)spk[s] * {TW} + (pos >> 5)] |= 1u << (pos & 31);"
+        mark = ["bits" + cell]
         decl = [f"GLOBAL uint32_t *bits = {s}_ev + {row};"]
         if signed:
             decl.append(f"GLOBAL uint32_t *negbits = {s}_evneg + {row};")
-            mark.append(If("sgn[s] < 0", ["negbits[spk[s] >> 5] |= 1u << (spk[s] & 31);"]))
+            mark.append(If("sgn[s] < 0", ["negbits" + cell]))
         return [If("irsnn_learning", [
             "const int32_t pos = eprop_pos[b];",
             If(f"pos < {T}", decl + [For("s", "cnt", mark)])])]
@@ -53,8 +56,15 @@ def trace_statements(builder, s, syn, signed):
 
 
 def words(n: int) -> int:
-    """32-bit words of a bit row of ``n`` neurons."""
+    """32-bit words of a bit row of ``n`` neurons (or steps)."""
     return (n + 31) // 32
+
+
+def event_bits(builder, syn) -> int:
+    """Words of a group's delivered-spike bits per batch element: for each presynaptic
+    neuron, one bit per step of the example (``<s>_ev[(b * num_pre + i) * words(T) + q / 32]``
+    bit ``q % 32``), so a row's spikes are found by walking its set bits."""
+    return syn.num_pre * words(builder.filters[syn.learning.backward][1].timesteps)
 
 
 def declare_buffers(builder):
@@ -82,7 +92,7 @@ def declare_buffers(builder):
             builder._buffer(f"{s}_{v.name}", builder.ctype(v.type),
                             (B if v.batched else 1) * builder.synapse_count(eid))
         if lr.backward:
-            size = B * builder.filters[lr.backward][1].timesteps * words(syn.num_pre)
+            size = B * event_bits(builder, syn)
             builder.example_buffers.append(builder._buffer(f"{s}_ev", "uint32_t", size))
             if builder.pops[syn.source][1].negative_threshold_code.strip():
                 builder.example_buffers.append(builder._buffer(f"{s}_evneg", "uint32_t", size))
@@ -119,7 +129,7 @@ def end_kernels(builder) -> tuple[list[Kernel], list[Kernel], list[Kernel]]:
     scatters = [_scatter(builder, eid, s, syn) for eid, s, syn in event_groups(builder)]
     clear = []
     for _eid, s, syn in event_groups(builder):
-        size = builder.filters[syn.learning.backward][1].timesteps * words(syn.num_pre)
+        size = event_bits(builder, syn)
         for name in (f"{s}_ev", f"{s}_evneg"):
             if any(b.name == name for b in builder.program.buffers):
                 clear.append(For("w", str(size), [f"{name}[(size_t)b * {size} + w] = 0u;"]))
@@ -209,23 +219,25 @@ def row_gradient(builder, eid, s, syn, acc):
     every active batch element to ``acc[r]`` (``r`` over the row's synapses; ``len`` in
     scope), batch elements then steps ascending."""
     fb, f = builder.filters[syn.learning.backward]
-    T, W, n_post = f.timesteps, words(syn.num_pre), syn.num_post
+    T, TW, n_post = f.timesteps, words(f.timesteps), syn.num_post
     hh = f"{fb}_{f.sequences[0]}"
     column = f"{s}_ind[(size_t)i * {builder.max_row(eid)} + r]" if syn.layout == "ragged" \
         else "r"
     signed = any(b.name == f"{s}_evneg" for b in builder.program.buffers)
     add = lambda op: For("r", "len", [f"{acc.format(r='r')} {op}= h[{column}];"])  # noqa: E731
-    spike = [f"GLOBAL const {builder.scalar} *h = {hh} + row * {n_post};"]
+    spike = ["const int32_t q = 32 * w + k;",
+             f"GLOBAL const {builder.scalar} *h = {hh} + ((size_t)b * {T} + q) * {n_post};"]
     if signed:
-        spike.append(If(f"({s}_evneg[row * {W} + word] & bit) != 0u", [add("-")], [add("+")]))
+        spike.append(If(f"((negbits[w] >> k) & 1u) != 0u", [add("-")], [add("+")]))
     else:
         spike.append(add("+"))
-    return ["const int32_t word = i >> 5;", "const uint32_t bit = 1u << (i & 31);",
-            For("b", str(builder.B), [If(f"{active_rows(builder)}[b]", [
-                f"const int32_t steps = eprop_pos[b] < {T} ? eprop_pos[b] : {T};",
-                For("q", "steps", [
-                    f"const size_t row = (size_t)b * {T} + q;",
-                    If(f"({s}_ev[row * {W} + word] & bit) != 0u", spike)])])])]
+    # bits are only set for steps the example ran (< eprop_pos[b]): no bound needed
+    mine = f"((size_t)b * {syn.num_pre} + i) * {TW}"
+    row = [f"GLOBAL const uint32_t *bits = {s}_ev + {mine};"]
+    if signed:
+        row.append(f"GLOBAL const uint32_t *negbits = {s}_evneg + {mine};")
+    row.append(For("w", str(TW), [ForSetBits("k", "bits[w]", spike)]))
+    return [For("b", str(builder.B), [If(f"{active_rows(builder)}[b]", row)])]
 
 
 def row_length(builder, eid, s, syn):
@@ -293,10 +305,17 @@ def _feedback(builder):
             terms = For("r", f"{s}_rowlen[j]", [f"const int32_t k = {s}_ind[(size_t)j * {M} + r];",
                                                 f"acc += {w}[(size_t)j * {M} + r] * {error};"])
         else:
-            terms = For("k", str(no), [f"acc += {w}[(size_t)j * {no} + k] * {error};"])
-        body = [For("j", str(hid.size), [
-            f"{builder.scalar} acc = {builder.literal(0.0)};", terms,
-            f"{gh}_{fb.signal_var}[(size_t)b * {hid.size} + j] = acc;"])]
+            terms = None
+        signal = f"{gh}_{fb.signal_var}[(size_t)b * {hid.size} + j]"
+        if terms is None:
+            # output neuron by output neuron over a vector of hidden neurons (the same sum in
+            # the same order per hidden neuron: 0 + w_0 e_0 + w_1 e_1 + ...)
+            body = [For("j", str(hid.size), [f"{signal} = {builder.literal(0.0)};"]),
+                    For("k", str(no), [f"const {builder.scalar} e = {error};", For(
+                        "j", str(hid.size), [f"{signal} += {w}[(size_t)j * {no} + k] * e;"])])]
+        else:
+            body = [For("j", str(hid.size), [
+                f"{builder.scalar} acc = {builder.literal(0.0)};", terms, f"{signal} = acc;"])]
         out.append(Kernel(f"feedback_f{k}", (), (builder.dim_b(),), body,
                           doc=f"{fb.mode} feedback {u} -> {v}", label=f"feedback:{u}->{v}"))
     return out

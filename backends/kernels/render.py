@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 from irsnn.lang.render_c import C99, Dialect
 
-from .description import (AddSetBits, AtomicAdd, Block, For, ForFlagged, If, Kernel, Prefetch,
-                          Program)
+from .description import (AddSetBits, AtomicAdd, Block, For, ForFlagged, ForSetBits, If, Kernel,
+                          Prefetch, Program)
 
 
 @dataclass(frozen=True)
@@ -83,6 +83,13 @@ class KernelRenderer:
             elif isinstance(s, For):
                 out.append(f"{pad}for ({s.type} {s.var} = 0; {s.var} < {s.extent}; {s.var}++) {{")
                 out += self.statements(s.body, level + 1)
+                out.append(pad + "}")
+            elif isinstance(s, ForSetBits):
+                rest = f"_bits_{s.var}"
+                out.append(f"{pad}for (uint32_t {rest} = {s.word}; {rest} != 0u; "
+                           f"{rest} &= {rest} - 1u) {{")
+                out += self.statements([f"const int32_t {s.var} = irsnn_ctz({rest});"]
+                                       + list(s.body), level + 1)
                 out.append(pad + "}")
             elif isinstance(s, AddSetBits):
                 out += self.statements(self._set_bits(s), level)

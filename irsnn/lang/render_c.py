@@ -99,8 +99,28 @@ class Dialect:
         return table[name]
 
 
-#: Plain C99 (``math.h`` float functions such as ``expf`` for float arguments).
-C99 = Dialect()
+#: NumPy's ``fmax``/``fmin`` (a NaN argument yields the other one) as plain comparisons: GCC
+#: calls libm for ``fmaxf`` (x86's max instruction differs on NaN), which stops loops over
+#: neurons from being vectorised
+_C99_MINMAX = """\
+static inline float irsnn_fmaxf(float a, float b) { return (a >= b || b != b) ? a : b; }
+static inline float irsnn_fminf(float a, float b) { return (a <= b || b != b) ? a : b; }
+static inline double irsnn_fmax(double a, double b) { return (a >= b || b != b) ? a : b; }
+static inline double irsnn_fmin(double a, double b) { return (a <= b || b != b) ? a : b; }
+"""
+
+
+def _c99_names(suffix):
+    base = _c_float_names() if suffix else _c_double_names()
+    base.update({name: f"irsnn_{fn}{suffix}" for name, fn in
+                 (("fmax", "fmax"), ("max", "fmax"), ("fmin", "fmin"), ("min", "fmin"))})
+    return base
+
+
+#: Plain C99 (``math.h`` float functions such as ``expf`` for float arguments; ``fmax``/``fmin``
+#: as inline comparisons).
+C99 = Dialect(float_functions=_c99_names("f"), double_functions=_c99_names(""),
+              prelude=Dialect().prelude + _C99_MINMAX)
 
 
 #: Helper functions the rendered code may call (declared ``static inline``)

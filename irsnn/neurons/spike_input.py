@@ -99,21 +99,26 @@ class SpikeInput(Neuron, Input):
         if end.shape != (n,):
             raise InputError(f"{owner}: example {i} has spike data for {end.size} neurons but "
                              f"the population has {n}")
-        if (np.any(np.diff(end) < 0) or (n and end[0] < 0)
-                or (end[-1] if n else 0) != len(times)):
+        if n and (end[0] < 0 or end[-1] != len(times) or (end[1:] < end[:-1]).any()) or \
+                (not n and len(times)):
             raise InputError(f"{owner}: example {i} has inconsistent end_spikes (must be "
                              f"non-decreasing and end at {len(times)}, the number of spikes)")
-        check_finite(owner, times, f"example {i} spike times")
-        if len(times) and times.min() < 0.0:
-            j = int(np.argmin(times))
-            raise InputError(f"{owner}: example {i} has spike time {times[j]} (index {j}) < 0; "
-                             f"spike times must be >= 0 ms")
-        if duration is not None and len(times) and times.max() >= duration:
+        if not len(times):
+            return
+        # one pass for the common case (every time finite and in range; NaN fails both tests),
+        # the precise diagnosis only for bad data
+        lo, hi = times.min(), times.max()
+        if not (lo >= 0.0 and hi < (np.inf if duration is None else duration)):
+            check_finite(owner, times, f"example {i} spike times")
+            if lo < 0.0:
+                j = int(np.argmin(times))
+                raise InputError(f"{owner}: example {i} has spike time {times[j]} (index {j}) "
+                                 f"< 0; spike times must be >= 0 ms")
             j = int(np.argmax(times))
             raise InputError(
                 f"{owner}: example {i} has spike time {times[j]} ms (index {j}) but examples "
                 f"last {duration} ms; spike times must be < example_timesteps * dt")
-        down = np.flatnonzero(np.diff(times) < 0) + 1
+        down = np.flatnonzero(times[1:] < times[:-1]) + 1
         if len(down):
             # a time may only decrease where a new neuron's spikes start
             starts = np.zeros(len(times) + 1, bool)

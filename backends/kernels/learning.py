@@ -32,8 +32,8 @@ def trace_statements(builder, s, syn, signed):
     that set the delivered spikes' bits of this step."""
     lr = syn.learning
     if lr.backward:
-        T, TW = builder.filters[lr.backward][1].timesteps, words(
-            builder.filters[lr.backward][1].timesteps)
+        T = builder.filters[lr.backward][1].timesteps
+        TW = words(T)
         # one bit row of steps per presynaptic neuron (see event_bits)
         row = f"(size_t)b * {syn.num_pre * TW}"
         cell = f"[(size_t)spk[s] * {TW} + (pos >> 5)] |= 1u << (pos & 31);"
@@ -298,24 +298,22 @@ def _feedback(builder):
         w = f"{builder.syns[fb.weights][0]}_g" if fb.mode == "symmetric" else f"f{k}_B"
         no = outp.size
         error = f"{go}_{fb.error_var}[(size_t)b * {no} + k]"
+        signal = f"{gh}_{fb.signal_var}[(size_t)b * {hid.size} + j]"
         if fb.mode == "symmetric" and builder.syns[fb.weights][1].layout == "ragged":
             # only the synapses that exist; ascending k as the dense sum (absent terms are 0)
             s = builder.syns[fb.weights][0]
             M = builder.max_row(fb.weights)
-            terms = For("r", f"{s}_rowlen[j]", [f"const int32_t k = {s}_ind[(size_t)j * {M} + r];",
-                                                f"acc += {w}[(size_t)j * {M} + r] * {error};"])
+            body = [For("j", str(hid.size), [
+                f"{builder.scalar} acc = {builder.literal(0.0)};",
+                For("r", f"{s}_rowlen[j]", [f"const int32_t k = {s}_ind[(size_t)j * {M} + r];",
+                                            f"acc += {w}[(size_t)j * {M} + r] * {error};"]),
+                f"{signal} = acc;"])]
         else:
-            terms = None
-        signal = f"{gh}_{fb.signal_var}[(size_t)b * {hid.size} + j]"
-        if terms is None:
             # output neuron by output neuron over a vector of hidden neurons (the same sum in
             # the same order per hidden neuron: 0 + w_0 e_0 + w_1 e_1 + ...)
             body = [For("j", str(hid.size), [f"{signal} = {builder.literal(0.0)};"]),
                     For("k", str(no), [f"const {builder.scalar} e = {error};", For(
                         "j", str(hid.size), [f"{signal} += {w}[(size_t)j * {no} + k] * e;"])])]
-        else:
-            body = [For("j", str(hid.size), [
-                f"{builder.scalar} acc = {builder.literal(0.0)};", terms, f"{signal} = acc;"])]
         out.append(Kernel(f"feedback_f{k}", (), (builder.dim_b(),), body,
                           doc=f"{fb.mode} feedback {u} -> {v}", label=f"feedback:{u}->{v}"))
     return out

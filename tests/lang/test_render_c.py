@@ -182,3 +182,34 @@ def test_logical_operators_keep_short_circuit_where_the_right_side_could_trap():
     assert "&&" in render("S != E && x >= T[S]")
     assert "&&" in render("x > 0.0 && gennrand_uniform() > 0.5")
     assert "||" not in render("x > 1.0 || x < -1.0")
+
+
+@pytest.mark.parametrize("precision", ["float", "double"])
+def test_fmax_fmin_follow_numpy_on_nan_inf_and_zeros(cbuild, precision):
+    """C renders fmax/fmin/max/min of reals as inline comparisons (vectorisable; libm's
+    fmaxf is a call): NaN yields the other argument and every other pair the same bits as
+    NumPy's fmax/fmin, which the reference backend uses."""
+    sc = scope(precision)
+    code = "x = fmax(x, y); y = fmin(d, (double)y); d = max(d, (double)x) + min(d, 0.5);"
+    checked = check(parse_statements(code), sc)
+    text = CStyleRenderer(C99).render_statements(checked.tree, checked, names)
+    assert "irsnn_fmax" in text and "irsnn_fmin" in text
+    DT.clear()
+    DT.update({n: __import__("irsnn.lang.types", fromlist=["x"]).resolve_type(t, precision)
+               for n, t in VARS})
+    lib = cbuild(C99.prelude + c_source(checked, "minmax", precision))
+    special = [np.nan, -np.inf, np.inf, -0.0, 0.0, 1.5, -2.0]
+    pairs = np.array([(a, b) for a in special for b in special])
+    n = len(pairs)
+    env = {k: v.astype(DTYPES[DT[k]]) for k, v in inputs(np.random.default_rng(1), n).items()}
+    env["x"] = pairs[:, 0].astype(DTYPES[DT["x"]])
+    env["y"] = pairs[:, 1].astype(DTYPES[DT["y"]])
+    env["d"] = pairs[::-1, 0].copy()
+    c_arrays = {k: v.copy() for k, v in env.items()}
+    lib.minmax(ctypes.c_int(n), *[c_arrays[k].ctypes.data_as(ctypes.c_void_p) for k, _ in VARS],
+               np.zeros(n, DTYPES[precision]).ctypes.data_as(ctypes.c_void_p))
+    compile_numpy(checked).run(env)
+    for k in ("x", "y", "d"):
+        got, want = c_arrays[k], np.broadcast_to(env[k], (n,))
+        same = (got == want) | (np.isnan(got) & np.isnan(want))
+        assert same.all(), (k, pairs[~same], got[~same], want[~same])

@@ -25,31 +25,15 @@ import irsnn  # noqa: F401  (the installed package, before the checkout is put o
 
 sys.path.append(str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.conftest import (DT, NUM_OUTPUT, TIMESTEPS, max_spikes_for,  # noqa: E402
-                                 poisson_examples)
-from benchmarks.test_eprop_modes import build  # noqa: E402
-from irsnn.compilers import EPropCompiler, InferenceCompiler  # noqa: E402
+from benchmarks.conftest import NUM_OUTPUT, TIMESTEPS, poisson_examples  # noqa: E402
+from benchmarks.test_eprop_modes import compiled_run  # noqa: E402
 
 
 def measure(workload, backend, batch, what, seconds, examples):
     x = examples[:batch]
     y = np.random.default_rng(1).integers(0, NUM_OUTPUT, batch)
-    net, inp, out = build(workload, max_spikes_for(x))
-    if what == "inference":
-        compiled = InferenceCompiler(evaluate_timesteps=TIMESTEPS, dt=DT, batch_size=batch,
-                                     rng_seed=1, backend=backend).compile(net)
-    else:
-        compiled = EPropCompiler(example_timesteps=TIMESTEPS, dt=DT, batch_size=batch,
-                                 rng_seed=1, losses="sparse_categorical_crossentropy",
-                                 backend=backend, gradient_mode="event").compile(net)
+    compiled, one = compiled_run(workload, what, backend, x, y, batch_size=batch)
     with compiled:
-        if what == "inference":
-            def one():
-                return compiled.evaluate({inp: x}, {out: y}, callbacks=[])
-        else:
-            def one():
-                return compiled.train({inp: x}, {out: y}, num_epochs=1, shuffle=False,
-                                      callbacks=[])
         start = time.perf_counter()
         one()
         build_s = time.perf_counter() - start

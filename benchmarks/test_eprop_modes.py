@@ -76,6 +76,30 @@ def build(workload, max_spikes):
     return net, inp, out
 
 
+def compiled_run(workload, what, backend, x, y, batch_size=1):
+    """``(compiled network, run)`` of a workload on ``backend``: ``run()`` evaluates
+    (``what="inference"``) or trains one epoch in gradient mode ``what`` (``"event"`` or
+    ``"online"``) of the examples ``x`` / labels ``y`` in batches of ``batch_size``; call it
+    inside ``with compiled:``."""
+    most = max(max_spikes_for(x[s:s + batch_size]) for s in range(0, len(x), batch_size))
+    net, inp, out = build(workload, most)
+    if what == "inference":
+        compiled = InferenceCompiler(evaluate_timesteps=TIMESTEPS, dt=DT, batch_size=batch_size,
+                                     rng_seed=1, backend=backend).compile(net)
+
+        def run():
+            return compiled.evaluate({inp: x}, {out: y}, callbacks=[])
+    else:
+        compiled = EPropCompiler(example_timesteps=TIMESTEPS, dt=DT, batch_size=batch_size,
+                                 rng_seed=1, losses="sparse_categorical_crossentropy",
+                                 backend=backend, gradient_mode=what).compile(net)
+
+        def run():
+            return compiled.train({inp: x}, {out: y}, num_epochs=1, shuffle=False,
+                                  callbacks=[])
+    return compiled, run
+
+
 WORKLOADS = ["ALIF512R", "ALIF512R-sparse", "ALIF256F-ALIF256R", "ALIF256F-ALIF256R-sparse"]
 #: (workload, what) -> {backend: timesteps/s, "<backend>/mb": state MB}
 RESULTS: dict = {}
@@ -96,23 +120,9 @@ def rounds_for(what):
 def test_eprop_mode_throughput(benchmark, workload, what, backend):
     x = poisson_examples(1, seed=1)
     y = np.random.default_rng(1).integers(0, NUM_OUTPUT, 1)
-    net, inp, out = build(workload, max_spikes_for(x))
-    if what == "inference":
-        compiled = InferenceCompiler(evaluate_timesteps=TIMESTEPS, dt=DT, batch_size=1,
-                                     rng_seed=1, backend=backend).compile(net)
-    else:
-        compiled = EPropCompiler(example_timesteps=TIMESTEPS, dt=DT, batch_size=1, rng_seed=1,
-                                 losses="sparse_categorical_crossentropy", backend=backend,
-                                 gradient_mode=what).compile(net)
+    compiled, one = compiled_run(workload, what, backend, x, y)
     benchmark.group = f"{workload} batch 1"
     with compiled:
-        if what == "inference":
-            def one():
-                return compiled.evaluate({inp: x}, {out: y}, callbacks=[])
-        else:
-            def one():
-                return compiled.train({inp: x}, {out: y}, num_epochs=1, shuffle=False,
-                                      callbacks=[])
         one()  # build + warm-up
         benchmark.pedantic(one, rounds=rounds_for(what), iterations=1, warmup_rounds=1)
         mb = state_mb(compiled)
@@ -191,20 +201,7 @@ def test_sparse_vs_dense_interleaved(benchmark, dense):
     runs = {}
     for workload in (dense, dense + "-sparse"):
         for what in ("inference", "event", "online"):
-            net, inp, out = build(workload, max(max_spikes_for([e]) for e in x))
-            if what == "inference":
-                c = InferenceCompiler(evaluate_timesteps=TIMESTEPS, dt=DT, batch_size=1,
-                                      rng_seed=1, backend="c").compile(net)
-
-                def run(c=c, inp=inp, out=out):
-                    c.evaluate({inp: x}, {out: y}, callbacks=[])
-            else:
-                c = EPropCompiler(example_timesteps=TIMESTEPS, dt=DT, batch_size=1, rng_seed=1,
-                                  losses="sparse_categorical_crossentropy", backend="c",
-                                  gradient_mode=what).compile(net)
-
-                def run(c=c, inp=inp, out=out):
-                    c.train({inp: x}, {out: y}, num_epochs=1, shuffle=False, callbacks=[])
+            c, run = compiled_run(workload, what, "c", x, y)
             c.__enter__()
             run()
             runs[(workload, what)] = (c, run, [])

@@ -106,3 +106,19 @@ def poisson_examples(num, seed=0):
 def max_spikes_for(examples):
     """Room for one batch of ``examples`` (all spikes together), with a margin."""
     return int(sum(len(e.spike_times) for e in examples) * 1.1) + 1024
+
+
+def throughput(benchmark, batch_size) -> str:
+    """Record the timed rounds' throughput in ``benchmark.extra_info`` (mean and best
+    timesteps/s and example-timesteps/s) and return the summary text for the entry's line."""
+    stats = benchmark.stats.stats if benchmark.stats is not None else None
+    if stats is None:
+        return " (benchmark disabled: no timings)"
+    info = benchmark.extra_info
+    info["timesteps_per_s"] = TIMESTEPS / stats.mean
+    info["example_timesteps_per_s"] = batch_size * TIMESTEPS / stats.mean
+    info["best_timesteps_per_s"] = TIMESTEPS / stats.min
+    info["best_example_timesteps_per_s"] = batch_size * TIMESTEPS / stats.min
+    return (f"; {TIMESTEPS / stats.mean:.4g} timesteps/s, "
+            f"{batch_size * TIMESTEPS / stats.mean:.4g} example-timesteps/s (mean); "
+            f"best {TIMESTEPS / stats.min:.4g} timesteps/s")

@@ -21,7 +21,7 @@ from irsnn.callbacks import SpikeRecorder
 from irsnn.compilers import InferenceCompiler
 
 from .conftest import (BACKENDS, BATCH_SIZES, DT, NUM_INPUT, TIMESTEPS, WORKLOADS,
-                       max_spikes_for, poisson_examples)
+                       max_spikes_for, poisson_examples, throughput)
 
 
 def rounds_for(backend, batch_size):
@@ -63,17 +63,6 @@ def test_inference_throughput(benchmark, workload, backend, batch_size):
                  "timesteps": TIMESTEPS, "input_rate_hz": input_hz,
                  "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
                  **{f"rate_hz_{k}": v for k, v in rates.items()}})
-    stats = benchmark.stats.stats if benchmark.stats is not None else None
-    line = (f"\n{workload} {backend} batch {batch_size}: input {input_hz:.1f} Hz, "
-            + ", ".join(f"{k} {v:.1f} Hz" for k, v in rates.items()))
-    if stats is not None:
-        info["timesteps_per_s"] = TIMESTEPS / stats.mean
-        info["example_timesteps_per_s"] = batch_size * TIMESTEPS / stats.mean
-        info["best_timesteps_per_s"] = TIMESTEPS / stats.min
-        info["best_example_timesteps_per_s"] = batch_size * TIMESTEPS / stats.min
-        line += (f"; {TIMESTEPS / stats.mean:.4g} timesteps/s, "
-                 f"{batch_size * TIMESTEPS / stats.mean:.4g} example-timesteps/s (mean); "
-                 f"best {TIMESTEPS / stats.min:.4g} timesteps/s")
-    else:
-        line += " (benchmark disabled: no timings)"
-    print(line)
+    print(f"\n{workload} {backend} batch {batch_size}: input {input_hz:.1f} Hz, "
+          + ", ".join(f"{k} {v:.1f} Hz" for k, v in rates.items())
+          + throughput(benchmark, batch_size))

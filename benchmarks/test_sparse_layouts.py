@@ -37,7 +37,7 @@ from irsnn.initializers import Normal
 from irsnn.neurons import LeakyIntegrate, SpikeInput
 
 from .conftest import (BACKENDS, DT, NUM_INPUT, NUM_OUTPUT, TIMESTEPS, alif, max_spikes_for,
-                       poisson_examples)
+                       poisson_examples, throughput)
 
 P_INPUT, P_RECURRENT, NUM_HIDDEN = 0.05, 0.1, 512
 LAYOUTS = ("dense", "sparse", "bitmask", "procedural")
@@ -135,14 +135,4 @@ def test_sparse_layout_inference(benchmark, layout, weights, batch_size):
     line = (f"\nALIF512R 5%/10% {weights:8s} {layout:10s} batch {batch_size:2d}: hidden "
             f"{rate:.2f} Hz, {nbytes / 1024:.0f} KiB stored; us/step (profiled): "
             + ", ".join(f"{k} {v:.2f}" for k, v in profile.items()))
-    stats = benchmark.stats.stats if benchmark.stats is not None else None
-    if stats is not None:
-        info["timesteps_per_s"] = TIMESTEPS / stats.mean
-        info["example_timesteps_per_s"] = batch_size * TIMESTEPS / stats.mean
-        info["best_timesteps_per_s"] = TIMESTEPS / stats.min
-        line += (f"; {TIMESTEPS / stats.mean:.4g} timesteps/s, "
-                 f"{batch_size * TIMESTEPS / stats.mean:.4g} example-timesteps/s (mean); "
-                 f"best {TIMESTEPS / stats.min:.4g} timesteps/s")
-    else:
-        line += " (benchmark disabled: no timings)"
-    print(line)
+    print(line + throughput(benchmark, batch_size))

@@ -92,7 +92,8 @@ class ForFlagged:
     pointer expression, ``extent`` a compile-time count).
 
     Dialects choose how (:attr:`~.render.KernelDialect.flag_words`): one flag at a time, or
-    skipping eight zero flags at once (CPUs: a population's spike flags are mostly zero).
+    loading eight at once and jumping to the set ones (CPUs: a population's spike flags are
+    mostly zero).
     """
 
     var: str

@@ -44,8 +44,9 @@ class KernelDialect:
         Render :class:`~.description.AddSetBits` as 32 branch-free lanes (vector CPUs) rather
         than a loop over the set bits (GPU threads).
     flag_words : bool
-        Render :class:`~.description.ForFlagged` testing eight flags at once (one 64-bit load)
-        before looking at them one by one (CPUs) rather than one flag at a time.
+        Render :class:`~.description.ForFlagged` loading eight flags at once (one 64-bit load)
+        and jumping to each non-zero one (CPUs; needs GCC/Clang builtins, see
+        :data:`FIRST_FLAG`) rather than testing one flag at a time.
     """
 
     lang: Dialect
@@ -62,6 +63,19 @@ class KernelDialect:
     #: targets compiled as one fused kernel (OpenCL, CUDA)
     header: str = ""
 
+
+#: ``irsnn_first_flag(w)``: the index (0-7) of the first non-zero ``int8_t`` flag of eight
+#: loaded as one ``uint64_t`` ``w`` (non-zero), in memory order on either byte order; for
+#: dialects with :attr:`KernelDialect.flag_words` (GCC/Clang builtins)
+FIRST_FLAG = """static inline int32_t irsnn_first_flag(uint64_t w)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    return (int32_t)(__builtin_clzll(w) >> 3);
+#else
+    return (int32_t)(__builtin_ctzll(w) >> 3);
+#endif
+}
+"""
 
 #: C99 + OpenMP
 C_KERNELS = KernelDialect(lang=C99)
@@ -132,10 +146,16 @@ class KernelRenderer:
         if not self.d.flag_words or s.extent < 16:
             return self.statements([Block([f"{q}const int8_t *_flags = {s.flags};",
                                            For(s.var, str(s.extent), visit)])], level)
+        # Eight flags per 64-bit load; the set ones are visited by finding the first non-zero
+        # byte and clearing it (no per-flag branch: spikes are rare and unpredictable).
         words = s.extent // 8
+        first = ["const int32_t _k = irsnn_first_flag(_word);",
+                 "_word &= ~((uint64_t)0xFF << (8 * _k));",
+                 f"const int32_t {s.var} = 8 * _w + _k;",
+                 f"const int8_t {s.flag} = _flags[{s.var}];", f"(void){s.flag};"] + list(s.body)
         scan = ["uint64_t _word;", "__builtin_memcpy(&_word, _flags + 8 * _w, 8);",
-                If("_word != 0", [For("_k", "8", [f"const int32_t {s.var} = 8 * _w + _k;"]
-                                      + visit)])]
+                "while (_word != 0) {", *[self.indent + line for line in
+                                          self.statements(first, 0)], "}"]
         body = [f"{q}const int8_t *_flags = {s.flags};", For("_w", str(words), scan)]
         if s.extent % 8:
             body.append(For("_r", str(s.extent - 8 * words),
@@ -179,10 +199,14 @@ class KernelRenderer:
     # -- one fused kernel: the whole time loop for one batch element per work-item -------------
     def intrinsics(self) -> str:
         """Bit helpers kernels call, defined with this dialect's instructions:
-        ``irsnn_ctz(x)``, the index of the lowest set bit of a non-zero ``uint32_t``."""
+        ``irsnn_ctz(x)``, the index of the lowest set bit of a non-zero ``uint32_t``, and with
+        :attr:`~KernelDialect.flag_words` also :data:`FIRST_FLAG`."""
         ctz = self.d.count_trailing_zeros.format(x="x")
-        return (f"{self.d.lang.function_qualifier} int32_t irsnn_ctz(uint32_t x) "
+        text = (f"{self.d.lang.function_qualifier} int32_t irsnn_ctz(uint32_t x) "
                 f"{{ return (int32_t)({ctz}); }}\n")
+        if self.d.flag_words:
+            text += FIRST_FLAG
+        return text
 
     def helpers(self, program: Program) -> str:
         """Model-code helpers, the RNG and :meth:`intrinsics`, with this dialect's function

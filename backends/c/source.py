@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..kernels import C_KERNELS, For, KernelRenderer, Program
+from ..kernels.render import NARROW_GATHERS
 
 API_VERSION = 2
 
@@ -47,7 +48,7 @@ def c_source(program: Program, name: str, profile: bool) -> str:
              "#define GLOBAL",
              "#include <time.h>", program.helpers, r.intrinsics(),
              f"#define IRSNN_PROFILE {1 if profile else 0}",
-             "#define IRSNN_NOINLINE __attribute__((noinline))",
+             "#define IRSNN_NOINLINE __attribute__((noinline))", NARROW_GATHERS,
              "static uint64_t irsnn_seed;", "static int irsnn_learning;",
              r.buffer_declarations(program)]
     for k, rec in enumerate(program.recorders):
@@ -61,7 +62,8 @@ def c_source(program: Program, name: str, profile: bool) -> str:
     # time loop below calls them in order. Inlined into one function, the kernels' live
     # pointers exceeded the registers and GCC spilled them inside the inner loops (the
     # synapse-row scatter ran ~11 instructions per synaptic event instead of ~5).
-    lines += [f"/* {k.doc} */\nstatic IRSNN_NOINLINE void {k.name}(int32_t b, {step_params(program, k)})\n"
+    lines += [f"/* {k.doc} */\n{r.function_prefix(k)} IRSNN_NOINLINE {k.name}(int32_t b, "
+              f"{step_params(program, k)})\n"
               "{\n" + "\n".join(r.statements(k.body, 1)) + "\n}\n" for k in kernels]
     # one slot per kernel, and the last for the end-of-example work
     lines.append(f"static double irsnn_times[{len(kernels) + 1}];")

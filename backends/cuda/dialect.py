@@ -26,5 +26,5 @@ CUDA_KERNELS = KernelDialect(lang=CUDA_LANG, kernel_prefix='extern "C" __global_
                              parallel_pragma="",
                              grid_index="(int32_t)(blockIdx.x * blockDim.x + threadIdx.x)",
                              prefetch="", count_trailing_zeros="__ffs((int){x}) - 1",
-                             bit_lanes=False, flag_words=False,
+                             bit_lanes=False, flag_words=False, narrow_gathers="",
                              header=_HEADER)

@@ -159,6 +159,9 @@ class Kernel:
     learning: bool = False
     #: name in profiles (``neuron:pop.x``, ``propagate:syn.a->b``, ...)
     label: str = ""
+    #: its inner loops gather by index along short synapse rows (ragged layouts); vector
+    #: CPUs may run such loops faster with narrow vectors (see ``KernelDialect.narrow_gathers``)
+    gathers: bool = False
 
 
 @dataclass

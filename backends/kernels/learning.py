@@ -256,7 +256,8 @@ def _scatter(builder, eid, s, syn):
     body = [f"const int32_t len = {length};"] + row_gradient(
         builder, eid, s, syn, f"{grad}[(size_t)i * {L} + {{r}}]")
     return Kernel(f"scatter_{s}", (), (Dim("i", syn.num_pre),), body,
-                  doc=f"event-driven gradient of {eid}", label=f"backward:{eid}")
+                  doc=f"event-driven gradient of {eid}", label=f"backward:{eid}",
+                  gathers=syn.layout == "ragged")
 
 
 def _losses(builder):
@@ -352,5 +353,6 @@ def _synapses(builder):
             f"const {builder.scalar} zb = {s}_{lr.pre_trace}[(size_t)b * {n_pre} + i];",
             For(*loop, inner)])]
         out.append(Kernel(f"learn_{s}", (), (builder.dim_b(),), body,
-                          doc=f"{lr.kind} learning of {eid}", label=f"learn:{eid}"))
+                          doc=f"{lr.kind} learning of {eid}", label=f"learn:{eid}",
+                          gathers=syn.layout == "ragged"))
     return out

@@ -169,7 +169,7 @@ def _fused(builder, k, nid, node):
     body.append(For("r", "len", element))
     return Kernel(f"optimise_fused_o{k}", (), (Dim("i", syn.num_pre),), body,
                   doc=f"{node.kind} step of {eid} ({nid}) from its spikes and backward "
-                      f"sequences", label=f"optimise:{eid}")
+                      f"sequences", label=f"optimise:{eid}", gathers=syn.layout == "ragged")
 
 
 __all__ = ["declare_buffers", "fused_kernels", "kernels", "optimised"]

@@ -25,5 +25,5 @@ OPENCL_KERNELS = KernelDialect(lang=OPENCL_LANG, kernel_prefix="__kernel void",
                                global_qualifier="__global", parallel_pragma="",
                                grid_index="(int32_t)get_global_id({dim})", prefetch="",
                                count_trailing_zeros="31 - clz({x} & (0u - {x}))",
-                               bit_lanes=False, flag_words=False,
+                               bit_lanes=False, flag_words=False, narrow_gathers="",
                                header=_HEADER)

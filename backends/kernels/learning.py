@@ -300,21 +300,17 @@ def _feedback(builder):
         no = outp.size
         error = f"{go}_{fb.error_var}[(size_t)b * {no} + k]"
         signal = f"{gh}_{fb.signal_var}[(size_t)b * {hid.size} + j]"
+        # hidden neuron by hidden neuron along its contiguous row of output weights, output
+        # neurons ascending (a ragged row holds only the synapses that exist: absent terms 0)
         if fb.mode == "symmetric" and builder.syns[fb.weights][1].layout == "ragged":
-            # only the synapses that exist; ascending k as the dense sum (absent terms are 0)
             s = builder.syns[fb.weights][0]
             M = builder.max_row(fb.weights)
-            body = [For("j", str(hid.size), [
-                f"{builder.scalar} acc = {builder.literal(0.0)};",
-                For("r", f"{s}_rowlen[j]", [f"const int32_t k = {s}_ind[(size_t)j * {M} + r];",
-                                            f"acc += {w}[(size_t)j * {M} + r] * {error};"]),
-                f"{signal} = acc;"])]
+            row = For("r", f"{s}_rowlen[j]", [f"const int32_t k = {s}_ind[(size_t)j * {M} + r];",
+                                              f"acc += {w}[(size_t)j * {M} + r] * {error};"])
         else:
-            # output neuron by output neuron over a vector of hidden neurons (the same sum in
-            # the same order per hidden neuron: 0 + w_0 e_0 + w_1 e_1 + ...)
-            body = [For("j", str(hid.size), [f"{signal} = {builder.literal(0.0)};"]),
-                    For("k", str(no), [f"const {builder.scalar} e = {error};", For(
-                        "j", str(hid.size), [f"{signal} += {w}[(size_t)j * {no} + k] * e;"])])]
+            row = For("k", str(no), [f"acc += {w}[(size_t)j * {no} + k] * {error};"])
+        body = [For("j", str(hid.size), [f"{builder.scalar} acc = {builder.literal(0.0)};", row,
+                                         f"{signal} = acc;"])]
         out.append(Kernel(f"feedback_f{k}", (), (builder.dim_b(),), body,
                           doc=f"{fb.mode} feedback {u} -> {v}", label=f"feedback:{u}->{v}"))
     return out

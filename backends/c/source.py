@@ -93,8 +93,11 @@ static double irsnn_now(void)
     # Without profiling: one parallel region per call, each thread running whole time loops
     # of its batch elements (no synchronisation per kernel and step)
     batch = program.constants["batch_size"]
-    run = ["static void irsnn_run_one(int32_t b, int64_t steps, int64_t ts0, uint32_t rng0, "
-           "int64_t rec0)", "{"]
+    run = ["static void irsnn_prologue_one(int32_t b)", "{", "    (void)b;"]
+    run += r.statements(r.in_sequence(program.prologue), 1)
+    run += ["}", "",
+            "static void irsnn_run_one(int32_t b, int64_t steps, int64_t ts0, uint32_t rng0, "
+            "int64_t rec0)", "{", "    irsnn_prologue_one(b);"]
     step = ["const int64_t ts = ts0 + k;", f"const float t = (float)((double)ts * {dt!r});",
             "const uint32_t rng_step = rng0 + (uint32_t)k;"]
     calls = [f"{'if (irsnn_learning) ' if kern.learning else ''}{kern.name}(b, "
@@ -107,6 +110,7 @@ static double irsnn_now(void)
             ("    #pragma omp parallel for schedule(static)" if batch > 1 else ""),
             f"    for (int32_t b = 0; b < {batch}; b++) irsnn_run_one(b, steps, ts0, rng0, rec0);",
             "#else",  # profiling: kernel by kernel over the batch, each timed
+            f"    for (int32_t b = 0; b < {batch}; b++) irsnn_prologue_one(b);",
             "    for (int64_t k = 0; k < steps; k++) {"]
     run += r.statements(step, 2)
     for i, call in enumerate(calls):

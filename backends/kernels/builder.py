@@ -458,6 +458,7 @@ class KernelBuilder:
             k.learning = True
             self.program.kernels.append(k)
         self.program.kernels.append(self._recorders())
+        self.program.prologue = learning.feedback_prologue(self)
         (self.program.end_kernels, self.program.scatter_kernels,
          self.program.restart_kernels) = learning.end_kernels(self)
         self.program.optimiser_kernels = optimiser.kernels(self)

@@ -174,6 +174,10 @@ class Program:
         In binding order.
     kernels : list of Kernel
         In per-timestep execution order.
+    prologue : list of Kernel
+        Run for every batch element (grid ``(b,)``) at the start of every run, before its
+        first timestep: copies of parameters in the layout a per-step kernel reads best
+        (parameters only change between runs).
     step_args : tuple
         Scalar arguments available to every kernel call (``ts``, ``t``, ``rng_step``).
     helpers : str
@@ -201,6 +205,7 @@ class Program:
 
     buffers: list = field(default_factory=list)
     kernels: list = field(default_factory=list)
+    prologue: list = field(default_factory=list)
     step_args: tuple = (("int64_t", "ts"), ("float", "t"), ("uint32_t", "rng_step"))
     helpers: str = ""
     egps: list = field(default_factory=list)

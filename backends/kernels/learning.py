@@ -20,6 +20,8 @@ skips the scatter: its optimiser kernels sum the same rows themselves (:mod:`.op
 
 from __future__ import annotations
 
+import numpy as np
+
 from irsnn.ir import BackwardFilter, FeedbackPath, LossNode
 from irsnn.ir.scopes import check_learning
 
@@ -106,12 +108,19 @@ def declare_buffers(builder):
             builder._buffer(f"l{k}_labels", "int32_t", B)
         else:
             builder._buffer(f"l{k}_labels", builder.scalar, B * pop.size)
+    # Feedback weights output-major (``[k][j]``), so that the feedback kernels add each
+    # output's error to a contiguous vector of hidden neurons: fixed random matrices
+    # transposed once, forward weights (symmetric, dense) copied per batch element before
+    # every run (they only change between runs, in the optimiser or from the host)
     for k, (u, v, _, fb) in enumerate(builder.g.edges(FeedbackPath)):
+        _, hid = builder.pops[v]
+        _, out = builder.pops[u]
         if fb.mode == "random":
-            _, hid = builder.pops[v]
-            _, out = builder.pops[u]
-            builder._buffer(f"f{k}_B", builder.scalar, hid.size * out.size)
-            builder.constant_buffers[f"f{k}_B"] = fb.weights
+            builder._buffer(f"f{k}_BT", builder.scalar, hid.size * out.size)
+            weights = np.asarray(builder.g.array(fb.weights))
+            builder.host_arrays[f"f{k}_BT"] = weights.reshape(hid.size, out.size).T.reshape(-1)
+        elif builder.syns[fb.weights][1].layout != "ragged":
+            builder._buffer(f"f{k}_WT", builder.scalar, B * hid.size * out.size)
 
 
 def kernels(builder) -> list[Kernel]:
@@ -291,26 +300,48 @@ def _losses(builder):
     return out
 
 
+def feedback_prologue(builder) -> list[Kernel]:
+    """Kernels (grid ``(b,)``) copying the forward weights of dense symmetric feedback paths
+    output-major for batch element ``b``, run before every run's first step."""
+    out = []
+    for k, (u, v, _, fb) in enumerate(builder.g.edges(FeedbackPath)):
+        if fb.mode != "symmetric" or builder.syns[fb.weights][1].layout == "ragged":
+            continue
+        no, nh = builder.pops[u][1].size, builder.pops[v][1].size
+        w = f"{builder.syns[fb.weights][0]}_g"
+        body = [For("k", str(no), [For("j", str(nh), [
+            f"f{k}_WT[((size_t)b * {no} + k) * {nh} + j] = {w}[(size_t)j * {no} + k];"])])]
+        out.append(Kernel(f"feedback_weights_f{k}", (), (builder.dim_b(),), body,
+                          doc=f"output-major copy of the feedback weights {u} -> {v}",
+                          label=f"feedback-weights:{u}->{v}"))
+    return out
+
+
 def _feedback(builder):
     out = []
     for k, (u, v, _, fb) in enumerate(builder.g.edges(FeedbackPath)):
         go, outp = builder.pops[u]
         gh, hid = builder.pops[v]
-        w = f"{builder.syns[fb.weights][0]}_g" if fb.mode == "symmetric" else f"f{k}_B"
-        no = outp.size
+        no, nh = outp.size, hid.size
         error = f"{go}_{fb.error_var}[(size_t)b * {no} + k]"
-        signal = f"{gh}_{fb.signal_var}[(size_t)b * {hid.size} + j]"
-        # hidden neuron by hidden neuron along its contiguous row of output weights, output
-        # neurons ascending (a ragged row holds only the synapses that exist: absent terms 0)
+        signal = f"{gh}_{fb.signal_var}[(size_t)b * {nh} + j]"
+        # the same sum in the same order for every hidden neuron j: 0 + w_j0 e_0 + w_j1 e_1 ..
         if fb.mode == "symmetric" and builder.syns[fb.weights][1].layout == "ragged":
+            # along j's row: only the synapses that exist (absent terms are 0)
             s = builder.syns[fb.weights][0]
             M = builder.max_row(fb.weights)
             row = For("r", f"{s}_rowlen[j]", [f"const int32_t k = {s}_ind[(size_t)j * {M} + r];",
-                                              f"acc += {w}[(size_t)j * {M} + r] * {error};"])
+                                              f"acc += {s}_g[(size_t)j * {M} + r] * {error};"])
+            body = [For("j", str(nh), [f"{builder.scalar} acc = {builder.literal(0.0)};", row,
+                                       f"{signal} = acc;"])]
         else:
-            row = For("k", str(no), [f"acc += {w}[(size_t)j * {no} + k] * {error};"])
-        body = [For("j", str(hid.size), [f"{builder.scalar} acc = {builder.literal(0.0)};", row,
-                                         f"{signal} = acc;"])]
+            # output by output over the contiguous vector of hidden neurons (output-major
+            # weights: see declare_buffers)
+            wt = f"f{k}_BT[(size_t)k * {nh} + j]" if fb.mode == "random" else \
+                f"f{k}_WT[((size_t)b * {no} + k) * {nh} + j]"
+            body = [For("j", str(nh), [f"{signal} = {builder.literal(0.0)};"]),
+                    For("k", str(no), [f"const {builder.scalar} e = {error};", For(
+                        "j", str(nh), [f"{signal} += {wt} * e;"])])]
         out.append(Kernel(f"feedback_f{k}", (), (builder.dim_b(),), body,
                           doc=f"{fb.mode} feedback {u} -> {v}", label=f"feedback:{u}->{v}"))
     return out

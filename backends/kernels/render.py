@@ -266,8 +266,8 @@ class KernelRenderer:
 
     def fused_kernel(self, program: Program, name: str = "irsnn_run",
                      kernels=None) -> str:
-        """A kernel running the whole time loop (:meth:`time_loop`) for one batch element per
-        work-item; with ``kernels`` (grid ``(b,)``), those once instead (same parameters, so
+        """A kernel running the prologue then the whole time loop (:meth:`time_loop`) for one
+        batch element per work-item; with ``kernels`` (grid ``(b,)``), those once instead (same parameters, so
         every such kernel is launched with the same arguments)."""
         B = program.constants["batch_size"]
         params = [f"GLOBAL {b.ctype} *RESTRICT {b.name}" for b in program.buffers]
@@ -278,7 +278,8 @@ class KernelRenderer:
                        f"int64_t rec{k}_capacity"]
         params += ["uint64_t irsnn_seed", "int64_t steps", "int64_t ts0", "uint32_t rng0",
                    "int64_t rec0", "int32_t irsnn_learning"]
-        work = self.time_loop(program) if kernels is None else self.in_sequence(kernels)
+        work = (self.in_sequence(program.prologue) + self.time_loop(program)
+                if kernels is None else self.in_sequence(kernels))
         body = [f"const int32_t b = {self.d.grid_index.format(dim=0)};",
                 f"if (b >= {B}) return;"] + work
         sep = ",\n" + " " * (len(self.d.kernel_prefix) + len(name) + 2)

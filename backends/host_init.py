@@ -115,6 +115,32 @@ def ragged(dense: np.ndarray, mask: np.ndarray | None, capacity: int | None = No
     return row_length, ind, values
 
 
+def ragged_columns(row_length: np.ndarray, ind: np.ndarray, num_post: int):
+    """The synapses of a ragged group by postsynaptic neuron: ``(start (num_post + 1,),
+    pre (capacity,), slot (capacity,), position (capacity,))`` int32, the synapses of neuron
+    ``j`` at positions ``start[j] .. start[j + 1]`` (presynaptic indices ascending), ``pre``
+    their presynaptic neuron and ``slot`` their position ``i * max_row + r`` in the row
+    layout; ``position`` the inverse (by row slot: the synapse's position by column). Entries
+    past ``start[-1]`` (positions) or outside the rows (slots) are unused (0); capacity:
+    ``num_pre * max_row``."""
+    num_pre, max_row = ind.shape
+    valid = np.arange(max_row)[None, :] < row_length[:, None]
+    pre, r = np.nonzero(valid)
+    post = ind[pre, r]
+    order = np.lexsort((pre, post))
+    counts = np.bincount(post, minlength=num_post)
+    start = np.zeros(num_post + 1, np.int32)
+    np.cumsum(counts, out=start[1:])
+    capacity = num_pre * max_row
+    pre_out = np.zeros(capacity, np.int32)
+    slot_out = np.zeros(capacity, np.int32)
+    pre_out[:post.size] = pre[order]
+    slot_out[:post.size] = (pre * max_row + r)[order]
+    position = np.zeros(capacity, np.int32)
+    position[slot_out[:post.size]] = np.arange(post.size, dtype=np.int32)
+    return start, pre_out, slot_out, position
+
+
 def allowed_synapses(syn) -> np.ndarray:
     """Boolean ``(num_pre, num_post)``: where a synapse of ``syn`` may exist (everywhere but
     the diagonal of a recurrent connection without self-connections)."""

@@ -24,8 +24,10 @@ from irsnn.lang.render_c import CStyleRenderer
 
 from .base import Simulation
 from .host_init import (check_layout_weights, initial_values, numpy_type, ragged,
+                        ragged_columns,
                         synapse_arrays, unpack_bitmask)
 from .kernels import KernelBuilder
+from .kernels.learning import COLUMN_BUFFERS
 
 #: buffer element type -> NumPy dtype
 NUMPY_TYPES = {"float": np.float32, "double": np.float64, "int32_t": np.int32,
@@ -371,10 +373,20 @@ class KernelSimulation(Simulation):
             old = arr[:, rows, :]
             arr[:, rows, :] = 0
             arr[:, rows[new_r[kept]], slot[kept]] = old[:, new_r[kept], src[kept]]
-        s = self.synapses[target][0]
+        self._store_rows(target)
+        return [c.reshape(shape) for c, shape in zip(carried, shapes)]
+
+    def _store_rows(self, target):
+        """Upload a ragged group's changed rows, and its synapses by postsynaptic neuron where
+        its learning kernel walks those (``backends.kernels.learning.by_columns``)."""
+        s, syn, _ = self.synapses[target]
+        row_length, ind = self.rows[target]
         self._host(f"{s}_ind", write=True)[:] = ind.reshape(-1)
         self._host(f"{s}_rowlen", write=True)[:] = row_length
-        return [c.reshape(shape) for c, shape in zip(carried, shapes)]
+        if f"{s}_colstart" in self.buffers:
+            for name, values in zip(COLUMN_BUFFERS, ragged_columns(row_length, ind,
+                                                                   syn.num_post)):
+                self._host(f"{s}_{name}", write=True)[:] = values
 
     def _require_ragged(self, target, what):
         """Connectivity changes need the ragged layout (rows with room): a clear error
@@ -393,9 +405,7 @@ class KernelSimulation(Simulation):
                                      capacity=ind.shape[1])
         row_length[:] = new_len
         ind[:] = new_ind
-        s = self.synapses[target][0]
-        self._host(f"{s}_ind", write=True)[:] = ind.reshape(-1)
-        self._host(f"{s}_rowlen", write=True)[:] = row_length
+        self._store_rows(target)
         for b in self._per_synapse_buffers(target):
             self._host(b, write=True)[:] = 0
 

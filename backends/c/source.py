@@ -65,6 +65,10 @@ def c_source(program: Program, name: str, profile: bool) -> str:
     lines += [f"/* {k.doc} */\n{r.function_prefix(k)} IRSNN_NOINLINE {k.name}(int32_t b, "
               f"{step_params(program, k)})\n"
               "{\n" + "\n".join(r.statements(k.body, 1)) + "\n}\n" for k in kernels]
+    # the prologue and epilogue likewise (functions of the batch element only)
+    lines += [f"/* {k.doc} */\n{r.function_prefix(k)} IRSNN_NOINLINE {k.name}(int32_t b)\n"
+              "{\n" + "\n".join(r.statements(k.body, 1)) + "\n}\n"
+              for k in program.prologue + program.epilogue]
     # one slot per kernel, and the last for the end-of-example work
     lines.append(f"static double irsnn_times[{len(kernels) + 1}];")
     lines.append("""
@@ -93,10 +97,12 @@ static double irsnn_now(void)
     # Without profiling: one parallel region per call, each thread running whole time loops
     # of its batch elements (no synchronisation per kernel and step)
     batch = program.constants["batch_size"]
-    run = ["static void irsnn_prologue_one(int32_t b)", "{", "    (void)b;"]
-    run += r.statements(r.in_sequence(program.prologue), 1)
-    run += ["}", "",
-            "static void irsnn_run_one(int32_t b, int64_t steps, int64_t ts0, uint32_t rng0, "
+    run = []
+    for name, part in (("prologue", program.prologue), ("epilogue", program.epilogue)):
+        run += [f"static void irsnn_{name}_one(int32_t b)", "{", "    (void)b;"]
+        run += [f"    {k.name}(b);" for k in part]
+        run += ["}", ""]
+    run += ["static void irsnn_run_one(int32_t b, int64_t steps, int64_t ts0, uint32_t rng0, "
             "int64_t rec0)", "{", "    irsnn_prologue_one(b);"]
     step = ["const int64_t ts = ts0 + k;", f"const float t = (float)((double)ts * {dt!r});",
             "const uint32_t rng_step = rng0 + (uint32_t)k;"]
@@ -104,7 +110,7 @@ static double irsnn_now(void)
              f"{', '.join(['ts', 't', 'rng_step'] + (['rec0 + k'] if kern.args else []))});"
              for kern in kernels]
     run += r.statements([For("k", "steps", step + calls, type="int64_t")], 1)
-    run += ["}", "",
+    run += ["    irsnn_epilogue_one(b);", "}", "",
             "int irsnn_run(int64_t steps, int64_t ts0, uint32_t rng0, int64_t rec0)", "{",
             "#if !IRSNN_PROFILE",
             ("    #pragma omp parallel for schedule(static)" if batch > 1 else ""),
@@ -118,7 +124,8 @@ static double irsnn_now(void)
         run += ["        #pragma omp parallel for schedule(static)"] if batch > 1 else []
         run += [f"        for (int32_t b = 0; b < {batch}; b++) {call}",
                 f"        irsnn_times[{i}] += irsnn_now() - _t0; }}"]
-    run += ["    }", "#endif", "    return 0;", "}", ""]
+    run += ["    }", f"    for (int32_t b = 0; b < {batch}; b++) irsnn_epilogue_one(b);",
+            "#endif", "    return 0;", "}", ""]
     # end of an example: backward sweeps, then (materialise) scatter + restart
     for name, part in (("sweep", program.end_kernels), ("restart", program.restart_kernels)):
         run += [f"static void irsnn_{name}_one(int32_t b)", "{", "    (void)b;"]

@@ -458,7 +458,8 @@ class KernelBuilder:
             k.learning = True
             self.program.kernels.append(k)
         self.program.kernels.append(self._recorders())
-        self.program.prologue = learning.feedback_prologue(self)
+        self.program.prologue = learning.prologue(self)
+        self.program.epilogue = learning.epilogue(self)
         (self.program.end_kernels, self.program.scatter_kernels,
          self.program.restart_kernels) = learning.end_kernels(self)
         self.program.optimiser_kernels = optimiser.kernels(self)

@@ -45,12 +45,13 @@ class Dim:
 
 @dataclass
 class For:
-    """A sequential loop ``for (var = 0; var < extent; var++)`` (extent: C expression)."""
+    """A sequential loop ``for (var = start; var < extent; var++)`` (C expressions)."""
 
     var: str
     extent: str
     body: list = field(default_factory=list)
     type: str = "int32_t"
+    start: str = "0"
 
 
 @dataclass
@@ -177,7 +178,11 @@ class Program:
     prologue : list of Kernel
         Run for every batch element (grid ``(b,)``) at the start of every run, before its
         first timestep: copies of parameters in the layout a per-step kernel reads best
-        (parameters only change between runs).
+        (parameters only change between runs), or of state in the order a per-step kernel
+        reads best.
+    epilogue : list of Kernel
+        Run for every batch element (grid ``(b,)``) at the end of every run, after its last
+        timestep: state copied back to the layout the host and other kernels use.
     step_args : tuple
         Scalar arguments available to every kernel call (``ts``, ``t``, ``rng_step``).
     helpers : str
@@ -206,6 +211,7 @@ class Program:
     buffers: list = field(default_factory=list)
     kernels: list = field(default_factory=list)
     prologue: list = field(default_factory=list)
+    epilogue: list = field(default_factory=list)
     step_args: tuple = (("int64_t", "ts"), ("float", "t"), ("uint32_t", "rng_step"))
     helpers: str = ""
     egps: list = field(default_factory=list)

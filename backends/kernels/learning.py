@@ -25,6 +25,7 @@ import numpy as np
 from irsnn.ir import BackwardFilter, FeedbackPath, LossNode
 from irsnn.ir.scopes import check_learning
 
+from ..host_init import ragged_columns
 from .description import Dim, For, ForSetBits, If, Kernel
 
 
@@ -100,6 +101,14 @@ def declare_buffers(builder):
                 builder.example_buffers.append(builder._buffer(f"{s}_evneg", "uint32_t", size))
             continue
         builder._buffer(f"{s}_{lr.pre_trace}", builder.scalar, B * syn.num_pre)
+        if by_columns(builder, syn):
+            cap = builder.synapse_count(eid)
+            for name, values in zip(COLUMN_BUFFERS,
+                                    ragged_columns(*builder.rows[eid], syn.num_post)):
+                builder._buffer(f"{s}_{name}", "int32_t", values.size)
+                builder.host_arrays[f"{s}_{name}"] = values
+            for v in lr.vars:
+                builder._buffer(f"{s}_{v.name}_col", builder.ctype(v.type), B * cap)
     for k, (lid, loss) in enumerate(builder.g.nodes(LossNode)):
         g, pop = builder.pops[loss.source]
         builder.losses[lid] = (f"l{k}", loss)
@@ -237,7 +246,7 @@ def row_gradient(builder, eid, s, syn, acc):
     spike = ["const int32_t q = 32 * w + k;",
              f"GLOBAL const {builder.scalar} *h = {hh} + ((size_t)b * {T} + q) * {n_post};"]
     if signed:
-        spike.append(If(f"((negbits[w] >> k) & 1u) != 0u", [add("-")], [add("+")]))
+        spike.append(If("((negbits[w] >> k) & 1u) != 0u", [add("-")], [add("+")]))
     else:
         spike.append(add("+"))
     # bits are only set for steps the example ran (< eprop_pos[b]): no bound needed
@@ -298,6 +307,61 @@ def _losses(builder):
         out.append(Kernel(f"loss_{ln}", (), (builder.dim_b(),), body,
                           doc=f"{loss.kind} error of {loss.source} ({lid})", label=f"loss:{lid}"))
     return out
+
+
+#: buffers of a group learning by columns: ``host_init.ragged_columns``'s arrays, in order
+COLUMN_BUFFERS = ("colstart", "colpre", "colslot", "colpos")
+
+
+def by_columns(builder, syn) -> bool:
+    """Whether the per-synapse learning of ``syn`` (a ragged group learning online) runs
+    postsynaptic neuron by postsynaptic neuron.
+
+    Along a row, every synapse gathers its postsynaptic neuron's values (``Psi``, ``L``,
+    ...) and rows are short (~25 synapses at 5% of 512); along a column those values are
+    the same for every synapse and only the presynaptic trace is gathered (~1.9x faster per
+    synapse and step on an AVX-512 CPU). The variables stay in the row layout between runs
+    (the host, the optimiser, Deep-R and the event-driven kernels use it): every run copies
+    them to column order first (:func:`prologue`) and back at its end (:func:`epilogue`),
+    once per run instead of once per step."""
+    lr = syn.learning
+    return (syn.layout == "ragged" and lr is not None and not lr.backward
+            and all(v.batched for v in lr.vars))
+
+
+def _column_copies(builder, to_columns: bool) -> list[Kernel]:
+    out = []
+    for eid, (s, syn) in builder.syns.items():
+        if not by_columns(builder, syn):
+            continue
+        cap, M = builder.synapse_count(eid), builder.max_row(eid)
+        # sequential writes, gathered reads (vectorisable): by column in, by row out
+        if to_columns:
+            body = [For("c", f"{s}_colstart[{syn.num_post}]", [
+                f"{s}_{v.name}_col[(size_t)b * {cap} + c] = "
+                f"{s}_{v.name}[(size_t)b * {cap} + {s}_colslot[c]];" for v in syn.learning.vars])]
+        else:
+            body = [For("i", str(syn.num_pre), [For("r", f"{s}_rowlen[i]", [
+                f"const int32_t p = i * {M} + r;"] + [
+                f"{s}_{v.name}[(size_t)b * {cap} + p] = "
+                f"{s}_{v.name}_col[(size_t)b * {cap} + {s}_colpos[p]];"
+                for v in syn.learning.vars])])]
+        what = "to column order" if to_columns else "back to row order"
+        out.append(Kernel(f"{'columns' if to_columns else 'rows'}_{s}", (),
+                          (builder.dim_b(),), body, doc=f"learning variables of {eid} {what}",
+                          label=f"columns:{eid}", gathers=True))
+    return out
+
+
+def prologue(builder) -> list[Kernel]:
+    """Kernels run for every batch element before every run's first step (see
+    :attr:`~.description.Program.prologue`)."""
+    return feedback_prologue(builder) + _column_copies(builder, True)
+
+
+def epilogue(builder) -> list[Kernel]:
+    """Kernels run for every batch element after every run's last step."""
+    return _column_copies(builder, False)
 
 
 def feedback_prologue(builder) -> list[Kernel]:
@@ -363,6 +427,9 @@ def _synapses(builder):
             index = f"(size_t)b * {n_post} + j" if v.batched else "j"
             table[f"{v.name}_post"] = f"{g}_{v.name}[{index}]"
         code = builder.r.render_statements(checked.tree, checked, builder._names(table))
+        if by_columns(builder, syn):
+            out.append(_learn_by_columns(builder, eid, s, syn, code))
+            continue
         if syn.layout == "ragged":
             # traces and gradients exist only for the synapses that exist
             M = builder.max_row(eid)
@@ -383,3 +450,23 @@ def _synapses(builder):
                           doc=f"{lr.kind} learning of {eid}", label=f"learn:{eid}",
                           gathers=syn.layout == "ragged"))
     return out
+
+
+def _learn_by_columns(builder, eid, s, syn, code) -> Kernel:
+    """Per-synapse learning of a ragged group postsynaptic neuron by postsynaptic neuron, on
+    the column-order copies of its variables (:func:`by_columns`)."""
+    lr = syn.learning
+    cap = builder.synapse_count(eid)
+    inner = [f"const int32_t i = {s}_colpre[c];",
+             f"const {builder.scalar} zb = {s}_{lr.pre_trace}[(size_t)b * {syn.num_pre} + i];",
+             f"const size_t idx = (size_t)b * {cap} + c;"]
+    inner += [f"{builder.ctype(v.type)} l_{v.name} = {s}_{v.name}_col[idx];" for v in lr.vars]
+    inner.append(code.rstrip())
+    inner += [f"{s}_{v.name}_col[idx] = l_{v.name};" for v in lr.vars
+              if v.access == "readwrite"]
+    body = [For("j", str(syn.num_post), [
+        For("c", f"{s}_colstart[j + 1]", inner, start=f"{s}_colstart[j]")])]
+    return Kernel(f"learn_{s}", (), (builder.dim_b(),), body,
+                  doc=f"{lr.kind} learning of {eid}, by postsynaptic neuron",
+                  label=f"learn:{eid}", gathers=True)
+

@@ -110,7 +110,8 @@ class KernelRenderer:
             if isinstance(s, str):
                 out.extend(pad + line if line.strip() else "" for line in s.split("\n"))
             elif isinstance(s, For):
-                out.append(f"{pad}for ({s.type} {s.var} = 0; {s.var} < {s.extent}; {s.var}++) {{")
+                out.append(f"{pad}for ({s.type} {s.var} = {s.start}; {s.var} < {s.extent}; "
+                           f"{s.var}++) {{")
                 out += self.statements(s.body, level + 1)
                 out.append(pad + "}")
             elif isinstance(s, ForSetBits):
@@ -266,9 +267,10 @@ class KernelRenderer:
 
     def fused_kernel(self, program: Program, name: str = "irsnn_run",
                      kernels=None) -> str:
-        """A kernel running the prologue then the whole time loop (:meth:`time_loop`) for one
-        batch element per work-item; with ``kernels`` (grid ``(b,)``), those once instead (same parameters, so
-        every such kernel is launched with the same arguments)."""
+        """A kernel running the prologue, the whole time loop (:meth:`time_loop`) and the
+        epilogue for one batch element per work-item; with ``kernels`` (grid ``(b,)``),
+        those once instead (same parameters, so every such kernel is launched with the same
+        arguments)."""
         B = program.constants["batch_size"]
         params = [f"GLOBAL {b.ctype} *RESTRICT {b.name}" for b in program.buffers]
         params += [f"GLOBAL const {b.ctype} *RESTRICT {b.name}" for b in program.egps]
@@ -279,6 +281,7 @@ class KernelRenderer:
         params += ["uint64_t irsnn_seed", "int64_t steps", "int64_t ts0", "uint32_t rng0",
                    "int64_t rec0", "int32_t irsnn_learning"]
         work = (self.in_sequence(program.prologue) + self.time_loop(program)
+                + self.in_sequence(program.epilogue)
                 if kernels is None else self.in_sequence(kernels))
         body = [f"const int32_t b = {self.d.grid_index.format(dim=0)};",
                 f"if (b >= {B}) return;"] + work

@@ -55,6 +55,10 @@ class CompiledTrainingNetwork(CompiledInferenceNetwork):
         ``(train_metrics, valid_metrics, train_cb_data, valid_cb_data)``; metrics are those
         of the last epoch.
         """
+        for name, value, least in (("num_epochs", num_epochs, 1), ("start_epoch", start_epoch, 0)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) \
+                    or value < least:
+                raise InputError(f"train: {name}={value!r}; give an integer >= {least}")
         n = self._check_sizes(x, "input")
         if n != self._check_sizes(y, "label set"):
             raise InputError(f"{n} input examples but {self._check_sizes(y, 'label set')} "

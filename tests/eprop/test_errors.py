@@ -162,6 +162,17 @@ def test_too_many_examples_for_compute_gradients(trainee):
         cn.compute_gradients({inp: spikes(4)}, {out: np.array([0, 1, 0, 1])})
 
 
+@pytest.mark.parametrize("kw, match", [
+    ({"num_epochs": 0}, r"train: num_epochs=0; give an integer >= 1"),
+    ({"num_epochs": 2.5}, r"train: num_epochs=2.5; give an integer >= 1"),
+    ({"num_epochs": 1, "start_epoch": -1}, r"train: start_epoch=-1; give an integer >= 0"),
+])
+def test_bad_epoch_counts(trainee, kw, match):
+    cn, inp, out = trainee
+    with pytest.raises(InputError, match=match):
+        cn.train({inp: spikes(2)}, {out: np.array([0, 1])}, callbacks=[], **kw)
+
+
 def test_bad_validation_split(trainee):
     cn, inp, out = trainee
     with pytest.raises(InputError, match=r"validation_split=1.0 must be in \[0, 1\)"):

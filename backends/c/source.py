@@ -62,13 +62,13 @@ def c_source(program: Program, name: str, profile: bool) -> str:
     # time loop below calls them in order. Inlined into one function, the kernels' live
     # pointers exceeded the registers and GCC spilled them inside the inner loops (the
     # synapse-row scatter ran ~11 instructions per synaptic event instead of ~5).
-    lines += [f"/* {k.doc} */\n{r.function_prefix(k)} IRSNN_NOINLINE {k.name}(int32_t b, "
-              f"{step_params(program, k)})\n"
-              "{\n" + "\n".join(r.statements(k.body, 1)) + "\n}\n" for k in kernels]
-    # the prologue and epilogue likewise (functions of the batch element only)
-    lines += [f"/* {k.doc} */\n{r.function_prefix(k)} IRSNN_NOINLINE {k.name}(int32_t b)\n"
-              "{\n" + "\n".join(r.statements(k.body, 1)) + "\n}\n"
-              for k in program.prologue + program.epilogue]
+    # (the prologue and epilogue likewise, as functions of the batch element only)
+    def out_of_line(k, params):
+        return (f"/* {k.doc} */\n{r.function_prefix(k)} IRSNN_NOINLINE {k.name}({params})\n"
+                "{\n" + "\n".join(r.statements(k.body, 1)) + "\n}\n")
+
+    lines += [out_of_line(k, f"int32_t b, {step_params(program, k)}") for k in kernels]
+    lines += [out_of_line(k, "int32_t b") for k in program.prologue + program.epilogue]
     # one slot per kernel, and the last for the end-of-example work
     lines.append(f"static double irsnn_times[{len(kernels) + 1}];")
     lines.append("""

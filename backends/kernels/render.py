@@ -216,9 +216,6 @@ class KernelRenderer:
         return "\n".join(f"static {q}{b.ctype} *restrict {b.name};"
                          for b in list(program.buffers) + list(program.egps)) + "\n"
 
-    def kernels(self, program: Program) -> str:
-        return "\n".join(self.kernel(k, program.step_args) for k in program.kernels)
-
     # -- one fused kernel: the whole time loop for one batch element per work-item -------------
     def intrinsics(self) -> str:
         """Bit helpers kernels call, defined with this dialect's instructions:

@@ -64,6 +64,10 @@ class KernelSimulation(Simulation):
         self.recorders = {rid: r for rid, r in graph.nodes(RecorderNode)}
         self._recorder_index = {rec[0]: k for k, rec in enumerate(program.recorders)}
         self._recording: dict[str, tuple] = {}
+        #: indices (into ``program.egps``) of extra global parameters given new arrays since
+        #: they were last handed to the native code (see :meth:`_bindings_changed`)
+        self._egps_changed: set[int] = set()
+        self._bindings_changed()
         self.recorded_timesteps = 0
         self.timestep = 0
         self.rng_step = 0
@@ -449,7 +453,7 @@ class KernelSimulation(Simulation):
         ct = self.program.egps[self._egp_index[key]].ctype
         self.egps[(node_id, name)] = np.ascontiguousarray(np.asarray(values).reshape(-1),
                                                           NUMPY_TYPES[ct])
-        self._egps_changed = True
+        self._bindings_changed(egp=self._egp_index[key])
 
     def set_labels(self, loss_id, labels, active):
         """Labels (or targets) of this batch for loss node ``loss_id``; inactive rows (padding
@@ -466,7 +470,10 @@ class KernelSimulation(Simulation):
 
     @learning_enabled.setter
     def learning_enabled(self, on: bool):
-        self._learning_on = bool(on) and self._learning
+        on = bool(on) and self._learning
+        if on != self._learning_on:
+            self._learning_on = on
+            self._bindings_changed()
 
     def get_weights(self, edge):
         """Dense ``(num_pre, num_post)`` weights (zero where no synapse exists) whatever the
@@ -537,6 +544,7 @@ class KernelSimulation(Simulation):
             if k in self.state_keys and self.state_keys[k][1] == v.shape:
                 self.set_var(*k, v)
         self.egps.update(st["egps"])
+        self._bindings_changed()
         self.timestep, self.rng_step = st["timestep"], st["rng_step"]
         for e, w in st["weights"].items():
             if e in self.synapses:
@@ -560,6 +568,8 @@ class KernelSimulation(Simulation):
 
     # -- recording ----------------------------------------------------------------------------
     def begin_batch(self, timesteps, recorders=None):
+        if self._recording or recorders:
+            self._bindings_changed()
         self._recording = {}
         for rid, rows in (recorders or {}).items():
             if rid not in self._recorder_index:
@@ -574,7 +584,6 @@ class KernelSimulation(Simulation):
                 buf = np.zeros((len(rows), timesteps, n), numpy_type(var.type, self.precision))
             self._recording[rid] = (rows, buf, kind, n)
         self.recorded_timesteps = 0
-        self._recordings_changed = True
 
     def recording(self, rec_id):
         if rec_id not in self._recording:
@@ -659,6 +668,18 @@ class KernelSimulation(Simulation):
     # -- the target ---------------------------------------------------------------------------
     #: host copies are the device's memory (no transfers; C)
     host_is_device = False
+
+    def _bindings_changed(self, egp=None):
+        """Note that what the native code must be handed besides the (fixed) buffers changed:
+        extra global parameter arrays, the recording buffers or the learning switch; with
+        ``egp`` (an index into ``program.egps``), only that parameter's array. Targets that
+        hand these over once and keep them (C's ``_bind``) compare ``_binding``, a fresh token
+        after every change but of single parameters, with the one they last handed over, and
+        hand over again the parameters in ``_egps_changed``."""
+        if egp is None:
+            self._binding = object()
+        else:
+            self._egps_changed.add(egp)
 
     @abstractmethod
     def kernel_dialect(self):

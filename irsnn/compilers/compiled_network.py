@@ -97,6 +97,16 @@ class CompiledNetwork:
                              f"readout (e.g. readout='sum_var') to use it as an output")
         return pop
 
+    def _prepare_inputs(self, x: dict) -> dict:
+        """``x`` with each population's data prepared once for all their batches
+        (:meth:`~irsnn.neurons.Input.prepare_input`; spike trains are checked here)."""
+        out = {}
+        for key, data in x.items():
+            pop = self._input_population(key)
+            out[key] = pop.neuron.prepare_input(pop.shape, data, self.example_timesteps,
+                                                self.compiler.dt)
+        return out
+
     def set_input(self, x: dict):
         """Apply one batch of inputs (dict population/layer -> data for up to batch_size)."""
         sim = self.simulation

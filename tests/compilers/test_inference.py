@@ -216,6 +216,15 @@ def test_inputs_to_non_input_population_and_outputs_without_readout(small):
         net.predict({a: _rates(2)}, a, callbacks=[])
     with pytest.raises(InputError, match="batch of 4"):
         net.evaluate_batch({a: _rates(5)}, {b: [0] * 5})
+    # looked up once per key and kept: the same errors every time, also for unhashable keys
+    for _ in range(2):
+        with pytest.raises(InputError, match="not an input population"):
+            net.predict({b: _rates(2)}, b, callbacks=[])
+        with pytest.raises(InputError, match="has no readout"):
+            net.get_readout([a])
+        with pytest.raises(InputError, match="is not a Population or Layer"):
+            net.get_readout([[b]])
+    assert net.get_readout([b])[0].shape == (4, 100)
 
 
 def test_unknown_shortcuts(small):

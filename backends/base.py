@@ -93,6 +93,8 @@ class Simulation(ABC):
     def check_var_values(self, node_id, name, values, shape) -> np.ndarray:
         """Broadcast ``values`` to ``shape`` or raise a clear :class:`InputError`."""
         arr = np.asarray(values)
+        if arr.shape == shape:
+            return arr
         try:
             return np.broadcast_to(arr, shape)
         except ValueError:

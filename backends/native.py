@@ -57,15 +57,26 @@ class KernelSimulation(Simulation):
         self.buffers = {b.name: np.zeros(b.size, NUMPY_TYPES[b.ctype])
                         for b in program.buffers}
         self._stale: set[str] = set()      # newer on the device than on the host
+        #: views and values of the buffers ``_overwrite`` writes, by what writes them
+        self._write_plans: dict = {}
         self._dirty: set[str] = set(self.buffers)   # newer on the host than on the device
         self.egps: dict[tuple[str, str], np.ndarray] = {}
         self._egp_index = {b.name: k for k, b in enumerate(program.egps)}
+        #: extra global parameter buffer -> (node id, parameter name), its key in ``egps``
+        self._egp_keys = {}
+        for b in program.egps:
+            node = next(n for n, p in self.prefix.items() if b.name.startswith(p + "_egp_"))
+            self._egp_keys[b.name] = (node, b.name.split("_egp_", 1)[1])
         self.kernel_names = [k.label or k.name for k in program.kernels]
         self.kernel_times = {k: 0.0 for k in self.kernel_names} if kernel_profiling else {}
         self._profiling = kernel_profiling
         self.recorders = {rid: r for rid, r in graph.nodes(RecorderNode)}
         self._recorder_index = {rec[0]: k for k, rec in enumerate(program.recorders)}
         self._recording: dict[str, tuple] = {}
+        #: indices (into ``program.egps``) of extra global parameters given new arrays since
+        #: they were last handed to the native code (see :meth:`_bindings_changed`)
+        self._egps_changed: set[int] = set()
+        self._bindings_changed()
         self.recorded_timesteps = 0
         self.timestep = 0
         self.rng_step = 0
@@ -134,6 +145,9 @@ class KernelSimulation(Simulation):
         self._learning = bool(self.losses) or any(
             syn.learning is not None for _, syn, _ in self.synapses.values())
         self._learning_on = self._learning
+        #: timesteps of an example event-driven learning can store (its backward filters')
+        self._example_capacity = min((f.timesteps for _, f in graph.nodes(BackwardFilter)),
+                                     default=None)
         self.by_name = {syn.name: eid for eid, (_, syn, _) in self.synapses.items()}
         self._prepare(kernel_profiling)
         self.reset(vars=True, time=True, in_syn=True)
@@ -147,49 +161,83 @@ class KernelSimulation(Simulation):
 
     # -- state --------------------------------------------------------------------------------
     def reset(self, *, vars=True, time=True, in_syn=False, readouts=True):
-        for nid, pop in self.graph.populations():
-            g = self.prefix[nid]
-            for v in pop.vars:
-                # parameters (per-neuron values, trained biases) are not state: never reset
-                if v.role == "param" and self._initialised:
-                    continue
-                if vars or (readouts and v.role == "readout"):
-                    self._fill(f"{g}_{v.name}")
-            if vars:
-                self._host(f"{g}_spkcnt", write=True)[:] = 0
-        for s, syn, _ in self.synapses.values():
-            if vars:
-                for v in syn.psm_vars:
-                    self._fill(f"{s}_{v.name}")
-                if syn.learning is not None:
-                    for v in syn.learning.vars:
-                        self._fill(f"{s}_{v.name}")
-                    if not syn.learning.backward:
-                        self._fill(f"{s}_{syn.learning.pre_trace}")
-            if in_syn:
-                self._host(f"{s}_insyn", write=True)[:] = 0
-                if f"{s}_den" in self.buffers:
-                    self._host(f"{s}_den", write=True)[:] = 0
+        key = ("reset", bool(vars), bool(in_syn), bool(readouts), self._initialised)
+        self._overwrite(key, lambda: self._reset_values(*key[1:]))
         if vars:
             self.begin_example()
         if time:
             self.timestep = 0
         self._initialised = True
 
+    def _reset_values(self, vars, in_syn, readouts, initialised):
+        """``[(buffer, value)]`` a reset with these options writes: initial values, or 0."""
+        out = []
+        for nid, pop in self.graph.populations():
+            g = self.prefix[nid]
+            for v in pop.vars:
+                # parameters (per-neuron values, trained biases) are not state: never reset
+                if v.role == "param" and initialised:
+                    continue
+                if vars or (readouts and v.role == "readout"):
+                    out.append(self._initial(f"{g}_{v.name}"))
+            if vars:
+                out.append((f"{g}_spkcnt", 0))
+        for s, syn, _ in self.synapses.values():
+            if vars:
+                for v in syn.psm_vars:
+                    out.append(self._initial(f"{s}_{v.name}"))
+                if syn.learning is not None:
+                    for v in syn.learning.vars:
+                        out.append(self._initial(f"{s}_{v.name}"))
+                    if not syn.learning.backward:
+                        out.append(self._initial(f"{s}_{syn.learning.pre_trace}"))
+            if in_syn:
+                out.append((f"{s}_insyn", 0))
+                if f"{s}_den" in self.buffers:
+                    out.append((f"{s}_den", 0))
+        return out
+
+    def _initial(self, buf):
+        """``(buf, its initial values)``."""
+        return buf, self.initial[buf]
+
+    def _overwrite(self, key, values):
+        """Write whole buffers on the host: ``values()`` gives the ``[(buffer, value)]``
+        (``value`` one element, or one row repeated over the buffer). Resets run before
+        every batch, so the views to write are worked out once per ``key`` and kept (buffers
+        are never reallocated); the device copies of the buffers are not newer any more."""
+        plan = self._write_plans.get(key)
+        if plan is None:
+            writes = values()
+            plan = self._write_plans[key] = (
+                [name for name, _ in writes],
+                [(self.buffers[name].reshape(-1, np.size(value)) if np.ndim(value)
+                  else self.buffers[name], value) for name, value in writes])
+        names, views = plan
+        for view, value in views:
+            view[...] = value
+        self._stale.difference_update(names)
+        self._dirty.update(names)
+
     # -- learning: traces and event-driven examples ----------------------------------------------
     def reset_traces(self):
+        self._overwrite(("reset_traces",), self._trace_values)
+
+    def _trace_values(self):
+        """``[(buffer, initial value)]`` of forward learning's traces (not its gradients)."""
+        out = []
         for s, syn, _ in self.synapses.values():
             lr = syn.learning
             if lr is None or lr.backward:
                 continue
             for v in lr.vars:
                 if v.name != lr.gradient:
-                    self._fill(f"{s}_{v.name}")
-            self._fill(f"{s}_{lr.pre_trace}")
+                    out.append(self._initial(f"{s}_{v.name}"))
+            out.append(self._initial(f"{s}_{lr.pre_trace}"))
+        return out
 
     def begin_example(self):
-        for name in self._example_buffers:
-            self._host(name, write=True)[:] = 0
+        self._overwrite(("begin_example",), lambda: [(name, 0) for name in self._example_buffers])
         self._example_steps = 0
         self._pending = False
 
@@ -202,9 +250,7 @@ class KernelSimulation(Simulation):
     def end_example(self, for_optimiser=False):
         if not self.program.end_kernels:
             return
-        for name in sorted(self._dirty):
-            self._upload(name, self.buffers[name])
-        self._dirty.clear()
+        self._upload_dirty()
         defer = bool(for_optimiser and self.fuses_event_gradients and self.native_optimiser)
         with self._timed("end-of-example"):
             self._launch_end(materialise=not defer)
@@ -238,9 +284,7 @@ class KernelSimulation(Simulation):
         for i, name in enumerate(self.program.optimiser_scalars):
             values[i] = scalars[name]
         self._host("optim_rows", write=True)[0] = int(rows)
-        for name in sorted(self._dirty):
-            self._upload(name, self.buffers[name])
-        self._dirty.clear()
+        self._upload_dirty()
         with self._timed("optimiser"):
             self._launch_optimise(fused=self._pending)
         self._pending = False
@@ -252,7 +296,7 @@ class KernelSimulation(Simulation):
         example: refuse to run past it rather than drop steps."""
         if not (self._learning_on and self.program.end_kernels):
             return
-        capacity = min(f.timesteps for _, f in self.graph.nodes(BackwardFilter))
+        capacity = self._example_capacity
         if self._example_steps + timesteps > capacity:
             raise InputError(f"event-driven e-prop stores {capacity} timesteps per example "
                              f"(example_timesteps) but {self._example_steps + timesteps} were "
@@ -261,10 +305,6 @@ class KernelSimulation(Simulation):
         self._example_steps += timesteps
 
     _initialised = False
-
-    def _fill(self, buf):
-        init = self.initial[buf]
-        self._host(buf, write=True).reshape(-1, init.size)[:] = init
 
     def _host(self, name, write=False):
         """The host copy of buffer ``name``, brought up to date; ``write`` marks it for upload
@@ -459,7 +499,7 @@ class KernelSimulation(Simulation):
         ct = self.program.egps[self._egp_index[key]].ctype
         self.egps[(node_id, name)] = np.ascontiguousarray(np.asarray(values).reshape(-1),
                                                           NUMPY_TYPES[ct])
-        self._egps_changed = True
+        self._bindings_changed(egp=self._egp_index[key])
 
     def set_labels(self, loss_id, labels, active):
         """Labels (or targets) of this batch for loss node ``loss_id``; inactive rows (padding
@@ -476,7 +516,10 @@ class KernelSimulation(Simulation):
 
     @learning_enabled.setter
     def learning_enabled(self, on: bool):
-        self._learning_on = bool(on) and self._learning
+        on = bool(on) and self._learning
+        if on != self._learning_on:
+            self._learning_on = on
+            self._bindings_changed()
 
     def get_weights(self, edge):
         """Dense ``(num_pre, num_post)`` weights (zero where no synapse exists) whatever the
@@ -547,6 +590,7 @@ class KernelSimulation(Simulation):
             if k in self.state_keys and self.state_keys[k][1] == v.shape:
                 self.set_var(*k, v)
         self.egps.update(st["egps"])
+        self._bindings_changed()
         self.timestep, self.rng_step = st["timestep"], st["rng_step"]
         for e, w in st["weights"].items():
             if e in self.synapses:
@@ -570,6 +614,8 @@ class KernelSimulation(Simulation):
 
     # -- recording ----------------------------------------------------------------------------
     def begin_batch(self, timesteps, recorders=None):
+        if self._recording or recorders:
+            self._bindings_changed()
         self._recording = {}
         for rid, rows in (recorders or {}).items():
             if rid not in self._recorder_index:
@@ -584,7 +630,6 @@ class KernelSimulation(Simulation):
                 buf = np.zeros((len(rows), timesteps, n), numpy_type(var.type, self.precision))
             self._recording[rid] = (rows, buf, kind, n)
         self.recorded_timesteps = 0
-        self._recordings_changed = True
 
     def recording(self, rec_id):
         if rec_id not in self._recording:
@@ -600,9 +645,7 @@ class KernelSimulation(Simulation):
 
     # -- running ------------------------------------------------------------------------------
     def _check_egps(self):
-        for b in self.program.egps:
-            node = next(n for n, p in self.prefix.items() if b.name.startswith(p + "_egp_"))
-            egp = b.name.split("_egp_", 1)[1]
+        for node, egp in self._egp_keys.values():
             if (node, egp) not in self.egps:
                 pop = self.graph.node(node)
                 raise InputError(f"Population '{pop.name}': its input ('{egp}') was never set; "
@@ -610,8 +653,7 @@ class KernelSimulation(Simulation):
 
     def egp_array(self, buffer_name):
         """The array bound to the extra global parameter buffer ``buffer_name``."""
-        node = next(n for n, p in self.prefix.items() if buffer_name.startswith(p + "_egp_"))
-        return self.egps[(node, buffer_name.split("_egp_", 1)[1])]
+        return self.egps[self._egp_keys[buffer_name]]
 
     def run(self, timesteps):
         timesteps = int(timesteps)
@@ -619,9 +661,7 @@ class KernelSimulation(Simulation):
             return
         self._check_egps()
         self._check_example_capacity(timesteps)
-        for name in sorted(self._dirty):
-            self._upload(name, self.buffers[name])
-        self._dirty.clear()
+        self._upload_dirty()
         before = self._times() if self._profiling else None
         self._launch(timesteps)
         if self._profiling:
@@ -670,6 +710,18 @@ class KernelSimulation(Simulation):
     #: host copies are the device's memory (no transfers; C)
     host_is_device = False
 
+    def _bindings_changed(self, egp=None):
+        """Note that what the native code must be handed besides the (fixed) buffers changed:
+        extra global parameter arrays, the recording buffers or the learning switch; with
+        ``egp`` (an index into ``program.egps``), only that parameter's array. Targets that
+        hand these over once and keep them (C's ``_bind``) compare ``_binding``, a fresh token
+        after every change but of single parameters, with the one they last handed over, and
+        hand over again the parameters in ``_egps_changed``."""
+        if egp is None:
+            self._binding = object()
+        else:
+            self._egps_changed.add(egp)
+
     @abstractmethod
     def kernel_dialect(self):
         """The :class:`~backends.kernels.KernelDialect` this target renders."""
@@ -712,6 +764,13 @@ class KernelSimulation(Simulation):
         """Launch ``(kernel, rows)`` pairs over all state buffers, one work-item per row, and
         wait for them."""
         raise BackendError(f"{type(self).__name__} cannot launch row kernels")
+
+    def _upload_dirty(self):
+        """Upload every buffer written on the host since the last upload (before a launch)."""
+        if not self.host_is_device:
+            for name in sorted(self._dirty):
+                self._upload(name, self.buffers[name])
+        self._dirty.clear()
 
     def _upload(self, name, host):
         """Copy the host copy of buffer ``name`` to the device."""

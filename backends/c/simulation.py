@@ -20,6 +20,13 @@ from ..native import KernelSimulation
 from .source import API_VERSION, c_source
 from .toolchain import build_library
 
+#: loaded library (its ``dlopen`` handle) -> the ``_binding`` token (see
+#: :meth:`~backends.native.KernelSimulation._bindings_changed`) of the simulation whose
+#: addresses its globals hold. Every simulation of one model shares one loaded library (one set
+#: of globals), so a simulation binds everything again only when another one bound since or
+#: when its own recorders, learning switch or all its extra global parameters changed.
+_BOUND: dict[int, object] = {}
+
 
 class CSimulation(KernelSimulation):
     """A model compiled to C and loaded with ctypes (see the module docstring)."""
@@ -58,9 +65,18 @@ class CSimulation(KernelSimulation):
             *[self.buffers[b.name].ctypes.data for b in self.program.buffers])
 
     def _bind(self):
-        """Give the library every address; cheap, and done before each run because two
-        simulations of the same model share one loaded library."""
-        lib = self.lib
+        """Give the library this simulation's addresses before a native call: all of them,
+        or where it holds this simulation's already (see :data:`_BOUND`), the arrays of the
+        extra global parameters set since (new inputs every batch)."""
+        lib, handle = self.lib, self.lib._handle
+        if _BOUND.get(handle) is self._binding:
+            for k in sorted(self._egps_changed):
+                lib.irsnn_bind_egp(k, self.egp_array(self.program.egps[k].name).ctypes.data)
+            self._egps_changed.clear()
+            return
+        # forget the previous owner first: a bind that fails half-way must not let it skip its
+        # own next time
+        _BOUND.pop(handle, None)
         lib.irsnn_bind(self._pointers, ctypes.c_uint64(self.seed))
         lib.irsnn_set_learning(1 if self._learning_on else 0)
         for k, b in enumerate(self.program.egps):
@@ -72,6 +88,8 @@ class CSimulation(KernelSimulation):
                                         buf.shape[1])
             else:
                 lib.irsnn_bind_recorder(k, None, None, 0, 0)
+        self._egps_changed.clear()
+        _BOUND[handle] = self._binding
 
     def _launch(self, steps):
         self._bind()

@@ -29,6 +29,8 @@ class CompiledNetwork:
         self.backend = compiler.get_backend()
         self._sim = None
         self._populations = {node_id(p): p for p in network.populations}
+        #: results of checking/looking up input and output keys, kept while ``ir`` stays
+        self._lookups: dict = {}
         self.current_batch_examples = 0
         self._batch_start_timestep = 0
 
@@ -60,6 +62,7 @@ class CompiledNetwork:
         if wanted != set(self._recordings):
             self._recordings = tuple(sorted(wanted))
             self.ir = self.compiler.run_pipeline(self._lowered, recordings=self._recordings)
+            self._lookups.clear()
         sim = self.backend.build(self.ir, rng_seed=self.compiler.rng_seed,
                                  kernel_profiling=self.compiler.kernel_profiling)
         if self._sim is not None:
@@ -69,14 +72,29 @@ class CompiledNetwork:
 
     @property
     def simulation(self):
-        return self._ensure_sim(())
+        return self._sim if self._sim is not None else self._ensure_sim(())
 
     @property
     def kernel_times(self) -> dict:
         return dict(self.simulation.kernel_times)
 
     # -- data ---------------------------------------------------------------------------------
+    def _lookup(self, what, key, find):
+        """``find(key)``, worked out on first use and kept while ``ir`` stays: inputs, outputs
+        and readouts are looked up before every batch."""
+        memo = (what, key)
+        try:
+            value = self._lookups.get(memo)
+        except TypeError:   # an unhashable key: find says what is wrong with it
+            return find(key)
+        if value is None:
+            value = self._lookups[memo] = find(key)
+        return value
+
     def _input_population(self, key):
+        return self._lookup("input", key, self._find_input_population)
+
+    def _find_input_population(self, key):
         pop = get_underlying_pop(key)
         nid = node_id(pop)
         if nid not in self._populations or self._populations[nid] is not pop:
@@ -88,6 +106,9 @@ class CompiledNetwork:
         return pop
 
     def _output_population(self, key):
+        return self._lookup("output", key, self._find_output_population)
+
+    def _find_output_population(self, key):
         pop = get_underlying_pop(key)
         nid = node_id(pop)
         if nid not in self._populations or self._populations[nid] is not pop:
@@ -96,6 +117,25 @@ class CompiledNetwork:
             raise InputError(f"Population '{pop.name}' has no readout; give its neuron a "
                              f"readout (e.g. readout='sum_var') to use it as an output")
         return pop
+
+    def _readout(self, key):
+        """``(population, readout node, names of the variables it reads)`` of output ``key``."""
+        return self._lookup("readout", key, self._find_readout)
+
+    def _find_readout(self, key):
+        pop = self._output_population(key)
+        rnode = self.ir.node(f"readout.{pop.name}")
+        return pop, rnode, (rnode.var,) + rnode.accumulators
+
+    def _prepare_inputs(self, x: dict) -> dict:
+        """``x`` with each population's data prepared once for all their batches
+        (:meth:`~irsnn.neurons.Input.prepare_input`; spike trains are checked here)."""
+        out = {}
+        for key, data in x.items():
+            pop = self._input_population(key)
+            out[key] = pop.neuron.prepare_input(pop.shape, data, self.example_timesteps,
+                                                self.compiler.dt)
+        return out
 
     def set_input(self, x: dict):
         """Apply one batch of inputs (dict population/layer -> data for up to batch_size)."""
@@ -115,9 +155,7 @@ class CompiledNetwork:
         sim = self.simulation
         out = []
         for key in outputs:
-            pop = self._output_population(key)
-            rnode = self.ir.node(f"readout.{pop.name}")
-            names = (rnode.var,) + rnode.accumulators
+            pop, rnode, names = self._readout(key)
             values = {n: sim.get_var(rnode.source, n) for n in names}
             y = np.asarray(resolve_readout(rnode.kind).compute(
                 values, rnode.var, self.example_timesteps, self.compiler.dt))

@@ -6,6 +6,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..ir import OptimiserNode, edge_id
+from ..neurons.input import PreparedInputs
 from ..utils.network import get_underlying_pop
 from .deep_r import DeepR, RewiringRecord
 from .inference_compiler import CompiledInferenceNetwork, _metrics_for
@@ -82,6 +83,7 @@ class CompiledTrainingNetwork(CompiledInferenceNetwork):
         num_batches = sum(-(-min(step, n - s) // self.batch_size) for s in range(0, n, step))
         cbs = self._callbacks(self._with_rewiring_records(callbacks), num_batches, num_epochs)
         cbs.on_train_begin()
+        x = self._prepare_inputs(x)
         valid = None
         for epoch in range(start_epoch, start_epoch + num_epochs):
             epoch_metrics = _metrics_for(metrics, outputs)
@@ -326,6 +328,8 @@ class CompiledTrainingNetwork(CompiledInferenceNetwork):
 
 
 def _take(data, idx):
-    if isinstance(data, np.ndarray):
+    """Examples ``idx`` (an integer array) of ``data``: arrays and prepared inputs select them
+    at once, other sequences one by one."""
+    if isinstance(data, np.ndarray | PreparedInputs):
         return data[idx]
     return [data[i] for i in idx]

@@ -47,6 +47,7 @@ class CompiledInferenceNetwork(CompiledNetwork):
         num_batches = -(-n // self.batch_size)
         cbs = self._callbacks(callbacks, num_batches)
         cbs.on_test_begin()
+        x = self._prepare_inputs(x)
         for batch, start in enumerate(range(0, n, self.batch_size)):
             stop = min(n, start + self.batch_size)
             self._evaluate_batch(batch, {k: v[start:stop] for k, v in x.items()},
@@ -91,6 +92,7 @@ class CompiledInferenceNetwork(CompiledNetwork):
         n = self._check_sizes(x, "input")
         cbs = self._callbacks(callbacks, -(-n // self.batch_size))
         cbs.on_test_begin()
+        x = self._prepare_inputs(x)
         preds = {o: [] for o in outputs}
         for batch, start in enumerate(range(0, n, self.batch_size)):
             stop = min(n, start + self.batch_size)

@@ -42,11 +42,11 @@ class SparseCategoricalAccuracy(Metric):
                                  f"{bad} is not an integer class index")
             labels = labels.astype(np.int64)
         out = (labels < 0) | (labels >= n)
-        if np.any(out):
+        if out.any():
             i = int(np.argmax(out))
             raise InputError(f"SparseCategoricalAccuracy: label {labels[i]} at index {i} is "
                              f"outside [0, {n}) for predictions with {n} classes")
-        correct = int(np.sum(np.argmax(y_pred, axis=1) == labels))
+        correct = int((y_pred.argmax(axis=1) == labels).sum())
         total = int(labels.shape[0])
         if communicator is not None:
             correct = communicator.reduce_sum(correct)

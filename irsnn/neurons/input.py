@@ -4,11 +4,16 @@
 runtime that offers ``state.set_var(name, array)`` (array shaped ``(batch_size, num_neurons)``),
 ``state.set_egp(name, flat_array)``, ``state.dt`` and ``state.example_timesteps`` (may be
 ``None``), and optionally ``state.population`` (or ``state.name``) for error messages.
+
+``evaluate``, ``predict`` and ``train`` first pass a whole dataset through
+``prepare_input(shape, data, example_timesteps, dt)`` (once per call) and then give
+``set_input`` one batch of what it returned at a time; the default returns the data unchanged.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from numbers import Integral
 
 import numpy as np
@@ -41,6 +46,23 @@ class Input(ABC):
     @abstractmethod
     def set_input(self, state, batch_size: int, shape, input):
         """Copy one batch of input data into the population's state."""
+
+    def prepare_input(self, shape, data, example_timesteps: int, dt: float):
+        """A dataset's inputs in the form :meth:`set_input` receives batches of.
+
+        Called once per ``evaluate``/``predict``/``train`` call, so that work which does not
+        depend on the batch (checks, conversions) is done once for all examples. The runtime
+        cuts the result into batches with slices, and with integer index arrays when it is an
+        array or a :class:`PreparedInputs`. Errors about the data should still be raised by
+        :meth:`set_input`, when the batch holding the bad example is applied. The default
+        returns ``data`` unchanged.
+        """
+        return data
+
+
+class PreparedInputs(Sequence):
+    """Base of datasets returned by :meth:`Input.prepare_input` that select examples with an
+    integer index array as NumPy arrays do (``inputs[[3, 0, 2]]``), not only with slices."""
 
 
 def _positive_int(owner, name, value):

@@ -10,12 +10,14 @@ from ..errors import InputError, ModelError
 from ..utils.data import PreprocessedSpikes, batch_spikes, calc_start_spikes
 from ..utils.decorators import network_default_params
 from ..utils.model import NeuronModel
-from .input import Input, check_finite, state_owner
+from .input import Input, PreparedInputs, check_finite, state_owner
 from .neuron import Neuron
 
 
 #: ``NextSpikeTime`` of a neuron with no spikes left (larger than any example's duration)
 NO_SPIKE = 3.0e38
+#: spike times :meth:`SpikeInput.prepare_input` checks in one go (bounds its temporaries)
+CHECK_GROUP_SPIKES = 1 << 20
 
 
 class SpikeInput(Neuron, Input):
@@ -58,6 +60,16 @@ class SpikeInput(Neuron, Input):
                            {"StartSpike": 0, "EndSpike": 0, "NextSpikeTime": NO_SPIKE},
                            {"SpikeTimes": np.zeros(1, dtype=np.float64)})
 
+    def prepare_input(self, shape, data, example_timesteps, dt):
+        """The examples as :class:`SpikeTrains`, all checked at once (see :meth:`_checks_pass`);
+        a single :data:`PreprocessedSpikes` is left as it is."""
+        if isinstance(data, PreprocessedSpikes | SpikeTrains):
+            return data
+        examples = list(data)
+        n = int(np.prod(shape))
+        duration = example_timesteps * dt
+        return SpikeTrains(examples, n, duration, self._checks_pass(examples, n, duration))
+
     def set_input(self, state, batch_size: int, shape, input):
         owner = state_owner(state, self)
         n = int(np.prod(shape))
@@ -68,8 +80,9 @@ class SpikeInput(Neuron, Input):
         duration = None
         if getattr(state, "example_timesteps", None) is not None:
             duration = state.example_timesteps * state.dt
-        for i, ex in enumerate(examples):
-            self._check_example(owner, i, ex, n, duration)
+        if not (isinstance(input, SpikeTrains) and input.checked(n, duration)):
+            for i, ex in enumerate(examples):
+                self._check_example(owner, i, ex, n, duration)
         total = sum(len(ex.spike_times) for ex in examples)
         if total > self.max_spikes:
             raise InputError(
@@ -79,15 +92,68 @@ class SpikeInput(Neuron, Input):
         batched = batch_spikes(examples, batch_size)
         end = np.asarray(batched.end_spikes, dtype=np.int64).reshape(batch_size, n)
         start = calc_start_spikes(end)
-        # Only the spikes of this batch (max_spikes bounds it; no padding to copy around)
-        times = np.zeros(max(total, 1), dtype=np.float64)
-        times[:total] = batched.spike_times
-        next_time = np.where(start < end, times[np.minimum(start, total - 1)] if total else 0.0,
-                             NO_SPIKE)
+        # Only the spikes of this batch (max_spikes bounds it; no padding to copy around), a
+        # fresh array (the native code keeps it), never empty
+        times = batched.spike_times if total else np.zeros(1)
+        next_time = np.where(start < end, np.take(times, start, mode="clip"), NO_SPIKE)
         state.set_var("StartSpike", start.astype(np.uint32))
         state.set_var("EndSpike", end.astype(np.uint32))
         state.set_var("NextSpikeTime", next_time)
         state.set_egp("SpikeTimes", times)
+
+    @staticmethod
+    def _checks_pass(examples, n, duration) -> np.ndarray:
+        """Per example, whether :meth:`_check_example` is sure to pass it, decided for many
+        examples at once (a few NumPy operations on all their spike times instead of a dozen
+        per example). False also for data in an unusual form (lists, other dtypes):
+        :meth:`_check_example` then decides, and words the error, when its batch is applied."""
+        good = np.zeros(len(examples), bool)
+        group, spikes = [], 0
+        for i, ex in enumerate(examples):
+            if (isinstance(ex, PreprocessedSpikes)
+                    and isinstance(ex.end_spikes, np.ndarray) and ex.end_spikes.shape == (n,)
+                    and ex.end_spikes.dtype.kind in "iu"
+                    and isinstance(ex.spike_times, np.ndarray) and ex.spike_times.ndim == 1
+                    and ex.spike_times.dtype.kind in "fiu"):
+                group.append(i)
+                spikes += len(ex.spike_times)
+            if group and (spikes >= CHECK_GROUP_SPIKES or i == len(examples) - 1):
+                if SpikeInput._all_pass([examples[j] for j in group], n, duration):
+                    good[group] = True
+                else:  # some example is bad: find which (the others need no second look)
+                    good[group] = [SpikeInput._all_pass([examples[j]], n, duration)
+                                   for j in group]
+                group, spikes = [], 0
+        return good
+
+    @staticmethod
+    def _all_pass(examples, n, duration) -> bool:
+        """Whether :meth:`_check_example` passes every one of ``examples`` (in the usual form:
+        arrays of the right shape and kind), tested on all of them together."""
+        counts = np.array([len(ex.spike_times) for ex in examples], np.int64)
+        offsets = np.zeros(len(examples) + 1, np.int64)
+        np.cumsum(counts, out=offsets[1:])
+        if not n:
+            return not offsets[-1]
+        ends = np.stack([ex.end_spikes for ex in examples]).astype(np.int64, copy=False)
+        if ((ends[:, 0] < 0).any() or (ends[:, -1] != counts).any()
+                or (ends[:, 1:] < ends[:, :-1]).any()):
+            return False
+        if not offsets[-1]:
+            return True
+        times = np.concatenate([ex.spike_times for ex in examples], dtype=np.float64)
+        # every time in [0, duration) (NaN fails both tests)
+        if not (times.min() >= 0.0 and times.max() < (np.inf if duration is None
+                                                       else duration)):
+            return False
+        # sorted within each neuron: a time may only decrease where an example's or a
+        # neuron's spikes start
+        descents = times[1:] < times[:-1]
+        starts = np.zeros(len(times) + 1, bool)
+        starts[offsets] = True
+        starts[offsets[:-1, None] + ends[:, :-1]] = True
+        descents &= ~starts[1:-1]
+        return not descents.any()
 
     @staticmethod
     def _check_example(owner, i, ex, n, duration):
@@ -127,3 +193,47 @@ class SpikeInput(Neuron, Input):
         if len(down):
             raise InputError(f"{owner}: example {i} spike times are not sorted within each "
                              f"neuron; build the data with preprocess_spikes")
+
+
+class SpikeTrains(PreparedInputs):
+    """A dataset of :data:`PreprocessedSpikes` examples for one :class:`SpikeInput`
+    population, with the result of checking them all at once (its
+    :meth:`~SpikeInput.prepare_input`).
+
+    Indexing with an integer gives an example; with a slice or an integer array, the selected
+    examples as ``SpikeTrains`` sharing the checks (no data are copied).
+
+    Parameters
+    ----------
+    examples : list of PreprocessedSpikes
+    num_neurons : int
+        Neurons of the population the examples were checked for.
+    duration : float
+        Example duration (ms) the spike times were checked against.
+    good : numpy.ndarray of bool
+        Per example, whether it passed the checks.
+    """
+
+    def __init__(self, examples, num_neurons, duration, good, index=None):
+        self.examples = examples
+        self.num_neurons = num_neurons
+        self.duration = duration
+        self.good = good
+        self.index = np.arange(len(examples)) if index is None else index
+
+    def checked(self, num_neurons, duration) -> bool:
+        """Every selected example passed the checks for this population and duration."""
+        return (num_neurons == self.num_neurons and duration == self.duration
+                and bool(self.good[self.index].all()))
+
+    def __len__(self):
+        return len(self.index)
+
+    def __getitem__(self, key):
+        if isinstance(key, Integral):
+            return self.examples[self.index[key]]
+        return SpikeTrains(self.examples, self.num_neurons, self.duration, self.good,
+                           self.index[key])
+
+    def __iter__(self):
+        return (self.examples[i] for i in self.index)

@@ -40,6 +40,7 @@ class CallbackList:
         def call(*args):
             for c in targets:
                 getattr(c, hook)(*args)
+        setattr(self, hook, call)   # found directly from now on (hooks run every batch)
         return call
 
     def get_data(self) -> dict:

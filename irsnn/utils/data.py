@@ -60,11 +60,12 @@ def batch_spikes(spikes: Sequence[PreprocessedSpikes], batch_size: int) -> Prepr
     num_neurons = len(spikes[0].end_spikes)
     if any(len(s.end_spikes) != num_neurons for s in spikes):
         raise InputError("cannot batch PreprocessedSpikes with different numbers of neurons")
-    counts = [len(s.spike_times) for s in spikes]
-    offsets = np.concatenate(([0], np.cumsum(counts)))
-    end = np.full((batch_size, num_neurons), offsets[-1], dtype=np.int64)
+    end = np.full((batch_size, num_neurons), sum(len(s.spike_times) for s in spikes),
+                  dtype=np.int64)
+    offset = 0
     for b, s in enumerate(spikes):
-        end[b] = np.asarray(s.end_spikes, dtype=np.int64) + offsets[b]
+        end[b] = np.asarray(s.end_spikes, dtype=np.int64) + offset
+        offset += len(s.spike_times)
     times = (np.concatenate([np.asarray(s.spike_times, dtype=np.float64) for s in spikes])
              if spikes else np.zeros(0))
     return PreprocessedSpikes(end, times)

@@ -120,3 +120,73 @@ def test_kernel_profiling_times_every_kernel():
                           "propagate:syn.hidden->output", "neuron:pop.input",
                           "neuron:pop.hidden", "neuron:pop.output", "record"}
     assert times["neuron:pop.hidden"] > 0
+
+
+class _Counting:
+    """Wraps a library function, counting its calls."""
+
+    def __init__(self, real):
+        self.real, self.calls = real, 0
+
+    def __call__(self, *args):
+        self.calls += 1
+        return self.real(*args)
+
+
+def _rounds(nets, rounds):
+    """Per ``(kind, rng_seed)`` of ``nets``, what each round gives, the networks taking turns
+    every round: with ``kind`` "train" a training step and then every connection's weights;
+    predictions otherwise, with the hidden spikes of example 1 recorded in the first round."""
+    from irsnn.callbacks import SpikeRecorder
+    from irsnn.compilers import EPropCompiler
+    compiled = []
+    for kind, seed in nets:
+        network, inp, hidden, out = recurrent_alif()
+        compiler = (EPropCompiler(example_timesteps=20, batch_size=2, backend="c", rng_seed=seed,
+                                  losses="sparse_categorical_crossentropy") if kind == "train"
+                    else InferenceCompiler(evaluate_timesteps=20, batch_size=2, backend="c",
+                                           rng_seed=seed))
+        compiled.append((kind, seed, compiler.compile(network), inp, hidden, out))
+    results = [[] for _ in nets]
+    for k in range(rounds):
+        for (kind, seed, net, inp, hidden, out), result in zip(compiled, results):
+            x = random_spikes(2, 20, 20, rate=0.2, seed=100 * seed + k)
+            if kind == "train":
+                net.train({inp: x}, {out: np.array([0, 2])}, num_epochs=1, callbacks=[])
+                result += [net.simulation.get_weights(c.name) for c in net.network.connections]
+            else:
+                recorders = [SpikeRecorder(hidden, key="hidden", example_filter=[1])] * (k == 0)
+                y, cb = net.predict({inp: x}, out, callbacks=recorders)
+                result += [y[out], *cb.get("hidden", ())]
+    assert len({net.simulation.lib._handle for _, _, net, *_ in compiled}) == 1
+    return results
+
+
+@pytest.mark.parametrize("kind", ["inference", "train"])
+def test_simulations_sharing_a_library_take_turns(kind):
+    """Two simulations of one model (different seeds, so different weights) share the loaded
+    library's globals; taking turns, each still runs on its own buffers, inputs, recorders and
+    learning switch, exactly as alone."""
+    alone = [_rounds([(kind, seed)], 4)[0] for seed in (1, 2)]
+    together = _rounds([(kind, 1), (kind, 2)], 4)
+    for want, got in zip(alone, together):
+        assert len(want) == len(got)
+        for w, g in zip(want, got):
+            for wi, gi in zip(w, g) if isinstance(w, list) else [(w, g)]:
+                np.testing.assert_array_equal(wi, gi)
+
+
+def test_binding_is_skipped_while_nothing_changed():
+    """The library keeps this simulation's addresses between native calls: a batch binds only
+    its new input array (one extra global parameter), not every buffer again."""
+    net, inp, out = _compile()
+    sim = net.simulation
+    sim.lib.irsnn_bind = bind = _Counting(sim.lib.irsnn_bind)
+    sim.lib.irsnn_bind_egp = bind_egp = _Counting(sim.lib.irsnn_bind_egp)
+    net.predict({inp: random_spikes(8, 20, 20, rate=0.2)}, out, callbacks=[])
+    assert (bind.calls, bind_egp.calls) == (1, 4)   # 4 batches: new spike times each
+    # another simulation of the model binding in between makes this one bind all again
+    other, other_inp, other_out = _compile()
+    other.predict({other_inp: random_spikes(2, 20, 20)}, other_out, callbacks=[])
+    net.predict({inp: random_spikes(2, 20, 20, rate=0.2)}, out, callbacks=[])
+    assert bind.calls == 2

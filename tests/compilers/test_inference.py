@@ -216,6 +216,15 @@ def test_inputs_to_non_input_population_and_outputs_without_readout(small):
         net.predict({a: _rates(2)}, a, callbacks=[])
     with pytest.raises(InputError, match="batch of 4"):
         net.evaluate_batch({a: _rates(5)}, {b: [0] * 5})
+    # looked up once per key and kept: the same errors every time, also for unhashable keys
+    for _ in range(2):
+        with pytest.raises(InputError, match="not an input population"):
+            net.predict({b: _rates(2)}, b, callbacks=[])
+        with pytest.raises(InputError, match="has no readout"):
+            net.get_readout([a])
+        with pytest.raises(InputError, match="is not a Population or Layer"):
+            net.get_readout([[b]])
+    assert net.get_readout([b])[0].shape == (4, 100)
 
 
 def test_unknown_shortcuts(small):
@@ -256,3 +265,43 @@ def test_poisson_noise_is_fresh_in_every_batch_and_reproducible():
     assert all(np.array_equal(x, y) for x, y in zip(times + ids, again[0] + again[1]))
     other = run(1)
     assert not np.array_equal(ids[0], other[1][0])
+
+
+@pytest.mark.parametrize("how", ["evaluate", "predict", "train"])
+def test_bad_spike_train_is_reported_when_its_batch_runs(how):
+    """Spike trains are checked for the whole dataset at once, but a bad one is still reported
+    when its batch is applied (earlier batches run), by its place in that batch, with the
+    message a batch of it alone gives."""
+    from irsnn.compilers import EPropCompiler
+    network, inp, hidden, out = recurrent_alif()
+    x = random_spikes(7, 20, 20, rate=0.2)
+    x[3] = x[3]._replace(spike_times=x[3].spike_times + 20.0)   # examples last 20 ms
+    y = np.zeros(7, np.int64)
+    ended = []
+
+    class Batches(Callback):
+        def on_batch_end(self, batch, metrics):
+            ended.append(batch)
+
+    net = (EPropCompiler(example_timesteps=20, batch_size=2, backend="reference",
+                         losses="sparse_categorical_crossentropy") if how == "train" else
+           InferenceCompiler(evaluate_timesteps=20, batch_size=2, backend="reference")
+           ).compile(network)
+
+    def run(data):
+        if how == "train":
+            net.train({inp: data}, {out: y[:len(data)]}, num_epochs=1, shuffle=False,
+                      callbacks=[Batches()])
+        elif how == "evaluate":
+            net.evaluate({inp: data}, {out: y[:len(data)]}, callbacks=[Batches()])
+        else:
+            net.predict({inp: data}, out, callbacks=[Batches()])
+
+    with pytest.raises(InputError) as alone:
+        run(x[2:4])
+    ended.clear()
+    with pytest.raises(InputError) as whole:
+        run(x)
+    assert ended == [0]
+    assert str(whole.value) == str(alone.value)
+    assert "example 1 has spike time" in str(whole.value)

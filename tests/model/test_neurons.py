@@ -245,3 +245,108 @@ def test_spike_input_rejects_unsorted_or_inconsistent_trains(make_state):
     with pytest.raises(InputError, match="inconsistent end_spikes"):
         n.set_input(st, 1, (2,), [PreprocessedSpikes(np.array([2, 2]),
                                                      np.array([1.0, 3.0, 2.0]))])
+
+
+def _spike_train_variants(n, duration, rng):
+    """Good and bad spike trains of ``n`` neurons: every way SpikeInput's checks can fail,
+    boundary cases that pass, and data in unusual forms (lists, other dtypes)."""
+    from irsnn.utils.data import PreprocessedSpikes
+    out = []
+    for _ in range(6):
+        k = int(rng.integers(0, 3 * n))
+        good = preprocess_spikes(rng.uniform(0.0, duration, k), rng.integers(0, n, k), n)
+        out.append(good)
+        end, times = good.end_spikes, good.spike_times
+        if k >= 2:
+            bad = times.copy()
+            j = int(rng.integers(0, k))
+            for value in (-0.5, np.nan, np.inf, duration, duration + 1.0,
+                          np.nextafter(duration, 0.0), 0.0):
+                t = bad.copy()
+                t[j] = value
+                out.append(PreprocessedSpikes(end, t))
+            # a decrease inside a neuron's train (bad), or only where a new neuron starts (fine)
+            out.append(PreprocessedSpikes(end, times[::-1].copy()))
+            out.append(PreprocessedSpikes(end, np.sort(times)))
+            e = end.copy()
+            e[int(rng.integers(0, n))] += 1
+            out.append(PreprocessedSpikes(e, times))
+            out.append(PreprocessedSpikes(end[::-1].copy(), times))
+            out.append(PreprocessedSpikes(end - 1, times[:-1]))
+        out += [PreprocessedSpikes(end.astype(np.int32), times.astype(np.float32)),
+                PreprocessedSpikes(end.astype(np.uint16), np.round(times).astype(np.int64)),
+                PreprocessedSpikes(list(end), list(times)), PreprocessedSpikes(end[:-1], times),
+                PreprocessedSpikes(end.astype(float), times), (end, times)]
+    out.append(PreprocessedSpikes(np.zeros(n, np.int64), np.zeros(0)))
+    return out
+
+
+@pytest.mark.parametrize("n", [1, 5, 40])
+def test_spike_trains_checked_together_pass_exactly_when_each_passes(n, monkeypatch):
+    """SpikeInput.prepare_input checks a dataset in one go; an example it passes must pass
+    the per-example checks, and one in the usual form that fails them must not pass."""
+    rng = np.random.default_rng(n)
+    duration = 7.5
+    examples = _spike_train_variants(n, duration, rng)
+    order = rng.permutation(len(examples))
+    examples = [examples[i] for i in order]
+    # in groups of many examples (at least one bad: each example is decided alone) and alone
+    for group in (examples, examples[:1], [examples[1]]):
+        good = SpikeInput._checks_pass(group, n, duration)
+        for ex, ok in zip(group, good):
+            try:
+                SpikeInput._check_example("p", 0, ex, n, duration)
+                passes = True
+            except (InputError, IndexError):   # float end_spikes index in the check
+                passes = False
+            usual = (isinstance(ex, tuple) and type(ex).__name__ == "PreprocessedSpikes"
+                     and isinstance(ex.end_spikes, np.ndarray) and ex.end_spikes.shape == (n,)
+                     and ex.end_spikes.dtype.kind in "iu"
+                     and isinstance(ex.spike_times, np.ndarray)
+                     and ex.spike_times.dtype.kind in "fiu")
+            assert ok == (passes and usual), ex
+    # good examples pass together (one by one is the fallback when a group fails), also in
+    # groups of about 50 spikes
+    good = [ex for ex, ok in zip(examples, SpikeInput._checks_pass(examples, n, duration)) if ok]
+    assert len(good) > 10 and SpikeInput._all_pass(good, n, duration)
+    monkeypatch.setattr("irsnn.neurons.spike_input.CHECK_GROUP_SPIKES", 50)
+    assert SpikeInput._checks_pass(good, n, duration).all()
+
+
+def test_spike_input_applies_prepared_batches_as_raw_ones(make_state):
+    """Batches cut from prepare_input's SpikeTrains (slices, index arrays) set exactly the
+    state the same examples set as a list, and a bad example is reported by its place in
+    the batch with the same message, when its batch is applied."""
+    from irsnn.neurons.spike_input import SpikeTrains
+    rng = np.random.default_rng(3)
+    n, duration, batch = 6, 10.0, 3
+    examples = [preprocess_spikes(rng.uniform(0.0, duration, k), rng.integers(0, n, k), n)
+                for k in (0, 5, 9, 1, 12, 7, 0)]
+    neuron = SpikeInput(max_spikes=40)
+    prepared = neuron.prepare_input((n,), examples, 10, 1.0)
+    assert isinstance(prepared, SpikeTrains) and prepared.good.all()
+    for idx in (slice(0, 3), slice(3, 6), slice(6, 7), np.array([5, 0, 6]), np.array([2])):
+        raw, fast = make_state(dt=1.0, example_timesteps=10), make_state(dt=1.0,
+                                                                         example_timesteps=10)
+        chosen = prepared[idx]
+        assert len(chosen) == len(np.arange(7)[idx])
+        neuron.set_input(raw, batch, (n,), [examples[i] for i in np.arange(7)[idx]])
+        neuron.set_input(fast, batch, (n,), chosen)
+        for name in raw.vars:
+            np.testing.assert_array_equal(fast.vars[name], raw.vars[name])
+            assert fast.vars[name].dtype == raw.vars[name].dtype
+        np.testing.assert_array_equal(fast.egps["SpikeTimes"], raw.egps["SpikeTimes"])
+    bad = list(examples)
+    bad[4] = bad[4]._replace(spike_times=bad[4].spike_times + duration)
+    prepared = neuron.prepare_input((n,), bad, 10, 1.0)
+    assert list(prepared.good) == [True] * 4 + [False] + [True] * 2
+    neuron.set_input(make_state(dt=1.0, example_timesteps=10), batch, (n,), prepared[0:3])
+    messages = []
+    for data in (bad[3:6], prepared[3:6]):
+        with pytest.raises(InputError) as err:
+            neuron.set_input(make_state(dt=1.0, example_timesteps=10), batch, (n,), data)
+        messages.append(str(err.value))
+    assert messages[0] == messages[1] and "example 1 has spike time" in messages[0]
+    # checked for another population size or duration: the per-batch checks decide
+    with pytest.raises(InputError, match="last 5.0 ms"):
+        neuron.set_input(make_state(dt=0.5, example_timesteps=10), batch, (n,), prepared[0:3])

@@ -97,7 +97,9 @@ def test_emit_kernels_for_c_and_reference(model_file, tmp_path):
     assert main(["dump", f"{model_file}:network", "--emit-kernels", str(tmp_path / "c")]) == 0
     source = (tmp_path / "c" / "irsnn_model.c").read_text()
     assert "int irsnn_run(int64_t steps" in source
-    assert "static void propagate_" in source and "static void update_" in source
+    # every per-step kernel is its own (out-of-line) function of one batch element
+    assert "static void IRSNN_NOINLINE propagate_s0(int32_t b, " in source
+    assert "static void IRSNN_NOINLINE update_g0(int32_t b, " in source
     assert main(["dump", f"{model_file}:network", "--emit-kernels", str(tmp_path / "r"),
                  "--backend", "reference"]) == 0
     assert (tmp_path / "r" / "pop.hidden.py").read_text().startswith("# pop.hidden sim_code")

@@ -319,11 +319,13 @@ def by_columns(builder, syn) -> bool:
 
     Along a row, every synapse gathers its postsynaptic neuron's values (``Psi``, ``L``,
     ...) and rows are short (~25 synapses at 5% of 512); along a column those values are
-    the same for every synapse and only the presynaptic trace is gathered (~1.9x faster per
-    synapse and step on an AVX-512 CPU). The variables stay in the row layout between runs
-    (the host, the optimiser, Deep-R and the event-driven kernels use it): every run copies
-    them to column order first (:func:`prologue`) and back at its end (:func:`epilogue`),
-    once per run instead of once per step."""
+    the same for every synapse and only the presynaptic trace is gathered (1.4-1.8x faster
+    per synapse and step on an AVX-512 CPU, ALIF512R's 10% and 5% groups). The variables
+    stay in the row layout between runs (the host, the optimiser, Deep-R and the
+    event-driven kernels use it): every run copies them to column order first
+    (:func:`prologue`) and back at its end (:func:`epilogue`), which costs about as much as
+    5-10 steps of learning per run (runs of one step, as with per-timestep callbacks, pay it
+    every step)."""
     lr = syn.learning
     return (syn.layout == "ragged" and lr is not None and not lr.backward
             and all(v.batched for v in lr.vars))

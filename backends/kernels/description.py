@@ -160,8 +160,9 @@ class Kernel:
     learning: bool = False
     #: name in profiles (``neuron:pop.x``, ``propagate:syn.a->b``, ...)
     label: str = ""
-    #: its inner loops gather by index along short synapse rows (ragged layouts); vector
-    #: CPUs may run such loops faster with narrow vectors (see ``KernelDialect.narrow_gathers``)
+    #: its inner loops gather by index along a ragged group's rows or columns (tens of
+    #: synapses); vector CPUs may run such loops faster with narrow vectors (see
+    #: ``KernelDialect.narrow_gathers``)
     gathers: bool = False
 
 

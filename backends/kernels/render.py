@@ -50,9 +50,11 @@ class KernelDialect:
     narrow_gathers : str
         Attribute of kernel functions flagged :attr:`~.description.Kernel.gathers`; empty for
         none. C: a macro (:data:`NARROW_GATHERS`) asking GCC on x86 for 128-bit vectors
-        there: on AVX-512 CPUs its 512-bit gather loops over rows of ~5-50 synapses spend
-        their time in gathers and remainder loops (measured on Zen 4: e-prop traces of
-        ragged rows 1.4 ns per synapse and step with 128-bit vectors, 2.0 ns with 512).
+        there: on AVX-512 CPUs its 512-bit gather loops over rows or columns of ~5-100
+        synapses spend their time in gathers and remainder loops (measured on Zen 4: e-prop
+        traces of ragged rows 1.4 ns per synapse and step with 128-bit vectors, 2.0 ns with
+        512; by columns, ALIF512R's whole sparse online example 9.3 ms with 128, 12.1 ms
+        with 512).
     """
 
     lang: Dialect

@@ -38,8 +38,8 @@ def c_source(program: Program, name: str, profile: bool) -> str:
         ``fused``, event-driven gradients come straight from the spike bits and backward
         sequences of the example just ended (not materialised), then the restart;
     ``irsnn_kernel_times(double *out)``
-        accumulated seconds per kernel (zeros unless compiled with profiling), then the
-        end-of-example work.
+        accumulated seconds per per-step kernel (zeros unless compiled with profiling), then
+        the end-of-example work (a run's prologue and epilogue are not timed).
     """
     r = KernelRenderer(C_KERNELS)
     dt = program.constants["dt"]

@@ -161,6 +161,11 @@ class SpikeInput(Neuron, Input):
             raise InputError(f"{owner}: example {i} is a {type(ex).__name__}, not "
                              f"PreprocessedSpikes; convert it with preprocess_spikes")
         end = np.asarray(ex.end_spikes)
+        if end.dtype.kind == "f" and np.all(end == np.round(end)):
+            end = end.astype(np.int64)  # whole numbers stored as floats index as they are
+        elif end.dtype.kind not in "iu" and end.size:
+            raise InputError(f"{owner}: example {i} has end_spikes of dtype {end.dtype}; they "
+                             f"must be whole numbers (build the data with preprocess_spikes)")
         times = np.asarray(ex.spike_times, dtype=np.float64)
         if end.shape != (n,):
             raise InputError(f"{owner}: example {i} has spike data for {end.size} neurons but "

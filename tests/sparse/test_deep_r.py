@@ -48,6 +48,16 @@ def compile_(backend, net, conns, alpha=0.05, l1=0.01, records=True, **kw):
         **kw).compile(net)
 
 
+def assert_same_synapses_and_weights(test, ref, rtol):
+    """Every connection of two compiled ``network()`` s has the same synapses and weights."""
+    for name, e in EDGES.items():
+        np.testing.assert_array_equal(test.simulation.synapse_mask(e),
+                                      ref.simulation.synapse_mask(e), err_msg=name)
+        np.testing.assert_allclose(test.simulation.get_weights(name),
+                                   ref.simulation.get_weights(name), rtol=rtol, atol=1e-6,
+                                   err_msg=name)
+
+
 class _Watch(Callback):
     """After every batch: synapse counts and whether every weight agrees with its sign."""
 
@@ -92,12 +102,7 @@ def test_count_constant_signs_kept_and_identical_to_reference(backend):
 
     test, _, twatch, cb, _ = train(backend)
     assert cb == cb_ref
-    for name, e in EDGES.items():
-        np.testing.assert_array_equal(test.simulation.synapse_mask(e),
-                                      ref.simulation.synapse_mask(e), err_msg=name)
-        np.testing.assert_allclose(test.simulation.get_weights(name),
-                                   ref.simulation.get_weights(name), rtol=1e-5, atol=1e-6,
-                                   err_msg=name)
+    assert_same_synapses_and_weights(test, ref, rtol=1e-5)
     assert twatch.counts == watch.counts
 
 

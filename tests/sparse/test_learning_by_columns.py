@@ -13,7 +13,7 @@ from irsnn.compilers import EPropCompiler
 from irsnn.optimisers import Adam
 
 from ..models import random_spikes
-from .test_deep_r import EDGES, KERNEL_BACKENDS, network
+from .test_deep_r import EDGES, KERNEL_BACKENDS, assert_same_synapses_and_weights, network
 
 #: per-synapse learning variables of each connection (ALIF hidden, leaky-integrator output)
 VARS = {"ih": ("EBar", "Eps", "DeltaG"), "hh": ("EBar", "Eps", "DeltaG"), "ho": ("DeltaG",)}
@@ -71,39 +71,31 @@ def test_traces_and_weights_equal_reference(backend, per_step):
     names = {b.name for b in test.simulation.program.buffers}
     s = test.simulation.synapses[EDGES["hh"]][0]
     assert f"{s}_EBar_col" in names, "the recurrent group no longer learns by columns"
-    for name, e in EDGES.items():
-        # the reference keeps traces for absent synapses too (dense arrays): compare the
-        # existing ones (the kernel backends store nothing else)
-        mask = ref.simulation.synapse_mask(e)
-        np.testing.assert_array_equal(test.simulation.synapse_mask(e), mask)
-        for var in VARS[name]:
-            got = test.simulation.get_var(e, var)
-            np.testing.assert_allclose(got[:, mask], ref.simulation.get_var(e, var)[:, mask],
-                                       rtol=2e-4, atol=1e-6, err_msg=f"{name}/{var}")
-            assert np.all(got[:, ~mask] == 0), f"{name}/{var}: values off the synapses"
-        np.testing.assert_allclose(test.simulation.get_weights(name),
-                                   ref.simulation.get_weights(name), rtol=1e-4, atol=1e-6,
-                                   err_msg=name)
+    _assert_same_learning_state(test, ref)
 
 
 @pytest.mark.parametrize("backend", KERNEL_BACKENDS[:1])
 def test_deep_r_rewiring_rebuilds_the_columns(backend):
     ref = _train("reference", False, deep_r=True, epochs=3)
     test = _train(backend, False, deep_r=True, epochs=3)
-    for name, e in EDGES.items():
-        np.testing.assert_array_equal(test.simulation.synapse_mask(e),
-                                      ref.simulation.synapse_mask(e), err_msg=name)
-        np.testing.assert_allclose(test.simulation.get_weights(name),
-                                   ref.simulation.get_weights(name), rtol=1e-4, atol=1e-6,
-                                   err_msg=name)
-        mask = ref.simulation.synapse_mask(e)
-        var = VARS[name][0]
-        np.testing.assert_allclose(test.simulation.get_var(e, var)[:, mask],
-                                   ref.simulation.get_var(e, var)[:, mask], rtol=2e-4,
-                                   atol=1e-6, err_msg=f"{name}/{var}")
+    _assert_same_learning_state(test, ref)
     # the rewiring moved synapses (so the columns were rebuilt during training)
     net0, *_ = network()
     first = EPropCompiler(example_timesteps=15, losses="sparse_categorical_crossentropy",
                           rng_seed=5).compile(net0)
     assert not np.array_equal(first.simulation.synapse_mask(EDGES["hh"]),
                               ref.simulation.synapse_mask(EDGES["hh"]))
+
+
+def _assert_same_learning_state(test, ref):
+    """Synapses, weights and every per-synapse learning variable as the reference's (which
+    keeps traces for absent synapses too, in dense arrays: the existing ones are compared,
+    and the kernel backends must hold nothing else)."""
+    assert_same_synapses_and_weights(test, ref, rtol=1e-4)
+    for name, e in EDGES.items():
+        mask = ref.simulation.synapse_mask(e)
+        for var in VARS[name]:
+            got = test.simulation.get_var(e, var)
+            np.testing.assert_allclose(got[:, mask], ref.simulation.get_var(e, var)[:, mask],
+                                       rtol=2e-4, atol=1e-6, err_msg=f"{name}/{var}")
+            assert np.all(got[:, ~mask] == 0), f"{name}/{var}: values off the synapses"

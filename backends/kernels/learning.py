@@ -314,8 +314,9 @@ COLUMN_BUFFERS = ("colstart", "colpre", "colslot", "colpos")
 
 
 def by_columns(builder, syn) -> bool:
-    """Whether the per-synapse learning of ``syn`` (a ragged group learning online) runs
-    postsynaptic neuron by postsynaptic neuron.
+    """Whether ``syn`` is a ragged group learning online, whose per-synapse learning runs
+    postsynaptic neuron by postsynaptic neuron (every such group does; the variables are
+    per batch element, as all per-synapse learning variables).
 
     Along a row, every synapse gathers its postsynaptic neuron's values (``Psi``, ``L``,
     ...) and rows are short (~25 synapses at 5% of 512); along a column those values are
@@ -327,8 +328,7 @@ def by_columns(builder, syn) -> bool:
     5-10 steps of learning per run (runs of one step, as with per-timestep callbacks, pay it
     every step)."""
     lr = syn.learning
-    return (syn.layout == "ragged" and lr is not None and not lr.backward
-            and all(v.batched for v in lr.vars))
+    return syn.layout == "ragged" and lr is not None and not lr.backward
 
 
 def _column_copies(builder, to_columns: bool) -> list[Kernel]:
@@ -432,26 +432,22 @@ def _synapses(builder):
         if by_columns(builder, syn):
             out.append(_learn_by_columns(builder, eid, s, syn, code))
             continue
-        if syn.layout == "ragged":
-            # traces and gradients exist only for the synapses that exist
-            M = builder.max_row(eid)
-            inner = [f"const int32_t j = {s}_ind[(size_t)i * {M} + r];",
-                     f"const size_t idx = ((size_t)b * {n_pre} + i) * {M} + r;"]
-            loop = ("r", f"{s}_rowlen[i]")
-        else:
-            inner = [f"const size_t idx = ((size_t)b * {n_pre} + i) * {n_post} + j;"]
-            loop = ("j", str(n_post))
-        inner += [f"{builder.ctype(v.type)} l_{v.name} = {s}_{v.name}[idx];" for v in lr.vars]
-        inner.append(code.rstrip())
-        inner += [f"{s}_{v.name}[idx] = l_{v.name};" for v in lr.vars
-                  if v.access == "readwrite"]
+        inner = [f"const size_t idx = ((size_t)b * {n_pre} + i) * {n_post} + j;"]
         body = [For("i", str(n_pre), [
             f"const {builder.scalar} zb = {s}_{lr.pre_trace}[(size_t)b * {n_pre} + i];",
-            For(*loop, inner)])]
+            For("j", str(n_post), inner + _synapse_update(builder, s, lr, code))])]
         out.append(Kernel(f"learn_{s}", (), (builder.dim_b(),), body,
-                          doc=f"{lr.kind} learning of {eid}", label=f"learn:{eid}",
-                          gathers=syn.layout == "ragged"))
+                          doc=f"{lr.kind} learning of {eid}", label=f"learn:{eid}"))
     return out
+
+
+def _synapse_update(builder, s, lr, code, suffix="") -> list:
+    """Synapse ``idx``'s learning: its variables (buffers ``{s}_{var}{suffix}``) loaded, the
+    rendered learning ``code``, the ones it writes stored."""
+    return ([f"{builder.ctype(v.type)} l_{v.name} = {s}_{v.name}{suffix}[idx];"
+             for v in lr.vars] + [code.rstrip()]
+            + [f"{s}_{v.name}{suffix}[idx] = l_{v.name};" for v in lr.vars
+               if v.access == "readwrite"])
 
 
 def _learn_by_columns(builder, eid, s, syn, code) -> Kernel:
@@ -462,10 +458,7 @@ def _learn_by_columns(builder, eid, s, syn, code) -> Kernel:
     inner = [f"const int32_t i = {s}_colpre[c];",
              f"const {builder.scalar} zb = {s}_{lr.pre_trace}[(size_t)b * {syn.num_pre} + i];",
              f"const size_t idx = (size_t)b * {cap} + c;"]
-    inner += [f"{builder.ctype(v.type)} l_{v.name} = {s}_{v.name}_col[idx];" for v in lr.vars]
-    inner.append(code.rstrip())
-    inner += [f"{s}_{v.name}_col[idx] = l_{v.name};" for v in lr.vars
-              if v.access == "readwrite"]
+    inner += _synapse_update(builder, s, lr, code, "_col")
     body = [For("j", str(syn.num_post), [
         For("c", f"{s}_colstart[j + 1]", inner, start=f"{s}_colstart[j]")])]
     return Kernel(f"learn_{s}", (), (builder.dim_b(),), body,

@@ -88,7 +88,8 @@ FIRST_FLAG = """static inline int32_t irsnn_first_flag(uint64_t w)
 
 #: Definition of the C dialect's :attr:`KernelDialect.narrow_gathers` attribute (GCC 8 added
 #: ``prefer-vector-width``; other compilers get nothing)
-NARROW_GATHERS = """#if defined(__GNUC__) && __GNUC__ >= 8 && !defined(__clang__) && defined(__x86_64__)
+NARROW_GATHERS = """\
+#if defined(__GNUC__) && __GNUC__ >= 8 && !defined(__clang__) && defined(__x86_64__)
 #define IRSNN_NARROW_GATHERS __attribute__((target("prefer-vector-width=128")))
 #else
 #define IRSNN_NARROW_GATHERS

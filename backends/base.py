@@ -12,6 +12,8 @@ import numpy as np
 
 from irsnn.errors import InputError
 
+from .host_init import numpy_type, spike_schedule
+
 
 class Backend(ABC):
     """Base class of backends.
@@ -50,6 +52,10 @@ class InputState:
     dt : float
     example_timesteps : int
     batch_size : int
+    timestep : int
+        The simulation's clock now (the step the applied batch starts at).
+    scalar : numpy.dtype
+        The model's ``scalar`` type (its precision).
     """
 
     def __init__(self, sim: Simulation, node_id: str, example_timesteps: int):
@@ -58,6 +64,8 @@ class InputState:
         self.dt = sim.dt
         self.batch_size = sim.batch_size
         self.example_timesteps = int(example_timesteps)
+        self.timestep = int(sim.timestep)
+        self.scalar = np.dtype(numpy_type("scalar", sim.precision))
 
     @abstractmethod
     def set_var(self, name: str, values) -> None:
@@ -67,6 +75,11 @@ class InputState:
     def set_egp(self, name: str, values) -> None:
         """Set the extra global parameter array ``name``."""
         self._sim.set_egp(self._node, name, values)
+
+    def spike_schedule(self, end_spikes, spike_times):
+        """The :func:`~irsnn.utils.data.spike_schedule` of batched spike trains, starting at
+        this timestep, in this simulation's clock and precision."""
+        return spike_schedule(end_spikes, spike_times, self.timestep, self.dt, self.scalar)
 
 
 class Simulation(ABC):
@@ -81,6 +94,7 @@ class Simulation(ABC):
     dt = 1.0
     batch_size = 1
     timestep = 0
+    precision = "float"
     kernel_times: dict
 
     @property

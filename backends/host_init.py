@@ -59,6 +59,18 @@ def _words(seed: int, stream: int, size: int):
     return x0, x1
 
 
+def spike_schedule(end_spikes, spike_times, first_step: int, dt: float, dtype):
+    """:func:`irsnn.utils.data.spike_schedule` of a batch: natively when a C compiler is
+    available (the same arrays, a fraction of the time), else with NumPy."""
+    from irsnn.utils.data import spike_schedule as numpy_spike_schedule
+
+    from .c.native_schedule import native_spike_schedule
+    out = native_spike_schedule(end_spikes, spike_times, first_step, dt, dtype)
+    if out is None:
+        out = numpy_spike_schedule(end_spikes, spike_times, first_step, dt, dtype)
+    return out
+
+
 def listed_synapses(graph, syn):
     """``(pre, post)`` int64 index arrays of a ``sparse`` (explicitly listed) synapse group,
     else None."""

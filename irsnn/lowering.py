@@ -125,7 +125,7 @@ def _lower_population(g, pop, dt, batch_size):
         output_var=output_var, is_input=isinstance(neuron, Input),
         softmax=bool(getattr(neuron, "softmax", False)),
         record_spikes=bool(getattr(pop, "record_spikes", False)), readout=readout,
-        location=getattr(pop, "location", "")))
+        location=getattr(pop, "location", ""), spike_schedule=canon.spike_schedule))
 
 
 def _lower_connection(g, conn, dt, batch_size):

@@ -39,7 +39,7 @@ class InsertReadout(Pass):
             if pop.readout is None:
                 continue
             readout = resolve_readout(pop.readout.kind)
-            if readout.needs_spikes and not pop.threshold_code.strip():
+            if readout.needs_spikes and not pop.spiking:
                 raise ModelError(
                     f"Population '{pop.name}' ({pop.model_name}) uses readout "
                     f"'{pop.readout.kind}', which counts spikes, but its neuron never spikes; "

@@ -32,7 +32,7 @@ class InsertRecording(Pass):
                                  f"network; record a population of this network")
             pop = graph.node(nid)
             if what == "spikes":
-                if not pop.threshold_code.strip():
+                if not pop.spiking:
                     raise ModelError(f"Population '{pop.name}' ({pop.model_name}) never "
                                      f"spikes, so its spikes cannot be recorded; record a "
                                      f"variable with VarRecorder instead")

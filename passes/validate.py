@@ -23,6 +23,8 @@ class Validate(Pass):
             if pop.negative_threshold_code.strip() and not pop.threshold_code.strip():
                 raise ModelError(f"Population '{pop.name}' ({pop.model_name}) has a negative "
                                  f"threshold but no threshold condition; add one")
+            if pop.spike_schedule:
+                _check_schedule(pop)
         for _u, v, _k, syn in graph.synapses():
             target = graph.node(v)
             if target.is_input:
@@ -32,3 +34,21 @@ class Validate(Pass):
                     f" targets '{target.name}', an input population ({target.model_name}) "
                     f"that ignores synaptic input; connect to a non-input population")
             check_psm(syn, target, precision)
+
+
+def _check_schedule(pop):
+    """A spike-schedule group has no code and the schedule's extra global parameters."""
+    from irsnn.utils.model import SCHEDULE_EGPS
+    coded = [k for k in ("sim_code", "threshold_code", "negative_threshold_code", "reset_code")
+             if getattr(pop, k).strip()]
+    if coded:
+        raise ModelError(f"Population '{pop.name}' ({pop.model_name}) has a spike schedule and "
+                         f"code {coded}; a scheduled population's spikes come from its schedule "
+                         f"only, so remove the code")
+    have = {e.name: e.type for e in pop.egps}
+    wrong = [(n, t) for n, t in SCHEDULE_EGPS if have.get(n) != t]
+    if wrong:
+        raise ModelError(f"Population '{pop.name}' ({pop.model_name}) has a spike schedule but "
+                         f"not its extra global parameters {wrong} (it has {have}); declare "
+                         f"the model with 'spike_schedule': True and no schedule parameters of "
+                         f"its own")

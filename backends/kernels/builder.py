@@ -289,7 +289,29 @@ class KernelBuilder:
             return render
         return {f"gennrand_{fn}": make(fn) for fn in ("uniform", "normal", "exponential")}
 
+    def _scheduled(self, nid, g, pop) -> Kernel:
+        """The update of a spike-schedule group: this step's spikes copied from the schedule
+        (:data:`~irsnn.utils.model.SCHEDULE_EGPS`): no per-neuron work."""
+        B, n, h = self.B, pop.size, pop.spike_history
+        e = f"{g}_egp_"
+        copy = ["const size_t at = (size_t)b * (size_t)steps + (size_t)k;",
+                f"const uint32_t first = {e}ScheduleOffsets[at];",
+                f"cnt = (int32_t)({e}ScheduleOffsets[at + 1] - first);",
+                For("s", "cnt", [f"spk[s] = (int32_t){e}ScheduleSpikes[first + (uint32_t)s];"])]
+        body = [f"const int32_t slot = (int32_t)(ts % {h});",
+                f"GLOBAL int32_t *spk = {g}_spk + ((size_t)slot * {B} + b) * {n};",
+                "int32_t cnt = 0;",
+                f"const int64_t k = ts - (int64_t){e}ScheduleWindow[0];",
+                f"const int64_t steps = (int64_t){e}ScheduleWindow[1];",
+                If("k >= 0 && k < steps", copy),
+                f"{g}_spkcnt[slot * {B} + b] = cnt;"]
+        return Kernel(f"update_{g}", (), (Dim("b", B),), body,
+                      doc=f"neuron update {nid} ({pop.model_name}: spike schedule)",
+                      label=f"neuron:{nid}")
+
     def _update(self, nid, g, pop) -> Kernel:
+        if pop.spike_schedule:
+            return self._scheduled(nid, g, pop)
         B, n, h = self.B, pop.size, pop.spike_history
         checked = check_neuron(nid, pop, self.precision)
         sites: set[int] = set()

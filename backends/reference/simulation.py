@@ -400,7 +400,22 @@ class ReferenceSimulation(Simulation):
             env[e.name] = arr
         return env
 
+    def _scheduled_spikes(self, n):
+        """This step's spikes of a spike-schedule group, read from its schedule."""
+        env = self._env(n, n.nid)
+        first, steps = (int(v) for v in env["ScheduleWindow"][:2])
+        out = np.zeros((self.batch_size, n.pop.size), np.float32)
+        k = self.timestep - first
+        if 0 <= k < steps:
+            offsets = env["ScheduleOffsets"]
+            for b in range(self.batch_size):
+                at = b * steps + k
+                out[b, env["ScheduleSpikes"][offsets[at]:offsets[at + 1]]] = 1.0
+        return out
+
     def _update_neurons(self, n):
+        if n.pop.spike_schedule:
+            return self._scheduled_spikes(n)
         nid, B, size = n.nid, self.batch_size, n.pop.size
         isyn = np.zeros((B, size), self.scalar)
         extra = {k: np.full((B, size), v) for k, v in n.additional.items()}

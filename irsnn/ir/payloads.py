@@ -119,7 +119,9 @@ class NeuronGroup(Payload):
 
     Code blocks are in the code-string language (:mod:`irsnn.lang`); the neuron update runs
     ``sim_code``, evaluates ``threshold_code`` (and ``negative_threshold_code`` for signed
-    spikes) and runs ``reset_code`` on the neurons that spiked.
+    spikes) and runs ``reset_code`` on the neurons that spiked. A ``spike_schedule`` group has
+    no code: its spikes each step are read from the schedule in its extra global parameters
+    (:data:`irsnn.utils.model.SCHEDULE_EGPS`).
     """
 
     role: ClassVar[str] = "pop"
@@ -141,6 +143,12 @@ class NeuronGroup(Payload):
     readout: ReadoutSpec | None = None
     spike_history: int = 1
     location: str = ""
+    spike_schedule: bool = False
+
+    @property
+    def spiking(self) -> bool:
+        """Whether the group emits spikes (a threshold condition or a spike schedule)."""
+        return self.spike_schedule or bool(self.threshold_code.strip())
 
     @property
     def size(self) -> int:

@@ -47,8 +47,9 @@ def describe_node(nid: str, p) -> str:
                             ("reset", p.reset_code)):
             if code.strip():
                 parts.append(f"{label}={_code(code)}")
-        flags = [f for f, on in (("input", p.is_input), ("softmax", p.softmax),
-                                 ("record_spikes", p.record_spikes)) if on]
+        flags = [f for f, on in (("input", p.is_input), ("spike_schedule", p.spike_schedule),
+                                 ("softmax", p.softmax), ("record_spikes", p.record_spikes))
+                 if on]
         if p.readout is not None:
             parts.append(f"readout={p.readout.kind}")
         if p.spike_history > 1:

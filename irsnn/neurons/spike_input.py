@@ -7,15 +7,13 @@ from numbers import Integral
 import numpy as np
 
 from ..errors import InputError, ModelError
-from ..utils.data import PreprocessedSpikes, batch_spikes, calc_start_spikes
+from ..utils.data import PreprocessedSpikes, batch_spikes
 from ..utils.decorators import network_default_params
 from ..utils.model import NeuronModel
 from .input import Input, PreparedInputs, check_finite, state_owner
 from .neuron import Neuron
 
 
-#: ``NextSpikeTime`` of a neuron with no spikes left (larger than any example's duration)
-NO_SPIKE = 3.0e38
 #: spike times :meth:`SpikeInput.prepare_input` checks in one go (bounds its temporaries)
 CHECK_GROUP_SPIKES = 1 << 20
 
@@ -23,9 +21,10 @@ CHECK_GROUP_SPIKES = 1 << 20
 class SpikeInput(Neuron, Input):
     """Emits the spike trains given as :class:`~irsnn.utils.data.PreprocessedSpikes`.
 
-    Neuron ``id`` of batch element ``batch`` emits the spikes ``SpikeTimes[StartSpike]`` ..
-    ``SpikeTimes[EndSpike - 1]``; at most one per step, each at the first step whose start
-    time ``t`` is >= the spike time.
+    Each neuron emits its spikes of the example in its batch element, at most one per step,
+    each at the first step whose start time ``t`` is >= the spike time (GeNN's spike source
+    array). The steps are counted from the one at which the batch is applied
+    (:func:`~irsnn.utils.data.spike_schedule`, :meth:`set_input`).
 
     Parameters
     ----------
@@ -43,22 +42,10 @@ class SpikeInput(Neuron, Input):
         self.max_spikes = int(max_spikes)
 
     def get_model(self, population, dt: float, batch_size: int = 1) -> NeuronModel:
-        # GeNN's spike source array, with the time of each neuron's next spike cached in a
-        # variable: the per-step test is then one comparison (vectorisable), and the spike
-        # times are only read when a neuron spikes.
-        model = {
-            "vars": [("StartSpike", "unsigned int"),
-                     ("EndSpike", "unsigned int", "readonly"),
-                     ("NextSpikeTime", "scalar")],
-            "extra_global_params": [("SpikeTimes", "scalar*")],
-            "threshold_condition_code": "t >= NextSpikeTime",
-            "reset_code": (
-                "StartSpike++;\n"
-                f"NextSpikeTime = (StartSpike != EndSpike) ? SpikeTimes[StartSpike] "
-                f": {NO_SPIKE!r};\n")}
-        return NeuronModel(model, None, {},
-                           {"StartSpike": 0, "EndSpike": 0, "NextSpikeTime": NO_SPIKE},
-                           {"SpikeTimes": np.zeros(1, dtype=np.float64)})
+        # GeNN's spike source array, with the emission step of every spike worked out on the
+        # host when a batch is applied (:func:`~irsnn.utils.data.spike_schedule`): a step's
+        # update copies its spikes' ids, with no work per neuron
+        return NeuronModel({"spike_schedule": True}, None, {}, {}, {})
 
     def prepare_input(self, shape, data, example_timesteps, dt):
         """The examples as :class:`SpikeTrains`, all checked at once (see :meth:`_checks_pass`);
@@ -90,16 +77,10 @@ class SpikeInput(Neuron, Input):
                 f"{self.max_spikes}; create the neuron with SpikeInput(max_spikes={total}) "
                 f"or more (see irsnn.utils.data.calc_max_spikes)")
         batched = batch_spikes(examples, batch_size)
-        end = np.asarray(batched.end_spikes, dtype=np.int64).reshape(batch_size, n)
-        start = calc_start_spikes(end)
-        # Only the spikes of this batch (max_spikes bounds it; no padding to copy around), a
-        # fresh array (the native code keeps it), never empty
-        times = batched.spike_times if total else np.zeros(1)
-        next_time = np.where(start < end, np.take(times, start, mode="clip"), NO_SPIKE)
-        state.set_var("StartSpike", start.astype(np.uint32))
-        state.set_var("EndSpike", end.astype(np.uint32))
-        state.set_var("NextSpikeTime", next_time)
-        state.set_egp("SpikeTimes", times)
+        schedule = state.spike_schedule(batched.end_spikes, batched.spike_times)
+        state.set_egp("ScheduleSpikes", schedule.spikes)
+        state.set_egp("ScheduleOffsets", schedule.offsets)
+        state.set_egp("ScheduleWindow", schedule.window)
 
     @staticmethod
     def _checks_pass(examples, n, duration) -> np.ndarray:

@@ -82,6 +82,72 @@ def calc_start_spikes(end_spikes: np.ndarray) -> np.ndarray:
     return start.reshape(end_spikes.shape)
 
 
+SpikeSchedule = namedtuple("SpikeSchedule", ["spikes", "offsets", "window"])
+SpikeSchedule.__doc__ = """The spikes of a batch of spike trains, step by step (what a
+:class:`~irsnn.neurons.SpikeInput` population emits; see :func:`spike_schedule`).
+
+``spikes`` (uint32): neuron ids, batch element by batch element and step by step, ascending
+within a step; ``offsets`` (uint32, ``batch * steps + 1``): step ``k`` of batch element ``b``
+emits ``spikes[offsets[b * steps + k]:offsets[b * steps + k + 1]]``; ``window`` (uint32):
+``[first timestep, steps]``.
+"""
+
+
+def check_schedule_fits(last_step: float, spikes: int) -> None:
+    """A spike schedule's steps (up to ``last_step``) and spikes must fit its 32-bit
+    indices."""
+    if last_step > np.iinfo(np.uint32).max or spikes > np.iinfo(np.uint32).max:
+        raise InputError(f"spike_schedule: a schedule of {spikes} spikes up to timestep "
+                         f"{last_step:.0f} does not fit its 32-bit indices; reset the time "
+                         f"between batches, use smaller batches or shorter spike trains")
+
+
+def spike_schedule(end_spikes, spike_times, first_step: int = 0, dt: float = 1.0,
+                   dtype=np.float32) -> SpikeSchedule:
+    """When each spike of batched spike trains is emitted, starting at timestep
+    ``first_step``: at the first step whose start time (``step * dt`` rounded to ``dtype``) is at
+    least the spike time (rounded to ``dtype``), and no earlier than one step after the
+    neuron's previous spike (at most one spike per neuron and step: GeNN's spike source array).
+
+    ``end_spikes`` is ``(batch, neurons)`` with indices into ``spike_times`` (sorted by batch
+    element, neuron and time: :func:`batch_spikes`). Every spike is scheduled, however late.
+    """
+    end = np.asarray(end_spikes, np.int64)
+    batch, n = end.shape
+    start = calc_start_spikes(end).reshape(-1)
+    counts = end.reshape(-1) - start
+    times = np.asarray(spike_times).astype(dtype, copy=False)
+    if not len(times):
+        return SpikeSchedule(np.zeros(1, np.uint32), np.zeros(1, np.uint32),
+                             np.array([first_step, 0], np.uint32))
+    owner = np.repeat(np.arange(batch * n, dtype=np.int64), counts)  # b * n + neuron
+    k = np.arange(len(times), dtype=np.int64) - np.repeat(start, counts)  # index in its train
+    # the first step whose clock reaches each spike: the clock as the simulation computes it
+    # (step * dt in double precision, rounded to the model's precision), searched
+    check_schedule_fits(max(first_step, np.ceil(float(times.max()) / dt)), len(times))
+    steps = max(1, int(np.ceil(float(times.max()) / dt)) + 2 - first_step)
+    while True:
+        clock = (np.arange(first_step, first_step + steps, dtype=np.float64) * dt).astype(dtype)
+        due = np.searchsorted(clock, times, side="left")
+        if due.max() < steps:
+            break
+        steps *= 2
+    # one spike per step: the k-th spike of a train goes out at k + max_{j <= k}(due_j - j)
+    # (a running maximum within each train: trains are made disjoint by an offset per owner)
+    lag = due - k
+    span = int(lag.max() - lag.min()) + 1
+    step = k + np.maximum.accumulate(lag - lag.min() + owner * span) - owner * span + lag.min()
+    steps = int(step.max()) + 1
+    check_schedule_fits(first_step + steps, len(times))
+    slot = (owner // n) * steps + step
+    # spikes are in (batch element, neuron) order: a stable sort by slot keeps ids ascending
+    order = np.argsort(slot, kind="stable")
+    offsets = np.zeros(batch * steps + 1, np.int64)
+    np.cumsum(np.bincount(slot, minlength=batch * steps), out=offsets[1:])
+    return SpikeSchedule((owner[order] % n).astype(np.uint32), offsets.astype(np.uint32),
+                         np.array([first_step, steps], np.uint32))
+
+
 def calc_max_spikes(spikes: Sequence[PreprocessedSpikes]) -> int:
     """Largest number of spikes in any one example."""
     return max(len(p.spike_times) for p in spikes)

@@ -23,6 +23,11 @@ Model dict keys understood (GeNN 5 name, then the GeNN 4 spelling):
     postsynaptic (synapse) model code strings
 ``is_auto_refractory_required``
     accepted for compatibility; irsnn never adds automatic refractoriness
+``spike_schedule`` (irsnn)
+    ``True`` for a neuron model without code whose spikes are given per timestep by the host
+    (:class:`~irsnn.neurons.SpikeInput`): the model gets the extra global parameters of
+    :data:`SCHEDULE_EGPS`, which its ``set_input`` fills (see
+    :func:`irsnn.utils.data.spike_schedule`)
 """
 
 from __future__ import annotations
@@ -43,6 +48,15 @@ _ACCESS_NAMES = {
     "read_only_duplicate": "readonly",
     "readonly_shared_neuron": "readonly",
 }
+
+
+#: Extra global parameters of a ``spike_schedule`` model: the neuron ids that spike, step by
+#: step and batch element by batch element (ascending ids within a step); where the spikes of
+#: step ``k`` (counted from the schedule's first step) of batch element ``b`` start and end in
+#: them (``ScheduleOffsets[b * steps + k]`` .. ``[b * steps + k + 1]``); and the schedule's
+#: first timestep and number of steps (``ScheduleWindow = [first, steps]``).
+SCHEDULE_EGPS = (("ScheduleSpikes", "unsigned int*"), ("ScheduleOffsets", "unsigned int*"),
+                 ("ScheduleWindow", "unsigned int*"))
 
 
 def _access(value, owner, name):
@@ -74,6 +88,7 @@ class CanonicalModel:
     reset_code: str = ""
     apply_input_code: str = ""
     decay_code: str = ""
+    spike_schedule: bool = False
 
 
 class Model:
@@ -135,7 +150,7 @@ class Model:
                  "extra_global_params", "additional_input_vars", "sim_code",
                  "threshold_condition_code", "negative_threshold_condition_code",
                  "reset_code", "is_auto_refractory_required", "apply_input_code", "decay_code",
-                 "derived_params"}
+                 "derived_params", "spike_schedule"}
         unknown = sorted(set(m) - known)
         if unknown:
             raise ModelError(
@@ -160,6 +175,18 @@ class Model:
                 access = _access(v[2] if len(v) > 2 else None, owner, v[0])
                 vars_.append((v[0], v[1], access))
         egps = [(e[0], e[1]) for e in m.get("extra_global_params", ()) or ()]
+        schedule = m.get("spike_schedule", False)
+        if not isinstance(schedule, bool):
+            raise ModelError(f"{owner}: 'spike_schedule' must be True or False "
+                             f"(got {schedule!r})")
+        if schedule:
+            coded = [k for k in ("sim_code", "threshold_condition_code",
+                                 "negative_threshold_condition_code", "reset_code")
+                     if (m.get(k) or "").strip()]
+            if coded:
+                raise ModelError(f"{owner}: a 'spike_schedule' model's spikes come from its "
+                                 f"schedule, so it has no code; remove {coded}")
+            egps += list(SCHEDULE_EGPS)
         extra = []
         for a in m.get("additional_input_vars", ()) or ():
             if len(a) != 3:
@@ -195,7 +222,7 @@ class Model:
             negative_threshold_code=m.get("negative_threshold_condition_code") or "",
             reset_code=m.get("reset_code") or "",
             apply_input_code=m.get("apply_input_code") or "",
-            decay_code=m.get("decay_code") or "")
+            decay_code=m.get("decay_code") or "", spike_schedule=schedule)
 
     # -- construction from ValueDescriptors -----------------------------------------------
     @classmethod

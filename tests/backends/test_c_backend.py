@@ -178,13 +178,14 @@ def test_simulations_sharing_a_library_take_turns(kind):
 
 def test_binding_is_skipped_while_nothing_changed():
     """The library keeps this simulation's addresses between native calls: a batch binds only
-    its new input array (one extra global parameter), not every buffer again."""
+    its new input arrays (the three extra global parameters of a spike schedule), not every
+    buffer again."""
     net, inp, out = _compile()
     sim = net.simulation
     sim.lib.irsnn_bind = bind = _Counting(sim.lib.irsnn_bind)
     sim.lib.irsnn_bind_egp = bind_egp = _Counting(sim.lib.irsnn_bind_egp)
     net.predict({inp: random_spikes(8, 20, 20, rate=0.2)}, out, callbacks=[])
-    assert (bind.calls, bind_egp.calls) == (1, 4)   # 4 batches: new spike times each
+    assert (bind.calls, bind_egp.calls) == (1, 12)  # 4 batches: a new spike schedule each
     # another simulation of the model binding in between makes this one bind all again
     other, other_inp, other_out = _compile()
     other.predict({other_inp: random_spikes(2, 20, 20)}, other_out, callbacks=[])

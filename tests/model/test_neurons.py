@@ -187,15 +187,12 @@ def test_binary_spike_input(state):
 
 
 def test_spike_input_model():
+    from irsnn.utils.model import SCHEDULE_EGPS
     n = SpikeInput(max_spikes=100)
     assert SpikeInput().max_spikes == 1000000
     m, c = _canon(n, 3)
-    assert c.vars == (("StartSpike", "unsigned int", "readwrite"),
-                      ("EndSpike", "unsigned int", "readonly"),
-                      ("NextSpikeTime", "scalar", "readwrite"))
-    assert c.egps == (("SpikeTimes", "scalar*"),)
-    assert c.threshold_code == "t >= NextSpikeTime"
-    assert c.reset_code.strip().startswith("StartSpike++;\nNextSpikeTime = (StartSpike")
+    assert c.spike_schedule and c.vars == () and c.egps == SCHEDULE_EGPS
+    assert not (c.sim_code or c.threshold_code or c.reset_code)
 
 
 def test_spike_input_set_input(make_state):
@@ -204,13 +201,17 @@ def test_spike_input_set_input(make_state):
     ex0 = preprocess_spikes(np.array([1.0, 0.0, 2.0]), np.array([2, 0, 0]), 3)
     ex1 = preprocess_spikes(np.array([5.0]), np.array([1]), 3)
     n.set_input(st, 3, (3,), [ex0, ex1])
-    np.testing.assert_array_equal(st.vars["EndSpike"], [[2, 2, 3], [3, 4, 4], [4, 4, 4]])
-    np.testing.assert_array_equal(st.vars["StartSpike"], [[0, 2, 2], [3, 3, 4], [4, 4, 4]])
-    assert st.vars["StartSpike"].dtype == np.uint32
-    np.testing.assert_array_equal(st.egps["SpikeTimes"], [0.0, 2.0, 1.0, 5.0])
-    big = 3.0e38
-    np.testing.assert_array_equal(st.vars["NextSpikeTime"],
-                                  [[0.0, big, 1.0], [big, 5.0, big], [big, big, big]])
+    # steps 0..5 of three batch elements: ex0 spikes 0@0, 2@1, 0@2; ex1 1@5; the third idle
+    assert st.egps["ScheduleWindow"].tolist() == [0, 6]
+    np.testing.assert_array_equal(st.egps["ScheduleOffsets"],
+                                  [0, 1, 2, 3, 3, 3, 3] + [3] * 5 + [4] + [4] * 6)
+    np.testing.assert_array_equal(st.egps["ScheduleSpikes"], [0, 2, 0, 1])
+    assert all(st.egps[k].dtype == np.uint32 for k in st.egps)
+    # the schedule starts where the clock stands (batches without a time reset)
+    st = make_state(dt=1.0, example_timesteps=10, timestep=40)
+    n.set_input(st, 1, (3,), [ex0])
+    assert st.egps["ScheduleWindow"].tolist() == [40, 2]
+    np.testing.assert_array_equal(st.egps["ScheduleSpikes"], [0, 2, 0])
 
 
 def test_spike_input_errors(make_state):
@@ -248,7 +249,7 @@ def test_spike_input_rejects_unsorted_or_inconsistent_trains(make_state):
     # end_spikes as floats: whole numbers work as integers (also with unsorted times, which
     # are then reported as such), others are refused
     n.set_input(st, 1, (2,), [PreprocessedSpikes(np.array([2.0, 3.0]), np.array([1.0, 3.0, 2.0]))])
-    np.testing.assert_array_equal(st.vars["StartSpike"].reshape(-1), [0, 2])
+    np.testing.assert_array_equal(st.egps["ScheduleSpikes"], [0, 1, 0])
     with pytest.raises(InputError, match="not sorted within each neuron"):
         n.set_input(st, 1, (2,), [PreprocessedSpikes(np.array([2.0, 3.0]),
                                                      np.array([3.0, 1.0, 2.0]))])
@@ -343,10 +344,11 @@ def test_spike_input_applies_prepared_batches_as_raw_ones(make_state):
         assert len(chosen) == len(np.arange(7)[idx])
         neuron.set_input(raw, batch, (n,), [examples[i] for i in np.arange(7)[idx]])
         neuron.set_input(fast, batch, (n,), chosen)
-        for name in raw.vars:
-            np.testing.assert_array_equal(fast.vars[name], raw.vars[name])
-            assert fast.vars[name].dtype == raw.vars[name].dtype
-        np.testing.assert_array_equal(fast.egps["SpikeTimes"], raw.egps["SpikeTimes"])
+        assert set(raw.egps) == set(fast.egps) == {"ScheduleSpikes", "ScheduleOffsets",
+                                                   "ScheduleWindow"}
+        for name in raw.egps:
+            np.testing.assert_array_equal(fast.egps[name], raw.egps[name])
+            assert fast.egps[name].dtype == raw.egps[name].dtype
     bad = list(examples)
     bad[4] = bad[4]._replace(spike_times=bad[4].spike_times + duration)
     prepared = neuron.prepare_input((n,), bad, 10, 1.0)

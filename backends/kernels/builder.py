@@ -294,16 +294,17 @@ class KernelBuilder:
         (:data:`~irsnn.utils.model.SCHEDULE_EGPS`): no per-neuron work."""
         B, n, h = self.B, pop.size, pop.spike_history
         e = f"{g}_egp_"
-        copy = ["const size_t at = (size_t)b * (size_t)steps + (size_t)k;",
-                f"const uint32_t first = {e}ScheduleOffsets[at];",
-                f"cnt = (int32_t)({e}ScheduleOffsets[at + 1] - first);",
-                For("s", "cnt", [f"spk[s] = (int32_t){e}ScheduleSpikes[first + (uint32_t)s];"])]
+        # underscored locals: fused kernels inline this body into their time loop (k, steps)
+        copy = ["const size_t _at = (size_t)b * (size_t)_steps + (size_t)_step;",
+                f"const uint32_t _first = {e}ScheduleOffsets[_at];",
+                f"cnt = (int32_t)({e}ScheduleOffsets[_at + 1] - _first);",
+                For("_s", "cnt", [f"spk[_s] = (int32_t){e}ScheduleSpikes[_first + (uint32_t)_s];"])]
         body = [f"const int32_t slot = (int32_t)(ts % {h});",
                 f"GLOBAL int32_t *spk = {g}_spk + ((size_t)slot * {B} + b) * {n};",
                 "int32_t cnt = 0;",
-                f"const int64_t k = ts - (int64_t){e}ScheduleWindow[0];",
-                f"const int64_t steps = (int64_t){e}ScheduleWindow[1];",
-                If("k >= 0 && k < steps", copy),
+                f"const int64_t _step = ts - (int64_t){e}ScheduleWindow[0];",
+                f"const int64_t _steps = (int64_t){e}ScheduleWindow[1];",
+                If("_step >= 0 && _step < _steps", copy),
                 f"{g}_spkcnt[slot * {B} + b] = cnt;"]
         return Kernel(f"update_{g}", (), (Dim("b", B),), body,
                       doc=f"neuron update {nid} ({pop.model_name}: spike schedule)",

@@ -76,8 +76,10 @@ def net(factory):
 
 
 def awkward_examples(num, dt, timesteps, seed):
-    """Spike trains with times on, just below and just above step starts, bursts of one neuron
-    within a step (some running past the example's end), and silent neurons."""
+    """Spike trains with times on step starts (neurons 1, 5, ...), just below them (2, 6, ...)
+    and just above them (3, 7, ...; in float32 these round onto the step start, in double they
+    do not), bursts of one neuron within a step (3, 7, ...: some run past the example's end),
+    and silent neurons (0, 4, ...)."""
     rng = np.random.default_rng(seed)
     duration = timesteps * dt
     out = []
@@ -85,12 +87,11 @@ def awkward_examples(num, dt, timesteps, seed):
         times, ids = [], []
         for i in range(N):
             kind = i % 4
-            if kind == 0:  # silent
+            if kind == 0:
                 continue
-            steps = rng.integers(0, timesteps, 4)
-            on_step = steps * dt
-            near = np.concatenate([on_step, np.nextafter(on_step, -1.0).clip(0.0),
-                                   np.nextafter(on_step, duration)])
+            on_step = np.sort(rng.choice(timesteps, 4, replace=False)) * dt
+            near = {1: on_step, 2: np.nextafter(on_step, -1.0).clip(0.0),
+                    3: np.nextafter(on_step, duration)}[kind]
             if kind == 3:  # a burst: six spikes within one step near the end
                 near = np.concatenate([near, (timesteps - 2) * dt + dt * rng.random(6)])
             keep = near[near < duration]
@@ -121,6 +122,18 @@ def test_schedule_matches_spike_source_array(backend, dt, batch_size, reset_time
     emitted = sum(len(t) for t in oracle.spikes[0][0])
     given = sum(len(e.spike_times) for e in x["inp"])
     assert 0 < emitted < given  # some bursts run past the end
+
+
+def test_schedule_in_double_precision(backend):
+    """A double-precision model's clock and spike times are compared in double."""
+    T, dt = 30, 0.1
+    x = {"inp": awkward_examples(4, dt, T, seed=9)}
+    kw = dict(record=[spikes("inp"), var("pop", "V")], batch_size=2, dt=dt,
+              outputs=("out",), precision="double")
+    oracle = run_case(net(lambda: SpikeSourceArray()), "reference", x, T, **kw)
+    test = run_case(net(lambda: SpikeInput(max_spikes=1000)), backend, x, T, **kw)
+    assert_same(test, oracle)
+    assert sum(len(t) for t in oracle.spikes[0][0]) > 50
 
 
 def test_schedule_per_timestep_runs(backend):

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from numbers import Integral
 
 import numpy as np
 
 from ..errors import InputError, ModelError
-from ..utils.data import PreprocessedSpikes, batch_spikes
+from ..utils.data import PreprocessedSpikes, SpikeSchedule, batch_spikes, check_schedule_fits
 from ..utils.decorators import network_default_params
 from ..utils.model import NeuronModel
 from .input import Input, PreparedInputs, check_finite, state_owner
@@ -16,6 +17,8 @@ from .neuron import Neuron
 
 #: spike times :meth:`SpikeInput.prepare_input` checks in one go (bounds its temporaries)
 CHECK_GROUP_SPIKES = 1 << 20
+#: bytes of spike schedules a :class:`SpikeTrains` keeps for its examples' next uses
+SCHEDULE_CACHE_BYTES = 256 << 20
 
 
 class SpikeInput(Neuron, Input):
@@ -53,13 +56,13 @@ class SpikeInput(Neuron, Input):
         if isinstance(data, PreprocessedSpikes | SpikeTrains):
             return data
         examples = list(data)
-        n = int(np.prod(shape))
+        n = math.prod(shape)
         duration = example_timesteps * dt
         return SpikeTrains(examples, n, duration, self._checks_pass(examples, n, duration))
 
     def set_input(self, state, batch_size: int, shape, input):
         owner = state_owner(state, self)
-        n = int(np.prod(shape))
+        n = math.prod(shape)
         examples = [input] if isinstance(input, PreprocessedSpikes) else list(input)
         if len(examples) == 0 or len(examples) > batch_size:
             raise InputError(f"{owner}: got {len(examples)} spike trains for a batch size of "
@@ -76,8 +79,11 @@ class SpikeInput(Neuron, Input):
                 f"{owner}: the batch holds {total} spikes but max_spikes is "
                 f"{self.max_spikes}; create the neuron with SpikeInput(max_spikes={total}) "
                 f"or more (see irsnn.utils.data.calc_max_spikes)")
-        batched = batch_spikes(examples, batch_size)
-        schedule = state.spike_schedule(batched.end_spikes, batched.spike_times)
+        if isinstance(input, SpikeTrains) and state.timestep == 0:
+            schedule = input.schedule(batch_size, state)
+        else:
+            batched = batch_spikes(examples, batch_size)
+            schedule = state.spike_schedule(batched.end_spikes, batched.spike_times)
         state.set_egp("ScheduleSpikes", schedule.spikes)
         state.set_egp("ScheduleOffsets", schedule.offsets)
         state.set_egp("ScheduleWindow", schedule.window)
@@ -184,10 +190,11 @@ class SpikeInput(Neuron, Input):
 class SpikeTrains(PreparedInputs):
     """A dataset of :data:`PreprocessedSpikes` examples for one :class:`SpikeInput`
     population, with the result of checking them all at once (its
-    :meth:`~SpikeInput.prepare_input`).
+    :meth:`~SpikeInput.prepare_input`), and the spike schedules of the examples applied so far
+    (up to :data:`SCHEDULE_CACHE_BYTES`), so later epochs do not work them out again.
 
     Indexing with an integer gives an example; with a slice or an integer array, the selected
-    examples as ``SpikeTrains`` sharing the checks (no data are copied).
+    examples as ``SpikeTrains`` sharing the checks and the schedules (no data are copied).
 
     Parameters
     ----------
@@ -200,17 +207,62 @@ class SpikeTrains(PreparedInputs):
         Per example, whether it passed the checks.
     """
 
-    def __init__(self, examples, num_neurons, duration, good, index=None):
+    def __init__(self, examples, num_neurons, duration, good, index=None, schedules=None):
         self.examples = examples
         self.num_neurons = num_neurons
         self.duration = duration
         self.good = good
         self.index = np.arange(len(examples)) if index is None else index
+        #: shared by every selection: ``{"key": (dt, dtype), "bytes": n, example: (ids,
+        #: ends)}`` with ``ends[k]`` the end of step ``k``'s spikes in ``ids``
+        self._schedules = {"key": None, "bytes": 0} if schedules is None else schedules
 
     def checked(self, num_neurons, duration) -> bool:
         """Every selected example passed the checks for this population and duration."""
         return (num_neurons == self.num_neurons and duration == self.duration
                 and bool(self.good[self.index].all()))
+
+    def schedule(self, batch_size, state):
+        """The :class:`~irsnn.utils.data.SpikeSchedule` of the selected examples as one batch
+        starting at step 0 (``state.timestep`` must be 0), joined from the examples' kept
+        schedules. An example not kept yet is worked out (``state.spike_schedule``) with the
+        next ones of the data set that are not either, up to :data:`CHECK_GROUP_SPIKES` spikes
+        in one go, and they are kept while :data:`SCHEDULE_CACHE_BYTES` allows."""
+        cache = self._schedules
+        key = (float(state.dt), np.dtype(state.scalar))
+        if cache["key"] != key:
+            cache.clear()
+            cache.update(key=key, bytes=0)
+        index = [int(i) for i in self.index]
+        parts = {i: cache[i] for i in index if i in cache}
+        missing = [i for i in dict.fromkeys(index) if i not in parts]
+        if missing:
+            # the batch's own examples first, then the data set's next unkept ones
+            group, spikes = [], 0
+            for i in missing + [j for j in range(len(self.examples)) if j not in cache
+                                and j not in parts and j not in missing]:
+                if group and (i not in missing) and (
+                        spikes + len(self.examples[i].spike_times) > CHECK_GROUP_SPIKES
+                        or cache["bytes"] + 8 * spikes > SCHEDULE_CACHE_BYTES):
+                    break
+                group.append(i)
+                spikes += len(self.examples[i].spike_times)
+            batched = batch_spikes([self.examples[i] for i in group], len(group))
+            fresh = state.spike_schedule(batched.end_spikes, batched.spike_times)
+            steps = int(fresh.window[1])
+            for b, i in enumerate(group):
+                first, last = int(fresh.offsets[b * steps]), int(fresh.offsets[b * steps + steps])
+                ends = fresh.offsets[b * steps + 1:b * steps + steps + 1] - np.uint32(first)
+                # steps after the example's last spike are left out (a batch pads them)
+                ends = ends[:int(np.searchsorted(ends, last - first)) + 1 if last > first else 0]
+                part = (fresh.spikes[first:last].copy(), ends)
+                if i in missing:
+                    parts[i] = part
+                size = part[0].nbytes + ends.nbytes
+                if cache["bytes"] + size <= SCHEDULE_CACHE_BYTES:
+                    cache[i] = part
+                    cache["bytes"] += size
+        return _join_schedules([parts[i] for i in index], batch_size)
 
     def __len__(self):
         return len(self.index)
@@ -219,7 +271,25 @@ class SpikeTrains(PreparedInputs):
         if isinstance(key, Integral):
             return self.examples[self.index[key]]
         return SpikeTrains(self.examples, self.num_neurons, self.duration, self.good,
-                           self.index[key])
+                           self.index[key], self._schedules)
 
     def __iter__(self):
         return (self.examples[i] for i in self.index)
+
+
+def _join_schedules(parts, batch_size) -> SpikeSchedule:
+    """One batch's schedule (from step 0) from its examples' ``(ids, ends)``; batch elements
+    beyond them are idle."""
+    steps = max((len(ends) for _, ends in parts), default=0)
+    offsets = np.zeros(batch_size * steps + 1, np.uint32)
+    rows = offsets[1:].reshape(batch_size, steps)
+    base = 0
+    for b in range(batch_size):
+        if b < len(parts):
+            ids, ends = parts[b]
+            rows[b, :len(ends)] = ends + np.uint32(base)
+            base += len(ids)
+        rows[b, len(parts[b][1]) if b < len(parts) else 0:] = base
+    check_schedule_fits(steps, base)
+    spikes = np.concatenate([ids for ids, _ in parts]) if base else np.zeros(1, np.uint32)
+    return SpikeSchedule(spikes, offsets, np.array([0, steps], np.uint32))

@@ -93,10 +93,13 @@ emits ``spikes[offsets[b * steps + k]:offsets[b * steps + k + 1]]``; ``window`` 
 """
 
 
+_UINT32_MAX = int(np.iinfo(np.uint32).max)
+
+
 def check_schedule_fits(last_step: float, spikes: int) -> None:
     """A spike schedule's steps (up to ``last_step``) and spikes must fit its 32-bit
     indices."""
-    if last_step > np.iinfo(np.uint32).max or spikes > np.iinfo(np.uint32).max:
+    if last_step > _UINT32_MAX or spikes > _UINT32_MAX:
         raise InputError(f"spike_schedule: a schedule of {spikes} spikes up to timestep "
                          f"{last_step:.0f} does not fit its 32-bit indices; reset the time "
                          f"between batches, use smaller batches or shorter spike trains")

@@ -136,6 +136,22 @@ def test_schedule_in_double_precision(backend):
     assert sum(len(t) for t in oracle.spikes[0][0]) > 50
 
 
+def test_kept_schedules_across_calls(backend):
+    """Prepared spike trains keep their examples' schedules: a second call on them (other
+    batches, in another order) emits from the kept schedules what the oracle emits."""
+    T, dt = 30, 0.25
+    examples = awkward_examples(5, dt, T, seed=11)
+    prepared = SpikeInput(max_spikes=1000).prepare_input((N,), examples, T, dt)
+    kw = dict(record=[spikes("inp"), var("pop", "V")], batch_size=2, dt=dt, outputs=("out",))
+    for order in (np.arange(5), np.array([4, 0, 3, 1, 2])):
+        oracle = run_case(net(lambda: SpikeSourceArray()), "reference",
+                          {"inp": [examples[i] for i in order]}, T, **kw)
+        test = run_case(net(lambda: SpikeInput(max_spikes=1000)), backend,
+                        {"inp": prepared[order]}, T, **kw)
+        assert_same(test, oracle)
+    assert sorted(k for k in prepared._schedules if isinstance(k, int)) == list(range(5))
+
+
 def test_schedule_per_timestep_runs(backend):
     """One native call per step (a per-timestep callback) emits what one call for the example
     does."""

@@ -363,3 +363,46 @@ def test_spike_input_applies_prepared_batches_as_raw_ones(make_state):
     # checked for another population size or duration: the per-batch checks decide
     with pytest.raises(InputError, match="last 5.0 ms"):
         neuron.set_input(make_state(dt=0.5, example_timesteps=10), batch, (n,), prepared[0:3])
+
+
+def test_spike_trains_keep_schedules_for_later_batches(make_state, monkeypatch):
+    """Prepared spike trains keep each example's schedule after its first batch: later batches
+    (any selection, order, padding, repeats) get exactly the schedule worked out afresh; the
+    kept bytes are bounded, and another dt or precision starts again."""
+    import irsnn.neurons.spike_input as si
+    rng = np.random.default_rng(8)
+    n = 5
+    examples = [preprocess_spikes(rng.integers(0, 12, k) * 0.5, rng.integers(0, n, k), n)
+                for k in (0, 7, 3, 11, 1, 0, 9)]
+    neuron = SpikeInput(max_spikes=100)
+
+    def check(prepared, idx, batch, dt=0.5, scalar=np.float32):
+        kept, fresh = (make_state(dt=dt, example_timesteps=12, scalar=scalar)
+                       for _ in range(2))
+        neuron.set_input(kept, batch, (n,), prepared[idx])
+        neuron.set_input(fresh, batch, (n,), [examples[i] for i in np.arange(7)[idx]])
+        for name in fresh.egps:
+            np.testing.assert_array_equal(kept.egps[name], fresh.egps[name], err_msg=name)
+            assert kept.egps[name].dtype == fresh.egps[name].dtype
+
+    prepared = neuron.prepare_input((n,), examples, 12, 0.5)
+    cache = prepared._schedules
+    selections = [np.array([1, 2]), np.array([2, 1, 3]), slice(0, 1), np.array([5]),
+                  np.array([6, 6, 0]), np.array([4, 3, 2, 1]), slice(5, 7),
+                  np.array([2]), np.array([0, 4])]  # kept with longer ones, now alone
+    for k, idx in enumerate(selections):
+        check(prepared, idx, 4)
+        if k == 0:  # the first batch works out the whole (small) data set's schedules
+            assert sorted(k for k in cache if isinstance(k, int)) == list(range(7))
+    check(prepared, np.array([3, 1]), 2, dt=1.0)                 # another dt: kept anew
+    assert cache["key"] == (1.0, np.dtype(np.float32))
+    assert sorted(k for k in cache if isinstance(k, int)) == list(range(7))
+    check(prepared, np.array([3]), 1, dt=1.0, scalar=np.float64)
+    assert cache["key"] == (1.0, np.dtype(np.float64))
+    # nothing is kept beyond the budget, and the batches are still right
+    monkeypatch.setattr(si, "SCHEDULE_CACHE_BYTES", 60)
+    small = neuron.prepare_input((n,), examples, 12, 0.5)
+    for idx in selections:
+        check(small, idx, 4)
+    assert 0 < small._schedules["bytes"] <= 60
+    assert len([k for k in small._schedules if isinstance(k, int)]) < 7

@@ -237,11 +237,13 @@ class SpikeTrains(PreparedInputs):
         parts = {i: cache[i] for i in index if i in cache}
         missing = [i for i in dict.fromkeys(index) if i not in parts]
         if missing:
-            # the batch's own examples first, then the data set's next unkept ones
-            group, spikes = [], 0
-            for i in missing + [j for j in range(len(self.examples)) if j not in cache
-                                and j not in parts and j not in missing]:
-                if group and (i not in missing) and (
+            # the batch's own examples first, then the data set's next unkept ones that
+            # passed the checks (for this many neurons)
+            group, spikes, wanted = [], 0, set(missing)
+            same = len(self.examples[missing[0]].end_spikes) == self.num_neurons
+            for i in missing + [j for j in range(len(self.examples)) if same and self.good[j]
+                                and j not in cache and j not in wanted]:
+                if group and i not in wanted and (
                         spikes + len(self.examples[i].spike_times) > CHECK_GROUP_SPIKES
                         or cache["bytes"] + 8 * spikes > SCHEDULE_CACHE_BYTES):
                     break
@@ -256,7 +258,7 @@ class SpikeTrains(PreparedInputs):
                 # steps after the example's last spike are left out (a batch pads them)
                 ends = ends[:int(np.searchsorted(ends, last - first)) + 1 if last > first else 0]
                 part = (fresh.spikes[first:last].copy(), ends)
-                if i in missing:
+                if i in wanted:
                     parts[i] = part
                 size = part[0].nbytes + ends.nbytes
                 if cache["bytes"] + size <= SCHEDULE_CACHE_BYTES:

@@ -399,6 +399,15 @@ def test_spike_trains_keep_schedules_for_later_batches(make_state, monkeypatch):
     assert sorted(k for k in cache if isinstance(k, int)) == list(range(7))
     check(prepared, np.array([3]), 1, dt=1.0, scalar=np.float64)
     assert cache["key"] == (1.0, np.dtype(np.float64))
+    # examples that failed the checks are not worked out ahead: a good batch applies, the
+    # bad one gets its check's error
+    broken = list(examples)
+    broken[5] = preprocess_spikes(np.array([1.0, np.nan]), np.array([0, 1]), n)
+    prepared = neuron.prepare_input((n,), broken, 12, 0.5)
+    neuron.set_input(make_state(dt=0.5, example_timesteps=12), 2, (n,), prepared[[0, 1]])
+    assert 5 not in prepared._schedules and 6 in prepared._schedules
+    with pytest.raises(InputError, match=r"example 0 .*nan"):
+        neuron.set_input(make_state(dt=0.5, example_timesteps=12), 1, (n,), prepared[[5]])
     # nothing is kept beyond the budget, and the batches are still right
     monkeypatch.setattr(si, "SCHEDULE_CACHE_BYTES", 60)
     small = neuron.prepare_input((n,), examples, 12, 0.5)

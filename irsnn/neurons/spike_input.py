@@ -287,11 +287,13 @@ def _join_schedules(parts, batch_size) -> SpikeSchedule:
     rows = offsets[1:].reshape(batch_size, steps)
     base = 0
     for b in range(batch_size):
+        filled = 0
         if b < len(parts):
             ids, ends = parts[b]
             rows[b, :len(ends)] = ends + np.uint32(base)
             base += len(ids)
-        rows[b, len(parts[b][1]) if b < len(parts) else 0:] = base
+            filled = len(ends)
+        rows[b, filled:] = base  # after the example's last spike, and idle elements
     check_schedule_fits(steps, base)
     spikes = np.concatenate([ids for ids, _ in parts]) if base else np.zeros(1, np.uint32)
     return SpikeSchedule(spikes, offsets, np.array([0, steps], np.uint32))

@@ -1,4 +1,10 @@
-"""Tables, ratios and the bar chart of an ``irsnn bench`` run."""
+"""Tables, ratios and the bar chart of an ``irsnn bench`` run.
+
+Requires only the result dict of :func:`irsnn.bench.runner.run_bench` (and matplotlib, when
+installed, for the chart). Provides :func:`describe_entry` (one log line), :func:`ratios`
+(irsnn over each peer), :func:`markdown` (the table), :func:`plot` (the PNG bar chart) and
+:func:`write_outputs` (``bench.json``, ``bench.md`` and ``bench.png`` in one folder).
+"""
 
 from __future__ import annotations
 
@@ -11,6 +17,7 @@ def _g(v, fmt=".3g"):
 
 
 def describe_entry(e: dict) -> str:
+    """One line about result entry ``e``: what ran, its rates and firing rates."""
     rates = ", ".join(f"{k} {v:.1f}" for k, v in e["rates_hz"].items())
     return (f"{e['mode']} {e['workload']} {e['engine']} batch {e['batch']}: "
             f"{_g(e['example_timesteps_per_s'])} example-timesteps/s, "
@@ -37,7 +44,8 @@ def ratios(result: dict) -> list[dict]:
     return out
 
 
-def markdown(result: dict) -> str:
+def _header_lines(result: dict) -> list[str]:
+    """Title, machine, load, triad, backends and GPU of the Markdown report."""
     m = result["machine"]
     lines = [f"# irsnn bench --size {result['size']}", "",
              f"Machine: {m.get('cpu')} ({m.get('cpus')} CPUs), {m.get('platform')}; Python "
@@ -54,10 +62,15 @@ def markdown(result: dict) -> str:
     for b, info in result["backends"].items():
         lines.append(f"- backend `{b}`: device {info['device']}; {info['version']}")
     lines += ["", f"GPU: {result['gpu']}", ""]
-    lines += ["| mode | workload | engine | batch | timesteps/s | example-timesteps/s | "
-              "synaptic events/s | synapse updates/s | peak mem (MB) | % DRAM triad | "
-              "hidden rates (Hz) | load |",
-              "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: |"]
+    return lines
+
+
+def _entry_lines(result: dict) -> list[str]:
+    """The table of every entry (irsnn's and the peers')."""
+    lines = ["| mode | workload | engine | batch | timesteps/s | example-timesteps/s | "
+             "synaptic events/s | synapse updates/s | peak mem (MB) | % DRAM triad | "
+             "hidden rates (Hz) | load |",
+             "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: |"]
     for e in result["entries"]:
         rates = " / ".join(f"{v:.1f}" for k, v in e["rates_hz"].items() if k != "input")
         frac = e.get("fraction_of_triad")
@@ -67,6 +80,12 @@ def markdown(result: dict) -> str:
             f"{_g(e.get('synaptic_events_per_s'))} | {_g(e.get('synapse_updates_per_s'))} | "
             f"{_g(e.get('peak_mem_mb'), '.0f')} | {'-' if frac is None else f'{100 * frac:.0f}'} "
             f"| {rates} | {e['load'][0]:.1f} |")
+    return lines
+
+
+def _section_lines(result: dict) -> list[str]:
+    """Ratios, propagation, build time and skipped entries, each when there are any."""
+    lines = []
     if result["ratios"]:
         lines += ["", "irsnn / peer, example-timesteps/s of the same entry:", "",
                   "| mode | workload | batch | irsnn backend | peer | ratio |",
@@ -91,6 +110,13 @@ def markdown(result: dict) -> str:
     if result["skipped"]:
         lines += ["", "Skipped:", ""]
         lines += [f"- {s['engine']}: {s['reason']}" for s in result["skipped"]]
+    return lines
+
+
+def markdown(result: dict) -> str:
+    """The Markdown report of ``result``: machine, triad, backends, the entries' table, ratios,
+    propagation, build time, skipped entries, peers and how peak memory was measured."""
+    lines = _header_lines(result) + _entry_lines(result) + _section_lines(result)
     peers_seen = {e["engine"]: e for e in result["entries"] if e["kind"] == "peer"}
     if peers_seen:
         lines += ["", "Peers:", ""]
@@ -102,6 +128,8 @@ def markdown(result: dict) -> str:
 
 
 def plot(result: dict, path: Path) -> bool:
+    """Bar chart of example-timesteps/s (log scale, one panel per mode) to ``path``; False,
+    writing nothing, when matplotlib is missing or there are no entries."""
     try:
         import matplotlib
         matplotlib.use("Agg")
@@ -140,6 +168,8 @@ def _log(msg: str) -> None:
 
 
 def write_outputs(result: dict, out: Path, log=_log) -> dict:
+    """Write ``bench.json``, ``bench.md`` and (with matplotlib) ``bench.png`` to folder
+    ``out``; returns ``{"json": path, "markdown": path[, "png": path]}``."""
     out.mkdir(parents=True, exist_ok=True)
     files = {"json": str(out / "bench.json"), "markdown": str(out / "bench.md")}
     Path(files["json"]).write_text(json.dumps(result, indent=1, default=str))

@@ -21,6 +21,11 @@ fourth stream (reading a's lines before writing them), so the true traffic is up
 the counted figure.
 
 ``python -m irsnn.bench.triad`` prints the figures.
+
+Requires NumPy and irsnn's C toolchain (:mod:`irsnn.backends.c.toolchain`). Provides
+:func:`triad_gbs` (one measurement), :func:`measure` (all four, once per process),
+:func:`describe` and :func:`source`; :func:`irsnn.bench.measure.measure_triad` is the bench
+run's use of it.
 """
 
 from __future__ import annotations
@@ -82,6 +87,7 @@ int triad_threads(void) {
 
 
 def source(parallel: bool) -> str:
+    """The C source of the ``omp`` (``parallel``) or ``serial`` variant."""
     if parallel:
         head = "#ifdef _OPENMP\n#include <omp.h>\n#endif\n"
         return head + _SOURCE.replace("PRAGMA_OMP_PARALLEL", "#pragma omp parallel").replace(
@@ -135,6 +141,7 @@ def measure() -> dict:
 
 
 def describe(res: dict) -> str:
+    """One line about the bandwidths ``res`` of :func:`measure`."""
     return (f"triad (float32, 12 B/element counted): 1 thread {res['serial']['dram']:.1f} GB/s "
             f"(3 x 64 MiB), {res['serial']['cache']:.1f} GB/s (3 x 4 MiB); "
             f"{res['omp_threads']} threads {res['omp']['dram']:.1f} GB/s (3 x 64 MiB), "

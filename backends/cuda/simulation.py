@@ -14,7 +14,7 @@ import time
 import numpy as np
 
 from ..kernels import KernelRenderer
-from ..native import KernelSimulation
+from ..kernel_simulation import KernelSimulation
 from .dialect import CUDA_KERNELS
 
 #: NVRTC options: no fused multiply-add (results match the other backends), C++17

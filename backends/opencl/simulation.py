@@ -3,7 +3,7 @@
 The program is the same :class:`~backends.kernels.Program` as C's, rendered as one OpenCL
 kernel in which each work-item runs every timestep of one batch element (the global size is the
 batch size rounded up to the work-group size). State lives in device buffers; the host copies of
-:class:`~backends.native.KernelSimulation` are synchronised lazily.
+:class:`~backends.kernel_simulation.KernelSimulation` are synchronised lazily.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import time
 
 
 from ..kernels import KernelRenderer
-from ..native import KernelSimulation
+from ..kernel_simulation import KernelSimulation
 from .dialect import OPENCL_KERNELS
 
 

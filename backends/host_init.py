@@ -51,7 +51,7 @@ def _words(seed: int, stream: int, size: int):
     natively when a C compiler is available (exact integer arithmetic, same words), else
     with NumPy."""
     if size >= 4096:
-        from .c.native_rng import philox_words
+        from .native.rng import philox_words
         words = philox_words(seed, stream, 0, size)
         if words is not None:
             return words
@@ -64,7 +64,7 @@ def spike_schedule(end_spikes, spike_times, first_step: int, dt: float, dtype):
     available (the same arrays, a fraction of the time), else with NumPy."""
     from irsnn.utils.data import spike_schedule as numpy_spike_schedule
 
-    from .c.native_schedule import native_spike_schedule
+    from .native.schedule import native_spike_schedule
     out = native_spike_schedule(end_spikes, spike_times, first_step, dt, dtype)
     if out is None:
         out = numpy_spike_schedule(end_spikes, spike_times, first_step, dt, dtype)

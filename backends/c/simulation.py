@@ -18,7 +18,7 @@ from irsnn.errors import BackendError
 from ..kernels import C_KERNELS
 from ..kernel_simulation import KernelSimulation
 from .source import API_VERSION, c_source
-from .toolchain import build_library
+from ..native.toolchain import build_library
 
 #: loaded library (its ``dlopen`` handle) -> the ``_binding`` token (see
 #: :meth:`~backends.kernel_simulation.KernelSimulation._bindings_changed`) of the simulation whose

@@ -19,7 +19,7 @@ from .dialect import OPENCL_KERNELS
 
 
 def cache_dir():
-    from ..c.toolchain import cache_dir as c_cache
+    from ..native.toolchain import cache_dir as c_cache
     return c_cache().parent / "opencl"
 
 

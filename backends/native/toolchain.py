@@ -1,5 +1,10 @@
 """Finding the C compiler, compiling shared libraries, and the on-disk kernel cache.
 
+Requires: nothing but the standard library (a C compiler is optional: :func:`availability`
+says why there is none). Provides: :func:`find_compiler`, :func:`build_library` (used by the C
+backend and the other native helpers), :func:`cache_dir` and the compiler/CPU descriptions
+the backends report.
+
 Artifacts live under ``$XDG_CACHE_HOME/irsnn/c`` (default ``~/.cache/irsnn/c``), named by a
 hash of the generated source, the flags, the compiler's version and the CPU model (a library
 built with ``-march=native`` must not move to another CPU). Builds write to a temporary file

@@ -9,16 +9,16 @@ Recordings go into per-batch buffers (spikes bit-packed, 32 neurons per word) fi
 from __future__ import annotations
 
 import ctypes
-import os
 import re
 import sys
 
+from irsnn import settings
 from irsnn.errors import BackendError
 
 from ..kernels import C_KERNELS
 from ..kernel_simulation import KernelSimulation
-from .source import API_VERSION, c_source
 from ..native.toolchain import build_library
+from .source import API_VERSION, c_source
 
 #: loaded library (its ``dlopen`` handle) -> the ``_binding`` token (see
 #: :meth:`~backends.kernel_simulation.KernelSimulation._bindings_changed`) of the simulation whose
@@ -39,7 +39,7 @@ class CSimulation(KernelSimulation):
     def _prepare(self, profiling):
         graph = self.graph
         self.source = c_source(self.program, graph.name, profiling)
-        if int(os.environ.get("IRSNN_DEBUG", "0") or 0) >= 4:
+        if settings.debug_level() >= 4:
             sys.stderr.write(f"// ----- generated C for '{graph.name}' -----\n{self.source}")
         name = re.sub(r"[^A-Za-z0-9_]", "_", graph.name) or "model"
         self.library_path, self.cache_hit = build_library(self.source, name)

@@ -1,13 +1,13 @@
 """Backends (installed as ``irsnn.backends``): registry and selection.
 
-``get_backend(None)`` takes ``$IRSNN_BACKEND`` if set, else the fastest available backend.
+``get_backend(None)`` takes ``$IRSNN_BACKEND`` (:func:`irsnn.settings.backend_name`) if set,
+else the fastest available backend.
 Heavy dependencies (pyopencl, cupy) are imported only inside their own backend, lazily.
 """
 
 from __future__ import annotations
 
-import os
-
+from irsnn import settings
 from irsnn.errors import BackendUnavailableError, UnknownNameError
 
 from .base import Backend, InputState, Simulation
@@ -46,14 +46,16 @@ def get_backend(spec=None) -> Backend:
     """A backend object from a name, an object, ``$IRSNN_BACKEND`` or the fastest available."""
     if isinstance(spec, Backend):
         return spec
+    from_env = spec is None
     if spec is None:
-        spec = os.environ.get("IRSNN_BACKEND") or None
+        spec = settings.backend_name()
     if spec is None:
         for name, (ok, _) in available_backends().items():
             if ok:
                 return load_backend(name)
     if spec not in _REGISTRY:
-        raise UnknownNameError(f"unknown backend {spec!r}; valid backends are "
+        where = " (from $IRSNN_BACKEND, see irsnn.settings)" if from_env else ""
+        raise UnknownNameError(f"unknown backend {spec!r}{where}; valid backends are "
                                f"{backend_names()}")
     backend = load_backend(spec)
     ok, why = backend.availability()

@@ -10,22 +10,17 @@ from __future__ import annotations
 import numpy as np
 
 from irsnn.errors import ModelError
+from irsnn.lang.types import type_info
 from irsnn.rng import CounterRNG, normal_from_bits, stream_id, uniform_from_bits
-
-_NP_TYPES = {"scalar": np.float32, "float": np.float32, "double": np.float64,
-             "int": np.int32, "unsigned int": np.uint32, "unsigned": np.uint32,
-             "uint32_t": np.uint32, "bool": np.bool_}
 
 
 def numpy_type(type_name: str, precision: str = "float"):
-    """NumPy dtype of a code-string type (``scalar`` follows ``precision``)."""
-    if type_name == "scalar":
-        type_name = precision
+    """NumPy dtype of a code-string type (``scalar`` follows ``precision``), from
+    :data:`irsnn.lang.types.TYPES`; raises :class:`ModelError` for an unknown type."""
     try:
-        return _NP_TYPES[type_name]
-    except KeyError:
-        raise ModelError(f"unknown variable type {type_name!r}; use one of "
-                         f"{sorted(_NP_TYPES)}") from None
+        return type_info(type_name, precision).dtype
+    except ValueError as exc:
+        raise ModelError(str(exc)) from None
 
 
 def initial_values(graph, init, name: str, size: int, seed: int, dtype) -> np.ndarray:
@@ -51,7 +46,7 @@ def _words(seed: int, stream: int, size: int):
     natively when a C compiler is available (exact integer arithmetic, same words), else
     with NumPy."""
     if size >= 4096:
-        from .c.native_rng import philox_words
+        from .native.rng import philox_words
         words = philox_words(seed, stream, 0, size)
         if words is not None:
             return words
@@ -64,7 +59,7 @@ def spike_schedule(end_spikes, spike_times, first_step: int, dt: float, dtype):
     available (the same arrays, a fraction of the time), else with NumPy."""
     from irsnn.utils.data import spike_schedule as numpy_spike_schedule
 
-    from .c.native_schedule import native_spike_schedule
+    from .native.schedule import native_spike_schedule
     out = native_spike_schedule(end_spikes, spike_times, first_step, dt, dtype)
     if out is None:
         out = numpy_spike_schedule(end_spikes, spike_times, first_step, dt, dtype)

@@ -51,3 +51,7 @@ class BackendError(IrsnnError, RuntimeError):
 
 class BackendUnavailableError(BackendError):
     """A backend is not usable on this machine; the message says why and how to fix it."""
+
+
+class SettingsError(IrsnnError, ValueError):
+    """An environment variable read by :mod:`irsnn.settings` has a value irsnn cannot use."""

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from pathlib import Path
 
+from irsnn import settings
 from irsnn.errors import IrsnnError, PassError
 from irsnn.ir import printers
 
@@ -43,7 +43,7 @@ class Pipeline:
                             f"passes are: {names}")
         if fmt not in ("text", "json", "dot"):
             raise PassError(f"unknown IR format {fmt!r}; use 'text', 'json' or 'dot'")
-        debug = int(os.environ.get("IRSNN_DEBUG", "0") or 0)
+        debug = settings.debug_level()
         self.verify = verify
         self.print_after_all = print_after_all or debug >= 3
         self.print_after = set(print_after)

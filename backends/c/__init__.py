@@ -7,7 +7,7 @@ gcc or clang); artifacts are cached under ``$XDG_CACHE_HOME/irsnn/c``.
 """
 
 from ..base import Backend
-from . import toolchain
+from ..native import toolchain
 from .simulation import CSimulation
 
 

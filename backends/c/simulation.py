@@ -2,26 +2,26 @@
 
 Every buffer is a NumPy array; the library receives their addresses (``irsnn_bind``) and runs
 whole multi-timestep loops (``irsnn_run``) without calling back into Python, so the host copies
-of :class:`~backends.native.KernelSimulation` *are* the state and nothing is transferred.
+of :class:`~backends.kernel_simulation.KernelSimulation` *are* the state and nothing is transferred.
 Recordings go into per-batch buffers (spikes bit-packed, 32 neurons per word) filled natively.
 """
 
 from __future__ import annotations
 
 import ctypes
-import os
 import re
 import sys
 
+from irsnn import settings
 from irsnn.errors import BackendError
 
 from ..kernels import C_KERNELS
-from ..native import KernelSimulation
+from ..kernel_simulation import KernelSimulation
+from ..native.toolchain import build_library
 from .source import API_VERSION, c_source
-from .toolchain import build_library
 
 #: loaded library (its ``dlopen`` handle) -> the ``_binding`` token (see
-#: :meth:`~backends.native.KernelSimulation._bindings_changed`) of the simulation whose
+#: :meth:`~backends.kernel_simulation.KernelSimulation._bindings_changed`) of the simulation whose
 #: addresses its globals hold. Every simulation of one model shares one loaded library (one set
 #: of globals), so a simulation binds everything again only when another one bound since or
 #: when its own recorders, learning switch or all its extra global parameters changed.
@@ -39,7 +39,7 @@ class CSimulation(KernelSimulation):
     def _prepare(self, profiling):
         graph = self.graph
         self.source = c_source(self.program, graph.name, profiling)
-        if int(os.environ.get("IRSNN_DEBUG", "0") or 0) >= 4:
+        if settings.debug_level() >= 4:
             sys.stderr.write(f"// ----- generated C for '{graph.name}' -----\n{self.source}")
         name = re.sub(r"[^A-Za-z0-9_]", "_", graph.name) or "model"
         self.library_path, self.cache_hit = build_library(self.source, name)

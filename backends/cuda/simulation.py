@@ -7,14 +7,15 @@ amortised over every timestep of the example).
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 
 import numpy as np
 
+from irsnn import settings
+
 from ..kernels import KernelRenderer
-from ..native import KernelSimulation
+from ..kernel_simulation import KernelSimulation
 from .dialect import CUDA_KERNELS
 
 #: NVRTC options: no fused multiply-add (results match the other backends), C++17
@@ -31,7 +32,7 @@ class CudaSimulation(KernelSimulation):
         import cupy
         self.cp = cupy
         self.source = KernelRenderer(CUDA_KERNELS).fused_source(self.program, self.graph.name)
-        if int(os.environ.get("IRSNN_DEBUG", "0") or 0) >= 4:
+        if settings.debug_level() >= 4:
             sys.stderr.write(f"// ----- generated CUDA for '{self.graph.name}' -----\n"
                              f"{self.source}")
         major, minor = cupy.cuda.Device().compute_capability[:2] if isinstance(

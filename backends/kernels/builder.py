@@ -23,10 +23,6 @@ from . import learning, optimiser
 from .description import (AddSetBits, Block, Buffer, Dim, For, ForFlagged, If, Kernel, Prefetch,
                           Program)
 
-_CTYPES = {"float": "float", "double": "double", "int": "int32_t", "unsigned int": "uint32_t",
-           "bool": "bool"}
-
-
 def concrete(type_name: str, precision: str) -> str:
     """Concrete language type (``scalar`` -> precision; ``unsigned``/``uint32_t`` spelled)."""
     from irsnn.lang.types import resolve_type
@@ -34,7 +30,8 @@ def concrete(type_name: str, precision: str) -> str:
 
 
 def ctype(type_name: str, precision: str) -> str:
-    return _CTYPES[concrete(type_name, precision)]
+    from irsnn.lang.types import TYPES
+    return TYPES[concrete(type_name, precision)].c_name
 
 
 def literal(value, type_name: str, precision: str) -> str:

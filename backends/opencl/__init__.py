@@ -9,8 +9,7 @@ once per model and cached under ``$XDG_CACHE_HOME/irsnn/opencl``. Device choice 
 
 from __future__ import annotations
 
-import os
-
+from irsnn import settings
 from irsnn.errors import BackendUnavailableError
 
 from ..base import Backend
@@ -41,7 +40,7 @@ def choose_device():
     if not devices:
         raise BackendUnavailableError("no OpenCL device found; install a driver or "
                                       "'irsnn[opencl-cpu]'")
-    wanted = os.environ.get("IRSNN_OPENCL_DEVICE") or os.environ.get("PYOPENCL_CTX")
+    wanted = settings.opencl_device()
     if wanted:
         for key, _, dev in devices:
             if wanted == key or wanted.lower() in dev.name.lower():

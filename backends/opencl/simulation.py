@@ -3,24 +3,25 @@
 The program is the same :class:`~backends.kernels.Program` as C's, rendered as one OpenCL
 kernel in which each work-item runs every timestep of one batch element (the global size is the
 batch size rounded up to the work-group size). State lives in device buffers; the host copies of
-:class:`~backends.native.KernelSimulation` are synchronised lazily.
+:class:`~backends.kernel_simulation.KernelSimulation` are synchronised lazily.
 """
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 
 
+from irsnn import settings
+
 from ..kernels import KernelRenderer
-from ..native import KernelSimulation
+from ..kernel_simulation import KernelSimulation
 from .dialect import OPENCL_KERNELS
 
 
 def cache_dir():
-    from ..c.toolchain import cache_dir as c_cache
-    return c_cache().parent / "opencl"
+    """Where pyopencl caches the built programs: ``$XDG_CACHE_HOME/irsnn/opencl``."""
+    return settings.cache_root() / "opencl"
 
 
 class OpenCLSimulation(KernelSimulation):
@@ -39,7 +40,7 @@ class OpenCLSimulation(KernelSimulation):
         self.ctx = cl.Context([self.device])
         self.queue = cl.CommandQueue(self.ctx)
         self.source = KernelRenderer(OPENCL_KERNELS).fused_source(self.program, self.graph.name)
-        if int(os.environ.get("IRSNN_DEBUG", "0") or 0) >= 4:
+        if settings.debug_level() >= 4:
             sys.stderr.write(f"// ----- generated OpenCL for '{self.graph.name}' -----\n"
                              f"{self.source}")
         folder = cache_dir()

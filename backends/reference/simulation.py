@@ -16,13 +16,13 @@ against, so it favours clarity over speed (it is still vectorised: no Python loo
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from collections import defaultdict
 
 import numpy as np
 
+from irsnn import settings
 from irsnn.errors import BackendError, InputError
 from irsnn.ir import NeuronGroup, RecorderNode, SynapseGroup, edge_id
 from irsnn.ir.scopes import check_neuron, check_psm
@@ -58,7 +58,7 @@ class _Neurons:
             "id": np.arange(n, dtype=np.uint32)[None, :],
             "batch": np.arange(batch, dtype=np.uint32)[:, None],
             "num_neurons": np.uint32(n), "num_batch": np.uint32(batch)})
-        if int(os.environ.get("IRSNN_DEBUG", "0") or 0) >= 4:
+        if settings.debug_level() >= 4:
             for block in ("sim", "threshold", "neg_threshold", "reset"):
                 code = getattr(self, block)
                 if code is not None:

@@ -209,7 +209,7 @@ def machine_info() -> dict:
     except ImportError:  # pragma: no cover
         pass
     try:
-        from irsnn.backends.c import toolchain
+        from irsnn.backends.native import toolchain
         info["cpu"] = toolchain.cpu_name()
         cc = toolchain.find_compiler()
         info["c_compiler"] = toolchain.compiler_version(cc) if cc else None
@@ -241,7 +241,7 @@ def backend_info(name: str) -> dict:
             info["version"] = f"cupy {cupy.__version__}"
     elif name == "c":
         with contextlib.suppress(Exception):
-            from irsnn.backends.c import toolchain
+            from irsnn.backends.native import toolchain
             info["version"] = toolchain.compiler_version(toolchain.find_compiler())
     else:
         info["version"] = f"numpy {np.__version__}"

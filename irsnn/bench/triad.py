@@ -1,9 +1,9 @@
 """A STREAM-like triad ``a[i] = b[i] + s * c[i]`` (float32), compiled with irsnn's own C
 toolchain, to put the training benchmarks' memory traffic in proportion.
 
-Two variants of the same kernel are built with :func:`irsnn.backends.c.toolchain.build_library`
-(same compiler and flags as the generated kernels, ``-O3 -march=native`` and ``-fopenmp`` when
-available):
+Two variants of the same kernel are built with
+:func:`irsnn.backends.native.toolchain.build_library` (same compiler and flags as the
+generated kernels, ``-O3 -march=native`` and ``-fopenmp`` when available):
 
 * ``serial``: no ``#pragma omp``; one thread (compare with batch-1 training runs, which are
   single-threaded by construction);
@@ -22,7 +22,7 @@ the counted figure.
 
 ``python -m irsnn.bench.triad`` prints the figures.
 
-Requires NumPy and irsnn's C toolchain (:mod:`irsnn.backends.c.toolchain`). Provides
+Requires NumPy and irsnn's C toolchain (:mod:`irsnn.backends.native.toolchain`). Provides
 :func:`triad_gbs` (one measurement), :func:`measure` (all four, once per process),
 :func:`describe` and :func:`source`; :func:`irsnn.bench.measure.measure_triad` is the bench
 run's use of it.
@@ -99,7 +99,7 @@ def source(parallel: bool) -> str:
 
 @functools.cache
 def _library(parallel: bool):
-    from irsnn.backends.c.toolchain import build_library
+    from irsnn.backends.native.toolchain import build_library
     path, _ = build_library(source(parallel), "bench_triad_omp" if parallel else
                             "bench_triad_serial")
     lib = ctypes.CDLL(str(path))

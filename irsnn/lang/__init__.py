@@ -7,11 +7,11 @@ Pipeline: :func:`parse_statements` / :func:`parse_expression` -> :func:`check` a
 
 from irsnn.lang.checker import Checked, check
 from irsnn.lang.errors import LangError, Where
-from irsnn.lang.parser import canonical_type_name, parse_expression, parse_statements
+from irsnn.lang.parser import parse_expression, parse_statements
 from irsnn.lang.render_c import C99, LOCAL_PREFIX, CStyleRenderer, Dialect
 from irsnn.lang.render_numpy import NumpyBlock, NumpyExpression, compile_numpy
-from irsnn.lang.types import (FunctionSig, Scope, Symbol, math_functions, resolve_type,
-                              rng_functions)
+from irsnn.lang.types import (FunctionSig, Scope, Symbol, canonical_type_name, math_functions,
+                              resolve_type, rng_functions)
 
 __all__ = ["Checked", "check", "LangError", "Where", "canonical_type_name", "parse_expression",
            "parse_statements", "C99", "LOCAL_PREFIX", "CStyleRenderer", "Dialect", "NumpyBlock",

@@ -11,6 +11,7 @@ from __future__ import annotations
 from irsnn.lang import ast
 from irsnn.lang.errors import LangError, Where
 from irsnn.lang.tokens import TYPE_KEYWORDS, tokenize
+from irsnn.lang.types import canonical_type_name
 
 __all__ = ["parse_statements", "parse_expression", "canonical_type_name"]
 
@@ -18,20 +19,6 @@ _BINARY_PREC = [("||",), ("&&",), ("|",), ("^",), ("&",), ("==", "!="), ("<", "<
                 ("<<", ">>"), ("+", "-"), ("*", "/", "%")]
 _ASSIGN_OPS = ("=", "+=", "-=", "*=", "/=", "%=")
 _UNSUPPORTED_ASSIGN = ("&=", "|=", "^=", "<<=", ">>=")
-_TYPE_SPELLINGS = {"scalar": "scalar", "float": "float", "double": "double", "int": "int",
-                   "int32_t": "int", "unsigned": "unsigned int", "uint32_t": "unsigned int",
-                   "bool": "bool"}
-
-
-def canonical_type_name(spelled):
-    """Map a spelled type (``"uint32_t"``, ``"unsigned"``, ...) to its canonical name.
-
-    Returns one of ``scalar, float, double, int, unsigned int, bool`` or None if unknown.
-    """
-    s = " ".join(str(spelled).split())
-    if s == "unsigned int":
-        return s
-    return _TYPE_SPELLINGS.get(s)
 
 
 class _Parser:

@@ -15,7 +15,7 @@ import numpy as np
 
 from irsnn.lang import ast
 from irsnn.lang.errors import LangError
-from irsnn.lang.types import common_type
+from irsnn.lang.types import TYPES, common_type
 
 __all__ = ["Dialect", "C99", "CStyleRenderer", "LOCAL_PREFIX", "C_HELPERS", "c_float_names",
            "c_double_names"]
@@ -53,8 +53,9 @@ class Dialect:
 
     Attributes
     ----------
-    float_type, double_type, int_type, unsigned_type, bool_type : str
-        Spellings of the concrete types.
+    type_names : dict
+        Spellings of concrete types (keys of :data:`irsnn.lang.types.TYPES`) where the
+        dialect differs from the language's canonical name (none of C99, OpenCL C, CUDA does).
     float_suffix, double_suffix, unsigned_suffix : str
         Literal suffixes.
     true_literal, false_literal : str
@@ -66,11 +67,7 @@ class Dialect:
         Includes and helper definitions the generated code needs (emit once per file).
     """
 
-    float_type: str = "float"
-    double_type: str = "double"
-    int_type: str = "int"
-    unsigned_type: str = "unsigned int"
-    bool_type: str = "bool"
+    type_names: dict = field(default_factory=dict)
     float_suffix: str = "f"
     double_suffix: str = ""
     unsigned_suffix: str = "u"
@@ -89,8 +86,7 @@ class Dialect:
 
     def type_name(self, t):
         """Spelling of a concrete type of the language."""
-        return {"float": self.float_type, "double": self.double_type, "int": self.int_type,
-                "unsigned int": self.unsigned_type, "bool": self.bool_type}[t]
+        return self.type_names.get(t, TYPES[t].name)
 
     def function_name(self, name, t):
         """Target name of math function ``name`` whose arguments have concrete type ``t``."""
@@ -248,8 +244,8 @@ class _Emit:
                 if _branch_free(e.right):
                     # Evaluating a pure, trap-free right operand unconditionally gives the
                     # same value without a branch, so loops stay vectorisable
-                    op = "&" if e.op == "&&" else "|"
-                    return f"(({self.d.bool_type}){a} {op} ({self.d.bool_type}){b})"
+                    op, b_t = "&" if e.op == "&&" else "|", self.d.type_name("bool")
+                    return f"(({b_t}){a} {op} ({b_t}){b})"
             elif e.op in ("<<", ">>"):
                 a, b = self.cexpr(e.left, common_type(lt)), self.cexpr(e.right, common_type(lt))
             else:

@@ -15,13 +15,12 @@ import numpy as np
 from irsnn.lang import ast
 from irsnn.lang.errors import LangError
 from irsnn.lang.render_c import LOCAL_PREFIX
-from irsnn.lang.types import common_type
+from irsnn.lang.types import TYPES, common_type
 
 __all__ = ["NumpyBlock", "NumpyExpression", "compile_numpy", "DTYPES", "MAX_LOOP_ITERATIONS"]
 
-#: numpy dtype of each concrete type.
-DTYPES = {"float": np.float32, "double": np.float64, "int": np.int32,
-          "unsigned int": np.uint32, "bool": np.bool_}
+#: numpy dtype of each concrete type (from :data:`irsnn.lang.types.TYPES`).
+DTYPES = {name: t.dtype for name, t in TYPES.items()}
 #: A loop still running after this many iterations raises :class:`LangError`.
 MAX_LOOP_ITERATIONS = 10**6
 _TAG = {"float": "f32", "double": "f64", "int": "i32", "unsigned int": "u32", "bool": "b"}

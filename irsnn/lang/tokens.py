@@ -14,12 +14,12 @@ import re
 from dataclasses import dataclass
 
 from irsnn.lang.errors import LangError, Where
+from irsnn.lang.types import TYPE_SPELLINGS
 
 __all__ = ["Token", "tokenize", "KEYWORDS", "TYPE_KEYWORDS", "REJECTED_KEYWORDS"]
 
-#: Type names usable in declarations and casts.
-TYPE_KEYWORDS = frozenset({"scalar", "float", "double", "int", "unsigned", "bool", "uint32_t",
-                           "int32_t"})
+#: Type names usable in declarations and casts (the words of the types' spellings).
+TYPE_KEYWORDS = frozenset(word for spelled in TYPE_SPELLINGS for word in spelled.split())
 #: Keywords of the language.
 KEYWORDS = frozenset({"if", "else", "while", "for", "const", "true", "false"}) | TYPE_KEYWORDS
 #: C keywords (and friends) that the language does not have, with a hint each.

@@ -1,6 +1,11 @@
 """Types, symbols, function signatures and scopes of the code-string language.
 
-Concrete types are ``float``, ``double``, ``int``, ``unsigned int`` and ``bool``;
+Requires: NumPy. Provides :data:`TYPES`, the one table of the language's types, from which
+every other type table in irsnn is derived (the NumPy renderer's dtypes, the host's initial
+values, kernel buffer element types, the C dialects' spellings), and the language's symbols,
+function signatures and scopes.
+
+Concrete types are ``bool``, ``int``, ``unsigned int``, ``float`` and ``double``;
 ``scalar`` is resolved to the scope's precision (``"float"`` by default). Math functions are
 type-generic: ``GENFLOAT`` arguments are converted to their common floating type (integers
 to the precision), ``GENNUM`` arguments to their common arithmetic type (so ``min`` of two
@@ -12,15 +17,59 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
-from irsnn.lang.parser import canonical_type_name
+import numpy as np
 
-__all__ = ["FLOAT_TYPES", "INT_TYPES", "CONCRETE_TYPES", "GENFLOAT", "GENNUM", "VOID",
-           "resolve_type", "common_type", "Symbol", "FunctionSig", "Scope", "math_functions",
+__all__ = ["TypeInfo", "TYPES", "C_DTYPES", "TYPE_SPELLINGS", "FLOAT_TYPES", "INT_TYPES",
+           "CONCRETE_TYPES", "GENFLOAT", "GENNUM", "VOID", "canonical_type_name", "resolve_type",
+           "type_info", "common_type", "Symbol", "FunctionSig", "Scope", "math_functions",
            "rng_functions"]
+
+
+@dataclass(frozen=True)
+class TypeInfo:
+    """One concrete type of the language.
+
+    Attributes
+    ----------
+    name : str
+        The canonical language name (``"unsigned int"``), also its spelling in C-family code.
+    dtype : type
+        The NumPy scalar type holding its values (``np.uint32``).
+    c_name : str
+        The C99 name of a buffer element of this type, fixed-width for integers
+        (``"uint32_t"``).
+    spellings : tuple of str
+        Every spelling model code may use for it (``"unsigned"``, ``"uint32_t"``, ...).
+    """
+
+    name: str
+    dtype: type
+    c_name: str
+    spellings: tuple = ()
+
+    @property
+    def size(self) -> int:
+        """Bytes per value."""
+        return np.dtype(self.dtype).itemsize
+
+
+#: The language's concrete types by canonical name, in C's conversion rank (lowest first).
+TYPES = {t.name: t for t in (
+    TypeInfo("bool", np.bool_, "bool", ("bool",)),
+    TypeInfo("int", np.int32, "int32_t", ("int", "int32_t")),
+    TypeInfo("unsigned int", np.uint32, "uint32_t", ("unsigned int", "unsigned", "uint32_t")),
+    TypeInfo("float", np.float32, "float", ("float",)),
+    TypeInfo("double", np.float64, "double", ("double",)),
+)}
+#: Spelled type name -> canonical name; ``scalar`` (the model's precision) stays ``scalar``.
+TYPE_SPELLINGS = {"scalar": "scalar", **{s: t.name for t in TYPES.values() for s in t.spellings}}
+#: C99 element type of a kernel buffer -> NumPy scalar type: the language's types plus the
+#: narrow integers kernels use for flags and signs.
+C_DTYPES = {**{t.c_name: t.dtype for t in TYPES.values()}, "int8_t": np.int8}
 
 FLOAT_TYPES = ("float", "double")
 INT_TYPES = ("int", "unsigned int")
-CONCRETE_TYPES = ("bool", "int", "unsigned int", "float", "double")
+CONCRETE_TYPES = tuple(TYPES)
 _RANK = {t: i for i, t in enumerate(CONCRETE_TYPES)}
 #: Marker in :class:`FunctionSig`: a floating argument/result of the common floating type.
 GENFLOAT = "genfloat"
@@ -29,6 +78,14 @@ GENNUM = "gennum"
 #: Return type of functions that return nothing (intrinsics).
 VOID = "void"
 _IDENT = re.compile(r"[A-Za-z][A-Za-z_0-9]*")
+
+
+def canonical_type_name(spelled):
+    """Map a spelled type (``"uint32_t"``, ``"unsigned"``, ...) to its canonical name.
+
+    Returns one of ``scalar, float, double, int, unsigned int, bool`` or None if unknown.
+    """
+    return TYPE_SPELLINGS.get(" ".join(str(spelled).split()))
 
 
 def _check_name(name, what):
@@ -54,6 +111,17 @@ def resolve_type(name, precision="float"):
         if canon not in FLOAT_TYPES:
             raise ValueError(f"precision must be 'float' or 'double', not {precision!r}")
     return canon
+
+
+def type_info(name, precision="float"):
+    """The :class:`TypeInfo` of a spelled type name; ``scalar`` becomes ``precision``.
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is not a type of the language (see :func:`resolve_type`).
+    """
+    return TYPES[resolve_type(name, precision)]
 
 
 def common_type(*types):

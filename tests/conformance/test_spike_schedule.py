@@ -250,8 +250,8 @@ def test_validate_rejects_broken_schedule_groups(change, message):
 
 def test_native_schedule_equals_numpy():
     """The C helper the backends use (when a compiler is available) gives NumPy's arrays."""
-    from irsnn.backends.c.native_schedule import native_spike_schedule
-    from irsnn.backends.c.toolchain import find_compiler
+    from irsnn.backends.native.schedule import native_spike_schedule
+    from irsnn.backends.native.toolchain import find_compiler
     if find_compiler() is None:
         pytest.skip("no C compiler")
     rng = np.random.default_rng(5)

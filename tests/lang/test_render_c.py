@@ -147,11 +147,12 @@ def test_statement_rendering_locals_and_decls():
 
 def test_dialect_is_data_only():
     cuda_like = Dialect(float_functions={**C99.float_functions, "exp": "__expf"},
-                        bool_type="bool", prelude="")
+                        type_names={"bool": "_Bool"}, prelude="")
     sc = scope()
     c = check(parse_statements("bool g = exp(x) > 1.0; x = min(x, 2.0); a = max(a, 1);"), sc)
     text = CStyleRenderer(cuda_like).render_statements(c.tree, c, names)
     assert "__expf(l_x)" in text and "fminf(l_x, 2.0f)" in text and "irsnn_max_i(l_a, 1)" in text
+    assert "_Bool _l_g = " in text and C99.type_name("unsigned int") == "unsigned int"
 
 
 def test_missing_intrinsic_or_rng_renderer_is_an_error():

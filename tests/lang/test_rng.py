@@ -106,7 +106,7 @@ def test_native_bulk_words_equal_numpy_philox():
     import shutil
     if shutil.which("cc") is None and shutil.which("gcc") is None:
         pytest.skip("no C compiler")
-    from irsnn.backends.c.native_rng import philox_words
+    from irsnn.backends.native.rng import philox_words
     seed, stream, n = 2**40 + 12345, 0xDEADBEEF, 5000
     x0, x1 = philox_words(seed, stream, 0, n)
     r0, r1, _, _ = CounterRNG(seed).bits(stream, 0, np.arange(n, dtype=np.uint32))

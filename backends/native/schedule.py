@@ -5,7 +5,7 @@ between native runs: NumPy's version costs tens of nanoseconds per spike (a sort
 array passes), this one a few (one pass to find each spike's step, a counting sort to group
 them). The arithmetic is the simulation's own (the clock ``(float)((double)step * dt)``, spike
 times rounded to the model's precision), so the result equals NumPy's exactly (tested). Used by
-:func:`backends.host_init.spike_schedule` when a C compiler is available.
+:func:`irsnn.backends.host_init.spike_schedule` when a C compiler is available.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Integer arithmetic is exact, so the raw words equal :func:`irsnn.rng.philox4x32_10`'s; the
 float transforms (uniform, Box-Muller) stay in NumPy so every backend gets identical values.
-Used by :mod:`backends.host_init` when a C compiler is available.
+Used by :mod:`irsnn.backends.host_init` when a C compiler is available.
 """
 
 from __future__ import annotations

@@ -21,6 +21,7 @@ import numpy as np
 from irsnn.errors import BackendError, InputError
 from irsnn.ir import BackwardFilter, RecorderNode, edge_id
 from irsnn.lang.render_c import CStyleRenderer
+from irsnn.lang.types import C_DTYPES
 
 from .base import Simulation
 from .host_init import (check_layout_weights, initial_values, numpy_type, ragged,
@@ -28,11 +29,6 @@ from .host_init import (check_layout_weights, initial_values, numpy_type, ragged
                         synapse_arrays, unpack_bitmask)
 from .kernels import KernelBuilder
 from .kernels.learning import COLUMN_BUFFERS
-
-#: buffer element type -> NumPy dtype
-NUMPY_TYPES = {"float": np.float32, "double": np.float64, "int32_t": np.int32,
-               "uint32_t": np.uint32, "int8_t": np.int8, "bool": np.bool_}
-
 
 class KernelSimulation(Simulation):
     """Base of kernel-driven simulations (see the module docstring)."""
@@ -54,7 +50,7 @@ class KernelSimulation(Simulation):
         #: (parameter target, state name) -> buffer of the device optimiser's state
         self._optimiser_buffers = dict(builder.optimiser_buffers)
         self.prefix = builder.group_names()
-        self.buffers = {b.name: np.zeros(b.size, NUMPY_TYPES[b.ctype])
+        self.buffers = {b.name: np.zeros(b.size, C_DTYPES[b.ctype])
                         for b in program.buffers}
         self._stale: set[str] = set()      # newer on the device than on the host
         #: views and values of the buffers ``_overwrite`` writes, by what writes them
@@ -498,7 +494,7 @@ class KernelSimulation(Simulation):
                              f"(it has {[e.name for e in pop.egps]})")
         ct = self.program.egps[self._egp_index[key]].ctype
         self.egps[(node_id, name)] = np.ascontiguousarray(np.asarray(values).reshape(-1),
-                                                          NUMPY_TYPES[ct])
+                                                          C_DTYPES[ct])
         self._bindings_changed(egp=self._egp_index[key])
 
     def set_labels(self, loss_id, labels, active):

@@ -1,5 +1,10 @@
 """Finding the C compiler, compiling shared libraries, and the on-disk kernel cache.
 
+Requires: nothing but the standard library (a C compiler is optional: :func:`availability`
+says why there is none). Provides: :func:`find_compiler`, :func:`build_library` (used by the C
+backend and the other native helpers), :func:`cache_dir` and the compiler/CPU descriptions
+the backends report.
+
 Artifacts live under ``$XDG_CACHE_HOME/irsnn/c`` (default ``~/.cache/irsnn/c``), named by a
 hash of the generated source, the flags, the compiler's version and the CPU model (a library
 built with ``-march=native`` must not move to another CPU). Builds write to a temporary file
@@ -17,6 +22,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from irsnn import settings
 from irsnn.errors import BackendError, BackendUnavailableError
 
 FLAGS = ("-O3", "-march=native", "-fPIC", "-shared", "-std=c99", "-ffp-contract=off",
@@ -25,13 +31,14 @@ OPENMP = ("-fopenmp",)
 
 
 def cache_dir() -> Path:
-    root = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(root) / "irsnn" / "c"
+    """Where compiled libraries are cached: ``$XDG_CACHE_HOME/irsnn/c`` (see
+    :func:`irsnn.settings.cache_root`)."""
+    return settings.cache_root() / "c"
 
 
 def find_compiler() -> str | None:
     """``$CC`` if set, else the first of cc, gcc, clang on the PATH."""
-    cc = os.environ.get("CC")
+    cc = settings.c_compiler()
     if cc:
         return shutil.which(cc)
     for name in ("cc", "gcc", "clang"):

@@ -1,0 +1,105 @@
+"""Every environment variable irsnn reads, read in this one place.
+
+Requires: the standard library and :mod:`irsnn.errors` only (nothing from passes or backends).
+Provides one function per setting. Each reads the environment when called, never at import,
+so a variable set while a program runs (or by a test's ``monkeypatch``) takes effect at the
+next call. An unusable value raises :class:`~irsnn.errors.SettingsError`, whose message names
+the variable, its value and what is allowed.
+
+Variables
+---------
+``IRSNN_DEBUG``
+    Diagnostics on stderr, an integer 0..4 (unset or empty: 0). 1 prints the time of every
+    pass, 2 also the final IR, 3 also the IR after every pass, 4 also the generated code (C,
+    OpenCL or CUDA source, or the reference backend's NumPy code). Read by
+    :func:`debug_level`.
+``IRSNN_BACKEND``
+    The backend used when a compiler is given none: ``c``, ``cuda``, ``opencl`` or
+    ``reference`` (unset or empty: the fastest available; ``irsnn backends`` lists them).
+    Read by :func:`backend_name`.
+``IRSNN_OPENCL_DEVICE``
+    The OpenCL device: ``platform:device`` indices (``0:1``) or part of a device's name
+    (unset or empty: ``PYOPENCL_CTX``, else the first GPU, else the first CPU device).
+    Read by :func:`opencl_device`.
+``PYOPENCL_CTX``
+    pyopencl's own device choice, used in the same form when ``IRSNN_OPENCL_DEVICE`` is unset.
+``CC``
+    The C compiler, a name on the ``PATH`` or a path (unset or empty: the first of ``cc``,
+    ``gcc``, ``clang`` on the ``PATH``). Read by :func:`c_compiler`.
+``XDG_CACHE_HOME``
+    Where caches live (unset or empty: ``~/.cache``). irsnn keeps compiled artifacts in
+    ``$XDG_CACHE_HOME/irsnn/c`` (C libraries) and ``.../irsnn/opencl`` (OpenCL programs),
+    never inside the checkout. Read by :func:`cache_root`.
+
+Read by others: the CUDA device is CuPy's current device (``CUDA_VISIBLE_DEVICES`` selects
+it); ``OMP_NUM_THREADS`` sets the C backend's OpenMP threads. ``irsnn bench`` and the
+benchmarks read ``IRSNN_BENCH_*`` variables (see ``benchmarks/README.md``); the test suite
+reads ``IRSNN_CONFORMANCE_BACKENDS``, ``IRSNN_EPROP_BACKENDS`` and ``IRSNN_UPDATE_GOLDEN``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from irsnn.errors import SettingsError
+
+__all__ = ["DEBUG_LEVELS", "debug_level", "backend_name", "opencl_device", "c_compiler",
+           "cache_root"]
+
+#: What each ``IRSNN_DEBUG`` level adds.
+DEBUG_LEVELS = {0: "nothing", 1: "pass timings", 2: "the final IR",
+                3: "the IR after every pass", 4: "the generated kernels"}
+
+
+def _get(name: str) -> str | None:
+    """The variable's value, or None when it is unset or empty."""
+    return os.environ.get(name) or None
+
+
+def debug_level() -> int:
+    """``$IRSNN_DEBUG`` as an integer 0..4 (0 when unset or empty).
+
+    Raises
+    ------
+    SettingsError
+        If the value is not an integer from 0 to 4.
+    """
+    value = _get("IRSNN_DEBUG")
+    if value is None:
+        return 0
+    try:
+        level = int(value)
+    except ValueError:
+        level = None
+    if level not in DEBUG_LEVELS:
+        levels = ", ".join(f"{k}: {v}" for k, v in DEBUG_LEVELS.items())
+        raise SettingsError(f"IRSNN_DEBUG={value!r} is not a debug level; give an integer "
+                            f"from 0 to 4, each adding to the one before ({levels}), or unset "
+                            f"it")
+    return level
+
+
+def backend_name() -> str | None:
+    """``$IRSNN_BACKEND``, or None when unset or empty.
+
+    The name is checked by :func:`irsnn.backends.get_backend`, which knows the backends.
+    """
+    return _get("IRSNN_BACKEND")
+
+
+def opencl_device() -> str | None:
+    """The OpenCL device asked for: ``$IRSNN_OPENCL_DEVICE``, else ``$PYOPENCL_CTX``, else
+    None (the backend chooses)."""
+    return _get("IRSNN_OPENCL_DEVICE") or _get("PYOPENCL_CTX")
+
+
+def c_compiler() -> str | None:
+    """``$CC`` (a compiler name or path), or None when unset or empty."""
+    return _get("CC")
+
+
+def cache_root() -> Path:
+    """irsnn's cache directory: ``$XDG_CACHE_HOME/irsnn`` (default ``~/.cache/irsnn``)."""
+    root = _get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(root) / "irsnn"

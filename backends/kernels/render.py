@@ -276,7 +276,7 @@ class KernelRenderer:
         params = [f"GLOBAL {b.ctype} *RESTRICT {b.name}" for b in program.buffers]
         params += [f"GLOBAL const {b.ctype} *RESTRICT {b.name}" for b in program.egps]
         for k, rec in enumerate(program.recorders):
-            params += [f"GLOBAL {rec[5]} *RESTRICT rec{k}_buf",
+            params += [f"GLOBAL {rec.ctype} *RESTRICT rec{k}_buf",
                        f"GLOBAL const int32_t *RESTRICT rec{k}_rows", f"int32_t rec{k}_nrows",
                        f"int64_t rec{k}_capacity"]
         params += ["uint64_t irsnn_seed", "int64_t steps", "int64_t ts0", "uint32_t rng0",

@@ -125,7 +125,7 @@ class ChooseSparseLayout(Pass):
                 f"{where}: {compiler} cannot use layout={hint!r}; it supports "
                 f"{_user_names(layouts)}"
                 + (" (e-prop keeps traces and gradients per stored synapse)"
-                   if layout in ("bitmask", "procedural") and "ragged" in layouts else "")
+                   if all(LAYOUTS[x].trains for x in layouts) else "")
                 + f"; use layout={_instead(syn, layouts)!r} or None")
         why = LAYOUTS[layout].obstacle(syn, True)
         if why is not None:

@@ -53,7 +53,8 @@ class KernelSimulation(WeightsMixin, Simulation):
         self._example_buffers = list(builder.example_buffers)
         #: (parameter target, state name) -> buffer of the device optimiser's state
         self._optimiser_buffers = dict(builder.optimiser_buffers)
-        self.memory = HostMemory(table, self._download, self.host_is_device)
+        self.memory = HostMemory(table, lambda buf, host: self._download(buf, host),
+                                 self.host_is_device)
         self.egps: dict[tuple[str, str], np.ndarray] = {}
         self._egp_index = {b: k for k, b in enumerate(program.egps)}
         self.kernel_names = [k.label or k.name for k in program.kernels]
@@ -353,7 +354,7 @@ class KernelSimulation(WeightsMixin, Simulation):
         """The shape :meth:`get_var` gives variable ``key = (owner, name)``."""
         buf = self.program.buffers[key]
         if key in self._synapse_vars:
-            return buf.shape[:-1] + self.layouts[key[0]].weight_shape(self.synapses[key[0]])
+            return buf.shape[:-1] + self.layouts[key[0]].dense_shape(self.synapses[key[0]])
         return buf.shape
 
     # -- recording ----------------------------------------------------------------------------

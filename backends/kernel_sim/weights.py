@@ -58,7 +58,7 @@ class WeightsMixin:
     def set_weights(self, edge, values):
         eid = self._edge(edge)
         strategy, syn, conn = self._layout(eid)
-        values = self.check_var_values(edge, "weight", values, strategy.weight_shape(syn))
+        values = self.check_var_values(edge, "weight", values, strategy.dense_shape(syn))
         mask = self._current_mask(eid)
         values = strategy.check_weights(syn, values, mask)   # refuses what cannot be stored
         stored = strategy.stored_weights(syn, conn, values, mask)
@@ -115,7 +115,7 @@ class WeightsMixin:
         buf = self._var_buffer(node_id, name)
         if self._dense_var(node_id, name):
             strategy, syn, conn = self._layout(node_id)
-            shape = buf.shape[:-1] + strategy.weight_shape(syn)
+            shape = buf.shape[:-1] + strategy.dense_shape(syn)
             values = self.check_var_values(node_id, name, values, shape)
             self.memory(buf, write=True)[:] = strategy.from_dense(syn, conn, values).reshape(-1)
             return

@@ -55,10 +55,16 @@ class LayoutTraits:
         return []
 
     def weight_shape(self, syn) -> tuple[int, ...]:
-        """Shape of a weight array given for every synapse of ``syn`` in this layout."""
+        """Shape of a weight array given for every synapse of ``syn`` (one per neuron for
+        OneToOne connectivity, whatever the layout)."""
         if self.per_neuron or syn.connectivity == "one_to_one":
             return (syn.num_post,)
         return (syn.num_pre, syn.num_post)
+
+    def dense_shape(self, syn) -> tuple[int, ...]:
+        """Shape of the weights users see (``get_weights``) of ``syn`` in this layout: a
+        ``(num_pre, num_post)`` matrix, or one value per neuron."""
+        return (syn.num_post,) if self.per_neuron else (syn.num_pre, syn.num_post)
 
     def __repr__(self):
         return f"<layout {self.name}>"

@@ -96,14 +96,14 @@ class Layout:
 
     # -- host conversions ---------------------------------------------------------------------
     def to_dense(self, syn, conn, stored: np.ndarray) -> np.ndarray:
-        """``(..., synapse_count)`` stored values -> ``(..., *weight_shape(syn))``: a
+        """``(..., synapse_count)`` stored values -> ``(..., *dense_shape(syn))``: a
         ``(num_pre, num_post)`` matrix (absent synapses 0), or one value per neuron."""
-        return stored.reshape(stored.shape[:-1] + self.weight_shape(syn))
+        return stored.reshape(stored.shape[:-1] + self.dense_shape(syn))
 
     def from_dense(self, syn, conn, dense: np.ndarray) -> np.ndarray:
         """Inverse of :meth:`to_dense` (absent synapses dropped), ``(..., synapse_count)``."""
         dense = np.asarray(dense)
-        return dense.reshape(dense.shape[:dense.ndim - len(self.weight_shape(syn))] + (-1,))
+        return dense.reshape(dense.shape[:dense.ndim - len(self.dense_shape(syn))] + (-1,))
 
     def mask(self, syn, conn) -> np.ndarray | None:
         """The synapses that exist now (None: every stored value is a synapse, or the mask

@@ -177,10 +177,10 @@ class Simulation(ABC):
         backends allocate it)."""
         caps = self.__dict__.setdefault("_capacities", {})
         if target not in caps:
-            from .host_init import ragged_capacity, synapse_mask
+            from .host_init import synapse_mask
+            from .kernels.layouts.ragged import row_capacity
             syn = self._synapse_group(target)
-            caps[target] = ragged_capacity(syn, synapse_mask(self.graph, target, syn,
-                                                             self.seed))
+            caps[target] = row_capacity(syn, synapse_mask(self.graph, target, syn, self.seed))
         return caps[target]
 
     def to_parameter_layout(self, target: str, dense: np.ndarray) -> np.ndarray:

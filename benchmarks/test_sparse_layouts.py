@@ -69,10 +69,10 @@ def connectivity_bytes(compiled) -> int:
     sim = compiled.simulation
     total = 0
     for name in ("in_hid", "hid_hid"):
-        prefix = sim.prefix[sim.by_name[name]]
-        total += sum(sim.buffers[f"{prefix}_{suffix}"].nbytes
-                     for suffix in ("g", "ind", "rowlen", "bits")
-                     if f"{prefix}_{suffix}" in sim.buffers)
+        eid = sim.by_name[name]
+        total += sum(sim.memory.array(sim.program.buffers[eid, var]).nbytes
+                     for var in ("g", "ind", "rowlen", "bits")
+                     if (eid, var) in sim.program.buffers)
     return total
 
 

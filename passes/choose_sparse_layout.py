@@ -37,11 +37,12 @@ from __future__ import annotations
 
 from irsnn.errors import ModelError
 
+from irsnn.ir.layouts import LAYOUTS
+
 from .base import Pass
 
 #: ``FixedProbability(layout=...)`` names -> IR layouts
-USER_LAYOUTS = {"dense": "dense", "sparse": "ragged", "bitmask": "bitmask",
-                "procedural": "procedural"}
+USER_LAYOUTS = {t.user_name: name for name, t in LAYOUTS.items() if t.user_name}
 #: IR layouts -> the name users give
 _USER_NAME = {v: k for k, v in USER_LAYOUTS.items()}
 #: used when the compiler gives no ``layouts`` option
@@ -54,7 +55,7 @@ def _user_names(layouts) -> str:
 
 def _instead(syn, layouts) -> str:
     """The user name of the layout to suggest: the compiler's first that holds ``syn``."""
-    fits = [x for x in layouts if _obstacle(syn, x, True) is None]
+    fits = [x for x in layouts if LAYOUTS[x].obstacle(syn, True) is None]
     return _USER_NAME[fits[0] if fits else "dense"]
 
 
@@ -63,25 +64,6 @@ def _weight(syn) -> str:
     if w.kind == "constant":
         return f"weight {w.value!r}"
     return "an explicit weight array" if w.kind == "array" else f"weights {w.describe()}"
-
-
-def _obstacle(syn, layout, explicit: bool) -> str | None:
-    """Why ``layout`` cannot hold ``syn`` (None when it can). Chosen automatically, a bitmask
-    holds constant weights only (its point is one bit per synapse); asked for, it also holds
-    a dense weight matrix."""
-    if layout == "dense":
-        return None
-    if layout == "one_to_one":
-        return "one_to_one holds OneToOne connectivity only"
-    if syn.heterogeneous_delay is not None:
-        return (f"per-synapse delays ({syn.heterogeneous_delay.describe()}) are stored only "
-                f"by the dense layout")
-    if layout == "bitmask" and not explicit and syn.weight.kind != "constant":
-        return f"bitmask is picked for one constant weight, not {_weight(syn)}"
-    if layout == "procedural" and syn.weight.kind not in ("constant", "normal", "uniform"):
-        return (f"procedural regenerates a constant, Normal or Uniform weight, not "
-                f"{_weight(syn)} (such as weights loaded from a checkpoint)")
-    return None
 
 
 class ChooseSparseLayout(Pass):
@@ -143,9 +125,9 @@ class ChooseSparseLayout(Pass):
                 f"{where}: {compiler} cannot use layout={hint!r}; it supports "
                 f"{_user_names(layouts)}"
                 + (" (e-prop keeps traces and gradients per stored synapse)"
-                   if layout in ("bitmask", "procedural") and "ragged" in layouts else "")
+                   if all(LAYOUTS[x].trains for x in layouts) else "")
                 + f"; use layout={_instead(syn, layouts)!r} or None")
-        why = _obstacle(syn, layout, True)
+        why = LAYOUTS[layout].obstacle(syn, True)
         if why is not None:
             raise ModelError(f"{where}: layout={hint!r} cannot hold this connection: {why}; "
                              f"use layout={_instead(syn, layouts)!r} or None"
@@ -161,7 +143,7 @@ class ChooseSparseLayout(Pass):
             return "dense", f"p={syn.p:g} > sparse_threshold={threshold:g}"
         skipped = []
         for layout in layouts:
-            why = _obstacle(syn, layout, False)
+            why = LAYOUTS[layout].obstacle(syn, False)
             if why is None:
                 order = " > ".join(x for x in layouts if x != "one_to_one")
                 reason = f"p={syn.p:g} <= {threshold:g}, {_weight(syn)}: {compiler} prefers " \

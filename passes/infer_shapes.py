@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from irsnn.errors import ShapeError
 from irsnn.ir import SynapseGroup
+from irsnn.ir.layouts import layout_traits
 
 from .base import Pass
 
@@ -39,7 +40,7 @@ class InferShapes(Pass):
                     if syn.connectivity == "sparse":
                         want = graph.array(syn.pre_ind).size
                         what = f"one per listed synapse ({want} synapses)"
-                    elif syn.connectivity == "one_to_one" or syn.layout == "one_to_one":
+                    elif layout_traits(syn.layout).weight_shape(syn) == (syn.num_post,):
                         want, what = syn.num_post, "one per neuron"
                     else:
                         want = syn.num_pre * syn.num_post

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from irsnn.errors import ModelError
 from irsnn.ir import Rewiring
+from irsnn.ir.layouts import layout_traits
 
 from .base import Pass
 
@@ -57,7 +58,7 @@ class InsertDeepR(Pass):
         if syn.connectivity == "one_to_one":
             raise ModelError(f"{where}: OneToOne connectivity is fixed and cannot be rewired; "
                              f"use FixedProbability or Sparse for Deep-R")
-        if syn.layout == "ragged":
+        if layout_traits(syn.layout).rewires:
             return
         if syn.connectivity == "dense":
             how = ("Dense connectivity has every synapse; use FixedProbability(p, ...) or "

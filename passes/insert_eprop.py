@@ -42,6 +42,7 @@ from irsnn.rng import CounterRNG, stream_id
 from irsnn.errors import ModelError
 from irsnn.ir import (AuxEdge, FeedbackPath, LossNode, NeuronGroup, Param, SynapseDynamics,
                       Var, VarInit, edge_id)
+from irsnn.ir.layouts import LAYOUTS, layout_traits
 
 from .base import Pass
 
@@ -134,11 +135,13 @@ class InsertEprop(Pass):
                 continue
             where = f"Connection '{syn.name}'" + (f" (created at {syn.location})"
                                                   if syn.location else "")
-            if syn.layout not in ("dense", "ragged"):
-                raise ModelError(f"{where}: e-prop trains connections stored dense or "
-                                 f"ragged, but this {syn.connectivity} connection is stored "
-                                 f"{syn.layout}; run the choose-sparse-layout pass with the "
-                                 f"e-prop layouts (EPropCompiler does)")
+            if not layout_traits(syn.layout).trains:
+                trainable = [name for name, t in LAYOUTS.items() if t.trains]
+                raise ModelError(f"{where}: e-prop trains connections stored "
+                                 f"{' or '.join(trainable)}, but this {syn.connectivity} "
+                                 f"connection is stored {syn.layout}; run the "
+                                 f"choose-sparse-layout pass with the e-prop layouts "
+                                 f"(EPropCompiler does)")
             if syn.psm_name != "Delta":
                 raise ModelError(f"{where}: e-prop assumes delta synapses but this one uses "
                                  f"{syn.psm_name}; use synapse='delta'")

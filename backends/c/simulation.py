@@ -2,7 +2,7 @@
 
 Every buffer is a NumPy array; the library receives their addresses (``irsnn_bind``) and runs
 whole multi-timestep loops (``irsnn_run``) without calling back into Python, so the host copies
-of :class:`~backends.kernel_simulation.KernelSimulation` *are* the state and nothing is transferred.
+of :class:`~backends.kernel_sim.KernelSimulation` *are* the state and nothing is transferred.
 Recordings go into per-batch buffers (spikes bit-packed, 32 neurons per word) filled natively.
 """
 
@@ -16,12 +16,12 @@ from irsnn import settings
 from irsnn.errors import BackendError
 
 from ..kernels import C_KERNELS
-from ..kernel_simulation import KernelSimulation
 from ..native.toolchain import build_library
+from ..kernel_sim import KernelSimulation
 from .source import API_VERSION, c_source
 
 #: loaded library (its ``dlopen`` handle) -> the ``_binding`` token (see
-#: :meth:`~backends.kernel_simulation.KernelSimulation._bindings_changed`) of the simulation whose
+#: :meth:`~backends.kernel_sim.KernelSimulation._bindings_changed`) of the simulation whose
 #: addresses its globals hold. Every simulation of one model shares one loaded library (one set
 #: of globals), so a simulation binds everything again only when another one bound since or
 #: when its own recorders, learning switch or all its extra global parameters changed.
@@ -62,7 +62,7 @@ class CSimulation(KernelSimulation):
                                f"{lib.irsnn_api_version()}, expected {API_VERSION}; delete it "
                                f"and compile again")
         self._pointers = (vp * max(1, len(self.program.buffers)))(
-            *[self.buffers[b.name].ctypes.data for b in self.program.buffers])
+            *[self.memory.array(b).ctypes.data for b in self.program.buffers])
 
     def _bind(self):
         """Give the library this simulation's addresses before a native call: all of them,
@@ -71,7 +71,7 @@ class CSimulation(KernelSimulation):
         lib, handle = self.lib, self.lib._handle
         if _BOUND.get(handle) is self._binding:
             for k in sorted(self._egps_changed):
-                lib.irsnn_bind_egp(k, self.egp_array(self.program.egps[k].name).ctypes.data)
+                lib.irsnn_bind_egp(k, self.egp_array(self.program.egps[k]).ctypes.data)
             self._egps_changed.clear()
             return
         # forget the previous owner first: a bind that fails half-way must not let it skip its
@@ -80,10 +80,10 @@ class CSimulation(KernelSimulation):
         lib.irsnn_bind(self._pointers, ctypes.c_uint64(self.seed))
         lib.irsnn_set_learning(1 if self._learning_on else 0)
         for k, b in enumerate(self.program.egps):
-            lib.irsnn_bind_egp(k, self.egp_array(b.name).ctypes.data)
+            lib.irsnn_bind_egp(k, self.egp_array(b).ctypes.data)
         for rid, k in self._recorder_index.items():
             if rid in self._recording:
-                rows, buf, _, _ = self._recording[rid]
+                rows, buf, _ = self._recording[rid]
                 lib.irsnn_bind_recorder(k, buf.ctypes.data, rows.ctypes.data, len(rows),
                                         buf.shape[1])
             else:

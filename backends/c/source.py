@@ -52,7 +52,7 @@ def c_source(program: Program, name: str, profile: bool) -> str:
              "static uint64_t irsnn_seed;", "static int irsnn_learning;",
              r.buffer_declarations(program)]
     for k, rec in enumerate(program.recorders):
-        lines.append(f"static {rec[5]} *rec{k}_buf; static const int32_t *rec{k}_rows; "
+        lines.append(f"static {rec.ctype} *rec{k}_buf; static const int32_t *rec{k}_rows; "
                      f"static int32_t rec{k}_nrows; static int64_t rec{k}_capacity;")
     kernels = program.kernels
     for k in kernels:
@@ -88,7 +88,7 @@ static double irsnn_now(void)
     bind += ["    default: break;", "    }", "}", "",
              "void irsnn_bind_recorder(int32_t k, void *buf, const int32_t *rows, "
              "int32_t nrows, int64_t cap)", "{", "    switch (k) {"]
-    bind += [f"    case {k}: rec{k}_buf = ({rec[5]} *)buf; rec{k}_rows = rows; "
+    bind += [f"    case {k}: rec{k}_buf = ({rec.ctype} *)buf; rec{k}_rows = rows; "
              f"rec{k}_nrows = nrows; rec{k}_capacity = cap; break;"
              for k, rec in enumerate(program.recorders)]
     bind += ["    default: break;", "    }", "}", "",

@@ -15,7 +15,7 @@ import numpy as np
 from irsnn import settings
 
 from ..kernels import KernelRenderer
-from ..kernel_simulation import KernelSimulation
+from ..kernel_sim import KernelSimulation
 from .dialect import CUDA_KERNELS
 
 #: NVRTC options: no fused multiply-add (results match the other backends), C++17
@@ -48,8 +48,8 @@ class CudaSimulation(KernelSimulation):
                                                  self.program.scatter_kernels)
         self.optimiser_kernels = self._row_kernels(module.get_function,
                                                    self.program.optimiser_kernels)
-        self.dev = {b.name: cupy.zeros(max(1, self.buffers[b.name].size),
-                                       self.buffers[b.name].dtype)
+        self.dev = {b.name: cupy.zeros(max(1, self.memory.array(b).size),
+                                       self.memory.array(b).dtype)
                     for b in self.program.buffers}
         self._egp_dev: dict[str, tuple] = {}
         self._rec_dev: dict[str, tuple] = {}
@@ -59,13 +59,13 @@ class CudaSimulation(KernelSimulation):
             self.kernel_times = {"run": 0.0}
         self._elapsed = 0.0
 
-    def _upload(self, name, host):
+    def _upload(self, buf, host):
         if host.size:
-            self.dev[name][:host.size].set(host)
+            self.dev[buf.name][:host.size].set(host)
 
-    def _download(self, name, host):
+    def _download(self, buf, host):
         if host.size:
-            host[...] = self.dev[name][:host.size].get()
+            host[...] = self.dev[buf.name][:host.size].get()
 
     def _download_recording(self, rec_id, host):
         if rec_id in self._rec_dev and host.size:

@@ -10,29 +10,49 @@ decided by a :class:`~backends.kernels.render.KernelDialect` when rendering.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Buffer:
-    """A device/host array.
+    """A device/host array, made and found through a :class:`~.buffers.BufferTable`.
 
     Attributes
     ----------
     name : str
-        C identifier.
+        C identifier (assigned by the table; renders as itself in kernel text).
     ctype : str
         Element type spelled for the dialect renderer (``float``, ``int32_t``, ...).
-    size : int
-        Elements.
+    shape : tuple of int
+        Logical shape (``(batch, neurons)``, ``(num_pre, max_row)``, ...); ``()`` for extra
+        global parameters, whose arrays are given at run time.
     role : str
-        ``"state"`` (bound once), ``"egp"`` (rebound when set), ``"record"`` (per batch).
+        ``"state"`` (bound once), ``"egp"`` (rebound when set).
+    owner : str
+        IR id of what the buffer belongs to (a population, a connection, a loss, a backward
+        filter, a feedback path, an optimiser node), or ``""`` for buffers of the whole model.
+    var : str
+        What it holds for its owner: a variable's name, or a storage role (``insyn``, ``spk``,
+        ``spkcnt``, ``g``, ``ind``, ...); an extra global parameter's name for ``"egp"``.
+
+    A buffer is an identity (compared and hashed as the object the table made).
     """
 
     name: str
     ctype: str
-    size: int
+    shape: tuple = ()
     role: str = "state"
+    owner: str = ""
+    var: str = ""
+
+    @property
+    def size(self) -> int:
+        """Elements."""
+        return int(math.prod(self.shape)) if self.role != "egp" else 0
+
+    def __str__(self):
+        return self.name
 
 
 @dataclass(frozen=True)
@@ -166,14 +186,43 @@ class Kernel:
     gathers: bool = False
 
 
+@dataclass(frozen=True)
+class Recorder:
+    """A recorder node as the kernels fill it.
+
+    Attributes
+    ----------
+    id : str
+        The recorder node's IR id.
+    kind : str
+        ``"spikes"`` (bit-packed, 32 neurons per ``uint32_t`` word) or ``"var"``.
+    source : Buffer or None
+        The recorded variable's buffer (``"var"``).
+    neurons : int
+        Neurons of the recorded population.
+    per_step : int
+        Elements stored per recorded row and step (words for spikes, neurons for a variable).
+    ctype : str
+        Element type of the recording buffer.
+    """
+
+    id: str
+    kind: str
+    source: Buffer | None
+    neurons: int
+    per_step: int
+    ctype: str
+
+
 @dataclass
 class Program:
     """Everything a backend needs to emit, compile and drive one model.
 
     Attributes
     ----------
-    buffers : list of Buffer
-        In binding order.
+    buffers : BufferTable
+        Every state buffer, iterated in binding order (extra global parameters are in
+        ``egps``).
     kernels : list of Kernel
         In per-timestep execution order.
     prologue : list of Kernel
@@ -188,10 +237,8 @@ class Program:
         Scalar arguments available to every kernel call (``ts``, ``t``, ``rng_step``).
     helpers : str
         Extra C-family source (RNG, math helpers) emitted once before the kernels.
-    egps : list of Buffer
-        Extra global parameters (rebound whenever the user sets them).
-    recorders : list of tuple
-        ``(recorder id, kind, source buffer, neurons, words or neurons per step)``.
+    recorders : list of Recorder
+        The recorder nodes, in binding order.
     end_kernels : list of Kernel
         Run once at the end of an example of event-driven learning (not per timestep): the
         backward sweeps.
@@ -209,13 +256,12 @@ class Program:
         Names of the entries of the ``optim_scalars`` buffer, set by the host before a step.
     """
 
-    buffers: list = field(default_factory=list)
+    buffers: object = None
     kernels: list = field(default_factory=list)
     prologue: list = field(default_factory=list)
     epilogue: list = field(default_factory=list)
     step_args: tuple = (("int64_t", "ts"), ("float", "t"), ("uint32_t", "rng_step"))
     helpers: str = ""
-    egps: list = field(default_factory=list)
     recorders: list = field(default_factory=list)
     constants: dict = field(default_factory=dict)
     end_kernels: list = field(default_factory=list)
@@ -224,3 +270,8 @@ class Program:
     optimiser_kernels: list = field(default_factory=list)
     fused_optimiser_kernels: list = field(default_factory=list)
     optimiser_scalars: tuple = ()
+
+    @property
+    def egps(self) -> list:
+        """Extra global parameters (:attr:`BufferTable.egps`), in binding order."""
+        return self.buffers.egps

@@ -25,30 +25,32 @@ import numpy as np
 from irsnn.ir import BackwardFilter, FeedbackPath, LossNode
 from irsnn.ir.scopes import check_learning
 
-from ..host_init import ragged_columns
+from irsnn.ir import edge_id
+
 from .description import Dim, For, ForSetBits, If, Kernel
+from .layouts import COLUMN_BUFFERS
 
 
-def trace_statements(builder, s, syn, signed):
+def trace_statements(builder, eid, syn, signed):
     """Statements (inside a propagation kernel, grid over ``b``) that decay the presynaptic
     trace and add the delivered spikes: ``ZBar = decay * ZBar + z``; for event-driven learning,
     that set the delivered spikes' bits of this step."""
     lr = syn.learning
     if lr.backward:
-        T = builder.filters[lr.backward][1].timesteps
+        T = builder.filters[lr.backward].timesteps
         TW = words(T)
         # one bit row of steps per presynaptic neuron (see event_bits)
         row = f"(size_t)b * {syn.num_pre * TW}"
         cell = f"[(size_t)spk[s] * {TW} + (pos >> 5)] |= 1u << (pos & 31);"
         mark = ["bits" + cell]
-        decl = [f"GLOBAL uint32_t *bits = {s}_ev + {row};"]
+        decl = [f"GLOBAL uint32_t *bits = {builder.buffers[eid, 'ev']} + {row};"]
         if signed:
-            decl.append(f"GLOBAL uint32_t *negbits = {s}_evneg + {row};")
+            decl.append(f"GLOBAL uint32_t *negbits = {builder.buffers[eid, 'evneg']} + {row};")
             mark.append(If("sgn[s] < 0", ["negbits" + cell]))
         return [If("irsnn_learning", [
-            "const int32_t pos = eprop_pos[b];",
+            f"const int32_t pos = {builder.buffers['', 'eprop_pos']}[b];",
             If(f"pos < {T}", decl + [For("s", "cnt", mark)])])]
-    trace = f"{s}_{lr.pre_trace}"
+    trace = builder.buffers[eid, lr.pre_trace]
     decay = builder.literal(lr.pre_trace_decay)
     sign = "(float)sgn[s]" if signed else builder.literal(1.0)
     zb = f"{trace} + (size_t)b * {syn.num_pre}"
@@ -67,69 +69,80 @@ def event_bits(builder, syn) -> int:
     """Words of a group's delivered-spike bits per batch element: for each presynaptic
     neuron, one bit per step of the example (``<s>_ev[(b * num_pre + i) * words(T) + q / 32]``
     bit ``q % 32``), so a row's spikes are found by walking its set bits."""
-    return syn.num_pre * words(builder.filters[syn.learning.backward][1].timesteps)
+    return syn.num_pre * words(builder.filters[syn.learning.backward].timesteps)
 
 
 def declare_buffers(builder):
     """Learning buffers: synapse variables, presynaptic traces, labels, feedback matrices;
     for event-driven learning, spike bits, sequences and the step counter."""
-    B = builder.B
-    builder.filters = {fid: (f"bw{k}", f)
-                       for k, (fid, f) in enumerate(builder.g.nodes(BackwardFilter))}
-    for fb, f in builder.filters.values():
-        _, pop = builder.pops[f.source]
+    B, table = builder.batch_size, builder.buffers
+    builder.filters = {}
+    for k, (fid, f) in enumerate(builder.graph.nodes(BackwardFilter)):
+        table.register(fid, f"bw{k}")
+        builder.filters[fid] = f
+        pop = builder.populations[f.source]
         for name in f.sequences:
-            builder._buffer(f"{fb}_{name}", builder.scalar, B * f.timesteps * pop.size)
+            table.add(fid, name, builder.scalar, (B, f.timesteps, pop.size))
         # the backward sweep's carried values per neuron (a, b, HHat)
         for name in _carries(f):
-            builder._buffer(f"{fb}_{name}", builder.scalar, B * pop.size)
+            table.add(fid, name, builder.scalar, (B, pop.size))
     #: buffers holding one example of event-driven learning (cleared when one starts)
     builder.example_buffers = []
     if builder.filters:
-        builder.example_buffers.append(builder._buffer("eprop_pos", "int32_t", B))
-    for eid, (s, syn) in builder.syns.items():
+        builder.example_buffers.append(table.add("", "eprop_pos", "int32_t", (B,)))
+    for eid, syn in builder.synapses.items():
         lr = syn.learning
         if lr is None:
             continue
+        count = builder.synapse_count(eid)
         for v in lr.vars:
-            builder._buffer(f"{s}_{v.name}", builder.ctype(v.type),
-                            (B if v.batched else 1) * builder.synapse_count(eid))
+            table.add(eid, v.name, builder.ctype(v.type), ((B,) if v.batched else ()) + (count,))
         if lr.backward:
-            size = B * event_bits(builder, syn)
-            builder.example_buffers.append(builder._buffer(f"{s}_ev", "uint32_t", size))
-            if builder.pops[syn.source][1].negative_threshold_code.strip():
-                builder.example_buffers.append(builder._buffer(f"{s}_evneg", "uint32_t", size))
+            shape = (B, event_bits(builder, syn))
+            builder.example_buffers.append(table.add(eid, "ev", "uint32_t", shape))
+            if builder.populations[syn.source].negative_threshold_code.strip():
+                builder.example_buffers.append(table.add(eid, "evneg", "uint32_t", shape))
             continue
-        builder._buffer(f"{s}_{lr.pre_trace}", builder.scalar, B * syn.num_pre)
+        table.add(eid, lr.pre_trace, builder.scalar, (B, syn.num_pre))
         if by_columns(builder, syn):
-            cap = builder.synapse_count(eid)
-            for name, values in zip(COLUMN_BUFFERS,
-                                    ragged_columns(*builder.rows[eid], syn.num_post)):
-                builder._buffer(f"{s}_{name}", "int32_t", values.size)
-                builder.host_arrays[f"{s}_{name}"] = values
+            for name, values in zip(COLUMN_BUFFERS, builder.connectivity[eid].columns()):
+                builder.host_arrays[table.add(eid, name, "int32_t", values.shape)] = values
             for v in lr.vars:
-                builder._buffer(f"{s}_{v.name}_col", builder.ctype(v.type), B * cap)
-    for k, (lid, loss) in enumerate(builder.g.nodes(LossNode)):
-        g, pop = builder.pops[loss.source]
-        builder.losses[lid] = (f"l{k}", loss)
-        builder._buffer(f"l{k}_active", "int8_t", B)
+                table.add(eid, f"{v.name}_col", builder.ctype(v.type), (B, count))
+    for k, (lid, loss) in enumerate(builder.graph.nodes(LossNode)):
+        table.register(lid, f"l{k}")
+        pop = builder.populations[loss.source]
+        builder.losses[lid] = loss
+        table.add(lid, "active", "int8_t", (B,))
         if loss.kind == "sparse_categorical_crossentropy":
-            builder._buffer(f"l{k}_labels", "int32_t", B)
+            table.add(lid, "labels", "int32_t", (B,))
         else:
-            builder._buffer(f"l{k}_labels", builder.scalar, B * pop.size)
+            table.add(lid, "labels", builder.scalar, (B, pop.size))
     # Feedback weights output-major (``[k][j]``), so that the feedback kernels add each
     # output's error to a contiguous vector of hidden neurons: fixed random matrices
     # transposed once, forward weights (symmetric, dense) copied per batch element before
     # every run (they only change between runs, in the optimiser or from the host)
-    for k, (u, v, _, fb) in enumerate(builder.g.edges(FeedbackPath)):
-        _, hid = builder.pops[v]
-        _, out = builder.pops[u]
+    for k, (fid, u, v, fb) in enumerate(feedback_paths(builder)):
+        table.register(fid, f"f{k}")
+        hid, out = builder.populations[v], builder.populations[u]
         if fb.mode == "random":
-            builder._buffer(f"f{k}_BT", builder.scalar, hid.size * out.size)
-            weights = np.asarray(builder.g.array(fb.weights))
-            builder.host_arrays[f"f{k}_BT"] = weights.reshape(hid.size, out.size).T.reshape(-1)
-        elif builder.syns[fb.weights][1].layout != "ragged":
-            builder._buffer(f"f{k}_WT", builder.scalar, B * hid.size * out.size)
+            weights = np.asarray(builder.graph.array(fb.weights))
+            buf = table.add(fid, "BT", builder.scalar, (out.size, hid.size))
+            builder.host_arrays[buf] = weights.reshape(hid.size, out.size).T.reshape(-1)
+        elif not _rows_of(builder, fb.weights):
+            table.add(fid, "WT", builder.scalar, (B, out.size, hid.size))
+
+
+def feedback_paths(builder):
+    """``[(feedback edge id, output id, hidden id, FeedbackPath)]`` in graph order."""
+    return [(edge_id(u, v, key), u, v, fb)
+            for u, v, key, fb in builder.graph.edges(FeedbackPath)]
+
+
+def _rows_of(builder, eid) -> bool:
+    """Whether the symmetric feedback through connection ``eid`` walks its stored rows by
+    index (a layout storing only existing synapses) instead of a dense output-major copy."""
+    return builder.layout(eid)[0].gathers
 
 
 def kernels(builder) -> list[Kernel]:
@@ -143,23 +156,25 @@ def end_kernels(builder) -> tuple[list[Kernel], list[Kernel], list[Kernel]]:
     clears the spike bits and the step counter for the next example."""
     if not builder.filters:
         return [], [], []
-    sweeps = [_backward(builder, fid, fb, f) for fid, (fb, f) in builder.filters.items()]
-    scatters = [_scatter(builder, eid, s, syn) for eid, s, syn in event_groups(builder)]
+    sweeps = [_backward(builder, fid, f) for fid, f in builder.filters.items()]
+    scatters = [_scatter(builder, eid, syn) for eid, syn in event_groups(builder)]
     clear = []
-    for _eid, s, syn in event_groups(builder):
+    for eid, syn in event_groups(builder):
         size = event_bits(builder, syn)
-        for name in (f"{s}_ev", f"{s}_evneg"):
-            if any(b.name == name for b in builder.program.buffers):
-                clear.append(For("w", str(size), [f"{name}[(size_t)b * {size} + w] = 0u;"]))
-    restart = Kernel("eprop_restart", (), (builder.dim_b(),), clear + ["eprop_pos[b] = 0;"],
+        for name in ("ev", "evneg"):
+            bits = builder.buffers.get(eid, name)
+            if bits is not None:
+                clear.append(For("w", str(size), [f"{bits}[(size_t)b * {size} + w] = 0u;"]))
+    pos = builder.buffers["", "eprop_pos"]
+    restart = Kernel("eprop_restart", (), (builder.dim_b(),), clear + [f"{pos}[b] = 0;"],
                      doc="the next example's spikes and sequences start at step 0",
                      label="backward:restart")
     return sweeps, scatters, [restart]
 
 
 def event_groups(builder):
-    """``[(edge id, C prefix, synapse group)]`` of the groups with event-driven learning."""
-    return [(eid, s, syn) for eid, (s, syn) in builder.syns.items()
+    """``[(edge id, synapse group)]`` of the groups with event-driven learning."""
+    return [(eid, syn) for eid, syn in builder.synapses.items()
             if syn.learning is not None and syn.learning.backward]
 
 
@@ -167,20 +182,23 @@ def _record(builder):
     """Store every backward filter's sequences at this step of the example."""
     if not builder.filters:
         return []
-    body = ["const int32_t pos = eprop_pos[b];"]
-    for fb, f in builder.filters.values():
-        g, pop = builder.pops[f.source]
+    pos = builder.buffers["", "eprop_pos"]
+    body = [f"const int32_t pos = {pos}[b];"]
+    for fid, f in builder.filters.items():
+        pop, var = builder.populations[f.source], builder.buffer_of(f.source)
         n, T = pop.size, f.timesteps
         params = {p.name: builder.literal(p.value, p.type) for p in f.params}
         stores = []
         for name in f.sequences:
             if name == "C":
-                value = f"{params['CReg']} * ({g}_FAvg[(size_t)b * {n} + j] - {params['FTarget']})"
+                value = (f"{params['CReg']} * ({var('FAvg')}[(size_t)b * {n} + j] - "
+                         f"{params['FTarget']})")
             else:
-                value = f"{g}_{name}[(size_t)b * {n} + j]"
-            stores.append(f"{fb}_{name}[((size_t)b * {T} + pos) * {n} + j] = {value};")
+                value = f"{var(name)}[(size_t)b * {n} + j]"
+            stores.append(f"{builder.buffers[fid, name]}[((size_t)b * {T} + pos) * {n} + j] = "
+                          f"{value};")
         body.append(If(f"pos < {T}", [For("j", str(n), stores)]))
-    body.append("eprop_pos[b] = pos + 1;")
+    body.append(f"{pos}[b] = pos + 1;")
     return [Kernel("eprop_record", (), (builder.dim_b(),), body,
                    doc="per-neuron sequences of event-driven e-prop", label="learn:record")]
 
@@ -192,24 +210,24 @@ def _carries(f):
     return ("A", "B", "HHat") if f.kind == "eprop-alif" else ("A", "HHat")
 
 
-def _backward(builder, fid, fb, f):
+def _backward(builder, fid, f):
     """``HHat`` of every recorded step, in place of the first sequence (see
     :class:`~irsnn.ir.BackwardFilter`); steps descending outside, neurons inside (contiguous,
     vectorisable), with the carried values in ``<filter>_A``/``_B``/``_HHat``."""
-    _, pop = builder.pops[f.source]
-    n, T = pop.size, f.timesteps
+    n, T = builder.populations[f.source].size, f.timesteps
     sc, zero = builder.scalar, builder.literal(0.0)
     p = {q.name: builder.literal(q.value, q.type) for q in f.params}
-    carry = {name: f"{fb}_{name}[(size_t)b * {n} + j]" for name in _carries(f)}
+    seq = builder.buffer_of(fid)
+    carry = {name: f"{seq(name)}[(size_t)b * {n} + j]" for name in _carries(f)}
     idx = f"const size_t idx = ((size_t)b * {T} + t) * {n} + j;"
     if f.kind == "eprop-output":
-        sweep = [idx, f"const {sc} hh = {fb}_E[idx] + ({p['Alpha']} * {carry['HHat']});",
-                 f"{carry['HHat']} = hh;", f"{fb}_E[idx] = hh;"]
+        sweep = [idx, f"const {sc} hh = {seq('E')}[idx] + ({p['Alpha']} * {carry['HHat']});",
+                 f"{carry['HHat']} = hh;", f"{seq('E')}[idx] = hh;"]
     else:
-        sweep = [idx, f"const {sc} psi = {fb}_Psi[idx];",
-                 f"const {sc} a = {fb}_L[idx] + ({p['Alpha']} * {carry['A']});",
+        sweep = [idx, f"const {sc} psi = {seq('Psi')}[idx];",
+                 f"const {sc} a = {seq('L')}[idx] + ({p['Alpha']} * {carry['A']});",
                  f"{carry['A']} = a;",
-                 f"const {sc} g = a + {fb}_C[idx];"]
+                 f"const {sc} g = a + {seq('C')}[idx];"]
         if f.kind == "eprop-alif":
             sweep += [f"const {sc} bb = {carry['B']};",
                       f"const {sc} pb = psi * {p['Beta']};",
@@ -218,30 +236,33 @@ def _backward(builder, fid, fb, f):
         else:
             sweep.append(f"const {sc} h = psi * g;")
         sweep += [f"const {sc} hh = h + ({p['Alpha']} * {carry['HHat']});",
-                  f"{carry['HHat']} = hh;", f"{fb}_Psi[idx] = hh;"]
-    body = [f"const int32_t steps = eprop_pos[b] < {T} ? eprop_pos[b] : {T};",
+                  f"{carry['HHat']} = hh;", f"{seq('Psi')}[idx] = hh;"]
+    pos = builder.buffers["", "eprop_pos"]
+    body = [f"const int32_t steps = {pos}[b] < {T} ? {pos}[b] : {T};",
             For("j", str(n), [f"{c} = {zero};" for c in carry.values()]),
             For("q", "steps", ["const int32_t t = steps - 1 - q;", For("j", str(n), sweep)])]
-    return Kernel(f"backward_{fb}", (), (builder.dim_b(),), body,
+    return Kernel(f"backward_{builder.stem(fid)}", (), (builder.dim_b(),), body,
                   doc=f"backward sweep of {fid} ({f.kind})", label=f"backward:{fid}")
 
 
 def active_rows(builder):
-    """Name of the buffer flagging the batch rows that hold examples (the loss's)."""
-    (ln, _), = builder.losses.values()
-    return f"{ln}_active"
+    """The buffer flagging the batch rows that hold examples (the loss's)."""
+    lid, = builder.losses
+    return builder.buffers[lid, "active"]
 
 
-def row_gradient(builder, eid, s, syn, acc):
+def row_gradient(builder, eid, syn, acc):
     """Statements adding, for presynaptic row ``i``, every delivered spike's ``HHat`` row of
     every active batch element to ``acc[r]`` (``r`` over the row's synapses; ``len`` in
     scope), batch elements then steps ascending."""
-    fb, f = builder.filters[syn.learning.backward]
+    fid = syn.learning.backward
+    f = builder.filters[fid]
     T, TW, n_post = f.timesteps, words(f.timesteps), syn.num_post
-    hh = f"{fb}_{f.sequences[0]}"
-    column = f"{s}_ind[(size_t)i * {builder.max_row(eid)} + r]" if syn.layout == "ragged" \
-        else "r"
-    signed = any(b.name == f"{s}_evneg" for b in builder.program.buffers)
+    hh = builder.buffers[fid, f.sequences[0]]
+    strategy, conn = builder.layout(eid)
+    column = strategy.target(builder.buffers, eid, syn, conn)
+    negative = builder.buffers.get(eid, "evneg")
+    signed = negative is not None
     add = lambda op: For("r", "len", [f"{acc.format(r='r')} {op}= h[{column}];"])  # noqa: E731
     spike = ["const int32_t q = 32 * w + k;",
              f"GLOBAL const {builder.scalar} *h = {hh} + ((size_t)b * {T} + q) * {n_post};"]
@@ -251,40 +272,39 @@ def row_gradient(builder, eid, s, syn, acc):
         spike.append(add("+"))
     # bits are only set for steps the example ran (< eprop_pos[b]): no bound needed
     mine = f"((size_t)b * {syn.num_pre} + i) * {TW}"
-    row = [f"GLOBAL const uint32_t *bits = {s}_ev + {mine};"]
+    row = [f"GLOBAL const uint32_t *bits = {builder.buffers[eid, 'ev']} + {mine};"]
     if signed:
-        row.append(f"GLOBAL const uint32_t *negbits = {s}_evneg + {mine};")
+        row.append(f"GLOBAL const uint32_t *negbits = {negative} + {mine};")
     row.append(For("w", str(TW), [ForSetBits("k", "bits[w]", spike)]))
-    return [For("b", str(builder.B), [If(f"{active_rows(builder)}[b]", row)])]
+    return [For("b", str(builder.batch_size), [If(f"{active_rows(builder)}[b]", row)])]
 
 
-def row_length(builder, eid, s, syn):
-    """``(C expression of row i's synapse count, row stride)``."""
-    if syn.layout == "ragged":
-        return f"{s}_rowlen[i]", builder.max_row(eid)
-    return str(syn.num_post), syn.num_post
+def row_length(builder, eid, syn):
+    """``(C expression of row i's synapse count, row stride)`` of ``eid``'s stored values."""
+    strategy, conn = builder.layout(eid)
+    return strategy.row_extent(builder.buffers, eid, syn, conn)
 
 
-def _scatter(builder, eid, s, syn):
+def _scatter(builder, eid, syn):
     """Row ``i`` of the batch's gradient: every delivered spike of ``i`` (in every active
     batch element) adds its step's ``HHat`` row; one presynaptic row per grid point, so no
     two grid points write the same element."""
-    length, L = row_length(builder, eid, s, syn)
-    grad = f"{s}_{syn.learning.gradient}"
+    length, L = row_length(builder, eid, syn)
+    grad = builder.buffers[eid, syn.learning.gradient]
     body = [f"const int32_t len = {length};"] + row_gradient(
-        builder, eid, s, syn, f"{grad}[(size_t)i * {L} + {{r}}]")
-    return Kernel(f"scatter_{s}", (), (Dim("i", syn.num_pre),), body,
+        builder, eid, syn, f"{grad}[(size_t)i * {L} + {{r}}]")
+    return Kernel(f"scatter_{builder.stem(eid)}", (), (Dim("i", syn.num_pre),), body,
                   doc=f"event-driven gradient of {eid}", label=f"backward:{eid}",
-                  gathers=syn.layout == "ragged")
+                  gathers=builder.layout(eid)[0].gathers)
 
 
 def _losses(builder):
     out = []
-    for lid, (ln, loss) in builder.losses.items():
-        g, pop = builder.pops[loss.source]
-        n = pop.size
-        v = f"{g}_{loss.var}"
-        e = f"{g}_{loss.error_var}"
+    for lid, loss in builder.losses.items():
+        n = builder.populations[loss.source].size
+        v = builder.buffers[loss.source, loss.var]
+        e = builder.buffers[loss.source, loss.error_var]
+        labels, active = builder.buffers[lid, "labels"], builder.buffers[lid, "active"]
         row = f"(size_t)b * {n}"
         zero = builder.literal(0.0)
         if loss.kind == "sparse_categorical_crossentropy":
@@ -295,22 +315,19 @@ def _losses(builder):
                 For("k", str(n), [f"{e}[{row} + k] = {builder.fn('exp')}({v}[{row} + k] - m);",
                                   f"sum += {e}[{row} + k];"]),
                 For("k", str(n), [f"{e}[{row} + k] = ({e}[{row} + k] / sum) - "
-                                  f"(k == {ln}_labels[b] ? {builder.literal(1.0)} : {zero});"])]
+                                  f"(k == {labels}[b] ? {builder.literal(1.0)} : {zero});"])]
         else:
             compute = [For("k", str(n), [f"{e}[{row} + k] = {v}[{row} + k] - "
-                                         f"{ln}_labels[{row} + k];"])]
-        body = [If(f"{ln}_active[b]", compute,
+                                         f"{labels}[{row} + k];"])]
+        body = [If(f"{active}[b]", compute,
                    [For("k", str(n), [f"{e}[{row} + k] = {zero};"])])]
         if loss.bias_gradient:
-            body.append(For("k", str(n), [f"{g}_{loss.bias_gradient}[{row} + k] += "
+            bias = builder.buffers[loss.source, loss.bias_gradient]
+            body.append(For("k", str(n), [f"{bias}[{row} + k] += "
                                           f"{e}[{row} + k];"]))
-        out.append(Kernel(f"loss_{ln}", (), (builder.dim_b(),), body,
+        out.append(Kernel(f"loss_{builder.stem(lid)}", (), (builder.dim_b(),), body,
                           doc=f"{loss.kind} error of {loss.source} ({lid})", label=f"loss:{lid}"))
     return out
-
-
-#: buffers of a group learning by columns: ``host_init.ragged_columns``'s arrays, in order
-COLUMN_BUFFERS = ("colstart", "colpre", "colslot", "colpos")
 
 
 def by_columns(builder, syn) -> bool:
@@ -327,29 +344,31 @@ def by_columns(builder, syn) -> bool:
     (:func:`prologue`) and back at its end (:func:`epilogue`), which costs about as much as
     5-10 steps of learning per run (runs of one step, as with per-timestep callbacks, pay it
     every step)."""
-    lr = syn.learning
-    return syn.layout == "ragged" and lr is not None and not lr.backward
+    return builder.layout_of(syn).learns_by_columns(syn)
 
 
 def _column_copies(builder, to_columns: bool) -> list[Kernel]:
     out = []
-    for eid, (s, syn) in builder.syns.items():
+    for eid, syn in builder.synapses.items():
         if not by_columns(builder, syn):
             continue
-        cap, M = builder.synapse_count(eid), builder.max_row(eid)
+        cap = builder.synapse_count(eid)
+        length, M = row_length(builder, eid, syn)
+        buf = builder.buffer_of(eid)
         # sequential writes, gathered reads (vectorisable): by column in, by row out
         if to_columns:
-            body = [For("c", f"{s}_colstart[{syn.num_post}]", [
-                f"{s}_{v.name}_col[(size_t)b * {cap} + c] = "
-                f"{s}_{v.name}[(size_t)b * {cap} + {s}_colslot[c]];" for v in syn.learning.vars])]
+            body = [For("c", f"{buf('colstart')}[{syn.num_post}]", [
+                f"{buf(v.name + '_col')}[(size_t)b * {cap} + c] = "
+                f"{buf(v.name)}[(size_t)b * {cap} + {buf('colslot')}[c]];"
+                for v in syn.learning.vars])]
         else:
-            body = [For("i", str(syn.num_pre), [For("r", f"{s}_rowlen[i]", [
+            body = [For("i", str(syn.num_pre), [For("r", length, [
                 f"const int32_t p = i * {M} + r;"] + [
-                f"{s}_{v.name}[(size_t)b * {cap} + p] = "
-                f"{s}_{v.name}_col[(size_t)b * {cap} + {s}_colpos[p]];"
+                f"{buf(v.name)}[(size_t)b * {cap} + p] = "
+                f"{buf(v.name + '_col')}[(size_t)b * {cap} + {buf('colpos')}[p]];"
                 for v in syn.learning.vars])])]
         what = "to column order" if to_columns else "back to row order"
-        out.append(Kernel(f"{'columns' if to_columns else 'rows'}_{s}", (),
+        out.append(Kernel(f"{'columns' if to_columns else 'rows'}_{builder.stem(eid)}", (),
                           (builder.dim_b(),), body, doc=f"learning variables of {eid} {what}",
                           label=f"columns:{eid}", gathers=True))
     return out
@@ -370,14 +389,14 @@ def feedback_prologue(builder) -> list[Kernel]:
     """Kernels (grid ``(b,)``) copying the forward weights of dense symmetric feedback paths
     output-major for batch element ``b``, run before every run's first step."""
     out = []
-    for k, (u, v, _, fb) in enumerate(builder.g.edges(FeedbackPath)):
-        if fb.mode != "symmetric" or builder.syns[fb.weights][1].layout == "ragged":
+    for fid, u, v, fb in feedback_paths(builder):
+        if fb.mode != "symmetric" or _rows_of(builder, fb.weights):
             continue
-        no, nh = builder.pops[u][1].size, builder.pops[v][1].size
-        w = f"{builder.syns[fb.weights][0]}_g"
+        no, nh = builder.populations[u].size, builder.populations[v].size
+        w, wt = builder.buffers[fb.weights, "g"], builder.buffers[fid, "WT"]
         body = [For("k", str(no), [For("j", str(nh), [
-            f"f{k}_WT[((size_t)b * {no} + k) * {nh} + j] = {w}[(size_t)j * {no} + k];"])])]
-        out.append(Kernel(f"feedback_weights_f{k}", (), (builder.dim_b(),), body,
+            f"{wt}[((size_t)b * {no} + k) * {nh} + j] = {w}[(size_t)j * {no} + k];"])])]
+        out.append(Kernel(f"feedback_weights_{builder.stem(fid)}", (), (builder.dim_b(),), body,
                           doc=f"output-major copy of the feedback weights {u} -> {v}",
                           label=f"feedback-weights:{u}->{v}"))
     return out
@@ -385,41 +404,40 @@ def feedback_prologue(builder) -> list[Kernel]:
 
 def _feedback(builder):
     out = []
-    for k, (u, v, _, fb) in enumerate(builder.g.edges(FeedbackPath)):
-        go, outp = builder.pops[u]
-        gh, hid = builder.pops[v]
-        no, nh = outp.size, hid.size
-        error = f"{go}_{fb.error_var}[(size_t)b * {no} + k]"
-        signal = f"{gh}_{fb.signal_var}[(size_t)b * {nh} + j]"
+    for fid, u, v, fb in feedback_paths(builder):
+        no, nh = builder.populations[u].size, builder.populations[v].size
+        error = f"{builder.buffers[u, fb.error_var]}[(size_t)b * {no} + k]"
+        signal = f"{builder.buffers[v, fb.signal_var]}[(size_t)b * {nh} + j]"
         # the same sum in the same order for every hidden neuron j: 0 + w_j0 e_0 + w_j1 e_1 ..
-        if fb.mode == "symmetric" and builder.syns[fb.weights][1].layout == "ragged":
+        if fb.mode == "symmetric" and _rows_of(builder, fb.weights):
             # along j's row: only the synapses that exist (absent terms are 0)
-            s = builder.syns[fb.weights][0]
-            M = builder.max_row(fb.weights)
-            row = For("r", f"{s}_rowlen[j]", [f"const int32_t k = {s}_ind[(size_t)j * {M} + r];",
-                                              f"acc += {s}_g[(size_t)j * {M} + r] * {error};"])
+            w = builder.buffer_of(fb.weights)
+            M = row_length(builder, fb.weights, builder.synapses[fb.weights])[1]
+            row = For("r", f"{w('rowlen')}[j]", [
+                f"const int32_t k = {w('ind')}[(size_t)j * {M} + r];",
+                f"acc += {w('g')}[(size_t)j * {M} + r] * {error};"])
             body = [For("j", str(nh), [f"{builder.scalar} acc = {builder.literal(0.0)};", row,
                                        f"{signal} = acc;"])]
         else:
             # output by output over the contiguous vector of hidden neurons (output-major
             # weights: see declare_buffers)
-            wt = f"f{k}_BT[(size_t)k * {nh} + j]" if fb.mode == "random" else \
-                f"f{k}_WT[((size_t)b * {no} + k) * {nh} + j]"
+            wt = f"{builder.buffers[fid, 'BT']}[(size_t)k * {nh} + j]" if fb.mode == "random" \
+                else f"{builder.buffers[fid, 'WT']}[((size_t)b * {no} + k) * {nh} + j]"
             body = [For("j", str(nh), [f"{signal} = {builder.literal(0.0)};"]),
                     For("k", str(no), [f"const {builder.scalar} e = {error};", For(
                         "j", str(nh), [f"{signal} += {wt} * e;"])])]
-        out.append(Kernel(f"feedback_f{k}", (), (builder.dim_b(),), body,
+        out.append(Kernel(f"feedback_{builder.stem(fid)}", (), (builder.dim_b(),), body,
                           doc=f"{fb.mode} feedback {u} -> {v}", label=f"feedback:{u}->{v}"))
     return out
 
 
 def _synapses(builder):
     out = []
-    for eid, (s, syn) in builder.syns.items():
+    for eid, syn in builder.synapses.items():
         lr = syn.learning
         if lr is None or lr.backward:
             continue
-        g, target = builder.pops[syn.target]
+        target = builder.populations[syn.target]
         checked = check_learning(syn, target, builder.precision)
         n_pre, n_post = syn.num_pre, syn.num_post
         table = {"t": "t", "dt": builder.literal(builder.dt), f"{lr.pre_trace}_pre": "zb"}
@@ -427,41 +445,44 @@ def _synapses(builder):
         table.update({v.name: f"l_{v.name}" for v in lr.vars})
         for v in target.vars:
             index = f"(size_t)b * {n_post} + j" if v.batched else "j"
-            table[f"{v.name}_post"] = f"{g}_{v.name}[{index}]"
-        code = builder.r.render_statements(checked.tree, checked, builder._names(table))
+            table[f"{v.name}_post"] = f"{builder.buffers[syn.target, v.name]}[{index}]"
+        code = builder.renderer.render_statements(checked.tree, checked, builder.names(table))
         if by_columns(builder, syn):
-            out.append(_learn_by_columns(builder, eid, s, syn, code))
+            out.append(_learn_by_columns(builder, eid, syn, code))
             continue
+        trace = builder.buffers[eid, lr.pre_trace]
         inner = [f"const size_t idx = ((size_t)b * {n_pre} + i) * {n_post} + j;"]
         body = [For("i", str(n_pre), [
-            f"const {builder.scalar} zb = {s}_{lr.pre_trace}[(size_t)b * {n_pre} + i];",
-            For("j", str(n_post), inner + _synapse_update(builder, s, lr, code))])]
-        out.append(Kernel(f"learn_{s}", (), (builder.dim_b(),), body,
+            f"const {builder.scalar} zb = {trace}[(size_t)b * {n_pre} + i];",
+            For("j", str(n_post), inner + _synapse_update(builder, eid, lr, code))])]
+        out.append(Kernel(f"learn_{builder.stem(eid)}", (), (builder.dim_b(),), body,
                           doc=f"{lr.kind} learning of {eid}", label=f"learn:{eid}"))
     return out
 
 
-def _synapse_update(builder, s, lr, code, suffix="") -> list:
-    """Synapse ``idx``'s learning: its variables (buffers ``{s}_{var}{suffix}``) loaded, the
-    rendered learning ``code``, the ones it writes stored."""
-    return ([f"{builder.ctype(v.type)} l_{v.name} = {s}_{v.name}{suffix}[idx];"
+def _synapse_update(builder, eid, lr, code, suffix="") -> list:
+    """Synapse ``idx``'s learning: its variables (buffers ``var + suffix`` of ``eid``) loaded,
+    the rendered learning ``code``, the ones it writes stored."""
+    buf = builder.buffer_of(eid)
+    return ([f"{builder.ctype(v.type)} l_{v.name} = {buf(v.name + suffix)}[idx];"
              for v in lr.vars] + [code.rstrip()]
-            + [f"{s}_{v.name}{suffix}[idx] = l_{v.name};" for v in lr.vars
+            + [f"{buf(v.name + suffix)}[idx] = l_{v.name};" for v in lr.vars
                if v.access == "readwrite"])
 
 
-def _learn_by_columns(builder, eid, s, syn, code) -> Kernel:
+def _learn_by_columns(builder, eid, syn, code) -> Kernel:
     """Per-synapse learning of a ragged group postsynaptic neuron by postsynaptic neuron, on
     the column-order copies of its variables (:func:`by_columns`)."""
     lr = syn.learning
     cap = builder.synapse_count(eid)
-    inner = [f"const int32_t i = {s}_colpre[c];",
-             f"const {builder.scalar} zb = {s}_{lr.pre_trace}[(size_t)b * {syn.num_pre} + i];",
+    buf = builder.buffer_of(eid)
+    inner = [f"const int32_t i = {buf('colpre')}[c];",
+             f"const {builder.scalar} zb = {buf(lr.pre_trace)}[(size_t)b * {syn.num_pre} + i];",
              f"const size_t idx = (size_t)b * {cap} + c;"]
-    inner += _synapse_update(builder, s, lr, code, "_col")
+    inner += _synapse_update(builder, eid, lr, code, "_col")
     body = [For("j", str(syn.num_post), [
-        For("c", f"{s}_colstart[j + 1]", inner, start=f"{s}_colstart[j]")])]
-    return Kernel(f"learn_{s}", (), (builder.dim_b(),), body,
+        For("c", f"{buf('colstart')}[j + 1]", inner, start=f"{buf('colstart')}[j]")])]
+    return Kernel(f"learn_{builder.stem(eid)}", (), (builder.dim_b(),), body,
                   doc=f"{lr.kind} learning of {eid}, by postsynaptic neuron",
                   label=f"learn:{eid}", gathers=True)
 

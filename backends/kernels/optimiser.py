@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from irsnn.ir import OptimiserNode, edge_id
+from irsnn.ir import OptimiserNode
 from irsnn.ir.scopes import check_optimiser
 
 from ..host_init import connectivity_mask
@@ -31,7 +31,7 @@ from .description import Dim, For, If, Kernel
 def optimised(builder):
     """``[(node id, node)]`` of the optimiser nodes that run as kernels (all of them have code
     or none do: a host-side optimiser keeps every parameter on the host)."""
-    nodes = list(builder.g.nodes(OptimiserNode))
+    nodes = list(builder.graph.nodes(OptimiserNode))
     if not nodes or not all(n.code.strip() for _, n in nodes):
         return []
     return nodes
@@ -44,51 +44,56 @@ def declare_buffers(builder):
     builder.optimiser_buffers = {}
     if not nodes:
         return
-    builder._buffer("optim_scalars", builder.scalar, max(1, len(builder.optimiser_scalars)))
-    builder._buffer("optim_rows", "int32_t", 1)
-    edges = {edge_id(u, v, k): syn for u, v, k, syn in builder.g.synapses()}
-    for k, (_, node) in enumerate(nodes):
+    table = builder.buffers
+    table.add("", "optim_scalars", builder.scalar, (max(1, len(builder.optimiser_scalars)),))
+    table.add("", "optim_rows", "int32_t", (1,))
+    for k, (nid, node) in enumerate(nodes):
+        table.register(nid, f"o{k}")
         size = _size(builder, node)
         for name in node.state:
-            builder.optimiser_buffers[(node.target, name)] = builder._buffer(
-                f"o{k}_{name}", builder.scalar, size)
-        syn = edges.get(node.target)
-        if syn is not None and syn.layout == "dense":
-            mask = connectivity_mask(builder.g, node.target, syn, builder.seed)
+            builder.optimiser_buffers[(node.target, name)] = table.add(nid, name, builder.scalar,
+                                                                       (size,))
+        syn = builder.synapses.get(node.target)
+        if syn is not None and not builder.layout_of(syn).absent_as_zero:
+            # a matrix holding absent synapses: they must stay absent (zero)
+            mask = connectivity_mask(builder.graph, node.target, syn, builder.seed)
             if mask is not None:
-                s = builder.syns[node.target][0]
-                builder._buffer(f"{s}_exists", "int8_t", mask.size)
-                builder.host_arrays[f"{s}_exists"] = mask.reshape(-1).astype(np.int8)
+                exists = table.add(node.target, "exists", "int8_t", mask.shape)
+                builder.host_arrays[exists] = mask.reshape(-1).astype(np.int8)
 
 
 def _size(builder, node):
-    if "/" in node.target:
-        return builder.pops[node.target.split("/")[0]][1].size
-    return builder.synapse_count(node.target)
+    owner, var = _parameter(node)
+    if var is not None:
+        return builder.populations[owner].size
+    return builder.synapse_count(owner)
+
+
+def _parameter(node):
+    """``(owner, variable)`` of an optimiser node's parameter: a neuron variable
+    ``pop.<name>/<var>``, or a connection's weights (variable None)."""
+    owner, _, var = node.target.partition("/")
+    return owner, var or None
 
 
 def _batched_gradient(builder, node) -> bool:
-    if "/" in node.target:
-        return builder.pops[node.target.split("/")[0]][1].var(node.gradient).batched
-    lr = builder.syns[node.target][1].learning
+    owner, var = _parameter(node)
+    if var is not None:
+        return builder.populations[owner].var(node.gradient).batched
+    lr = builder.synapses[owner].learning
     return next(v for v in lr.vars if v.name == node.gradient).batched
 
 
 def _buffers(builder, node):
     """``(parameter buffer, gradient buffer, existence mask buffer or None)``."""
-    if "/" in node.target:
-        owner, var = node.target.split("/")
-        g = builder.pops[owner][0]
-        return f"{g}_{var}", f"{g}_{node.gradient}", None
-    s = builder.syns[node.target][0]
-    exists = f"{s}_exists" if any(b.name == f"{s}_exists" for b in builder.program.buffers) \
-        else None
-    return f"{s}_g", f"{s}_{node.gradient}", exists
+    owner, var = _parameter(node)
+    table = builder.buffers
+    return table[owner, var or "g"], table[owner, node.gradient], table.get(owner, "exists")
 
 
 def kernels(builder) -> list[Kernel]:
     """One kernel per parameter over its elements, from the materialised gradients."""
-    return [_plain(builder, k, nid, node) for k, (nid, node) in enumerate(optimised(builder))]
+    return [_plain(builder, nid, node) for nid, node in optimised(builder)]
 
 
 #: longest row (synapses) the fused kernels accumulate in a local array (16384 floats: 64 KiB
@@ -101,75 +106,79 @@ def fused_kernels(builder) -> list[Kernel]:
     the example's spike bits and backward sequences (one presynaptic row per grid point, its
     gradient row accumulated in a local array: no gradient array is written or read); empty
     when a row is longer than :data:`MAX_FUSED_ROW`."""
-    events = {eid for eid, _, _ in learning.event_groups(builder)}
-    if any(learning.row_length(builder, eid, s, syn)[1] > MAX_FUSED_ROW
-           for eid, s, syn in learning.event_groups(builder)):
+    events = {eid for eid, _ in learning.event_groups(builder)}
+    if any(learning.row_length(builder, eid, syn)[1] > MAX_FUSED_ROW
+           for eid, syn in learning.event_groups(builder)):
         return []  # rows too long for a local accumulator: gradients are materialised
-    return [_fused(builder, k, nid, node) if node.target in events
-            else _plain(builder, k, nid, node)
-            for k, (nid, node) in enumerate(optimised(builder))]
+    return [_fused(builder, nid, node) if node.target in events else _plain(builder, nid, node)
+            for nid, node in optimised(builder)]
 
 
-def _update(builder, k, nid, node, param, idx):
+def _update(builder, nid, node, param, idx):
     """Statements of one element's update (``Gradient`` in scope)."""
     scalars = {name: f"os_{name}" for name in builder.optimiser_scalars}
     checked = check_optimiser(nid, node, precision=builder.precision)
     table = dict(scalars, Param="l_Param", Gradient="Gradient")
     table.update({name: f"l_{name}" for name in node.state})
-    code = builder.r.render_statements(checked.tree, checked, builder._names(table)).rstrip()
-    sc = builder.scalar
+    code = builder.renderer.render_statements(checked.tree, checked,
+                                              builder.names(table)).rstrip()
+    sc, state = builder.scalar, builder.buffer_of(nid)
     out = [f"{sc} l_Param = {param}[{idx}];"]
-    out += [f"{sc} l_{name} = o{k}_{name}[{idx}];" for name in node.state]
+    out += [f"{sc} l_{name} = {state(name)}[{idx}];" for name in node.state]
     out.append(code)
     out.append(f"{param}[{idx}] = l_Param;")
-    out += [f"o{k}_{name}[{idx}] = l_{name};" for name in node.state]
+    out += [f"{state(name)}[{idx}] = l_{name};" for name in node.state]
     # the runtime scalars it uses, read once (no aliasing with the stores for the compiler)
-    load = [f"const {sc} os_{name} = optim_scalars[{i}];"
+    scalars = builder.buffers["", "optim_scalars"]
+    load = [f"const {sc} os_{name} = {scalars}[{i}];"
             for i, name in enumerate(builder.optimiser_scalars) if f"os_{name}" in code]
     return load, out
 
 
-def _plain(builder, k, nid, node):
+def _plain(builder, nid, node):
     size = _size(builder, node)
     param, grad, exists = _buffers(builder, node)
     sc, zero = builder.scalar, builder.literal(0.0)
-    load, update = _update(builder, k, nid, node, param, "idx")
+    load, update = _update(builder, nid, node, param, "idx")
+    rows = builder.buffers["", "optim_rows"]
     if not _batched_gradient(builder, node):
         # one gradient for the batch (event-driven learning sums only active examples)
         body = [f"const {sc} Gradient = {grad}[idx];", f"{grad}[idx] = {zero};"]
-    elif builder.B == 1:
+    elif builder.batch_size == 1:
         # no loops over rows: the element loop stays vectorisable
-        body = [f"const {sc} Gradient = optim_rows[0] > 0 ? {grad}[idx] : {zero};",
+        body = [f"const {sc} Gradient = {rows}[0] > 0 ? {grad}[idx] : {zero};",
                 f"{grad}[idx] = {zero};"]
     else:
         body = [f"{sc} Gradient = {zero};",
-                "const int32_t rows = optim_rows[0];",
+                f"const int32_t rows = {rows}[0];",
                 For("b", "rows", [f"Gradient += {grad}[(size_t)b * {size} + idx];"]),
-                For("b", str(builder.B), [f"{grad}[(size_t)b * {size} + idx] = {zero};"])]
+                For("b", str(builder.batch_size),
+                    [f"{grad}[(size_t)b * {size} + idx] = {zero};"])]
     body = load + body + ([If(f"{exists}[idx] != 0", update)] if exists else update)
-    return Kernel(f"optimise_o{k}", (), (Dim("idx", size),), body,
+    return Kernel(f"optimise_{builder.stem(nid)}", (), (Dim("idx", size),), body,
                   doc=f"{node.kind} step of {node.target} ({nid})",
                   label=f"optimise:{node.target}")
 
 
-def _fused(builder, k, nid, node):
+def _fused(builder, nid, node):
     eid = node.target
-    s, syn = builder.syns[eid]
+    syn = builder.synapses[eid]
     param, _, exists = _buffers(builder, node)
     sc, zero = builder.scalar, builder.literal(0.0)
-    length, L = learning.row_length(builder, eid, s, syn)
-    load, update = _update(builder, k, nid, node, param, f"(size_t)i * {L} + r")
+    length, L = learning.row_length(builder, eid, syn)
+    load, update = _update(builder, nid, node, param, f"(size_t)i * {L} + r")
     element = [f"const {sc} Gradient = gacc[r];"] + update
     if exists:
         element = [If(f"{exists}[(size_t)i * {L} + r] != 0", element)]
     # the row's gradient, summed exactly as the scatter kernels sum it, in a local array
     body = load + [f"const int32_t len = {length};", f"{sc} gacc[{L}];",
                    For("r", "len", [f"gacc[r] = {zero};"])]
-    body += learning.row_gradient(builder, eid, s, syn, "gacc[{r}]")
+    body += learning.row_gradient(builder, eid, syn, "gacc[{r}]")
     body.append(For("r", "len", element))
-    return Kernel(f"optimise_fused_o{k}", (), (Dim("i", syn.num_pre),), body,
+    return Kernel(f"optimise_fused_{builder.stem(nid)}", (), (Dim("i", syn.num_pre),), body,
                   doc=f"{node.kind} step of {eid} ({nid}) from its spikes and backward "
-                      f"sequences", label=f"optimise:{eid}", gathers=syn.layout == "ragged")
+                      f"sequences", label=f"optimise:{eid}",
+                  gathers=builder.layout_of(syn).gathers)
 
 
 __all__ = ["declare_buffers", "fused_kernels", "kernels", "optimised"]

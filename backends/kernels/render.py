@@ -104,7 +104,7 @@ class KernelRenderer:
     """Render programs for one :class:`KernelDialect`."""
 
     def __init__(self, dialect: KernelDialect = C_KERNELS, indent: str = "    "):
-        self.d = dialect
+        self.dialect = dialect
         self.indent = indent
 
     def statements(self, stmts, level: int) -> list[str]:
@@ -141,17 +141,17 @@ class KernelRenderer:
             elif isinstance(s, ForFlagged):
                 out += self._for_flagged(s, level)
             elif isinstance(s, AtomicAdd):
-                out.append(pad + self.d.atomic_add.format(target=s.target, value=s.value))
+                out.append(pad + self.dialect.atomic_add.format(target=s.target, value=s.value))
             elif isinstance(s, Prefetch):
-                if self.d.prefetch:
+                if self.dialect.prefetch:
                     out.append(f"{pad}for (int32_t _p = 0; _p < {s.extent}; _p += {s.stride}) "
-                               + self.d.prefetch.format(address=f"{s.base} + _p"))
+                               + self.dialect.prefetch.format(address=f"{s.base} + _p"))
             else:
                 raise TypeError(f"kernel renderer: unknown statement {s!r}")
         return out
 
     def _set_bits(self, s: AddSetBits) -> list:
-        if self.d.bit_lanes and s.lanes:
+        if self.dialect.bit_lanes and s.lanes:
             lane = [f"const int32_t j = {s.base} + k;",
                     f"{s.target} += ((({s.word} >> k) & 1u) != 0u) ? {s.value} : {s.zero};"]
             return [If(f"{s.word} != 0u", [For("k", s.extent, lane)])]
@@ -161,9 +161,9 @@ class KernelRenderer:
                 f"{self.indent}{s.word} &= {s.word} - 1u;", "}"]
 
     def _for_flagged(self, s: ForFlagged, level: int) -> list[str]:
-        q = (self.d.global_qualifier + " ") if self.d.global_qualifier else ""
+        q = (self.dialect.global_qualifier + " ") if self.dialect.global_qualifier else ""
         visit = [f"const int8_t {s.flag} = _flags[{s.var}];", If(f"{s.flag} != 0", s.body)]
-        if not self.d.flag_words or s.extent < 16:
+        if not self.dialect.flag_words or s.extent < 16:
             return self.statements([Block([f"{q}const int8_t *_flags = {s.flags};",
                                            For(s.var, str(s.extent), visit)])], level)
         # Eight flags per 64-bit load; the set ones are visited by finding the first non-zero
@@ -185,9 +185,9 @@ class KernelRenderer:
     def function_prefix(self, k: Kernel) -> str:
         """What precedes the name of kernel ``k``'s function: the dialect's prefix, and for
         kernels that gather along synapse rows its :attr:`~KernelDialect.narrow_gathers`."""
-        if k.gathers and self.d.narrow_gathers:
-            return f"{self.d.kernel_prefix} {self.d.narrow_gathers}"
-        return self.d.kernel_prefix
+        if k.gathers and self.dialect.narrow_gathers:
+            return f"{self.dialect.kernel_prefix} {self.dialect.narrow_gathers}"
+        return self.dialect.kernel_prefix
 
     def kernel(self, k: Kernel, step_args) -> str:
         args = ", ".join(f"{t} {n}" for t, n in tuple(step_args) + tuple(k.args))
@@ -195,8 +195,8 @@ class KernelRenderer:
         lines.append(f"{self.function_prefix(k)} {k.name}({args})")
         lines.append("{")
         body, level = list(k.body), 1
-        if self.d.grid_index:
-            pre = [f"const int32_t {dim.var} = {self.d.grid_index.format(dim=i)};"
+        if self.dialect.grid_index:
+            pre = [f"const int32_t {dim.var} = {self.dialect.grid_index.format(dim=i)};"
                    for i, dim in enumerate(k.grid)]
             guard = " || ".join(f"{dim.var} >= {dim.extent}" for dim in k.grid)
             lines += self.statements(pre + ([f"if ({guard}) return;"] if guard else []) + body,
@@ -204,8 +204,9 @@ class KernelRenderer:
         else:
             for dim in k.grid:
                 # A parallel region costs microseconds even when it runs on one thread
-                if level == 1 and self.d.parallel_pragma and dim.extent > 1:
-                    lines.append(self.indent + self.d.parallel_pragma.format(extent=dim.extent))
+                if level == 1 and self.dialect.parallel_pragma and dim.extent > 1:
+                    lines.append(self.indent
+                                 + self.dialect.parallel_pragma.format(extent=dim.extent))
                 lines.append(f"{self.indent * level}for (int32_t {dim.var} = 0; {dim.var} < "
                              f"{dim.extent}; {dim.var}++) {{")
                 level += 1
@@ -216,7 +217,7 @@ class KernelRenderer:
         return "\n".join(lines) + "\n"
 
     def buffer_declarations(self, program: Program) -> str:
-        q = (self.d.global_qualifier + " ") if self.d.global_qualifier else ""
+        q = (self.dialect.global_qualifier + " ") if self.dialect.global_qualifier else ""
         return "\n".join(f"static {q}{b.ctype} *restrict {b.name};"
                          for b in list(program.buffers) + list(program.egps)) + "\n"
 
@@ -225,20 +226,20 @@ class KernelRenderer:
         """Bit helpers kernels call, defined with this dialect's instructions:
         ``irsnn_ctz(x)``, the index of the lowest set bit of a non-zero ``uint32_t``, and with
         :attr:`~KernelDialect.flag_words` also :data:`FIRST_FLAG`."""
-        ctz = self.d.count_trailing_zeros.format(x="x")
-        text = (f"{self.d.lang.function_qualifier} int32_t irsnn_ctz(uint32_t x) "
+        ctz = self.dialect.count_trailing_zeros.format(x="x")
+        text = (f"{self.dialect.lang.function_qualifier} int32_t irsnn_ctz(uint32_t x) "
                 f"{{ return (int32_t)({ctz}); }}\n")
-        if self.d.flag_words:
+        if self.dialect.flag_words:
             text += FIRST_FLAG
         return text
 
     def helpers(self, program: Program) -> str:
         """Model-code helpers, the RNG and :meth:`intrinsics`, with this dialect's function
         qualifier and without host includes (the header supplies the types)."""
-        text = self.d.lang.prelude + "\n" + program.helpers
+        text = self.dialect.lang.prelude + "\n" + program.helpers
         text = "\n".join(line for line in text.splitlines()
                           if not line.lstrip().startswith("#include"))
-        return text.replace("static inline", self.d.lang.function_qualifier) + "\n" + \
+        return text.replace("static inline", self.dialect.lang.function_qualifier) + "\n" + \
             self.intrinsics()
 
     def time_loop(self, program: Program) -> list:
@@ -276,7 +277,7 @@ class KernelRenderer:
         params = [f"GLOBAL {b.ctype} *RESTRICT {b.name}" for b in program.buffers]
         params += [f"GLOBAL const {b.ctype} *RESTRICT {b.name}" for b in program.egps]
         for k, rec in enumerate(program.recorders):
-            params += [f"GLOBAL {rec[5]} *RESTRICT rec{k}_buf",
+            params += [f"GLOBAL {rec.ctype} *RESTRICT rec{k}_buf",
                        f"GLOBAL const int32_t *RESTRICT rec{k}_rows", f"int32_t rec{k}_nrows",
                        f"int64_t rec{k}_capacity"]
         params += ["uint64_t irsnn_seed", "int64_t steps", "int64_t ts0", "uint32_t rng0",
@@ -284,10 +285,10 @@ class KernelRenderer:
         work = (self.in_sequence(program.prologue) + self.time_loop(program)
                 + self.in_sequence(program.epilogue)
                 if kernels is None else self.in_sequence(kernels))
-        body = [f"const int32_t b = {self.d.grid_index.format(dim=0)};",
+        body = [f"const int32_t b = {self.dialect.grid_index.format(dim=0)};",
                 f"if (b >= {B}) return;"] + work
-        sep = ",\n" + " " * (len(self.d.kernel_prefix) + len(name) + 2)
-        return (f"{self.d.kernel_prefix} {name}({sep.join(params)})\n{{\n"
+        sep = ",\n" + " " * (len(self.dialect.kernel_prefix) + len(name) + 2)
+        return (f"{self.dialect.kernel_prefix} {name}({sep.join(params)})\n{{\n"
                 + "\n".join(self.statements(body, 1)) + "\n}\n")
 
     def buffer_kernel(self, program: Program, k: Kernel) -> str:
@@ -295,15 +296,15 @@ class KernelRenderer:
         dialects with implicit grids (the optimiser kernels)."""
         (dim,) = k.grid
         params = [f"GLOBAL {b.ctype} *RESTRICT {b.name}" for b in program.buffers]
-        body = [f"const int32_t {dim.var} = {self.d.grid_index.format(dim=0)};",
+        body = [f"const int32_t {dim.var} = {self.dialect.grid_index.format(dim=0)};",
                 f"if ({dim.var} >= {dim.extent}) return;"] + list(k.body)
-        sep = ",\n" + " " * (len(self.d.kernel_prefix) + len(k.name) + 2)
-        return (f"/* {k.doc} */\n{self.d.kernel_prefix} {k.name}({sep.join(params)})\n{{\n"
+        sep = ",\n" + " " * (len(self.dialect.kernel_prefix) + len(k.name) + 2)
+        return (f"/* {k.doc} */\n{self.dialect.kernel_prefix} {k.name}({sep.join(params)})\n{{\n"
                 + "\n".join(self.statements(body, 1)) + "\n}\n")
 
     def fused_source(self, program: Program, title: str) -> str:
         """Complete source of a fused-kernel target."""
-        parts = [f"/* irsnn: model '{title}' (generated) */", self.d.header,
+        parts = [f"/* irsnn: model '{title}' (generated) */", self.dialect.header,
                  self.helpers(program), self.fused_kernel(program)]
         if program.end_kernels:
             parts += [self.fused_kernel(program, "irsnn_end_example", program.end_kernels),

@@ -3,7 +3,7 @@
 The program is the same :class:`~backends.kernels.Program` as C's, rendered as one OpenCL
 kernel in which each work-item runs every timestep of one batch element (the global size is the
 batch size rounded up to the work-group size). State lives in device buffers; the host copies of
-:class:`~backends.kernel_simulation.KernelSimulation` are synchronised lazily.
+:class:`~backends.kernel_sim.KernelSimulation` are synchronised lazily.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import time
 from irsnn import settings
 
 from ..kernels import KernelRenderer
-from ..kernel_simulation import KernelSimulation
+from ..kernel_sim import KernelSimulation
 from .dialect import OPENCL_KERNELS
 
 
@@ -53,7 +53,7 @@ class OpenCLSimulation(KernelSimulation):
         self.scatter_kernels = self._row_kernels(by_name, self.program.scatter_kernels)
         self.optimiser_kernels = self._row_kernels(by_name, self.program.optimiser_kernels)
         mf = cl.mem_flags
-        self.dev = {b.name: cl.Buffer(self.ctx, mf.READ_WRITE, max(4, self.buffers[b.name].nbytes))
+        self.dev = {b.name: cl.Buffer(self.ctx, mf.READ_WRITE, max(4, self.memory.array(b).nbytes))
                     for b in self.program.buffers}
         self._egp_dev: dict[str, tuple] = {}
         self._rec_dev: dict[str, tuple] = {}
@@ -64,11 +64,11 @@ class OpenCLSimulation(KernelSimulation):
             self.kernel_times = {"run": 0.0}
         self._elapsed = 0.0
 
-    def _upload(self, name, host):
-        self.cl.enqueue_copy(self.queue, self.dev[name], host)
+    def _upload(self, buf, host):
+        self.cl.enqueue_copy(self.queue, self.dev[buf.name], host)
 
-    def _download(self, name, host):
-        self.cl.enqueue_copy(self.queue, host, self.dev[name])
+    def _download(self, buf, host):
+        self.cl.enqueue_copy(self.queue, host, self.dev[buf.name])
 
     def _download_recording(self, rec_id, host):
         if rec_id in self._rec_dev:

@@ -29,8 +29,8 @@ from irsnn.ir.scopes import check_neuron, check_psm
 from irsnn.rng import CounterRNG, LaneRNG
 
 from ..base import Simulation
-from ..host_init import (check_layout_weights, initial_values, numpy_type, stream_id,
-                         synapse_arrays, synapse_mask)
+from ..host_init import initial_values, numpy_type, stream_id, synapse_arrays
+from ..kernels.layouts import layout_of
 from .codegen import compile_block
 from .learning import Learning
 
@@ -81,8 +81,7 @@ class _Synapses:
         # every layout but one-to-one is computed as a dense matrix with zeros
         w, d = synapse_arrays(graph, eid, syn, seed, numpy_type("scalar", precision))
         self.w, self.d = w, d
-        #: existing synapses of a bitmask group (set_weights cannot add any)
-        self.mask = synapse_mask(graph, eid, syn, seed) if syn.layout == "bitmask" else None
+        self.layout = layout_of(syn)
         self.psm = compile_block(check_psm(syn, target, precision))
         self.constants = {p.name: numpy_type(p.type, precision)(p.value)
                           for p in syn.psm_params}
@@ -211,11 +210,11 @@ class ReferenceSimulation(Simulation):
 
     def end_example(self, for_optimiser=False):
         self._timed("end-of-example", self.learning.end_example,
-                    for_optimiser and self.native_optimiser)
+                    for_optimiser and self.optimiser_in_kernels)
 
     # -- optimiser (the kernels' arithmetic, element by element, in NumPy) ----------------------
     @property
-    def native_optimiser(self) -> bool:
+    def optimiser_in_kernels(self) -> bool:
         return self.learning.optimiser is not None
 
     def optimise(self, scalars, rows):
@@ -242,8 +241,9 @@ class ReferenceSimulation(Simulation):
         if s is None:
             raise InputError(f"no connection '{edge}' (connections: {sorted(self.by_name)})")
         values = self.check_var_values(edge, "weight", values, s.w.shape)
-        mask = self.synapse_mask(s.eid) if s.syn.layout == "ragged" else s.mask
-        values = check_layout_weights(edge, s.syn, values, mask)
+        # layouts storing existing synapses only cannot add any (Deep-R changes which exist)
+        mask = self.synapse_mask(s.eid) if s.layout.absent_as_zero else None
+        values = s.layout.check_weights(s.syn, values, mask)
         s.w = np.array(values, s.w.dtype)
 
     # -- connectivity (Deep-R changes it; stored as dense matrices with zeros) ----------------
@@ -378,7 +378,7 @@ class ReferenceSimulation(Simulation):
                                                         np.where(s.d[idx] == k, rows, 0))
             s.in_syn += s.ring[slot]
             s.ring[slot] = 0
-        elif syn.layout == "one_to_one":
+        elif s.layout.per_neuron:
             if spk.any():
                 s.in_syn += spk * s.w
         else:

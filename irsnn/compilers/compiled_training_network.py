@@ -6,6 +6,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..ir import OptimiserNode, edge_id
+from ..ir.layouts import layout_traits
 from ..neurons.input import PreparedInputs
 from ..utils.network import get_underlying_pop
 from .deep_r import DeepR, RewiringRecord
@@ -197,7 +198,7 @@ class CompiledTrainingNetwork(CompiledInferenceNetwork):
     def _native_optimiser(self) -> bool:
         """The optimiser runs as kernels where the gradients are (Deep-R rewires on the host,
         with the optimiser's state, so it keeps the host optimiser)."""
-        return bool(getattr(self.simulation, "native_optimiser", False)) and not self.deep_r
+        return bool(self.simulation.optimiser_in_kernels) and not self.deep_r
 
     def _start_learning(self, sim):
         """Learning on, state reset as the compiler asks, before a training batch."""
@@ -317,7 +318,7 @@ class CompiledTrainingNetwork(CompiledInferenceNetwork):
             if only is not None and eid not in only:
                 continue
             mask = self._mask(eid)
-            if syn.layout == "one_to_one":
+            if layout_traits(syn.layout).per_neuron:
                 pre = post = np.arange(syn.num_post)
             else:
                 if mask is None:

@@ -6,6 +6,7 @@ import networkx as nx
 
 from ..errors import IRError
 from .graph import edge_id
+from .layouts import LAYOUTS
 from .payloads import (PAYLOAD_TYPES, AuxEdge, BackwardFilter, FeedbackPath, LossNode,
                        NeuronGroup, OptimiserNode,
                        ReadoutNode, RecorderNode, SynapseGroup)
@@ -83,19 +84,18 @@ def verify(g) -> None:
                 if post.is_input:
                     problems.append(f"edge {eid} targets input population '{v}', which "
                                     f"ignores synaptic input")
-            if p.layout not in SYNAPSE_LAYOUTS:
+            traits = LAYOUTS.get(p.layout)
+            if traits is None:
                 problems.append(f"edge {eid} has layout {p.layout!r}; layouts are "
-                                f"{list(SYNAPSE_LAYOUTS)}")
-            if p.layout in ("bitmask", "procedural"):
-                problems += _check_generated_layout(eid, p)
+                                f"{list(LAYOUTS)}")
+            else:
+                problems += traits.problems(eid, p)
             if p.connectivity == "sparse":
                 nnz, bad = _check_indices(g, eid, p)
                 problems += bad
                 shape = (nnz,)
-            elif p.connectivity == "one_to_one" or p.layout == "one_to_one":
-                shape = (p.num_post,)
             else:
-                shape = (p.num_pre, p.num_post)
+                shape = (traits or LAYOUTS["dense"]).weight_shape(p)
             if shape != (None,):
                 inits = (p.weight,) + ((p.heterogeneous_delay,)
                                        if p.heterogeneous_delay is not None else ())
@@ -138,27 +138,6 @@ def _check_indices(g, eid, p):
     if not problems and len(set((pre.astype("int64") * p.num_post + post).tolist())) != pre.size:
         problems.append(f"edge {eid}: a (pre, post) pair is listed more than once")
     return pre.size, problems
-
-
-#: the storage layouts of synapse groups (see :class:`~irsnn.ir.payloads.SynapseGroup`)
-SYNAPSE_LAYOUTS = ("dense", "one_to_one", "ragged", "bitmask", "procedural")
-
-
-def _check_generated_layout(eid, p):
-    """Bitmask and procedural groups hold FixedProbability synapses without per-synapse delays
-    or learning; procedural ones also regenerate their weights, so these cannot be an array."""
-    out = []
-    if p.connectivity != "fixed_probability":
-        out.append(f"edge {eid} is {p.connectivity} but has the {p.layout} layout, which only "
-                   f"FixedProbability connectivity can use")
-    if p.heterogeneous_delay is not None:
-        out.append(f"edge {eid} has per-synapse delays, which the {p.layout} layout cannot hold")
-    if p.learning is not None:
-        out.append(f"edge {eid} learns, which the {p.layout} layout cannot support")
-    if p.layout == "procedural" and p.weight.kind not in ("constant", "normal", "uniform"):
-        out.append(f"edge {eid} has {p.weight.kind} weights, which the procedural layout "
-                   f"cannot regenerate")
-    return out
 
 
 def _check_inits(g, owner, inits, expected_shape):

@@ -164,8 +164,9 @@ def test_rewire_moves_state_with_synapses_and_zeroes_new_ones(backend):
     if backend == "reference":
         dense = moved
     else:
-        dense = sim._to_dense(e, moved.reshape(12, -1))
-        row_length, ind = sim.rows[e]
+        rows = sim.connectivity[e]
+        dense = rows.to_dense(moved.reshape(12, -1))
+        row_length, ind = rows.row_length, rows.ind
         for i in range(12):
             assert np.all(np.diff(ind[i, :row_length[i]]) > 0)
     np.testing.assert_array_equal(dense[kept], (1.0 + np.arange(mask.size).reshape(

@@ -1,0 +1,24 @@
+"""The one-to-one layout: synapse ``i -> i`` of every neuron, one stored value each.
+
+Requires: :mod:`.base`. Provides :class:`OneToOne` (weights are ``(num_post,)`` vectors on the
+host too).
+"""
+
+from __future__ import annotations
+
+from irsnn.ir.layouts import OneToOneTraits
+
+from .base import Layout
+
+
+class OneToOne(OneToOneTraits, Layout):
+    """One synapse per neuron (see the module docstring)."""
+
+    def synapse_count(self, syn, conn):
+        return syn.num_post
+
+    def propagate(self, k, eid, syn, conn, setup, sign):
+        return [f"insyn[i] += {k.buffers[eid, 'g']}[i]{sign};"]
+
+
+__all__ = ["OneToOne"]

@@ -1,4 +1,4 @@
-"""The C translation unit of a model: kernels, buffer bindings and the native time loop."""
+"""The C translation unit of a model: kernels, buffer bindings and the time loop in C."""
 
 from __future__ import annotations
 

@@ -65,7 +65,7 @@ class KernelSimulation(WeightsMixin, Simulation):
         self._recorder_index = {rec.id: k for k, rec in enumerate(program.recorders)}
         self._recording: dict[str, tuple] = {}
         #: indices (into ``program.egps``) of extra global parameters given new arrays since
-        #: they were last handed to the native code (see :meth:`_bindings_changed`)
+        #: they were last handed to the target (see :meth:`_bindings_changed`)
         self._egps_changed: set[int] = set()
         self._bindings_changed()
         self.recorded_timesteps = 0
@@ -445,7 +445,7 @@ class KernelSimulation(WeightsMixin, Simulation):
     host_is_device = False
 
     def _bindings_changed(self, egp=None):
-        """Note that what the native code must be handed besides the (fixed) buffers changed:
+        """Note that what the target must be handed besides the (fixed) buffers changed:
         extra global parameter arrays, the recording buffers or the learning switch; with
         ``egp`` (an index into ``program.egps``), only that parameter's array. Targets that
         hand these over once and keep them (C's ``_bind``) compare ``_binding``, a fresh token
@@ -466,7 +466,7 @@ class KernelSimulation(WeightsMixin, Simulation):
 
     @abstractmethod
     def _launch(self, steps: int):
-        """Run ``steps`` timesteps from ``self.timestep`` / ``self.rng_step`` natively."""
+        """Run ``steps`` timesteps from ``self.timestep`` / ``self.rng_step`` on the target."""
 
     # Targets that launch kernels one by one (OpenCL, CUDA) set ``end_kernels`` (the fused
     # sweep and restart kernels), ``scatter_kernels`` and ``optimiser_kernels`` (``(kernel,

@@ -145,7 +145,7 @@ class Block:
 class AtomicAdd:
     """``target += value`` where other threads of the grid may update ``target`` too.
 
-    Dialects without native float atomics decompose it (e.g. a compare-and-swap loop); the C
+    Dialects without hardware float atomics decompose it (e.g. a compare-and-swap loop); the C
     dialect parallelises only over independent dimensions, so it renders a plain ``+=``.
     """
 

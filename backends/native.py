@@ -20,6 +20,7 @@ import numpy as np
 
 from irsnn.errors import BackendError, InputError
 from irsnn.ir import BackwardFilter, RecorderNode, edge_id
+from irsnn.ir.ids import is_var_ref, var_ref
 from irsnn.lang.render_c import CStyleRenderer
 
 from .base import Simulation
@@ -88,7 +89,7 @@ class KernelSimulation(Simulation):
             g = self.prefix[nid]
             for v in pop.vars:
                 buf = f"{g}_{v.name}"
-                self.initial[buf] = initial_values(graph, v.init, f"{nid}/{v.name}", pop.size,
+                self.initial[buf] = initial_values(graph, v.init, var_ref(nid, v.name), pop.size,
                                                    rng_seed, numpy_type(v.type, self.precision))
                 shape = (B, pop.size) if v.batched else (pop.size,)
                 self.state_keys[(nid, v.name)] = (buf, shape)
@@ -119,7 +120,7 @@ class KernelSimulation(Simulation):
             self.synapses[eid] = (s, syn, w.shape)
             for v in syn.psm_vars:
                 buf = f"{s}_{v.name}"
-                self.initial[buf] = initial_values(graph, v.init, f"{eid}/{v.name}",
+                self.initial[buf] = initial_values(graph, v.init, var_ref(eid, v.name),
                                                    syn.num_post, rng_seed,
                                                    numpy_type(v.type, self.precision))
                 self.state_keys[(eid, v.name)] = (buf, (B, syn.num_post))
@@ -326,17 +327,17 @@ class KernelSimulation(Simulation):
 
     # -- trainable parameters in storage layout (no dense conversions for ragged groups) -------
     def parameter(self, target):
-        if "/" in target or target not in self.rows:
+        if is_var_ref(target) or target not in self.rows:
             return super().parameter(target)
         return self._host(f"{self.synapses[target][0]}_g").copy()
 
     def set_parameter(self, target, values):
-        if "/" in target or target not in self.rows:
+        if is_var_ref(target) or target not in self.rows:
             return super().set_parameter(target, values)
         self._host(f"{self.synapses[target][0]}_g", write=True)[:] = values
 
     def gradient_sum(self, target, var, rows):
-        if "/" in target:
+        if is_var_ref(target):
             return super().gradient_sum(target, var, rows)
         buf, shape = self._key(target, var)
         if len(shape) == 2:  # one gradient for the whole batch (event-driven learning)

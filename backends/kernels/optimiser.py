@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from irsnn.ir import OptimiserNode, edge_id
+from irsnn.ir.ids import is_var_ref, ref_owner, split_var_ref
 from irsnn.ir.scopes import check_optimiser
 
 from ..host_init import connectivity_mask
@@ -62,22 +63,22 @@ def declare_buffers(builder):
 
 
 def _size(builder, node):
-    if "/" in node.target:
-        return builder.pops[node.target.split("/")[0]][1].size
+    if is_var_ref(node.target):
+        return builder.pops[ref_owner(node.target)][1].size
     return builder.synapse_count(node.target)
 
 
 def _batched_gradient(builder, node) -> bool:
-    if "/" in node.target:
-        return builder.pops[node.target.split("/")[0]][1].var(node.gradient).batched
+    if is_var_ref(node.target):
+        return builder.pops[ref_owner(node.target)][1].var(node.gradient).batched
     lr = builder.syns[node.target][1].learning
     return next(v for v in lr.vars if v.name == node.gradient).batched
 
 
 def _buffers(builder, node):
     """``(parameter buffer, gradient buffer, existence mask buffer or None)``."""
-    if "/" in node.target:
-        owner, var = node.target.split("/")
+    if is_var_ref(node.target):
+        owner, var = split_var_ref(node.target)
         g = builder.pops[owner][0]
         return f"{g}_{var}", f"{g}_{node.gradient}", None
     s = builder.syns[node.target][0]

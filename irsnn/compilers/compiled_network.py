@@ -7,7 +7,7 @@ import numpy as np
 from ..errors import InputError, ModelError
 from ..ir.ids import readout_id, recorder_id
 from ..lowering import node_id
-from ..utils.network import get_underlying_pop
+from ..population import get_underlying_pop
 
 
 class CompiledNetwork:

@@ -9,7 +9,7 @@ from ..ir import OptimiserNode, edge_id
 from ..ir.ids import is_var_ref, loss_id, population_name, ref_owner, split_var_ref
 from ..lowering import node_id
 from ..neurons.input import PreparedInputs
-from ..utils.network import get_underlying_pop
+from ..population import get_underlying_pop
 from .deep_r import DeepR, RewiringRecord
 from .inference_compiler import CompiledInferenceNetwork, _metrics_for
 
@@ -282,7 +282,7 @@ class CompiledTrainingNetwork(CompiledInferenceNetwork):
             raise InputError(f"{n} examples given for a batch of {self.training_batch_size}")
         for k, v in y.items():
             self._check_labels(k, v)
-        from ..utils.callback_list import CallbackList
+        from ..callbacks.callback_list import CallbackList
         cbs = CallbackList([], compiled_network=self, batch_size=self.batch_size)
         self._learn(0, x, y, cbs, defer=False)
         names = {edge_id(u, v, k): syn.name for u, v, k, syn in self.ir.synapses()}

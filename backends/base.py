@@ -11,6 +11,7 @@ from abc import ABC, abstractmethod
 import numpy as np
 
 from irsnn.errors import InputError
+from irsnn.ir.ids import edge_id, is_var_ref, population_name, ref_owner, split_var_ref
 
 from .host_init import numpy_type, spike_schedule
 
@@ -60,7 +61,7 @@ class InputState:
 
     def __init__(self, sim: Simulation, node_id: str, example_timesteps: int):
         self._sim, self._node = sim, node_id
-        self.name = node_id.removeprefix("pop.")
+        self.name = population_name(node_id)
         self.dt = sim.dt
         self.batch_size = sim.batch_size
         self.example_timesteps = int(example_timesteps)
@@ -119,23 +120,23 @@ class Simulation(ABC):
     def parameter(self, target: str) -> np.ndarray:
         """A copy of a trainable parameter: the weights of edge ``target``, or the variable
         ``pop.<name>/<var>``; in this backend's storage layout."""
-        if "/" in target:
-            return self.get_var(*target.split("/"))
+        if is_var_ref(target):
+            return self.get_var(*split_var_ref(target))
         return self.get_weights(target)
 
     def set_parameter(self, target: str, values) -> None:
         """Inverse of :meth:`parameter`."""
-        if "/" in target:
-            self.set_var(*target.split("/"), values)
+        if is_var_ref(target):
+            self.set_var(*split_var_ref(target), values)
         else:
             self.set_weights(target, values)
 
     def gradient_sum(self, target: str, var: str, rows: int) -> np.ndarray:
         """Sum over the first ``rows`` batch elements of gradient variable ``var`` of
         ``target``, in the layout of :meth:`parameter`, float64; zero where no synapse exists."""
-        owner = target.split("/")[0]
+        owner = ref_owner(target)
         value = self.get_var(owner, var)
-        if "/" not in target and value.ndim == 2:  # one gradient for the whole batch
+        if not is_var_ref(target) and value.ndim == 2:  # one gradient for the whole batch
             total = value.astype(np.float64)
         else:
             total = value[:rows].sum(axis=0, dtype=np.float64)
@@ -148,13 +149,12 @@ class Simulation(ABC):
 
     def _existing(self, target):
         """Mask of existing synapses of a weight target (None: all exist, or not a weight)."""
-        if "/" in target:
+        if is_var_ref(target):
             return None
         return self.synapse_mask(target)
 
     # Connectivity, which Deep-R changes at run time -----------------------------------------
     def _synapse_group(self, target):
-        from irsnn.ir import edge_id
         for u, v, k, syn in self.graph.synapses():
             if edge_id(u, v, k) == target:
                 return syn

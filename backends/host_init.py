@@ -17,6 +17,7 @@ import numpy as np
 from irsnn.errors import ModelError
 from irsnn.lang.types import type_info
 from irsnn.ir.layouts import layout_traits
+from irsnn.ir.ids import var_ref
 from irsnn.rng import CounterRNG, normal_from_bits, stream_id, uniform_from_bits
 
 
@@ -99,7 +100,7 @@ def connectivity_mask(graph, eid: str, syn, seed: int) -> np.ndarray | None:
         return None if layout_traits(syn.layout).per_neuron else np.eye(syn.num_pre, dtype=bool)
     if syn.connectivity != "fixed_probability" or syn.weight.kind == "array":
         return None
-    u = uniform_from_bits(_words(seed, stream_id(f"{eid}/connectivity"),
+    u = uniform_from_bits(_words(seed, stream_id(var_ref(eid, "connectivity")),
                                  syn.num_pre * syn.num_post)[0])
     mask = (u < np.float32(syn.p)).reshape(syn.num_pre, syn.num_post)
     if syn.source == syn.target and not syn.allow_self_connections:
@@ -157,9 +158,9 @@ def synapse_arrays(graph, eid: str, syn, seed: int, dtype=np.float32):
             out[~mask] = 0
         return out
 
-    w = values(syn.weight, f"{eid}/g", dtype)
+    w = values(syn.weight, var_ref(eid, "g"), dtype)
     d = None
     if syn.heterogeneous_delay is not None:
-        d = values(syn.heterogeneous_delay, f"{eid}/d", np.float64)
+        d = values(syn.heterogeneous_delay, var_ref(eid, "d"), np.float64)
         d = np.clip(np.rint(d), 0, syn.max_delay_steps).astype(np.int32)
     return w, d

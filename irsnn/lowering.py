@@ -3,8 +3,10 @@
 Each population becomes a ``pop.<name>`` node carrying its neuron model (code strings,
 variables, parameters) and each connection a ``syn`` edge (``rec`` for a population connected
 to itself) carrying its connectivity, weights, delay and postsynaptic model. Values that need
-arrays go to the side table under ``<node or edge id>/<name>``. Nothing here runs code: the
-code strings are checked by the ``validate`` pass.
+arrays go to the side table under ``<node or edge id>/<name>`` (:func:`irsnn.ir.ids.var_ref`).
+A neuron's readout object is lowered here, once, into a :class:`~irsnn.ir.ReadoutSpec` (its
+accumulators and code), so no pass needs the front end. Nothing here runs code: the code strings
+are checked by the ``validate`` pass.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import numpy as np
 
 from .errors import ModelError
 from .ir import EGP, IRGraph, NeuronGroup, Param, ReadoutSpec, SynapseGroup, Var, VarInit
-from .ir.graph import edge_id
+from .ir.ids import connection_key, edge_id, population_id, ref_name, var_ref
 
 
 def deref(obj):
@@ -25,7 +27,8 @@ def deref(obj):
 
 
 def node_id(population) -> str:
-    return f"pop.{population.name}"
+    """The IR node id of ``population`` (see :func:`irsnn.ir.ids.population_id`)."""
+    return population_id(population.name)
 
 
 def _call_get_model(model_obj, owner, dt, batch_size):
@@ -53,15 +56,15 @@ def value_to_init(g: IRGraph, value, key: str, size: int, owner: str,
         arr = np.asarray(value)
         if arr.size != size:
             want = f"{shape} or {size} values" if shape else f"{size} values"
-            raise ModelError(f"{owner}: '{key.rsplit('/', 1)[-1]}' has {arr.size} values "
+            raise ModelError(f"{owner}: '{ref_name(key)}' has {arr.size} values "
                              f"(shape {arr.shape}) but needs {want}; pass an array of that "
                              f"size or a scalar")
         if not np.all(np.isfinite(arr.astype(np.float64))):
-            raise ModelError(f"{owner}: '{key.rsplit('/', 1)[-1]}' contains NaN or inf; "
+            raise ModelError(f"{owner}: '{ref_name(key)}' contains NaN or inf; "
                              f"give finite values")
         g.set_array(key, arr.reshape(shape or (size,)))
         return VarInit("array", key=key)
-    raise ModelError(f"{owner}: value for '{key.rsplit('/', 1)[-1]}' is a "
+    raise ModelError(f"{owner}: value for '{ref_name(key)}' is a "
                      f"{type(value).__name__}; use a number, a sequence/array or an Initializer")
 
 
@@ -97,23 +100,16 @@ def _lower_population(g, pop, dt, batch_size):
             params.append(Param(pname, ptype, float(val)))
         else:
             # A parameter given per neuron (array or initializer) becomes a read-only variable
-            init = value_to_init(g, val, f"{nid}/{pname}", size, owner)
+            init = value_to_init(g, val, var_ref(nid, pname), size, owner)
             vars_.append(Var(pname, ptype, "readonly", init, batched=False, role="param"))
     for vname, vtype, access in canon.vars:
-        init = value_to_init(g, model.var_vals[vname], f"{nid}/{vname}", size, owner)
+        init = value_to_init(g, model.var_vals[vname], var_ref(nid, vname), size, owner)
         vars_.append(Var(vname, vtype, access, init))
 
+    output_var = getattr(model, "output_var_name", None)
     readout = None
     if getattr(neuron, "readout", None) is not None:
-        r = neuron.readout
-        from .readouts import default_readouts
-        kind = r.name if default_readouts.get(r.name) is type(r) else \
-            f"{type(r).__module__}:{type(r).__qualname__}"
-        readout = ReadoutSpec(kind)
-    output_var = getattr(model, "output_var_name", None)
-    if readout is not None and output_var not in {v.name for v in vars_}:
-        raise ModelError(f"{owner}: readout {readout.kind!r} needs the output variable "
-                         f"{output_var!r}, which the model does not declare as a variable")
+        readout = _lower_readout(neuron.readout, output_var, vars_, owner)
 
     g.add_node(nid, NeuronGroup(
         name=pop.name, shape=tuple(int(s) for s in pop.shape),
@@ -128,13 +124,30 @@ def _lower_population(g, pop, dt, batch_size):
         location=getattr(pop, "location", ""), spike_schedule=canon.spike_schedule))
 
 
+def _lower_readout(readout, output_var, vars_, owner) -> ReadoutSpec:
+    """The :class:`ReadoutSpec` of ``readout`` (a :class:`~irsnn.readouts.Readout`) reading
+    ``output_var``: its accumulators and code, so that no later stage needs the object."""
+    from .readouts import default_readouts
+    kind = readout.name if default_readouts.get(readout.name) is type(readout) else \
+        f"{type(readout).__module__}:{type(readout).__qualname__}"
+    out = next((v for v in vars_ if v.name == output_var), None)
+    if out is None:
+        raise ModelError(f"{owner}: readout {kind!r} needs the output variable "
+                         f"{output_var!r}, which the model does not declare as a variable")
+    acc = tuple(Var(name, typ, "readwrite", VarInit("constant", init), role="readout")
+                for name, typ, init in readout.accumulators(output_var, out.type))
+    return ReadoutSpec(kind, vars=acc, sim_code=readout.sim_code(output_var) or "",
+                       reset_code=readout.reset_code(output_var) or "",
+                       needs_spikes=bool(readout.needs_spikes))
+
+
 def _lower_connection(g, conn, dt, batch_size):
     source, target = deref(conn.source), deref(conn.target)
     owner = _owner(conn, "Connection")
     src, dst = node_id(source), node_id(target)
     # parallel connections get keys syn, syn2, ...: arrays and random streams are keyed on the
     # final edge id, so two connections between the same populations never share them
-    key = g.free_key(src, dst, "rec" if src == dst else "syn")
+    key = g.free_key(src, dst, connection_key(src, dst))
     eid = edge_id(src, dst, key)
     num_pre, num_post = int(np.prod(source.shape)), int(np.prod(target.shape))
     spec = conn.connectivity.get_spec(conn)
@@ -151,12 +164,12 @@ def _lower_connection(g, conn, dt, batch_size):
         # listed synapse (the choose-sparse-layout pass picks the storage)
         nnz = len(spec.pre_ind)
         layout, wsize, wshape = "dense", nnz, (nnz,)
-        g.set_array(f"{eid}/pre_ind", np.asarray(spec.pre_ind, np.int32))
-        g.set_array(f"{eid}/post_ind", np.asarray(spec.post_ind, np.int32))
+        g.set_array(var_ref(eid, "pre_ind"), np.asarray(spec.pre_ind, np.int32))
+        g.set_array(var_ref(eid, "post_ind"), np.asarray(spec.post_ind, np.int32))
     else:
         raise ModelError(f"{owner}: connectivity {spec.kind!r} is not supported yet; use "
                          f"Dense, OneToOne, FixedProbability or Sparse")
-    weight = value_to_init(g, spec.weight, f"{eid}/g", wsize, owner, wshape)
+    weight = value_to_init(g, spec.weight, var_ref(eid, "g"), wsize, owner, wshape)
 
     delay_steps, het, max_delay = 1, None, 0
     if isinstance(spec.delay, bool | Number | np.number):
@@ -168,7 +181,7 @@ def _lower_connection(g, conn, dt, batch_size):
     else:
         # Per-synapse delays: max_delay_steps, or the largest delay of an explicit array
         max_delay = int(conn.get_max_delay_steps())
-        het = value_to_init(g, spec.delay, f"{eid}/d", wsize, owner, wshape)
+        het = value_to_init(g, spec.delay, var_ref(eid, "d"), wsize, owner, wshape)
         if het.kind == "array":
             d = g.array(het.key)
             if d.min() < 0 or d.max() > max_delay or np.any(d != np.round(d)):
@@ -185,7 +198,7 @@ def _lower_connection(g, conn, dt, batch_size):
             raise ModelError(f"{owner}: postsynaptic parameter '{pname}' must be a number")
         psm_params.append(Param(pname, ptype, float(val)))
     for vname, vtype, access in pcanon.vars:
-        init = value_to_init(g, psm.var_vals[vname], f"{eid}/{vname}", num_post, owner)
+        init = value_to_init(g, psm.var_vals[vname], var_ref(eid, vname), num_post, owner)
         psm_vars.append(Var(vname, vtype, access, init, role="psm"))
     code = pcanon.sim_code or (pcanon.apply_input_code + "\n" + pcanon.decay_code)
 
@@ -195,8 +208,8 @@ def _lower_connection(g, conn, dt, batch_size):
         heterogeneous_delay=het, max_delay_steps=max_delay, p=spec.p,
         allow_self_connections=bool(spec.allow_self_connections),
         trainable=bool(spec.trainable), layout_hint=getattr(spec, "layout", None),
-        pre_ind=f"{eid}/pre_ind" if spec.kind == "sparse" else None,
-        post_ind=f"{eid}/post_ind" if spec.kind == "sparse" else None,
+        pre_ind=var_ref(eid, "pre_ind") if spec.kind == "sparse" else None,
+        post_ind=var_ref(eid, "post_ind") if spec.kind == "sparse" else None,
         psm_name=type(conn.synapse).__name__,
         psm_vars=tuple(psm_vars), psm_params=tuple(psm_params), psm_code=code.strip(),
         location=getattr(conn, "location", "")))

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .errors import ModelError
+from .errors import InputError, ModelError
 from .network import Network
 from .utils.location import user_location
 from .utils.module import get_object
@@ -124,3 +124,32 @@ class Population:
     def __repr__(self):
         return (f"Population(name={self.name!r}, neuron={type(self.neuron).__name__}, "
                 f"shape={self._shape}, location={self.location!r})")
+
+
+def get_underlying_pop(obj):
+    """The Population behind ``obj`` (a Population, or a Layer/InputLayer via ``population()``).
+
+    Also importable as ``irsnn.utils.network.get_underlying_pop`` (mlGeNN's module path).
+
+    Parameters
+    ----------
+    obj : Population or Layer
+        What the caller keyed inputs, labels, outputs or a recorder by.
+
+    Returns
+    -------
+    Population
+        The population itself.
+
+    Raises
+    ------
+    InputError
+        ``obj`` is neither a Population nor a Layer.
+    """
+    pop = obj
+    if not isinstance(pop, Population) and callable(getattr(obj, "population", None)):
+        pop = obj.population()
+    if not isinstance(pop, Population):
+        raise InputError(f"{obj!r} is not a Population or Layer; key inputs, labels, outputs "
+                         f"and recorders by the network's populations or layers")
+    return pop

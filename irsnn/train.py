@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import InputError, ModelError
+from .ir.ids import population_id
 
 #: per-dataset defaults (anything given on the command line wins). ``lr``: Adam's alpha,
 #: multiplied by ``lr_decay`` every epoch; ``tail_steps``: timesteps after the latest input
@@ -233,11 +234,11 @@ def run_train(cfg: TrainConfig) -> dict:
     t_train = time.perf_counter()
     with compiled:
         backend = compiled.backend.name
-        if cfg.resume_epoch is not None and compiled.ir.has_node("pop.output"):
+        if cfg.resume_epoch is not None and compiled.ir.has_node(population_id("output")):
             sim = compiled.simulation
             if "Bias" in compiled.var_names(outp):
-                current = sim.get_var("pop.output", "Bias")
-                sim.set_var("pop.output", "Bias",
+                current = sim.get_var(population_id("output"), "Bias")
+                sim.set_var(population_id("output"), "Bias",
                             np.broadcast_to(resume_bias, current.shape).astype(current.dtype))
         for _ in range(start_epoch):  # the same shuffles as an uninterrupted run
             rng.permutation(len(train_y))

@@ -33,6 +33,7 @@ import dataclasses
 
 from irsnn.errors import ModelError
 from irsnn.ir import AuxEdge, BackwardFilter, Param, SynapseDynamics
+from irsnn.ir.ids import BACKWARD_KEY, backward_id
 
 from .base import Pass
 
@@ -84,17 +85,16 @@ class EventEprop(Pass):
 
     @staticmethod
     def _filter(graph, nid, syn, lr, steps):
-        pop = graph.node(nid)
         params = {p.name: p for p in lr.params}
         if lr.kind == "eprop-output":
             # the output rule has no parameters: its trace decays by the target's Alpha
             chosen = (Param("Alpha", "scalar", lr.pre_trace_decay),)
         else:
             chosen = tuple(params[name] for name in _PARAMS[lr.kind])
-        fid = graph.add_node(f"backward.{pop.name}", BackwardFilter(
+        fid = graph.add_node(backward_id(nid), BackwardFilter(
             kind=lr.kind, source=nid, timesteps=steps, params=chosen,
             sequences=_SEQUENCES[lr.kind]))
-        graph.add_edge(nid, fid, "backward", AuxEdge())
+        graph.add_edge(nid, fid, BACKWARD_KEY, AuxEdge())
         return fid
 
 

@@ -42,6 +42,7 @@ from irsnn.rng import CounterRNG, stream_id
 from irsnn.errors import ModelError
 from irsnn.ir import (AuxEdge, FeedbackPath, LossNode, NeuronGroup, Param, SynapseDynamics,
                       Var, VarInit, edge_id)
+from irsnn.ir.ids import FEEDBACK_KEY, LOSS_KEY, loss_id, var_ref
 from irsnn.ir.layouts import LAYOUTS, layout_traits
 
 from .base import Pass
@@ -184,9 +185,9 @@ class InsertEprop(Pass):
             new_vars.append(_zero("DeltaBias", "readonly"))
             bias_grad = "DeltaBias"
         graph.set_node(nid, pop.replace(vars=pop.vars + tuple(new_vars), params=params))
-        lid = graph.add_node(f"loss.{pop.name}", LossNode(kind=loss, source=nid,
+        lid = graph.add_node(loss_id(nid), LossNode(kind=loss, source=nid,
                                                           bias_gradient=bias_grad))
-        graph.add_edge(nid, lid, "loss", AuxEdge())
+        graph.add_edge(nid, lid, LOSS_KEY, AuxEdge())
 
     @staticmethod
     def _learning(target: NeuronGroup, is_output: bool, c_reg: float, f_prime: float):
@@ -219,11 +220,11 @@ class InsertEprop(Pass):
             else:
                 # Bellec et al.'s random feedback: fixed, Normal(0, 1/n_out)
                 pop = graph.node(nid)
-                key = f"feedback.{out.name}->{pop.name}/B"
+                key = var_ref(edge_id(out_id, nid, FEEDBACK_KEY), "B")
                 z = CounterRNG(seed).normal(stream_id(key), 0,
                                             np.arange(pop.size * out.size, dtype=np.uint32))
                 graph.set_array(key, (z / np.sqrt(out.size)).astype(np.float32)
                                 .reshape(pop.size, out.size))
                 weights, how = key, "random"
-            graph.add_edge(out_id, nid, "feedback", FeedbackPath(
+            graph.add_edge(out_id, nid, FEEDBACK_KEY, FeedbackPath(
                 source=out_id, target=nid, mode=how, weights=weights))

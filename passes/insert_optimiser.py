@@ -12,6 +12,7 @@ with the optimiser's ``update_code`` as kernels on the device, else on the host.
 from __future__ import annotations
 
 from irsnn.ir import AuxEdge, LossNode, OptimiserNode, edge_id
+from irsnn.ir.ids import OPTIMISE_KEY, optimiser_id, var_ref
 
 from .base import Pass
 
@@ -30,15 +31,14 @@ class InsertOptimiser(Pass):
         for u, v, k, syn in list(graph.synapses()):
             if syn.learning is None:
                 continue
-            oid = graph.add_node(f"optim.{syn.name}", OptimiserNode(
+            oid = graph.add_node(optimiser_id(syn.name), OptimiserNode(
                 kind=opt.name, target=edge_id(u, v, k), gradient=syn.learning.gradient,
                 params=params, state=opt.state_names, code=code, scalars=scalars))
-            graph.add_edge(v, oid, "optimise", AuxEdge())
+            graph.add_edge(v, oid, OPTIMISE_KEY, AuxEdge())
         for _, loss in list(graph.nodes(LossNode)):
             if loss.bias_gradient is None:
                 continue
-            pop = graph.node(loss.source)
-            oid = graph.add_node(f"optim.{pop.name}.Bias", OptimiserNode(
-                kind=opt.name, target=f"{loss.source}/Bias", gradient=loss.bias_gradient,
+            oid = graph.add_node(optimiser_id(loss.source, "Bias"), OptimiserNode(
+                kind=opt.name, target=var_ref(loss.source, "Bias"), gradient=loss.bias_gradient,
                 params=params, state=opt.state_names, code=code, scalars=scalars))
-            graph.add_edge(loss.source, oid, "optimise", AuxEdge())
+            graph.add_edge(loss.source, oid, OPTIMISE_KEY, AuxEdge())

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from irsnn.errors import ModelError
 from irsnn.ir import AuxEdge, RecorderNode
+from irsnn.ir.ids import RECORD_KEY, recorder_id
 
 from .base import Pass
 
@@ -36,7 +37,7 @@ class InsertRecording(Pass):
                     raise ModelError(f"Population '{pop.name}' ({pop.model_name}) never "
                                      f"spikes, so its spikes cannot be recorded; record a "
                                      f"variable with VarRecorder instead")
-                rid = f"rec.{pop.name}.spikes"
+                rid = recorder_id(nid)
                 payload = RecorderNode(source=nid, what="spikes")
             else:
                 var = req[2]
@@ -44,8 +45,8 @@ class InsertRecording(Pass):
                 if var not in names:
                     raise ModelError(f"Population '{pop.name}' ({pop.model_name}) has no "
                                      f"variable '{var}' to record; its variables are {names}")
-                rid = f"rec.{pop.name}.{var}"
+                rid = recorder_id(nid, var)
                 payload = RecorderNode(source=nid, what="var", var=var)
             if not graph.has_node(rid):
                 graph.add_node(rid, payload)
-                graph.add_edge(nid, rid, "record", AuxEdge())
+                graph.add_edge(nid, rid, RECORD_KEY, AuxEdge())

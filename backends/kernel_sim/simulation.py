@@ -21,6 +21,7 @@ import numpy as np
 
 from irsnn.errors import BackendError, InputError
 from irsnn.ir import BackwardFilter, RecorderNode
+from irsnn.ir.ids import var_ref
 from irsnn.lang.render_c import CStyleRenderer
 from irsnn.lang.types import C_DTYPES
 
@@ -97,7 +98,7 @@ class KernelSimulation(WeightsMixin, Simulation):
         def variable(owner, v, size, init=None):
             buf = table[owner, v.name]
             self.variables.add((owner, v.name))
-            self.initial[buf] = (initial_values(graph, init, f"{owner}/{v.name}", size, seed,
+            self.initial[buf] = (initial_values(graph, init, var_ref(owner, v.name), size, seed,
                                                 numpy_type(v.type, self.precision))
                                  if init is not None else
                                  np.zeros(size, numpy_type(v.type, self.precision)))

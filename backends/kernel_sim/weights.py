@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from irsnn.errors import BackendError, InputError
+from irsnn.ir.ids import is_var_ref
 
 from ..host_init import synapse_arrays
 
@@ -81,7 +82,7 @@ class WeightsMixin:
         self.memory(self._weights(target), write=True)[:] = values
 
     def gradient_sum(self, target, var, rows):
-        if "/" in target:
+        if is_var_ref(target):
             return super().gradient_sum(target, var, rows)
         buf = self.program.buffers[target, var]
         if len(buf.shape) == 1:  # one gradient for the whole batch (event-driven learning)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from irsnn.ir import OptimiserNode
+from irsnn.ir.ids import is_var_ref, split_var_ref
 from irsnn.ir.scopes import check_optimiser
 
 from ..host_init import connectivity_mask
@@ -72,8 +73,9 @@ def _size(builder, node):
 def _parameter(node):
     """``(owner, variable)`` of an optimiser node's parameter: a neuron variable
     ``pop.<name>/<var>``, or a connection's weights (variable None)."""
-    owner, _, var = node.target.partition("/")
-    return owner, var or None
+    if is_var_ref(node.target):
+        return split_var_ref(node.target)
+    return node.target, None
 
 
 def _batched_gradient(builder, node) -> bool:

@@ -19,6 +19,7 @@ import numpy as np
 
 from irsnn.errors import InputError
 from irsnn.ir import BackwardFilter, FeedbackPath, LossNode, OptimiserNode
+from irsnn.ir.ids import ref_owner
 from irsnn.ir.scopes import check_learning, check_optimiser
 
 from ..host_init import numpy_type
@@ -133,7 +134,7 @@ class Learning:
         values = {k: sc(v) for k, v in scalars.items()}
         fused = self.pending is not None and self.events
         for node, block, state in self.optimiser.values():
-            owner = node.target.split("/")[0]
+            owner = ref_owner(node.target)
             grad = sim.state[(owner, node.gradient)]
             if fused and node.target in self.events:
                 total = self._event_gradient(node.target)

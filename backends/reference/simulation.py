@@ -25,6 +25,7 @@ import numpy as np
 from irsnn import settings
 from irsnn.errors import BackendError, InputError
 from irsnn.ir import NeuronGroup, RecorderNode, SynapseGroup, edge_id
+from irsnn.ir.ids import var_ref
 from irsnn.ir.scopes import check_neuron, check_psm
 from irsnn.rng import CounterRNG, LaneRNG
 
@@ -125,12 +126,12 @@ class ReferenceSimulation(Simulation):
         for nid, p in graph.populations():
             for v in p.vars:
                 self.initial[(nid, v.name)] = initial_values(
-                    graph, v.init, f"{nid}/{v.name}", p.size, rng_seed, self.neurons[nid].dtypes[
+                    graph, v.init, var_ref(nid, v.name), p.size, rng_seed, self.neurons[nid].dtypes[
                         v.name])
         for eid, s in self.synapses.items():
             for v in s.syn.psm_vars:
                 self.initial[(eid, v.name)] = initial_values(
-                    graph, v.init, f"{eid}/{v.name}", s.syn.num_post, rng_seed,
+                    graph, v.init, var_ref(eid, v.name), s.syn.num_post, rng_seed,
                     numpy_type(v.type, self.precision))
         self.state: dict[tuple[str, str], np.ndarray] = {}
         self.learning = Learning(self)

@@ -11,7 +11,7 @@ import numpy as np
 
 from ..errors import ModelError
 from ..utils.filter import ExampleFilter, get_neuron_filter_mask
-from ..utils.network import get_underlying_pop
+from ..population import get_underlying_pop
 from .callback import Callback
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import InputError, ModelError
+from ..ir.ids import readout_id, recorder_id
 from ..lowering import node_id
-from ..utils.network import get_underlying_pop
+from ..population import get_underlying_pop
 
 
 class CompiledNetwork:
@@ -52,7 +53,7 @@ class CompiledNetwork:
 
     @staticmethod
     def _recorder_id(key):
-        return f"rec.{key[1].removeprefix('pop.')}.{'spikes' if key[0] == 'spikes' else key[2]}"
+        return recorder_id(key[1], None if key[0] == "spikes" else key[2])
 
     def _ensure_sim(self, requests):
         """Build the simulation with every recording in ``requests`` compiled in."""
@@ -113,18 +114,19 @@ class CompiledNetwork:
         nid = node_id(pop)
         if nid not in self._populations or self._populations[nid] is not pop:
             raise InputError(f"output key '{pop.name}' is not a population of this network")
-        if not self.ir.has_node(f"readout.{pop.name}"):
+        if not self.ir.has_node(readout_id(nid)):
             raise InputError(f"Population '{pop.name}' has no readout; give its neuron a "
                              f"readout (e.g. readout='sum_var') to use it as an output")
         return pop
 
     def _readout(self, key):
-        """``(population, readout node, names of the variables it reads)`` of output ``key``."""
+        """``(population, readout node, names of the variables it reads)`` of output ``key``;
+        the reduction is the population's readout object (``pop.neuron.readout``)."""
         return self._lookup("readout", key, self._find_readout)
 
     def _find_readout(self, key):
         pop = self._output_population(key)
-        rnode = self.ir.node(f"readout.{pop.name}")
+        rnode = self.ir.node(readout_id(node_id(pop)))
         return pop, rnode, (rnode.var,) + rnode.accumulators
 
     def _prepare_inputs(self, x: dict) -> dict:
@@ -151,13 +153,12 @@ class CompiledNetwork:
 
     def get_readout(self, outputs) -> list[np.ndarray]:
         """Per-example readout of each output population (``(batch, *shape)``)."""
-        from irsnn.passes.insert_readout import resolve_readout
         sim = self.simulation
         out = []
         for key in outputs:
             pop, rnode, names = self._readout(key)
             values = {n: sim.get_var(rnode.source, n) for n in names}
-            y = np.asarray(resolve_readout(rnode.kind).compute(
+            y = np.asarray(pop.neuron.readout.compute(
                 values, rnode.var, self.example_timesteps, self.compiler.dt))
             if rnode.softmax:
                 z = y - y.max(axis=-1, keepdims=True)

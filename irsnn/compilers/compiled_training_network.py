@@ -7,8 +7,10 @@ import numpy as np
 from ..errors import InputError
 from ..ir import OptimiserNode, edge_id
 from ..ir.layouts import layout_traits
+from ..ir.ids import is_var_ref, loss_id, population_name, ref_owner, split_var_ref
+from ..lowering import node_id
 from ..neurons.input import PreparedInputs
-from ..utils.network import get_underlying_pop
+from ..population import get_underlying_pop
 from .deep_r import DeepR, RewiringRecord
 from .inference_compiler import CompiledInferenceNetwork, _metrics_for
 
@@ -119,8 +121,8 @@ class CompiledTrainingNetwork(CompiledInferenceNetwork):
 
     def _check_labels(self, key, labels):
         pop = get_underlying_pop(key)
-        loss = self.ir.node(f"loss.{pop.name}") if self.ir.has_node(f"loss.{pop.name}") \
-            else None
+        lid = loss_id(node_id(pop))
+        loss = self.ir.node(lid) if self.ir.has_node(lid) else None
         if loss is None:
             raise InputError(f"labels given for '{pop.name}', which is not the trained output")
         labels = np.asarray(labels)
@@ -146,7 +148,7 @@ class CompiledTrainingNetwork(CompiledInferenceNetwork):
             labels = np.asarray(labels)
             padded = np.zeros((self.batch_size,) + labels.shape[1:], labels.dtype)
             padded[:num_examples] = labels
-            sim.set_labels(f"loss.{pop.name}", padded, active)
+            sim.set_labels(loss_id(node_id(pop)), padded, active)
 
     def _train_batch(self, batch, x, y, metrics, cbs) -> int:
         """One optimiser step on the examples ``x``/``y`` (in simulated chunks when they do
@@ -164,7 +166,7 @@ class CompiledTrainingNetwork(CompiledInferenceNetwork):
         n = len(next(iter(y.values())))
         chunk = self.batch_size
         chunked = n > chunk
-        grads = [(node.target.split("/")[0], node.gradient)
+        grads = [(ref_owner(node.target), node.gradient)
                  for _, node in self.ir.nodes(OptimiserNode)] if chunked else []
         for start in range(0, n, chunk):
             xs = {k: _take(v, np.arange(start, min(n, start + chunk))) for k, v in x.items()}
@@ -221,16 +223,16 @@ class CompiledTrainingNetwork(CompiledInferenceNetwork):
         sim = self.simulation
         out = {}
         for _, node in self.ir.nodes(OptimiserNode):
-            owner = node.target.split("/")[0] if "/" in node.target else node.target
+            owner = ref_owner(node.target)
             grad = sim.get_var(owner, node.gradient)
-            if "/" not in node.target and grad.ndim == 2:
+            if not is_var_ref(node.target) and grad.ndim == 2:
                 # one gradient for the batch (event-driven e-prop adds active examples only)
                 total = grad.astype(np.float64)
             else:
                 # rows beyond the batch's examples are padding: their firing-rate terms must
                 # not reach the gradient
                 total = grad[:self._gradient_rows].sum(axis=0, dtype=np.float64)
-            if "/" not in node.target:
+            if not is_var_ref(node.target):
                 mask = self._mask(node.target)
                 if mask is not None:
                     total = np.where(mask, total, 0.0)
@@ -263,7 +265,7 @@ class CompiledTrainingNetwork(CompiledInferenceNetwork):
                                                self.optimiser.init_state(param.shape))
             self.optimiser.step(param, grad, state, self.optimiser_step)
             sim.set_parameter(node.target, param)
-            sim.zero_var(node.target.split("/")[0], node.gradient)
+            sim.zero_var(ref_owner(node.target), node.gradient)
         for eid, dr in self.deep_r.items():
             state = self._opt_state[eid]
             names = sorted(state)
@@ -281,11 +283,11 @@ class CompiledTrainingNetwork(CompiledInferenceNetwork):
             raise InputError(f"{n} examples given for a batch of {self.training_batch_size}")
         for k, v in y.items():
             self._check_labels(k, v)
-        from ..utils.callback_list import CallbackList
+        from ..callbacks.callback_list import CallbackList
         cbs = CallbackList([], compiled_network=self, batch_size=self.batch_size)
         self._learn(0, x, y, cbs, defer=False)
         names = {edge_id(u, v, k): syn.name for u, v, k, syn in self.ir.synapses()}
-        return {names.get(t, t.replace("pop.", "").replace("/Bias", ".bias")): g
+        return {names[t] if t in names else _bias_name(t): g
                 for t, g in self.gradients().items()}
 
     # -- checkpoints ---------------------------------------------------------------------------
@@ -300,9 +302,9 @@ class CompiledTrainingNetwork(CompiledInferenceNetwork):
             # rewired connectivity changes during training: keep it with the weights
             self.save_connectivity(keys, serialiser, only=set(self.deep_r))
         for _, node in self.ir.nodes(OptimiserNode):
-            if "/" in node.target:
-                nid, var = node.target.split("/")
-                serialiser.serialise(keys + (nid.removeprefix("pop."), var),
+            if is_var_ref(node.target):
+                nid, var = split_var_ref(node.target)
+                serialiser.serialise(keys + (population_name(nid), var),
                                      self.simulation.get_var(nid, var))
 
     def save_connectivity(self, keys=(), serialiser="numpy", only=None):
@@ -326,6 +328,12 @@ class CompiledTrainingNetwork(CompiledInferenceNetwork):
                 pre, post = np.nonzero(mask)
             serialiser.serialise(keys + (syn.name, "pre_ind"), pre.astype(np.int64))
             serialiser.serialise(keys + (syn.name, "post_ind"), post.astype(np.int64))
+
+
+def _bias_name(target):
+    """``<population>.bias`` for the optimiser target ``pop.<population>/Bias``."""
+    owner, var = split_var_ref(target)
+    return f"{population_name(owner)}.{var.lower()}"
 
 
 def _take(data, idx):

@@ -31,6 +31,7 @@ import numpy as np
 
 from ..callbacks import Callback
 from ..errors import BackendError
+from ..ir.ids import var_ref
 from ..rng import stream_id
 
 
@@ -59,7 +60,7 @@ class DeepR:
     def init_signs(self, sim) -> None:
         """Fix every position's sign from the current (initial) weights."""
         w, mask = sim.get_weights(self.eid), sim.synapse_mask(self.eid)
-        rng = np.random.default_rng([self.seed, stream_id(f"{self.eid}/deep-r-sign")])
+        rng = np.random.default_rng([self.seed, stream_id(var_ref(self.eid, "deep-r-sign"))])
         sign = np.where(rng.random(w.shape) < 0.5, -1, 1).astype(np.int8)
         sign[mask & (w > 0)] = 1
         sign[mask & (w < 0)] = -1

@@ -127,7 +127,7 @@ class EPropCompiler(Compiler):
         """``{output population: Loss}`` for the network's populations with readouts."""
         outputs = [p for p in network.populations if p.neuron.readout is not None]
         if isinstance(self.losses, dict):
-            from ..utils.network import get_underlying_pop
+            from ..population import get_underlying_pop
             out = {get_underlying_pop(k): get_object(v, Loss, "Loss", default_losses)
                    for k, v in self.losses.items()}
             stray = [p.name for p in out if p not in outputs]

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..metrics import Metric, default_metrics
-from ..utils.callback_list import CallbackList
+from ..callbacks.callback_list import CallbackList
 from ..utils.module import get_object
 from .compiled_network import CompiledNetwork
 from .compiler import Compiler, _positive_int

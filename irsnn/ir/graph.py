@@ -4,6 +4,10 @@ Nodes are neuron groups and auxiliary groups (readouts, recorders); edges are sy
 and taps. Each node and edge carries exactly one frozen payload (:mod:`irsnn.ir.payloads`),
 stored under the attribute ``"payload"`` and reached only through the accessors here. Arrays live
 in a side table (:attr:`IRGraph.arrays`) keyed by name.
+
+Requires: :mod:`irsnn.ir.ids` (edge ids), :mod:`irsnn.ir.payloads` and :mod:`irsnn.ir.verify`
+(which needs neither this module nor the class: it reads a graph through its accessors).
+Provides :class:`IRGraph`; :func:`edge_id` is re-exported from :mod:`irsnn.ir.ids`.
 """
 
 from __future__ import annotations
@@ -14,12 +18,9 @@ import networkx as nx
 import numpy as np
 
 from ..errors import IRError
+from .ids import edge_id
 from .payloads import NeuronGroup, SynapseGroup
-
-
-def edge_id(src: str, dst: str, key: str) -> str:
-    """Readable id of an edge, e.g. ``syn.input->hidden`` (the ``pop.`` prefix dropped)."""
-    return f"{key}.{src.removeprefix('pop.')}->{dst.removeprefix('pop.')}"
+from .verify import verify as _verify
 
 
 class IRGraph:
@@ -143,8 +144,7 @@ class IRGraph:
 
     def verify(self) -> None:
         """Check every invariant; raise :class:`~irsnn.errors.IRError` naming the offender."""
-        from .verify import verify
-        verify(self)
+        _verify(self)
 
     def __eq__(self, other) -> bool:
         if not isinstance(other, IRGraph):

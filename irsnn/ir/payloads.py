@@ -85,10 +85,22 @@ class EGP:
 
 @payload
 class ReadoutSpec:
-    """The readout requested for a population (``kind`` is a snake_case readout name)."""
+    """The readout requested for a population, lowered once from its readout object.
+
+    ``kind`` names it: the snake_case name of a built-in readout, or ``module:qualname`` of a
+    user class (a label only: nothing imports it). The ``insert-readout`` pass adds ``vars``
+    (the accumulators, role ``"readout"``) to the population and appends ``sim_code`` and
+    ``reset_code`` (code-string language) to its code; ``needs_spikes`` says the readout counts
+    spikes, so the population must spike. The per-example reduction stays with the readout
+    object, which the compiled network reads from the population.
+    """
 
     kind: str
     params: tuple[tuple[str, object], ...] = ()
+    vars: tuple[Var, ...] = ()
+    sim_code: str = ""
+    reset_code: str = ""
+    needs_spikes: bool = False
 
 
 class Payload:

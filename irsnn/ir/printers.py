@@ -12,7 +12,8 @@ from pathlib import Path
 import networkx as nx
 import numpy as np
 
-from .graph import IRGraph, edge_id
+from .graph import IRGraph
+from .ids import edge_id
 from .payloads import (AuxEdge, BackwardFilter, FeedbackPath, LossNode, NeuronGroup,
                        OptimiserNode, ReadoutNode,
                        RecorderNode, SynapseGroup, from_plain, to_plain)

@@ -1,18 +1,25 @@
-"""Invariants of the IR, checked after every pass by the pipeline."""
+"""Invariants of the IR, checked after every pass by the pipeline.
+
+Requires: :mod:`irsnn.ir.ids` (id prefixes, edge ids) and :mod:`irsnn.ir.payloads`; it reads the
+graph through :class:`~irsnn.ir.IRGraph`'s accessors only, so it does not import the graph
+module (which imports this one). Provides :func:`verify` and :data:`SYNAPSE_LAYOUTS`.
+"""
 
 from __future__ import annotations
 
 import networkx as nx
 
 from ..errors import IRError
-from .graph import edge_id
+from . import ids
+from .ids import edge_id
 from .layouts import LAYOUTS
 from .payloads import (PAYLOAD_TYPES, AuxEdge, BackwardFilter, FeedbackPath, LossNode,
                        NeuronGroup, OptimiserNode,
                        ReadoutNode, RecorderNode, SynapseGroup)
 
-_NODE_PREFIX = {NeuronGroup: "pop.", ReadoutNode: "readout.", RecorderNode: "rec.",
-                LossNode: "loss.", OptimiserNode: "optim.", BackwardFilter: "backward."}
+_NODE_PREFIX = {NeuronGroup: ids.POPULATION_PREFIX, ReadoutNode: ids.READOUT_PREFIX,
+                RecorderNode: ids.RECORDER_PREFIX, LossNode: ids.LOSS_PREFIX,
+                OptimiserNode: ids.OPTIMISER_PREFIX, BackwardFilter: ids.BACKWARD_PREFIX}
 
 
 def verify(g) -> None:

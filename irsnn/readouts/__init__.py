@@ -1,8 +1,11 @@
 """Readouts: how a population's output variable becomes a per-example prediction.
 
 A readout adds accumulator variables and a line of code-string language to the population
-(``insert-readout`` pass) and reduces the accumulators to one value per neuron and example at
-the end of each example (``compute``). User subclasses of :class:`Readout` work the same way.
+and reduces the accumulators to one value per neuron and example at the end of each example
+(``compute``). Lowering asks the readout object once for its accumulators and code and stores
+them in the IR (:class:`~irsnn.ir.ReadoutSpec`), which the ``insert-readout`` pass applies; the
+compiled network calls ``compute`` on the population's own readout object. User subclasses of
+:class:`Readout` (constructor arguments included) work the same way.
 """
 
 from abc import ABC, abstractmethod

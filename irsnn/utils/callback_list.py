@@ -1,52 +1,23 @@
-"""Dispatch of callback hooks to a list of callbacks."""
+"""``irsnn.utils.callback_list.CallbackList``, where mlGeNN users import it from.
+
+Requires: nothing at import time. Provides ``CallbackList`` as a lazy re-export of
+:class:`irsnn.callbacks.callback_list.CallbackList`: the class lives with the callbacks it
+drives, above ``irsnn.utils`` in the import layers, so this module imports it only when the
+name is first looked up (module ``__getattr__``) and ``irsnn.utils`` never imports upward when
+it is loaded.
+"""
 
 from __future__ import annotations
 
-from ..callbacks import Callback, default_callbacks
-from .module import get_object
+__all__ = ["CallbackList"]  # noqa: F822 (provided by __getattr__)
 
 
-class CallbackList:
-    """Resolve callbacks (objects or snake_case names), give them their parameters, and
-    forward every hook to each of them in order."""
+def __getattr__(name):
+    if name == "CallbackList":
+        from ..callbacks.callback_list import CallbackList
+        return CallbackList
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
-    def __init__(self, callbacks, **params):
-        self.callbacks = [get_object(c, Callback, "Callback", default_callbacks)
-                          for c in callbacks]
-        for c in self.callbacks:
-            c.set_params(**params)
-        self.per_timestep = [c for c in self.callbacks
-                             if type(c).on_timestep_begin is not Callback.on_timestep_begin
-                             or type(c).on_timestep_end is not Callback.on_timestep_end]
 
-    def recording_requests(self):
-        out = []
-        for c in self.callbacks:
-            out.extend(c.recording_requests())
-        return out
-
-    def batch_recordings(self, batch, num_examples):
-        """``[(request, rows)]`` from every callback for this batch."""
-        out = []
-        for c in self.callbacks:
-            out.extend(c.batch_recordings(batch, num_examples))
-        return out
-
-    def __getattr__(self, hook):
-        if not hook.startswith("on_"):
-            raise AttributeError(hook)
-        targets = self.per_timestep if hook.startswith("on_timestep") else self.callbacks
-
-        def call(*args):
-            for c in targets:
-                getattr(c, hook)(*args)
-        setattr(self, hook, call)   # found directly from now on (hooks run every batch)
-        return call
-
-    def get_data(self) -> dict:
-        data = {}
-        for c in self.callbacks:
-            if hasattr(c, "get_data"):
-                key, value = c.get_data()
-                data[key] = value
-        return data
+def __dir__():
+    return sorted(list(globals()) + __all__)

@@ -1,4 +1,11 @@
-"""Decorators for model classes."""
+"""Decorators for model classes.
+
+Requires: :mod:`irsnn.errors` at import time. Provides :func:`network_default_params`, which
+mlGeNN users import from here. It reads the active :class:`~irsnn.network.Network`'s default
+parameters; the network sits above ``irsnn.utils`` (and above the neuron and synapse models
+this decorates) in the import layers, so the decorator imports it inside the wrapper, when an
+object is constructed, and this module never imports upward when it is loaded.
+"""
 
 from __future__ import annotations
 

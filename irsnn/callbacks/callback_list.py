@@ -1,0 +1,58 @@
+"""Dispatch of callback hooks to a list of callbacks.
+
+Requires: the callback classes of this package and :func:`irsnn.utils.module.get_object`.
+Provides :class:`CallbackList`, which the compiled networks drive. mlGeNN users import it as
+``irsnn.utils.callback_list.CallbackList``; that module re-exports this class lazily, so that
+``irsnn.utils`` does not import the callbacks above it.
+"""
+
+from __future__ import annotations
+
+from ..utils.module import get_object
+from . import Callback, default_callbacks
+
+
+class CallbackList:
+    """Resolve callbacks (objects or snake_case names), give them their parameters, and
+    forward every hook to each of them in order."""
+
+    def __init__(self, callbacks, **params):
+        self.callbacks = [get_object(c, Callback, "Callback", default_callbacks)
+                          for c in callbacks]
+        for c in self.callbacks:
+            c.set_params(**params)
+        self.per_timestep = [c for c in self.callbacks
+                             if type(c).on_timestep_begin is not Callback.on_timestep_begin
+                             or type(c).on_timestep_end is not Callback.on_timestep_end]
+
+    def recording_requests(self):
+        out = []
+        for c in self.callbacks:
+            out.extend(c.recording_requests())
+        return out
+
+    def batch_recordings(self, batch, num_examples):
+        """``[(request, rows)]`` from every callback for this batch."""
+        out = []
+        for c in self.callbacks:
+            out.extend(c.batch_recordings(batch, num_examples))
+        return out
+
+    def __getattr__(self, hook):
+        if not hook.startswith("on_"):
+            raise AttributeError(hook)
+        targets = self.per_timestep if hook.startswith("on_timestep") else self.callbacks
+
+        def call(*args):
+            for c in targets:
+                getattr(c, hook)(*args)
+        setattr(self, hook, call)   # found directly from now on (hooks run every batch)
+        return call
+
+    def get_data(self) -> dict:
+        data = {}
+        for c in self.callbacks:
+            if hasattr(c, "get_data"):
+                key, value = c.get_data()
+                data[key] = value
+        return data

@@ -251,7 +251,7 @@ class KernelSimulation(Simulation):
         if not self.program.end_kernels:
             return
         self._upload_dirty()
-        defer = bool(for_optimiser and self.fuses_event_gradients and self.native_optimiser)
+        defer = bool(for_optimiser and self.fuses_event_gradients and self.optimiser_in_kernels)
         with self._timed("end-of-example"):
             self._launch_end(materialise=not defer)
         self._pending = defer
@@ -274,7 +274,7 @@ class KernelSimulation(Simulation):
 
     # -- optimiser on the device ----------------------------------------------------------------
     @property
-    def native_optimiser(self) -> bool:
+    def optimiser_in_kernels(self) -> bool:
         return bool(self.program.optimiser_kernels)
 
     def optimise(self, scalars: dict, rows: int):

@@ -12,6 +12,8 @@ Per timestep it follows GeNN's order:
 All state is float32 (``scalar``) unless the model says otherwise; exponential decays are the
 exact factors computed at lowering time. This backend is the oracle the others are tested
 against, so it favours clarity over speed (it is still vectorised: no Python loop per neuron).
+Resets follow the rules shared with the kernel backends (:func:`backends.state.reset_entries`)
+and the state moves between simulations as a :class:`backends.state.SimulationState`.
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ from irsnn.errors import InputError
 from irsnn.ir.ids import edge_id, is_var_ref, population_name, ref_owner, split_var_ref
 
 from .host_init import numpy_type, spike_schedule
+from .state import SimulationState
 
 
 class Backend(ABC):
@@ -87,8 +88,31 @@ class Simulation(ABC):
     """A built model: state, a clock, and buffers for recordings.
 
     The life cycle a compiled network drives: :meth:`reset` -> inputs through
-    :meth:`input_state` -> :meth:`begin_batch` -> :meth:`run` (once, or once per timestep when
-    callbacks need every step) -> :meth:`get_var` / :meth:`recording`.
+    :meth:`input_state` (and labels through :meth:`set_labels`) -> :meth:`begin_batch` ->
+    :meth:`run` (once, or once per timestep when callbacks need every step) -> :meth:`get_var`
+    / :meth:`recording`. Training adds :meth:`begin_example` / :meth:`end_example` around an
+    example and :meth:`optimise` (or the host optimiser through :meth:`parameter`,
+    :meth:`gradient_sum` and :meth:`set_parameter`) after it. The whole state moves to a new
+    simulation of the same model through :meth:`export_state` / :meth:`import_state`.
+
+    Attributes
+    ----------
+    graph : IRGraph
+        The scheduled graph this simulation runs.
+    dt : float
+        Milliseconds per timestep.
+    batch_size : int
+        Examples simulated side by side (rows of every batched variable).
+    timestep : int
+        The clock: steps run since time was last reset.
+    precision : str
+        The model's ``scalar`` type (``"float"`` or ``"double"``).
+    seed : int
+        The seed of every random draw (initial values, connectivity, the model's streams).
+    kernel_times : dict
+        ``{kernel label: seconds}`` accumulated when built with kernel profiling, else empty.
+    recorded_timesteps : int
+        Timesteps recorded since :meth:`begin_batch` (the length of :meth:`recording`).
     """
 
     graph = None
@@ -96,17 +120,23 @@ class Simulation(ABC):
     batch_size = 1
     timestep = 0
     precision = "float"
+    seed = 0
     kernel_times: dict
+    recorded_timesteps = 0
 
     @property
     def t(self) -> float:
+        """The time now in milliseconds (``timestep * dt``)."""
         return self.timestep * self.dt
 
     def input_state(self, node_id: str, example_timesteps: int) -> InputState:
+        """The :class:`InputState` an input population (node ``node_id``) writes through,
+        for examples of ``example_timesteps`` steps."""
         return InputState(self, node_id, example_timesteps)
 
     def check_var_values(self, node_id, name, values, shape) -> np.ndarray:
-        """Broadcast ``values`` to ``shape`` or raise a clear :class:`InputError`."""
+        """``values`` broadcast to ``shape`` (itself when it has that shape), or a clear
+        :class:`InputError` naming variable ``name`` of ``node_id``."""
         arr = np.asarray(values)
         if arr.shape == shape:
             return arr
@@ -118,22 +148,55 @@ class Simulation(ABC):
 
     # Trainable parameters in the backend's own storage layout (optimisers work there) ------
     def parameter(self, target: str) -> np.ndarray:
-        """A copy of a trainable parameter: the weights of edge ``target``, or the variable
-        ``pop.<name>/<var>``; in this backend's storage layout."""
+        """A copy of a trainable parameter, in this backend's storage layout.
+
+        Parameters
+        ----------
+        target : str
+            An edge id (its weights) or ``pop.<name>/<var>`` (a variable).
+
+        Returns
+        -------
+        numpy.ndarray
+            The weights as :meth:`get_weights` (a backend that stores them otherwise, e.g.
+            ragged rows, returns its own layout), or the variable as :meth:`get_var`.
+        """
         if is_var_ref(target):
             return self.get_var(*split_var_ref(target))
         return self.get_weights(target)
 
     def set_parameter(self, target: str, values) -> None:
-        """Inverse of :meth:`parameter`."""
+        """Set a trainable parameter; the inverse of :meth:`parameter`.
+
+        Parameters
+        ----------
+        target : str
+            As for :meth:`parameter`.
+        values : array_like
+            In the layout :meth:`parameter` returns.
+        """
         if is_var_ref(target):
             self.set_var(*split_var_ref(target), values)
         else:
             self.set_weights(target, values)
 
     def gradient_sum(self, target: str, var: str, rows: int) -> np.ndarray:
-        """Sum over the first ``rows`` batch elements of gradient variable ``var`` of
-        ``target``, in the layout of :meth:`parameter`, float64; zero where no synapse exists."""
+        """A gradient summed over the batch rows that hold examples.
+
+        Parameters
+        ----------
+        target : str
+            The parameter's target, as for :meth:`parameter`.
+        var : str
+            The gradient variable (of the target's edge, or of its population).
+        rows : int
+            Sum over the first ``rows`` batch rows (the rest is padding).
+
+        Returns
+        -------
+        numpy.ndarray
+            float64, in the layout of :meth:`parameter`; zero where no synapse exists.
+        """
         owner = ref_owner(target)
         value = self.get_var(owner, var)
         if not is_var_ref(target) and value.ndim == 2:  # one gradient for the whole batch
@@ -144,7 +207,7 @@ class Simulation(ABC):
         return total if mask is None else np.where(mask, total, 0.0)
 
     def zero_var(self, owner: str, var: str) -> None:
-        """Set variable ``var`` of ``owner`` to zero everywhere."""
+        """Set variable ``var`` of node or edge ``owner`` to zero everywhere."""
         self.set_var(owner, var, np.zeros_like(self.get_var(owner, var)))
 
     def _existing(self, target):
@@ -161,9 +224,20 @@ class Simulation(ABC):
         raise InputError(f"no connection with edge id '{target}'")
 
     def synapse_mask(self, target: str) -> np.ndarray | None:
-        """The synapses of edge ``target`` that exist now, as a ``(num_pre, num_post)`` boolean
-        matrix; None when every stored weight is a synapse (dense connectivity, or the
-        ``one_to_one`` layout). Subclasses keep it current when synapses are rewired."""
+        """The synapses of an edge that exist now (subclasses keep it current when synapses
+        are rewired).
+
+        Parameters
+        ----------
+        target : str
+            An edge id.
+
+        Returns
+        -------
+        numpy.ndarray or None
+            A ``(num_pre, num_post)`` boolean matrix; None when every stored weight is a
+            synapse (dense connectivity, or the ``one_to_one`` layout).
+        """
         masks = self.__dict__.setdefault("_masks", {})
         if target not in masks:
             from .host_init import synapse_mask
@@ -190,15 +264,31 @@ class Simulation(ABC):
 
     @abstractmethod
     def rewire(self, target: str, remove, add, carry=()) -> list:
-        """Remove the existing synapses ``remove = (pre, post)`` of edge ``target`` and create
-        synapses at the absent positions ``add = (pre, post)`` (weight 0, every per-synapse
-        state variable 0). ``carry`` are arrays in the layout of :meth:`parameter` (e.g.
-        optimiser state); they come back in the new layout, 0 for removed and new synapses."""
+        """Remove and create synapses of an edge (Deep-R).
+
+        Parameters
+        ----------
+        target : str
+            An edge id.
+        remove : tuple of array_like
+            ``(pre, post)`` of existing synapses to remove.
+        add : tuple of array_like
+            ``(pre, post)`` of absent positions where synapses are created (weight 0, every
+            per-synapse state variable 0).
+        carry : sequence of array_like
+            Arrays in the layout of :meth:`parameter` (e.g. optimiser state) to move along.
+
+        Returns
+        -------
+        list of numpy.ndarray
+            ``carry`` in the new layout, 0 for removed and new synapses.
+        """
 
     @abstractmethod
     def set_connectivity(self, target: str, mask: np.ndarray) -> None:
-        """Make exactly the synapses in ``mask`` exist (their values are then set with
-        :meth:`set_weights`/:meth:`set_var`); used to restore exported state."""
+        """Make exactly the synapses in the ``(num_pre, num_post)`` boolean ``mask`` exist in
+        edge ``target`` (every per-synapse value 0; set them with :meth:`set_weights` /
+        :meth:`set_var`); used to restore exported state."""
 
     def _check_rewire(self, target, mask, remove, add):
         """Validate a rewiring against the current ``mask``; returns the new mask."""
@@ -221,23 +311,93 @@ class Simulation(ABC):
         return new, remove, add
 
     # Interface (implemented by each backend) ------------------------------------------------
+    @abstractmethod
     def reset(self, *, vars: bool = True, time: bool = True, in_syn: bool = False,
               readouts: bool = True) -> None:
-        """See the class docstring."""
+        """Reset state to its initial values, by the rules of
+        :func:`backends.state.reset_entries` (parameters are never reset once initialised).
 
+        Parameters
+        ----------
+        vars : bool
+            Neuron, postsynaptic-model and learning state and spikes in flight; also starts a
+            new example (:meth:`begin_example`).
+        time : bool
+            Set :attr:`timestep` to 0 (the random streams' step count goes on).
+        in_syn : bool
+            Zero the synapses' accumulated input and dendritic delay buffers.
+        readouts : bool
+            The readout variables (even without ``vars``).
+        """
+
+    @abstractmethod
     def reset_traces(self) -> None:
-        """Zero the per-synapse eligibility traces and presynaptic traces of online learning
-        (not the gradients, not the neuron state)."""
+        """Reset the eligibility traces and presynaptic traces of online learning (not the
+        gradients, not the neuron state): :func:`backends.state.trace_entries`."""
 
+    @abstractmethod
     def begin_example(self) -> None:
         """Start an example of event-driven learning: forget sequences and spikes recorded
-        for a previous one that did not end."""
+        for a previous one that did not end (no-op without event-driven learning)."""
 
+    @abstractmethod
     def end_example(self, for_optimiser: bool = False) -> None:
         """End an example of event-driven learning: filter the recorded per-neuron sequences
-        backward and add the gradients of the delivered spikes (no-op without it). With
-        ``for_optimiser`` (the next call is :meth:`optimise`) a backend may leave the gradients
-        to the optimiser step instead of materialising them."""
+        backward and add the gradients of the delivered spikes (no-op without it).
+
+        Parameters
+        ----------
+        for_optimiser : bool
+            The next call is :meth:`optimise`: a backend may leave the gradients to the
+            optimiser step instead of materialising them.
+        """
+
+    @abstractmethod
+    def set_labels(self, loss_id: str, labels, active) -> None:
+        """Labels (or regression targets) of this batch for a loss node.
+
+        Parameters
+        ----------
+        loss_id : str
+            The loss node's id (``loss.<population>``).
+        labels : array_like
+            ``(batch_size,)`` class indices or ``(batch_size, neurons)`` targets.
+        active : array_like of bool
+            ``(batch_size,)``; rows with False (padding of a partial batch) contribute no
+            error.
+        """
+
+    @property
+    @abstractmethod
+    def learning_enabled(self) -> bool:
+        """Whether learning runs during :meth:`run`; settable, and always False for a model
+        without learning."""
+
+    @learning_enabled.setter
+    @abstractmethod
+    def learning_enabled(self, on: bool) -> None:
+        """Turn learning on (where the model has any) or off."""
+
+    @property
+    @abstractmethod
+    def optimiser_in_kernels(self) -> bool:
+        """Whether :meth:`optimise` is available: the model's optimiser runs in this
+        backend's own code, where the gradients are (else the host applies it through
+        :meth:`parameter` and :meth:`set_parameter`)."""
+
+    @abstractmethod
+    def optimise(self, scalars: dict, rows: int) -> None:
+        """One optimiser step of every trainable parameter (requires
+        :attr:`optimiser_in_kernels`); zeroes every row of the gradients.
+
+        Parameters
+        ----------
+        scalars : dict
+            ``{name: value}`` of the optimiser's runtime scalars of this step (e.g. the
+            learning rate and moment corrections).
+        rows : int
+            Sum the gradients of the first ``rows`` batch rows.
+        """
 
     @abstractmethod
     def begin_batch(self, timesteps: int, recorders: dict | None = None) -> None:
@@ -246,25 +406,74 @@ class Simulation(ABC):
 
     @abstractmethod
     def run(self, timesteps: int) -> None:
-        """See the class docstring."""
+        """Advance the simulation by ``timesteps`` steps (propagation, neuron updates,
+        learning when enabled, recording), moving :attr:`timestep` on."""
 
     @abstractmethod
     def get_var(self, node_id: str, name: str) -> np.ndarray:
-        """See the class docstring."""
+        """A copy of a variable.
+
+        Parameters
+        ----------
+        node_id : str
+            Node id (neuron variables) or edge id (postsynaptic-model and learning variables).
+        name : str
+            The variable.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``(batch_size, n)`` or ``(n,)`` for neuron and postsynaptic-model variables;
+            ``([batch_size,] num_pre, num_post)`` for per-synapse variables (dense, zero where
+            no synapse exists).
+        """
 
     @abstractmethod
     def set_var(self, node_id: str, name: str, values) -> None:
-        """See the class docstring."""
+        """Set a variable; the inverse of :meth:`get_var` (``values`` broadcast to its
+        shape)."""
 
     @abstractmethod
     def set_egp(self, node_id: str, name: str, values) -> None:
-        """See the class docstring."""
+        """Set extra global parameter ``name`` of population ``node_id`` to ``values``
+        (flattened, converted to the parameter's type)."""
 
     @abstractmethod
-    def get_weights(self, edge) -> np.ndarray:
-        """See the class docstring."""
+    def get_weights(self, edge: str) -> np.ndarray:
+        """A copy of the weights of connection ``edge`` (its name or edge id): dense
+        ``(num_pre, num_post)``, zero where no synapse exists (``(num_post,)`` for the
+        reference backend's ``one_to_one`` layout)."""
 
     @abstractmethod
-    def recording(self, rec_id: str):
-        """``(rows, data)`` recorded since :meth:`begin_batch`; ``data`` is
-        ``(len(rows), timesteps, neurons)``."""
+    def set_weights(self, edge: str, values) -> None:
+        """Set the weights of a connection; the inverse of :meth:`get_weights` (a value where
+        the layout has no synapse is an error)."""
+
+    @abstractmethod
+    def export_state(self) -> SimulationState:
+        """A copy of the whole state (a :class:`~backends.state.SimulationState`), to
+        continue in another simulation of the same model (e.g. rebuilt with more recorders)
+        through :meth:`import_state`."""
+
+    @abstractmethod
+    def import_state(self, state: SimulationState) -> None:
+        """Take over the ``state`` :meth:`export_state` returned; entries this simulation
+        does not have (or has in another shape) are skipped."""
+
+    @abstractmethod
+    def recording(self, rec_id: str) -> tuple[np.ndarray, np.ndarray]:
+        """What a recorder recorded since :meth:`begin_batch`.
+
+        Parameters
+        ----------
+        rec_id : str
+            The recorder node id (``rec.<population>.<spikes or var>``).
+
+        Returns
+        -------
+        rows : numpy.ndarray
+            The batch rows recorded.
+        data : numpy.ndarray
+            ``(len(rows), recorded_timesteps, neurons)``: booleans for spikes, else the
+            variable's values.
+        """

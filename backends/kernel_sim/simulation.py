@@ -5,8 +5,8 @@ subclass. Provides :class:`KernelSimulation`, which builds the
 :class:`~backends.kernels.Program` of a graph, keeps a host copy of every buffer
 (:class:`~.memory.HostMemory`), initialises it, and implements the whole
 :class:`~backends.base.Simulation` interface on those copies (weights and connectivity in
-:mod:`.weights`). Subclasses provide the target: compile and load the generated source
-(``_prepare``), move buffers between host and device (``_upload``/``_download``; no-ops where the
+:mod:`.weights`, resets and state export in :mod:`.state`). Subclasses provide the target:
+compile and load the generated source (``_prepare``), move buffers between host and device (``_upload``/``_download``; no-ops where the
 device *is* host memory, as for C) and run a number of timesteps (``_launch``). Host copies are
 synchronised lazily, so training state crosses to the host only when asked for (batch ends).
 """
@@ -30,10 +30,11 @@ from ..host_init import initial_values, numpy_type, synapse_arrays
 from ..kernels import KernelBuilder
 from ..kernels.layouts import layout_of
 from .memory import HostMemory
+from .state import StateMixin
 from .weights import WeightsMixin
 
 
-class KernelSimulation(WeightsMixin, Simulation):
+class KernelSimulation(StateMixin, WeightsMixin, Simulation):
     """Base of kernel-driven simulations (see the module docstring)."""
 
     def __init__(self, graph, *, rng_seed=0, kernel_profiling=False):
@@ -136,65 +137,7 @@ class KernelSimulation(WeightsMixin, Simulation):
     def _var_shape(buf):
         return buf.shape
 
-    # -- state --------------------------------------------------------------------------------
-    def reset(self, *, vars=True, time=True, in_syn=False, readouts=True):
-        key = ("reset", bool(vars), bool(in_syn), bool(readouts), self._initialised)
-        self.memory.overwrite(key, lambda: self._reset_values(*key[1:]))
-        if vars:
-            self.begin_example()
-        if time:
-            self.timestep = 0
-        self._initialised = True
-
-    def _reset_values(self, vars, in_syn, readouts, initialised):
-        """``[(buffer, value)]`` a reset with these options writes: initial values, or 0."""
-        table, out = self.program.buffers, []
-        for nid, pop in self.graph.populations():
-            for v in pop.vars:
-                # parameters (per-neuron values, trained biases) are not state: never reset
-                if v.role == "param" and initialised:
-                    continue
-                if vars or (readouts and v.role == "readout"):
-                    out.append(self._initial(table[nid, v.name]))
-            if vars:
-                out.append((table[nid, "spkcnt"], 0))
-        for eid, syn in self.synapses.items():
-            if vars:
-                for v in syn.psm_vars:
-                    out.append(self._initial(table[eid, v.name]))
-                if syn.learning is not None:
-                    for v in syn.learning.vars:
-                        out.append(self._initial(table[eid, v.name]))
-                    if not syn.learning.backward:
-                        out.append(self._initial(table[eid, syn.learning.pre_trace]))
-            if in_syn:
-                out.append((table[eid, "insyn"], 0))
-                den = table.get(eid, "den")
-                if den is not None:
-                    out.append((den, 0))
-        return out
-
-    def _initial(self, buf):
-        """``(buf, its initial values)``."""
-        return buf, self.initial[buf]
-
     # -- learning: traces and event-driven examples ----------------------------------------------
-    def reset_traces(self):
-        self.memory.overwrite(("reset_traces",), self._trace_values)
-
-    def _trace_values(self):
-        """``[(buffer, initial value)]`` of forward learning's traces (not its gradients)."""
-        table, out = self.program.buffers, []
-        for eid, syn in self.synapses.items():
-            lr = syn.learning
-            if lr is None or lr.backward:
-                continue
-            for v in lr.vars:
-                if v.name != lr.gradient:
-                    out.append(self._initial(table[eid, v.name]))
-            out.append(self._initial(table[eid, lr.pre_trace]))
-        return out
-
     def begin_example(self):
         self.memory.overwrite(("begin_example",),
                               lambda: [(buf, 0) for buf in self._example_buffers])
@@ -207,7 +150,6 @@ class KernelSimulation(WeightsMixin, Simulation):
     #: an example ended without materialising its event-driven gradients
     _pending = False
     _example_steps = 0
-    _initialised = False
 
     def end_example(self, for_optimiser=False):
         if not self.program.end_kernels:
@@ -304,60 +246,6 @@ class KernelSimulation(WeightsMixin, Simulation):
     def egp_array(self, buf):
         """The array bound to extra global parameter ``buf``."""
         return self.egps[(buf.owner, buf.var)]
-
-    # -- state export (a rebuild, e.g. when a callback adds a recorder, carries it over) ---------
-    def export_state(self):
-        table = self.program.buffers
-        return {"connectivity": {e: self.synapse_mask(e) for e, syn in self.synapses.items()
-                                 if syn.rewiring is not None},
-                "state": {k: self.get_var(*k) for k in self.variables},
-                "egps": dict(self.egps), "timestep": self.timestep, "rng_step": self.rng_step,
-                "weights": {e: self.get_weights(e) for e in self.synapses
-                            if self.layouts[e].stores_weights},
-                "in_syn": {e: self.memory(table[e, "insyn"]).reshape(self.batch_size, -1).copy()
-                           for e in self.synapses},
-                "optimiser": {k: self.memory(b).copy()
-                              for k, b in self._optimiser_buffers.items()},
-                "spikes": {nid: {name: self.memory(table[nid, name]).copy()
-                                 for name in ("spk", "spkcnt", "spksign")
-                                 if (nid, name) in table}
-                           for nid, _ in self.graph.populations()}}
-
-    def import_state(self, st):
-        table = self.program.buffers
-        for e, mask in st.get("connectivity", {}).items():
-            if e in self.layouts and self.layouts[e].rewires:
-                self.set_connectivity(e, mask)
-        for k, v in st["state"].items():
-            if k in self.variables and self._state_shape(k) == v.shape:
-                self.set_var(*k, v)
-        self.egps.update(st["egps"])
-        self._bindings_changed()
-        self.timestep, self.rng_step = st["timestep"], st["rng_step"]
-        for e, w in st["weights"].items():
-            if e in self.synapses:
-                self.set_weights(e, w)
-        for e, in_syn in st["in_syn"].items():
-            if e in self.synapses:
-                self.memory(table[e, "insyn"], write=True)[:] = in_syn.reshape(-1)
-        # spikes in flight (emitted, not yet delivered) and the optimiser's moments survive a
-        # rebuild (e.g. when a callback adds a recorder)
-        for nid, arrays in st.get("spikes", {}).items():
-            for name, values in arrays.items():
-                buf = table.get(nid, name)
-                if buf is not None and buf.size == values.size:
-                    self.memory(buf, write=True)[:] = values
-        for k, values in st.get("optimiser", {}).items():
-            buf = self._optimiser_buffers.get(k)
-            if buf is not None and buf.size == values.size:
-                self.memory(buf, write=True)[:] = values
-
-    def _state_shape(self, key):
-        """The shape :meth:`get_var` gives variable ``key = (owner, name)``."""
-        buf = self.program.buffers[key]
-        if key in self._synapse_vars:
-            return buf.shape[:-1] + self.layouts[key[0]].dense_shape(self.synapses[key[0]])
-        return buf.shape
 
     # -- recording ----------------------------------------------------------------------------
     def begin_batch(self, timesteps, recorders=None):

@@ -58,22 +58,6 @@ class Learning:
         self.enabled = self.available = bool(self.codes or self.events)
         self.optimiser = self._optimiser_blocks(g, sim)
 
-    def state_keys(self):
-        """``((owner, name), batched)`` of the learning state."""
-        for eid in list(self.codes) + list(self.events):
-            lr = self.sim.synapses[eid].syn.learning
-            yield from (((eid, v.name), v.batched) for v in lr.vars)
-            if not lr.backward:
-                yield (eid, lr.pre_trace), True
-
-    def trace_keys(self):
-        """Online eligibility and presynaptic traces (every learning variable but the
-        gradient)."""
-        for eid in self.codes:
-            lr = self.sim.synapses[eid].syn.learning
-            yield from ((eid, v.name) for v in lr.vars if v.name != lr.gradient)
-            yield (eid, lr.pre_trace)
-
     # -- per step ------------------------------------------------------------------------------
     def trace(self, s, spk):
         """``ZBar = decay * ZBar + z`` with the spikes ``spk`` delivered to ``s`` this step."""

@@ -12,6 +12,8 @@ Per timestep it follows GeNN's order:
 All state is float32 (``scalar``) unless the model says otherwise; exponential decays are the
 exact factors computed at lowering time. This backend is the oracle the others are tested
 against, so it favours clarity over speed (it is still vectorised: no Python loop per neuron).
+Resets follow the rules shared with the kernel backends (:func:`backends.state.reset_entries`)
+and the state moves between simulations as a :class:`backends.state.SimulationState`.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ from irsnn.rng import CounterRNG, LaneRNG
 from ..base import Simulation
 from ..host_init import initial_values, numpy_type, stream_id, synapse_arrays
 from ..kernels.layouts import layout_of
+from ..state import (DENDRITIC, IN_SYN, INITIAL, SPIKES, SimulationState, reset_entries,
+                     state_variables, trace_entries)
 from .codegen import compile_block
 from .learning import Learning
 
@@ -133,7 +137,12 @@ class ReferenceSimulation(Simulation):
                 self.initial[(eid, v.name)] = initial_values(
                     graph, v.init, var_ref(eid, v.name), s.syn.num_post, rng_seed,
                     numpy_type(v.type, self.precision))
+        #: (owner, variable) -> its :class:`~backends.state.StateVariable`
+        self.variables = {(v.owner, v.name): v for v in state_variables(graph)}
         self.state: dict[tuple[str, str], np.ndarray] = {}
+        #: reset options -> the :class:`~backends.state.ResetEntry` list they write
+        self._resets: dict[tuple, list] = {}
+        self._initialised = False
         self.learning = Learning(self)
         self.egps: dict[tuple[str, str], np.ndarray] = {}
         self.buffers: dict[str, np.ndarray] = {}
@@ -141,36 +150,36 @@ class ReferenceSimulation(Simulation):
         self.reset(vars=True, time=True, in_syn=True)
 
     # -- state --------------------------------------------------------------------------------
-    def _fresh(self, key, batched):
+    def _fresh(self, key):
         init = self.initial[key]
-        return np.broadcast_to(init, (self.batch_size,) + init.shape).copy() if batched \
-            else init.copy()
+        return np.broadcast_to(init, (self.batch_size,) + init.shape).copy() \
+            if self.variables[key].batched else init.copy()
 
     def reset(self, *, vars=True, time=True, in_syn=False, readouts=True):
-        for nid, n in self.neurons.items():
-            for v in n.pop.vars:
-                # parameters (per-neuron values, trained biases) are not state: never reset
-                if (nid, v.name) in self.state and v.role == "param":
-                    continue
-                if vars or (readouts and v.role == "readout") or (nid, v.name) not in self.state:
-                    self.state[(nid, v.name)] = self._fresh((nid, v.name), v.batched)
-            if vars:
-                n.spikes[:] = 0
-        for eid, s in self.synapses.items():
-            for v in s.syn.psm_vars:
-                if vars or (eid, v.name) not in self.state:
-                    self.state[(eid, v.name)] = self._fresh((eid, v.name), True)
-            if in_syn:
-                s.in_syn[:] = 0
-                if s.d is not None:
-                    s.ring[:] = 0
-        for key, batched in self.learning.state_keys():
-            if vars or key not in self.state:
-                self.state[key] = self._fresh(key, batched)
+        key = (bool(vars), bool(in_syn), bool(readouts), self._initialised)
+        if key not in self._resets:
+            self._resets[key] = reset_entries(self.graph, vars=key[0], in_syn=key[1],
+                                              readouts=key[2], initialised=key[3])
+        self._write(self._resets[key])
         if vars:
             self.learning.begin_example()
         if time:
             self.timestep = 0
+        self._initialised = True
+
+    def _write(self, entries):
+        """Apply :class:`~backends.state.ResetEntry` items (see :mod:`backends.state`)."""
+        for owner, variable, value in entries:
+            if variable == SPIKES:
+                self.neurons[owner].spikes[:] = 0
+            elif variable == IN_SYN:
+                self.synapses[owner].in_syn[:] = 0
+            elif variable == DENDRITIC:
+                self.synapses[owner].ring[:] = 0
+            elif value == INITIAL:
+                self.state[(owner, variable)] = self._fresh((owner, variable))
+            else:
+                self.state[(owner, variable)] = np.zeros_like(self.state[(owner, variable)])
 
     def _lookup(self, node_or_edge, name):
         key = (node_or_edge, name)
@@ -203,8 +212,9 @@ class ReferenceSimulation(Simulation):
         self.learning.enabled = bool(on) and self.learning.available
 
     def reset_traces(self):
-        for key in self.learning.trace_keys():
-            self.state[key] = np.zeros_like(self.state[key])
+        if "traces" not in self._resets:
+            self._resets["traces"] = trace_entries(self.graph)
+        self._write(self._resets["traces"])
 
     def begin_example(self):
         self.learning.begin_example()
@@ -276,37 +286,40 @@ class ReferenceSimulation(Simulation):
         self._masks[target] = mask.copy()
         self._zero_synapses(target, np.nonzero(~mask))
 
-    def export_state(self):
-        return {"connectivity": {e: self.synapse_mask(e) for e, s in self.synapses.items()
-                                 if s.syn.rewiring is not None},
-                "state": {k: v.copy() for k, v in self.state.items()},
-                "egps": dict(self.egps), "timestep": self.timestep,
-                "rng_step": self.rng_step,
-                "weights": {e: s.w.copy() for e, s in self.synapses.items()},
-                "in_syn": {e: s.in_syn.copy() for e, s in self.synapses.items()},
-                "optimiser": self.learning.optimiser_state(),
-                "spikes": {nid: n.spikes.copy() for nid, n in self.neurons.items()}}
+    def export_state(self) -> SimulationState:
+        return SimulationState(
+            timestep=self.timestep, rng_step=self.rng_step,
+            variables={k: v.copy() for k, v in self.state.items()},
+            egps=dict(self.egps),
+            weights={e: s.w.copy() for e, s in self.synapses.items()},
+            in_syn={e: s.in_syn.copy() for e, s in self.synapses.items()},
+            optimiser=self.learning.optimiser_state(),
+            spikes={nid: n.spikes.astype(np.int8) for nid, n in self.neurons.items()},
+            connectivity={e: self.synapse_mask(e) for e, s in self.synapses.items()
+                          if s.syn.rewiring is not None})
 
-    def import_state(self, st):
-        for e, mask in st.get("connectivity", {}).items():
+    def import_state(self, state: SimulationState) -> None:
+        for e, mask in state.connectivity.items():
             if e in self.synapses:
                 self.set_connectivity(e, mask)
-        for k, v in st["state"].items():
+        for k, v in state.variables.items():
             if k in self.state and self.state[k].shape == v.shape:
                 self.state[k] = v.copy()
-        self.egps.update(st["egps"])
-        self.timestep = st["timestep"]
-        self.rng_step = st["rng_step"]
-        for e, w in st["weights"].items():
+        self.egps.update(state.egps)
+        self.timestep = state.timestep
+        self.rng_step = state.rng_step
+        for e, w in state.weights.items():
             if e in self.synapses:
                 self.synapses[e].w = w.copy()
-                self.synapses[e].in_syn = st["in_syn"][e].copy()
+        for e, in_syn in state.in_syn.items():
+            if e in self.synapses:
+                self.synapses[e].in_syn = in_syn.copy()
         # spikes in flight (emitted, not yet delivered) and the optimiser's moments survive a
         # rebuild (e.g. when a callback adds a recorder)
-        for nid, spikes in st.get("spikes", {}).items():
+        for nid, spikes in state.spikes.items():
             if nid in self.neurons and self.neurons[nid].spikes.shape == spikes.shape:
-                self.neurons[nid].spikes = spikes.copy()
-        self.learning.set_optimiser_state(st.get("optimiser", {}))
+                self.neurons[nid].spikes = spikes.astype(np.float32)
+        self.learning.set_optimiser_state(state.optimiser)
 
     # -- recording ----------------------------------------------------------------------------
     def begin_batch(self, timesteps, recorders=None):

@@ -160,7 +160,7 @@ class CompiledTrainingNetwork(CompiledInferenceNetwork):
 
     def _learn(self, batch, x, y, cbs, metrics=None, defer=True) -> int:
         """Run the examples of one optimiser step with learning on, ``batch_size`` at a time,
-        accumulating their gradients (materialised unless ``defer`` lets a native optimiser
+        accumulating their gradients (materialised unless ``defer`` lets an optimiser in kernels
         take them from the example directly); returns the callbacks' batch index of the last
         chunk (whose ``on_batch_end`` the caller sends)."""
         n = len(next(iter(y.values())))
@@ -183,7 +183,7 @@ class CompiledTrainingNetwork(CompiledInferenceNetwork):
             self._set_labels(ys, m)
             cbs.on_batch_begin(batch)
             self.run_example(cbs)
-            sim.end_example(for_optimiser=defer and self._native_optimiser and not chunked)
+            sim.end_example(for_optimiser=defer and self._optimiser_in_kernels and not chunked)
             if metrics is not None:
                 for (o, y_true), yp in zip(ys.items(), self.get_readout(list(ys))):
                     metrics[o].update(np.asarray(y_true), yp[:m].reshape(m, -1))
@@ -197,7 +197,7 @@ class CompiledTrainingNetwork(CompiledInferenceNetwork):
         return batch
 
     @property
-    def _native_optimiser(self) -> bool:
+    def _optimiser_in_kernels(self) -> bool:
         """The optimiser runs as kernels where the gradients are (Deep-R rewires on the host,
         with the optimiser's state, so it keeps the host optimiser)."""
         return bool(self.simulation.optimiser_in_kernels) and not self.deep_r
@@ -250,7 +250,7 @@ class CompiledTrainingNetwork(CompiledInferenceNetwork):
         for dr in self.deep_r.values():
             if dr.sign is None:
                 dr.init_signs(sim)  # from the weights before the first step
-        if self._native_optimiser:
+        if self._optimiser_in_kernels:
             sim.optimise(self.optimiser.scalars(self.optimiser_step),
                          self._gradient_rows)
             return

@@ -124,6 +124,16 @@ class Simulation(ABC):
     kernel_times: dict
     recorded_timesteps = 0
 
+    def __init__(self, graph, rng_seed: int = 0):
+        """Take what every simulation reads off its scheduled ``graph``: the timestep, the
+        batch size and the precision (``scalar``: its NumPy dtype), and the seed."""
+        self.graph = graph
+        self.dt = float(graph.attrs["dt"])
+        self.batch_size = int(graph.attrs["batch_size"])
+        self.precision = graph.attrs.get("precision", "float")
+        self.scalar = numpy_type("scalar", self.precision)
+        self.seed = int(rng_seed)
+
     @property
     def t(self) -> float:
         """The time now in milliseconds (``timestep * dt``)."""

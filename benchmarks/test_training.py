@@ -32,6 +32,7 @@ from irsnn.compilers import EPropCompiler
 from irsnn.ir import SynapseGroup
 
 from irsnn.bench import triad
+from irsnn.bench.measure import synapse_bytes
 from .conftest import (BACKENDS, BATCH_SIZES, DT, NUM_OUTPUT, TIMESTEPS, WORKLOADS,
                        max_spikes_for, poisson_examples)
 
@@ -60,12 +61,7 @@ def learning_traffic(compiled):
         if lr is None:
             continue
         n = syn.num_pre * syn.num_post
-        per_syn = 0
-        for var in lr.vars:
-            if var.shape != "synapse":
-                continue
-            size = 8 if "double" in str(var.type) else 4
-            per_syn += size * (2 if var.access == "readwrite" else 1)
+        per_syn = synapse_bytes(lr)
         total_syn += n
         total_bytes += n * per_syn
         detail[f"{u}->{v}"] = (lr.kind, n, per_syn)

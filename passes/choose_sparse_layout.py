@@ -37,7 +37,7 @@ from __future__ import annotations
 
 from irsnn.errors import ModelError
 
-from irsnn.ir.layouts import LAYOUTS
+from irsnn.ir.layouts import LAYOUTS, describe_weight
 
 from .base import Pass
 
@@ -57,13 +57,6 @@ def _instead(syn, layouts) -> str:
     """The user name of the layout to suggest: the compiler's first that holds ``syn``."""
     fits = [x for x in layouts if LAYOUTS[x].obstacle(syn, True) is None]
     return _USER_NAME[fits[0] if fits else "dense"]
-
-
-def _weight(syn) -> str:
-    w = syn.weight
-    if w.kind == "constant":
-        return f"weight {w.value!r}"
-    return "an explicit weight array" if w.kind == "array" else f"weights {w.describe()}"
 
 
 class ChooseSparseLayout(Pass):
@@ -146,8 +139,8 @@ class ChooseSparseLayout(Pass):
             why = LAYOUTS[layout].obstacle(syn, False)
             if why is None:
                 order = " > ".join(x for x in layouts if x != "one_to_one")
-                reason = f"p={syn.p:g} <= {threshold:g}, {_weight(syn)}: {compiler} prefers " \
-                         f"{order}"
+                reason = (f"p={syn.p:g} <= {threshold:g}, {describe_weight(syn)}: {compiler} "
+                          f"prefers {order}")
                 return layout, reason + "".join(f"; {s}" for s in skipped)
             skipped.append(why)
         return "dense", (f"{compiler} supports only {', '.join(layouts)}: "

@@ -6,9 +6,10 @@ subclass. Provides :class:`KernelSimulation`, which builds the
 (:class:`~.memory.HostMemory`), initialises it, and implements the whole
 :class:`~backends.base.Simulation` interface on those copies (weights and connectivity in
 :mod:`.weights`, resets and state export in :mod:`.state`). Subclasses provide the target:
-compile and load the generated source (``_prepare``), move buffers between host and device (``_upload``/``_download``; no-ops where the
-device *is* host memory, as for C) and run a number of timesteps (``_launch``). Host copies are
-synchronised lazily, so training state crosses to the host only when asked for (batch ends).
+compile and load the generated source (``_prepare``), move buffers between host and device
+(``_upload``/``_download``; no-ops where the device *is* host memory, as for C) and run a
+number of timesteps (``_launch``). Host copies are synchronised lazily, so training state
+crosses to the host only when asked for (batch ends).
 """
 
 from __future__ import annotations
@@ -38,12 +39,7 @@ class KernelSimulation(StateMixin, WeightsMixin, Simulation):
     """Base of kernel-driven simulations (see the module docstring)."""
 
     def __init__(self, graph, *, rng_seed=0, kernel_profiling=False):
-        self.graph = graph
-        self.dt = float(graph.attrs["dt"])
-        self.batch_size = int(graph.attrs["batch_size"])
-        self.precision = graph.attrs.get("precision", "float")
-        self.scalar = numpy_type("scalar", self.precision)
-        self.seed = int(rng_seed)
+        super().__init__(graph, rng_seed)
         builder = KernelBuilder(graph, CStyleRenderer(self.kernel_dialect().lang), seed=rng_seed)
         self.program = program = builder.build()
         table = program.buffers

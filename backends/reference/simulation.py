@@ -101,12 +101,7 @@ class ReferenceSimulation(Simulation):
     """A running NumPy simulation of an IR graph (see the module docstring)."""
 
     def __init__(self, graph, *, rng_seed=0, kernel_profiling=False):
-        self.graph = graph
-        self.dt = float(graph.attrs["dt"])
-        self.batch_size = int(graph.attrs["batch_size"])
-        self.precision = graph.attrs.get("precision", "float")
-        self.scalar = numpy_type("scalar", self.precision)
-        self.seed = rng_seed
+        super().__init__(graph, rng_seed)
         self.profiling = kernel_profiling
         self.kernel_times = defaultdict(float)
         self.timestep = 0

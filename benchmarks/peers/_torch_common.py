@@ -8,7 +8,6 @@ float32) from :mod:`irsnn.bench`, and return the same result dict.
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
 import torch
@@ -44,13 +43,9 @@ class SumVarReadout(torch.nn.Module):
 
 def timed(fn, rounds: int) -> list[float]:
     """Seconds of ``rounds`` calls of ``fn`` after one untimed warm-up call."""
+    from irsnn.bench.measure import timed_rounds
     fn()
-    times = []
-    for _ in range(rounds):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return times
+    return timed_rounds(fn, rounds)
 
 
 def run_model(model: torch.nn.Module, spec: dict, x: np.ndarray, y: np.ndarray, mode: str,

@@ -168,14 +168,20 @@ def learning_bytes(compiled, example_timesteps_per_step: int = 1) -> tuple[int, 
         if lr.backward:
             nbytes += n * 3 * 2 * 4 / example_timesteps_per_step
             continue
-        per = 0
-        for var in lr.vars:
-            if var.shape != "synapse":
-                continue
-            size = 8 if "double" in str(var.type) else 4
-            per += size * (2 if var.access == "readwrite" else 1)
-        nbytes += n * per
+        nbytes += n * synapse_bytes(lr)
     return n_syn, nbytes
+
+
+def synapse_bytes(lr) -> int:
+    """Bytes one step of learning rule ``lr`` moves per synapse: each per-synapse variable
+    read, and written again when read-write."""
+    per = 0
+    for var in lr.vars:
+        if var.shape != "synapse":
+            continue
+        size = 8 if "double" in str(var.type) else 4
+        per += size * (2 if var.access == "readwrite" else 1)
+    return per
 
 
 # -- what ran where ------------------------------------------------------------------------------

@@ -97,7 +97,8 @@ class OneToOneTraits(LayoutTraits):
         return super().obstacle(syn, explicit)
 
 
-def _weight(syn) -> str:
+def describe_weight(syn) -> str:
+    """How ``syn``'s weight reads in messages (``weight 0.5``, ``weights Normal(...)``)."""
     w = syn.weight
     if w.kind == "constant":
         return f"weight {w.value!r}"
@@ -130,7 +131,7 @@ class BitmaskTraits(_GeneratedTraits):
     def obstacle(self, syn, explicit):
         why = super().obstacle(syn, explicit)
         if why is None and not explicit and syn.weight.kind != "constant":
-            return f"bitmask is picked for one constant weight, not {_weight(syn)}"
+            return f"bitmask is picked for one constant weight, not {describe_weight(syn)}"
         return why
 
 
@@ -146,7 +147,7 @@ class ProceduralTraits(_GeneratedTraits):
         why = super().obstacle(syn, explicit)
         if why is None and syn.weight.kind not in self.REGENERATED:
             return (f"procedural regenerates a constant, Normal or Uniform weight, not "
-                    f"{_weight(syn)} (such as weights loaded from a checkpoint)")
+                    f"{describe_weight(syn)} (such as weights loaded from a checkpoint)")
         return why
 
     def problems(self, eid, syn):
@@ -170,4 +171,4 @@ def layout_traits(name: str) -> LayoutTraits:
         raise KeyError(f"unknown synapse layout {name!r}; layouts are {list(LAYOUTS)}") from None
 
 
-__all__ = ["LAYOUTS", "LayoutTraits", "layout_traits"]
+__all__ = ["LAYOUTS", "LayoutTraits", "describe_weight", "layout_traits"]

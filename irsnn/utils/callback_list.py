@@ -9,15 +9,7 @@ it is loaded.
 
 from __future__ import annotations
 
+from .module import lazy_reexports
+
 __all__ = ["CallbackList"]  # noqa: F822 (provided by __getattr__)
-
-
-def __getattr__(name):
-    if name == "CallbackList":
-        from ..callbacks.callback_list import CallbackList
-        return CallbackList
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(list(globals()) + __all__)
+__getattr__, __dir__ = lazy_reexports(__name__, {"CallbackList": "..callbacks.callback_list"})

@@ -129,3 +129,21 @@ def get_object_mapping(obj, keys, base_class: type, description: str,
                 f"network outputs {sorted(map(str, keys))}")
         return {k: get_object(o, base_class, description, dictionary) for k, o in obj.items()}
     return {k: get_object(obj, base_class, description, dictionary) for k in keys}
+
+
+def lazy_reexports(module: str, names: dict[str, str]):
+    """``(__getattr__, __dir__)`` for module ``module`` that re-export ``names`` (name ->
+    module path relative to ``module``'s package, e.g. ``"..population"``) on first lookup, so
+    a module mirroring mlGeNN's layout imports nothing above it when it is loaded."""
+    import importlib
+
+    def __getattr__(name):
+        if name in names:
+            return getattr(importlib.import_module(names[name], module.rpartition(".")[0]),
+                           name)
+        raise AttributeError(f"module {module!r} has no attribute {name!r}")
+
+    def __dir__():
+        return sorted(names)
+
+    return __getattr__, __dir__

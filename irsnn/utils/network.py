@@ -8,15 +8,7 @@ module imports it only when the name is first looked up (module ``__getattr__``)
 
 from __future__ import annotations
 
+from .module import lazy_reexports
+
 __all__ = ["get_underlying_pop"]  # noqa: F822 (provided by __getattr__)
-
-
-def __getattr__(name):
-    if name == "get_underlying_pop":
-        from ..population import get_underlying_pop
-        return get_underlying_pop
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(list(globals()) + __all__)
+__getattr__, __dir__ = lazy_reexports(__name__, {"get_underlying_pop": "..population"})

@@ -2,31 +2,9 @@
 backend (the oracle) depends on no other backend, and settings and the language import nothing
 from passes or backends."""
 
-import ast
-from pathlib import Path
-
 import pytest
 
-ROOT = Path(__file__).parents[2]
-
-
-def _imports(path: Path) -> set[str]:
-    """Absolute module names imported by ``path`` (relative imports resolved against the
-    ``irsnn.backends`` / ``irsnn.passes`` / ``irsnn`` package the file installs as)."""
-    rel = path.relative_to(ROOT).with_suffix("").parts
-    top = {"backends": ("irsnn", "backends"), "passes": ("irsnn", "passes")}.get(rel[0],
-                                                                                 ("irsnn",))
-    package = list(top + rel[1:-1])  # a module's package; an __init__'s own package
-    out = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.Import):
-            out.update(a.name for a in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            base = package[:len(package) - node.level + 1] if node.level else []
-            mod = ".".join(base + ([node.module] if node.module else []))
-            out.update(f"{mod}.{a.name}" for a in node.names)
-            out.add(mod)
-    return out
+from ..layering import ROOT, module_imports as _imports
 
 
 def _files(*parts):

@@ -1,13 +1,10 @@
 """IR ids: one module spells and parses them, byte for byte as the golden dumps show them."""
 
-import ast
-from pathlib import Path
-
 import pytest
 
 from irsnn.ir import ids
 
-ROOT = Path(__file__).resolve().parents[2]
+from ..layering import ROOT, module_imports as _imports
 
 
 def test_node_and_edge_ids_are_spelled_as_before():
@@ -35,25 +32,6 @@ def test_variable_references_round_trip():
     assert not ids.is_var_ref("syn.a->b") and ids.ref_owner("syn.a->b") == "syn.a->b"
     with pytest.raises(ValueError, match="not a variable reference"):
         ids.split_var_ref("syn.a->b")
-
-
-def _imports(path):
-    """Absolute module names ``path`` imports (relative imports resolved)."""
-    rel = path.relative_to(ROOT).with_suffix("")
-    parts = list(rel.parts)
-    if parts[0] in ("passes", "backends"):
-        parts.insert(0, "irsnn")
-    package = parts[:-1]
-    out = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.Import):
-            out.update(a.name for a in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            base = package[:len(package) - node.level + 1] if node.level else []
-            mod = ".".join(base + ([node.module] if node.module else []))
-            out.add(mod)
-            out.update(f"{mod}.{a.name}" for a in node.names)
-    return out
 
 
 FRONT_END = ("irsnn.readouts", "irsnn.neurons", "irsnn.synapses", "irsnn.population",

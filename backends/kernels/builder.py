@@ -97,7 +97,8 @@ class KernelBuilder:
             eid = edge_id(u, v, k)
             self.buffers.register(eid, f"s{m}")
             self.synapses[eid] = syn
-            conn = layout_of(syn).connectivity(synapse_mask(graph, eid, syn, self.seed), syn)
+            conn = layout_of(syn).connectivity(
+                syn, lambda eid=eid, syn=syn: synapse_mask(graph, eid, syn, self.seed))
             if conn is not None:
                 self.connectivity[eid] = conn
         self.program = Program(buffers=self.buffers, helpers=PHILOX_C_SOURCE)

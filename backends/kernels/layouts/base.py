@@ -33,9 +33,10 @@ class Layout:
     matrix_storage = True
 
     # -- built once per simulation ------------------------------------------------------------
-    def connectivity(self, mask: np.ndarray | None, syn):
-        """The host structure of this layout for synapses ``mask`` (None: all exist), drawn
-        when a model is built; None when the layout keeps none."""
+    def connectivity(self, syn, mask):
+        """The host structure of this layout for ``syn``, built when a model is built; None
+        when the layout keeps none. ``mask()`` draws the synapses that exist (None: all), only
+        if the layout needs them (a procedural group never holds its whole mask)."""
         return None
 
     def synapse_count(self, syn, conn) -> int:

@@ -55,7 +55,8 @@ class Bitmask(BitmaskTraits, Layout):
 
     description = "bitmask"
 
-    def connectivity(self, mask, syn):
+    def connectivity(self, syn, mask):
+        mask = mask()
         return bitmask(np.ones((syn.num_pre, syn.num_post), bool) if mask is None else mask)
 
     def weight_count(self, syn, conn):

@@ -183,7 +183,8 @@ class Ragged(RaggedTraits, Layout):
     matrix_storage = False
     description = "sparse (ragged)"
 
-    def connectivity(self, mask, syn):
+    def connectivity(self, syn, mask):
+        mask = mask()
         if mask is None:
             mask = np.ones((syn.num_pre, syn.num_post), bool)
         return Rows.of(mask, row_capacity(syn, mask), syn.num_post)

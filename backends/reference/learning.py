@@ -79,7 +79,7 @@ class Learning:
             self._loss(lid, loss)
         for src, dst, fb in self.feedback:
             error = sim.state[(src, fb.error_var)]
-            w = (sim.synapses[fb.weights].w if fb.mode == "symmetric"
+            w = (sim.synapses[fb.weights].weights if fb.mode == "symmetric"
                  else sim.graph.array(fb.weights)).astype(sim.scalar)
             sim.state[(dst, fb.signal_var)] = (error @ w.T).astype(sim.scalar)
         for eid, code in self.codes.items():

@@ -85,7 +85,7 @@ class _Synapses:
         self.eid, self.syn = eid, syn
         # every layout but one-to-one is computed as a dense matrix with zeros
         w, d = synapse_arrays(graph, eid, syn, seed, numpy_type("scalar", precision))
-        self.w, self.d = w, d
+        self.weights, self.delays = w, d
         self.layout = layout_of(syn)
         self.psm = compile_block(check_psm(syn, target, precision))
         self.constants = {p.name: numpy_type(p.type, precision)(p.value)
@@ -240,22 +240,22 @@ class ReferenceSimulation(Simulation):
         s = self.by_name.get(edge) or self.synapses.get(edge)
         if s is None:
             raise InputError(f"no connection '{edge}' (connections: {sorted(self.by_name)})")
-        return s.w.copy()
+        return s.weights.copy()
 
     def set_weights(self, edge, values):
         s = self.by_name.get(edge) or self.synapses.get(edge)
         if s is None:
             raise InputError(f"no connection '{edge}' (connections: {sorted(self.by_name)})")
-        values = self.check_var_values(edge, "weight", values, s.w.shape)
+        values = self.check_var_values(edge, "weight", values, s.weights.shape)
         # layouts storing existing synapses only cannot add any (Deep-R changes which exist)
         mask = self.synapse_mask(s.eid) if s.layout.absent_as_zero else None
         values = s.layout.check_weights(s.syn, values, mask)
-        s.w = np.array(values, s.w.dtype)
+        s.weights = np.array(values, s.weights.dtype)
 
     # -- connectivity (Deep-R changes it; stored as dense matrices with zeros) ----------------
     def _zero_synapses(self, target, positions):
         s = self.synapses[target]
-        s.w[positions] = 0
+        s.weights[positions] = 0
         if s.syn.learning is not None:
             for v in s.syn.learning.vars:
                 lead = (slice(None),) if v.batched else ()
@@ -286,7 +286,7 @@ class ReferenceSimulation(Simulation):
             timestep=self.timestep, rng_step=self.rng_step,
             variables={k: v.copy() for k, v in self.state.items()},
             egps=dict(self.egps),
-            weights={e: s.w.copy() for e, s in self.synapses.items()},
+            weights={e: s.weights.copy() for e, s in self.synapses.items()},
             in_syn={e: s.in_syn.copy() for e, s in self.synapses.items()},
             optimiser=self.learning.optimiser_state(),
             spikes={nid: n.spikes.astype(np.int8) for nid, n in self.neurons.items()},
@@ -305,7 +305,7 @@ class ReferenceSimulation(Simulation):
         self.rng_step = state.rng_step
         for e, w in state.weights.items():
             if e in self.synapses:
-                self.synapses[e].w = w.copy()
+                self.synapses[e].weights = w.copy()
         for e, in_syn in state.in_syn.items():
             if e in self.synapses:
                 self.synapses[e].in_syn = in_syn.copy()
@@ -375,25 +375,25 @@ class ReferenceSimulation(Simulation):
         pre = self.neurons[syn.source]
         spk = pre.spikes[(self.timestep - syn.delay_steps) % pre.pop.spike_history]
         self.learning.trace(s, spk)
-        if s.d is not None:
+        if s.delays is not None:
             L = s.ring.shape[0]
             slot = self.timestep % L
             for b in np.flatnonzero(spk.any(axis=1)):
                 idx = np.flatnonzero(spk[b])
-                rows = s.w[idx] * spk[b, idx, None]
-                for k in np.unique(s.d[idx]):
+                rows = s.weights[idx] * spk[b, idx, None]
+                for k in np.unique(s.delays[idx]):
                     target = (slot + k) % L
                     s.ring[target, b] = _sequential_sum(s.ring[target, b],
-                                                        np.where(s.d[idx] == k, rows, 0))
+                                                        np.where(s.delays[idx] == k, rows, 0))
             s.in_syn += s.ring[slot]
             s.ring[slot] = 0
         elif s.layout.per_neuron:
             if spk.any():
-                s.in_syn += spk * s.w
+                s.in_syn += spk * s.weights
         else:
             for b in np.flatnonzero(spk.any(axis=1)):
                 idx = np.flatnonzero(spk[b])
-                s.in_syn[b] = _sequential_sum(s.in_syn[b], s.w[idx] * spk[b, idx, None])
+                s.in_syn[b] = _sequential_sum(s.in_syn[b], s.weights[idx] * spk[b, idx, None])
 
     def _env(self, n, key):
         env = dict(n.constants)

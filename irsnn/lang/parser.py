@@ -26,16 +26,16 @@ class _Parser:
         self.code = code
         self.where = where or Where()
         self.toks = tokenize(code, self.where)
-        self.i = 0
+        self.index = 0
 
     # -- helpers -------------------------------------------------------------------------
     def peek(self, k=0):
-        return self.toks[min(self.i + k, len(self.toks) - 1)]
+        return self.toks[min(self.index + k, len(self.toks) - 1)]
 
     def next(self):
-        t = self.toks[self.i]
+        t = self.toks[self.index]
         if t.kind != "eof":
-            self.i += 1
+            self.index += 1
         return t
 
     def at(self, text, kind=None):
@@ -324,7 +324,7 @@ class _Parser:
             if t.text in ("true", "false"):
                 return ast.BoolLit(t.text == "true", **p)
             if t.text in TYPE_KEYWORDS and self.at("(", "op"):
-                self.i -= 1
+                self.index -= 1
                 typ = self.parse_type()
                 self.expect("(")
                 e = self.expression()

@@ -198,29 +198,29 @@ def _children(e):
 
 class _Emit:
     def __init__(self, dialect, checked, names, intrinsics, rng):
-        self.d, self.c, self.names = dialect, checked, names
+        self.dialect, self.checked, self.names = dialect, checked, names
         self.intrinsics, self.rng = intrinsics or {}, rng or {}
         self.indent = "    "
 
     def fail(self, node, what, fix):
-        raise LangError(self.c.where, node.line, node.col, what, fix, self.c.source)
+        raise LangError(self.checked.where, node.line, node.col, what, fix, self.checked.source)
 
     def t(self, e):
-        return self.c.types[id(e)]
+        return self.checked.types[id(e)]
 
     def conv(self, text, src, dst):
-        return text if src == dst else f"(({self.d.type_name(dst)})({text}))"
+        return text if src == dst else f"(({self.dialect.type_name(dst)})({text}))"
 
     def cexpr(self, e, dst):
         return self.conv(self.expr(e), self.t(e), dst)
 
     def name(self, node):
-        sym = self.c.symbols[id(node)]
+        sym = self.checked.symbols[id(node)]
         return LOCAL_PREFIX + sym.name if sym.kind == "local" else self.names(sym)
 
     # -- expressions ---------------------------------------------------------------------
     def expr(self, e):
-        d = self.d
+        d = self.dialect
         if isinstance(e, ast.IntLit):
             return f"{e.value}{d.unsigned_suffix}" if e.unsigned else str(e.value)
         if isinstance(e, ast.FloatLit):
@@ -244,7 +244,7 @@ class _Emit:
                 if _branch_free(e.right):
                     # Evaluating a pure, trap-free right operand unconditionally gives the
                     # same value without a branch, so loops stay vectorisable
-                    op, b_t = "&" if e.op == "&&" else "|", self.d.type_name("bool")
+                    op, b_t = "&" if e.op == "&&" else "|", self.dialect.type_name("bool")
                     return f"(({b_t}){a} {op} ({b_t}){b})"
             elif e.op in ("<<", ">>"):
                 a, b = self.cexpr(e.left, common_type(lt)), self.cexpr(e.right, common_type(lt))
@@ -263,17 +263,17 @@ class _Emit:
         raise AssertionError(f"unexpected node {e!r}")
 
     def call(self, e):
-        sig = self.c.scope.functions[e.func]
-        targets = self.c.arg_types[id(e)]
+        sig = self.checked.scope.functions[e.func]
+        targets = self.checked.arg_types[id(e)]
         args = [self.cexpr(a, t) for a, t in zip(e.args, targets)]
         if sig.kind == "math":
-            fname = self.d.function_name(e.func, targets[0])
+            fname = self.dialect.function_name(e.func, targets[0])
             return f"({args[0]})" if fname == "" else f"{fname}({', '.join(args)})"
         if sig.kind == "rng":
             if e.func not in self.rng:
                 self.fail(e, f"the target cannot draw random numbers with '{e.func}'",
                           "pass an rng mapping to the renderer")
-            return self.rng[e.func](self.c.rng_sites[id(e)])
+            return self.rng[e.func](self.checked.rng_sites[id(e)])
         if e.func not in self.intrinsics:
             self.fail(e, f"'{e.func}' cannot be used in this context",
                       "it is only available where the backend provides it")
@@ -283,11 +283,11 @@ class _Emit:
     def simple(self, s):
         """Render a statement that fits in a for header (no trailing ';')."""
         if isinstance(s, ast.Decl):
-            t = self.c.decl_types[id(s)]
+            t = self.checked.decl_types[id(s)]
             init = self.cexpr(s.init, t) if s.init is not None else (
-                self.d.false_literal if t == "bool" else "0")
+                self.dialect.false_literal if t == "bool" else "0")
             const = "const " if s.const else ""
-            return f"{const}{self.d.type_name(t)} {LOCAL_PREFIX}{s.name} = {init}"
+            return f"{const}{self.dialect.type_name(t)} {LOCAL_PREFIX}{s.name} = {init}"
         if isinstance(s, ast.Assign):
             tt = self.t(s.target)
             if s.op == "=":

@@ -58,18 +58,18 @@ _UINT_FUNCS = {"min": np.minimum, "max": np.maximum, "abs": None}
 
 class _Gen:
     def __init__(self, checked):
-        self.c = checked
+        self.checked = checked
         self.ns = {"np": np, "_cround": _cround, "_idiv": _idiv, "_index": _index, "_fit": _fit}
         for t, dt in DTYPES.items():
             self.ns["_" + _TAG[t]] = dt
         self.consts = {}
         self.lines = []
-        self.n = 0
+        self.counter = 0
         self.uses_rng = False
 
     def tmp(self, prefix):
-        self.n += 1
-        return f"_{prefix}{self.n}"
+        self.counter += 1
+        return f"_{prefix}{self.counter}"
 
     def const(self, value, t):
         key = (t, repr(value))
@@ -80,7 +80,7 @@ class _Gen:
         return self.consts[key]
 
     def t(self, e):
-        return self.c.types[id(e)]
+        return self.checked.types[id(e)]
 
     def conv(self, text, src, dst):
         return text if src == dst else f"np.asarray({text}, dtype=_{_TAG[dst]})"
@@ -94,8 +94,8 @@ class _Gen:
         return self.expr(e) if self.t(e) == "bool" else f"({self.expr(e)} != 0)"
 
     def var(self, node):
-        sym = self.c.symbols[id(node)]
-        if sym.kind == "local" and sym.name not in self.c.scope.symbols:
+        sym = self.checked.symbols[id(node)]
+        if sym.kind == "local" and sym.name not in self.checked.scope.symbols:
             return LOCAL_PREFIX + sym.name
         return "_v_" + sym.name
 
@@ -148,8 +148,8 @@ class _Gen:
         return f"({a} {op} {b})"
 
     def call(self, e):
-        sig = self.c.scope.functions[e.func]
-        targets = self.c.arg_types[id(e)]
+        sig = self.checked.scope.functions[e.func]
+        targets = self.checked.arg_types[id(e)]
         args = [self.cexpr(a, t) for a, t in zip(e.args, targets)]
         if sig.kind == "math":
             t = targets[0]
@@ -164,7 +164,7 @@ class _Gen:
         if sig.kind == "rng":
             self.uses_rng = True
             method = e.func[len("gennrand_"):]
-            draw = f"_rng.{method}({self.c.rng_sites[id(e)]}, _shape)"
+            draw = f"_rng.{method}({self.checked.rng_sites[id(e)]}, _shape)"
             return self.conv(draw, "double", self.t(e)) if self.t(e) != "double" else \
                 f"np.asarray({draw}, dtype=_f64)"
         self.intrinsics_used.add(e.func)
@@ -191,7 +191,7 @@ class _Gen:
             if not s.stmts:
                 self.emit(level, "pass")
         elif isinstance(s, ast.Decl):
-            t = self.c.decl_types[id(s)]
+            t = self.checked.decl_types[id(s)]
             init = self.cexpr(s.init, t) if s.init is not None else self.const(0, t)
             self.emit(level, f"{LOCAL_PREFIX}{s.name} = {init}")
         elif isinstance(s, ast.Assign):
@@ -258,7 +258,7 @@ class _Gen:
 
     # -- whole function ------------------------------------------------------------------
     def function(self, masked):
-        c = self.c
+        c = self.checked
         self.mask = "mask" if masked else None
         self.intrinsics_used = set()
         body_start = len(self.lines)

@@ -1,5 +1,11 @@
 """Backends (installed as ``irsnn.backends``): registry and selection.
 
+Requires: :mod:`irsnn.settings`, :mod:`irsnn.errors` and :mod:`.base`; a backend's package
+(and its heavy dependency) is imported only when that backend is loaded. Provides the registry of
+backends (``c``, ``cuda``, ``opencl``, ``reference``, fastest first), :func:`load_backend`,
+:func:`backend_names`, :func:`available_backends`, :func:`get_backend`, and re-exports
+:class:`~.base.Backend`, :class:`~.base.InputState` and :class:`~.base.Simulation`.
+
 ``get_backend(None)`` takes ``$IRSNN_BACKEND`` (:func:`irsnn.settings.backend_name`) if set,
 else the fastest available backend.
 Heavy dependencies (pyopencl, cupy) are imported only inside their own backend, lazily.

@@ -1,5 +1,11 @@
 """What every backend provides: availability, a build step, and a running simulation.
 
+Requires: a scheduled IR graph, :mod:`irsnn.ir.ids`, :mod:`.host_init` (dtypes, spike
+schedules, synapse masks) and :mod:`.state`. Provides :class:`Backend` (``availability``,
+``devices``, ``build``, ``kernel_source``), :class:`InputState` (what input neurons'
+``set_input`` writes through) and :class:`Simulation`, the complete interface (run, variables,
+weights, parameters and gradients, rewiring, resets, learning, recordings, state export/import).
+
 A backend turns a scheduled :class:`~irsnn.ir.IRGraph` into a :class:`Simulation`. Compilers
 and compiled networks talk only to this interface, never to a backend's internals.
 """

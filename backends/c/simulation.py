@@ -1,5 +1,10 @@
 """The C backend's simulation: NumPy-owned state, a compiled library, one native call per run.
 
+Requires: the kernel program (:data:`~backends.kernels.C_KERNELS` dialect),
+:mod:`.source`, the native toolchain (:func:`~backends.native.toolchain.build_library`) and
+:class:`~backends.kernel_sim.KernelSimulation`. Provides :class:`CSimulation`: the C dialect,
+the build and binding of the library, and the native launches (steps, example ends, optimiser).
+
 Every buffer is a NumPy array; the library receives their addresses (``irsnn_bind``) and runs
 whole multi-timestep loops (``irsnn_run``) without calling back into Python, so the host copies
 of :class:`~backends.kernel_sim.KernelSimulation` *are* the state and nothing is transferred.

@@ -1,4 +1,10 @@
-"""The C translation unit of a model: kernels, buffer bindings and the time loop in C."""
+"""The C translation unit of a model: kernels, buffer bindings and the time loop in C.
+
+Requires: a built :class:`~backends.kernels.Program` and the C dialect of
+:class:`~backends.kernels.KernelRenderer`. Provides :func:`c_source` (the whole translation
+unit: kernels, ``irsnn_bind``, ``irsnn_run`` and the other entry points), :data:`API_VERSION`
+(checked when the library is loaded) and :func:`step_params` (a per-step kernel's parameters).
+"""
 
 from __future__ import annotations
 

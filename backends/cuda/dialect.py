@@ -1,4 +1,9 @@
-"""CUDA C++ (NVRTC): the same kernels as C, rendered with CUDA's qualifiers and thread index."""
+"""CUDA C++ (NVRTC): the same kernels as C, rendered with CUDA's qualifiers and thread index.
+
+Requires: :mod:`irsnn.lang.render_c` (the C helpers and
+:class:`~irsnn.lang.render_c.Dialect`) and :class:`~backends.kernels.KernelDialect`. Provides
+:data:`CUDA_LANG` (model code's language dialect) and :data:`CUDA_KERNELS` (the kernel dialect).
+"""
 
 from irsnn.lang.render_c import C_HELPERS, Dialect
 

@@ -1,5 +1,10 @@
 """The CUDA backend's simulation (CuPy): device arrays, one fused kernel compiled by NVRTC.
 
+Requires: CuPy (imported when the simulation is prepared),
+:class:`~backends.kernels.KernelRenderer`, :data:`.dialect.CUDA_KERNELS` and
+:class:`~backends.kernel_sim.KernelSimulation`. Provides :class:`CudaSimulation` (compile,
+launch, buffer transfers) and :data:`NVRTC_OPTIONS`.
+
 Structure as OpenCL's: the shared program rendered as one CUDA kernel in which each thread
 runs all timesteps of one batch element, so a whole batch is one launch (launch overhead is
 amortised over every timestep of the example).

@@ -1,4 +1,10 @@
-"""Shared kernel code generation: a dialect-neutral description, its builder and renderer."""
+"""Shared kernel code generation: a dialect-neutral description, its builder and renderer.
+
+Requires: nothing beyond its submodules. Provides the public names of
+:mod:`.builder`, :mod:`.description` and :mod:`.render` (:class:`KernelBuilder`,
+:class:`Program` and its statements, :class:`KernelDialect`, :class:`KernelRenderer`,
+:data:`C_KERNELS`).
+"""
 
 from .builder import KernelBuilder
 from .description import (AddSetBits, AtomicAdd, Block, Buffer, Dim, For, If, Kernel, Prefetch,

@@ -1,5 +1,10 @@
 """A dialect-neutral description of the kernels that simulate one timestep.
 
+Requires: the standard library only. Provides :class:`Buffer`, :class:`Dim`,
+:class:`Kernel`, :class:`Recorder`, :class:`Program` and the statements (:class:`For`,
+:class:`ForSetBits`, :class:`AddSetBits`, :class:`ForFlagged`, :class:`If`, :class:`Block`,
+:class:`AtomicAdd`, :class:`Prefetch`) that the builder produces and the renderer consumes.
+
 The kernel builder (:mod:`.builder`) turns a scheduled IR into a :class:`Program`: typed
 buffers, and kernels whose bodies are small statement trees. Statement text (expressions,
 assignments) is in the common syntax of the C family, produced by :mod:`irsnn.lang` for model

@@ -1,5 +1,12 @@
 """Kernels of learning rules (see :mod:`passes.insert_eprop` for the equations).
 
+Requires: a scheduled IR graph with learning payloads (``insert-eprop``,
+``event-eprop``), the language through :func:`irsnn.ir.scopes.check_learning`, a
+:class:`~.builder.KernelBuilder` (its buffer table) and the layout strategies. Provides
+:func:`declare_buffers`, :func:`trace_statements`, :func:`kernels`, :func:`end_kernels`, the
+builder's :func:`prologue`/:func:`epilogue`, and the row helpers the optimiser kernels share
+(:func:`event_groups`, :func:`row_length`, :func:`row_gradient`).
+
 Every timestep, when learning is on: presynaptic traces are updated where spikes are delivered
 (inside the propagation kernel, :func:`trace_statements`), then after the neuron updates the
 loss kernels write the output errors, the feedback kernels the learning signals, and each

@@ -1,5 +1,12 @@
-"""Optimiser kernels: one per :class:`~irsnn.ir.OptimiserNode` with update code, over the
-elements of its parameter, run once per batch (``Program.optimiser_kernels``).
+"""Optimiser kernels: one per :class:`~irsnn.ir.OptimiserNode` with update code, once per batch.
+
+Requires: a scheduled IR graph with :class:`~irsnn.ir.OptimiserNode` payloads,
+:func:`irsnn.ir.scopes.check_optimiser`, a :class:`~.builder.KernelBuilder` and
+:mod:`.learning`. Provides :func:`optimised`, :func:`declare_buffers`, :func:`kernels` and
+:func:`fused_kernels` (with its row bound :data:`MAX_FUSED_ROW`).
+
+Each kernel runs over the elements of its parameter, once per batch
+(``Program.optimiser_kernels``).
 
 Each element sums its gradient over the batch's examples (the first ``optim_rows[0]`` rows, in
 ascending order; padding rows of a partial batch are left out; a gradient that is one for the

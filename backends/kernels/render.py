@@ -1,5 +1,9 @@
 """Render a :class:`~.description.Program` as C-family source.
 
+Requires: a :class:`~.description.Program` and :mod:`irsnn.lang.render_c` (the
+language dialect of model code). Provides :class:`KernelDialect`, :data:`C_KERNELS` (the C
+dialect), :class:`KernelRenderer` and the flags :data:`FIRST_FLAG` and :data:`NARROW_GATHERS`.
+
 One renderer serves every dialect; a :class:`KernelDialect` holds what differs between them as
 data: how a kernel is declared, how its parallel grid is enumerated, pointer qualifiers,
 atomics, and the language dialect for model code. The C dialect enumerates grids with loops

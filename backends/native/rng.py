@@ -1,5 +1,8 @@
 """Bulk Philox draws in native code, for initialising large weight matrices quickly.
 
+Requires: :data:`irsnn.rng.PHILOX_C_SOURCE` and a C compiler through :mod:`.toolchain`.
+Provides :func:`philox_words` (raw Philox words, or ``None`` without a compiler).
+
 Integer arithmetic is exact, so the raw words equal :func:`irsnn.rng.philox4x32_10`'s; the
 float transforms (uniform, Box-Muller) stay in NumPy so every backend gets identical values.
 Used by :mod:`irsnn.backends.host_init` when a C compiler is available.

@@ -1,5 +1,9 @@
 """Spike schedules (:func:`irsnn.utils.data.spike_schedule`) in native code.
 
+Requires: a C compiler through :mod:`.toolchain` and :mod:`irsnn.utils.data`
+(:class:`~irsnn.utils.data.SpikeSchedule`, its capacity check). Provides
+:func:`native_spike_schedule` (``None`` without a compiler).
+
 A batch's schedule is rebuilt whenever a batch is applied, so it is on the host's critical path
 between native runs: NumPy's version costs tens of nanoseconds per spike (a sort and a dozen
 array passes), this one a few (one pass to find each spike's step, a counting sort to group

@@ -1,4 +1,9 @@
-"""OpenCL C: the same kernels as C, rendered with OpenCL's qualifiers, types and functions."""
+"""OpenCL C: the same kernels as C, rendered with OpenCL's qualifiers, types and functions.
+
+Requires: :mod:`irsnn.lang.render_c` (the C helpers, dialect and double-precision
+function names) and :class:`~backends.kernels.KernelDialect`. Provides :data:`OPENCL_LANG`
+(model code's language dialect) and :data:`OPENCL_KERNELS` (the kernel dialect).
+"""
 
 from irsnn.lang.render_c import C_HELPERS, Dialect, c_double_names
 

@@ -1,5 +1,10 @@
 """The OpenCL backend's simulation: device buffers, one fused kernel, transfers at batch ends.
 
+Requires: pyopencl (imported when the simulation is prepared),
+:class:`~backends.kernels.KernelRenderer`, :data:`.dialect.OPENCL_KERNELS` and
+:class:`~backends.kernel_sim.KernelSimulation`. Provides :class:`OpenCLSimulation` (build,
+launch, buffer transfers) and :func:`cache_dir`.
+
 The program is the same :class:`~backends.kernels.Program` as C's, rendered as one OpenCL
 kernel in which each work-item runs every timestep of one batch element (the global size is the
 batch size rounded up to the work-group size). State lives in device buffers; the host copies of

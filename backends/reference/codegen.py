@@ -1,4 +1,8 @@
-"""Code strings -> NumPy callables for the reference backend (via :mod:`irsnn.lang`)."""
+"""Code strings -> NumPy callables for the reference backend (via :mod:`irsnn.lang`).
+
+Requires: :func:`irsnn.lang.render_numpy.compile_numpy`. Provides
+:func:`compile_block`, used by the reference simulation and its learning.
+"""
 
 from irsnn.lang.render_numpy import compile_numpy
 

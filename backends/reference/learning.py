@@ -1,5 +1,9 @@
 """Learning in the reference backend: presynaptic traces, losses, feedback and synapse code.
 
+Requires: a scheduled IR graph with learning and optimiser payloads,
+:mod:`irsnn.ir.scopes` (checked learning and optimiser code), :mod:`.codegen` and NumPy.
+Provides :class:`Learning`, which :class:`~.simulation.ReferenceSimulation` drives.
+
 Runs after the neuron updates of every timestep (see :mod:`passes.insert_eprop` for the
 equations): output errors from the loss nodes (softmax over the output neurons), learning
 signals along feedback paths, then every synapse group's learning code, vectorised over

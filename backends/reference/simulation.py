@@ -1,5 +1,10 @@
 """The NumPy reference simulation: executes the IR directly, vectorised over batch and neurons.
 
+Requires: a scheduled IR graph, :mod:`irsnn.ir.scopes`, :mod:`irsnn.rng`, :mod:`..host_init`,
+the layout strategies (:func:`~backends.kernels.layouts.layout_of`: how a group's weights are
+checked and held), :mod:`..state`, :mod:`.codegen`, :mod:`.learning` and NumPy. Provides
+:class:`ReferenceSimulation`, the :class:`~backends.base.Simulation` of the reference backend.
+
 Per timestep it follows GeNN's order:
 
 1. spike propagation: every synapse group adds ``spikes @ W`` of the spikes its source emitted

@@ -1,5 +1,11 @@
 """Typed, frozen payloads carried by the nodes and edges of an :class:`~irsnn.ir.IRGraph`.
 
+Requires: the standard library only (no NumPy, no networkx). Provides the payloads
+(:class:`NeuronGroup`, :class:`SynapseGroup`, :class:`ReadoutNode`, :class:`RecorderNode`,
+:class:`LossNode`, :class:`FeedbackPath`, :class:`BackwardFilter`, :class:`OptimiserNode`,
+:class:`AuxEdge`), their parts (:class:`VarInit`, :class:`Var`, :class:`Param`, :class:`EGP`,
+...), the registry decorator :func:`payload`, and :func:`to_plain` / :func:`from_plain`.
+
 Payloads hold no arrays. A value that needs an array (explicit weights, per-neuron initial
 values) is a :class:`VarInit` of kind ``"array"`` whose ``key`` names an entry of the graph's
 side table. Every payload class is registered by name so that the JSON printer can round-trip it.

@@ -1,5 +1,9 @@
 """Printers for the IR: readable text, JSON (+ ``.npz`` side table) and Graphviz DOT.
 
+Requires: an :class:`~irsnn.ir.graph.IRGraph`, its payloads, networkx and NumPy. Provides
+:func:`to_text`, :func:`describe_node`, :func:`describe_edge`, :func:`to_json` /
+:func:`from_json`, :func:`save` / :func:`load` (JSON + ``.npz``) and :func:`to_dot`.
+
 All output is deterministic: the same graph gives byte-identical text.
 """
 

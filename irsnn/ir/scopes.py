@@ -1,5 +1,10 @@
 """What each code block of an IR node may name: the bridge between the IR and the language.
 
+Requires: the language (:mod:`irsnn.lang`: parser, checker, types). Provides the scopes and
+checkers of each block kind: :func:`neuron_scope` / :func:`check_neuron` (a
+:class:`CheckedNeuron`), :func:`psm_scope` / :func:`check_psm`, :func:`learning_scope` /
+:func:`check_learning` and :func:`optimiser_scope` / :func:`check_optimiser`.
+
 Neuron blocks run in one scope, in order ``sim_code``, ``threshold_code``,
 ``negative_threshold_code``, ``reset_code``; top-level locals of an earlier block are visible in
 the later ones (GeNN semantics: PoissonInput's threshold uses a local of its sim code).

@@ -1,5 +1,8 @@
 """The code-string language: GeNN-style C-like model code.
 
+Requires: nothing beyond its submodules. Provides the public names of the language:
+parsing, checking, scopes and types, the C-family renderer and the NumPy compiler.
+
 Pipeline: :func:`parse_statements` / :func:`parse_expression` -> :func:`check` against a
 :class:`Scope` -> :class:`CStyleRenderer` (C-family text) or :func:`compile_numpy`
 (vectorised NumPy reference semantics).

@@ -1,5 +1,8 @@
 """AST of the code-string language: frozen dataclasses carrying their source position.
 
+Requires: the standard library only. Provides the node classes listed below (built by the
+parser, read by the checker and both renderers) and :func:`walk` (every node of a tree).
+
 Expressions: :class:`IntLit`, :class:`FloatLit`, :class:`BoolLit`, :class:`Name`,
 :class:`Unary`, :class:`Binary`, :class:`Ternary`, :class:`Call`, :class:`Index`,
 :class:`Cast`. Statements: :class:`Block`, :class:`Decl`, :class:`Assign`,

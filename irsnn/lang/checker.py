@@ -1,5 +1,8 @@
 """Name resolution and type checking of parsed code.
 
+Requires: :mod:`.ast`, :mod:`.types` and :mod:`.errors`. Provides :func:`check` and its
+result :class:`Checked`, which every renderer and the IR's scopes use.
+
 :func:`check` resolves every name against a :class:`~irsnn.lang.types.Scope`, computes the
 concrete type of every expression, numbers the rng call sites, and collects what the block
 reads and writes. Top-level local declarations are returned in ``Checked.locals`` and added to

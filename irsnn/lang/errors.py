@@ -1,4 +1,8 @@
-"""Errors of the code-string language and the :class:`Where` that locates a code block."""
+"""Errors of the code-string language and the :class:`Where` that locates a code block.
+
+Requires: :class:`irsnn.errors.IrsnnError`. Provides :class:`Where` (the object and block a
+piece of code belongs to, for messages) and :class:`LangError`.
+"""
 
 from __future__ import annotations
 

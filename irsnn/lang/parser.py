@@ -1,5 +1,8 @@
 """Recursive-descent parser of the code-string language (C precedence).
 
+Requires: :mod:`.tokens`, :mod:`.ast`, :mod:`.types` and :mod:`.errors`. Provides
+:func:`parse_statements` and :func:`parse_expression`.
+
 Public entry points: :func:`parse_statements` for sim/reset/update code and
 :func:`parse_expression` for threshold conditions and other single expressions.
 Assignments and ``++``/``--`` are statements only; only function calls may stand alone

@@ -1,5 +1,10 @@
 """Render checked code as C-family source text.
 
+Requires: code checked by :func:`~.checker.check`, :mod:`.types` and NumPy. Provides
+:class:`CStyleRenderer`, :class:`Dialect`, :data:`C99`, :data:`C_HELPERS`,
+:data:`c_float_names` / :data:`c_double_names` and :data:`LOCAL_PREFIX`, used by the kernel
+backends' dialects.
+
 One :class:`CStyleRenderer` serves every C dialect; dialects differ in data only
 (:class:`Dialect`: type names, literal suffixes, function-name tables, helper prelude).
 Output is fully parenthesised, every implicit conversion of the language is written as an

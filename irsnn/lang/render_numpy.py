@@ -1,5 +1,9 @@
 """Compile checked code into vectorised NumPy callables (the reference semantics).
 
+Requires: code checked by :func:`~.checker.check`, :mod:`.types` and NumPy. Provides
+:func:`compile_numpy`, its results :class:`NumpyBlock` and :class:`NumpyExpression`,
+:data:`DTYPES` and :data:`MAX_LOOP_ITERATIONS`; the reference backend runs model code with it.
+
 Python source is generated from the validated AST (every identifier is resolved and mangled,
 so no user text reaches the generated source) and compiled with :func:`compile`; the source
 is kept as ``.source``. All lanes (array elements) execute in lockstep: ``if``/``else`` and

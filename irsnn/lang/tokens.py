@@ -1,5 +1,8 @@
 """Tokenizer of the code-string language.
 
+Requires: :mod:`.types` (type spellings) and :mod:`.errors`. Provides :func:`tokenize`,
+:class:`Token` and the keyword, operator and rng-name tables the parser uses.
+
 Produces :class:`Token` objects with 1-based line and column. Comments (``//`` and
 ``/* */``) are stripped. Legacy GeNN 4 syntax is desugared here: ``$(name)`` becomes the
 identifier ``name``, ``$(name, a, b)`` becomes the call ``name(a, b)``, ``$(gennrand_*)``

@@ -1,4 +1,8 @@
-"""IR passes (installed as ``irsnn.passes``): one pass per module, and the pipeline."""
+"""IR passes (installed as ``irsnn.passes``): one pass per module, and the pipeline.
+
+Requires: nothing beyond its submodules. Provides :class:`Pass`, :class:`PassContext`,
+:class:`Pipeline`, one class per pass and :data:`PASSES` (kebab-case name -> class).
+"""
 
 from .base import Pass, PassContext
 from .choose_sparse_layout import ChooseSparseLayout

@@ -1,4 +1,8 @@
-"""The pass interface: a small class with a kebab-case name, options, a precondition and a run."""
+"""The pass interface: a small class with a kebab-case name, options, a precondition and a run.
+
+Requires: nothing. Provides :class:`Pass` (name from the class name, ``requires``, ``run``)
+and :class:`PassContext` (options, recording requests, the passes already run).
+"""
 
 from __future__ import annotations
 

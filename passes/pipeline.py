@@ -1,4 +1,9 @@
-"""Run passes in order, verifying the IR after each and printing or dumping it on request."""
+"""Run passes in order, verifying the IR after each and printing or dumping it on request.
+
+Requires: an :class:`~irsnn.ir.IRGraph`, its printers and ``verify``, :mod:`irsnn.settings`
+and :class:`~.base.PassContext`. Provides :class:`Pipeline`: run passes in order with
+verification, ``--print-after-all`` / ``--print-after`` and ``--dump-dir``.
+"""
 
 from __future__ import annotations
 

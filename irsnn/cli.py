@@ -1,5 +1,12 @@
-"""The ``irsnn`` command line: ``dump`` (inspect the IR), ``backends``, ``demo``, ``train``,
-``bench``."""
+"""The ``irsnn`` command line and its subcommands.
+
+Requires: argparse; the network, compilers, backends, printers, demo, train and bench
+modules are imported by the subcommand that needs them. Provides :func:`main` (the ``irsnn``
+entry point), :func:`build_parser`, one ``cmd_*`` function per subcommand, :func:`load_network`
+(a network from a user script) and :data:`COMPILERS` (the compilers ``dump`` knows).
+
+Subcommands: ``dump`` (inspect the IR), ``backends``, ``demo``, ``train``, ``bench``.
+"""
 
 from __future__ import annotations
 

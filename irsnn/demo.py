@@ -1,5 +1,9 @@
 """``irsnn demo``: a spiking classifier of handwritten digits, evaluated with InferenceCompiler.
 
+Requires: scikit-learn's digits, the front end and :class:`~irsnn.compilers.InferenceCompiler`
+(imported when run). Provides :func:`run_demo` (what ``irsnn demo`` runs) and its steps
+:func:`load_digits_rates`, :func:`fit_readout` and :func:`build_network`.
+
 The digits come from scikit-learn (bundled with the package: nothing is downloaded). Each
 8x8 image drives a ``PoissonInput`` population (pixel intensity -> rate); a ``LeakyIntegrate``
 output layer with a ``sum_var`` readout integrates the input spikes through ``Dense`` weights.

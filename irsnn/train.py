@@ -1,5 +1,10 @@
 """``irsnn train``: the mlGeNN paper's experiment as a command.
 
+Requires: the datasets, the front end, the compilers, the IR printers and serialisers
+(imported when run); matplotlib for plots. Provides :class:`TrainConfig` (with
+:data:`DEFAULTS`), :func:`run_train` (what ``irsnn train`` runs) and its steps
+:func:`load_data`, :func:`build_network` and :func:`write_plots`.
+
 Load a dataset as spike trains (an embedded one by default, or DVS Gesture / SHD from disk
 through tonic), build ``SpikeInput -> recurrent (A)LIF hidden layer(s) -> LeakyIntegrate
 (sum_var)``, train it with e-prop (:class:`~irsnn.compilers.EPropCompiler`), checkpoint every

@@ -1,4 +1,9 @@
-"""Compilers: turn a network into a runnable compiled network (mlGeNN's ``ml_genn.compilers``)."""
+"""Compilers: turn a network into a runnable compiled network (mlGeNN's ``ml_genn.compilers``).
+
+Requires: nothing beyond its submodules. Provides the public names :class:`Compiler`,
+:class:`InferenceCompiler`, :class:`EPropCompiler`, :class:`CompiledNetwork`,
+:class:`CompiledInferenceNetwork` and :class:`CompiledTrainingNetwork`.
+"""
 
 from .compiled_network import CompiledNetwork
 from .compiler import Compiler

@@ -1,4 +1,10 @@
-"""A compiled network: a built simulation plus the glue to the front-end objects."""
+"""A compiled network: a built simulation plus the glue to the front-end objects.
+
+Requires: a compiler, the network it lowered (node ids through :func:`irsnn.lowering.node_id`)
+and the :class:`~irsnn.backends.Simulation` the compiler builds, (re)built when recording
+requests change. Provides :class:`CompiledNetwork`: inputs, readouts, recordings, running one
+batch's examples with callbacks, and ``save`` through a serialiser.
+"""
 
 from __future__ import annotations
 

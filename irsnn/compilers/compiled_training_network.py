@@ -1,4 +1,10 @@
-"""A network compiled for training: the epoch/batch loop, optimiser steps and checkpoints."""
+"""A network compiled for training: the epoch/batch loop, optimiser steps and checkpoints.
+
+Requires: a scheduled IR graph with learning and optimiser nodes and its simulation,
+:class:`~.inference_compiler.CompiledInferenceNetwork`, :mod:`.deep_r`, the optimisers and
+:func:`irsnn.ir.layouts.layout_traits`. Provides :class:`CompiledTrainingNetwork`: ``train``,
+``compute_gradients``, ``gradients``, ``apply_optimiser``, ``save`` and ``save_connectivity``.
+"""
 
 from __future__ import annotations
 

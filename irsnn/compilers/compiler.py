@@ -1,4 +1,10 @@
-"""The compiler base class: lowering, a pass pipeline, and a backend build."""
+"""The compiler base class: lowering, a pass pipeline, and a backend build.
+
+Requires: :func:`irsnn.lowering.lower_network`, the passes (:class:`~irsnn.passes.Pipeline`)
+and a backend (:func:`irsnn.backends.get_backend`), both imported when used. Provides
+:class:`Compiler` (mlGeNN's base compiler): options, layouts, ``passes``, ``lower``,
+``run_pipeline``, ``build_ir``, ``get_backend`` and ``compile``, which subclasses refine.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,13 @@
-"""Deep-R rewiring (Bellec et al. 2018, *Deep Rewiring: Training very sparse deep networks*),
-applied on the host after every optimiser step of :class:`CompiledTrainingNetwork`.
+"""Deep-R rewiring, applied on the host after every optimiser step of a training network.
+
+Requires: a simulation's weights and connectivity (``get_weights``, ``synapse_mask``,
+``row_capacity``, ``rewire``), :func:`irsnn.backends.host_init.allowed_synapses` and
+:func:`irsnn.rng.stream_id`. Provides :class:`DeepR` (the host-side rewiring of marked
+connections) and :class:`RewiringRecord` (a callback recording how many synapses were rewired
+per batch).
+
+Deep-R is Bellec et al. 2018, *Deep Rewiring: Training very sparse deep networks*; it runs after
+every optimiser step of :class:`CompiledTrainingNetwork`.
 
 For each connection the ``insert-deep-r`` pass marked (``SynapseGroup.rewiring``):
 

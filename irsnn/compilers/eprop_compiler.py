@@ -1,4 +1,10 @@
-"""e-prop training (Bellec et al. 2020) as mlGeNN's ``EPropCompiler``, built from IR passes."""
+"""e-prop training (Bellec et al. 2020) as mlGeNN's ``EPropCompiler``, built from IR passes.
+
+Requires: :class:`~.compiler.Compiler`, the losses and optimisers, and the e-prop passes
+(``insert-eprop``, ``event-eprop``, ``insert-optimiser``, ``insert-deep-r``). Provides
+:class:`EPropCompiler`: its options, layouts and pass list, and ``compile`` to a
+:class:`~.compiled_training_network.CompiledTrainingNetwork`.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,10 @@
-"""Inference: static weights, batched evaluation and prediction."""
+"""Inference: static weights, batched evaluation and prediction.
+
+Requires: :class:`~.compiler.Compiler`, :class:`~.compiled_network.CompiledNetwork`, the
+metrics and :class:`~irsnn.callbacks.callback_list.CallbackList`. Provides
+:class:`InferenceCompiler` (mlGeNN's) and :class:`CompiledInferenceNetwork` (``evaluate``,
+``evaluate_batch_iter``, ``evaluate_batch``, ``predict``).
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,9 @@
 """irsnn: a graph-IR compiler for spiking neural networks with mlGeNN's API.
 
+Requires: nothing beyond its submodules (no backend, no networkx at import time). Provides the
+public names :class:`Network`, :class:`SequentialNetwork`, :class:`Population`,
+:class:`Connection`, :class:`InputLayer` and :class:`Layer`.
+
 Define a network with :class:`Network` (or :class:`SequentialNetwork`), compile it with a
 compiler from :mod:`irsnn.compilers`, and evaluate or train it::
 

@@ -1,4 +1,9 @@
-"""Connections: synapses from one population to another."""
+"""Connections: synapses from one population to another.
+
+Requires: an active :class:`~irsnn.network.Network`, two populations, and the connectivity
+and synapse models (resolved by name through :mod:`irsnn.utils.module`). Provides
+:class:`Connection` (mlGeNN's), which lowering turns into a ``syn`` (or ``rec``) edge.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,10 @@
 """The error hierarchy of irsnn.
 
+Requires: nothing (every layer imports it). Provides :class:`IrsnnError` and its subclasses
+(:class:`ModelError`, :class:`ShapeError`, :class:`UnknownNameError`, :class:`ContextError`,
+:class:`InputError`, :class:`IRError`, :class:`PassError`, :class:`BackendError`,
+:class:`BackendUnavailableError`, :class:`SettingsError`).
+
 Every error raised for a user mistake derives from :class:`IrsnnError` and from the matching
 builtin (``ValueError``, ``TypeError``, ...), so ``except ValueError`` keeps working. Messages
 name the object (and where it was created), state what is wrong with the numbers, and say what

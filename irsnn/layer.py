@@ -1,4 +1,9 @@
-"""Layers of a :class:`~irsnn.sequential_network.SequentialNetwork`."""
+"""Layers of a :class:`~irsnn.sequential_network.SequentialNetwork`.
+
+Requires: an active :class:`~irsnn.sequential_network.SequentialNetwork`,
+:class:`~irsnn.population.Population` and :class:`~irsnn.connection.Connection`. Provides
+:class:`InputLayer` and :class:`Layer` (mlGeNN's): a population, connected to the previous layer.
+"""
 
 from __future__ import annotations
 

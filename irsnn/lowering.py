@@ -1,5 +1,9 @@
 """Lowering: a :class:`~irsnn.network.Network` becomes an :class:`~irsnn.ir.IRGraph`.
 
+Requires: the front-end objects (populations, connections, neurons, readouts, initializers)
+and :mod:`irsnn.ir` (payloads, ids). Provides :func:`lower_network` (the one lowering),
+:func:`node_id` (a front-end object's IR id), :func:`value_to_init` and :func:`deref`.
+
 Each population becomes a ``pop.<name>`` node carrying its neuron model (code strings,
 variables, parameters) and each connection a ``syn`` edge (``rec`` for a population connected
 to itself) carrying its connectivity, weights, delay and postsynaptic model. Values that need

@@ -1,4 +1,9 @@
-"""Unstructured networks: the context in which populations and connections are created."""
+"""Unstructured networks: the context in which populations and connections are created.
+
+Requires: :mod:`irsnn.errors`; connectivity, serialisers and value helpers are imported by
+``load``. Provides :class:`Network` (mlGeNN's): the ``with`` context, default parameters,
+unique names, the lists of populations and connections, and ``load`` from a checkpoint.
+"""
 
 from __future__ import annotations
 

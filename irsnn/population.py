@@ -1,4 +1,9 @@
-"""Populations: groups of identical neurons."""
+"""Populations: groups of identical neurons.
+
+Requires: an active :class:`~irsnn.network.Network` and a neuron model (resolved by name
+through :mod:`irsnn.utils.module`). Provides :class:`Population` (mlGeNN's), the
+:data:`Shape` alias and :func:`get_underlying_pop`.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,9 @@
 """Counter-based random numbers: Philox4x32-10 (Salmon et al., SC 2011), vectorised in NumPy.
 
+Requires: NumPy only. Provides :func:`philox4x32_10`, :func:`stream_id`,
+:func:`uniform_from_bits`, :func:`normal_from_bits`, :class:`CounterRNG` and
+:class:`LaneRNG` (the host-side generators) and :data:`PHILOX_C_SOURCE`.
+
 Every draw is a pure function of (seed, stream, step, index, draw), so all backends produce
 the same numbers: :data:`PHILOX_C_SOURCE` is the same generator in C99 for native backends.
 

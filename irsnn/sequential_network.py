@@ -1,4 +1,8 @@
-"""Sequential networks: a stack of layers, each connected to the previous one."""
+"""Sequential networks: a stack of layers, each connected to the previous one.
+
+Requires: :class:`~irsnn.network.Network`. Provides :class:`SequentialNetwork` (mlGeNN's),
+which keeps its layers in order so that each :class:`~irsnn.layer.Layer` connects to the last.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,9 @@
-"""Callbacks: progress bars and recording (mlGeNN's ``ml_genn.callbacks``)."""
+"""Callbacks: progress bars and recording (mlGeNN's ``ml_genn.callbacks``).
+
+Requires: nothing beyond its submodules. Provides the public names of the callbacks
+(:class:`Callback`, :class:`BatchProgressBar`, :class:`SpikeRecorder`, :class:`VarRecorder`,
+:class:`Checkpoint`, :class:`OptimiserParamSchedule`) and :data:`default_callbacks` (by name).
+"""
 
 from .callback import Callback
 from .progress_bar import BatchProgressBar

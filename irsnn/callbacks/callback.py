@@ -1,4 +1,8 @@
-"""The callback base class: hooks called by compiled networks during evaluation and training."""
+"""The callback base class: hooks called by compiled networks during evaluation and training.
+
+Requires: nothing. Provides :class:`Callback` (mlGeNN's ``Callback``), whose no-op hooks
+(``on_test_begin``, ``on_epoch_end``, ``on_batch_begin``, ...) subclasses override.
+"""
 
 
 class Callback:

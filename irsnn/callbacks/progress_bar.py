@@ -1,4 +1,8 @@
-"""A tqdm progress bar over batches."""
+"""A tqdm progress bar over batches.
+
+Requires: tqdm and :class:`~.callback.Callback`. Provides :class:`BatchProgressBar`
+(mlGeNN's), the default callback of ``evaluate``, ``predict`` and ``train``.
+"""
 
 from tqdm.auto import tqdm
 

@@ -1,5 +1,9 @@
 """Recording callbacks: spikes and state variables, filtered by example and by neuron.
 
+Requires: a compiled network's recordings, :mod:`irsnn.utils.filter` and
+:func:`~irsnn.population.get_underlying_pop`. Provides :class:`SpikeRecorder` and
+:class:`VarRecorder` (mlGeNN's), which also tell the compiled network what to record.
+
 Recording happens in the backend (every timestep, into per-batch buffers, requested through
 the ``insert-recording`` pass); these callbacks read the buffers at the end of each batch and
 keep the examples and neurons selected by their filters.

@@ -1,4 +1,10 @@
-"""Training callbacks: checkpoints and optimiser parameter schedules (mlGeNN's)."""
+"""Training callbacks: checkpoints and optimiser parameter schedules (mlGeNN's).
+
+Requires: a compiled training network (its ``save`` and optimisers) and
+:class:`~.callback.Callback`. Provides :class:`Checkpoint` (save the trained parameters every
+``epoch_interval`` epochs) and :class:`OptimiserParamSchedule` (change an optimiser
+hyper-parameter at each epoch's start), as mlGeNN's.
+"""
 
 from __future__ import annotations
 

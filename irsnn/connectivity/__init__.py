@@ -1,4 +1,8 @@
-"""Connectivity: which neurons of two populations are connected, with what weights/delays."""
+"""Connectivity: which neurons of two populations are connected, with what weights/delays.
+
+Requires: nothing beyond its submodules. Provides the public names of the connectivity classes
+and :data:`default_connectivity` (snake_case name -> class).
+"""
 
 from ..utils.module import get_module_classes
 from .connectivity import Connectivity

@@ -1,4 +1,9 @@
-"""Base class of connectivity descriptions."""
+"""Base class of connectivity descriptions.
+
+Requires: :mod:`irsnn.utils.value` (weights and delays as numbers, arrays or initializers).
+Provides :class:`Connectivity` (mlGeNN's base): weight and delay values, ``connect`` (shape
+checks when a connection is made) and the abstract ``get_spec``, a :class:`~.spec.ConnectivitySpec`.
+"""
 
 from __future__ import annotations
 

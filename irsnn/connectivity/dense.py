@@ -1,4 +1,8 @@
-"""All-to-all connectivity."""
+"""All-to-all connectivity.
+
+Requires: :class:`~.connectivity.Connectivity` and :class:`~.spec.ConnectivitySpec`.
+Provides :class:`Dense` (mlGeNN's ``Dense``).
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""Random sparse connectivity with a fixed connection probability."""
+"""Random sparse connectivity with a fixed connection probability.
+
+Requires: :class:`~.sparse_base.SparseBase` and :class:`~.spec.ConnectivitySpec`. Provides
+:class:`FixedProbability` (mlGeNN's), whose synapses the backends draw from the RNG seed.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""One-to-one connectivity."""
+"""One-to-one connectivity.
+
+Requires: :class:`~.connectivity.Connectivity` and :class:`~.spec.ConnectivitySpec`.
+Provides :class:`OneToOne` (mlGeNN's).
+"""
 
 from __future__ import annotations
 

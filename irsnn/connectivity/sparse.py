@@ -1,4 +1,8 @@
-"""Sparse connectivity listed explicitly, synapse by synapse."""
+"""Sparse connectivity listed explicitly, synapse by synapse.
+
+Requires: :class:`~.sparse_base.SparseBase` and :class:`~.spec.ConnectivitySpec`. Provides
+:class:`Sparse` (mlGeNN's): connectivity from explicit ``pre_ind``/``post_ind`` arrays.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,9 @@
-"""Base class of sparse connectivity: synapses that may be listed explicitly by index."""
+"""Base class of sparse connectivity: synapses that may be listed explicitly by index.
+
+Requires: :class:`~.connectivity.Connectivity`, NumPy and :mod:`irsnn.utils.value`. Provides
+:class:`SparseBase` (mlGeNN's): optional explicit ``pre_ind``/``post_ind`` and their checks,
+shared by :class:`~.sparse.Sparse` and :class:`~.fixed_probability.FixedProbability`.
+"""
 
 from __future__ import annotations
 

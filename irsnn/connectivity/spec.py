@@ -1,4 +1,8 @@
-"""The backend-neutral description of a connection's connectivity, consumed by lowering."""
+"""The backend-neutral description of a connection's connectivity, consumed by lowering.
+
+Requires: nothing. Provides :class:`ConnectivitySpec`, what a connectivity object hands to
+:mod:`irsnn.lowering` (kind, weight, delay, probability, layout, explicit indices, ...).
+"""
 
 from __future__ import annotations
 

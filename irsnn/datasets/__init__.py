@@ -1,6 +1,13 @@
-"""Datasets as spike trains: embedded ones that need no download (scikit-learn's digits,
-Yin-Yang, synthetic DVS-Gesture-like event recordings) and tonic loaders for DVS Gesture and
-SHD that read files from ``root`` and say where to put them when they are missing."""
+"""Datasets as spike trains: embedded ones that need no download, and tonic loaders.
+
+Requires: nothing beyond its submodules (tonic and scikit-learn are imported by the loaders
+that use them). Provides the public names of :mod:`.base`, :mod:`.events`, :mod:`.loaders` and
+:mod:`.synthetic_gesture`.
+
+The embedded ones: scikit-learn's digits, Yin-Yang, synthetic DVS-Gesture-like event
+recordings. The tonic loaders for DVS Gesture and SHD read files from ``root`` and say where to
+put them when they are missing.
+"""
 
 from .base import SpikeDataset, events_to_spikes
 from .events import (EVENT_DTYPE, EVENT_ORDERING, downsample, downsample_numpy,

@@ -1,4 +1,8 @@
-"""The container every irsnn dataset loader returns, and event-dataset -> spikes conversion."""
+"""The container every irsnn dataset loader returns, and event-dataset -> spikes conversion.
+
+Requires: :mod:`irsnn.utils.data` (the spike-train format and its checks) and NumPy.
+Provides :class:`SpikeDataset` and :func:`events_to_spikes`.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,9 @@
-"""Tonic-format event arrays without tonic: construction and the spatial ``Downsample``."""
+"""Tonic-format event arrays without tonic: construction and the spatial ``Downsample``.
+
+Requires: NumPy; tonic only where present (:func:`tonic_available`, :func:`downsample`).
+Provides :data:`EVENT_DTYPE`, :data:`EVENT_ORDERING`, :func:`make_events`,
+:func:`downsample` (tonic's, else :func:`downsample_numpy`) and :func:`downsampled_shape`.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,14 @@
-"""Dataset loaders: embedded (digits, Yin-Yang, synthetic gestures) and tonic-backed real
-recordings (DVS Gesture, SHD) that are never downloaded unless asked to."""
+"""Dataset loaders: embedded datasets and tonic-backed real recordings.
+
+Requires: :mod:`.base`, :mod:`.events`, :mod:`.synthetic_gesture`, :mod:`irsnn.utils.data`;
+scikit-learn and tonic are imported by the loaders that need them. Provides
+:func:`load_digits`, :func:`load_yin_yang`, :func:`load_synthetic_gesture`,
+:func:`load_dvs_gesture`, :func:`load_shd`, :data:`DATASETS` and
+:class:`DatasetUnavailableError`.
+
+Embedded: digits, Yin-Yang, synthetic gestures. Tonic-backed real recordings: DVS Gesture and
+SHD, which are never downloaded unless asked to.
+"""
 
 from __future__ import annotations
 

@@ -1,6 +1,11 @@
-"""A synthetic DVS-Gesture-like event dataset: a simulated 128x128 two-polarity event camera
-watching 11 classes of hand/arm motions. Nothing is downloaded; samples are generated
-deterministically from ``(seed, split, index)``.
+"""A synthetic DVS-Gesture-like event dataset, generated rather than downloaded.
+
+Requires: NumPy and :func:`.events.make_events`. Provides :func:`generate_gesture` (one
+sample), :class:`SyntheticGesture` (a tonic-style dataset of samples) and the constants
+:data:`SENSOR_SIZE`, :data:`FRAME_US` and :data:`CLASSES`.
+
+A simulated 128x128 two-polarity event camera watches 11 classes of hand/arm motions. Nothing
+is downloaded; samples are generated deterministically from ``(seed, split, index)``.
 
 The scene is a dim background with bright hands (discs) and forearms (capsules) moving along
 class-specific trajectories; a head drifts slowly in every class. Each camera pixel keeps a

@@ -1,4 +1,8 @@
-"""Initializers: distributions for weights, delays and initial state, sampled by the runtime."""
+"""Initializers: distributions for weights, delays and initial state, sampled by the runtime.
+
+Requires: nothing beyond its submodules. Provides :class:`Initializer`, :class:`Normal`,
+:class:`Uniform` and :data:`default_initializers` (snake_case name -> class).
+"""
 
 from ..utils.module import get_module_classes
 from .initializer import Initializer

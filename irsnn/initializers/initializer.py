@@ -1,4 +1,8 @@
-"""Base class of the value initializers (distributions sampled by the runtime)."""
+"""Base class of the value initializers (distributions sampled by the runtime).
+
+Requires: :mod:`irsnn.errors` only. Provides :class:`Initializer` (mlGeNN's base): a
+distribution's name and parameters, which lowering turns into a ``VarInit``.
+"""
 
 from __future__ import annotations
 

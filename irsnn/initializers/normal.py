@@ -1,4 +1,7 @@
-"""Normal-distribution initializer."""
+"""Normal-distribution initializer.
+
+Requires: :class:`~.initializer.Initializer`. Provides :class:`Normal` (mlGeNN's).
+"""
 
 from __future__ import annotations
 

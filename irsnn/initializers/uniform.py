@@ -1,4 +1,7 @@
-"""Uniform-distribution initializer."""
+"""Uniform-distribution initializer.
+
+Requires: :class:`~.initializer.Initializer`. Provides :class:`Uniform` (mlGeNN's).
+"""
 
 from __future__ import annotations
 

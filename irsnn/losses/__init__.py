@@ -1,5 +1,8 @@
 """Loss functions for training compilers (mlGeNN's ``ml_genn.losses``).
 
+Requires: nothing. Provides :class:`Loss`, :class:`SparseCategoricalCrossentropy`,
+:class:`MeanSquareError` and :data:`default_losses` (name -> class).
+
 A loss names the per-timestep output error the ``insert-eprop`` pass wires up: see
 :class:`~irsnn.ir.LossNode`.
 """

@@ -1,4 +1,8 @@
-"""Metrics computed from readouts during ``evaluate`` and ``train``."""
+"""Metrics computed from readouts during ``evaluate`` and ``train``.
+
+Requires: nothing beyond its submodules. Provides :class:`Metric`, :class:`MeanSquareError`,
+:class:`SparseCategoricalAccuracy` and :data:`default_metrics` (snake_case name -> class).
+"""
 
 from ..utils.module import get_module_classes
 from .mean_square_error import MeanSquareError

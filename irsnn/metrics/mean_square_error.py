@@ -1,4 +1,7 @@
-"""Mean squared error between targets and predictions."""
+"""Mean squared error between targets and predictions.
+
+Requires: :class:`~.metric.Metric` and NumPy. Provides :class:`MeanSquareError` (mlGeNN's).
+"""
 
 from __future__ import annotations
 

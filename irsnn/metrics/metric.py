@@ -1,4 +1,8 @@
-"""Base class of metrics."""
+"""Base class of metrics.
+
+Requires: nothing. Provides :class:`Metric` (mlGeNN's base): ``update`` per batch, ``reset`` and
+``result``.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""Classification accuracy against integer labels."""
+"""Classification accuracy against integer labels.
+
+Requires: :class:`~.metric.Metric` and NumPy. Provides
+:class:`SparseCategoricalAccuracy` (mlGeNN's).
+"""
 
 from __future__ import annotations
 

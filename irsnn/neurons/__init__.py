@@ -1,4 +1,8 @@
-"""Neuron models: the dynamics and spiking behaviour of a population."""
+"""Neuron models: the dynamics and spiking behaviour of a population.
+
+Requires: nothing beyond its submodules. Provides the public names of the neuron models and
+:data:`default_neurons` (snake_case name -> class).
+"""
 
 from ..utils.module import get_module_classes
 from .adaptive_leaky_integrate_fire import AdaptiveLeakyIntegrateFire

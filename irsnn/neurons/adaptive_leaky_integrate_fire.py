@@ -1,4 +1,9 @@
-"""Leaky integrate-and-fire neurons with an adaptive threshold (Bellec et al. 2018)."""
+"""Leaky integrate-and-fire neurons with an adaptive threshold (Bellec et al. 2018).
+
+Requires: :class:`~.neuron.Neuron`, :func:`~.neuron.spiking_model`, the LIF helpers of
+:mod:`.leaky_integrate_fire` and :class:`~irsnn.utils.model.NeuronModel`. Provides
+:class:`AdaptiveLeakyIntegrateFire` (mlGeNN's ALIF).
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,9 @@
-"""Binary spike input neurons."""
+"""Binary spike input neurons.
+
+Requires: :class:`~.neuron.Neuron`, :class:`~.input.InputBase` and
+:class:`~irsnn.utils.model.NeuronModel`. Provides :class:`BinarySpikeInput` (mlGeNN's): a
+neuron spikes in every timestep its input is positive (negative spikes optional).
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,9 @@
 """Input neurons: the ``set_input`` protocol and the dense-input mixin.
 
+Requires: NumPy and :mod:`irsnn.errors`. Provides :class:`Input` (the protocol),
+:class:`InputBase` (the dense-input mixin), :class:`PreparedInputs` and the helpers
+:func:`state_owner` and :func:`check_finite`.
+
 ``set_input(state, batch_size, shape, input)`` receives a backend-neutral ``state`` from the
 runtime that offers ``state.set_var(name, array)`` (array shaped ``(batch_size, num_neurons)``),
 ``state.set_egp(name, flat_array)``, ``state.dt`` and ``state.example_timesteps`` (may be

@@ -1,4 +1,8 @@
-"""Integrate-and-fire neurons."""
+"""Integrate-and-fire neurons.
+
+Requires: :class:`~.neuron.Neuron`, :func:`~.neuron.spiking_model` and
+:class:`~irsnn.utils.model.NeuronModel`. Provides :class:`IntegrateFire` (mlGeNN's).
+"""
 
 from __future__ import annotations
 

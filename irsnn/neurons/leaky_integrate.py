@@ -1,4 +1,8 @@
-"""Leaky integrators (non-spiking), typically used as output neurons."""
+"""Leaky integrators (non-spiking), typically used as output neurons.
+
+Requires: :class:`~.neuron.Neuron`, :func:`.leaky_integrate_fire.decay` and
+:class:`~irsnn.utils.model.NeuronModel`. Provides :class:`LeakyIntegrate` (mlGeNN's).
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,9 @@
-"""Leaky integrate-and-fire neurons."""
+"""Leaky integrate-and-fire neurons.
+
+Requires: :class:`~.neuron.Neuron`, :func:`~.neuron.spiking_model` and
+:class:`~irsnn.utils.model.NeuronModel`. Provides :class:`LeakyIntegrateFire` (mlGeNN's LIF)
+and the helpers :func:`decay` and :func:`membrane_update`, shared with the other leaky models.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,9 @@
-"""Base class of neuron models."""
+"""Base class of neuron models.
+
+Requires: :mod:`irsnn.errors`; readouts are resolved when one is set. Provides
+:class:`Neuron` (mlGeNN's base: ``get_model``, ``readout``, ``softmax``) and
+:func:`spiking_model`, the model dict builder of the spiking neurons.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""Poisson spike-train input neurons."""
+"""Poisson spike-train input neurons.
+
+Requires: :class:`~.neuron.Neuron`, :class:`~.input.InputBase` and
+:class:`~irsnn.utils.model.NeuronModel`. Provides :class:`PoissonInput` (mlGeNN's).
+"""
 
 from __future__ import annotations
 

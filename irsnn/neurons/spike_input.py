@@ -1,4 +1,10 @@
-"""Input neurons that replay given spike trains."""
+"""Input neurons that replay given spike trains.
+
+Requires: :mod:`.input` (the protocol and :class:`~.input.PreparedInputs`),
+:mod:`irsnn.utils.data` (spike trains and schedules) and :class:`~irsnn.utils.model.NeuronModel`.
+Provides :class:`SpikeInput` (mlGeNN's) and :class:`SpikeTrains` (a dataset's spike trains,
+prepared once), with :data:`CHECK_GROUP_SPIKES` and :data:`SCHEDULE_CACHE_BYTES`.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""Optimisers applied once per batch by training compilers (mlGeNN's ``ml_genn.optimisers``)."""
+"""Optimisers applied once per batch by training compilers (mlGeNN's ``ml_genn.optimisers``).
+
+Requires: NumPy. Provides :class:`Optimiser` (update code, parameters, per-step scalars,
+state and a NumPy ``step``), :class:`Adam` and :data:`default_optimisers`.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,9 @@
 """Readouts: how a population's output variable becomes a per-example prediction.
 
+Requires: NumPy. Provides :class:`Readout` (mlGeNN's base), :class:`Var`, :class:`SumVar`,
+:class:`AvgVar`, :class:`MaxVar`, :class:`SpikeCount`, :class:`FirstSpikeTime` and
+:data:`default_readouts` (name -> class).
+
 A readout adds accumulator variables and a line of code-string language to the population
 and reduces the accumulators to one value per neuron and example at the end of each example
 (``compute``). Lowering asks the readout object once for its accumulators and code and stores

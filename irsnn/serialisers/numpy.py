@@ -1,4 +1,7 @@
-"""Serialiser storing each array as a ``.npy`` file."""
+"""Serialiser storing each array as a ``.npy`` file.
+
+Requires: :class:`~.serialiser.Serialiser` and NumPy. Provides :class:`Numpy` (mlGeNN's).
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""Base class of serialisers (checkpoint storage)."""
+"""Base class of serialisers (checkpoint storage).
+
+Requires: nothing. Provides :class:`Serialiser` (mlGeNN's base): ``serialise``,
+``deserialise`` and ``deserialise_all`` of named arrays.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""Synapse models: how a connection's input reaches its target neurons."""
+"""Synapse models: how a connection's input reaches its target neurons.
+
+Requires: nothing beyond its submodules. Provides :class:`Synapse`, :class:`Delta`,
+:class:`Exponential` and :data:`default_synapses` (snake_case name -> class).
+"""
 
 from ..utils.module import get_module_classes
 from .delta import Delta

@@ -1,4 +1,8 @@
-"""Delta (instantaneous) synapses."""
+"""Delta (instantaneous) synapses.
+
+Requires: :class:`~.synapse.Synapse` and :class:`~irsnn.utils.model.SynapseModel`.
+Provides :class:`Delta` (mlGeNN's).
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""Exponentially decaying current synapses."""
+"""Exponentially decaying current synapses.
+
+Requires: :class:`~.synapse.Synapse`, :class:`~irsnn.utils.model.SynapseModel` and
+:mod:`irsnn.utils.value`. Provides :class:`Exponential` (mlGeNN's).
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""Base class of postsynaptic (synapse) models."""
+"""Base class of postsynaptic (synapse) models.
+
+Requires: nothing. Provides :class:`Synapse` (mlGeNN's base), whose ``get_model`` returns a
+:class:`~irsnn.utils.model.SynapseModel`.
+"""
 
 from __future__ import annotations
 

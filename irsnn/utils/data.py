@@ -1,5 +1,13 @@
-"""Data utilities (mlGeNN's ``ml_genn.utils.data``): the compact spike-train format, event-camera
-(tonic) preprocessing, latency encoders, the Yin-Yang generator and dataset helpers."""
+"""Data utilities (mlGeNN's ``ml_genn.utils.data``): spike trains, encoders and datasets.
+
+Requires: NumPy only. Provides :data:`PreprocessedSpikes` and :func:`preprocess_spikes`,
+:func:`batch_spikes`, :data:`SpikeSchedule` and :func:`spike_schedule`,
+:func:`preprocess_tonic_spikes`, the encoders (:func:`linear_latency_encode_data`,
+:func:`log_latency_encode_data`), :func:`generate_yin_yang_dataset` and the dataset helpers.
+
+The compact spike-train format, event-camera (tonic) preprocessing, latency encoders, the
+Yin-Yang generator and dataset helpers.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""Filters selecting examples and neurons to record."""
+"""Filters selecting examples and neurons to record.
+
+Requires: NumPy. Provides :class:`ExampleFilter` and :func:`get_neuron_filter_mask` (as
+mlGeNN's), used by the recording callbacks.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""Where in the user's code an object was created."""
+"""Where in the user's code an object was created.
+
+Requires: the standard library only. Provides :func:`user_location`, the ``file:line``
+that populations, connections and layers keep for error messages.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,10 @@
 """Model descriptions: the seam between the front end and the IR.
 
+Requires: :mod:`irsnn.errors` (:class:`~irsnn.utils.value.ValueDescriptor` is imported when
+used). Provides :class:`Model` with its subclasses :class:`NeuronModel`, :class:`SynapseModel`
+and :class:`WeightUpdateModel`; :class:`CanonicalModel` (what ``Model.canonical`` gives
+lowering); and :data:`SCHEDULE_EGPS`.
+
 A neuron, synapse or weight-update model is a *model dict* (the keys of GeNN 5, or the legacy
 GeNN 4 keys that mlGeNN 1 used) plus the values of its parameters, variables and extra global
 parameters. Built-in models and user models take the same path: ``Neuron.get_model`` returns a

@@ -1,5 +1,9 @@
 """Resolve objects given as instances, classes, snake_case names or ``None``.
 
+Requires: :mod:`irsnn.errors` only. Provides :func:`get_object`,
+:func:`get_object_mapping`, :func:`get_module_classes`, :func:`camel_to_snake`,
+:func:`unknown_name_error` and :func:`lazy_reexports` (module ``__getattr__`` re-exports).
+
 Wherever irsnn accepts an object (a neuron, a synapse, a readout, a metric, a serialiser, ...)
 it also accepts the snake_case name of a built-in class whose constructor needs no arguments,
 as mlGeNN does (``"leaky_integrate_fire"``, ``"numpy"``).

@@ -1,5 +1,10 @@
 """Values of parameters and variables: numbers, arrays or initializers.
 
+Requires: :mod:`irsnn.initializers` and :mod:`.module`. Provides the :data:`Value` and
+:data:`InitValue` aliases, :func:`is_value_constant` / :func:`is_value_array` /
+:func:`is_value_initializer`, :class:`ValueDescriptor`, :func:`get_genn_var_name`,
+:func:`get_values` and :func:`set_values`.
+
 :class:`ValueDescriptor` is the mlGeNN mechanism that maps a user-facing attribute (``tau_mem``)
 to one or more model names (``Alpha``), optionally through a transform ``(value, dt)``.
 """

@@ -74,8 +74,8 @@ def words(n: int) -> int:
 
 def event_bits(builder, syn) -> int:
     """Words of a group's delivered-spike bits per batch element: for each presynaptic
-    neuron, one bit per step of the example (``<s>_ev[(b * num_pre + i) * words(T) + q / 32]``
-    bit ``q % 32``), so a row's spikes are found by walking its set bits."""
+    neuron, one bit per step of the example (word ``(b * num_pre + i) * words(T) + q / 32`` of
+    its ``ev`` buffer, bit ``q % 32``), so a row's spikes are found by walking its set bits."""
     return syn.num_pre * words(builder.filters[syn.learning.backward].timesteps)
 
 

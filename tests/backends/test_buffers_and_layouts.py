@@ -12,8 +12,11 @@ from irsnn.ir import SynapseGroup, VarInit
 from irsnn.ir.layouts import LAYOUTS
 
 
-def _syn(layout, connectivity="fixed_probability", weight=VarInit("constant", value=0.5),
-         num_pre=6, num_post=7, **kwargs):
+CONSTANT = VarInit("constant", value=0.5)
+
+
+def _syn(layout, connectivity="fixed_probability", weight=CONSTANT, num_pre=6, num_post=7,
+         **kwargs):
     return SynapseGroup(name="c", source="pop.a", target="pop.b", connectivity=connectivity,
                         layout=layout, num_pre=num_pre, num_post=num_post, weight=weight,
                         p=0.3, **kwargs)

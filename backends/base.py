@@ -73,9 +73,8 @@ class InputState:
         self.batch_size = sim.batch_size
         self.example_timesteps = int(example_timesteps)
         self.timestep = int(sim.timestep)
-        self.scalar = np.dtype(numpy_type("scalar", sim.precision))
+        self.scalar = np.dtype(sim.scalar)
 
-    @abstractmethod
     def set_var(self, name: str, values) -> None:
         """Set variable ``name`` for every batch element (``(batch_size, neurons)``)."""
         self._sim.set_var(self._node, name, values)

@@ -32,6 +32,10 @@ class Where:
         return f"{self.model}, {self.block}"
 
 
+#: characters of a code line quoted in an error (longer lines are quoted around the column)
+QUOTED_WIDTH = 100
+
+
 class LangError(IrsnnError, ValueError):
     """A code string does not tokenize, parse or type-check.
 
@@ -68,5 +72,11 @@ class LangError(IrsnnError, ValueError):
             lines = source.splitlines()
             if 0 < line <= len(lines):
                 text = lines[line - 1].replace("\t", " ")
-                msg += f"\n    {text}\n    {' ' * max(column - 1, 0)}^"
+                caret = max(column - 1, 0)
+                if len(text) > QUOTED_WIDTH:   # a window of a long line around the column
+                    start = max(0, min(caret - QUOTED_WIDTH // 3, len(text) - QUOTED_WIDTH))
+                    text = (("..." if start else "") + text[start:start + QUOTED_WIDTH]
+                            + ("..." if start + QUOTED_WIDTH < len(text) else ""))
+                    caret += (3 if start else 0) - start
+                msg += f"\n    {text}\n    {' ' * caret}^"
         super().__init__(msg)

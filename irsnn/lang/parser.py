@@ -312,9 +312,15 @@ class _Parser:
         p = self.pos(t)
         if t.kind == "int":
             text = t.text.rstrip("uU")
-            value = int(text, 16) if text[:2].lower() == "0x" else int(text)
-            if value > 0xFFFFFFFF:
-                self.error(t, f"integer literal {t.text} does not fit in 32 bits",
+            # more than 10 significant digits (8 hex) cannot fit, whatever their value: no
+            # conversion of arbitrarily long text (Python limits it to 4300 digits)
+            digits = (text[2:] if text[:2].lower() == "0x" else text).lstrip("0")
+            fits = len(digits) <= (8 if text[:2].lower() == "0x" else 10)
+            value = (int(text, 16) if text[:2].lower() == "0x" else int(text)) if fits else -1
+            if not fits or value > 0xFFFFFFFF:
+                shown = t.text if len(t.text) <= 24 else \
+                    f"{t.text[:12]}...{t.text[-4:]} ({len(t.text)} characters)"
+                self.error(t, f"integer literal {shown} does not fit in 32 bits",
                            "use a float literal such as 1e10")
             unsigned = t.text[-1] in "uU" or value > 0x7FFFFFFF
             return ast.IntLit(value, unsigned, **p)

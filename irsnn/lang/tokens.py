@@ -53,10 +53,12 @@ OPERATORS = sorted("""
 + - * / % = < > ! ~ & | ^ ? : ( ) [ ] { } , ;
 """.split(), key=len, reverse=True)
 
+#: the digits of numbers (``str.isdigit`` and regex ``\d`` also accept other scripts' digits)
+DIGITS = "0123456789"
 _NUMBER = re.compile(
     r"""(?P<hex>0[xX][0-9a-fA-F]+(?P<hexsuf>[uU]?))
       | (?P<float>(?:\d+\.\d*|\.\d+)(?:[eE][+-]?\d+)?[fF]?|\d+[eE][+-]?\d+[fF]?)
-      | (?P<int>\d+(?P<intsuf>[uU]?))""", re.VERBOSE)
+      | (?P<int>\d+(?P<intsuf>[uU]?))""", re.VERBOSE | re.ASCII)
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z_0-9]*")
 _SPACE = re.compile(r"[ \t\r\f\v]+")
 
@@ -134,17 +136,18 @@ def tokenize(code, where=None):
                     line, line_start = line + 1, k + 1
             pos = end + 2
             continue
-        if c.isdigit() or (c == "." and pos + 1 < n and code[pos + 1].isdigit()):
+        if c in DIGITS or (c == "." and pos + 1 < n and code[pos + 1] in DIGITS):
             m = _NUMBER.match(code, pos)
             kind = "float" if m.group("float") else "int"
             end = m.end()
-            if end < n and (code[end].isalnum() or code[end] in "_."):
+            if end < n and ((code[end].isascii() and code[end].isalnum())
+                            or code[end] in "_."):
                 err(pos, f"malformed number '{code[pos:end + 1]}'",
                     "write integers as 12 or 0x1F and floats as 1.0, 1e-3, .5 or 2.0f")
             toks.append(Token(kind, code[pos:end], line, col))
             pos = end
             continue
-        if c.isalpha() or c == "_":
+        if (c.isascii() and c.isalpha()) or c == "_":
             m = _IDENT.match(code, pos)
             word = m.group()
             pos = m.end()
@@ -194,6 +197,9 @@ def tokenize(code, where=None):
                 "model code works on numbers only")
         if c == "\\":
             err(pos, "'\\' is not allowed", "remove it; statements may span lines freely")
+        if not c.isascii():
+            err(pos, f"character {c!r} is not ASCII",
+                "model code is ASCII: names of letters A-Z a-z, digits 0-9 and '_'")
         err(pos, f"unexpected character {c!r}",
             "model code may contain names, numbers, operators, ( ) [ ] { } , ; only")
     toks.append(Token("eof", "", line, pos - line_start + 1))

@@ -160,3 +160,36 @@ def test_tokens_have_positions():
     toks = tokenize("a\n  += 1.5f")
     assert [(t.kind, t.text, t.line, t.col) for t in toks] == [
         ("ident", "a", 1, 1), ("op", "+=", 2, 3), ("float", "1.5f", 2, 6), ("eof", "", 2, 10)]
+
+
+# -- [hardening]: inputs that ended as "a bug in irsnn" are language errors --------------------
+@pytest.mark.parametrize("code, column, says", [
+    ("V = é;", 5, "character 'é' is not ASCII"),
+    ("Vé = 1.0;", 2, "character 'é' is not ASCII"),
+    ("V = ١٢;", 5, "is not ASCII"),                  # Arabic-Indic digits
+    ("V = 1٢;", 6, "is not ASCII"),
+    ("V = 1" + "0" * 5000 + ";", 5, "(5001 characters) does not fit in 32 bits"),
+    ("V = 0x1" + "0" * 8 + ";", 5, "does not fit in 32 bits"),
+])
+def test_non_ascii_and_out_of_range_literals_are_language_errors(code, column, says):
+    with pytest.raises(LangError) as info:
+        parse_statements(code)
+    assert says in str(info.value)
+    assert info.value.column == column and info.value.line == 1
+    assert len(str(info.value)) < 500     # the message quotes long literals shortened
+
+
+def test_literals_at_the_limits_still_parse():
+    assert E("4294967295u") == A.IntLit(4294967295, True)
+    assert E("0x00000000FFFFFFFF") == A.IntLit(0xFFFFFFFF, True)
+    assert E("00000000000000000007") == A.IntLit(7, False)
+    assert E("3.4e38f") == A.FloatLit(3.4e38, True)   # (the checker bounds float values)
+
+
+def test_long_lines_are_quoted_around_the_error():
+    code = "V = " + " + ".join(["x"] * 100) + " + é;"
+    with pytest.raises(LangError) as info:
+        parse_statements(code)
+    quoted, caret = str(info.value).splitlines()[-2:]
+    assert len(quoted) < 120 and quoted.strip().startswith("...")
+    assert quoted[caret.index("^")] == "é"

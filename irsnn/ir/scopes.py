@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from irsnn.lang.checker import check
-from irsnn.lang.errors import Where
+from irsnn.lang.errors import LangError, Where
 from irsnn.lang.parser import parse_expression, parse_statements
 from irsnn.lang.types import FunctionSig, Scope, Symbol
 
@@ -85,6 +85,11 @@ def check_neuron(nid, pop, precision="float") -> CheckedNeuron:
         where = Where(owner, field)
         tree = parse_expression(code, where) if is_expr else parse_statements(code, where)
         checked = check(tree, scope, where)
+        if is_expr and checked.types[id(tree)] != "bool":
+            # a condition must be a truth value on every backend (C would take any number)
+            raise LangError(where, getattr(tree, "line", 0), getattr(tree, "col", 0),
+                            f"the condition has type {checked.types[id(tree)]}, not bool",
+                            "write a comparison such as 'V >= Vthresh'", code)
         scope = checked.scope_after
         out[field] = checked
     return CheckedNeuron(**out)

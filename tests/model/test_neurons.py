@@ -415,3 +415,27 @@ def test_spike_trains_keep_schedules_for_later_batches(make_state, monkeypatch):
         check(small, idx, 4)
     assert 0 < small._schedules["bytes"] <= 60
     assert len([k for k in small._schedules if isinstance(k, int)]) < 7
+
+
+def test_a_threshold_condition_must_be_a_truth_value():
+    """[hardening] A numeric threshold (``V - Vthresh``) ran on C as "non-zero fires" and
+    raised IndexError on the reference backend; now it is a language error everywhere."""
+    from irsnn import Network, Population
+    from irsnn.compilers import InferenceCompiler
+    from irsnn.lang import LangError
+    from irsnn.neurons import LeakyIntegrateFire
+
+    class Numeric(LeakyIntegrateFire):
+        def get_model(self, population, dt, batch_size):
+            model = super().get_model(population, dt, batch_size)
+            model.model["threshold_condition_code"] = "V - Vthresh"
+            return model
+
+    net = Network()
+    with net:
+        Population(Numeric(v_thresh=1.0), 4, name="numeric", readout="spike_count")
+    from irsnn.backends import available_backends
+    for backend in [b for b in ("reference", "c") if available_backends()[b][0]]:
+        with pytest.raises(LangError, match=r"Population 'numeric'.*threshold_code.*"
+                                            r"has type float, not bool"):
+            InferenceCompiler(evaluate_timesteps=5, backend=backend).compile(net)

@@ -37,6 +37,7 @@ Model dict keys understood (GeNN 5 name, then the GeNN 4 spelling):
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from inspect import getmembers, isdatadescriptor
 from textwrap import dedent
@@ -62,6 +63,40 @@ _ACCESS_NAMES = {
 #: first timestep and number of steps (``ScheduleWindow = [first, steps]``).
 SCHEDULE_EGPS = (("ScheduleSpikes", "unsigned int*"), ("ScheduleOffsets", "unsigned int*"),
                  ("ScheduleWindow", "unsigned int*"))
+
+
+#: what model code can name: ASCII letters, digits and '_', not starting with '_' (reserved
+#: for generated code) or a digit
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
+
+
+def _check_declarations(owner, params, vars_, egps, extra):
+    """Every declared name is a name model code can use and every type a type of the language
+    (extra global parameters may be arrays, ``type*``); an additional input ``I`` and a
+    variable ``add_I`` cannot both exist (their generated names would clash)."""
+    from irsnn.lang.tokens import KEYWORDS, REJECTED_KEYWORDS
+    from irsnn.lang.types import canonical_type_name
+    fields = ([("params", n, t) for n, t in params] + [("vars", v[0], v[1]) for v in vars_]
+              + [("extra_global_params", n, t) for n, t in egps]
+              + [("additional_input_vars", a[0], a[1]) for a in extra])
+    for field, name, typ in fields:
+        if not isinstance(name, str) or not _NAME.match(name) or name in KEYWORDS \
+                or name in REJECTED_KEYWORDS:
+            raise ModelError(f"{owner}: {field} declares {name!r}, which is not a name model "
+                             f"code can use; use ASCII letters, digits and '_', starting with "
+                             f"a letter, and no keyword")
+        base = typ[:-1].strip() if field == "extra_global_params" and isinstance(typ, str) \
+            and typ.endswith("*") else typ
+        if not isinstance(base, str) or canonical_type_name(base) is None:
+            arrays = " (or an array of one, 'type*')" if field == "extra_global_params" else ""
+            raise ModelError(f"{owner}: {field} declares '{name}' of type {typ!r}, which is not "
+                             f"a type of model code; use scalar, float, double, int, unsigned "
+                             f"int or bool{arrays}")
+    declared = {n for f, n, _ in fields if f != "additional_input_vars"}
+    for a in extra:
+        if f"add_{a[0]}" in declared:
+            raise ModelError(f"{owner}: additional input var '{a[0]}' and the declared "
+                             f"'add_{a[0]}' would share a name in generated code; rename one")
 
 
 def _access(value, owner, name):
@@ -199,6 +234,7 @@ class Model:
                     f"{owner}: additional input var {a!r} must be (name, type, initial_value)")
             extra.append((a[0], a[1], float(a[2])))
 
+        _check_declarations(owner, params, vars_, egps, extra)
         names = [n for n, _ in params] + [v[0] for v in vars_] + [e[0] for e in egps]
         dup = sorted({n for n in names if names.count(n) > 1})
         if dup:

@@ -439,3 +439,40 @@ def test_a_threshold_condition_must_be_a_truth_value():
         with pytest.raises(LangError, match=r"Population 'numeric'.*threshold_code.*"
                                             r"has type float, not bool"):
             InferenceCompiler(evaluate_timesteps=5, backend=backend).compile(net)
+
+
+@pytest.mark.parametrize("change, says", [
+    (lambda m: m["vars"].append(("V V", "scalar")), r"vars declares 'V V', which is not a name"),
+    (lambda m: m["vars"].append(("P)x", "scalar")), r"vars declares 'P\)x'"),
+    (lambda m: m["vars"].append(("_hidden", "scalar")), r"vars declares '_hidden'"),
+    (lambda m: m["vars"].append(("while", "scalar")), r"vars declares 'while'"),
+    (lambda m: m["vars"].append(("W", "scalar*")), r"vars declares 'W' of type 'scalar\*', "
+                                                   r"which is not a type of model code"),
+    (lambda m: m["vars"].append(("W", "uint8_t")), r"'W' of type 'uint8_t'"),
+    (lambda m: m.setdefault("extra_global_params", []).append(("E", "float**")),
+     r"extra_global_params declares 'E' of type 'float\*\*'"),
+    (lambda m: (m.setdefault("additional_input_vars", []).append(("I2", "scalar", 0.0)),
+                m["vars"].append(("add_I2", "scalar"))),
+     r"additional input var 'I2' and the declared 'add_I2' would share a name"),
+])
+def test_model_declarations_that_code_cannot_use_are_refused(change, says):
+    """[hardening] Names and types from a model dict reached the generated source unchecked."""
+    from irsnn import Network, Population
+    from irsnn.compilers import InferenceCompiler
+    from irsnn.errors import ModelError
+    from irsnn.neurons import LeakyIntegrateFire
+
+    class Changed(LeakyIntegrateFire):
+        def get_model(self, population, dt, batch_size):
+            model = super().get_model(population, dt, batch_size)
+            model.model["vars"] = list(model.model.get("vars", ()))
+            change(model.model)
+            for name, *_ in model.model["vars"]:
+                model.var_vals.setdefault(name, 0.0)
+            return model
+
+    net = Network()
+    with net:
+        Population(Changed(v_thresh=1.0), 3, name="changed", readout="spike_count")
+    with pytest.raises(ModelError, match=r"Population 'changed'.*" + says):
+        InferenceCompiler(evaluate_timesteps=5, backend="reference").compile(net)

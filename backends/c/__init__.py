@@ -31,8 +31,8 @@ class CBackend(Backend):
         from ..kernels import KernelBuilder
         from ..kernels.render import file_stem
         from .source import c_source
-        return {f"{file_stem(graph.name)}.c": c_source(KernelBuilder(graph).build(), graph.name,
-                                                       False)}
+        source = c_source(KernelBuilder(graph).build(), graph.name, False)
+        return {f"{file_stem(graph.name, '.-')}.c": source}
 
     def build(self, graph, *, rng_seed=0, kernel_profiling=False):
         return CSimulation(graph, rng_seed=rng_seed, kernel_profiling=kernel_profiling)

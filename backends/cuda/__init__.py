@@ -70,7 +70,7 @@ class CudaBackend(Backend):
 
     def kernel_source(self, graph):
         from ..kernels.render import file_stem
-        return {f"{file_stem(graph.name)}.cu": _source(graph)}
+        return {f"{file_stem(graph.name, '.-')}.cu": _source(graph)}
 
     def build(self, graph, *, rng_seed=0, kernel_profiling=False):
         from .simulation import CudaSimulation

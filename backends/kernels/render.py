@@ -48,23 +48,26 @@ def comment_text(text) -> str:
     return re.sub(r"/(?=\*)", "/ ", re.sub(r"\*(?=/)", "* ", text))
 
 
-def file_stem(name, default: str = "model") -> str:
+def file_stem(name, keep: str = "", default: str = "model") -> str:
     """``name`` usable as the stem of a generated file's name: every character other than an
-    ASCII letter, digit or ``_`` becomes ``_`` (no path separator, no ``..``); ``default``
-    when nothing is left.
+    ASCII letter, digit, ``_`` or one of ``keep`` becomes ``_``, and leading dots are dropped
+    (no path separator, no hidden file); ``default`` when nothing is left.
 
     Parameters
     ----------
     name : object
         The name (its ``str``), e.g. the name a model was compiled with.
+    keep : str
+        Further characters kept as they are (e.g. ``".-"``; never a path separator).
     default : str
-        The stem of an empty name.
+        The stem of a name with nothing left.
 
     Returns
     -------
     str
     """
-    return re.sub(r"[^A-Za-z0-9_]", "_", str(name)) or default
+    keep = keep.replace("/", "").replace("\\", "")
+    return re.sub(f"[^A-Za-z0-9_{re.escape(keep)}]", "_", str(name)).lstrip(".") or default
 
 
 @dataclass(frozen=True)

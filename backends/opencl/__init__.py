@@ -78,7 +78,7 @@ class OpenCLBackend(Backend):
         from .dialect import OPENCL_KERNELS
         program = KernelBuilder(graph, CStyleRenderer(OPENCL_KERNELS.lang)).build()
         source = KernelRenderer(OPENCL_KERNELS).fused_source(program, graph.name)
-        return {f"{file_stem(graph.name)}.cl": source}
+        return {f"{file_stem(graph.name, '.-')}.cl": source}
 
     def build(self, graph, *, rng_seed=0, kernel_profiling=False):
         from .simulation import OpenCLSimulation

@@ -29,8 +29,10 @@ class CBackend(Backend):
     def kernel_source(self, graph):
         """The C source this backend would compile for ``graph`` (``{file name: text}``)."""
         from ..kernels import KernelBuilder
+        from ..kernels.render import file_stem
         from .source import c_source
-        return {f"{graph.name}.c": c_source(KernelBuilder(graph).build(), graph.name, False)}
+        source = c_source(KernelBuilder(graph).build(), graph.name, False)
+        return {f"{file_stem(graph.name, '.-')}.c": source}
 
     def build(self, graph, *, rng_seed=0, kernel_profiling=False):
         return CSimulation(graph, rng_seed=rng_seed, kernel_profiling=kernel_profiling)

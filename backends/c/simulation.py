@@ -14,13 +14,13 @@ Recordings go into per-batch buffers (spikes bit-packed, 32 neurons per word) fi
 from __future__ import annotations
 
 import ctypes
-import re
 import sys
 
 from irsnn import settings
 from irsnn.errors import BackendError
 
 from ..kernels import C_KERNELS
+from ..kernels.render import file_stem
 from ..native.toolchain import build_library
 from ..kernel_sim import KernelSimulation
 from .source import API_VERSION, c_source
@@ -46,8 +46,7 @@ class CSimulation(KernelSimulation):
         self.source = c_source(self.program, graph.name, profiling)
         if settings.debug_level() >= 4:
             sys.stderr.write(f"// ----- generated C for '{graph.name}' -----\n{self.source}")
-        name = re.sub(r"[^A-Za-z0-9_]", "_", graph.name) or "model"
-        self.library_path, self.cache_hit = build_library(self.source, name)
+        self.library_path, self.cache_hit = build_library(self.source, file_stem(graph.name))
         self.lib = lib = ctypes.CDLL(str(self.library_path))
         vp, i32, i64, u32 = ctypes.c_void_p, ctypes.c_int32, ctypes.c_int64, ctypes.c_uint32
         lib.irsnn_bind.argtypes = [ctypes.POINTER(vp), ctypes.c_uint64]

@@ -9,7 +9,7 @@ unit: kernels, ``irsnn_bind``, ``irsnn_run`` and the other entry points), :data:
 from __future__ import annotations
 
 from ..kernels import C_KERNELS, For, KernelRenderer, Program
-from ..kernels.render import NARROW_GATHERS
+from ..kernels.render import NARROW_GATHERS, comment_text
 
 API_VERSION = 2
 
@@ -49,7 +49,7 @@ def c_source(program: Program, name: str, profile: bool) -> str:
     """
     r = KernelRenderer(C_KERNELS)
     dt = program.constants["dt"]
-    lines = [f"/* irsnn C backend: model '{name}' (generated; API {API_VERSION}) */",
+    lines = [f"/* irsnn C backend: model '{comment_text(name)}' (generated; API {API_VERSION}) */",
              "#define _POSIX_C_SOURCE 199309L", C_KERNELS.lang.prelude, "#include <stddef.h>",
              "#define GLOBAL",
              "#include <time.h>", program.helpers, r.intrinsics(),
@@ -70,8 +70,8 @@ def c_source(program: Program, name: str, profile: bool) -> str:
     # synapse-row scatter ran ~11 instructions per synaptic event instead of ~5).
     # (the prologue and epilogue likewise, as functions of the batch element only)
     def out_of_line(k, params):
-        return (f"/* {k.doc} */\n{r.function_prefix(k)} IRSNN_NOINLINE {k.name}({params})\n"
-                "{\n" + "\n".join(r.statements(k.body, 1)) + "\n}\n")
+        return (f"/* {comment_text(k.doc)} */\n{r.function_prefix(k)} IRSNN_NOINLINE "
+                f"{k.name}({params})\n{{\n" + "\n".join(r.statements(k.body, 1)) + "\n}\n")
 
     lines += [out_of_line(k, f"int32_t b, {step_params(program, k)}") for k in kernels]
     lines += [out_of_line(k, "int32_t b") for k in program.prologue + program.epilogue]

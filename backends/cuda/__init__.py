@@ -69,7 +69,8 @@ class CudaBackend(Backend):
         return out
 
     def kernel_source(self, graph):
-        return {f"{graph.name}.cu": _source(graph)}
+        from ..kernels.render import file_stem
+        return {f"{file_stem(graph.name, '.-')}.cu": _source(graph)}
 
     def build(self, graph, *, rng_seed=0, kernel_profiling=False):
         from .simulation import CudaSimulation

@@ -2,7 +2,10 @@
 
 Requires: a :class:`~.description.Program` and :mod:`irsnn.lang.render_c` (the
 language dialect of model code). Provides :class:`KernelDialect`, :data:`C_KERNELS` (the C
-dialect), :class:`KernelRenderer` and the flags :data:`FIRST_FLAG` and :data:`NARROW_GATHERS`.
+dialect), :class:`KernelRenderer`, the flags :data:`FIRST_FLAG` and :data:`NARROW_GATHERS`, and
+the two functions through which text a user wrote (population, connection, model and compile
+names) reaches generated source: :func:`comment_text` (inside ``/* */``) and
+:func:`file_stem` (in a file name). No user text becomes an identifier or a string literal.
 
 One renderer serves every dialect; a :class:`KernelDialect` holds what differs between them as
 data: how a kernel is declared, how its parallel grid is enumerated, pointer qualifiers,
@@ -12,12 +15,59 @@ and parallelises the outermost dimension with OpenMP.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from irsnn.lang.render_c import C99, Dialect
 
 from .description import (AddSetBits, AtomicAdd, Block, For, ForFlagged, ForSetBits, If, Kernel,
                           Prefetch, Program)
+
+
+def comment_text(text) -> str:
+    """``text`` made safe inside a ``/* */`` comment of generated source: printable ASCII is
+    kept; other characters (newlines, control characters, non-ASCII) are written as escapes
+    (``\\n``, ``\\x07``, ``\\u00e9``); ``*/`` and ``/*`` are broken (``* /``, ``/ *``), so the
+    comment can neither end early nor open another, and nothing in it starts a directive.
+    Text of printable ASCII without ``*/`` or ``/*`` is returned unchanged.
+
+    Parameters
+    ----------
+    text : object
+        The text (its ``str``), e.g. a kernel's doc naming populations and connections.
+
+    Returns
+    -------
+    str
+        One line of printable ASCII.
+    """
+    text = str(text)
+    if not text.isascii() or not text.isprintable():
+        text = "".join(c if " " <= c <= "~" else ascii(c)[1:-1] for c in text)
+    # spaces inserted between '*' and '/' create no new pair, so one pass of each suffices
+    return re.sub(r"/(?=\*)", "/ ", re.sub(r"\*(?=/)", "* ", text))
+
+
+def file_stem(name, keep: str = "", default: str = "model") -> str:
+    """``name`` usable as the stem of a generated file's name: every character other than an
+    ASCII letter, digit, ``_`` or one of ``keep`` becomes ``_``, and leading dots are dropped
+    (no path separator, no hidden file); ``default`` when nothing is left.
+
+    Parameters
+    ----------
+    name : object
+        The name (its ``str``), e.g. the name a model was compiled with.
+    keep : str
+        Further characters kept as they are (e.g. ``".-"``; never a path separator).
+    default : str
+        The stem of a name with nothing left.
+
+    Returns
+    -------
+    str
+    """
+    keep = keep.replace("/", "").replace("\\", "")
+    return re.sub(f"[^A-Za-z0-9_{re.escape(keep)}]", "_", str(name)).lstrip(".") or default
 
 
 @dataclass(frozen=True)
@@ -139,7 +189,7 @@ class KernelRenderer:
                     out += self.statements(s.otherwise, level + 1)
                 out.append(pad + "}")
             elif isinstance(s, Block):
-                out.append(pad + "{" + (f"  /* {s.comment} */" if s.comment else ""))
+                out.append(pad + "{" + (f"  /* {comment_text(s.comment)} */" if s.comment else ""))
                 out += self.statements(s.body, level + 1)
                 out.append(pad + "}")
             elif isinstance(s, ForFlagged):
@@ -195,7 +245,7 @@ class KernelRenderer:
 
     def kernel(self, k: Kernel, step_args) -> str:
         args = ", ".join(f"{t} {n}" for t, n in tuple(step_args) + tuple(k.args))
-        lines = [f"/* {k.doc} */"] if k.doc else []
+        lines = [f"/* {comment_text(k.doc)} */"] if k.doc else []
         lines.append(f"{self.function_prefix(k)} {k.name}({args})")
         lines.append("{")
         body, level = list(k.body), 1
@@ -303,12 +353,13 @@ class KernelRenderer:
         body = [f"const int32_t {dim.var} = {self.dialect.grid_index.format(dim=0)};",
                 f"if ({dim.var} >= {dim.extent}) return;"] + list(k.body)
         sep = ",\n" + " " * (len(self.dialect.kernel_prefix) + len(k.name) + 2)
-        return (f"/* {k.doc} */\n{self.dialect.kernel_prefix} {k.name}({sep.join(params)})\n{{\n"
+        return (f"/* {comment_text(k.doc)} */\n{self.dialect.kernel_prefix} {k.name}"
+                f"({sep.join(params)})\n{{\n"
                 + "\n".join(self.statements(body, 1)) + "\n}\n")
 
     def fused_source(self, program: Program, title: str) -> str:
         """Complete source of a fused-kernel target."""
-        parts = [f"/* irsnn: model '{title}' (generated) */", self.dialect.header,
+        parts = [f"/* irsnn: model '{comment_text(title)}' (generated) */", self.dialect.header,
                  self.helpers(program), self.fused_kernel(program)]
         if program.end_kernels:
             parts += [self.fused_kernel(program, "irsnn_end_example", program.end_kernels),

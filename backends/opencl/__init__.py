@@ -74,10 +74,11 @@ class OpenCLBackend(Backend):
         from irsnn.lang.render_c import CStyleRenderer
 
         from ..kernels import KernelBuilder, KernelRenderer
+        from ..kernels.render import file_stem
         from .dialect import OPENCL_KERNELS
         program = KernelBuilder(graph, CStyleRenderer(OPENCL_KERNELS.lang)).build()
-        return {f"{graph.name}.cl": KernelRenderer(OPENCL_KERNELS).fused_source(program,
-                                                                                graph.name)}
+        source = KernelRenderer(OPENCL_KERNELS).fused_source(program, graph.name)
+        return {f"{file_stem(graph.name, '.-')}.cl": source}
 
     def build(self, graph, *, rng_seed=0, kernel_profiling=False):
         from .simulation import OpenCLSimulation

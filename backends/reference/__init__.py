@@ -26,13 +26,14 @@ class ReferenceBackend(Backend):
         """The generated NumPy code of every neuron group's blocks."""
         from irsnn.ir.scopes import check_neuron
 
+        from ..kernels.render import comment_text, file_stem
         from .codegen import compile_block
         out = {}
         for nid, pop in graph.populations():
             checked = check_neuron(nid, pop, graph.attrs.get("precision", "float"))
-            parts = [f"# {nid} {field}\n{compile_block(c).source}"
+            parts = [f"# {comment_text(nid)} {field}\n{compile_block(c).source}"
                      for field, c in vars(checked).items() if c is not None]
-            out[f"{nid}.py"] = "\n\n".join(parts) + "\n"
+            out[f"{file_stem(nid, '.-')}.py"] = "\n\n".join(parts) + "\n"
         return out
 
     def build(self, graph, *, rng_seed=0, kernel_profiling=False):

@@ -337,7 +337,7 @@ class _Compiled:
         src = gen.function(masked)
         gen.ns.update(_loop_error=_loop_error, _lane_shape=_lane_shape,
                       _store=_make_store(c.where, c.source))
-        code = compile(src, f"<irsnn {c.where}>", "exec")
+        code = compile(src, f"<irsnn {c.where}>".replace("\0", "\\0"), "exec")  # no NUL
         exec(code, gen.ns)  # noqa: S102 - generated from the checked AST only
         self._fns[masked] = gen.ns["_run"]
         return src

@@ -110,3 +110,14 @@ def test_cache_hit_is_loaded_without_rebuild(monkeypatch, tmp_path):
     key = ctypes.CDLL(str(path)).irsnn_cache_key
     key.restype = ctypes.c_char_p
     assert path.name.endswith(f"-{key().decode()[:24]}.so")
+
+
+def test_rebuild_that_still_fails_raises_backend_error(monkeypatch, tmp_path):
+    from irsnn.backends.native import toolchain
+    from irsnn.errors import BackendError
+    _use_cache(monkeypatch, tmp_path / "cache")
+    monkeypatch.setattr(toolchain, "_compile",
+                        lambda cc, flags, key, lib, source: lib.write_text("broken"))
+    with pytest.warns(toolchain.CacheWarning), \
+            pytest.raises(BackendError, match="just rebuilt, is not an ELF.*delete that folder"):
+        _predict("c")

@@ -1,7 +1,7 @@
 """The C backend's simulation: NumPy-owned state, a compiled library, one native call per run.
 
 Requires: the kernel program (:data:`~backends.kernels.C_KERNELS` dialect),
-:mod:`.source`, the native toolchain (:func:`~backends.native.toolchain.build_library`) and
+:mod:`.source`, the native toolchain (:func:`~backends.native.toolchain.load_library`) and
 :class:`~backends.kernel_sim.KernelSimulation`. Provides :class:`CSimulation`: the C dialect,
 the build and binding of the library, and the native launches (steps, example ends, optimiser).
 
@@ -21,7 +21,7 @@ from irsnn.errors import BackendError
 
 from ..kernels import C_KERNELS
 from ..kernels.render import file_stem
-from ..native.toolchain import build_library
+from ..native.toolchain import load_library
 from ..kernel_sim import KernelSimulation
 from .source import API_VERSION, c_source
 
@@ -46,8 +46,9 @@ class CSimulation(KernelSimulation):
         self.source = c_source(self.program, graph.name, profiling)
         if settings.debug_level() >= 4:
             sys.stderr.write(f"// ----- generated C for '{graph.name}' -----\n{self.source}")
-        self.library_path, self.cache_hit = build_library(self.source, file_stem(graph.name))
-        self.lib = lib = ctypes.CDLL(str(self.library_path))
+        lib, self.library_path, self.cache_hit = load_library(self.source,
+                                                              file_stem(graph.name))
+        self.lib = lib
         vp, i32, i64, u32 = ctypes.c_void_p, ctypes.c_int32, ctypes.c_int64, ctypes.c_uint32
         lib.irsnn_bind.argtypes = [ctypes.POINTER(vp), ctypes.c_uint64]
         lib.irsnn_bind_egp.argtypes = [i32, vp]

@@ -17,7 +17,7 @@ import numpy as np
 
 from irsnn.rng import PHILOX_C_SOURCE
 
-from .toolchain import build_library, find_compiler
+from .toolchain import find_compiler, load_library
 
 _SOURCE = PHILOX_C_SOURCE + r"""
 void irsnn_philox_bulk(uint64_t seed, uint32_t stream, uint32_t step, uint32_t draw,
@@ -37,7 +37,7 @@ void irsnn_philox_bulk(uint64_t seed, uint32_t stream, uint32_t step, uint32_t d
 def _library():
     if find_compiler() is None:
         return None
-    lib = ctypes.CDLL(str(build_library(_SOURCE, "irsnn_rng")[0]))
+    lib = load_library(_SOURCE, "irsnn_rng")[0]
     lib.irsnn_philox_bulk.argtypes = [ctypes.c_uint64, ctypes.c_uint32, ctypes.c_uint32,
                                       ctypes.c_uint32, ctypes.c_uint32, ctypes.c_void_p,
                                       ctypes.c_void_p]

@@ -22,7 +22,7 @@ import numpy as np
 from irsnn.errors import InputError
 from irsnn.utils.data import SpikeSchedule, check_schedule_fits
 
-from .toolchain import build_library, find_compiler
+from .toolchain import find_compiler, load_library
 
 _SOURCE = r"""
 #include <stdint.h>
@@ -104,7 +104,7 @@ void irsnn_schedule_fill(int64_t batch, int64_t n, const int64_t *end, const int
 def _library():
     if find_compiler() is None:
         return None
-    lib = ctypes.CDLL(str(build_library(_SOURCE, "irsnn_schedule")[0]))
+    lib = load_library(_SOURCE, "irsnn_schedule")[0]
     i64, vp = ctypes.c_int64, ctypes.c_void_p
     lib.irsnn_schedule_steps.argtypes = [i64, i64, vp, vp, ctypes.c_int32, i64,
                                          ctypes.c_double, vp, vp]

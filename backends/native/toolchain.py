@@ -1,25 +1,41 @@
 """Finding the C compiler, compiling shared libraries, and the on-disk kernel cache.
 
 Requires: nothing but the standard library (a C compiler is optional: :func:`availability`
-says why there is none). Provides: :func:`find_compiler`, :func:`build_library` (used by the C
-backend and the other native helpers), :func:`cache_dir` and the compiler/CPU descriptions
-the backends report.
+says why there is none). Provides: :func:`find_compiler`, :func:`load_library` (build or find,
+load and verify; used by the C backend and the other native helpers), :func:`build_library`,
+:func:`cache_dir` and the compiler/CPU descriptions the backends report.
 
 Artifacts live under ``$XDG_CACHE_HOME/irsnn/c`` (default ``~/.cache/irsnn/c``), named by a
 hash of the generated source, the flags, the compiler's version and the CPU model (a library
 built with ``-march=native`` must not move to another CPU). Builds write to a temporary file
 and ``os.replace`` it into place, so concurrent processes never see a half-written library.
+
+Every load goes through :func:`load_library`, which trusts no file for its name: each built
+library exports ``irsnn_cache_key()``, the full cache key it was built for (appended to the
+source by :func:`build_library`), and a loaded library must return the key expected; on Linux
+the file must also be a complete ELF shared object before ``dlopen`` sees it (a truncated one
+would otherwise kill the process with SIGBUS). A cached file that fails (another build copied
+under this name, a truncated or corrupt file, a library of an older irsnn without the key) is
+rebuilt once, with one :class:`CacheWarning` naming the file and the fault; if the rebuilt one
+fails too, :class:`~irsnn.errors.BackendError` says so. ``dlopen`` returns the handle already
+loaded under a path (glibc matches the name), so a rebuilt library is loaded through a fresh
+hard link (or copy) of it, removed right after loading, and verified libraries are remembered
+per path for the rest of the process.
 """
 
 from __future__ import annotations
 
+import ctypes
 import functools
 import hashlib
 import os
 import platform
 import shutil
+import struct
 import subprocess
+import sys
 import tempfile
+import warnings
 from pathlib import Path
 
 from irsnn import settings
@@ -96,8 +112,20 @@ def availability() -> tuple[bool, str]:
     return True, ""
 
 
-def build_library(source: str, name: str) -> tuple[Path, bool]:
-    """Compile ``source`` (or find it in the cache): ``(path of the .so, cache hit)``."""
+#: the function every built library exports: it returns the cache key it was built for
+KEY_SYMBOL = "irsnn_cache_key"
+
+
+class CacheWarning(UserWarning):
+    """A cached library failed verification and was rebuilt (see :func:`load_library`)."""
+
+
+#: path of a verified library -> (its cache key, its ``dlopen`` handle), for this process
+_LOADED: dict[str, tuple[str, int]] = {}
+
+
+def _artifact(source: str, name: str) -> tuple[str, tuple[str, ...], str, Path]:
+    """``(compiler, flags, cache key, library path)`` of ``source`` built as ``name``."""
     cc = find_compiler()
     if cc is None:
         raise BackendUnavailableError(availability()[1])
@@ -106,12 +134,16 @@ def build_library(source: str, name: str) -> tuple[Path, bool]:
                                     cpu_model()]).encode()).hexdigest()
     folder = cache_dir()
     folder.mkdir(parents=True, exist_ok=True)
-    lib = folder / f"{name}-{key[:24]}.so"
-    if lib.exists():
-        return lib, True
-    src = folder / f"{name}-{key[:24]}.c"
+    return cc, flags, key, folder / f"{name}-{key[:24]}.so"
+
+
+def _compile(cc: str, flags: tuple[str, ...], key: str, lib: Path, source: str) -> None:
+    """Build ``source``, stamped with ``key``, into ``lib`` (atomically)."""
+    folder, name = lib.parent, lib.name[:-len(".so")].rsplit("-", 1)[0]
+    src = lib.with_suffix(".c")
     tmp_src = src.with_name(f"{src.name}.{os.getpid()}.tmp")
-    tmp_src.write_text(source)
+    tmp_src.write_text(f'{source}\n/* the build this library belongs to, checked on every load */'
+                       f'\nconst char *{KEY_SYMBOL}(void) {{ return "{key}"; }}\n')
     os.replace(tmp_src, src)
     fd, tmp_lib = tempfile.mkstemp(dir=folder, prefix=f".{name}-", suffix=".so.tmp")
     os.close(fd)
@@ -126,4 +158,121 @@ def build_library(source: str, name: str) -> tuple[Path, bool]:
     finally:
         if os.path.exists(tmp_lib):
             os.unlink(tmp_lib)
+
+
+def build_library(source: str, name: str) -> tuple[Path, bool]:
+    """Compile ``source`` (or find it in the cache): ``(path of the .so, cache hit)``.
+
+    The file is not verified: load it with :func:`load_library`, never ``ctypes.CDLL``.
+    """
+    cc, flags, key, lib = _artifact(source, name)
+    if lib.exists():
+        return lib, True
+    _compile(cc, flags, key, lib, source)
     return lib, False
+
+
+def _elf_problem(path: Path) -> str | None:
+    """Why ``path`` is not a complete ELF shared object, or None (checked on Linux only)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    with open(path, "rb") as f:
+        data = f.read(64)
+        size = os.fstat(f.fileno()).st_size
+        if len(data) < 52 or data[:4] != b"\x7fELF" or data[4] not in (1, 2) or \
+                data[5] not in (1, 2):
+            return "is not an ELF shared library"
+        end = "<" if data[5] == 1 else ">"
+        if len(data) < (64 if data[4] == 2 else 52):
+            return f"is truncated ({size} bytes)"
+        if data[4] == 2:
+            e_type, phoff, shoff, phentsize, phnum, shentsize, shnum = (
+                struct.unpack(end + "H", data[16:18]) + struct.unpack(end + "QQ", data[32:48]) +
+                struct.unpack(end + "HHHH", data[54:62]))
+            ph, fields = "IIQQQQQQ", (0, 2, 5)  # p_type, p_offset, p_filesz
+        else:
+            e_type, phoff, shoff, phentsize, phnum, shentsize, shnum = (
+                struct.unpack(end + "H", data[16:18]) + struct.unpack(end + "II", data[28:36]) +
+                struct.unpack(end + "HHHH", data[42:50]))
+            ph, fields = "IIIIIIII", (0, 1, 4)
+        if e_type != 3:
+            return "is not an ELF shared library (not of type ET_DYN)"
+        need = max(phoff + phnum * phentsize, shoff + shnum * shentsize)
+        if phoff + phnum * phentsize <= size and phentsize >= struct.calcsize(end + ph):
+            f.seek(phoff)
+            table = f.read(phnum * phentsize)
+            for k in range(phnum):
+                entry = struct.unpack_from(end + ph, table, k * phentsize)
+                if entry[fields[0]] == 1:  # PT_LOAD
+                    need = max(need, entry[fields[1]] + entry[fields[2]])
+    if size < need:
+        return f"is truncated ({size} bytes, its headers need {need})"
+    return None
+
+
+def _open(path: Path, key: str, fresh: bool) -> tuple[ctypes.CDLL | None, str | None]:
+    """Load ``path`` and check its key: ``(library, None)`` or ``(None, what is wrong)``.
+
+    ``fresh`` loads it through a new name, in case a different file was loaded under ``path``
+    earlier in this process (``dlopen`` would return that one).
+    """
+    problem = _elf_problem(path)
+    if problem:
+        return None, problem
+    link = None
+    try:
+        if fresh:
+            fd, link = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-",
+                                        suffix=".so.load")
+            os.close(fd)
+            os.unlink(link)
+            try:
+                os.link(path, link)
+            except OSError:
+                shutil.copyfile(path, link)
+        lib = ctypes.CDLL(link or str(path))
+    except OSError as e:
+        return None, f"cannot be loaded ({e})"
+    finally:
+        if link and os.path.exists(link):
+            os.unlink(link)
+    try:
+        stamp = getattr(lib, KEY_SYMBOL)
+    except AttributeError:
+        return None, (f"has no {KEY_SYMBOL}() (a library of another program or of an older "
+                      "irsnn)")
+    stamp.restype, stamp.argtypes = ctypes.c_char_p, []
+    got = (stamp() or b"").decode("ascii", "replace")
+    if got != key:
+        return None, f"was built for another source (its key {got[:24]!r}, expected {key[:24]!r})"
+    return lib, None
+
+
+def load_library(source: str, name: str) -> tuple[ctypes.CDLL, Path, bool]:
+    """Compile ``source`` (or find it in the cache) and load it, verified:
+    ``(library, path of the .so, cache hit)``.
+
+    A cached file that is not this build (see the module docstring) is rebuilt once, with a
+    :class:`CacheWarning`; :class:`~irsnn.errors.BackendError` if the rebuilt one fails too.
+    """
+    cc, flags, key, path = _artifact(source, name)
+    known = _LOADED.get(str(path))
+    if known is not None and known[0] == key:  # a new object (own attributes), same handle
+        return ctypes.CDLL(str(path), handle=known[1]), path, True
+    hit = path.exists()
+    if not hit:
+        _compile(cc, flags, key, path, source)
+    lib, problem = _open(path, key, fresh=False)
+    if problem is not None:
+        warnings.warn(f"cached library {path} {problem}; rebuilding it", CacheWarning,
+                      stacklevel=2)
+        _compile(cc, flags, key, path, source)
+        hit = False
+        lib, again = _open(path, key, fresh=True)
+        if again is not None:
+            raise BackendError(
+                f"the library {path}, just rebuilt, {again}: check the C compiler ({cc}) and "
+                f"that nothing else writes to {path.parent}, then delete that folder and run "
+                "again")
+    _LOADED[str(path)] = (key, lib._handle)
+    return lib, path, hit

@@ -2,7 +2,7 @@
 toolchain, to put the training benchmarks' memory traffic in proportion.
 
 Two variants of the same kernel are built with
-:func:`irsnn.backends.native.toolchain.build_library` (same compiler and flags as the
+:func:`irsnn.backends.native.toolchain.load_library` (same compiler and flags as the
 generated kernels, ``-O3 -march=native`` and ``-fopenmp`` when available):
 
 * ``serial``: no ``#pragma omp``; one thread (compare with batch-1 training runs, which are
@@ -99,10 +99,9 @@ def source(parallel: bool) -> str:
 
 @functools.cache
 def _library(parallel: bool):
-    from irsnn.backends.native.toolchain import build_library
-    path, _ = build_library(source(parallel), "bench_triad_omp" if parallel else
-                            "bench_triad_serial")
-    lib = ctypes.CDLL(str(path))
+    from irsnn.backends.native.toolchain import load_library
+    lib = load_library(source(parallel), "bench_triad_omp" if parallel else
+                       "bench_triad_serial")[0]
     fp = ctypes.c_void_p
     lib.triad_init.argtypes = [fp, fp, fp, ctypes.c_long]
     lib.triad_init.restype = None

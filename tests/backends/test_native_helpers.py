@@ -33,7 +33,7 @@ def test_no_import_upward_or_sideways(where, forbidden):
 
 def test_resolver_sees_relative_imports():
     """The check above would pass vacuously if relative imports were not resolved."""
-    assert "irsnn.backends.native.toolchain.build_library" in _imports(
+    assert "irsnn.backends.native.toolchain.load_library" in _imports(
         ROOT / "backends" / "c" / "simulation.py")
     assert "irsnn.backends.native.toolchain" in _imports(ROOT / "backends" / "c" / "__init__.py")
     assert "irsnn.backends.native.rng.philox_words" in _imports(ROOT / "backends" /

@@ -93,6 +93,24 @@ def cpu_name() -> str:
         platform.machine()
 
 
+def _compiler_fault(cc: str) -> str | None:
+    """Why ``cc`` cannot build even a one-line shared library (None when it can): tells a
+    broken compiler from generated code it rejects."""
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp) / "probe.c"
+        src.write_text("int irsnn_probe(void) { return 1; }\n")
+        cmd = [cc, "-fPIC", "-shared", "-o", str(Path(tmp) / "probe.so"), str(src)]
+        try:
+            out = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        except OSError as exc:
+            return f"running {' '.join(cmd)!r} failed ({exc})"
+    if out.returncode == 0:
+        return None
+    said = (out.stderr or out.stdout).strip() or "no output"
+    return (f"building a one-line library with {' '.join(cmd)!r} exited with {out.returncode} "
+            f"({said})")
+
+
 @functools.cache
 def openmp_flags(cc: str) -> tuple[str, ...]:
     """``-fopenmp`` if the compiler accepts it, else nothing (single-threaded)."""
@@ -148,12 +166,19 @@ def _compile(cc: str, flags: tuple[str, ...], key: str, lib: Path, source: str) 
     fd, tmp_lib = tempfile.mkstemp(dir=folder, prefix=f".{name}-", suffix=".so.tmp")
     os.close(fd)
     try:
-        out = subprocess.run([cc, *flags, "-o", tmp_lib, str(src), "-lm"], capture_output=True,
-                             text=True, check=False)
+        cmd = [cc, *flags, "-o", tmp_lib, str(src), "-lm"]
+        out = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if out.returncode != 0:
+            said = (out.stderr or out.stdout).strip() or "(no output)"
+            broken = _compiler_fault(cc)
+            if broken is not None:
+                raise BackendError(
+                    f"the C compiler {cc} does not work: {broken}; set CC to a working C "
+                    f"compiler (or install gcc), or use backend='reference'")
             raise BackendError(
                 f"the C compiler failed on the generated source {src} (this is a bug in irsnn: "
-                f"please report it with that file):\n{out.stderr.strip()}")
+                f"please report it with that file); the command was {' '.join(cmd)!r}, which "
+                f"exited with {out.returncode}:\n{said}")
         os.replace(tmp_lib, lib)
     finally:
         if os.path.exists(tmp_lib):

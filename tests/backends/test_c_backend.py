@@ -88,6 +88,17 @@ def test_compiler_error_reports_log_and_source(fresh_cache, monkeypatch):
     msg = str(err.value)
     assert "this is not C" in Path(msg.split("generated source ")[1].split(" ")[0]).read_text()
     assert "error" in msg
+    assert "the command was" in msg and "exited with" in msg
+
+
+def test_a_broken_compiler_is_reported_as_such(fresh_cache, monkeypatch):
+    """[hardening] CC=/bin/false was reported as "a bug in irsnn" with an empty log."""
+    monkeypatch.setenv("CC", "/bin/false")
+    with pytest.raises(BackendError, match=r"the C compiler /bin/false does not work: "
+                                           r"building a one-line library with .* exited "
+                                           r"with 1 \(no output\); set CC") as err:
+        _ = _compile()[0].simulation
+    assert "bug in irsnn" not in str(err.value)
 
 
 def test_whole_example_runs_in_one_native_call():

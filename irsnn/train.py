@@ -23,6 +23,7 @@ import numpy as np
 
 from .errors import InputError, ModelError
 from .ir.ids import population_id
+from .utils.atomic import atomic_write
 
 #: per-dataset defaults (anything given on the command line wins). ``lr``: Adam's alpha,
 #: multiplied by ``lr_decay`` every epoch; ``tail_steps``: timesteps after the latest input
@@ -172,7 +173,7 @@ def build_network(cfg: TrainConfig, data, max_spikes: int):
 
 
 def _write_csv(path: Path, rows: list[dict]):
-    with open(path, "w", newline="") as f:
+    with atomic_write(path, "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=list(rows[0]))
         w.writeheader()
         w.writerows(rows)

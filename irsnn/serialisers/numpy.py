@@ -11,6 +11,7 @@ import os
 import numpy as np
 
 from ..errors import InputError
+from ..utils.atomic import atomic_write
 from .serialiser import Serialiser
 
 
@@ -33,15 +34,18 @@ class Numpy(Serialiser):
         return self.file_path
 
     def serialise(self, keys, data):
+        """Save ``data`` under ``keys``, atomically: a save interrupted (even by kill -9)
+        leaves the previous file, never a truncated one."""
         os.makedirs(self.file_path, exist_ok=True)
-        np.save(self._filename(keys, ".npy"), np.asarray(data))
+        with atomic_write(self._filename(keys, ".npy")) as f:
+            np.save(f, np.asarray(data))
 
     def deserialise(self, keys):
         name = self._filename(keys, ".npy")
         if not os.path.exists(name):
             raise InputError(f"Numpy serialiser: no array saved under {tuple(keys)} "
                              f"(looked for {name})")
-        return np.load(name)
+        return _load(name)
 
     def deserialise_all(self, keys) -> dict:
         keys = tuple(keys)
@@ -51,8 +55,19 @@ class Numpy(Serialiser):
         for f in sorted(glob.glob(prefix + "*.npy")):
             rest = os.path.splitext(os.path.basename(f))[0].split("-")[len(keys):]
             if len(rest) == 1:
-                data[rest[0]] = np.load(f)
+                data[rest[0]] = _load(f)
         return data
 
     def _filename(self, keys, suffix):
         return os.path.join(self.file_path, "-".join(str(k) for k in keys) + suffix)
+
+
+def _load(name):
+    """``np.load`` of one saved array, or an :class:`InputError` naming the file that cannot
+    be read."""
+    try:
+        return np.load(name)
+    except (ValueError, OSError, EOFError) as exc:
+        raise InputError(f"Numpy serialiser: {name} cannot be read ({exc}); it is not a "
+                         f"complete .npy array (a copy cut short?): save it again or remove "
+                         f"it") from None

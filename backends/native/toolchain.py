@@ -2,8 +2,8 @@
 
 Requires: nothing but the standard library (a C compiler is optional: :func:`availability`
 says why there is none). Provides: :func:`find_compiler`, :func:`load_library` (build or find,
-load and verify; used by the C backend and the other native helpers), :func:`build_library`,
-:func:`cache_dir` and the compiler/CPU descriptions the backends report.
+load and verify; used by the C backend and the other native helpers), :func:`cache_dir`
+and the compiler/CPU descriptions the backends report.
 
 Artifacts live under ``$XDG_CACHE_HOME/irsnn/c`` (default ``~/.cache/irsnn/c``), named by a
 hash of the generated source, the flags, the compiler's version and the CPU model (a library
@@ -12,7 +12,7 @@ and ``os.replace`` it into place, so concurrent processes never see a half-writt
 
 Every load goes through :func:`load_library`, which trusts no file for its name: each built
 library exports ``irsnn_cache_key()``, the full cache key it was built for (appended to the
-source by :func:`build_library`), and a loaded library must return the key expected; on Linux
+source when it is compiled), and a loaded library must return the key expected; on Linux
 the file must also be a complete ELF shared object before ``dlopen`` sees it (a truncated one
 would otherwise kill the process with SIGBUS). A cached file that fails (another build copied
 under this name, a truncated or corrupt file, a library of an older irsnn without the key) is
@@ -93,13 +93,13 @@ def cpu_name() -> str:
         platform.machine()
 
 
-def _compiler_fault(cc: str) -> str | None:
-    """Why ``cc`` cannot build even a one-line shared library (None when it can): tells a
-    broken compiler from generated code it rejects."""
+def _probe(cc: str, code: str, flags: tuple[str, ...] = ()) -> str | None:
+    """Build ``code`` into a throw-away shared library with ``cc``: None when it builds, else
+    what went wrong (the command and its output)."""
     with tempfile.TemporaryDirectory() as tmp:
         src = Path(tmp) / "probe.c"
-        src.write_text("int irsnn_probe(void) { return 1; }\n")
-        cmd = [cc, "-fPIC", "-shared", "-o", str(Path(tmp) / "probe.so"), str(src)]
+        src.write_text(code)
+        cmd = [cc, *flags, "-fPIC", "-shared", "-o", str(Path(tmp) / "probe.so"), str(src)]
         try:
             out = subprocess.run(cmd, capture_output=True, text=True, check=False)
         except OSError as exc:
@@ -107,19 +107,21 @@ def _compiler_fault(cc: str) -> str | None:
     if out.returncode == 0:
         return None
     said = (out.stderr or out.stdout).strip() or "no output"
-    return (f"building a one-line library with {' '.join(cmd)!r} exited with {out.returncode} "
-            f"({said})")
+    return f"{' '.join(cmd)!r} exited with {out.returncode} ({said})"
+
+
+def _compiler_fault(cc: str) -> str | None:
+    """Why ``cc`` cannot build even a one-line shared library (None when it can): tells a
+    broken compiler from generated code it rejects."""
+    fault = _probe(cc, "int irsnn_probe(void) { return 1; }\n")
+    return None if fault is None else f"building a one-line library with {fault}"
 
 
 @functools.cache
 def openmp_flags(cc: str) -> tuple[str, ...]:
     """``-fopenmp`` if the compiler accepts it, else nothing (single-threaded)."""
-    with tempfile.TemporaryDirectory() as tmp:
-        src = Path(tmp) / "omp.c"
-        src.write_text("#include <omp.h>\nint f(void) { return omp_get_max_threads(); }\n")
-        ok = subprocess.run([cc, *OPENMP, "-fPIC", "-shared", "-o", str(Path(tmp) / "o.so"),
-                             str(src)], capture_output=True, check=False).returncode == 0
-    return OPENMP if ok else ()
+    code = "#include <omp.h>\nint f(void) { return omp_get_max_threads(); }\n"
+    return OPENMP if _probe(cc, code, OPENMP) is None else ()
 
 
 def availability() -> tuple[bool, str]:
@@ -183,18 +185,6 @@ def _compile(cc: str, flags: tuple[str, ...], key: str, lib: Path, source: str) 
     finally:
         if os.path.exists(tmp_lib):
             os.unlink(tmp_lib)
-
-
-def build_library(source: str, name: str) -> tuple[Path, bool]:
-    """Compile ``source`` (or find it in the cache): ``(path of the .so, cache hit)``.
-
-    The file is not verified: load it with :func:`load_library`, never ``ctypes.CDLL``.
-    """
-    cc, flags, key, lib = _artifact(source, name)
-    if lib.exists():
-        return lib, True
-    _compile(cc, flags, key, lib, source)
-    return lib, False
 
 
 def _elf_problem(path: Path) -> str | None:

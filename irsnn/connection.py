@@ -154,3 +154,24 @@ class Connection:
                 f"target={getattr(tgt, 'name', None)!r}, "
                 f"connectivity={type(self.connectivity).__name__}, "
                 f"synapse={type(self.synapse).__name__}, location={self.location!r})")
+
+
+def get_underlying_conn(obj) -> Connection:
+    """The Connection behind ``obj``: a Connection, or a Layer's incoming connection.
+
+    Also importable as ``irsnn.utils.network.get_underlying_conn`` (mlGeNN's module path).
+
+    Raises
+    ------
+    ModelError
+        ``obj`` is neither a Connection nor a Layer with an incoming connection (an
+        ``InputLayer`` has none).
+    """
+    if isinstance(obj, Connection):
+        return obj
+    conn = getattr(obj, "connection", None)
+    conn = conn() if callable(conn) else None
+    if isinstance(conn, Connection):
+        return conn
+    raise ModelError(f"{obj!r} is not a Connection or a Layer with an incoming connection "
+                     f"(an InputLayer has none); pass the connection, or the layer it feeds")

@@ -3,17 +3,27 @@
 Requires: nothing (every layer imports it). Provides :class:`IrsnnError` and its subclasses
 (:class:`ModelError`, :class:`ShapeError`, :class:`UnknownNameError`, :class:`ContextError`,
 :class:`InputError`, :class:`IRError`, :class:`PassError`, :class:`BackendError`,
-:class:`BackendUnavailableError`, :class:`SettingsError`).
+:class:`BackendUnavailableError`, :class:`SettingsError`, :class:`IndexRangeError`,
+:class:`DuplicateKeyError`, :class:`UnknownAttributeError`) and the warning category
+:class:`IrsnnWarning`.
 
 Every error raised for a user mistake derives from :class:`IrsnnError` and from the matching
 builtin (``ValueError``, ``TypeError``, ...), so ``except ValueError`` keeps working. Messages
 name the object (and where it was created), state what is wrong with the numbers, and say what
 to do about it.
+
+mlGeNN compatibility: mlGeNN reports nearly every mistake as ``RuntimeError`` (or its subclass
+``NotImplementedError``), an out-of-range index as ``IndexError`` and a clashing callback data key
+as ``KeyError``, a missing model attribute as ``AttributeError``, and warns with ``UserWarning``. So
+:class:`IrsnnError` itself derives from ``RuntimeError``, :class:`IndexRangeError` also from
+``IndexError``, :class:`DuplicateKeyError` from ``KeyError``, :class:`UnknownAttributeError` from
+``AttributeError`` and :class:`IrsnnWarning` from ``UserWarning``: code written against mlGeNN that
+catches those builtins keeps working, with irsnn's messages.
 """
 
 
-class IrsnnError(Exception):
-    """Root of every error irsnn raises on purpose."""
+class IrsnnError(RuntimeError):
+    """Root of every error irsnn raises on purpose (a ``RuntimeError``, as mlGeNN's errors)."""
 
 
 class ModelError(IrsnnError, ValueError):
@@ -24,14 +34,31 @@ class ShapeError(ModelError):
     """Array or population shapes do not agree."""
 
 
-class UnknownNameError(IrsnnError, KeyError):
-    """A string shortcut or a name that irsnn does not know.
-
-    ``KeyError`` quotes its message when printed; this class prints it verbatim.
-    """
+class _VerbatimKeyError(KeyError):
+    """``KeyError`` quotes its message when printed; subclasses print it verbatim."""
 
     def __str__(self):
         return str(self.args[0]) if self.args else ""
+
+
+class UnknownNameError(IrsnnError, _VerbatimKeyError):
+    """A string shortcut or a name that irsnn does not know."""
+
+
+class DuplicateKeyError(IrsnnError, _VerbatimKeyError):
+    """Two objects claim the same key (e.g. two callbacks returning the same data key)."""
+
+
+class IndexRangeError(ModelError, IndexError):
+    """An index (a neuron filter, an example index) lies outside the object it indexes."""
+
+
+class UnknownAttributeError(ModelError, AttributeError):
+    """An object has no attribute of the name asked for (e.g. a model value attribute)."""
+
+
+class IrsnnWarning(UserWarning):
+    """Category of the warnings irsnn emits (a ``UserWarning``, as mlGeNN's warnings)."""
 
 
 class ContextError(IrsnnError, RuntimeError):

@@ -158,3 +158,46 @@ def get_underlying_pop(obj):
         raise InputError(f"{obj!r} is not a Population or Layer; key inputs, labels, outputs "
                          f"and recorders by the network's populations or layers")
     return pop
+
+
+def get_network_dag(inputs, outputs) -> list:
+    """Populations reachable from ``inputs``, in topological order (Kahn's algorithm).
+
+    A population is listed once all its incoming connections come from listed populations,
+    so recurrent connections keep their target out of the list. Also importable as
+    ``irsnn.utils.network.get_network_dag`` (mlGeNN's module path).
+
+    Parameters
+    ----------
+    inputs, outputs : Population, Layer or a sequence of them
+
+    Raises
+    ------
+    ModelError
+        An output cannot be reached from the inputs.
+    """
+    from .errors import ModelError
+
+    def as_list(objs):
+        return list(objs) if isinstance(objs, list | tuple) else [objs]
+
+    order = []
+    ready = [get_underlying_pop(i) for i in as_list(inputs)]
+    seen = set()
+    while ready:
+        pop = ready.pop(0)
+        if any(p is pop for p in order):
+            continue
+        order.append(pop)
+        for conn_ref in pop.outgoing_connections:
+            seen.add(conn_ref)
+            target = conn_ref().target()
+            if set(target.incoming_connections) <= seen:
+                ready.append(target)
+    missing = [get_underlying_pop(o).name for o in as_list(outputs)
+               if not any(p is get_underlying_pop(o) for p in order)]
+    if missing:
+        raise ModelError(f"get_network_dag: outputs {missing} cannot be reached from the "
+                         f"inputs {[p.name for p in order[:len(as_list(inputs))]]}; connect "
+                         f"them (without recurrent-only paths) or pass other inputs")
+    return order

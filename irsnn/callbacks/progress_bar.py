@@ -38,9 +38,9 @@ class BatchProgressBar(Callback):
     def on_batch_end(self, batch, metrics):
         if self._bar is None:
             return
-        self._bar.set_postfix_str(", ".join(f"{_name(k)}: {m.result:.4f}"
-                                            for k, m in metrics.items()
-                                            if m.result is not None))
+        shown = [(k, m) for k, m in metrics.items() if m.result is not None]
+        self._bar.set_postfix_str(", ".join(f"{_name(k, m, len(shown))}: {m.result:.4f}"
+                                            for k, m in shown))
         self._bar.update(1)
 
     def on_test_end(self, metrics):
@@ -50,5 +50,12 @@ class BatchProgressBar(Callback):
         self._close()
 
 
-def _name(key):
-    return getattr(key, "name", key)
+def _name(key, metric, count):
+    """The metric's class name (``SparseCategoricalAccuracy``), as mlGeNN shows it; with
+    several outputs prefixed by the output's name so their metrics can be told apart."""
+    label = type(metric).__name__
+    if count == 1:
+        return label
+    pop = getattr(key, "population", None)
+    pop = pop() if callable(pop) else pop
+    return f"{getattr(pop, 'name', None) or getattr(key, 'name', key)} {label}"

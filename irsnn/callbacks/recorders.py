@@ -106,16 +106,23 @@ class VarRecorder(_Recorder):
     Parameters
     ----------
     pop : Population or Layer
-    var : str
+    var : str, optional
         Variable name in the neuron model (``"V"``) or the mlGeNN attribute name (``"v"``).
     key, example_filter, neuron_filter
         As :class:`SpikeRecorder`.
+    genn_var : str, optional
+        The model's own name of the variable (mlGeNN's ``genn_var``: ``"V"``, ``"Vthresh"``,
+        ``"Input"``); give either ``var`` or ``genn_var``.
     """
 
-    def __init__(self, pop, var, key=None, example_filter=None, neuron_filter=None,
+    def __init__(self, pop, var=None, key=None, example_filter=None, neuron_filter=None,
                  genn_var=None):
+        if (var is None) == (genn_var is None):
+            raise ModelError(
+                f"VarRecorder: give exactly one of var= (attribute name such as 'v') and "
+                f"genn_var= (model name such as 'V'); got var={var!r}, genn_var={genn_var!r}")
         super().__init__(pop, key, example_filter, neuron_filter)
-        self.var = var
+        self.var = var if var is not None else genn_var
         self._genn_var = genn_var
         self._data = []
 

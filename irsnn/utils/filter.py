@@ -11,7 +11,7 @@ from numbers import Integral
 
 import numpy as np
 
-from ..errors import ModelError
+from ..errors import IndexRangeError, ModelError
 
 
 class ExampleFilter:
@@ -110,6 +110,7 @@ def get_neuron_filter_mask(f, shape) -> np.ndarray:
             else:
                 raise ModelError(f"unsupported neuron filter {f!r}")
     except IndexError as exc:
-        raise ModelError(f"neuron filter {f!r} does not fit population shape {shape} "
-                         f"({exc})") from exc
+        raise IndexRangeError(f"neuron filter {f!r} does not fit population shape {shape} "
+                              f"({exc}); use indices below the population's size in each "
+                              f"dimension") from exc
     return mask.reshape(-1)

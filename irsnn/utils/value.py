@@ -18,7 +18,7 @@ from typing import Union
 
 import numpy as np
 
-from ..errors import ModelError
+from ..errors import ModelError, UnknownAttributeError
 from ..initializers import Initializer, default_initializers
 from .module import unknown_name_error
 
@@ -191,7 +191,10 @@ def get_genn_var_name(inst, name: str) -> str:
     """The untransformed model name that attribute ``name`` of ``inst`` maps to."""
     d = getattr(type(inst), name, None)
     if not isinstance(d, ValueDescriptor):
-        raise ModelError(f"{type(inst).__name__}: '{name}' is not a value attribute")
+        known = sorted(n for n, _ in _value_descriptors(inst))
+        raise UnknownAttributeError(
+            f"{type(inst).__name__}: '{name}' is not a value attribute; its value attributes "
+            f"are {known}")
     direct = [g for g, t in d.genn_transforms if t is None]
     if not direct:
         raise ModelError(f"{type(inst).__name__}: no model variable maps directly to '{name}'")

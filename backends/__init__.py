@@ -6,6 +6,9 @@ backends (``c``, ``cuda``, ``opencl``, ``reference``, fastest first), :func:`loa
 :func:`backend_names`, :func:`available_backends`, :func:`get_backend`, and re-exports
 :class:`~.base.Backend`, :class:`~.base.InputState` and :class:`~.base.Simulation`.
 
+GeNN's backend names are accepted as aliases (:data:`GENN_BACKEND_ALIASES`), so scripts that pass
+``backend="SingleThreadedCPU"``, ``"CUDA"`` or ``"OpenCL"`` to an mlGeNN compiler run unchanged.
+
 ``get_backend(None)`` takes ``$IRSNN_BACKEND`` (:func:`irsnn.settings.backend_name`) if set,
 else the fastest available backend.
 Heavy dependencies (pyopencl, cupy) are imported only inside their own backend, lazily.
@@ -23,6 +26,10 @@ _REGISTRY = {"c": "irsnn.backends.c:CBackend",
              "cuda": "irsnn.backends.cuda:CudaBackend",
              "opencl": "irsnn.backends.opencl:OpenCLBackend",
              "reference": "irsnn.backends.reference:ReferenceBackend"}
+
+#: GeNN's backend names -> irsnn's: GeNN's CPU backends map to the native C backend (which also
+#: runs on one core when OpenMP is unavailable or ``OMP_NUM_THREADS=1``)
+GENN_BACKEND_ALIASES = {"SingleThreadedCPU": "c", "CUDA": "cuda", "OpenCL": "opencl"}
 
 
 def load_backend(name: str) -> Backend:
@@ -59,10 +66,12 @@ def get_backend(spec=None) -> Backend:
         for name, (ok, _) in available_backends().items():
             if ok:
                 return load_backend(name)
+    spec = GENN_BACKEND_ALIASES.get(spec, spec)
     if spec not in _REGISTRY:
         where = " (from $IRSNN_BACKEND, see irsnn.settings)" if from_env else ""
         raise UnknownNameError(f"unknown backend {spec!r}{where}; valid backends are "
-                               f"{backend_names()}")
+                               f"{backend_names()} (or GeNN's names "
+                               f"{sorted(GENN_BACKEND_ALIASES)})")
     backend = load_backend(spec)
     ok, why = backend.availability()
     if not ok:
@@ -72,4 +81,4 @@ def get_backend(spec=None) -> Backend:
 
 
 __all__ = ["Backend", "InputState", "Simulation", "available_backends", "backend_names",
-           "get_backend", "load_backend"]
+           "get_backend", "load_backend", "GENN_BACKEND_ALIASES"]

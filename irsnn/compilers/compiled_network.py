@@ -8,12 +8,17 @@ batch's examples with callbacks, and ``save`` through a serialiser.
 
 from __future__ import annotations
 
+import contextlib
+import time
+from collections import defaultdict
+
 import numpy as np
 
 from ..errors import InputError, ModelError
 from ..ir.ids import readout_id, recorder_id
 from ..lowering import node_id
 from ..population import get_underlying_pop
+from .genn_model import GeNNModelView, GroupView, GroupViews, VarView
 
 
 class CompiledNetwork:
@@ -40,6 +45,16 @@ class CompiledNetwork:
         self._lookups: dict = {}
         self.current_batch_examples = 0
         self._batch_start_timestep = 0
+        #: wall-clock seconds of the operations that stand for mlGeNN's custom updates
+        #: (``Reset``, ``GradientLearn``, ``Softmax``), measured with ``kernel_profiling``
+        self.custom_update_times: dict = defaultdict(float)
+        #: what mlGeNN scripts reach through GeNN (timers, custom updates): see
+        #: :mod:`.genn_model`
+        self.genn_model = GeNNModelView(self)
+        #: ``neuron_populations[pop].vars["V"]``: pygenn-style access to population variables
+        self.neuron_populations = GroupViews(self._population_group)
+        #: ``connection_populations[conn].vars["g"]``: pygenn-style access to the weights
+        self.connection_populations = GroupViews(self._connection_group)
 
     # -- life cycle ---------------------------------------------------------------------------
     def __enter__(self):
@@ -84,6 +99,59 @@ class CompiledNetwork:
     @property
     def kernel_times(self) -> dict:
         return dict(self.simulation.kernel_times)
+
+    @contextlib.contextmanager
+    def timed_update(self, name: str):
+        """Add the wall time of the block to ``custom_update_times[name]`` (with
+        ``kernel_profiling``)."""
+        if not self.compiler.kernel_profiling:
+            yield
+            return
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.custom_update_times[name] += time.perf_counter() - start
+
+    # -- pygenn-style variable access ------------------------------------------------------
+    def _population_group(self, key):
+        pop = self.network.populations
+        if isinstance(key, str):
+            found = [p for p in pop if p.name == key]
+            if not found:
+                raise InputError(f"neuron_populations: no population named '{key}' "
+                                 f"(populations: {[p.name for p in pop]})")
+            key = found[0]
+        p = self._find_population(key)
+        nid = node_id(p)
+        label = f"Population '{p.name}'"
+
+        def make():
+            return GroupView(label, self.var_names(p), lambda name: VarView(
+                label, name, lambda: self.simulation.get_var(nid, name),
+                lambda v: self.simulation.set_var(nid, name, v)))
+        return p.name, make
+
+    def _find_population(self, key):
+        p = get_underlying_pop(key)
+        if self._populations.get(node_id(p)) is not p:
+            raise InputError(f"Population '{p.name}' is not part of this compiled network")
+        return p
+
+    def _connection_group(self, key):
+        from ..utils.network import get_underlying_conn
+        conns = {c.name: c for c in self.network.connections}
+        conn = conns.get(key) if isinstance(key, str) else get_underlying_conn(key)
+        if conn is None or conns.get(conn.name) is not conn:
+            raise InputError(f"connection_populations: {key!r} is not a connection of this "
+                             f"network (connections: {sorted(conns)})")
+
+        def make():
+            label = f"Connection '{conn.name}'"
+            return GroupView(label, ["g"], lambda name: VarView(
+                label, name, lambda: self.simulation.get_weights(conn.name),
+                lambda v: self.simulation.set_weights(conn.name, v)))
+        return conn.name, make
 
     # -- data ---------------------------------------------------------------------------------
     def _lookup(self, what, key, find):
@@ -167,8 +235,9 @@ class CompiledNetwork:
             y = np.asarray(pop.neuron.readout.compute(
                 values, rnode.var, self.example_timesteps, self.compiler.dt))
             if rnode.softmax:
-                z = y - y.max(axis=-1, keepdims=True)
-                y = np.exp(z) / np.exp(z).sum(axis=-1, keepdims=True)
+                with self.timed_update("Softmax"):
+                    z = y - y.max(axis=-1, keepdims=True)
+                    y = np.exp(z) / np.exp(z).sum(axis=-1, keepdims=True)
             out.append(y.reshape((y.shape[0],) + tuple(pop.shape)))
         return out
 

@@ -48,6 +48,13 @@ class CompiledTrainingNetwork(CompiledInferenceNetwork):
         self.deep_r = {edge_id(u, v, k): DeepR(edge_id(u, v, k), syn, compiler.rng_seed)
                        for u, v, k, syn in self.ir.synapses() if syn.rewiring is not None}
 
+    @property
+    def optimisers(self) -> list:
+        """mlGeNN's ``[(optimiser, updates)]``: the optimiser and the targets of the parameters
+        it updates (edge ids, ``pop.<name>/Bias``); empty when nothing is trainable."""
+        targets = [node.target for _, node in self.ir.nodes(OptimiserNode)]
+        return [(self.optimiser, targets)] if targets else []
+
     # -- evaluation (learning off) -----------------------------------------------------------
     def _reset_for_batch(self, sim):
         sim.learning_enabled = False
@@ -181,7 +188,8 @@ class CompiledTrainingNetwork(CompiledInferenceNetwork):
             sim = self.begin_batch(cbs, batch, m)
             # a reset between chunks must not lose the gradients of the earlier chunks
             kept = {g: sim.get_var(*g) for g in grads} if start else {}
-            self._start_learning(sim)
+            with self.timed_update("Reset"):
+                self._start_learning(sim)
             for g, value in kept.items():
                 sim.set_var(*g, value)
             self._batch_start_timestep = sim.timestep
@@ -251,6 +259,10 @@ class CompiledTrainingNetwork(CompiledInferenceNetwork):
         """One optimiser step on every trainable parameter (called after every batch), in the
         backend's storage layout (sparse connections update only the synapses that exist),
         then Deep-R rewiring of the connections it applies to (:mod:`.deep_r`)."""
+        with self.timed_update("GradientLearn"):
+            self._apply_optimiser()
+
+    def _apply_optimiser(self):
         sim = self.simulation
         self.optimiser_step += 1
         for dr in self.deep_r.values():

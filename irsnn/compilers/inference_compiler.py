@@ -127,7 +127,8 @@ class CompiledInferenceNetwork(CompiledNetwork):
 
     def _run_batch(self, batch, x, outputs, num_examples, cbs):
         sim = self.begin_batch(cbs, batch, num_examples)
-        self._reset_for_batch(sim)
+        with self.timed_update("Reset"):
+            self._reset_for_batch(sim)
         self._batch_start_timestep = sim.timestep
         self.set_input(x)
         cbs.on_batch_begin(batch)

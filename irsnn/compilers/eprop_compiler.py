@@ -3,18 +3,34 @@
 Requires: :class:`~.compiler.Compiler`, the losses and optimisers, and the e-prop passes
 (``insert-eprop``, ``event-eprop``, ``insert-optimiser``, ``insert-deep-r``). Provides
 :class:`EPropCompiler`: its options, layouts and pass list, and ``compile`` to a
-:class:`~.compiled_training_network.CompiledTrainingNetwork`.
+:class:`~.compiled_training_network.CompiledTrainingNetwork`; and :data:`default_params`, the
+neuron settings e-prop assumes, used as mlGeNN's: ``Network(default_params)``.
 """
 
 from __future__ import annotations
 
 from ..errors import ModelError
+from .. import neurons as _neurons
 from ..losses import Loss, default_losses
 from ..lowering import node_id
+from ..neurons import AdaptiveLeakyIntegrateFire, LeakyIntegrate, LeakyIntegrateFire
 from ..optimisers import Optimiser, default_optimisers
 from ..utils.module import get_object
 from .compiler import Compiler, _positive_int
 from .compiled_training_network import CompiledTrainingNetwork
+
+#: mlGeNN's e-prop defaults, ``{class: {argument: value}}``: pass them to the network
+#: (``network = SequentialNetwork(default_params)``) so the neurons created inside it reset by
+#: subtraction, keep integrating while refractory and do not scale their input, as e-prop's
+#: derivation assumes; arguments given explicitly to a constructor win.
+default_params = {
+    AdaptiveLeakyIntegrateFire: {"relative_reset": True, "integrate_during_refrac": True},
+    LeakyIntegrate: {"scale_i": False},
+    LeakyIntegrateFire: {"relative_reset": True, "integrate_during_refrac": True,
+                         "scale_i": False}}
+# The rate-coded LeakyIntegrateFireInput (where this irsnn has it) takes LeakyIntegrateFire's
+if hasattr(_neurons, "LeakyIntegrateFireInput"):
+    default_params[_neurons.LeakyIntegrateFireInput] = dict(default_params[LeakyIntegrateFire])
 
 
 class EPropCompiler(Compiler):

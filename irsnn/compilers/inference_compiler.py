@@ -3,7 +3,7 @@
 Requires: :class:`~.compiler.Compiler`, :class:`~.compiled_network.CompiledNetwork`, the
 metrics and :class:`~irsnn.callbacks.callback_list.CallbackList`. Provides
 :class:`InferenceCompiler` (mlGeNN's) and :class:`CompiledInferenceNetwork` (``evaluate``,
-``evaluate_batch_iter``, ``evaluate_batch``, ``predict``).
+``evaluate_batch_iter``, ``evaluate_batch``, ``predict``), and :data:`default_params`.
 """
 
 from __future__ import annotations
@@ -18,6 +18,11 @@ from ..callbacks.callback_list import CallbackList
 from ..utils.module import get_object
 from .compiled_network import CompiledNetwork
 from .compiler import Compiler, _positive_int
+
+#: ``{class: {argument: value}}`` for ``Network(default_params)``: inference takes every
+#: model's own defaults (mlGeNN's InferenceCompiler defines none), so it is empty; it exists
+#: so that scripts written for any compiler can pass their compiler's ``default_params``.
+default_params: dict = {}
 
 
 def _metrics_for(metrics, outputs):

@@ -2,8 +2,9 @@
 
 Requires: NumPy only. Provides :data:`PreprocessedSpikes` and :func:`preprocess_spikes`,
 :func:`batch_spikes`, :data:`SpikeSchedule` and :func:`spike_schedule`,
-:func:`preprocess_tonic_spikes`, the encoders (:func:`linear_latency_encode_data`,
-:func:`log_latency_encode_data`), :func:`generate_yin_yang_dataset` and the dataset helpers.
+:func:`preprocess_tonic_spikes`, :func:`preprocess_tonic_spikes_separate`, the encoders
+(:func:`linear_latency_encode_data`, :func:`log_latency_encode_data`),
+:func:`generate_yin_yang_dataset` and the dataset helpers.
 
 The compact spike-train format, event-camera (tonic) preprocessing, latency encoders, the
 Yin-Yang generator and dataset helpers.
@@ -192,7 +193,8 @@ def _sensor_shape(shape) -> tuple[int, int, int]:
     return shape
 
 
-def check_events(events, ordering: Sequence[str], shape, where: str = "events"):
+def check_events(events, ordering: Sequence[str], shape, where: str = "events",
+                 require_sorted: bool = True):
     """Check a tonic event array against its ``ordering`` and sensor ``shape``.
 
     Parameters
@@ -206,6 +208,8 @@ def check_events(events, ordering: Sequence[str], shape, where: str = "events"):
         The sensor size ``(width, height, polarities)`` *after* any spatial transform.
     where : str
         Names the recording in error messages.
+    require_sorted : bool
+        Refuse events whose times are not in ascending order (callers that sort pass False).
 
     Returns
     -------
@@ -256,7 +260,7 @@ def check_events(events, ordering: Sequence[str], shape, where: str = "events"):
         j = int(np.argmin(t))
         raise InputError(f"{where}: event {j} has the negative time {t[j]}; times must be "
                          f">= 0 (subtract the recording's start time)")
-    if np.any(np.diff(t) < 0):
+    if require_sorted and np.any(np.diff(t) < 0):
         j = int(np.argmax(np.diff(t) < 0))
         raise InputError(f"{where}: times are not sorted (event {j + 1} at {t[j + 1]} comes "
                          f"after event {j} at {t[j]}); sort the recording with "
@@ -307,7 +311,8 @@ def preprocess_tonic_spikes(events, ordering: Sequence[str], shape,
     Parameters
     ----------
     events : numpy structured array
-        One recording (see :func:`check_events` for what is checked).
+        One recording, in any order (it is sorted by time, stably, as mlGeNN accepts any
+        order); see :func:`check_events` for what else is checked.
     ordering : sequence of str
         ``dataset.ordering``.
     shape : tuple
@@ -330,7 +335,11 @@ def preprocess_tonic_spikes(events, ordering: Sequence[str], shape,
     threshold is given); irsnn bins whenever ``dt`` is given, which is what "at most one spike
     per neuron per dt" needs, and raises a clear error for a threshold without ``dt``.
     """
-    shape = check_events(events, ordering, shape, where="preprocess_tonic_spikes")
+    shape = check_events(events, ordering, shape, where="preprocess_tonic_spikes",
+                         require_sorted=False)
+    t = np.asarray(events["t"])
+    if np.any(np.diff(t) < 0):
+        events = events[np.argsort(t, kind="stable")]
     num_neurons = int(np.prod(shape))
     ids = event_ids(events, ordering, shape)
     times = np.asarray(events["t"], dtype=np.float64) * time_scale
@@ -351,6 +360,40 @@ def preprocess_tonic_spikes(events, ordering: Sequence[str], shape,
     uniq = uniq[counts >= thresh]
     num_bins = int(bins.max()) + 1
     return preprocess_spikes((uniq % num_bins) * dt, uniq // num_bins, num_neurons)
+
+
+def preprocess_tonic_spikes_separate(events, ordering: Sequence[str], shape,
+                                     time_scale: float = 1.0 / 1000.0, dt: float | None = None,
+                                     histogram_thresh: int | None = None
+                                     ) -> list[PreprocessedSpikes]:
+    """Convert one tonic recording into one :data:`PreprocessedSpikes` per polarity.
+
+    Polarity ``p`` of a ``(W, H, P)`` sensor becomes its own train over ``W * H`` neurons
+    (id ``x + y*W``), e.g. to feed ON and OFF events to separate input populations.
+    Arguments are as :func:`preprocess_tonic_spikes`.
+
+    Raises
+    ------
+    InputError
+        The sensor has one polarity (nothing to separate), a polarity has no events, or the
+        events fail :func:`check_events`.
+    """
+    shape = check_events(events, ordering, shape, where="preprocess_tonic_spikes_separate",
+                         require_sorted=False)
+    if shape[2] == 1:
+        raise InputError(f"preprocess_tonic_spikes_separate: shape {shape} has one polarity, "
+                         f"so there is nothing to separate; use preprocess_tonic_spikes")
+    p = np.asarray(events["p"]).astype(np.int64)
+    out = []
+    for pol in range(shape[2]):
+        part = events[p == pol]
+        if len(part) == 0:
+            raise InputError(f"preprocess_tonic_spikes_separate: the recording has no events "
+                             f"of polarity {pol} (it has {np.unique(p).tolist()}); an empty "
+                             f"train cannot be built, drop such recordings")
+        out.append(preprocess_tonic_spikes(part, ordering, (shape[0], shape[1], 1), time_scale,
+                                           dt, histogram_thresh))
+    return out
 
 
 def generate_yin_yang_dataset(size: int, scale: float, offset: float = 0.0, bias: bool = True,

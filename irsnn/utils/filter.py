@@ -1,17 +1,24 @@
 """Filters selecting examples and neurons to record.
 
 Requires: NumPy. Provides :class:`ExampleFilter` and :func:`get_neuron_filter_mask` (as
-mlGeNN's), used by the recording callbacks.
+mlGeNN's), used by the recording callbacks, and the type aliases :data:`ExampleFilterType` and
+:data:`NeuronFilterType` (mlGeNN's names for what the filters accept).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from numbers import Integral
+from typing import Union
 
 import numpy as np
 
 from ..errors import IndexRangeError, ModelError
+
+#: what an example filter may be: None, an index, indices or a mask, a slice or a predicate
+ExampleFilterType = Union[None, int, Sequence, np.ndarray, slice, Callable[[int], bool]]
+#: what a neuron filter may be: None, an index, a slice, a tuple of slices, indices or a mask
+NeuronFilterType = Union[None, int, slice, tuple, Sequence, np.ndarray]
 
 
 class ExampleFilter:

@@ -94,7 +94,6 @@ def test_tonic_no_duplicates_after_downsampling():
     (lambda: (events([0], [0], [0], [0])[["x", "y", "t"]], ORDER, (4, 4, 2)), r"needs \['p'\]"),
     (lambda: (events([0], [0], [0], [0]), ("x", "y", "p"), (4, 4, 2)), "lacks"),
     (lambda: (events([0, 1], [0, 0], [0, 1], [5, -1]), ORDER, (4, 4, 2)), "negative time -1"),
-    (lambda: (events([0, 1], [0, 0], [0, 1], [5, 3]), ORDER, (4, 4, 2)), "not sorted"),
     (lambda: (events([0, 4], [0, 0], [0, 1], [1, 2]), ORDER, (4, 4, 2)), r"x=4.*\[0, 4\)"),
     (lambda: (events([0, 1], [0, 9], [0, 1], [1, 2]), ORDER, (4, 4, 2)), r"y=9.*height"),
     (lambda: (events([0, 1], [0, 0], [0, 1], [1, 2]), ORDER, (4, 4, 1)), None),  # ok: P=1
@@ -111,6 +110,13 @@ def test_bad_events(case, match):
         return
     with pytest.raises(InputError, match=match):
         preprocess_tonic_spikes(ev, ordering, shape)
+
+
+def test_check_events_refuses_unsorted_times_unless_told():
+    ev = events([0, 1], [0, 0], [0, 1], [5, 3])
+    with pytest.raises(InputError, match="not sorted"):
+        check_events(ev, ORDER, (4, 4, 2))
+    assert check_events(ev, ORDER, (4, 4, 2), require_sorted=False) == (4, 4, 2)
 
 
 def test_wrong_polarity_count_names_the_numbers():

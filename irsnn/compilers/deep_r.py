@@ -113,8 +113,10 @@ class DeepR:
 
 class RewiringRecord(Callback):
     """Records, after every training batch, how many synapses of one connection Deep-R
-    rewired: ``cb_data[key]`` is a list with one int per batch (mlGeNN's
-    ``deep_r_record_rewirings``)."""
+    rewired, in mlGeNN's format (``deep_r_record_rewirings``): ``cb_data[key]`` is a list with
+    one ``(rewirings, failed rewirings)`` tuple of ints per batch. Placement never fails in
+    irsnn (a new synapse only goes to a row with room, see the module notes), so the second
+    number is always 0; mlGeNN counts attempts that found a full row there."""
 
     def __init__(self, eid: str, key):
         self.eid, self.key = eid, key
@@ -126,7 +128,7 @@ class RewiringRecord(Callback):
         self._data = []
 
     def on_batch_end(self, batch, metrics):
-        self._data.append(int(self._net.deep_r[self.eid].last))
+        self._data.append((int(self._net.deep_r[self.eid].last), 0))
 
     def get_data(self):
         return self.key, self._data

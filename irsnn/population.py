@@ -163,9 +163,11 @@ def get_underlying_pop(obj):
 def get_network_dag(inputs, outputs) -> list:
     """Populations reachable from ``inputs``, in topological order (Kahn's algorithm).
 
-    A population is listed once all its incoming connections come from listed populations,
-    so recurrent connections keep their target out of the list. Also importable as
-    ``irsnn.utils.network.get_network_dag`` (mlGeNN's module path).
+    A population is listed once all its incoming connections, other than its connections to
+    itself, come from listed populations. Unlike mlGeNN's, which never lists a population with
+    a self-connection (so its recurrent layers' outputs are "unreachable"), self-connections
+    are ignored; a cycle through several populations still keeps them out. Also importable
+    as ``irsnn.utils.network.get_network_dag`` (mlGeNN's module path).
 
     Parameters
     ----------
@@ -192,7 +194,9 @@ def get_network_dag(inputs, outputs) -> list:
         for conn_ref in pop.outgoing_connections:
             seen.add(conn_ref)
             target = conn_ref().target()
-            if set(target.incoming_connections) <= seen:
+            if target is pop:
+                continue
+            if {c for c in target.incoming_connections if c().source() is not target} <= seen:
                 ready.append(target)
     missing = [get_underlying_pop(o).name for o in as_list(outputs)
                if not any(p is get_underlying_pop(o) for p in order)]

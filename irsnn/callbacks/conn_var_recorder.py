@@ -70,8 +70,9 @@ class ConnVarRecorder(Callback):
     def set_params(self, compiled_network=None, batch_size=None, **kwargs):
         self._net = compiled_network
         self._batch_size = int(batch_size or getattr(compiled_network, "batch_size", 1) or 1)
-        names = [c.name for c in compiled_network.network.connections]
-        if self._conn.name not in names:
+        conns = compiled_network.network.connections
+        names = [c.name for c in conns]
+        if not any(c is self._conn for c in conns):
             raise ModelError(f"ConnVarRecorder: connection '{self._conn.name}' is not part of "
                              f"the compiled network (its connections: {names})")
 

@@ -44,7 +44,7 @@ def test_timers_need_kernel_profiling():
     model = _trained("reference", profiling=False).genn_model
     with pytest.raises(BackendError, match="only measured when the compiler is given "
                                            "kernel_profiling=True"):
-        model.neuron_update_time
+        _ = model.neuron_update_time
 
 
 @pytest.mark.parametrize("backend", ["reference"] + (["c"] if HAVE_C else []))

@@ -17,7 +17,9 @@ class Callback:
     """
 
     def set_params(self, **kwargs):
-        """Receive ``compiled_network``, ``num_batches``, ``num_epochs``, ``batch_size``."""
+        """Receive ``data`` (a dict shared by the callbacks of one run, where a callback may
+        keep what it records, as mlGeNN's do), ``compiled_network``, ``num_batches``,
+        ``num_epochs`` and ``batch_size``, all as keywords."""
 
     def on_test_begin(self):
         """Evaluation starts."""

@@ -32,10 +32,12 @@ class Compiler:
     rng_seed : int
         Seed of the counter-based RNG (initialisation, connectivity, Poisson inputs).
     kernel_profiling : bool
-        Time every kernel; read the totals from ``compiled_net.kernel_times``.
+        Time every kernel; read the totals from ``compiled_net.kernel_times`` or, under
+        GeNN's names, from ``compiled_net.genn_model`` (``neuron_update_time``, ...).
     backend : str or Backend, optional
-        ``"reference"`` (NumPy), ``"c"``, or a backend object; default ``$IRSNN_BACKEND``,
-        else the fastest available.
+        ``"reference"`` (NumPy), ``"c"``, ``"opencl"``, ``"cuda"`` (or GeNN's names
+        ``"SingleThreadedCPU"``, ``"OpenCL"``, ``"CUDA"``), or a backend object; default
+        ``$IRSNN_BACKEND``, else the fastest available.
     precision : {"float", "double"}
         What ``scalar`` means in model code and state.
     prefer_in_memory_connect : bool

@@ -48,16 +48,18 @@ class GeNNModelView:
 
     Attributes
     ----------
-    batch_size : int
-        Examples simulated at once.
     dt : float
         Timestep (ms).
     """
 
     def __init__(self, compiled_network):
         self._net = compiled_network
-        self.batch_size = compiled_network.batch_size
         self.dt = compiled_network.compiler.dt
+
+    @property
+    def batch_size(self) -> int:
+        """Examples simulated at once."""
+        return self._net.batch_size
 
     @property
     def name(self) -> str:

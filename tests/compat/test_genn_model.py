@@ -145,3 +145,16 @@ def test_genn_backend_names_are_aliases():
         compiled = InferenceCompiler(evaluate_timesteps=T,
                                      backend="SingleThreadedCPU").compile(net)
         assert compiled.genn_model.backend_name == type(get_backend("c")).__name__
+
+
+def test_fused_backend_time_is_reported_as_neuron_update_time():
+    # CUDA and OpenCL time their one fused kernel as "run" (no GPU needed to check the mapping)
+    from types import SimpleNamespace
+
+    from irsnn.compilers.genn_model import GeNNModelView
+    net = SimpleNamespace(compiler=SimpleNamespace(dt=1.0, kernel_profiling=True),
+                          simulation=SimpleNamespace(kernel_times={"run": 2.5}),
+                          custom_update_times={}, batch_size=1)
+    model = GeNNModelView(net)
+    assert model.neuron_update_time == 2.5
+    assert model.presynaptic_update_time == 0.0 == model.synapse_dynamics_time

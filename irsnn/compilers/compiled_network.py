@@ -40,6 +40,12 @@ class CompiledNetwork:
         self._lookups: dict = {}
         self.current_batch_examples = 0
         self._batch_start_timestep = 0
+        #: this rank's part in a data-parallel job (None: one process)
+        self._data_parallel = None
+        if getattr(compiler, "communicator", None) is not None:
+            from .data_parallel import DataParallel
+            self._data_parallel = DataParallel(compiler.communicator, self.name)
+            self._data_parallel.check_same_model(self.ir, compiler, self.backend)
 
     # -- life cycle ---------------------------------------------------------------------------
     def __enter__(self):

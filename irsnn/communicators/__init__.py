@@ -2,10 +2,10 @@
 metrics (mlGeNN's ``ml_genn.communicators``).
 
 Requires: nothing at import time (mpi4py when :class:`MPI` is created). Provides
-:class:`Communicator` (the interface) and :class:`MPI` (mpi4py).
+:class:`Communicator` (the interface), :class:`MPI` (mpi4py) and :func:`launched_by_mpi`.
 """
 
 from .communicator import Communicator
-from .mpi import MPI
+from .mpi import MPI, launched_by_mpi
 
-__all__ = ["Communicator", "MPI"]
+__all__ = ["Communicator", "MPI", "launched_by_mpi"]

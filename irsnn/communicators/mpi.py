@@ -3,7 +3,8 @@
 Requires: mpi4py and an MPI library (``pip install "irsnn[mpi]"`` brings both from pip), imported
 when an :class:`MPI` is created. Provides :class:`MPI`: barrier, broadcast, sums of numbers and
 arrays (NumPy arrays with MPI's buffer interface; CuPy arrays on NCCL when CuPy has it), the
-local rank (which GPU a rank uses), and an abort that ends every rank when one fails.
+local rank (which GPU a rank uses), and an abort that ends every rank when one fails; and
+:func:`launched_by_mpi`.
 """
 
 from __future__ import annotations
@@ -24,6 +25,32 @@ LOCAL_RANK_VARIABLES = ("MPI_LOCALRANKID",              # MPICH (hydra)
                         "SLURM_LOCALID")                # srun
 
 
+#: environment variables in which launchers give the number of processes of the job
+SIZE_VARIABLES = ("PMI_SIZE",                 # MPICH (hydra), Intel MPI, srun --mpi=pmi2
+                  "OMPI_COMM_WORLD_SIZE",     # Open MPI
+                  "PMIX_SIZE")                # PMIx launchers
+
+
+def local_rank_from_environment(fallback=lambda: 0) -> int:
+    """This process's rank on its node as the launcher gives it (see
+    :data:`LOCAL_RANK_VARIABLES`), else ``fallback()``."""
+    for name in LOCAL_RANK_VARIABLES:
+        value = os.environ.get(name, "")
+        if value.isdigit():
+            return int(value)
+    return fallback()
+
+
+def launched_by_mpi() -> bool:
+    """Whether this process was started by an MPI launcher as one of several ranks (read from
+    the launcher's environment, without initialising MPI)."""
+    for name in SIZE_VARIABLES:
+        value = os.environ.get(name, "")
+        if value.isdigit() and int(value) > 1:
+            return True
+    return False
+
+
 class MPI(Communicator):
     """Communicate over ``MPI.COMM_WORLD`` (or ``comm``) with mpi4py.
 
@@ -31,6 +58,10 @@ class MPI(Communicator):
     script on its own shard of the data. When this communicator is created in a job of several
     ranks, an exception that ends a rank's script ends every rank at once (MPI_Abort) instead of
     leaving the others waiting in their next collective.
+
+    The ranks on one node share its cores: unless ``OMP_NUM_THREADS`` is set, each rank's C
+    backend is given an equal share of them (the node's cores divided by its ranks) so that
+    ranks do not oversubscribe the CPU.
 
     Parameters
     ----------
@@ -55,6 +86,10 @@ class MPI(Communicator):
         self._nccl = None
         if abort_on_error and self._num_ranks > 1:
             _install_abort_hook(self)
+        if self._num_ranks > 1 and "OMP_NUM_THREADS" not in os.environ:
+            local = self.comm.Split_type(mpi.COMM_TYPE_SHARED)
+            share = max(1, (os.cpu_count() or 1) // local.Get_size())
+            os.environ["OMP_NUM_THREADS"] = str(share)   # read when OpenMP first starts
 
     # -- mlGeNN's interface ------------------------------------------------------------------
     def barrier(self):
@@ -93,11 +128,8 @@ class MPI(Communicator):
     def local_rank(self) -> int:
         """This rank's index among the ranks on its node (from the launcher's environment, else
         from a node-local split of the communicator)."""
-        for name in LOCAL_RANK_VARIABLES:
-            value = os.environ.get(name, "")
-            if value.isdigit():
-                return int(value)
-        return self.comm.Split_type(self._mpi.COMM_TYPE_SHARED).Get_rank()
+        return local_rank_from_environment(
+            lambda: self.comm.Split_type(self._mpi.COMM_TYPE_SHARED).Get_rank())
 
     def abort(self, code: int = 1):
         sys.stdout.flush()

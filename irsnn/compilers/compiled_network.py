@@ -45,6 +45,7 @@ class CompiledNetwork:
         if getattr(compiler, "communicator", None) is not None:
             from .data_parallel import DataParallel
             self._data_parallel = DataParallel(compiler.communicator, self.name)
+            self.device = self._data_parallel.use_local_device(self.backend)
             self._data_parallel.check_same_model(self.ir, compiler, self.backend)
 
     # -- life cycle ---------------------------------------------------------------------------

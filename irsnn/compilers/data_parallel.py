@@ -90,6 +90,11 @@ class DataParallel:
                 f"build the same network with the same compiler arguments, and only the data may "
                 f"differ between ranks")
 
+    def use_local_device(self, backend) -> str | None:
+        """Let ``backend`` pick this rank's device by its rank on the node (one GPU per rank)."""
+        local_rank = getattr(self.comm, "local_rank", None)
+        return None if local_rank is None else backend.use_local_device(local_rank)
+
     # -- before the first batch --------------------------------------------------------------
     def start(self, net, training: bool) -> None:
         """Once, before the first batch: start every rank from rank 0's parameters."""

@@ -209,3 +209,58 @@ def test_mpi_communicator_needs_mpi4py(monkeypatch):
     from irsnn.communicators import MPI
     with pytest.raises(DistributedError, match=r"pip install 'irsnn\[mpi\]'"):
         MPI()
+
+
+def test_mpi_launch_and_local_rank_come_from_the_launchers_environment(monkeypatch):
+    from irsnn.communicators.mpi import (LOCAL_RANK_VARIABLES, SIZE_VARIABLES,
+                                         launched_by_mpi, local_rank_from_environment)
+    for name in SIZE_VARIABLES + LOCAL_RANK_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    assert not launched_by_mpi()
+    monkeypatch.setenv("PMI_SIZE", "1")     # one rank: nothing to distribute
+    assert not launched_by_mpi()
+    monkeypatch.setenv("OMPI_COMM_WORLD_SIZE", "4")
+    assert launched_by_mpi()
+    assert local_rank_from_environment(lambda: 7) == 7
+    monkeypatch.setenv("SLURM_LOCALID", "3")
+    assert local_rank_from_environment() == 3
+    monkeypatch.setenv("MPI_LOCALRANKID", "1")   # MPICH's wins over srun's
+    assert local_rank_from_environment() == 1
+
+
+def test_cuda_backend_takes_the_gpu_of_its_local_rank(monkeypatch):
+    import types
+
+    from irsnn.backends.cuda import CudaBackend
+    used = []
+
+    class Device:
+        def __init__(self, index):
+            self.index = index
+
+        def use(self):
+            used.append(self.index)
+
+    runtime = types.SimpleNamespace(
+        getDeviceCount=lambda: 4,
+        getDeviceProperties=lambda i: {"name": f"GPU{i}".encode()})
+    fake = types.SimpleNamespace(cuda=types.SimpleNamespace(runtime=runtime, Device=Device))
+    monkeypatch.setitem(sys.modules, "cupy", fake)
+    assert CudaBackend().use_local_device(6) == "2 GPU2"
+    assert used == [2]
+
+
+@needs_mpi
+@pytest.mark.mpi
+@pytest.mark.slow
+def test_irsnn_train_runs_under_mpiexec(tmp_path):
+    """The README's main job, data-parallel on two ranks: rank 0 alone writes the outputs."""
+    irsnn = Path(sys.executable).parent / "irsnn"
+    cmd = [MPIEXEC, "-n", "2", str(irsnn), "train", "--num-train", "48", "--num-test", "16",
+           "--num-epochs", "1", "--no-plots", "--out", str(tmp_path / "out")]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=400)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.count("epoch   0  train") == 1      # only rank 0 prints
+    log = (tmp_path / "out" / "train_log.csv").read_text().splitlines()
+    assert len(log) == 2
+    assert (tmp_path / "out" / "summary.json").exists()

@@ -92,9 +92,10 @@ def main():
         result["accuracy"] = metrics[out].result
         result["total"] = metrics[out].total
     else:
-        compiled = EPropCompiler(example_timesteps=TIMESTEPS, losses="sparse_categorical_crossentropy",
-                                 optimiser="adam", batch_size=a.batch, backend=a.backend,
-                                 gradient_mode=a.mode, communicator=comm).compile(net)
+        compiled = EPropCompiler(example_timesteps=TIMESTEPS,
+                                 losses="sparse_categorical_crossentropy", optimiser="adam",
+                                 batch_size=a.batch, backend=a.backend, gradient_mode=a.mode,
+                                 communicator=comm).compile(net)
         with compiled:
             metrics, _ = compiled.train({inp: spikes}, {out: labels}, num_epochs=a.epochs,
                                         shuffle=False, callbacks=callbacks)

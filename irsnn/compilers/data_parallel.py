@@ -25,6 +25,7 @@ same step and keeps identical parameters. Beyond mlGeNN:
 from __future__ import annotations
 
 import hashlib
+import time
 
 import numpy as np
 
@@ -61,6 +62,11 @@ class DataParallel:
         self.comm = communicator
         self.name = name
         self._synced = False
+        #: optimiser steps whose gradients were summed, the seconds spent in those sums
+        #: (communication and waiting for the slowest rank) and the bytes each rank sent
+        self.reductions = 0
+        self.reduce_seconds = 0.0
+        self.reduce_bytes = 0
 
     @property
     def is_root(self) -> bool:
@@ -129,6 +135,7 @@ class DataParallel:
         whole step."""
         sim = net.simulation
         rows = net._gradient_rows
+        self.reductions += 1
         for _, node in net.ir.nodes(OptimiserNode):
             owner = ref_owner(node.target)
             local = sim.get_var(owner, node.gradient)
@@ -136,7 +143,10 @@ class DataParallel:
             # as get_var gives it: one gradient for the batch, or one per batch row
             total = (local.astype(np.float64) if whole_batch
                      else local[:rows].sum(axis=0, dtype=np.float64))
+            start = time.perf_counter()
             total = self.comm.reduce_sum(np.ascontiguousarray(total))
+            self.reduce_seconds += time.perf_counter() - start
+            self.reduce_bytes += total.nbytes
             if whole_batch:
                 sim.set_var(owner, node.gradient, total.astype(local.dtype))
             else:

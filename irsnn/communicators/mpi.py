@@ -28,7 +28,8 @@ LOCAL_RANK_VARIABLES = ("MPI_LOCALRANKID",              # MPICH (hydra)
 #: environment variables in which launchers give the number of processes of the job
 SIZE_VARIABLES = ("PMI_SIZE",                 # MPICH (hydra), Intel MPI, srun --mpi=pmi2
                   "OMPI_COMM_WORLD_SIZE",     # Open MPI
-                  "PMIX_SIZE")                # PMIx launchers
+                  "PMIX_SIZE",                # PMIx launchers
+                  "SLURM_STEP_NUM_TASKS")     # a job step started by srun
 
 
 def local_rank_from_environment(fallback=lambda: 0) -> int:

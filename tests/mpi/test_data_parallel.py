@@ -221,6 +221,9 @@ def test_mpi_launch_and_local_rank_come_from_the_launchers_environment(monkeypat
     assert not launched_by_mpi()
     monkeypatch.setenv("OMPI_COMM_WORLD_SIZE", "4")
     assert launched_by_mpi()
+    monkeypatch.delenv("OMPI_COMM_WORLD_SIZE")
+    monkeypatch.setenv("SLURM_STEP_NUM_TASKS", "8")
+    assert launched_by_mpi()
     assert local_rank_from_environment(lambda: 7) == 7
     monkeypatch.setenv("SLURM_LOCALID", "3")
     assert local_rank_from_environment() == 3

@@ -43,6 +43,12 @@ class Backend(ABC):
     def build(self, graph, *, rng_seed: int = 0, kernel_profiling: bool = False) -> Simulation:
         """Build a runnable simulation of ``graph``."""
 
+    def use_local_device(self, local_rank: int) -> str | None:
+        """Run on the device of a data-parallel rank that is ``local_rank``-th on its node (a
+        backend with one device per rank picks device ``local_rank`` modulo their number);
+        returns the device chosen, or None where the backend has no choice to make."""
+        return None
+
     def kernel_source(self, graph) -> dict[str, str]:
         """Generated source files for ``graph`` (``{file name: text}``); empty for backends
         that generate none."""

@@ -144,7 +144,8 @@ def cmd_train(args) -> int:
         batch_size=args.batch_size, num_epochs=args.num_epochs,
         seed=args.seed, backend=args.backend, resume_epoch=args.resume_epoch, out=args.out,
         root=args.root, download=args.download, num_train=args.num_train,
-        num_test=args.num_test, learning_rate=args.learning_rate, plots=not args.no_plots)
+        num_test=args.num_test, learning_rate=args.learning_rate, plots=not args.no_plots,
+        mpi=args.mpi)
     run_train(cfg)
     return 0
 
@@ -236,6 +237,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--num-train", type=int, default=None, help="limit training examples")
     t.add_argument("--num-test", type=int, default=None, help="limit test examples")
     t.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    t.add_argument("--mpi", action=argparse.BooleanOptionalAction, default=None,
+                   help="train data-parallel over the ranks of an MPI job (mpiexec -n N irsnn "
+                        "train ...; default: on when started by mpiexec/srun with > 1 rank)")
     t.set_defaults(func=cmd_train)
 
     bn = sub.add_parser("bench", help="benchmark the backends (and Norse, snnTorch, Brian2 when "

@@ -87,3 +87,7 @@ class BackendUnavailableError(BackendError):
 
 class SettingsError(IrsnnError, ValueError):
     """An environment variable read by :mod:`irsnn.settings` has a value irsnn cannot use."""
+
+
+class DistributedError(IrsnnError, RuntimeError):
+    """A data-parallel job cannot go on: a rank failed, or the ranks disagree (model, options)."""

@@ -15,6 +15,7 @@ logs, checkpoints, the IR and plots to ``--out``.
 from __future__ import annotations
 
 import csv
+import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -71,6 +72,8 @@ class TrainConfig:
     learning_rate: float | None = None
     lr_decay: float | None = None
     plots: bool = True
+    #: data-parallel over MPI ranks; None: when started by mpiexec/srun with several ranks
+    mpi: bool | None = None
 
     def __post_init__(self):
         if self.dataset in DEFAULTS:
@@ -188,7 +191,30 @@ def _read_csv(path: Path) -> list[dict]:
 
 
 def run_train(cfg: TrainConfig) -> dict:
-    """Train, test and write the outputs; returns a summary dict (also ``summary.json``)."""
+    """Train, test and write the outputs; returns a summary dict (also ``summary.json``).
+
+    Under MPI (``cfg.mpi``, or started by mpiexec/srun with several ranks) every rank trains on
+    its strided shard of each epoch's shuffled examples with ``batch_size / ranks`` examples
+    per step (the gradients are summed over ranks), test accuracy per epoch is summed over the
+    ranks' shards of the test set, and rank 0 alone prints, writes the outputs and runs the
+    final test; the other ranks return ``{"rank": r}``.
+    """
+    import contextlib
+    import io
+
+    from .communicators import launched_by_mpi
+    comm = None
+    if cfg.mpi or (cfg.mpi is None and launched_by_mpi()):
+        from .communicators import MPI
+        comm = MPI()
+    if comm is not None and comm.rank != 0:   # rank 0 speaks for the job (errors still show)
+        os.environ["TQDM_DISABLE"] = "1"
+        with contextlib.redirect_stdout(io.StringIO()):
+            return _run_train(cfg, comm)
+    return _run_train(cfg, comm)
+
+
+def _run_train(cfg: TrainConfig, comm) -> dict:
     import json
 
     from .callbacks import Checkpoint, OptimiserParamSchedule, SpikeRecorder, VarRecorder
@@ -227,10 +253,16 @@ def run_train(cfg: TrainConfig) -> dict:
     compiler = EPropCompiler(example_timesteps=steps, losses="sparse_categorical_crossentropy",
                              optimiser=Adam(cfg.learning_rate), batch_size=cfg.batch_size,
                              rng_seed=cfg.seed, backend=cfg.backend,
-                             reset_vars_between_examples=True,
+                             reset_vars_between_examples=True, communicator=comm,
                              train_output_bias=DEFAULTS[cfg.dataset].get("output_bias", True))
     compiled = compiler.compile(network, "train")
-    (out / "model_ir.txt").write_text(printers.to_text(compiled.ir))
+    root = comm is None or comm.rank == 0
+    rank, ranks = (0, 1) if comm is None else (comm.rank, comm.num_ranks)
+    if root:
+        (out / "model_ir.txt").write_text(printers.to_text(compiled.ir))
+    # each rank evaluates its strided shard of the test set (the metric sums the shards)
+    test_x = [data.test_x[i] for i in range(rank, len(data.test_y), ranks)]
+    test_y = data.test_y[rank::ranks]
     rng = np.random.default_rng([cfg.seed, 1])
     # train() is called once per epoch (to test after each), so shuffling is done here:
     # train(shuffle=True) would draw the same permutation on every call
@@ -249,19 +281,24 @@ def run_train(cfg: TrainConfig) -> dict:
         for _ in range(start_epoch):  # the same shuffles as an uninterrupted run
             rng.permutation(len(train_y))
         for epoch in range(start_epoch, start_epoch + cfg.num_epochs):
-            order = rng.permutation(len(train_y))
+            order = rng.permutation(len(train_y))[rank::ranks]
             t0 = time.perf_counter()
             m, _ = compiled.train({inp: [train_x[i] for i in order]}, {outp: train_y[order]},
                                   num_epochs=1, start_epoch=epoch, shuffle=False,
                                   callbacks=["batch_progress_bar", Checkpoint(ckpt), schedule])
             t1 = time.perf_counter()
-            mt, _ = compiled.evaluate({inp: data.test_x}, {outp: data.test_y}, callbacks=[])
+            mt, _ = compiled.evaluate({inp: test_x}, {outp: test_y}, callbacks=[])
             log_rows.append({"epoch": epoch, "train_accuracy": m[outp].result,
                              "test_accuracy": mt[outp].result, "train_seconds": t1 - t0})
             print(f"  epoch {epoch:3d}  train {m[outp].result:.4f}  test "
                   f"{mt[outp].result:.4f}  ({t1 - t0:.1f} s)", flush=True)
-            _write_csv(out / "train_log.csv", log_rows)
+            if root:
+                _write_csv(out / "train_log.csv", log_rows)
     t_train = time.perf_counter() - t_train
+    if comm is not None:   # rank 0 tests the last checkpoint alone
+        comm.barrier()
+        if not root:
+            return {"rank": rank}
     last = start_epoch + cfg.num_epochs - 1
     if last < 0:
         raise InputError("--num-epochs 0 without --resume-epoch: there is nothing to test")

@@ -68,6 +68,15 @@ class CudaBackend(Backend):
             out.append(f"{i} {props['name'].decode()}")
         return out
 
+    def use_local_device(self, local_rank):
+        """Make GPU ``local_rank`` modulo the GPUs present current (one GPU per rank of a
+        data-parallel job on a node; mpiexec/srun give the local rank)."""
+        import cupy
+        count = cupy.cuda.runtime.getDeviceCount()
+        index = local_rank % count
+        cupy.cuda.Device(index).use()
+        return self.devices()[index]
+
     def kernel_source(self, graph):
         from ..kernels.render import file_stem
         return {f"{file_stem(graph.name, '.-')}.cu": _source(graph)}

@@ -14,7 +14,16 @@ class Callback:
     then advances one timestep per call), ``on_batch_end``, ``on_epoch_end``/``on_test_end``.
     A callback that returns data implements :meth:`get_data` returning ``(key, data)``; it
     appears in ``cb_data[key]``.
+
+    In a data-parallel job (a compiler with a ``communicator``), callbacks whose class sets
+    :attr:`root_only` (those that write: checkpoints, progress bars) run on rank 0 only, unless
+    the object's ``all_ranks`` attribute is true.
     """
+
+    #: runs only on rank 0 of a data-parallel job (it writes files or to the terminal)
+    root_only = False
+    #: set on an object to run a ``root_only`` callback on every rank
+    all_ranks = False
 
     def set_params(self, **kwargs):
         """Receive ``data`` (a dict shared by the callbacks of one run, where a callback may

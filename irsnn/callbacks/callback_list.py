@@ -34,6 +34,14 @@ class CallbackList:
                              if type(c).on_timestep_begin is not Callback.on_timestep_begin
                              or type(c).on_timestep_end is not Callback.on_timestep_end]
 
+    def keep(self, predicate) -> None:
+        """Drop the callbacks for which ``predicate(callback)`` is false (a data-parallel
+        rank other than 0 keeps no callback that writes)."""
+        self.callbacks = [c for c in self.callbacks if predicate(c)]
+        self.per_timestep = [c for c in self.per_timestep if predicate(c)]
+        for hook in [k for k in vars(self) if k.startswith("on_")]:
+            delattr(self, hook)   # bound to the old lists by __getattr__
+
     def recording_requests(self):
         out = []
         for c in self.callbacks:

@@ -13,6 +13,8 @@ class BatchProgressBar(Callback):
     """Show progress over the batches of an evaluation or of each training epoch, with the
     current metrics as the postfix."""
 
+    root_only = True
+
     def __init__(self):
         self._bar = None
         self._num_batches = None

@@ -19,6 +19,8 @@ class Checkpoint(Callback):
     InferenceCompiler).
     """
 
+    root_only = True
+
     def __init__(self, serialiser="numpy", epoch_interval: int = 1):
         if epoch_interval < 1:
             raise ModelError(f"Checkpoint: epoch_interval={epoch_interval!r} must be >= 1")

@@ -55,6 +55,13 @@ class CompiledNetwork:
         self.neuron_populations = GroupViews(self._population_group)
         #: ``connection_populations[conn].vars["g"]``: pygenn-style access to the weights
         self.connection_populations = GroupViews(self._connection_group)
+        #: this rank's part in a data-parallel job (None: one process)
+        self._data_parallel = None
+        if getattr(compiler, "communicator", None) is not None:
+            from .data_parallel import DataParallel
+            self._data_parallel = DataParallel(compiler.communicator, self.name)
+            self.device = self._data_parallel.use_local_device(self.backend)
+            self._data_parallel.check_same_model(self.ir, compiler, self.backend)
 
     # -- life cycle ---------------------------------------------------------------------------
     def __enter__(self):

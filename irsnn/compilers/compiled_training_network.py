@@ -97,6 +97,12 @@ class CompiledTrainingNetwork(CompiledInferenceNetwork):
         step = self.training_batch_size
         # callbacks see every simulated chunk as a batch
         num_batches = sum(-(-min(step, n - s) // self.batch_size) for s in range(0, n, step))
+        num_steps = -(-n // step)
+        dp = self._data_parallel
+        if dp is not None:   # every rank takes as many steps as the largest shard needs
+            dp.start(self, training=True)
+            num_steps = dp.num_batches(num_steps)
+            num_batches += num_steps - -(-n // step)
         cbs = self._callbacks(self._with_rewiring_records(callbacks), num_batches, num_epochs)
         cbs.on_train_begin()
         x = self._prepare_inputs(x)
@@ -109,7 +115,7 @@ class CompiledTrainingNetwork(CompiledInferenceNetwork):
             order = rng.permutation(n) if shuffle else np.arange(n)
             cbs.on_epoch_begin(epoch)
             batch = 0
-            for start in range(0, n, step):
+            for start in range(0, num_steps * step, step):
                 idx = order[start:start + step]
                 batch = self._train_batch(batch, {k: _take(v, idx) for k, v in x.items()},
                                   {k: _take(v, idx) for k, v in y.items()}, epoch_metrics, cbs)
@@ -166,7 +172,20 @@ class CompiledTrainingNetwork(CompiledInferenceNetwork):
     def _train_batch(self, batch, x, y, metrics, cbs) -> int:
         """One optimiser step on the examples ``x``/``y`` (in simulated chunks when they do
         not fit); returns the callbacks' next batch index."""
-        batch = self._learn(batch, x, y, cbs, metrics)
+        dp = self._data_parallel
+        if dp is None:
+            batch = self._learn(batch, x, y, cbs, metrics)
+        else:
+            failure, pending = None, []
+            try:
+                # gradients materialised: the ranks sum them before the optimiser step
+                batch = self._learn(batch, x, y, cbs, pending, defer=False)
+            except Exception as exc:   # noqa: BLE001 - the other ranks must hear of it
+                failure = exc
+            dp.agree(failure)
+            # metrics are summed over ranks once every rank is known to be well
+            for key, y_true, y_pred in pending:
+                metrics[key].update(y_true, y_pred, dp.comm)
         self.apply_optimiser()
         cbs.on_batch_end(batch, metrics)
         return batch + 1
@@ -177,6 +196,12 @@ class CompiledTrainingNetwork(CompiledInferenceNetwork):
         take them from the example directly); returns the callbacks' batch index of the last
         chunk (whose ``on_batch_end`` the caller sends)."""
         n = len(next(iter(y.values())))
+        if n == 0:   # a data-parallel rank whose shard has run out: nothing to simulate
+            if isinstance(metrics, list):
+                metrics.extend((o, np.asarray(y[o]), np.zeros((0, self._output_size(o))))
+                               for o in y)
+            self._gradient_rows = self._step_examples = 0
+            return batch
         chunk = self.batch_size
         chunked = n > chunk
         grads = [(ref_owner(node.target), node.gradient)
@@ -198,7 +223,10 @@ class CompiledTrainingNetwork(CompiledInferenceNetwork):
             cbs.on_batch_begin(batch)
             self.run_example(cbs)
             sim.end_example(for_optimiser=defer and self._optimiser_in_kernels and not chunked)
-            if metrics is not None:
+            if isinstance(metrics, list):   # data-parallel: updated once the ranks agree
+                metrics.extend((o, np.asarray(y_true), yp[:m].reshape(m, -1))
+                               for (o, y_true), yp in zip(ys.items(), self.get_readout(list(ys))))
+            elif metrics is not None:
                 for (o, y_true), yp in zip(ys.items(), self.get_readout(list(ys))):
                     metrics[o].update(np.asarray(y_true), yp[:m].reshape(m, -1))
             if start + chunk < n:
@@ -265,6 +293,9 @@ class CompiledTrainingNetwork(CompiledInferenceNetwork):
     def _apply_optimiser(self):
         sim = self.simulation
         self.optimiser_step += 1
+        if self._data_parallel is not None:   # the gradients of every rank's examples
+            self._gradient_rows, self._step_examples = \
+                self._data_parallel.reduce_gradients(self)
         for dr in self.deep_r.values():
             if dr.sign is None:
                 dr.init_signs(sim)  # from the weights before the first step

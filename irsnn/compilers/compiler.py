@@ -12,12 +12,23 @@ import warnings
 
 from ..errors import ModelError
 from ..lowering import lower_network
+from .data_parallel import rank_batch_size
 
 
 def _positive_int(owner, name, value):
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ModelError(f"{owner}: {name}={value!r} must be a whole number >= 1")
     return value
+
+
+def _communicator(owner, communicator):
+    if communicator is None:
+        return None
+    from ..communicators import Communicator
+    if not isinstance(communicator, Communicator):
+        raise ModelError(f"{owner}: communicator={communicator!r} is not a Communicator; pass "
+                         f"irsnn.communicators.MPI() (or None for one process)")
+    return communicator
 
 
 class Compiler:
@@ -44,18 +55,25 @@ class Compiler:
         As mlGeNN: sparse connectivity is stored in memory (bitmask, ragged) rather than
         regenerated procedurally at every spike; False puts the procedural layout first
         where the compiler supports it (inference).
+    communicator : Communicator, optional
+        Train or evaluate data-parallel across the ranks of an MPI job (see
+        :mod:`.data_parallel`): ``batch_size`` is then the batch of the whole job, split evenly
+        over the ranks.
     **genn_kwargs
         GeNN-specific options; accepted and ignored with a warning.
     """
 
     def __init__(self, dt: float = 1.0, batch_size: int = 1, rng_seed: int = 0,
                  kernel_profiling: bool = False, prefer_in_memory_connect: bool = True,
-                 backend=None, precision: str = "float", **genn_kwargs):
+                 backend=None, precision: str = "float", communicator=None, **genn_kwargs):
         owner = type(self).__name__
         if not (isinstance(dt, int | float) and dt > 0):
             raise ModelError(f"{owner}: dt={dt!r} must be a positive number of ms")
         self.dt = float(dt)
-        self.batch_size = _positive_int(owner, "batch_size", batch_size)
+        #: the batch of the whole job; :attr:`batch_size` is this rank's share
+        self.full_batch_size = _positive_int(owner, "batch_size", batch_size)
+        self.communicator = _communicator(owner, communicator)
+        self.batch_size = rank_batch_size(owner, batch_size, self.communicator)
         if not isinstance(rng_seed, int) or rng_seed < 0:
             raise ModelError(f"{owner}: rng_seed={rng_seed!r} must be an integer >= 0")
         self.rng_seed = rng_seed

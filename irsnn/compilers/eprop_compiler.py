@@ -82,8 +82,9 @@ class EPropCompiler(Compiler):
     deep_r_record_rewirings : dict
         ``{connection: key}``: ``train`` returns, in ``cb_data[key]``, the number of synapses
         of that connection rewired after each batch (a list, one int per batch).
-    dt, batch_size, rng_seed, kernel_profiling, backend, precision
-        See :class:`Compiler`.
+    dt, batch_size, rng_seed, kernel_profiling, backend, precision, communicator
+        See :class:`Compiler` (with a communicator, the optimiser steps on the gradients summed
+        over every rank).
     """
 
     def __init__(self, example_timesteps: int, losses, optimiser="adam", tau_reg: float = 500.0,
@@ -95,10 +96,10 @@ class EPropCompiler(Compiler):
                  gradient_mode: str = "event", reset_traces_between_examples: bool = False,
                  deep_r_conns=(), deep_r_l1_strength: float = 0.01,
                  deep_r_record_rewirings=None, event_memory_budget_mb: float | None = None,
-                 **genn_kwargs):
+                 communicator=None, **genn_kwargs):
         super().__init__(dt=dt, batch_size=batch_size, rng_seed=rng_seed,
                          kernel_profiling=kernel_profiling, backend=backend,
-                         precision=precision, **genn_kwargs)
+                         precision=precision, communicator=communicator, **genn_kwargs)
         self.example_timesteps = _positive_int("EPropCompiler", "example_timesteps",
                                                example_timesteps)
         for name, value in (("tau_reg", tau_reg),):

@@ -14,6 +14,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..metrics import Metric, default_metrics
+from ..population import get_underlying_pop
 from ..callbacks.callback_list import CallbackList
 from ..utils.module import get_object
 from .compiled_network import CompiledNetwork
@@ -56,10 +57,15 @@ class CompiledInferenceNetwork(CompiledNetwork):
             self._output_population(key)
         metrics = _metrics_for(metrics, list(y))
         num_batches = -(-n // self.batch_size)
+        dp = self._data_parallel
+        if dp is not None:   # every rank runs as many batches as the largest shard needs
+            dp.start(self, training=False)
+            num_batches = dp.num_batches(num_batches)
         cbs = self._callbacks(callbacks, num_batches)
         cbs.on_test_begin()
         x = self._prepare_inputs(x)
-        for batch, start in enumerate(range(0, n, self.batch_size)):
+        for batch in range(num_batches):
+            start = min(n, batch * self.batch_size)
             stop = min(n, start + self.batch_size)
             self._evaluate_batch(batch, {k: v[start:stop] for k, v in x.items()},
                                  {k: v[start:stop] for k, v in y.items()}, metrics, cbs)
@@ -121,8 +127,11 @@ class CompiledInferenceNetwork(CompiledNetwork):
             callbacks = ()
         if isinstance(callbacks, str):
             callbacks = (callbacks,)
-        return CallbackList(list(callbacks), compiled_network=self, num_batches=num_batches,
-                            num_epochs=num_epochs, batch_size=self.batch_size)
+        cbs = CallbackList(list(callbacks), compiled_network=self, num_batches=num_batches,
+                           num_epochs=num_epochs, batch_size=self.batch_size)
+        if self._data_parallel is not None:
+            self._data_parallel.local_callbacks(cbs)
+        return cbs
 
     def _reset_for_batch(self, sim):
         """State resets before an evaluation batch (the compiler's options)."""
@@ -142,10 +151,28 @@ class CompiledInferenceNetwork(CompiledNetwork):
 
     def _evaluate_batch(self, batch, x, y, metrics, cbs):
         n = len(next(iter(y.values())))
-        y_pred = self._run_batch(batch, x, list(y), n, cbs)
+        dp = self._data_parallel
+        failure = None
+        try:
+            if n:
+                y_pred = self._run_batch(batch, x, list(y), n, cbs)
+            else:   # this rank's shard has run out: it only takes part in the reductions
+                y_pred = [np.zeros((0, self._output_size(o))) for o in y]
+        except Exception as exc:   # noqa: BLE001 - the other ranks must hear of it
+            if dp is None:
+                raise
+            failure = exc
+        if dp is not None:
+            dp.agree(failure)
+        comm = None if dp is None else dp.comm
         for (o, y_true), yp in zip(y.items(), y_pred):
-            metrics[o].update(np.asarray(y_true), yp[:len(y_true)].reshape(len(y_true), -1))
+            rows = len(y_true)
+            metrics[o].update(np.asarray(y_true),
+                              yp[:rows].reshape(rows, int(np.prod(yp.shape[1:]))), comm)
         cbs.on_batch_end(batch, metrics)
+
+    def _output_size(self, key) -> int:
+        return int(np.prod(get_underlying_pop(key).shape))
 
 
 class InferenceCompiler(Compiler):
@@ -161,7 +188,7 @@ class InferenceCompiler(Compiler):
         Restart the clock at 0 for each batch.
     reset_in_syn_between_batches : bool
         Clear synaptic input (``inSyn``) between batches (mlGeNN's default is not to).
-    dt, batch_size, rng_seed, kernel_profiling, prefer_in_memory_connect, backend
+    dt, batch_size, rng_seed, kernel_profiling, prefer_in_memory_connect, backend, communicator
         See :class:`Compiler`.
     """
 
@@ -170,11 +197,11 @@ class InferenceCompiler(Compiler):
                  prefer_in_memory_connect: bool = True, reset_time_between_batches: bool = True,
                  reset_vars_between_batches: bool = True,
                  reset_in_syn_between_batches: bool = False, backend=None,
-                 precision: str = "float", **genn_kwargs):
+                 precision: str = "float", communicator=None, **genn_kwargs):
         super().__init__(dt=dt, batch_size=batch_size, rng_seed=rng_seed,
                          kernel_profiling=kernel_profiling,
                          prefer_in_memory_connect=prefer_in_memory_connect, backend=backend,
-                         precision=precision, **genn_kwargs)
+                         precision=precision, communicator=communicator, **genn_kwargs)
         self.evaluate_timesteps = _positive_int("InferenceCompiler", "evaluate_timesteps",
                                                 evaluate_timesteps)
         self.reset_time_between_batches = reset_time_between_batches

@@ -22,8 +22,9 @@ __version__ = "0.1.0"
 
 #: subpackages reachable as attributes after a bare ``import irsnn``, as ``ml_genn``'s are;
 #: imported on first access (the compilers pull in the IR, the passes and networkx)
-_SUBPACKAGES = ("callbacks", "compilers", "connectivity", "initializers", "losses", "metrics",
-                "neurons", "optimisers", "readouts", "serialisers", "synapses", "utils")
+_SUBPACKAGES = ("callbacks", "communicators", "compilers", "connectivity", "initializers",
+                "losses", "metrics", "neurons", "optimisers", "readouts", "serialisers",
+                "synapses", "utils")
 
 
 def __getattr__(name):

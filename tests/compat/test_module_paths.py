@@ -15,8 +15,8 @@ import pytest
 #: mlGeNN module (without the ``ml_genn`` prefix) -> names importable from it in irsnn
 PROVIDED = {
     "": ["Connection", "InputLayer", "Layer", "Network", "Population", "SequentialNetwork",
-         "callbacks", "compilers", "connectivity", "initializers", "losses", "metrics",
-         "neurons", "optimisers", "readouts", "serialisers", "synapses"],
+         "callbacks", "communicators", "compilers", "connectivity", "initializers", "losses",
+         "metrics", "neurons", "optimisers", "readouts", "serialisers", "synapses"],
     "callbacks": ["Callback", "BatchProgressBar", "Checkpoint", "ConnVarRecorder",
                   "CustomUpdateOnBatchBegin", "CustomUpdateOnBatchEnd",
                   "CustomUpdateOnEpochBegin", "CustomUpdateOnEpochEnd",
@@ -33,6 +33,9 @@ PROVIDED = {
     "callbacks.progress_bar": ["BatchProgressBar"],
     "callbacks.spike_recorder": ["SpikeRecorder"],
     "callbacks.var_recorder": ["VarRecorder"],
+    "communicators": ["Communicator", "MPI"],
+    "communicators.communicator": ["Communicator"],
+    "communicators.mpi": ["MPI"],
     "compilers": ["Compiler", "CompiledNetwork", "CompiledTrainingNetwork", "EPropCompiler",
                   "InferenceCompiler", "CompiledInferenceNetwork"],
     "compilers.compiled_network": ["CompiledNetwork"],
@@ -118,9 +121,6 @@ PROVIDED = {
 
 #: mlGeNN modules irsnn does not provide, with the reason
 NOT_PROVIDED = {
-    "communicators": "MPI across processes is issue [scale]",
-    "communicators.communicator": "MPI across processes is issue [scale]",
-    "communicators.mpi": "MPI across processes is issue [scale]",
     "compilers.event_prop_compiler": "EventProp is issue [eventprop] (another branch)",
     "compilers.few_spike_compiler": "few-spike runtime is item 3 of issue 18 (another branch)",
     "compilers.weight_update_models": "pure GeNN internals: pygenn weight update model dicts",

@@ -9,8 +9,10 @@ from .adaptive_leaky_integrate_fire import AdaptiveLeakyIntegrateFire
 from .binary_spike_input import BinarySpikeInput
 from .input import Input, InputBase
 from .integrate_fire import IntegrateFire
+from .integrate_fire_input import IntegrateFireInput
 from .leaky_integrate import LeakyIntegrate
 from .leaky_integrate_fire import LeakyIntegrateFire
+from .leaky_integrate_fire_input import LeakyIntegrateFireInput
 from .neuron import Neuron
 from .poisson_input import PoissonInput
 from .spike_input import SpikeInput
@@ -18,5 +20,6 @@ from .spike_input import SpikeInput
 default_neurons = get_module_classes(globals(), Neuron)
 
 __all__ = ["AdaptiveLeakyIntegrateFire", "BinarySpikeInput", "Input", "InputBase",
-           "IntegrateFire", "LeakyIntegrate", "LeakyIntegrateFire", "Neuron", "PoissonInput",
+           "IntegrateFire", "IntegrateFireInput", "LeakyIntegrate", "LeakyIntegrateFire",
+           "LeakyIntegrateFireInput", "Neuron", "PoissonInput",
            "SpikeInput", "default_neurons"]

@@ -7,6 +7,8 @@ Requires: nothing beyond its submodules. Provides the public names of the neuron
 from ..utils.module import get_module_classes
 from .adaptive_leaky_integrate_fire import AdaptiveLeakyIntegrateFire
 from .binary_spike_input import BinarySpikeInput
+from .few_spike_relu import FewSpikeRelu
+from .few_spike_relu_input import FewSpikeReluInput
 from .input import Input, InputBase
 from .integrate_fire import IntegrateFire
 from .integrate_fire_input import IntegrateFireInput
@@ -19,7 +21,8 @@ from .spike_input import SpikeInput
 
 default_neurons = get_module_classes(globals(), Neuron)
 
-__all__ = ["AdaptiveLeakyIntegrateFire", "BinarySpikeInput", "Input", "InputBase",
+__all__ = ["AdaptiveLeakyIntegrateFire", "BinarySpikeInput", "FewSpikeRelu",
+           "FewSpikeReluInput", "Input", "InputBase",
            "IntegrateFire", "IntegrateFireInput", "LeakyIntegrate", "LeakyIntegrateFire",
            "LeakyIntegrateFireInput", "Neuron", "PoissonInput",
            "SpikeInput", "default_neurons"]

@@ -10,10 +10,12 @@ part of the test suite) that, for each selected script:
    code cells without IPython lines (``!pip``, ``%env``, the Colab set-up cell);
 2. runs it with ``python`` in a folder where the offline stand-in data are found: a module
    ``mnist`` made from scikit-learn's digits on ``PYTHONPATH`` and a synthetic SHD in
-   tonic's layout at ``../data`` (:mod:`standin_data`), with ``MPLBACKEND=Agg``;
+   tonic's layout at ``../data`` of ``examples/eprop`` (:mod:`standin_data`), with
+   ``MPLBACKEND=Agg``;
 3. records whether it finished, its run time, and the accuracies it printed (an
    ``Accuracy = ...`` line or the progress bar's last ``SparseCategoricalAccuracy``/
-   ``accuracy`` value), in ``<out>/results.json`` and a Markdown table on stdout.
+   ``accuracy`` value; the first and last ``Total MSE`` of the pattern-recognition example),
+   in ``<out>/results.json`` and a Markdown table on stdout.
 
 Scripts that need EventProp, convolutions, MPI or TensorFlow are listed as excluded with the
 reason. Usage::
@@ -88,7 +90,8 @@ def prepare(mlgenn: Path, out: Path, names, num_train: int, shd_sizes) -> dict:
     standin_data.write_mnist_module(out / "standin", num_train=num_train)
     shd_note = None
     try:
-        standin_data.write_shd(out / "data", *shd_sizes)
+        # the SHD example reads ``../data`` from its folder (examples/eprop)
+        standin_data.write_shd(out / "examples" / "data", *shd_sizes)
     except ImportError as exc:
         shd_note = f"no SHD stand-in: {exc}"
     scripts = {}
@@ -137,7 +140,9 @@ def run(name: str, script: Path, out: Path, timeout: float, env_extra: dict) -> 
         tb = [ln for ln in output.strip().splitlines() if ln.strip()]
         error = tb[-1] if tb else ""
     chance = _CHANCE.get(name)
+    mse = [float(m) for m in re.findall(r"Total MSE:\s*([-0-9.eE+]+)", output)]
     return {"name": name, "rc": rc, "seconds": round(seconds, 1),
+            "mse_first_last": (mse[0], mse[-1]) if mse else None,
             "accuracy": accs[-1] if accs else None, "chance": chance,
             "above_chance": (None if not accs or chance is None else accs[-1] > 1.5 * chance),
             "error": error[-300:]}
@@ -180,6 +185,8 @@ def main(argv=None):
             print(f"| {r['name']} | excluded | | | needs {r['excluded']} |")
             continue
         acc = "" if r["accuracy"] is None else f"{r['accuracy']:.3f} ({r['chance']})"
+        if r.get("mse_first_last"):
+            acc = "MSE {:.3g} -> {:.3g}".format(*r["mse_first_last"])
         print(f"| {r['name']} | {'yes' if r['rc'] == 0 else r['rc']} | {r['seconds']} | "
               f"{acc} | {r['error'] or r.get('note', '')} |")
 

@@ -85,8 +85,3 @@ class FewSpikeReluInput(Neuron, InputBase):
         model["params"] = [("K", "int"), ("Scale", "scalar")]
         model["vars"] = [("V", "scalar")]
         return NeuronModel(model, None, {"K": self.k, "Scale": self.scale}, {"V": 0.0})
-
-    def set_input(self, state, batch_size: int, shape, input):
-        if self.input_frames != 1:  # pragma: no cover - fixed by the constructor
-            raise ModelError(f"{type(self).__name__}: few-spike inputs have one frame")
-        super().set_input(state, batch_size, shape, input)

@@ -73,11 +73,12 @@ def value_to_init(g: IRGraph, value, key: str, size: int, owner: str,
 
 
 def lower_network(network, *, name: str = "model", dt: float = 1.0, batch_size: int = 1,
-                  precision: str = "float") -> IRGraph:
-    """Lower ``network`` into a fresh IR graph (no passes applied)."""
+                  precision: str = "float", example_timesteps: int | None = None) -> IRGraph:
+    """Lower ``network`` into a fresh IR graph (no passes applied); ``example_timesteps`` is
+    given to readouts that need the example length."""
     g = IRGraph(name, {"dt": float(dt), "batch_size": int(batch_size), "precision": precision})
     for pop in network.populations:
-        _lower_population(g, pop, dt, batch_size)
+        _lower_population(g, pop, dt, batch_size, example_timesteps)
     for conn in network.connections:
         _lower_connection(g, conn, dt, batch_size)
     return g
@@ -88,7 +89,7 @@ def _owner(obj, kind):
     return f"{kind} '{obj.name}'" + (f" (created at {loc})" if loc else "")
 
 
-def _lower_population(g, pop, dt, batch_size):
+def _lower_population(g, pop, dt, batch_size, example_timesteps=None):
     from .neurons import Input
     neuron = pop.neuron
     owner = f"{_owner(pop, 'Population')} [{type(neuron).__name__}]"
@@ -113,7 +114,8 @@ def _lower_population(g, pop, dt, batch_size):
     output_var = getattr(model, "output_var_name", None)
     readout = None
     if getattr(neuron, "readout", None) is not None:
-        readout = _lower_readout(neuron.readout, output_var, vars_, owner)
+        readout = _lower_readout(neuron.readout, output_var, vars_, owner, model,
+                                 example_timesteps, dt)
 
     g.add_node(nid, NeuronGroup(
         name=pop.name, shape=tuple(int(s) for s in pop.shape),
@@ -128,20 +130,34 @@ def _lower_population(g, pop, dt, batch_size):
         location=getattr(pop, "location", ""), spike_schedule=canon.spike_schedule))
 
 
-def _lower_readout(readout, output_var, vars_, owner) -> ReadoutSpec:
+def _lower_readout(readout, output_var, vars_, owner, model=None, example_timesteps=None,
+                   dt=1.0) -> ReadoutSpec:
     """The :class:`ReadoutSpec` of ``readout`` (a :class:`~irsnn.readouts.Readout`) reading
-    ``output_var``: its accumulators and code, so that no later stage needs the object."""
+    ``output_var``: its accumulators and code, so that no later stage needs the object. A
+    readout written with mlGeNN's ``add_readout_logic`` is lowered from what it adds to
+    ``model``; readouts whose ``sim_code`` takes ``example_timesteps``/``dt`` get them."""
     from .readouts import default_readouts
+    from .readouts.model_readout import lower_model_readout, overrides_model_hook
     kind = readout.name if default_readouts.get(readout.name) is type(readout) else \
         f"{type(readout).__module__}:{type(readout).__qualname__}"
     out = next((v for v in vars_ if v.name == output_var), None)
     if out is None:
         raise ModelError(f"{owner}: readout {kind!r} needs the output variable "
                          f"{output_var!r}, which the model does not declare as a variable")
+    if model is not None and overrides_model_hook(readout, "add_readout_logic"):
+        accs, sim, reset = lower_model_readout(readout, model, example_timesteps, dt, owner)
+    else:
+        timing = {}
+        if "example_timesteps" in inspect.signature(readout.sim_code).parameters:
+            if example_timesteps is None:
+                raise ModelError(f"{owner}: readout {kind!r} needs the example length; "
+                                 f"compile with a compiler that has one")
+            timing = {"example_timesteps": int(example_timesteps), "dt": float(dt)}
+        accs = readout.accumulators(output_var, out.type)
+        sim, reset = readout.sim_code(output_var, **timing), readout.reset_code(output_var)
     acc = tuple(Var(name, typ, "readwrite", VarInit("constant", init), role="readout")
-                for name, typ, init in readout.accumulators(output_var, out.type))
-    return ReadoutSpec(kind, vars=acc, sim_code=readout.sim_code(output_var) or "",
-                       reset_code=readout.reset_code(output_var) or "",
+                for name, typ, init in accs)
+    return ReadoutSpec(kind, vars=acc, sim_code=sim or "", reset_code=reset or "",
                        needs_spikes=bool(readout.needs_spikes))
 
 

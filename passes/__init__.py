@@ -8,6 +8,7 @@ from .base import Pass, PassContext
 from .choose_sparse_layout import ChooseSparseLayout
 from .batch_state import BatchState
 from .event_eprop import EventEprop
+from .few_spike_pipeline import FewSpikePipeline
 from .infer_shapes import InferShapes
 from .insert_deep_r import InsertDeepR
 from .insert_eprop import InsertEprop
@@ -20,8 +21,8 @@ from .validate import Validate
 #: every pass by its kebab-case name
 PASSES = {p.name: p for p in (Validate, InferShapes, ChooseSparseLayout, InsertReadout,
                               InsertEprop, EventEprop, InsertOptimiser, InsertDeepR, BatchState,
-                              InsertRecording)}
+                              InsertRecording, FewSpikePipeline)}
 
 __all__ = ["Pass", "PassContext", "Pipeline", "PASSES", "Validate", "InferShapes",
            "ChooseSparseLayout", "InsertReadout", "InsertEprop", "EventEprop", "InsertOptimiser",
-           "InsertDeepR", "BatchState", "InsertRecording"]
+           "InsertDeepR", "BatchState", "InsertRecording", "FewSpikePipeline"]

@@ -104,7 +104,8 @@ class InsertEprop(Pass):
         f_prime = float(o["f_target"]) * dt / 1000.0
         for nid in hidden:
             self._hidden(graph, nid, alpha_f)
-        self._output(graph, out_id, losses[out_id], bool(o["train_output_bias"]))
+        self._output(graph, out_id, losses[out_id], bool(o["train_output_bias"]),
+                     o.get("example_timesteps", 0))
         for u, v, k, syn in list(graph.synapses()):
             target = graph.node(v)
             graph.set_edge(u, v, k, syn.replace(learning=self._learning(
@@ -170,7 +171,7 @@ class InsertEprop(Pass):
             reset_code=pop.reset_code + "\nFAvg += (1.0 - AlphaF);\n"))
 
     @staticmethod
-    def _output(graph, nid, loss, train_bias):
+    def _output(graph, nid, loss, train_bias, ctx_steps=0):
         pop = graph.node(nid)
         new_vars = [_zero("E", "readonly")]
         params = pop.params
@@ -185,8 +186,11 @@ class InsertEprop(Pass):
             new_vars.append(_zero("DeltaBias", "readonly"))
             bias_grad = "DeltaBias"
         graph.set_node(nid, pop.replace(vars=pop.vars + tuple(new_vars), params=params))
+        # mean-square-error targets are per timestep (constant ones are repeated by the host)
+        steps = int(ctx_steps) if loss == "mean_square_error" and ctx_steps else 0
         lid = graph.add_node(loss_id(nid), LossNode(kind=loss, source=nid,
-                                                          bias_gradient=bias_grad))
+                                                          bias_gradient=bias_grad,
+                                                          timesteps=steps))
         graph.add_edge(nid, lid, LOSS_KEY, AuxEdge())
 
     @staticmethod

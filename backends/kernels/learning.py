@@ -124,7 +124,7 @@ def declare_buffers(builder):
         if loss.kind == "sparse_categorical_crossentropy":
             table.add(lid, "labels", "int32_t", (B,))
         else:
-            table.add(lid, "labels", builder.scalar, (B, pop.size))
+            table.add(lid, "labels", builder.scalar, (B, max(1, loss.timesteps), pop.size))
     # Feedback weights output-major (``[k][j]``), so that the feedback kernels add each
     # output's error to a contiguous vector of hidden neurons: fixed random matrices
     # transposed once, forward weights (symmetric, dense) copied per batch element before
@@ -324,8 +324,12 @@ def _losses(builder):
                 For("k", str(n), [f"{e}[{row} + k] = ({e}[{row} + k] / sum) - "
                                   f"(k == {labels}[b] ? {builder.literal(1.0)} : {zero});"])]
         else:
+            # per-timestep targets: row b, step ts % T of the (batch, T, neurons) labels
+            T = max(1, loss.timesteps)
+            target = (f"(((size_t)b * {T} + (size_t)(ts % {T})) * {n})" if loss.timesteps
+                      else row)
             compute = [For("k", str(n), [f"{e}[{row} + k] = {v}[{row} + k] - "
-                                         f"{labels}[{row} + k];"])]
+                                         f"{labels}[{target} + k];"])]
         body = [If(f"{active}[b]", compute,
                    [For("k", str(n), [f"{e}[{row} + k] = {zero};"])])]
         if loss.bias_gradient:

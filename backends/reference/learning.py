@@ -265,6 +265,8 @@ class Learning:
             rows = np.flatnonzero(labels["active"])
             onehot[rows, labels["y"][rows]] = 1
             error = p - onehot
+        elif loss.timesteps:
+            error = v - labels["y"][:, sim.timestep % loss.timesteps].astype(sim.scalar)
         else:
             error = v - labels["y"].astype(sim.scalar)
         error = np.where(active, error, sim.scalar(0)).astype(sim.scalar)

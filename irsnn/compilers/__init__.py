@@ -9,7 +9,9 @@ from .compiled_network import CompiledNetwork
 from .compiler import Compiler
 from .compiled_training_network import CompiledTrainingNetwork
 from .eprop_compiler import EPropCompiler
+from .few_spike_compiler import CompiledFewSpikeNetwork, FewSpikeCompiler
 from .inference_compiler import CompiledInferenceNetwork, InferenceCompiler
 
 __all__ = ["Compiler", "CompiledNetwork", "InferenceCompiler", "CompiledInferenceNetwork",
-           "EPropCompiler", "CompiledTrainingNetwork"]
+           "EPropCompiler", "CompiledTrainingNetwork", "FewSpikeCompiler",
+           "CompiledFewSpikeNetwork"]

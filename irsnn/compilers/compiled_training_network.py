@@ -108,7 +108,7 @@ class CompiledTrainingNetwork(CompiledInferenceNetwork):
         x = self._prepare_inputs(x)
         valid = None
         for epoch in range(start_epoch, start_epoch + num_epochs):
-            epoch_metrics = _metrics_for(metrics, outputs)
+            epoch_metrics = _metrics_for(self._regression_metrics(metrics, outputs), outputs)
             # one permutation per (seed, epoch): resumed or epoch-by-epoch training shuffles
             # exactly as one long call would
             rng = np.random.default_rng([self.compiler.rng_seed, epoch])
@@ -155,9 +155,37 @@ class CompiledTrainingNetwork(CompiledInferenceNetwork):
             if len(bad):
                 raise InputError(f"label {labels[bad[0]]} (example {bad[0]}) of '{pop.name}' is "
                                  f"outside [0, {size}); the output has {size} neurons")
+        elif loss.timesteps and labels.ndim >= 2 and labels.shape[1:] in (
+                (loss.timesteps, size), (loss.timesteps,) + tuple(pop.shape)):
+            pass   # one target per timestep, as mlGeNN's MeanSquareError
         elif labels.ndim != 2 or labels.shape[1] != size:
+            per_step = (f", or (examples, {loss.timesteps}, {size}) for a target per "
+                        f"timestep" if loss.timesteps else "")
             raise InputError(f"targets for '{pop.name}' must have shape (examples, {size}) "
-                             f"(got {labels.shape})")
+                             f"(got {labels.shape}){per_step}")
+
+    def _regression_metrics(self, metrics, outputs):
+        """The default metric (sparse categorical accuracy) does not apply to an output
+        trained with mean square error: it gets the mean-square-error metric instead (mlGeNN
+        computes a meaningless accuracy from the regression targets there)."""
+        if not (isinstance(metrics, str) and metrics == "sparse_categorical_accuracy"):
+            return metrics
+        kinds = {o: self.ir.node(loss_id(node_id(get_underlying_pop(o)))).kind
+                 for o in outputs
+                 if self.ir.has_node(loss_id(node_id(get_underlying_pop(o))))}
+        if not any(k == "mean_square_error" for k in kinds.values()):
+            return metrics
+        return {o: "mean_square_error" if kinds.get(o) == "mean_square_error" else metrics
+                for o in outputs}
+
+    def _metric_targets(self, key, y_true):
+        """Targets the metric compares with the readout: with one target per timestep, the
+        last timestep's (the readout is read at the end of the example)."""
+        y_true = np.asarray(y_true)
+        lid = loss_id(node_id(get_underlying_pop(key)))
+        if self.ir.has_node(lid) and self.ir.node(lid).timesteps and y_true.ndim >= 3:
+            return y_true[:, -1]
+        return y_true
 
     def _set_labels(self, y, num_examples):
         sim = self.simulation
@@ -165,6 +193,12 @@ class CompiledTrainingNetwork(CompiledInferenceNetwork):
         for key, labels in y.items():
             pop = get_underlying_pop(key)
             labels = np.asarray(labels)
+            loss = self.ir.node(loss_id(node_id(pop)))
+            if loss.timesteps:
+                # (examples, T, neurons); one target per example is the same at every step
+                n = int(np.prod(pop.shape))
+                labels = labels.reshape(len(labels), -1, n)
+                labels = np.broadcast_to(labels, (len(labels), loss.timesteps, n))
             padded = np.zeros((self.batch_size,) + labels.shape[1:], labels.dtype)
             padded[:num_examples] = labels
             sim.set_labels(loss_id(node_id(pop)), padded, active)
@@ -228,7 +262,7 @@ class CompiledTrainingNetwork(CompiledInferenceNetwork):
                                for (o, y_true), yp in zip(ys.items(), self.get_readout(list(ys))))
             elif metrics is not None:
                 for (o, y_true), yp in zip(ys.items(), self.get_readout(list(ys))):
-                    metrics[o].update(np.asarray(y_true), yp[:m].reshape(m, -1))
+                    metrics[o].update(self._metric_targets(o, y_true), yp[:m].reshape(m, -1))
             if start + chunk < n:
                 cbs.on_batch_end(batch, metrics)
                 batch += 1

@@ -119,7 +119,8 @@ class Compiler:
             raise ModelError("Network has no populations; create some inside "
                              "'with network:' before compiling")
         return lower_network(network, name=name or "irsnn_model", dt=self.dt,
-                             batch_size=self.simulation_batch_size, precision=self.precision)
+                             batch_size=self.simulation_batch_size, precision=self.precision,
+                             example_timesteps=self.options().get("example_timesteps"))
 
     def run_pipeline(self, graph, *, recordings=(), print_after_all=False, print_after=(),
                      dump_dir=None, fmt="text", stream=None):

@@ -134,6 +134,9 @@ class EPropCompiler(Compiler):
         self.reset_traces_between_examples = bool(reset_traces_between_examples)
         self.losses = losses
         self.optimiser = get_object(optimiser, Optimiser, "Optimiser", default_optimisers)
+        from ..optimisers.custom_update import CustomUpdateOptimiser, uses_custom_update
+        if uses_custom_update(self.optimiser):   # written mlGeNN's way (get_model/set_step)
+            self.optimiser = CustomUpdateOptimiser(self.optimiser)
         self.tau_reg, self.c_reg, self.f_target = tau_reg, c_reg, f_target
         self.train_output_bias = train_output_bias
         self.feedback = feedback

@@ -315,7 +315,9 @@ class LossNode(Payload):
 
     Writes ``error_var`` of ``source`` every timestep: ``softmax(V) - onehot(label)`` for
     ``sparse_categorical_crossentropy``, ``V - target`` for ``mean_square_error`` (rows of
-    inactive batch elements get 0); adds it to ``bias_gradient`` when that is set.
+    inactive batch elements get 0); adds it to ``bias_gradient`` when that is set. With
+    ``timesteps > 0`` (``mean_square_error``) the targets are per timestep: the labels are
+    ``(batch, timesteps, neurons)`` and step ``ts`` reads target ``ts % timesteps``.
     """
 
     role: ClassVar[str] = "loss"
@@ -324,6 +326,7 @@ class LossNode(Payload):
     var: str = "V"
     error_var: str = "E"
     bias_gradient: str | None = None
+    timesteps: int = 0
 
 
 @payload

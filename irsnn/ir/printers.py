@@ -72,6 +72,7 @@ def describe_node(nid: str, p) -> str:
         return f"{nid} = Recorder {what} of {p.source}"
     if isinstance(p, LossNode):
         bias = f" bias_gradient={p.bias_gradient}" if p.bias_gradient else ""
+        bias += f" targets_per_step={p.timesteps}" if p.timesteps else ""
         return f"{nid} = Loss {p.kind}({p.source}.{p.var}) -> {p.error_var}{bias}"
     if isinstance(p, BackwardFilter):
         return (f"{nid} = BackwardFilter {p.kind} of {p.source} sequences={list(p.sequences)} "

@@ -16,8 +16,10 @@ runtime that offers ``state.set_var(name, array)`` (array shaped ``(batch_size, 
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from copy import deepcopy
 from numbers import Integral
 
 import numpy as np
@@ -119,6 +121,54 @@ class InputBase(Input):
         model.setdefault("extra_global_params", []).append((self.egp_name, "scalar*"))
         size = batch_size * self.input_frames * num_neurons
         return {}, {self.egp_name: np.zeros(size, dtype=np.float64)}
+
+    def create_input_model(self, base_model, batch_size: int, shape, replace_input=None):
+        """A copy of ``base_model`` (a :class:`~irsnn.utils.model.NeuronModel`) driven by
+        this neuron's input data (mlGeNN's hook for user-defined input neurons).
+
+        The input variable or extra global parameter is added to the copy (see
+        :meth:`add_input_storage`) and every use of the name ``replace_input`` (typically
+        ``"Isyn"``, also as ``$(Isyn)``) in its sim, threshold and reset code is replaced by
+        this step's input value. Without ``replace_input`` the code reads the input itself
+        (the variable :attr:`var_name`, or :meth:`input_expression` with several frames).
+
+        Parameters
+        ----------
+        base_model : NeuronModel
+            The model to turn into an input model; it is not modified.
+        batch_size : int
+            Batch size of the compiled network.
+        shape : tuple of int
+            Shape of the input population.
+        replace_input : str, optional
+            Name in the model code to replace with the input.
+        """
+        owner = type(self).__name__
+        model = deepcopy(base_model)
+        name = self.var_name if self.input_frames == 1 else self.egp_name
+        declared = [v[0] for key in ("vars", "var_name_types", "extra_global_params")
+                    for v in model.model.get(key, ()) or ()]
+        if name in declared:
+            raise ModelError(f"{owner}: the model already declares '{name}', which would hold "
+                             f"the input; give the input another name (var_name/egp_name)")
+        num_neurons = int(np.prod(tuple(shape)))
+        if self.input_frames == 1:
+            model.add_var(self.var_name, "scalar", 0.0, "readonly")
+        else:
+            model.add_egp(self.egp_name, "scalar*",
+                          np.zeros(batch_size * self.input_frames * num_neurons, np.float64))
+        if replace_input is not None:
+            if not isinstance(replace_input, str) or not replace_input.isidentifier():
+                raise ModelError(f"{owner}: replace_input={replace_input!r} must be the name "
+                                 f"used in the model code (e.g. 'Isyn')")
+            pattern = re.compile(rf"\$\({re.escape(replace_input)}\)|\b{replace_input}\b")
+            expr = f"({self.input_expression()})"
+            model.model = dict(model.model)
+            for key in ("sim_code", "threshold_condition_code", "reset_code",
+                        "negative_threshold_condition_code"):
+                if model.model.get(key):
+                    model.model[key] = pattern.sub(lambda _m: expr, model.model[key])
+        return model
 
     def check_values(self, owner, values):
         """Extra validation of the input values (override in subclasses)."""

@@ -1,8 +1,10 @@
 """Readouts: how a population's output variable becomes a per-example prediction.
 
 Requires: NumPy. Provides :class:`Readout` (mlGeNN's base), :class:`Var`, :class:`SumVar`,
-:class:`AvgVar`, :class:`MaxVar`, :class:`SpikeCount`, :class:`FirstSpikeTime` and
-:data:`default_readouts` (name -> class).
+:class:`AvgVar`, :class:`AvgVarExpWeight`, :class:`MaxVar`, :class:`SpikeCount`,
+:class:`FirstSpikeTime` and :data:`default_readouts` (name -> class). mlGeNN's extension hooks
+(``add_readout_logic``, ``get_readout``, ``reset_vars``) work on every readout, and a subclass
+may implement those instead of irsnn's (see :mod:`.model_readout`).
 
 A readout adds accumulator variables and a line of code-string language to the population
 and reduces the accumulators to one value per neuron and example at the end of each example
@@ -12,15 +14,14 @@ compiled network calls ``compute`` on the population's own readout object. User 
 :class:`Readout` (constructor arguments included) work the same way.
 """
 
-from abc import ABC, abstractmethod
 
 import numpy as np
 
-__all__ = ["Readout", "Var", "SumVar", "AvgVar", "MaxVar", "SpikeCount", "FirstSpikeTime",
-           "default_readouts"]
+__all__ = ["Readout", "Var", "SumVar", "AvgVar", "AvgVarExpWeight", "MaxVar", "SpikeCount",
+           "FirstSpikeTime", "default_readouts"]
 
 
-class Readout(ABC):
+class Readout:
     """Base class.
 
     Subclasses override :meth:`accumulators`, :meth:`sim_code`, :meth:`reset_code` and
@@ -44,9 +45,42 @@ class Readout(ABC):
         """Code appended to the neuron's reset code (runs when a neuron spikes)."""
         return ""
 
-    @abstractmethod
     def compute(self, values: dict, output_var: str, timesteps: int, dt: float) -> np.ndarray:
-        """Per-example output from the pulled variables (each ``(batch, neurons)``)."""
+        """Per-example output from the pulled variables (each ``(batch, neurons)``).
+
+        The default answers with mlGeNN's ``get_readout(genn_pop, batch_size, shape)`` where
+        a subclass defines that instead."""
+        from .model_readout import overrides_model_hook, read_through_get_readout
+        if overrides_model_hook(self, "get_readout"):
+            return read_through_get_readout(self, values)
+        raise NotImplementedError(f"{type(self).__name__} defines neither compute() nor "
+                                  f"mlGeNN's get_readout(); define one of them")
+
+    # -- mlGeNN's extension hooks ---------------------------------------------------------
+    def add_readout_logic(self, model, **kwargs):
+        """mlGeNN's hook: a copy of the neuron ``model`` with this readout's variables and
+        code added (``kwargs``: ``example_timesteps``, ``dt``). A subclass may override it
+        (with :meth:`get_readout`) instead of :meth:`accumulators`/:meth:`sim_code`."""
+        from copy import deepcopy
+        model = deepcopy(model)
+        out = model.output_var_name
+        types = {v[0]: v[1] for v in model.model.get("vars", ()) or ()}
+        for name, typ, init in self.accumulators(out, types.get(out, "scalar")):
+            model.add_var(name, typ, init)
+        if self.sim_code(out):
+            model.append_sim_code(self.sim_code(out))
+        if self.reset_code(out):
+            model.append_reset_code(self.reset_code(out))
+        return model
+
+    def get_readout(self, genn_pop, batch_size: int, shape) -> np.ndarray:
+        """mlGeNN's hook: the per-example output read from ``genn_pop.vars[name].view``."""
+        raise NotImplementedError(f"{type(self).__name__} does not define get_readout")
+
+    @property
+    def reset_vars(self) -> list:
+        """mlGeNN's list of ``(name, type, value)`` the readout resets between examples."""
+        return []
 
     def __repr__(self):
         return f"{type(self).__name__}()"
@@ -135,5 +169,7 @@ class FirstSpikeTime(Readout):
         return -values["TFirstSpike"]
 
 
+from .avg_var_exp_weight import AvgVarExpWeight  # noqa: E402  (needs Readout above)
+
 default_readouts = {cls.name: cls for cls in (Var, SumVar, AvgVar, MaxVar, SpikeCount,
-                                              FirstSpikeTime)}
+                                              FirstSpikeTime, AvgVarExpWeight)}

@@ -1,9 +1,9 @@
 """Model descriptions: the seam between the front end and the IR.
 
 Requires: :mod:`irsnn.errors` (:class:`~irsnn.utils.value.ValueDescriptor` is imported when
-used). Provides :class:`Model` with its subclasses :class:`NeuronModel`, :class:`SynapseModel`
-and :class:`WeightUpdateModel`; :class:`CanonicalModel` (what ``Model.canonical`` gives
-lowering); and :data:`SCHEDULE_EGPS`.
+used). Provides :class:`Model` with its subclasses :class:`NeuronModel`, :class:`SynapseModel`,
+:class:`WeightUpdateModel` and :class:`CustomUpdateModel` (mlGeNN's optimisers' models);
+:class:`CanonicalModel` (what ``Model.canonical`` gives lowering); and :data:`SCHEDULE_EGPS`.
 
 A neuron, synapse or weight-update model is a *model dict* (the keys of GeNN 5, or the legacy
 GeNN 4 keys that mlGeNN 1 used) plus the values of its parameters, variables and extra global
@@ -335,3 +335,42 @@ class WeightUpdateModel(Model):
         super().__init__(model, param_vals, var_vals, egp_vals)
         self.pre_var_vals = dict(pre_var_vals or {})
         self.post_var_vals = dict(post_var_vals or {})
+
+
+class CustomUpdateModel(Model):
+    """A custom update (mlGeNN's, as its optimisers' ``get_model`` return): ``update_code``
+    over state ``vars``, ``params`` and variable references ``var_refs`` (name -> the
+    referenced variable, given in ``var_refs``); parameters can be made dynamic (set before
+    each update). irsnn runs optimisers given this way (see
+    :mod:`irsnn.optimisers.custom_update`)."""
+
+    def __init__(self, model, param_vals=None, var_vals=None, var_refs=None, egp_vals=None,
+                 egp_refs=None):
+        super().__init__(model, param_vals, var_vals, egp_vals)
+        self.var_refs = dict(var_refs or {})
+        self.egp_refs = dict(egp_refs or {})
+        self.dynamic_params: set[str] = set()
+
+    def has_var_ref(self, name) -> bool:
+        return any(r[0] == name for r in self.model.get("var_refs", ()) or ())
+
+    def add_var_ref(self, name, type, value):
+        if self.has_var_ref(name):
+            raise ModelError(f"CustomUpdateModel: variable reference '{name}' already exists")
+        self._add_to_list("var_refs", (name, type))
+        self.var_refs[name] = value
+
+    def set_var_ref_access_mode(self, name, access_mode):
+        """Accepted for compatibility: irsnn derives access from the code."""
+        if not self.has_var_ref(name):
+            raise ModelError(f"CustomUpdateModel: no variable reference '{name}'")
+
+    def set_param_dynamic(self, name, dynamic: bool = True):
+        """Mark parameter ``name`` as set before each update (``set_dynamic_param_value``)."""
+        names = [p if isinstance(p, str) else p[0] for p in self.model.get("params", ()) or ()]
+        if name not in names:
+            raise ModelError(f"CustomUpdateModel: no parameter '{name}' (parameters: {names})")
+        (self.dynamic_params.add if dynamic else self.dynamic_params.discard)(name)
+
+    def append_update_code(self, code):
+        self._append_code("update_code", code)

@@ -3,7 +3,8 @@
 Requires: nothing (every layer imports it). Provides :class:`IrsnnError` and its subclasses
 (:class:`ModelError`, :class:`ShapeError`, :class:`UnknownNameError`, :class:`ContextError`,
 :class:`InputError`, :class:`IRError`, :class:`PassError`, :class:`BackendError`,
-:class:`BackendUnavailableError`, :class:`SettingsError`).
+:class:`BackendUnavailableError`, :class:`SettingsError`, :class:`CheckpointNotFoundError`,
+:class:`CheckpointKeyError`).
 
 Every error raised for a user mistake derives from :class:`IrsnnError` and from the matching
 builtin (``ValueError``, ``TypeError``, ...), so ``except ValueError`` keeps working. Messages
@@ -60,3 +61,19 @@ class BackendUnavailableError(BackendError):
 
 class SettingsError(IrsnnError, ValueError):
     """An environment variable read by :mod:`irsnn.settings` has a value irsnn cannot use."""
+
+
+class CheckpointNotFoundError(IrsnnError, FileNotFoundError):
+    """A checkpoint folder, a checkpoint (e.g. an epoch) or one of its array files is missing;
+    the message names the array, the file looked for and what to do."""
+
+    def __str__(self):
+        return str(self.args[0]) if self.args else ""
+
+
+class CheckpointKeyError(IrsnnError, KeyError):
+    """A checkpoint lacks an entry that is expected (an array of irsnn's training state, an
+    array a serialiser has no file for); printed verbatim."""
+
+    def __str__(self):
+        return str(self.args[0]) if self.args else ""

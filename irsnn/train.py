@@ -199,6 +199,9 @@ def run_train(cfg: TrainConfig) -> dict:
 
     cfg.check()
     out = Path(cfg.out)
+    if cfg.resume_epoch is not None:
+        # before anything else: a missing folder or epoch is reported at once
+        Numpy(str(out / "checkpoints")).check_keys((cfg.resume_epoch,))
     out.mkdir(parents=True, exist_ok=True)
     t_start = time.perf_counter()
     print(f"irsnn train: dataset {cfg.dataset}", flush=True)

@@ -12,7 +12,6 @@ import numpy as np
 
 from ..errors import InputError
 from ..ir import OptimiserNode, edge_id
-from ..ir.layouts import layout_traits
 from ..ir.ids import is_var_ref, loss_id, population_name, ref_owner, split_var_ref
 from ..lowering import node_id
 from ..neurons.input import PreparedInputs
@@ -298,15 +297,13 @@ class CompiledTrainingNetwork(CompiledInferenceNetwork):
 
     # -- checkpoints ---------------------------------------------------------------------------
     def save(self, keys=(), serialiser="numpy"):
-        """Save every connection's weights and trained biases under ``keys``."""
+        """Save a checkpoint under ``keys``: every connection's weights and trained population
+        variables (``Bias``) in mlGeNN's file layout (:mod:`irsnn.serialisers.layout`)."""
         from ..serialisers import Serialiser, default_serialisers
         from ..utils.module import get_object
         serialiser = get_object(serialiser, Serialiser, "Serialiser", default_serialisers)
         keys = tuple(keys) if isinstance(keys, list | tuple) else (keys,)
         super().save(keys, serialiser)
-        if self.deep_r:
-            # rewired connectivity changes during training: keep it with the weights
-            self.save_connectivity(keys, serialiser, only=set(self.deep_r))
         for _, node in self.ir.nodes(OptimiserNode):
             if is_var_ref(node.target):
                 nid, var = split_var_ref(node.target)
@@ -314,26 +311,24 @@ class CompiledTrainingNetwork(CompiledInferenceNetwork):
                                      self.simulation.get_var(nid, var))
 
     def save_connectivity(self, keys=(), serialiser="numpy", only=None):
-        """Save each connection's synapse indices as ``pre_ind``/``post_ind`` (the synapses
-        that exist now: after Deep-R rewiring, the rewired ones); ``only``: a set of edge ids
-        to restrict to."""
+        """Save the synapses of every sparse (``FixedProbability``, ``Sparse``) and one-to-one
+        connection as ``pre_ind``/``post_ind`` (as mlGeNN does for its SPARSE connections):
+        the synapses that exist now (after Deep-R rewiring, the rewired ones), in the order of
+        the saved weights; ``only``: a set of edge ids to restrict to."""
         from ..serialisers import Serialiser, default_serialisers
+        from ..serialisers.layout import saved_indices, weight_kind
         from ..utils.module import get_object
         serialiser = get_object(serialiser, Serialiser, "Serialiser", default_serialisers)
         keys = tuple(keys) if isinstance(keys, list | tuple) else (keys,)
+        conns = {c.name: c for c in self.network.connections}
         for u, v, k, syn in self.ir.synapses():
             eid = edge_id(u, v, k)
-            if only is not None and eid not in only:
+            kind = weight_kind(conns[syn.name].connectivity)
+            if (only is not None and eid not in only) or kind == "dense":
                 continue
-            mask = self._mask(eid)
-            if layout_traits(syn.layout).per_neuron:
-                pre = post = np.arange(syn.num_post)
-            else:
-                if mask is None:
-                    mask = np.ones((syn.num_pre, syn.num_post), bool)
-                pre, post = np.nonzero(mask)
-            serialiser.serialise(keys + (syn.name, "pre_ind"), pre.astype(np.int64))
-            serialiser.serialise(keys + (syn.name, "post_ind"), post.astype(np.int64))
+            pre, post = saved_indices(kind, (syn.num_pre, syn.num_post), self._mask(eid))
+            serialiser.serialise(keys + (syn.name, "pre_ind"), pre)
+            serialiser.serialise(keys + (syn.name, "post_ind"), post)
 
 
 def _bias_name(target):

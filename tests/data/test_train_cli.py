@@ -24,7 +24,7 @@ def test_train_smoke_writes_outputs(tmp_path, capsys):
                  "summary.json"):
         assert (out / name).is_file(), name
     saved = {p.name for p in (out / "checkpoints").iterdir()}
-    assert {"0-input_hidden0-weight.npy", "1-hidden0_output-weight.npy"} <= saved, saved
+    assert {"0-input_hidden0-g.npy", "1-hidden0_output-g.npy"} <= saved, saved
     rows = list(csv.DictReader(open(out / "train_log.csv")))
     assert [r["epoch"] for r in rows] == ["0", "1"]
     summary = json.loads((out / "summary.json").read_text())
@@ -73,3 +73,11 @@ def test_cli_reports_missing_data(tmp_path, capsys):
     assert code == 2
     assert "DVSGesture" in capsys.readouterr().err
     assert not (tmp_path / "d").exists()
+
+
+def test_resume_from_no_checkpoint_is_refused_before_training(tmp_path, capsys):
+    assert main(["train", "--num-epochs", "1", "--resume-epoch", "3", "--no-plots",
+                 "--out", str(tmp_path)] + TINY) == 2
+    err = capsys.readouterr().err
+    assert "checkpoint folder" in err and "does not exist" in err
+    assert not (tmp_path / "train_log.csv").exists()

@@ -277,6 +277,13 @@ class Simulation(ABC):
         :meth:`parameter` (absent synapses dropped where the layout has no room for them)."""
         return np.asarray(dense)
 
+    def from_parameter_layout(self, target: str, values: np.ndarray) -> np.ndarray:
+        """The inverse of :meth:`to_parameter_layout`: ``values`` in the layout of
+        :meth:`parameter` as the user sees them (``(num_pre, num_post)`` for an edge, zero
+        where no synapse exists); used to save the host optimiser's state independently of
+        the backend."""
+        return np.asarray(values)
+
     @abstractmethod
     def rewire(self, target: str, remove, add, carry=()) -> list:
         """Remove and create synapses of an edge (Deep-R).

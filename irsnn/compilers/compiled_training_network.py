@@ -298,9 +298,12 @@ class CompiledTrainingNetwork(CompiledInferenceNetwork):
     # -- checkpoints ---------------------------------------------------------------------------
     def save(self, keys=(), serialiser="numpy"):
         """Save a checkpoint under ``keys``: every connection's weights and trained population
-        variables (``Bias``) in mlGeNN's file layout (:mod:`irsnn.serialisers.layout`)."""
+        variables (``Bias``) in mlGeNN's file layout (:mod:`irsnn.serialisers.layout`), then
+        irsnn's training state (optimiser state and step, simulation state, Deep-R), which
+        :meth:`resume` needs to continue exactly (:mod:`.training_state`)."""
         from ..serialisers import Serialiser, default_serialisers
         from ..utils.module import get_object
+        from .training_state import save_training_state
         serialiser = get_object(serialiser, Serialiser, "Serialiser", default_serialisers)
         keys = tuple(keys) if isinstance(keys, list | tuple) else (keys,)
         super().save(keys, serialiser)
@@ -309,6 +312,31 @@ class CompiledTrainingNetwork(CompiledInferenceNetwork):
                 nid, var = split_var_ref(node.target)
                 serialiser.serialise(keys + (population_name(nid), var),
                                      self.simulation.get_var(nid, var))
+        # last: a checkpoint cut short by a crash has no state and cannot be resumed from
+        save_training_state(self, serialiser, keys)
+
+    def resume(self, keys=(), serialiser="numpy"):
+        """Continue from a checkpoint :meth:`save` wrote (e.g. ``(epoch,)`` of the
+        ``Checkpoint`` callback) as if training had not stopped: its weights, trained
+        population variables, optimiser state and step count, optimiser hyper-parameters,
+        simulation state and Deep-R state. Call it on a fresh compile of the same network
+        with the same compiler options, then ``train(..., start_epoch=epoch + 1)``.
+
+        Raises
+        ------
+        CheckpointNotFoundError
+            The folder, the checkpoint, an array file or the training state is missing.
+        CheckpointKeyError
+            The training state lacks an entry this network has.
+        InputError
+            An array has another shape (another network, batch size or seed).
+        """
+        from ..serialisers import Serialiser, default_serialisers
+        from ..utils.module import get_object
+        from .training_state import restore_training_state
+        serialiser = get_object(serialiser, Serialiser, "Serialiser", default_serialisers)
+        keys = tuple(keys) if isinstance(keys, list | tuple) else (keys,)
+        restore_training_state(self, serialiser, keys)
 
     def save_connectivity(self, keys=(), serialiser="numpy", only=None):
         """Save the synapses of every sparse (``FixedProbability``, ``Sparse``) and one-to-one

@@ -181,8 +181,9 @@ def test_checkpoint_files_and_reload_for_inference(backend, build, tmp_path):
 
     cn.train({inp: x}, {out: y}, 5, callbacks=[Checkpoint(Numpy(tmp_path), 2), Snapshot()])
     files = sorted(p.name for p in tmp_path.iterdir())
-    # mlGeNN's names (GeNN's weight variable g, flattened)
-    assert files == sorted([f"{e}-{c}-g.npy" for e in (0, 2, 4) for c in ("ih", "hh", "ho")])
+    # mlGeNN's names (GeNN's weight variable g, flattened) + irsnn's training state
+    assert files == sorted([f"{e}-{c}-g.npy" for e in (0, 2, 4) for c in ("ih", "hh", "ho")]
+                           + [f"{e}-irsnn_state.npz" for e in (0, 2, 4)])
     for c in ("ih", "hh", "ho"):
         np.testing.assert_array_equal(np.load(tmp_path / f"2-{c}-g.npy"),
                                       snapshots[2][c].astype(np.float32).reshape(-1))

@@ -120,6 +120,7 @@ def test_irsnn_writes_mlgenns_names_and_shapes(tmp_path):
     files = {f: np.load(tmp_path / f) for f in os.listdir(tmp_path) if f.endswith(".npy")}
     assert sorted(files) == ["0-hh-g.npy", "0-hh-post_ind.npy", "0-hh-pre_ind.npy",
                              "0-ho-g.npy", "0-ih-g.npy", "0-out-Bias.npy"]
+    assert sorted(set(os.listdir(tmp_path)) - set(files)) == ["0-irsnn_state.npz"]
     scalar = np.float32
     mask = sim.get_weights("hh") != 0
     assert files["0-ih-g.npy"].shape == (N_IN * N_HID,) and files["0-ih-g.npy"].dtype == scalar

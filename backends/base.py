@@ -278,10 +278,8 @@ class Simulation(ABC):
         return np.asarray(dense)
 
     def from_parameter_layout(self, target: str, values: np.ndarray) -> np.ndarray:
-        """The inverse of :meth:`to_parameter_layout`: ``values`` in the layout of
-        :meth:`parameter` as the user sees them (``(num_pre, num_post)`` for an edge, zero
-        where no synapse exists); used to save the host optimiser's state independently of
-        the backend."""
+        """Inverse of :meth:`to_parameter_layout` (zero where no synapse exists): saves the
+        host optimiser's state in a layout every backend reads."""
         return np.asarray(values)
 
     @abstractmethod

@@ -283,6 +283,11 @@ class Simulation(ABC):
         :meth:`parameter` (absent synapses dropped where the layout has no room for them)."""
         return np.asarray(dense)
 
+    def from_parameter_layout(self, target: str, values: np.ndarray) -> np.ndarray:
+        """Inverse of :meth:`to_parameter_layout` (zero where no synapse exists): saves the
+        host optimiser's state in a layout every backend reads."""
+        return np.asarray(values)
+
     @abstractmethod
     def rewire(self, target: str, remove, add, carry=()) -> list:
         """Remove and create synapses of an edge (Deep-R).

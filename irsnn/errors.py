@@ -4,7 +4,8 @@ Requires: nothing (every layer imports it). Provides :class:`IrsnnError` and its
 (:class:`ModelError`, :class:`ShapeError`, :class:`UnknownNameError`, :class:`ContextError`,
 :class:`InputError`, :class:`IRError`, :class:`PassError`, :class:`BackendError`,
 :class:`BackendUnavailableError`, :class:`SettingsError`, :class:`IndexRangeError`,
-:class:`DuplicateKeyError`, :class:`UnknownAttributeError`) and the warning category
+:class:`DuplicateKeyError`, :class:`UnknownAttributeError`, :class:`DistributedError`,
+:class:`CheckpointNotFoundError`, :class:`CheckpointKeyError`) and the warning category
 :class:`IrsnnWarning`.
 
 Every error raised for a user mistake derives from :class:`IrsnnError` and from the matching
@@ -91,3 +92,19 @@ class SettingsError(IrsnnError, ValueError):
 
 class DistributedError(IrsnnError, RuntimeError):
     """A data-parallel job cannot go on: a rank failed, or the ranks disagree (model, options)."""
+
+
+class CheckpointNotFoundError(IrsnnError, FileNotFoundError):
+    """A checkpoint folder, a checkpoint (e.g. an epoch) or one of its array files is missing;
+    the message names the array, the file looked for and what to do."""
+
+    def __str__(self):
+        return str(self.args[0]) if self.args else ""
+
+
+class CheckpointKeyError(IrsnnError, KeyError):
+    """A checkpoint lacks an entry that is expected (an array of irsnn's training state, an
+    array a serialiser has no file for); printed verbatim."""
+
+    def __str__(self):
+        return str(self.args[0]) if self.args else ""

@@ -8,7 +8,7 @@ unique names, the lists of populations and connections, and ``load`` from a chec
 from __future__ import annotations
 
 
-from .errors import ContextError, InputError, ModelError
+from .errors import ContextError, ModelError
 
 
 class Network:
@@ -108,14 +108,20 @@ class Network:
     def load(self, keys: tuple = (), serialiser="numpy") -> dict:
         """Load connection weights/delays and population values saved by a checkpoint.
 
-        Each connection reads ``keys + (connection.name, "weight")`` (and ``"delay"`` if
-        saved); sparse connectivity (``FixedProbability``, ``Sparse``) also reads
-        ``"pre_ind"``/``"post_ind"`` (written by ``save_connectivity``), which then define
-        exactly which synapses exist, with the saved weights at those pairs. Each population
-        reads every saved array under ``keys + (population.name,)`` whose name matches a value
-        of its neuron (attribute name such as ``"bias"`` or model name such as ``"Bias"``).
-        Other saved arrays are ignored (the index lists of ``Dense`` and ``OneToOne``
-        connections, whose synapses are fixed, among them).
+        Reads mlGeNN's layout (see :mod:`irsnn.serialisers.layout`): each connection needs
+        its weights ``keys + (connection.name, "g")`` (irsnn's earlier name ``"weight"`` is
+        read too) and takes its delays ``"d"`` if saved; sparse connectivity
+        (``FixedProbability``, ``Sparse``) also reads ``"pre_ind"``/``"post_ind"`` (written by
+        ``save`` and ``save_connectivity``), which then define exactly which synapses exist,
+        with the saved weights in the same order. Each population reads every saved array
+        under ``keys + (population.name,)`` whose name matches a value of its neuron
+        (attribute name such as ``"bias"`` or model name such as ``"Bias"``). Other saved
+        arrays are ignored (the index lists of ``Dense`` and ``OneToOne`` connections, whose
+        synapses are fixed, among them).
+
+        Nothing is kept silently: a missing folder or checkpoint (e.g. an epoch never saved),
+        a connection without saved weights, or an array that cannot be read or does not fit
+        is an error naming it, before anything is changed.
 
         Parameters
         ----------
@@ -128,37 +134,36 @@ class Network:
         -------
         dict
             ``{object name: sorted list of loaded names}``.
+
+        Raises
+        ------
+        CheckpointNotFoundError
+            The folder, the checkpoint or a connection's weights are missing.
+        InputError, ShapeError
+            A saved array cannot be read, or has the wrong size.
         """
-        from .connectivity import SparseBase
+        import copy
+
         from .serialisers import Serialiser, default_serialisers
+        from .serialisers.layout import load_connection
         from .utils.module import get_object
         from .utils.value import set_values
 
         serialiser = get_object(serialiser, Serialiser, "Serialiser", default_serialisers)
-        keys = tuple(keys)
+        keys = tuple(keys) if isinstance(keys, list | tuple) else (keys,)
+        serialiser.check_keys(keys)
+        conns = {c.name: serialiser.deserialise_all(keys + (c.name,)) for c in self.connections}
+        pops = {p.name: serialiser.deserialise_all(keys + (p.name,)) for p in self.populations}
+        # everything is checked on copies first: a failing load leaves the network as it was
+        for c in self.connections:
+            trial = copy.copy(c)
+            trial.connectivity = copy.deepcopy(c.connectivity)
+            load_connection(trial, conns[c.name],
+                            lambda n, c=c: serialiser.location(keys + (c.name, n)))
         loaded = {}
         for c in self.connections:
-            state = serialiser.deserialise_all(keys + (c.name,))
-            used = []
-            if ("pre_ind" in state or "post_ind" in state) and isinstance(c.connectivity,
-                                                                          SparseBase):
-                if "pre_ind" not in state or "post_ind" not in state:
-                    missing = "post_ind" if "pre_ind" in state else "pre_ind"
-                    raise InputError(f"{c.describe()}: the checkpoint under {keys} has "
-                                     f"{'pre_ind' if missing == 'post_ind' else 'post_ind'} "
-                                     f"but no {missing}; save both with save_connectivity")
-                c.connectivity.pre_ind = state["pre_ind"]
-                c.connectivity.post_ind = state["post_ind"]
-                used += ["post_ind", "pre_ind"]
-            for key in ("weight", "delay"):
-                if key in state:
-                    setattr(c.connectivity, key, state[key])
-                    used.append(key)
-            if used:
-                c.connectivity.connect(c.source(), c.target(), c)
-                c._validate_delay()
-            loaded[c.name] = sorted(used)
+            loaded[c.name] = load_connection(
+                c, conns[c.name], lambda n, c=c: serialiser.location(keys + (c.name, n)))
         for p in self.populations:
-            state = serialiser.deserialise_all(keys + (p.name,))
-            loaded[p.name] = sorted(set_values(p.neuron, state))
+            loaded[p.name] = sorted(set_values(p.neuron, pops[p.name]))
         return loaded

@@ -23,7 +23,6 @@ from pathlib import Path
 import numpy as np
 
 from .errors import InputError, ModelError
-from .ir.ids import population_id
 from .utils.atomic import atomic_write
 
 #: per-dataset defaults (anything given on the command line wins). ``lr``: Adam's alpha,
@@ -225,6 +224,9 @@ def _run_train(cfg: TrainConfig, comm) -> dict:
 
     cfg.check()
     out = Path(cfg.out)
+    if cfg.resume_epoch is not None:
+        # before anything else: a missing folder or epoch is reported at once
+        Numpy(str(out / "checkpoints")).check_keys((cfg.resume_epoch,))
     out.mkdir(parents=True, exist_ok=True)
     t_start = time.perf_counter()
     print(f"irsnn train: dataset {cfg.dataset}", flush=True)
@@ -241,14 +243,8 @@ def _run_train(cfg: TrainConfig, comm) -> dict:
     start_epoch = 0
     log_rows = []
     if cfg.resume_epoch is not None:
-        network.load((cfg.resume_epoch,), ckpt)
-        # EPropCompiler's insert-eprop pass only accepts a scalar output bias, so a trained
-        # (per-neuron) bias is put back into the simulation after compiling
-        resume_bias = np.asarray(outp.neuron.bias, dtype=np.float64)
-        outp.neuron.bias = 0.0
         start_epoch = cfg.resume_epoch + 1
         log_rows = [r for r in _read_csv(out / "train_log.csv") if r["epoch"] <= cfg.resume_epoch]
-        print(f"  resumed from checkpoint epoch {cfg.resume_epoch}", flush=True)
 
     compiler = EPropCompiler(example_timesteps=steps, losses="sparse_categorical_crossentropy",
                              optimiser=Adam(cfg.learning_rate), batch_size=cfg.batch_size,
@@ -272,12 +268,11 @@ def _run_train(cfg: TrainConfig, comm) -> dict:
     t_train = time.perf_counter()
     with compiled:
         backend = compiled.backend.name
-        if cfg.resume_epoch is not None and compiled.ir.has_node(population_id("output")):
-            sim = compiled.simulation
-            if "Bias" in compiled.var_names(outp):
-                current = sim.get_var(population_id("output"), "Bias")
-                sim.set_var(population_id("output"), "Bias",
-                            np.broadcast_to(resume_bias, current.shape).astype(current.dtype))
+        if cfg.resume_epoch is not None:
+            # weights, output bias, optimiser state and step, simulation state: every array
+            # must be in the checkpoint, and training continues exactly where it stopped
+            compiled.resume((cfg.resume_epoch,), ckpt)
+            print(f"  resumed from checkpoint epoch {cfg.resume_epoch}", flush=True)
         for _ in range(start_epoch):  # the same shuffles as an uninterrupted run
             rng.permutation(len(train_y))
         for epoch in range(start_epoch, start_epoch + cfg.num_epochs):

@@ -141,6 +141,12 @@ class WeightsMixin:
         strategy, syn, conn = self._layout(target)
         return strategy.from_dense(syn, conn, np.asarray(dense)).reshape(-1)
 
+    def from_parameter_layout(self, target, values):
+        if not self._stored(target):
+            return super().from_parameter_layout(target, values)
+        strategy, syn, conn = self._layout(target)
+        return strategy.to_dense(syn, conn, np.asarray(values)).copy()
+
     def _per_synapse_buffers(self, eid):
         syn = self.synapses[eid]
         bufs = [self._weights(eid)]

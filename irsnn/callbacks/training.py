@@ -15,8 +15,11 @@ from .callback import Callback
 class Checkpoint(Callback):
     """Save the trained parameters every ``epoch_interval`` epochs, keyed ``(epoch,)``.
 
-    Load them with ``network.load((epoch,), serialiser)`` (e.g. to test with an
-    InferenceCompiler).
+    The files follow mlGeNN's layout (:mod:`irsnn.serialisers.layout`); a training network
+    also saves its training state beside them. Load the parameters with
+    ``network.load((epoch,), serialiser)`` (e.g. to test with an InferenceCompiler), or
+    continue training exactly with ``compiled_network.resume((epoch,), serialiser)`` and
+    ``train(..., start_epoch=epoch + 1)``.
     """
 
     root_only = True

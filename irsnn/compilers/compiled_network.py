@@ -15,7 +15,7 @@ from collections import defaultdict
 import numpy as np
 
 from ..errors import InputError, ModelError
-from ..ir.ids import readout_id, recorder_id
+from ..ir.ids import edge_id, readout_id, recorder_id
 from ..lowering import node_id
 from ..population import get_underlying_pop
 from .genn_model import GeNNModelView, GroupView, GroupViews, VarView
@@ -291,19 +291,24 @@ class CompiledNetwork:
             sim.run(self.example_timesteps)
 
     def save(self, keys=(), serialiser="numpy"):
-        """Save every connection's weights (``keys + (connection name, "weight")``): a
-        ``(source, target)`` matrix (absent synapses 0), or one weight per neuron for
-        ``OneToOne`` whatever its storage."""
+        """Save every connection's weights as mlGeNN does (``keys + (connection name, "g")``,
+        1-D: see :mod:`irsnn.serialisers.layout`); a sparse connection's synapses too
+        (``"pre_ind"``/``"post_ind"``), so the checkpoint says where its weights belong."""
         from ..serialisers import Serialiser, default_serialisers
+        from ..serialisers.layout import WEIGHT, saved_indices, saved_weights, weight_kind
         from ..utils.module import get_object
         serialiser = get_object(serialiser, Serialiser, "Serialiser", default_serialisers)
         keys = tuple(keys) if isinstance(keys, list | tuple) else (keys,)
-        kinds = {syn.name: syn.connectivity for *_, syn in self.ir.synapses()}
+        eids = {syn.name: edge_id(u, v, k) for u, v, k, syn in self.ir.synapses()}
         for conn in self.network.connections:
+            kind = weight_kind(conn.connectivity)
             w = self.simulation.get_weights(conn.name)
-            if kinds.get(conn.name) == "one_to_one" and w.ndim == 2:
-                w = np.diagonal(w).copy()
-            serialiser.serialise(keys + (conn.name, "weight"), w)
+            mask = self.simulation.synapse_mask(eids[conn.name]) if kind == "sparse" else None
+            serialiser.serialise(keys + (conn.name, WEIGHT), saved_weights(kind, w, mask))
+            if kind == "sparse":
+                pre, post = saved_indices(kind, w.shape, mask)
+                serialiser.serialise(keys + (conn.name, "pre_ind"), pre)
+                serialiser.serialise(keys + (conn.name, "post_ind"), post)
 
     def _check_sizes(self, data: dict, what: str) -> int:
         sizes = {get_underlying_pop(k).name: len(v) for k, v in data.items()}

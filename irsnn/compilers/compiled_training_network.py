@@ -12,7 +12,6 @@ import numpy as np
 
 from ..errors import InputError
 from ..ir import OptimiserNode, edge_id
-from ..ir.layouts import layout_traits
 from ..ir.ids import is_var_ref, loss_id, population_name, ref_owner, split_var_ref
 from ..lowering import node_id
 from ..neurons.input import PreparedInputs
@@ -375,42 +374,66 @@ class CompiledTrainingNetwork(CompiledInferenceNetwork):
 
     # -- checkpoints ---------------------------------------------------------------------------
     def save(self, keys=(), serialiser="numpy"):
-        """Save every connection's weights and trained biases under ``keys``."""
+        """Save a checkpoint under ``keys``: every connection's weights and trained population
+        variables (``Bias``) in mlGeNN's file layout (:mod:`irsnn.serialisers.layout`), then
+        irsnn's training state (optimiser state and step, simulation state, Deep-R), which
+        :meth:`resume` needs to continue exactly (:mod:`.training_state`)."""
         from ..serialisers import Serialiser, default_serialisers
         from ..utils.module import get_object
+        from .training_state import save_training_state
         serialiser = get_object(serialiser, Serialiser, "Serialiser", default_serialisers)
         keys = tuple(keys) if isinstance(keys, list | tuple) else (keys,)
         super().save(keys, serialiser)
-        if self.deep_r:
-            # rewired connectivity changes during training: keep it with the weights
-            self.save_connectivity(keys, serialiser, only=set(self.deep_r))
         for _, node in self.ir.nodes(OptimiserNode):
             if is_var_ref(node.target):
                 nid, var = split_var_ref(node.target)
                 serialiser.serialise(keys + (population_name(nid), var),
                                      self.simulation.get_var(nid, var))
+        # last: a checkpoint cut short by a crash has no state and cannot be resumed from
+        save_training_state(self, serialiser, keys)
+
+    def resume(self, keys=(), serialiser="numpy"):
+        """Continue from a checkpoint :meth:`save` wrote (e.g. ``(epoch,)`` of the
+        ``Checkpoint`` callback) as if training had not stopped: its weights, trained
+        population variables, optimiser state and step count, optimiser hyper-parameters,
+        simulation state and Deep-R state. Call it on a fresh compile of the same network
+        with the same compiler options, then ``train(..., start_epoch=epoch + 1)``.
+
+        Raises
+        ------
+        CheckpointNotFoundError
+            The folder, the checkpoint, an array file or the training state is missing.
+        CheckpointKeyError
+            The training state lacks an entry this network has.
+        InputError
+            An array has another shape (another network, batch size or seed).
+        """
+        from ..serialisers import Serialiser, default_serialisers
+        from ..utils.module import get_object
+        from .training_state import restore_training_state
+        serialiser = get_object(serialiser, Serialiser, "Serialiser", default_serialisers)
+        keys = tuple(keys) if isinstance(keys, list | tuple) else (keys,)
+        restore_training_state(self, serialiser, keys)
 
     def save_connectivity(self, keys=(), serialiser="numpy", only=None):
-        """Save each connection's synapse indices as ``pre_ind``/``post_ind`` (the synapses
-        that exist now: after Deep-R rewiring, the rewired ones); ``only``: a set of edge ids
-        to restrict to."""
+        """Save the synapses of every sparse (``FixedProbability``, ``Sparse``) and one-to-one
+        connection as ``pre_ind``/``post_ind`` (as mlGeNN does for its SPARSE connections):
+        the synapses that exist now (after Deep-R rewiring, the rewired ones), in the order of
+        the saved weights; ``only``: a set of edge ids to restrict to."""
         from ..serialisers import Serialiser, default_serialisers
+        from ..serialisers.layout import saved_indices, weight_kind
         from ..utils.module import get_object
         serialiser = get_object(serialiser, Serialiser, "Serialiser", default_serialisers)
         keys = tuple(keys) if isinstance(keys, list | tuple) else (keys,)
+        conns = {c.name: c for c in self.network.connections}
         for u, v, k, syn in self.ir.synapses():
             eid = edge_id(u, v, k)
-            if only is not None and eid not in only:
+            kind = weight_kind(conns[syn.name].connectivity)
+            if (only is not None and eid not in only) or kind == "dense":
                 continue
-            mask = self._mask(eid)
-            if layout_traits(syn.layout).per_neuron:
-                pre = post = np.arange(syn.num_post)
-            else:
-                if mask is None:
-                    mask = np.ones((syn.num_pre, syn.num_post), bool)
-                pre, post = np.nonzero(mask)
-            serialiser.serialise(keys + (syn.name, "pre_ind"), pre.astype(np.int64))
-            serialiser.serialise(keys + (syn.name, "post_ind"), post.astype(np.int64))
+            pre, post = saved_indices(kind, (syn.num_pre, syn.num_post), self._mask(eid))
+            serialiser.serialise(keys + (syn.name, "pre_ind"), pre)
+            serialiser.serialise(keys + (syn.name, "post_ind"), post)
 
 
 def _bias_name(target):

@@ -118,6 +118,12 @@ class Compiler:
         if not network.populations:
             raise ModelError("Network has no populations; create some inside "
                              "'with network:' before compiling")
+        # every name keys checkpoint files: refuse now what could not, not after an epoch
+        from irsnn.serialisers.numpy import check_file_key
+        for kind, objs in (("Population", network.populations),
+                           ("Connection", network.connections)):
+            for obj in objs:
+                check_file_key(kind, obj.name)
         return lower_network(network, name=name or "irsnn_model", dt=self.dt,
                              batch_size=self.simulation_batch_size, precision=self.precision,
                              example_timesteps=self.options().get("example_timesteps"))

@@ -24,7 +24,8 @@ def test_train_smoke_writes_outputs(tmp_path, capsys):
                  "summary.json"):
         assert (out / name).is_file(), name
     saved = {p.name for p in (out / "checkpoints").iterdir()}
-    assert {"0-input_hidden0-weight.npy", "1-hidden0_output-weight.npy"} <= saved, saved
+    assert {"0-input_hidden0-g.npy", "1-hidden0_output-g.npy", "1-irsnn_state.npz"} <= saved, \
+        saved
     rows = list(csv.DictReader(open(out / "train_log.csv")))
     assert [r["epoch"] for r in rows] == ["0", "1"]
     summary = json.loads((out / "summary.json").read_text())
@@ -73,3 +74,32 @@ def test_cli_reports_missing_data(tmp_path, capsys):
     assert code == 2
     assert "DVSGesture" in capsys.readouterr().err
     assert not (tmp_path / "d").exists()
+
+
+def test_resume_from_no_checkpoint_is_refused_before_training(tmp_path, capsys):
+    assert main(["train", "--num-epochs", "1", "--resume-epoch", "3", "--no-plots",
+                 "--out", str(tmp_path)] + TINY) == 2
+    err = capsys.readouterr().err
+    assert "checkpoint folder" in err and "does not exist" in err
+    assert not (tmp_path / "train_log.csv").exists()
+
+
+@pytest.mark.slow
+def test_resume_continues_exactly_and_refuses_a_missing_checkpoint(tmp_path, capsys):
+    """``--resume-epoch`` restores the optimiser and simulation state: 1 epoch + resume + 1
+    epoch ends with the same checkpoint files as 2 epochs in one run (issue 17)."""
+    import numpy as np
+    whole, parts = tmp_path / "whole", tmp_path / "parts"
+    assert main(["train", "--num-epochs", "2", "--no-plots", "--out", str(whole)] + TINY) == 0
+    assert main(["train", "--num-epochs", "1", "--no-plots", "--out", str(parts)] + TINY) == 0
+    capsys.readouterr()
+    assert main(["train", "--num-epochs", "1", "--resume-epoch", "4", "--no-plots",
+                 "--out", str(parts)] + TINY) == 2
+    assert "no checkpoint 4 " in capsys.readouterr().err
+    assert main(["train", "--num-epochs", "1", "--resume-epoch", "0", "--no-plots",
+                 "--out", str(parts)] + TINY) == 0
+    final = sorted(p.name for p in (whole / "checkpoints").glob("1-*.npy"))
+    assert "1-output-Bias.npy" in final and "1-input_hidden0-g.npy" in final
+    for name in final:
+        np.testing.assert_array_equal(np.load(parts / "checkpoints" / name),
+                                      np.load(whole / "checkpoints" / name), err_msg=name)

@@ -181,14 +181,15 @@ def test_checkpoint_files_and_reload_for_inference(backend, build, tmp_path):
 
     cn.train({inp: x}, {out: y}, 5, callbacks=[Checkpoint(Numpy(tmp_path), 2), Snapshot()])
     files = sorted(p.name for p in tmp_path.iterdir())
-    assert files == sorted(f"{e}-{c}-weight.npy" for e in (0, 2, 4) for c in ("ih", "hh", "ho"))
+    # mlGeNN's names (GeNN's weight variable g, flattened) + irsnn's training state
+    assert files == sorted([f"{e}-{c}-g.npy" for e in (0, 2, 4) for c in ("ih", "hh", "ho")]
+                           + [f"{e}-irsnn_state.npz" for e in (0, 2, 4)])
     for c in ("ih", "hh", "ho"):
-        np.testing.assert_array_equal(np.load(tmp_path / f"2-{c}-weight.npy"),
-                                      snapshots[2][c].astype(np.float32))
+        np.testing.assert_array_equal(np.load(tmp_path / f"2-{c}-g.npy"),
+                                      snapshots[2][c].astype(np.float32).reshape(-1))
     want, _ = cn.predict({inp: x}, out, callbacks=[])
-    assert net.load((4,), Numpy(tmp_path)) == {"ih": ["weight"], "hh": ["weight"],
-                                               "ho": ["weight"], "input": [], "hidden": [],
-                                               "output": []}
+    assert net.load((4,), Numpy(tmp_path)) == {"ih": ["g"], "hh": ["g"], "ho": ["g"],
+                                               "input": [], "hidden": [], "output": []}
     inference = InferenceCompiler(evaluate_timesteps=T, batch_size=4, backend=backend)
     got, _ = inference.compile(net).predict({inp: x}, out, callbacks=[])
     np.testing.assert_array_equal(got[out], want[out])
@@ -324,9 +325,8 @@ def test_save_connectivity_matches_fixed_probability_mask(backend, build, tmp_pa
     want_pre, want_post = np.nonzero(present)
     np.testing.assert_array_equal(pre, want_pre)
     np.testing.assert_array_equal(post, want_post)
-    # dense connections list every pair
-    ih_pre = np.load(tmp_path / "conn-ih-pre_ind.npy")
-    assert len(ih_pre) == N_IN * N_HID
+    # as mlGeNN, dense connections (whose synapses are fixed) have no index lists
+    assert not (tmp_path / "conn-ih-pre_ind.npy").exists()
     # training never creates synapses outside the mask, and moves the existing ones
     trained = cn.simulation.get_weights("hh")
     assert np.all(trained[~present] == 0)

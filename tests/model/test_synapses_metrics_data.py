@@ -111,8 +111,10 @@ def test_numpy_serialiser(tmp_path):
     all_ = s.deserialise_all((3, "Conn0"))
     assert set(all_) == {"weight", "delay"}
     assert Numpy(path=str(tmp_path / "ckpt")).path == str(tmp_path / "ckpt")
-    with pytest.raises(InputError, match="no array saved"):
+    with pytest.raises(FileNotFoundError, match=r"no checkpoint 4 .*checkpoints there: 3"):
         s.deserialise((4, "Conn0", "weight"))
+    with pytest.raises(FileNotFoundError, match=r"no array saved under \(3, 'Conn0', 'g'\)"):
+        s.deserialise((3, "Conn0", "g"))
 
 
 def test_preprocess_spikes():

@@ -130,7 +130,10 @@ def test_per_synapse_delays_need_the_dense_layout(layout):
         "dense", "per-synapse delays are stored densely")
 
 
-def test_procedural_cannot_regenerate_loaded_weights_but_bitmask_holds_them(tmp_path):
+def test_loaded_synapses_need_a_layout_that_lists_them(tmp_path):
+    """A checkpoint lists the synapses of a FixedProbability connection (pre_ind/post_ind with
+    the weights): bitmask and procedural, which redraw synapses from the RNG, refuse them with
+    a clear error; the automatic choice (ragged) holds exactly the saved synapses."""
     from irsnn.serialisers import Numpy
     net, inp, sgn, hid, out = network("bitmask")
     compiled = InferenceCompiler(evaluate_timesteps=T, batch_size=2, backend="reference")
@@ -138,16 +141,16 @@ def test_procedural_cannot_regenerate_loaded_weights_but_bitmask_holds_them(tmp_
     compiled.save(("x",), Numpy(tmp_path))
     saved = compiled.simulation.get_weights("hh")
 
-    net, inp, sgn, hid, out = network("procedural")
-    net.load(("x",), Numpy(tmp_path))
-    with pytest.raises(ModelError, match=(
-            r"Connection 'hh' \(created at test_bitmask_procedural.py:\d+\): layout='procedural' "
-            r"cannot hold this connection: procedural regenerates a constant, Normal or Uniform "
-            r"weight, not an explicit weight array \(such as weights loaded from a "
-            r"checkpoint\); use layout='bitmask' or None")):
-        InferenceCompiler(evaluate_timesteps=5).build_ir(net)
+    for layout in ("procedural", "bitmask"):
+        net, inp, sgn, hid, out = network(layout)
+        net.load(("x",), Numpy(tmp_path))
+        with pytest.raises(ModelError, match=(
+                rf"Connection 'hh' \(created at test_bitmask_procedural.py:\d+\): "
+                rf"layout='{layout}' holds FixedProbability connectivity drawn by the RNG, not "
+                rf"listed synapses; use layout='sparse' or 'dense'")):
+            InferenceCompiler(evaluate_timesteps=5).build_ir(net)
 
-    net, inp, sgn, hid, out = network("bitmask")
+    net, inp, sgn, hid, out = network()
     net.load(("x",), Numpy(tmp_path))
     for backend in BACKENDS:
         loaded = InferenceCompiler(evaluate_timesteps=T, batch_size=2, backend=backend)

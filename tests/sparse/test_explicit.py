@@ -8,7 +8,7 @@ from irsnn import Connection, Network, Population
 from irsnn.backends import available_backends
 from irsnn.compilers import EPropCompiler, InferenceCompiler
 from irsnn.connectivity import Dense, FixedProbability, Sparse
-from irsnn.errors import InputError, ModelError, ShapeError
+from irsnn.errors import ModelError, ShapeError
 from irsnn.initializers import Normal
 from irsnn.ir import to_text
 from irsnn.neurons import LeakyIntegrate, LeakyIntegrateFire, SpikeInput
@@ -187,8 +187,8 @@ def test_trained_sparse_connectivity_round_trips_through_save_and_load(backend, 
         # from the checkpoint, not from a new draw
         fresh, finp, fout = trainable_network(0.9)
         loaded = fresh.load(("ckpt",), ser)
-        assert loaded["ih"] == ["post_ind", "pre_ind", "weight"]
-        assert loaded["ho"] == ["weight"]
+        assert loaded["ih"] == ["g", "post_ind", "pre_ind"]
+        assert loaded["ho"] == ["g"]
         c = InferenceCompiler(evaluate_timesteps=20, batch_size=3, backend=be,
                               rng_seed=7).compile(fresh)
         layouts = {s.name: (s.connectivity, s.layout) for *_, s in c.ir.synapses()}
@@ -207,8 +207,10 @@ def test_trained_sparse_connectivity_round_trips_through_save_and_load(backend, 
 def test_load_with_only_one_index_list_is_an_error(tmp_path):
     ser = Numpy(tmp_path)
     ser.serialise(("k", "c", "pre_ind"), np.array([0, 1]))
+    ser.serialise(("k", "c", "g"), np.array([0.5, 1.0]))
     net, *_ = listed_network(FixedProbability(0.5, 1.0))
-    with pytest.raises(InputError, match=r"Connection 'c'.*has pre_ind but no post_ind"):
+    with pytest.raises(FileNotFoundError, match=r"Connection 'c'.*has pre_ind but not "
+                                                r"post_ind \(looked for .*k-c-post_ind\.npy"):
         net.load(("k",), ser)
 
 

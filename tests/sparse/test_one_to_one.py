@@ -76,7 +76,7 @@ def test_trained_one_to_one_identical_on_c_and_reference_and_saves_per_neuron(tm
         c.save(("e",), Numpy(tmp_path / backend))
     np.testing.assert_allclose(weights["c"], weights["reference"], rtol=1e-5, atol=1e-6)
     # saved as one weight per neuron, as OneToOne takes it back
-    saved = np.load(tmp_path / "c" / "e-ih-weight.npy")
+    saved = np.load(tmp_path / "c" / "e-ih-g.npy")
     np.testing.assert_array_equal(saved, np.diagonal(weights["c"]))
     net, inp, out = network()
     net.load(("e",), Numpy(tmp_path / "c"))

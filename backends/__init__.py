@@ -10,7 +10,8 @@ GeNN's backend names are accepted as aliases (:data:`GENN_BACKEND_ALIASES`), so 
 ``backend="SingleThreadedCPU"``, ``"CUDA"`` or ``"OpenCL"`` to an mlGeNN compiler run unchanged.
 
 ``get_backend(None)`` takes ``$IRSNN_BACKEND`` (:func:`irsnn.settings.backend_name`) if set,
-else the fastest available backend.
+else the fastest available backend (an OpenCL driver whose devices cannot build a test kernel
+makes ``opencl`` unavailable, see :func:`irsnn.backends.opencl.probe_device`).
 Heavy dependencies (pyopencl, cupy) are imported only inside their own backend, lazily.
 """
 
@@ -62,10 +63,14 @@ def get_backend(spec=None) -> Backend:
     from_env = spec is None
     if spec is None:
         spec = settings.backend_name()
-    if spec is None:
-        for name, (ok, _) in available_backends().items():
-            if ok:
-                return load_backend(name)
+    if spec is None:  # the fastest that works (asked in order: no OpenCL probe when C works)
+        for name in _REGISTRY:
+            try:
+                backend = load_backend(name)
+            except ImportError:
+                continue
+            if backend.availability()[0]:
+                return backend
     spec = GENN_BACKEND_ALIASES.get(spec, spec)
     if spec not in _REGISTRY:
         where = " (from $IRSNN_BACKEND, see irsnn.settings)" if from_env else ""

@@ -30,6 +30,10 @@ Variables
     Where caches live (unset or empty: ``~/.cache``). irsnn keeps compiled artifacts in
     ``$XDG_CACHE_HOME/irsnn/c`` (C libraries) and ``.../irsnn/opencl`` (OpenCL programs),
     never inside the checkout. Read by :func:`cache_root`.
+``IRSNN_CACHE_DIR``
+    irsnn's cache folder itself (unset or empty: ``$XDG_CACHE_HOME/irsnn``), e.g. when that
+    one cannot be written; a folder that cannot be used is replaced by a private temporary one
+    for the process, with a warning. Read by :func:`cache_root`.
 
 Read by others: the CUDA device is CuPy's current device (``CUDA_VISIBLE_DEVICES`` selects
 it); ``OMP_NUM_THREADS`` sets the C backend's OpenMP threads. ``irsnn bench`` and the
@@ -100,6 +104,10 @@ def c_compiler() -> str | None:
 
 
 def cache_root() -> Path:
-    """irsnn's cache directory: ``$XDG_CACHE_HOME/irsnn`` (default ``~/.cache/irsnn``)."""
+    """irsnn's cache directory: ``$IRSNN_CACHE_DIR``, else ``$XDG_CACHE_HOME/irsnn`` (default
+    ``~/.cache/irsnn``)."""
+    own = _get("IRSNN_CACHE_DIR")
+    if own:
+        return Path(own).expanduser()
     root = _get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(root) / "irsnn"

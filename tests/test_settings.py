@@ -60,13 +60,15 @@ def test_cache_root(monkeypatch, tmp_path):
     monkeypatch.setenv("XDG_CACHE_HOME", "")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     assert settings.cache_root() == tmp_path / "home" / ".cache" / "irsnn"
+    monkeypatch.setenv("IRSNN_CACHE_DIR", str(tmp_path / "own"))
+    assert settings.cache_root() == tmp_path / "own"
 
 
 def test_every_variable_is_documented_and_read_only_here():
     source = (ROOT / "irsnn" / "settings.py").read_text()
     read = set(re.findall(r'_get\("([A-Z_]+)"\)', source))
     assert read == {"IRSNN_DEBUG", "IRSNN_BACKEND", "IRSNN_OPENCL_DEVICE", "PYOPENCL_CTX", "CC",
-                    "XDG_CACHE_HOME"}
+                    "XDG_CACHE_HOME", "IRSNN_CACHE_DIR"}
     assert all(f"``{name}``" in settings.__doc__ for name in read)
     # Nothing else in the library reads the environment (irsnn.bench records its own)
     for folder in ("irsnn", "passes", "backends"):

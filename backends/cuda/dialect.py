@@ -9,8 +9,11 @@ from irsnn.lang.render_c import C_HELPERS, Dialect
 
 from ..kernels import KernelDialect
 
-# NVRTC has no standard headers: the types and INFINITY come from here
+# NVRTC has no standard headers: there the types and INFINITY come from here; nvcc (which
+# defines no __CUDACC_RTC__) takes them from the C headers, whose int64_t is ``long``, so the
+# same file compiles with both (``irsnn dump --emit-kernels`` writes it for either)
 _HEADER = """\
+#ifdef __CUDACC_RTC__
 typedef signed char int8_t;
 typedef unsigned char uint8_t;
 typedef int int32_t;
@@ -18,6 +21,10 @@ typedef unsigned int uint32_t;
 typedef long long int64_t;
 typedef unsigned long long uint64_t;
 #define INFINITY __int_as_float(0x7f800000)
+#else
+#include <stdint.h>
+#include <math.h>
+#endif
 #define GLOBAL
 #define RESTRICT __restrict__
 """

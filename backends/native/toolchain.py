@@ -21,20 +21,31 @@ fails too, :class:`~irsnn.errors.BackendError` says so. ``dlopen`` returns the h
 loaded under a path (glibc matches the name), so a rebuilt library is loaded through a fresh
 hard link (or copy) of it, removed right after loading, and verified libraries are remembered
 per path for the rest of the process.
+
+A cache folder irsnn cannot use (read-only, a file in the way, or holding another user's
+libraries it cannot read) is replaced, for the rest of the process, by a private temporary
+folder (deleted at exit), with one :class:`CacheWarning` naming the folder, the reason and the
+fix (:func:`usable_cache_dir`). Libraries are written ``0644`` less the umask's bits (the
+owner always reads and writes), so users who share a cache can read each other's builds;
+temporary build files have unique names, and those of builds killed before they finished
+(older than :data:`ORPHAN_AGE`) are deleted by the next build in the folder.
 """
 
 from __future__ import annotations
 
+import atexit
 import ctypes
 import functools
 import hashlib
 import os
 import platform
+import re
 import shutil
 import struct
 import subprocess
 import sys
 import tempfile
+import time
 import warnings
 from pathlib import Path
 
@@ -137,7 +148,119 @@ KEY_SYMBOL = "irsnn_cache_key"
 
 
 class CacheWarning(UserWarning):
-    """A cached library failed verification and was rebuilt (see :func:`load_library`)."""
+    """A cached library failed verification and was rebuilt, or the cache folder cannot be
+    used and a private temporary one replaces it (see :func:`load_library`)."""
+
+
+#: temporary build files older than this (seconds) were left by builds killed before the end
+ORPHAN_AGE = 15 * 60
+#: names of irsnn's temporary files in a cache folder (sources, libraries, load links, probes)
+_TEMP_NAME = re.compile(r"^\..+\.(c\.tmp|so\.tmp|so\.load|probe\.tmp)$|^.+\.c\.\d+\.tmp$")
+#: configured cache folder -> the private temporary folder used instead, for this process
+_FALLBACK: dict[str, Path] = {}
+#: cache folders found writable in this process
+_WRITABLE: set[str] = set()
+
+
+def _umask() -> int:
+    """The process's umask (from /proc on Linux, without changing it; else set and restored)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def file_mode() -> int:
+    """The mode of the files irsnn caches: ``0644`` less the umask, always owner read/write."""
+    return (0o644 & ~_umask()) | 0o600
+
+
+def _folder_problem(folder: Path) -> str | None:
+    """Why ``folder`` cannot hold the cache (None when it can): it is created if missing, and a
+    temporary file is written to it."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except FileExistsError as exc:
+        return f"a file is in the way ({exc.filename or folder} is a file, not a folder)"
+    except NotADirectoryError as exc:
+        return f"a file is in the way ({exc.filename or folder} has a file among its parents)"
+    except OSError as exc:
+        return f"it cannot be created ({exc.strerror or exc})"
+    try:
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=".irsnn-", suffix=".probe.tmp")
+    except OSError as exc:
+        return f"it is not writable ({exc.strerror or exc})"
+    os.close(fd)
+    os.unlink(probe)
+    return None
+
+
+def _fall_back(folder: Path, problem: str, fix: str) -> Path:
+    """The private temporary folder that replaces ``folder`` for this process (made, and
+    announced by one :class:`CacheWarning`, on the first call)."""
+    private = _FALLBACK.get(str(folder))
+    if private is None:
+        private = Path(tempfile.mkdtemp(prefix=f"irsnn-{folder.name or 'cache'}-"))
+        atexit.register(shutil.rmtree, private, True)
+        _FALLBACK[str(folder)] = private
+        warnings.warn(
+            f"the irsnn cache folder {folder} cannot be used: {problem}; this process builds "
+            f"into a private temporary folder {private} instead (deleted at exit, so the next "
+            f"run builds again). To fix it: {fix}, or set IRSNN_CACHE_DIR to a folder of your "
+            "own", CacheWarning, stacklevel=4)
+    return private
+
+
+def usable_cache_dir(folder: Path) -> Path:
+    """``folder``, created if missing, when irsnn can write there; else the private temporary
+    folder that replaces it for the rest of the process (see the module docstring)."""
+    key = str(folder)
+    if key in _FALLBACK:
+        return _FALLBACK[key]
+    if key in _WRITABLE and folder.is_dir():
+        return folder
+    problem = _folder_problem(folder)
+    if problem is None:
+        _WRITABLE.add(key)
+        return folder
+    fix = ("remove or move that file" if "in the way" in problem else
+           f"give yourself write permission on it (chmod u+rwx {folder}, or ask its owner)")
+    return _fall_back(folder, problem, fix)
+
+
+def _unreadable(path: Path, exc: OSError) -> tuple[str, str]:
+    """``(problem, fix)`` for a cached file this user may not read or replace."""
+    try:
+        st = os.stat(path)
+        whose = f"owned by user {st.st_uid}, mode {st.st_mode & 0o777:04o}"
+    except OSError:
+        whose = "not accessible"
+    problem = (f"its file {path.name} cannot be used ({exc.strerror or exc}; {whose}: a build of "
+               "another user?)")
+    return problem, (f"ask the owner to make its files readable (chmod a+r {path.parent}/*.so; "
+                     "irsnn writes them 0644) or delete them")
+
+
+def _clean_orphans(folder: Path) -> None:
+    """Delete irsnn's temporary files in ``folder`` older than :data:`ORPHAN_AGE` (left by
+    builds that were killed); files that cannot be deleted are left alone."""
+    limit = time.time() - ORPHAN_AGE
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return
+    for entry in entries:
+        if _TEMP_NAME.match(entry.name):
+            try:
+                if entry.stat(follow_symlinks=False).st_mtime < limit:
+                    os.unlink(entry.path)
+            except OSError:
+                pass
 
 
 #: path of a verified library -> (its cache key, its ``dlopen`` handle), for this process
@@ -152,19 +275,26 @@ def _artifact(source: str, name: str) -> tuple[str, tuple[str, ...], str, Path]:
     flags = FLAGS + openmp_flags(cc)
     key = hashlib.sha256("\0".join([source, " ".join(flags), compiler_version(cc),
                                     cpu_model()]).encode()).hexdigest()
-    folder = cache_dir()
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = usable_cache_dir(cache_dir())
     return cc, flags, key, folder / f"{name}-{key[:24]}.so"
 
 
 def _compile(cc: str, flags: tuple[str, ...], key: str, lib: Path, source: str) -> None:
     """Build ``source``, stamped with ``key``, into ``lib`` (atomically)."""
     folder, name = lib.parent, lib.name[:-len(".so")].rsplit("-", 1)[0]
+    _clean_orphans(folder)
     src = lib.with_suffix(".c")
-    tmp_src = src.with_name(f"{src.name}.{os.getpid()}.tmp")
-    tmp_src.write_text(f'{source}\n/* the build this library belongs to, checked on every load */'
-                       f'\nconst char *{KEY_SYMBOL}(void) {{ return "{key}"; }}\n')
-    os.replace(tmp_src, src)
+    mode = file_mode()
+    fd, tmp_src = tempfile.mkstemp(dir=folder, prefix=f".{name}-", suffix=".c.tmp")
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(f'{source}\n/* the build this library belongs to, checked on every load */'
+                    f'\nconst char *{KEY_SYMBOL}(void) {{ return "{key}"; }}\n')
+        os.chmod(tmp_src, mode)
+        os.replace(tmp_src, src)
+    finally:
+        if os.path.exists(tmp_src):
+            os.unlink(tmp_src)
     fd, tmp_lib = tempfile.mkstemp(dir=folder, prefix=f".{name}-", suffix=".so.tmp")
     os.close(fd)
     try:
@@ -181,6 +311,7 @@ def _compile(cc: str, flags: tuple[str, ...], key: str, lib: Path, source: str) 
                 f"the C compiler failed on the generated source {src} (this is a bug in irsnn: "
                 f"please report it with that file); the command was {' '.join(cmd)!r}, which "
                 f"exited with {out.returncode}:\n{said}")
+        os.chmod(tmp_lib, mode)
         os.replace(tmp_lib, lib)
     finally:
         if os.path.exists(tmp_lib):
@@ -271,6 +402,17 @@ def load_library(source: str, name: str) -> tuple[ctypes.CDLL, Path, bool]:
     :class:`CacheWarning`; :class:`~irsnn.errors.BackendError` if the rebuilt one fails too.
     """
     cc, flags, key, path = _artifact(source, name)
+    try:
+        return _load(cc, flags, key, path, source)
+    except PermissionError as exc:  # another user's file, not readable or not replaceable
+        problem, fix = _unreadable(Path(exc.filename2 or exc.filename or path), exc)
+        private = _fall_back(path.parent, problem, fix)
+        return _load(cc, flags, key, private / path.name, source)
+
+
+def _load(cc: str, flags: tuple[str, ...], key: str, path: Path,
+          source: str) -> tuple[ctypes.CDLL, Path, bool]:
+    """:func:`load_library` in the cache folder of ``path``."""
     known = _LOADED.get(str(path))
     if known is not None and known[0] == key:  # a new object (own attributes), same handle
         return ctypes.CDLL(str(path), handle=known[1]), path, True
@@ -280,7 +422,7 @@ def load_library(source: str, name: str) -> tuple[ctypes.CDLL, Path, bool]:
     lib, problem = _open(path, key, fresh=False)
     if problem is not None:
         warnings.warn(f"cached library {path} {problem}; rebuilding it", CacheWarning,
-                      stacklevel=2)
+                      stacklevel=3)
         _compile(cc, flags, key, path, source)
         hit = False
         lib, again = _open(path, key, fresh=True)

@@ -4,7 +4,13 @@ Requires: an IR after a compiler's pipeline. Provides: :class:`OpenCLSimulation`
 kernels rendered as OpenCL C (one fused kernel, one work-item per batch element), programs built
 once per model and cached under ``$XDG_CACHE_HOME/irsnn/opencl``. Device choice never prompts:
 ``$IRSNN_OPENCL_DEVICE`` (``platform:device`` indices, or part of a device name), else
-``$PYOPENCL_CTX``, else the first GPU, else the first CPU device.
+``$PYOPENCL_CTX``, else the first GPU, else the first CPU device, among the devices that work.
+
+A device works when it builds and runs a tiny kernel (:func:`probe_device`, once per device and
+process): a driver can list a device that cannot compile anything (PoCL 3.0 of the pip package
+``pocl-binary-distribution`` on CPUs newer than its LLVM: ``unknown target CPU 'generic'``).
+Devices that fail are skipped, and their reasons are what :meth:`OpenCLBackend.availability`
+(hence ``irsnn backends`` and :func:`irsnn.backends.available_backends`) reports when none works.
 """
 
 from __future__ import annotations
@@ -26,6 +32,72 @@ def _all_devices(cl):
     return out
 
 
+#: (platform name, device name, device pointer) -> None when the device passed the probe, else
+#: why not; filled by :func:`probe_device`, once per device and process
+_PROBED: dict[tuple, str | None] = {}
+
+_PROBE_KERNEL = """
+__kernel void irsnn_probe(GLOBAL float *x, GLOBAL int64_t *n) {
+    int32_t i = (int32_t)get_global_id(0);
+    x[i] = 2.0f * x[i] + 1.0f;
+    n[i] += (int64_t)i;
+}
+"""
+
+
+def _summary(exc: BaseException) -> str:
+    """The informative part of an OpenCL error: its ``error:`` lines, else its first line."""
+    text = str(exc).strip()
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    errors = list(dict.fromkeys(ln for ln in lines if "error" in ln.lower() and
+                                not ln.startswith("clBuildProgram failed")))
+    said = "; ".join(errors[:3]) if errors else (lines[0] if lines else type(exc).__name__)
+    return said if len(said) <= 400 else said[:400] + "..."
+
+
+def _run_probe(dev) -> str | None:
+    import numpy as np
+    import pyopencl as cl
+
+    from .dialect import OPENCL_KERNELS
+    x = np.arange(8, dtype=np.float32)
+    n = np.full(8, 1 << 40, dtype=np.int64)
+    try:
+        ctx = cl.Context([dev])
+        queue = cl.CommandQueue(ctx)
+        program = cl.Program(ctx, OPENCL_KERNELS.header + _PROBE_KERNEL).build(cache_dir=False)
+        mf = cl.mem_flags
+        bufs = [cl.Buffer(ctx, mf.READ_WRITE | mf.COPY_HOST_PTR, hostbuf=a) for a in (x, n)]
+        program.irsnn_probe(queue, (len(x),), None, *bufs)
+        for host, buf in zip((x, n), bufs):
+            cl.enqueue_copy(queue, host, buf)
+        queue.finish()
+    except Exception as exc:  # any driver fault (cl.Error or not) makes the device unusable
+        return f"cannot build and run a test kernel ({_summary(exc)})"
+    want_x = 2.0 * np.arange(8, dtype=np.float32) + 1.0
+    want_n = (1 << 40) + np.arange(8, dtype=np.int64)
+    if not (np.array_equal(x, want_x) and np.array_equal(n, want_n)):
+        return f"computes a test kernel wrongly (got {x.tolist()}, expected {want_x.tolist()})"
+    return None
+
+
+def probe_device(dev) -> str | None:
+    """Whether ``dev`` works: None when it builds and runs a tiny kernel (with the header of
+    the generated kernels) and gets the right numbers, else why not. Once per device and
+    process."""
+    key = (dev.platform.name, dev.name, dev.int_ptr)
+    if key not in _PROBED:
+        _PROBED[key] = _run_probe(dev)
+    return _PROBED[key]
+
+
+def _describe(key, platform, dev) -> str:
+    """``0:0 NAME (PLATFORM VERSION, LLVM x.y)``: the driver's version and its LLVM."""
+    parts = [p.strip() for p in platform.version.split(",")]
+    version = ", ".join([parts[0]] + [p for p in parts[1:] if p.startswith("LLVM")])
+    return f"{key} {dev.name} ({platform.name}: {version})"
+
+
 def choose_device():
     """The OpenCL device to use (see the module docstring)."""
     try:
@@ -42,14 +114,35 @@ def choose_device():
                                       "'irsnn[opencl-cpu]'")
     wanted = settings.opencl_device()
     if wanted:
-        for key, _, dev in devices:
+        for key, platform, dev in devices:
             if wanted == key or wanted.lower() in dev.name.lower():
+                fault = probe_device(dev)
+                if fault is not None:
+                    raise BackendUnavailableError(
+                        f"OpenCL device {wanted!r} = {_describe(key, platform, dev)} {fault}; "
+                        f"choose another with IRSNN_OPENCL_DEVICE ({_listing(devices)}), "
+                        f"install a driver that works on this machine{_HINT}")
                 return dev
-        listing = "; ".join(f"{k} = {d.name}" for k, _, d in devices)
         raise BackendUnavailableError(f"OpenCL device {wanted!r} does not exist; devices are: "
-                                      f"{listing}")
-    gpus = [d for _, _, d in devices if d.type & cl.device_type.GPU]
-    return (gpus or [d for _, _, d in devices])[0]
+                                      f"{_listing(devices)}")
+    gpus = [d for d in devices if d[2].type & cl.device_type.GPU]
+    faults = []
+    for key, platform, dev in gpus + [d for d in devices if d not in gpus]:
+        fault = probe_device(dev)
+        if fault is None:
+            return dev
+        faults.append(f"{_describe(key, platform, dev)} {fault}")
+    raise BackendUnavailableError(f"no OpenCL device works: {'; '.join(faults)}; install a "
+                                  f"driver that works on this machine{_HINT}")
+
+
+def _listing(devices) -> str:
+    return "; ".join(f"{k} = {d.name}" for k, _, d in devices)
+
+
+_HINT = (" (PoCL of the pip package pocl-binary-distribution cannot compile for CPUs newer than "
+         "its LLVM: on Debian/Ubuntu install pocl-opencl-icd and set "
+         "OCL_ICD_VENDORS=/etc/OpenCL/vendors/pocl.icd), or use backend='c' or 'reference'")
 
 
 class OpenCLBackend(Backend):
@@ -65,10 +158,16 @@ class OpenCLBackend(Backend):
         return True, ""
 
     def devices(self):
+        """Every device (``*`` marks the one used); those that fail :func:`probe_device` say
+        why they are skipped."""
         import pyopencl as cl
         chosen = choose_device()
-        return [f"{k} {d.name} ({p.name}){' *' if d == chosen else ''}"
-                for k, p, d in _all_devices(cl)]
+        out = []
+        for k, p, d in _all_devices(cl):
+            fault = probe_device(d)
+            note = " *" if d == chosen else "" if fault is None else f" [skipped: it {fault}]"
+            out.append(f"{k} {d.name} ({p.name}){note}")
+        return out
 
     def kernel_source(self, graph):
         from irsnn.lang.render_c import CStyleRenderer
@@ -86,4 +185,4 @@ class OpenCLBackend(Backend):
                                 kernel_profiling=kernel_profiling)
 
 
-__all__ = ["OpenCLBackend", "choose_device"]
+__all__ = ["OpenCLBackend", "choose_device", "probe_device"]

@@ -21,6 +21,7 @@ from irsnn import settings
 
 from ..kernels import KernelRenderer
 from ..kernel_sim import KernelSimulation
+from ..native.toolchain import usable_cache_dir
 from .dialect import OPENCL_KERNELS
 
 
@@ -48,8 +49,7 @@ class OpenCLSimulation(KernelSimulation):
         if settings.debug_level() >= 4:
             sys.stderr.write(f"// ----- generated OpenCL for '{self.graph.name}' -----\n"
                              f"{self.source}")
-        folder = cache_dir()
-        folder.mkdir(parents=True, exist_ok=True)
+        folder = usable_cache_dir(cache_dir())  # a private temporary one if unusable
         built = cl.Program(self.ctx, self.source).build(cache_dir=str(folder))
         self.kernel = built.irsnn_run
         self.end_kernels = ((built.irsnn_end_example, built.irsnn_restart)

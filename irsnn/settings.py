@@ -35,6 +35,17 @@ Variables
     one cannot be written; a folder that cannot be used is replaced by a private temporary one
     for the process, with a warning. Read by :func:`cache_root`.
 
+MPI launchers' variables (read, never set by users for irsnn): the size of the job,
+``PMI_SIZE`` (MPICH, Intel MPI, ``srun --mpi=pmi2``), ``OMPI_COMM_WORLD_SIZE`` (Open MPI),
+``PMIX_SIZE`` (PMIx) or ``SLURM_STEP_NUM_TASKS`` (an ``srun`` job step), read by
+:func:`mpi_job_size`; a process's rank on its node, ``MPI_LOCALRANKID`` (MPICH),
+``OMPI_COMM_WORLD_LOCAL_RANK``, ``PMI_LOCAL_RANK`` or ``SLURM_LOCALID``, read by
+:func:`mpi_local_rank`.
+
+Written: ``OMP_NUM_THREADS`` (the C backend's OpenMP threads) by :func:`share_cores` when a
+data-parallel rank shares its node and the variable is unset; ``TQDM_DISABLE`` by
+:func:`quiet_progress_bars` on data-parallel ranks other than 0.
+
 Read by others: the CUDA device is CuPy's current device (``CUDA_VISIBLE_DEVICES`` selects
 it); ``OMP_NUM_THREADS`` sets the C backend's OpenMP threads. ``irsnn bench`` and the
 benchmarks read ``IRSNN_BENCH_*`` variables (see ``benchmarks/README.md``); the test suite
@@ -49,7 +60,7 @@ from pathlib import Path
 from irsnn.errors import SettingsError
 
 __all__ = ["DEBUG_LEVELS", "debug_level", "backend_name", "opencl_device", "c_compiler",
-           "cache_root"]
+           "cache_root", "mpi_job_size", "mpi_local_rank", "share_cores", "quiet_progress_bars"]
 
 #: What each ``IRSNN_DEBUG`` level adds.
 DEBUG_LEVELS = {0: "nothing", 1: "pass timings", 2: "the final IR",
@@ -111,3 +122,41 @@ def cache_root() -> Path:
         return Path(own).expanduser()
     root = _get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(root) / "irsnn"
+
+
+def _first_int(names) -> int | None:
+    for name in names:
+        value = _get(name)
+        if value is not None and value.isdigit():
+            return int(value)
+    return None
+
+
+def mpi_job_size() -> int:
+    """The number of processes an MPI launcher started this one among (1 when not launched by
+    one): ``$PMI_SIZE``, ``$OMPI_COMM_WORLD_SIZE``, ``$PMIX_SIZE`` or
+    ``$SLURM_STEP_NUM_TASKS``, the first that is set."""
+    size = _first_int(("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "PMIX_SIZE"))
+    if size is None:
+        size = _first_int(("SLURM_STEP_NUM_TASKS",))
+    return 1 if size is None else size
+
+
+def mpi_local_rank() -> int | None:
+    """This process's rank among those on its node as the launcher gives it
+    (``$MPI_LOCALRANKID``, ``$OMPI_COMM_WORLD_LOCAL_RANK``, ``$PMI_LOCAL_RANK`` or
+    ``$SLURM_LOCALID``), or None."""
+    return _first_int(("MPI_LOCALRANKID", "OMPI_COMM_WORLD_LOCAL_RANK", "PMI_LOCAL_RANK",
+                       "SLURM_LOCALID"))
+
+
+def share_cores(ranks_on_node: int) -> None:
+    """Give this process an equal share of the node's cores for OpenMP (sets
+    ``OMP_NUM_THREADS`` to cores // ``ranks_on_node``) unless the user set it."""
+    if _get("OMP_NUM_THREADS") is None:
+        os.environ["OMP_NUM_THREADS"] = str(max(1, (os.cpu_count() or 1) // ranks_on_node))
+
+
+def quiet_progress_bars() -> None:
+    """Switch off tqdm's progress bars in this process (``TQDM_DISABLE=1``)."""
+    os.environ["TQDM_DISABLE"] = "1"

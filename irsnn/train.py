@@ -15,13 +15,13 @@ logs, checkpoints, the IR and plots to ``--out``.
 from __future__ import annotations
 
 import csv
-import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from . import settings
 from .errors import InputError, ModelError
 from .utils.atomic import atomic_write
 
@@ -207,7 +207,7 @@ def run_train(cfg: TrainConfig) -> dict:
         from .communicators import MPI
         comm = MPI()
     if comm is not None and comm.rank != 0:   # rank 0 speaks for the job (errors still show)
-        os.environ["TQDM_DISABLE"] = "1"
+        settings.quiet_progress_bars()
         with contextlib.redirect_stdout(io.StringIO()):
             return _run_train(cfg, comm)
     return _run_train(cfg, comm)

@@ -9,47 +9,28 @@ local rank (which GPU a rank uses), and an abort that ends every rank when one f
 
 from __future__ import annotations
 
-import os
 import sys
+import time
 import traceback
 
 import numpy as np
 
+from .. import settings
 from ..errors import DistributedError
 from .communicator import Communicator
 
-#: environment variables in which launchers give a process's rank among those on its node
-LOCAL_RANK_VARIABLES = ("MPI_LOCALRANKID",              # MPICH (hydra)
-                        "OMPI_COMM_WORLD_LOCAL_RANK",   # Open MPI
-                        "PMI_LOCAL_RANK",               # Intel MPI, some PMI launchers
-                        "SLURM_LOCALID")                # srun
-
-
-#: environment variables in which launchers give the number of processes of the job
-SIZE_VARIABLES = ("PMI_SIZE",                 # MPICH (hydra), Intel MPI, srun --mpi=pmi2
-                  "OMPI_COMM_WORLD_SIZE",     # Open MPI
-                  "PMIX_SIZE",                # PMIx launchers
-                  "SLURM_STEP_NUM_TASKS")     # a job step started by srun
-
-
 def local_rank_from_environment(fallback=lambda: 0) -> int:
-    """This process's rank on its node as the launcher gives it (see
-    :data:`LOCAL_RANK_VARIABLES`), else ``fallback()``."""
-    for name in LOCAL_RANK_VARIABLES:
-        value = os.environ.get(name, "")
-        if value.isdigit():
-            return int(value)
-    return fallback()
+    """This process's rank on its node as the launcher gives it
+    (:func:`irsnn.settings.mpi_local_rank`), else ``fallback()``."""
+    rank = settings.mpi_local_rank()
+    return fallback() if rank is None else rank
 
 
 def launched_by_mpi() -> bool:
     """Whether this process was started by an MPI launcher as one of several ranks (read from
-    the launcher's environment, without initialising MPI)."""
-    for name in SIZE_VARIABLES:
-        value = os.environ.get(name, "")
-        if value.isdigit() and int(value) > 1:
-            return True
-    return False
+    the launcher's environment, :func:`irsnn.settings.mpi_job_size`, without initialising
+    MPI)."""
+    return settings.mpi_job_size() > 1
 
 
 class MPI(Communicator):
@@ -87,10 +68,8 @@ class MPI(Communicator):
         self._nccl = None
         if abort_on_error and self._num_ranks > 1:
             _install_abort_hook(self)
-        if self._num_ranks > 1 and "OMP_NUM_THREADS" not in os.environ:
-            local = self.comm.Split_type(mpi.COMM_TYPE_SHARED)
-            share = max(1, (os.cpu_count() or 1) // local.Get_size())
-            os.environ["OMP_NUM_THREADS"] = str(share)   # read when OpenMP first starts
+        if self._num_ranks > 1:   # OpenMP reads it when it first starts
+            settings.share_cores(self.comm.Split_type(mpi.COMM_TYPE_SHARED).Get_size())
 
     # -- mlGeNN's interface ------------------------------------------------------------------
     def barrier(self):
@@ -160,8 +139,14 @@ class MPI(Communicator):
         return out
 
 
+#: seconds a rank waits before aborting the job for an error every rank already knows of, so
+#: that each can print its own report first
+AGREED_GRACE_S = 2.0
+
+
 def _install_abort_hook(comm: MPI):
-    """Make an uncaught exception print its traceback and abort the whole job."""
+    """Make an uncaught exception print its traceback and abort the whole job (after a short
+    grace period when every rank already raised it, see ``DataParallel.agree``)."""
     previous = sys.excepthook
 
     def hook(kind, value, tb):
@@ -171,6 +156,9 @@ def _install_abort_hook(comm: MPI):
             previous(kind, value, tb)
         except Exception:   # noqa: BLE001 - the traceback is what must reach the user
             traceback.print_exception(kind, value, tb)
+        if getattr(value, "irsnn_all_ranks_know", False):
+            sys.stderr.flush()
+            time.sleep(AGREED_GRACE_S)
         comm.abort(1)
 
     sys.excepthook = hook

@@ -123,11 +123,14 @@ class DataParallel:
         message = None if failure is None else f"{type(failure).__name__}: {failure}"
         found = self.comm.first_failure(message)
         if failure is not None:
+            failure.irsnn_all_ranks_know = True   # the MPI abort hook lets the others report
             raise failure
         if found is not None:
             rank, text = found
-            raise DistributedError(f"{self.name}: rank {rank} of {self.comm.num_ranks} failed "
-                                   f"({text}); every rank stops")
+            error = DistributedError(f"{self.name}: rank {rank} of {self.comm.num_ranks} "
+                                     f"failed ({text}); every rank stops")
+            error.irsnn_all_ranks_know = True
+            raise error
 
     def reduce_gradients(self, net) -> tuple[int, int]:
         """Replace each gradient by its sum over the examples of every rank (float64), in the

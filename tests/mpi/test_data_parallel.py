@@ -212,9 +212,10 @@ def test_mpi_communicator_needs_mpi4py(monkeypatch):
 
 
 def test_mpi_launch_and_local_rank_come_from_the_launchers_environment(monkeypatch):
-    from irsnn.communicators.mpi import (LOCAL_RANK_VARIABLES, SIZE_VARIABLES,
-                                         launched_by_mpi, local_rank_from_environment)
-    for name in SIZE_VARIABLES + LOCAL_RANK_VARIABLES:
+    from irsnn.communicators.mpi import launched_by_mpi, local_rank_from_environment
+    for name in ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "PMIX_SIZE", "SLURM_STEP_NUM_TASKS",
+                 "MPI_LOCALRANKID", "OMPI_COMM_WORLD_LOCAL_RANK", "PMI_LOCAL_RANK",
+                 "SLURM_LOCALID"):
         monkeypatch.delenv(name, raising=False)
     assert not launched_by_mpi()
     monkeypatch.setenv("PMI_SIZE", "1")     # one rank: nothing to distribute

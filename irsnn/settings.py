@@ -134,12 +134,11 @@ def _first_int(names) -> int | None:
 
 def mpi_job_size() -> int:
     """The number of processes an MPI launcher started this one among (1 when not launched by
-    one): ``$PMI_SIZE``, ``$OMPI_COMM_WORLD_SIZE``, ``$PMIX_SIZE`` or
-    ``$SLURM_STEP_NUM_TASKS``, the first that is set."""
-    size = _first_int(("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "PMIX_SIZE"))
-    if size is None:
-        size = _first_int(("SLURM_STEP_NUM_TASKS",))
-    return 1 if size is None else size
+    one): the largest of ``$PMI_SIZE``, ``$OMPI_COMM_WORLD_SIZE``, ``$PMIX_SIZE`` and
+    ``$SLURM_STEP_NUM_TASKS`` that are set."""
+    sizes = [_first_int((name,)) for name in ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "PMIX_SIZE",
+                                              "SLURM_STEP_NUM_TASKS")]
+    return max([1] + [n for n in sizes if n is not None])
 
 
 def mpi_local_rank() -> int | None:

@@ -18,6 +18,7 @@ import numpy as np
 
 from irsnn.errors import InputError
 from irsnn.ir.ids import edge_id, is_var_ref, population_name, ref_owner, split_var_ref
+from irsnn.utils.value import check_finite
 
 from .host_init import numpy_type, spike_schedule
 from .state import SimulationState
@@ -149,10 +150,15 @@ class Simulation(ABC):
         for examples of ``example_timesteps`` steps."""
         return InputState(self, node_id, example_timesteps)
 
-    def check_var_values(self, node_id, name, values, shape) -> np.ndarray:
+    def check_var_values(self, node_id, name, values, shape, finite=False) -> np.ndarray:
         """``values`` broadcast to ``shape`` (itself when it has that shape), or a clear
-        :class:`InputError` naming variable ``name`` of ``node_id``."""
+        :class:`InputError` naming variable ``name`` of ``node_id``; with ``finite``, NaN or
+        inf among the values is such an error too."""
         arr = np.asarray(values)
+        if finite:
+            check_finite(f"{node_id}", name, arr, InputError,
+                         "pass finite values (weights that became NaN in training mean it "
+                         "diverged: lower the learning rate)")
         if arr.shape == shape:
             return arr
         try:

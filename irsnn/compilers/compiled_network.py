@@ -236,4 +236,9 @@ class CompiledNetwork:
                              f"{sizes}")
         if not sizes:
             raise ModelError(f"no {what} given")
-        return next(iter(sizes.values()))
+        n = next(iter(sizes.values()))
+        if n == 0:
+            raise InputError(f"the {what} for {sorted(sizes)} holds no examples; give at least "
+                             f"one example (check the data loading or the split that produced "
+                             f"it)")
+        return n

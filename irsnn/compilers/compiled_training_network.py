@@ -79,6 +79,10 @@ class CompiledTrainingNetwork(CompiledInferenceNetwork):
             if validation_x is not None:
                 raise InputError("give validation_split or validation_x/validation_y, not both")
             n_valid = int(round(n * validation_split))
+            if n_valid >= n:
+                raise InputError(f"validation_split={validation_split!r} of {n} examples "
+                                 f"leaves none to train on; lower validation_split or give "
+                                 f"more examples")
             validation_x = {k: v[n - n_valid:] for k, v in x.items()}
             validation_y = {k: v[n - n_valid:] for k, v in y.items()}
             x = {k: v[:n - n_valid] for k, v in x.items()}

@@ -31,6 +31,9 @@ class Backend(ABC):
     """
 
     name = "backend"
+    #: keeps every connection's weights as a dense matrix whatever its layout (for the
+    #: memory estimate of :mod:`backends.footprint`)
+    dense_synapses = False
 
     def availability(self) -> tuple[bool, str]:
         """``(True, "")`` when usable, else ``(False, why and how to fix it)``."""
@@ -48,6 +51,14 @@ class Backend(ABC):
         """Generated source files for ``graph`` (``{file name: text}``); empty for backends
         that generate none."""
         return {}
+
+    def memory_limit(self) -> tuple[int, str] | None:
+        """``(bytes, where the figure comes from)`` a model's state may take on this backend,
+        or None when unknown: by default the host's (:func:`backends.footprint.host_limit`);
+        device backends take the smaller of it and the device's memory (they keep host copies
+        of every buffer)."""
+        from .footprint import host_limit
+        return host_limit()
 
     def __repr__(self):
         return f"<{type(self).__name__} {self.name!r}>"

@@ -2,7 +2,8 @@
 
 Requires: a compiler, the network it lowered (node ids through :func:`irsnn.lowering.node_id`)
 and the :class:`~irsnn.backends.Simulation` the compiler builds, (re)built when recording
-requests change. Provides :class:`CompiledNetwork`: inputs, readouts, recordings, running one
+requests change, after :func:`~irsnn.backends.footprint.check_fits` found that it fits in
+memory. Provides :class:`CompiledNetwork`: inputs, readouts, recordings, running one
 batch's examples with callbacks, and ``save`` through a serialiser.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..backends.footprint import check_fits
 from ..errors import InputError, ModelError
 from ..ir.ids import readout_id, recorder_id
 from ..lowering import node_id
@@ -34,6 +36,8 @@ class CompiledNetwork:
         self._recordings: tuple = ()
         self.ir = compiler.run_pipeline(self._lowered)
         self.backend = compiler.get_backend()
+        # refuse a model that cannot fit now, before anything is allocated
+        check_fits(self.ir, self.backend)
         self._sim = None
         self._populations = {node_id(p): p for p in network.populations}
         #: results of checking/looking up input and output keys, kept while ``ir`` stays
@@ -70,6 +74,7 @@ class CompiledNetwork:
             self._recordings = tuple(sorted(wanted))
             self.ir = self.compiler.run_pipeline(self._lowered, recordings=self._recordings)
             self._lookups.clear()
+        check_fits(self.ir, self.backend)
         sim = self.backend.build(self.ir, rng_seed=self.compiler.rng_seed,
                                  kernel_profiling=self.compiler.kernel_profiling)
         if self._sim is not None:

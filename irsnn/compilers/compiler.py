@@ -74,8 +74,8 @@ class Compiler:
                  kernel_profiling: bool = False, prefer_in_memory_connect: bool = True,
                  backend=None, precision: str = "float", **genn_kwargs):
         owner = type(self).__name__
-        if not (isinstance(dt, int | float) and dt > 0):
-            raise ModelError(f"{owner}: dt={dt!r} must be a positive number of ms")
+        if not (isinstance(dt, int | float) and 0 < dt < float("inf")):
+            raise ModelError(f"{owner}: dt={dt!r} must be a finite positive number of ms")
         self.dt = float(dt)
         self.batch_size = _positive_int(owner, "batch_size", batch_size)
         self.rng_seed = check_seed(rng_seed, f"{owner}: rng_seed")

@@ -118,3 +118,20 @@ def test_set_weights_refuses_nonfinite(backend):
                                          r"of 6, the first nan at index \(1, 2\)"):
         cn.simulation.set_weights("w", w)
     np.testing.assert_array_equal(cn.simulation.get_weights("w"), np.full((2, 3), 0.5))
+
+
+@pytest.mark.parametrize("make, shown", [
+    (lambda: InferenceCompiler(evaluate_timesteps=2, dt=INF), "dt=inf"),
+    (lambda: InferenceCompiler(evaluate_timesteps=2, dt=NAN), "dt=nan"),
+    (lambda: _eprop(tau_reg=INF), "tau_reg=inf"),
+    (lambda: _eprop(c_reg=NAN), "c_reg=nan"),
+    (lambda: _eprop(f_target=INF), "f_target=inf"),
+])
+def test_compiler_options_refuse_nonfinite(make, shown):
+    with pytest.raises(ModelError, match=shown):
+        make()
+
+
+def _eprop(**kwargs):
+    from irsnn.compilers import EPropCompiler
+    return EPropCompiler(example_timesteps=2, losses="mean_square_error", **kwargs)

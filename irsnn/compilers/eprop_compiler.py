@@ -87,8 +87,7 @@ class EPropCompiler(Compiler):
                                                example_timesteps)
         for name, value in (("tau_reg", tau_reg),):
             if not 0 < value < float("inf"):
-                raise ModelError(f"EPropCompiler: {name}={value!r} must be a finite number > 0 "
-                                 f"ms")
+                raise ModelError(f"EPropCompiler: {name}={value!r} must be > 0 ms (and finite)")
         if not (0 <= c_reg < float("inf") and 0 <= f_target < float("inf")):
             raise ModelError(f"EPropCompiler: c_reg={c_reg!r} and f_target={f_target!r} must "
                              f"be finite numbers >= 0")

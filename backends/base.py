@@ -18,6 +18,7 @@ import numpy as np
 
 from irsnn.errors import InputError
 from irsnn.ir.ids import edge_id, is_var_ref, population_name, ref_owner, split_var_ref
+from irsnn.utils.value import check_finite
 
 from .host_init import numpy_type, spike_schedule
 from .state import SimulationState
@@ -30,6 +31,9 @@ class Backend(ABC):
     """
 
     name = "backend"
+    #: keeps every connection's weights as a dense matrix whatever its layout (for the
+    #: memory estimate of :mod:`backends.footprint`)
+    dense_synapses = False
 
     def availability(self) -> tuple[bool, str]:
         """``(True, "")`` when usable, else ``(False, why and how to fix it)``."""
@@ -53,6 +57,14 @@ class Backend(ABC):
         """Generated source files for ``graph`` (``{file name: text}``); empty for backends
         that generate none."""
         return {}
+
+    def memory_limit(self) -> tuple[int, str] | None:
+        """``(bytes, where the figure comes from)`` a model's state may take on this backend,
+        or None when unknown: by default the host's (:func:`backends.footprint.host_limit`);
+        device backends take the smaller of it and the device's memory (they keep host copies
+        of every buffer)."""
+        from .footprint import host_limit
+        return host_limit()
 
     def __repr__(self):
         return f"<{type(self).__name__} {self.name!r}>"
@@ -155,10 +167,15 @@ class Simulation(ABC):
         for examples of ``example_timesteps`` steps."""
         return InputState(self, node_id, example_timesteps)
 
-    def check_var_values(self, node_id, name, values, shape) -> np.ndarray:
+    def check_var_values(self, node_id, name, values, shape, finite=False) -> np.ndarray:
         """``values`` broadcast to ``shape`` (itself when it has that shape), or a clear
-        :class:`InputError` naming variable ``name`` of ``node_id``."""
+        :class:`InputError` naming variable ``name`` of ``node_id``; with ``finite``, NaN or
+        inf among the values is such an error too."""
         arr = np.asarray(values)
+        if finite:
+            check_finite(f"{node_id}", name, arr, InputError,
+                         "pass finite values (weights that became NaN in training mean it "
+                         "diverged: lower the learning rate)")
         if arr.shape == shape:
             return arr
         try:

@@ -75,6 +75,15 @@ class Connection:
             network = Network._require_context("Connection", what, self.location)
         source = _as_population(source, "source", label)
         target = _as_population(target, "target", label)
+        if network is not None:
+            for role, pop in (("source", source), ("target", target)):
+                if not any(p is pop for p in network.populations):
+                    raise ModelError(
+                        f"Connection {label}: its {role}, Population {pop._label()}, is not "
+                        f"a population of the network this connection is created in (it "
+                        f"belongs to another network, or to none); a connection joins two "
+                        f"populations of one network: create both populations and the "
+                        f"connection inside the same `with network:` block")
         if max_delay_steps is not None:
             if (isinstance(max_delay_steps, bool)
                     or not isinstance(max_delay_steps, (Integral, np.integer))

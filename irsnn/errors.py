@@ -3,10 +3,10 @@
 Requires: nothing (every layer imports it). Provides :class:`IrsnnError` and its subclasses
 (:class:`ModelError`, :class:`ShapeError`, :class:`UnknownNameError`, :class:`ContextError`,
 :class:`InputError`, :class:`IRError`, :class:`PassError`, :class:`BackendError`,
-:class:`BackendUnavailableError`, :class:`SettingsError`, :class:`IndexRangeError`,
-:class:`DuplicateKeyError`, :class:`UnknownAttributeError`, :class:`DistributedError`,
-:class:`CheckpointNotFoundError`, :class:`CheckpointKeyError`) and the warning category
-:class:`IrsnnWarning`.
+:class:`BackendUnavailableError`, :class:`MemoryLimitError`, :class:`SettingsError`,
+:class:`IndexRangeError`, :class:`DuplicateKeyError`, :class:`UnknownAttributeError`,
+:class:`DistributedError`, :class:`CheckpointNotFoundError`, :class:`CheckpointKeyError`) and
+the warning category :class:`IrsnnWarning`.
 
 Every error raised for a user mistake derives from :class:`IrsnnError` and from the matching
 builtin (``ValueError``, ``TypeError``, ...), so ``except ValueError`` keeps working. Messages
@@ -84,6 +84,11 @@ class BackendError(IrsnnError, RuntimeError):
 
 class BackendUnavailableError(BackendError):
     """A backend is not usable on this machine; the message says why and how to fix it."""
+
+
+class MemoryLimitError(IrsnnError, MemoryError):
+    """A model needs more memory than is available (estimated before anything is allocated);
+    the message gives the estimate, the limit and what to change."""
 
 
 class SettingsError(IrsnnError, ValueError):

@@ -23,6 +23,7 @@ import numpy as np
 from .errors import ModelError
 from .ir import EGP, IRGraph, NeuronGroup, Param, ReadoutSpec, SynapseGroup, Var, VarInit
 from .ir.ids import connection_key, edge_id, population_id, ref_name, var_ref
+from .utils.value import check_finite
 
 
 def deref(obj):
@@ -52,6 +53,7 @@ def value_to_init(g: IRGraph, value, key: str, size: int, owner: str,
     if isinstance(value, VarInit):
         return value
     if isinstance(value, bool | Number | np.number):
+        check_finite(owner, ref_name(key), value)
         return VarInit("constant", float(value))
     if isinstance(value, Initializer):
         return VarInit(value.kind, params=tuple(sorted((k, float(v))
@@ -63,9 +65,7 @@ def value_to_init(g: IRGraph, value, key: str, size: int, owner: str,
             raise ModelError(f"{owner}: '{ref_name(key)}' has {arr.size} values "
                              f"(shape {arr.shape}) but needs {want}; pass an array of that "
                              f"size or a scalar")
-        if not np.all(np.isfinite(arr.astype(np.float64))):
-            raise ModelError(f"{owner}: '{ref_name(key)}' contains NaN or inf; "
-                             f"give finite values")
+        check_finite(owner, ref_name(key), arr.astype(np.float64))
         g.set_array(key, arr.reshape(shape or (size,)))
         return VarInit("array", key=key)
     raise ModelError(f"{owner}: value for '{ref_name(key)}' is a "
@@ -102,6 +102,7 @@ def _lower_population(g, pop, dt, batch_size, example_timesteps=None):
     for pname, ptype in canon.params:
         val = model.param_vals[pname]
         if isinstance(val, bool | Number | np.number):
+            check_finite(owner, pname, val)
             params.append(Param(pname, ptype, float(val)))
         else:
             # A parameter given per neuron (array or initializer) becomes a read-only variable
@@ -216,6 +217,7 @@ def _lower_connection(g, conn, dt, batch_size):
         val = psm.param_vals[pname]
         if not isinstance(val, bool | Number | np.number):
             raise ModelError(f"{owner}: postsynaptic parameter '{pname}' must be a number")
+        check_finite(owner, pname, val)
         psm_params.append(Param(pname, ptype, float(val)))
     for vname, vtype, access in pcanon.vars:
         init = value_to_init(g, psm.var_vals[vname], var_ref(eid, vname), num_post, owner)

@@ -1,6 +1,7 @@
 """Counter-based random numbers: Philox4x32-10 (Salmon et al., SC 2011), vectorised in NumPy.
 
-Requires: NumPy only. Provides :func:`philox4x32_10`, :func:`stream_id`,
+Requires: NumPy and :mod:`irsnn.errors`. Provides :data:`SEED_RANGE` and :func:`check_seed`
+(the one definition of a valid seed), :func:`philox4x32_10`, :func:`stream_id`,
 :func:`uniform_from_bits`, :func:`normal_from_bits`, :class:`CounterRNG` and
 :class:`LaneRNG` (the host-side generators) and :data:`PHILOX_C_SOURCE`.
 
@@ -21,10 +22,42 @@ Mapping (identical in NumPy and C):
 
 from __future__ import annotations
 
+from numbers import Integral
+
 import numpy as np
 
-__all__ = ["philox4x32_10", "CounterRNG", "LaneRNG", "PHILOX_C_SOURCE", "uniform_from_bits",
-           "normal_from_bits", "stream_id"]
+from .errors import ModelError
+
+__all__ = ["SEED_RANGE", "check_seed", "philox4x32_10", "CounterRNG", "LaneRNG",
+           "PHILOX_C_SOURCE", "uniform_from_bits", "normal_from_bits", "stream_id"]
+
+#: valid seeds: ``SEED_RANGE[0] <= seed < SEED_RANGE[1]`` (the 64-bit Philox key), the same on
+#: every backend
+SEED_RANGE = (0, 2**64)
+
+
+def check_seed(seed, owner: str = "rng_seed") -> int:
+    """``seed`` as a Python int, or a :class:`~irsnn.errors.ModelError` (a ``ValueError``)
+    saying it must be a whole number in :data:`SEED_RANGE`.
+
+    Parameters
+    ----------
+    seed : int
+        A Python or NumPy integer.
+    owner : str
+        What the seed was given to (``"InferenceCompiler: rng_seed"``), for the message.
+    """
+    low, high = SEED_RANGE
+    if isinstance(seed, bool) or not isinstance(seed, Integral):
+        raise ModelError(f"{owner}={seed!r} must be a whole number in [0, 2**64) (got "
+                         f"{type(seed).__name__}); pass an integer seed such as 0")
+    seed = int(seed)
+    if not low <= seed < high:
+        raise ModelError(f"{owner}={seed} is outside [0, 2**64 - 1]: the seed is the 64-bit "
+                         f"key of the Philox generator, on every backend; pass a seed in that "
+                         f"range (e.g. seed % 2**64)")
+    return seed
+
 
 _M0, _M1 = np.uint64(0xD2511F53), np.uint64(0xCD9E8D57)
 _W0, _W1 = np.uint32(0x9E3779B9), np.uint32(0xBB67AE85)
@@ -95,9 +128,7 @@ class CounterRNG:
     """
 
     def __init__(self, seed):
-        seed = int(seed)
-        if not 0 <= seed < 2**64:
-            raise ValueError(f"seed must be in [0, 2**64), not {seed}")
+        seed = check_seed(seed, "CounterRNG: seed")
         self.seed = seed
         self.key = (np.uint32(seed & 0xFFFFFFFF), np.uint32(seed >> 32))
 

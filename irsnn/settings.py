@@ -26,6 +26,10 @@ Variables
 ``CC``
     The C compiler, a name on the ``PATH`` or a path (unset or empty: the first of ``cc``,
     ``gcc``, ``clang`` on the ``PATH``). Read by :func:`c_compiler`.
+``IRSNN_MEMORY_LIMIT_MB``
+    The memory (MiB, a number > 0) a model may take; a model whose estimated state is larger
+    is refused when compiled (unset or empty: the memory available to the process, or on an
+    OpenCL/CUDA device). Read by :func:`memory_limit_mb`.
 ``XDG_CACHE_HOME``
     Where caches live (unset or empty: ``~/.cache``). irsnn keeps compiled artifacts in
     ``$XDG_CACHE_HOME/irsnn/c`` (C libraries) and ``.../irsnn/opencl`` (OpenCL programs),
@@ -60,7 +64,8 @@ from pathlib import Path
 from irsnn.errors import SettingsError
 
 __all__ = ["DEBUG_LEVELS", "debug_level", "backend_name", "opencl_device", "c_compiler",
-           "cache_root", "mpi_job_size", "mpi_local_rank", "share_cores", "quiet_progress_bars"]
+           "cache_root", "memory_limit_mb", "mpi_job_size", "mpi_local_rank", "share_cores",
+           "quiet_progress_bars"]
 
 #: What each ``IRSNN_DEBUG`` level adds.
 DEBUG_LEVELS = {0: "nothing", 1: "pass timings", 2: "the final IR",
@@ -122,6 +127,21 @@ def cache_root() -> Path:
         return Path(own).expanduser()
     root = _get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(root) / "irsnn"
+
+
+def memory_limit_mb() -> float | None:
+    """``$IRSNN_MEMORY_LIMIT_MB``: the memory (MiB) a model may take, or None (unset/empty)."""
+    value = _get("IRSNN_MEMORY_LIMIT_MB")
+    if value is None:
+        return None
+    try:
+        mb = float(value)
+    except ValueError:
+        mb = float("nan")
+    if not (mb > 0 and mb != float("inf")):
+        raise SettingsError(f"IRSNN_MEMORY_LIMIT_MB={value!r} is not a number of MiB > 0; set "
+                            f"it to e.g. 4096, or unset it to use the available memory")
+    return mb
 
 
 def _first_int(names) -> int | None:

@@ -81,6 +81,16 @@ class CudaBackend(Backend):
         from ..kernels.render import file_stem
         return {f"{file_stem(graph.name, '.-')}.cu": _source(graph)}
 
+    def memory_limit(self):
+        """The smaller of the current GPU's free memory and the host's (host copies)."""
+        from ..footprint import device_limit
+        try:
+            import cupy
+            free = int(cupy.cuda.Device().mem_info[0])
+        except Exception:  # no device to ask: only the host's figure
+            free = None
+        return device_limit(free, "free memory of the CUDA device", super().memory_limit())
+
     def build(self, graph, *, rng_seed=0, kernel_profiling=False):
         from .simulation import CudaSimulation
         return CudaSimulation(graph, rng_seed=rng_seed, kernel_profiling=kernel_profiling)

@@ -59,7 +59,8 @@ class WeightsMixin:
     def set_weights(self, edge, values):
         eid = self._edge(edge)
         strategy, syn, conn = self._layout(eid)
-        values = self.check_var_values(edge, "weight", values, strategy.dense_shape(syn))
+        values = self.check_var_values(f"Connection '{syn.name}'", "weight", values,
+                                       strategy.dense_shape(syn), finite=True)
         mask = self._current_mask(eid)
         values = strategy.check_weights(syn, values, mask)   # refuses what cannot be stored
         stored = strategy.stored_weights(syn, conn, values, mask)

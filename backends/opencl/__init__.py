@@ -179,6 +179,16 @@ class OpenCLBackend(Backend):
         source = KernelRenderer(OPENCL_KERNELS).fused_source(program, graph.name)
         return {f"{file_stem(graph.name, '.-')}.cl": source}
 
+    def memory_limit(self):
+        """The smaller of the chosen device's global memory and the host's (host copies)."""
+        from ..footprint import device_limit
+        try:
+            dev = choose_device()
+            size, what = int(dev.global_mem_size), f"global memory of OpenCL device {dev.name}"
+        except Exception:  # no device to ask: only the host's figure
+            size, what = None, ""
+        return device_limit(size, what, super().memory_limit())
+
     def build(self, graph, *, rng_seed=0, kernel_profiling=False):
         from .simulation import OpenCLSimulation
         return OpenCLSimulation(graph, choose_device(), rng_seed=rng_seed,

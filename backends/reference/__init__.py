@@ -15,6 +15,8 @@ class ReferenceBackend(Backend):
     """Execute the IR with NumPy, vectorised over batch and neurons."""
 
     name = "reference"
+    #: every connection is simulated as a dense (num_pre, num_post) matrix
+    dense_synapses = True
 
     def availability(self):
         return True, ""

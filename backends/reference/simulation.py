@@ -251,7 +251,8 @@ class ReferenceSimulation(Simulation):
         s = self.by_name.get(edge) or self.synapses.get(edge)
         if s is None:
             raise InputError(f"no connection '{edge}' (connections: {sorted(self.by_name)})")
-        values = self.check_var_values(edge, "weight", values, s.weights.shape)
+        values = self.check_var_values(f"Connection '{s.syn.name}'", "weight", values,
+                                       s.weights.shape, finite=True)
         # layouts storing existing synapses only cannot add any (Deep-R changes which exist)
         mask = self.synapse_mask(s.eid) if s.layout.absent_as_zero else None
         values = s.layout.check_weights(s.syn, values, mask)

@@ -2,7 +2,8 @@
 
 Requires: a compiler, the network it lowered (node ids through :func:`irsnn.lowering.node_id`)
 and the :class:`~irsnn.backends.Simulation` the compiler builds, (re)built when recording
-requests change. Provides :class:`CompiledNetwork`: inputs, readouts, recordings, running one
+requests change, after :func:`~irsnn.backends.footprint.check_fits` found that it fits in
+memory. Provides :class:`CompiledNetwork`: inputs, readouts, recordings, running one
 batch's examples with callbacks, and ``save`` through a serialiser.
 """
 
@@ -14,6 +15,7 @@ from collections import defaultdict
 
 import numpy as np
 
+from ..backends.footprint import check_fits
 from ..errors import InputError, ModelError
 from ..ir.ids import edge_id, readout_id, recorder_id
 from ..lowering import node_id
@@ -39,6 +41,8 @@ class CompiledNetwork:
         self._recordings: tuple = ()
         self.ir = compiler.run_pipeline(self._lowered)
         self.backend = compiler.get_backend()
+        # refuse a model that cannot fit now, before anything is allocated
+        check_fits(self.ir, self.backend)
         self._sim = None
         self._populations = {node_id(p): p for p in network.populations}
         #: results of checking/looking up input and output keys, kept while ``ir`` stays
@@ -92,6 +96,7 @@ class CompiledNetwork:
             self._recordings = tuple(sorted(wanted))
             self.ir = self.compiler.run_pipeline(self._lowered, recordings=self._recordings)
             self._lookups.clear()
+        check_fits(self.ir, self.backend)
         sim = self.backend.build(self.ir, rng_seed=self.compiler.rng_seed,
                                  kernel_profiling=self.compiler.kernel_profiling)
         if self._sim is not None:
@@ -317,4 +322,9 @@ class CompiledNetwork:
                              f"{sizes}")
         if not sizes:
             raise ModelError(f"no {what} given")
-        return next(iter(sizes.values()))
+        n = next(iter(sizes.values()))
+        if n == 0:
+            raise InputError(f"the {what} for {sorted(sizes)} holds no examples; give at least "
+                             f"one example (check the data loading or the split that produced "
+                             f"it)")
+        return n

@@ -70,6 +70,20 @@ class CompiledTrainingNetwork(CompiledInferenceNetwork):
         Returns ``(metrics, cb_data)``, or with validation data
         ``(train_metrics, valid_metrics, train_cb_data, valid_cb_data)``; metrics are those
         of the last epoch.
+
+        Notes
+        -----
+        The training metric is the accuracy of the outputs the network produced during the
+        epoch, the same in event and online mode: each example's readout as it was simulated,
+        with the weights of that moment (the optimiser steps after every batch) and the state
+        carried over from the batch before (neuron state is not reset between batches unless
+        ``reset_vars_between_examples``, as in mlGeNN; readouts are). ``evaluate`` resets the
+        state before every batch and uses the weights after the epoch, so it can report much
+        more: on 600 ordered scikit-learn digits (classes cycling 0..9, so the output state
+        carried over always favours the previous, different class), 64-128-10 recurrent LIF,
+        batch 1, event mode, the first epoch's training metric was 0.14, an inference pass
+        with the final weights and carried state 0.27, and ``evaluate`` 0.68; with
+        ``reset_vars_between_examples=True`` the training metric tracks ``evaluate``.
         """
         for name, value, least in (("num_epochs", num_epochs, 1), ("start_epoch", start_epoch, 0)):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) \
@@ -85,6 +99,10 @@ class CompiledTrainingNetwork(CompiledInferenceNetwork):
             if validation_x is not None:
                 raise InputError("give validation_split or validation_x/validation_y, not both")
             n_valid = int(round(n * validation_split))
+            if n_valid >= n:
+                raise InputError(f"validation_split={validation_split!r} of {n} examples "
+                                 f"leaves none to train on; lower validation_split or give "
+                                 f"more examples")
             validation_x = {k: v[n - n_valid:] for k, v in x.items()}
             validation_y = {k: v[n - n_valid:] for k, v in y.items()}
             x = {k: v[:n - n_valid] for k, v in x.items()}

@@ -3,7 +3,8 @@
 Requires: :func:`irsnn.lowering.lower_network`, the passes (:class:`~irsnn.passes.Pipeline`)
 and a backend (:func:`irsnn.backends.get_backend`), both imported when used. Provides
 :class:`Compiler` (mlGeNN's base compiler): options, layouts, ``passes``, ``lower``,
-``run_pipeline``, ``build_ir``, ``get_backend`` and ``compile``, which subclasses refine.
+``run_pipeline``, ``build_ir``, ``get_backend`` and ``compile``, which subclasses refine, and
+:func:`check_model_name` (what a model may be compiled as).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import warnings
 
 from ..errors import ModelError
 from ..lowering import lower_network
+from ..rng import check_seed
 from .data_parallel import rank_batch_size
 
 
@@ -31,6 +33,27 @@ def _communicator(owner, communicator):
     return communicator
 
 
+#: the longest name a model may be compiled with: it becomes the stem of generated file names
+#: (``<stem>-<24 hex digits>.so`` and its temporary files in the cache, emitted kernels), and
+#: most file systems limit a file name to 255 bytes
+MAX_NAME_LENGTH = 200
+
+
+def check_model_name(name) -> str:
+    """``name`` if a model can be compiled with it, else a :class:`ModelError`: a non-empty
+    string of at most :data:`MAX_NAME_LENGTH` characters. (In file names, every character
+    other than an ASCII letter, digit, ``_``, ``.`` or ``-`` becomes one ``_``, so any such
+    string makes a valid file name; in generated comments it is escaped.)"""
+    if not isinstance(name, str) or not name:
+        raise ModelError(f"compile: name={name!r} must be a non-empty string; pass a short "
+                         f"name such as 'mnist_model' (or none: 'irsnn_model')")
+    if len(name) > MAX_NAME_LENGTH:
+        raise ModelError(f"compile: the name '{name[:40]}...' has {len(name)} characters, more "
+                         f"than {MAX_NAME_LENGTH}; it becomes the stem of generated file names, "
+                         f"which file systems limit: pass a shorter name")
+    return name
+
+
 class Compiler:
     """Base of all compilers (mlGeNN's ``Compiler``).
 
@@ -41,7 +64,8 @@ class Compiler:
     batch_size : int
         Examples simulated in parallel.
     rng_seed : int
-        Seed of the counter-based RNG (initialisation, connectivity, Poisson inputs).
+        Seed of the counter-based RNG (initialisation, connectivity, Poisson inputs): a whole
+        number in [0, 2**64) (:data:`irsnn.rng.SEED_RANGE`), the same range on every backend.
     kernel_profiling : bool
         Time every kernel; read the totals from ``compiled_net.kernel_times`` or, under
         GeNN's names, from ``compiled_net.genn_model`` (``neuron_update_time``, ...).
@@ -67,16 +91,14 @@ class Compiler:
                  kernel_profiling: bool = False, prefer_in_memory_connect: bool = True,
                  backend=None, precision: str = "float", communicator=None, **genn_kwargs):
         owner = type(self).__name__
-        if not (isinstance(dt, int | float) and dt > 0):
-            raise ModelError(f"{owner}: dt={dt!r} must be a positive number of ms")
+        if not (isinstance(dt, int | float) and 0 < dt < float("inf")):
+            raise ModelError(f"{owner}: dt={dt!r} must be a finite positive number of ms")
         self.dt = float(dt)
         #: the batch of the whole job; :attr:`batch_size` is this rank's share
         self.full_batch_size = _positive_int(owner, "batch_size", batch_size)
         self.communicator = _communicator(owner, communicator)
         self.batch_size = rank_batch_size(owner, batch_size, self.communicator)
-        if not isinstance(rng_seed, int) or rng_seed < 0:
-            raise ModelError(f"{owner}: rng_seed={rng_seed!r} must be an integer >= 0")
-        self.rng_seed = rng_seed
+        self.rng_seed = check_seed(rng_seed, f"{owner}: rng_seed")
         self.kernel_profiling = bool(kernel_profiling)
         self.prefer_in_memory_connect = prefer_in_memory_connect
         self.backend = backend
@@ -118,13 +140,14 @@ class Compiler:
         if not network.populations:
             raise ModelError("Network has no populations; create some inside "
                              "'with network:' before compiling")
+        name = "irsnn_model" if name is None else check_model_name(name)
         # every name keys checkpoint files: refuse now what could not, not after an epoch
         from irsnn.serialisers.numpy import check_file_key
         for kind, objs in (("Population", network.populations),
                            ("Connection", network.connections)):
             for obj in objs:
                 check_file_key(kind, obj.name)
-        return lower_network(network, name=name or "irsnn_model", dt=self.dt,
+        return lower_network(network, name=name, dt=self.dt,
                              batch_size=self.simulation_batch_size, precision=self.precision,
                              example_timesteps=self.options().get("example_timesteps"))
 

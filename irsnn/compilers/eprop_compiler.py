@@ -103,11 +103,11 @@ class EPropCompiler(Compiler):
         self.example_timesteps = _positive_int("EPropCompiler", "example_timesteps",
                                                example_timesteps)
         for name, value in (("tau_reg", tau_reg),):
-            if not value > 0:
-                raise ModelError(f"EPropCompiler: {name}={value!r} must be > 0 ms")
-        if c_reg < 0 or f_target < 0:
+            if not 0 < value < float("inf"):
+                raise ModelError(f"EPropCompiler: {name}={value!r} must be > 0 ms (and finite)")
+        if not (0 <= c_reg < float("inf") and 0 <= f_target < float("inf")):
             raise ModelError(f"EPropCompiler: c_reg={c_reg!r} and f_target={f_target!r} must "
-                             f"be >= 0")
+                             f"be finite numbers >= 0")
         if feedback not in ("symmetric", "random"):
             raise ModelError(f"EPropCompiler: feedback={feedback!r}; use 'symmetric' or "
                              f"'random'")

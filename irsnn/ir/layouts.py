@@ -66,6 +66,17 @@ class LayoutTraits:
         ``(num_pre, num_post)`` matrix, or one value per neuron."""
         return (syn.num_post,) if self.per_neuron else (syn.num_pre, syn.num_post)
 
+    def stored_synapses(self, syn, listed: int | None = None) -> int:
+        """Synapses (slots of per-synapse values) this layout stores for ``syn``: every pair
+        of a matrix by default; ``listed``, the number of explicitly listed synapses, if any.
+        Random connectivity counts its expected synapses (for memory estimates)."""
+        return syn.num_pre * syn.num_post
+
+    def stored_bytes(self, syn, scalar: int, listed: int | None = None) -> int:
+        """Bytes of the weights (and connectivity) this layout keeps for ``syn``, with
+        ``scalar``-byte weights (for memory estimates, before anything is allocated)."""
+        return self.stored_synapses(syn, listed) * scalar
+
     def __repr__(self):
         return f"<layout {self.name}>"
 
@@ -85,11 +96,24 @@ class RaggedTraits(LayoutTraits):
     name, user_name, trains, rewires = "ragged", "sparse", True, True
     absent_as_zero = True
 
+    def stored_synapses(self, syn, listed=None):
+        if listed is not None:
+            return listed
+        full = syn.num_pre * syn.num_post
+        return int(full * syn.p) if syn.p is not None else full
+
+    def stored_bytes(self, syn, scalar, listed=None):
+        # a weight and a target index per synapse, and a length per row
+        return self.stored_synapses(syn, listed) * (scalar + 4) + syn.num_pre * 4
+
 
 class OneToOneTraits(LayoutTraits):
     """One synapse ``i -> i`` per neuron, one stored value each."""
 
     name, per_neuron = "one_to_one", True
+
+    def stored_synapses(self, syn, listed=None):
+        return syn.num_post
 
     def obstacle(self, syn, explicit):
         if syn.connectivity != "one_to_one":
@@ -128,6 +152,14 @@ class BitmaskTraits(_GeneratedTraits):
     name = user_name = "bitmask"
     absent_as_zero = True
 
+    def stored_synapses(self, syn, listed=None):
+        return 0   # no per-synapse values: bits, and one weight or a weight matrix
+
+    def stored_bytes(self, syn, scalar, listed=None):
+        bits = (syn.num_pre * syn.num_post + 31) // 32 * 4
+        weights = scalar if syn.weight.kind == "constant" else syn.num_pre * syn.num_post * scalar
+        return bits + weights
+
     def obstacle(self, syn, explicit):
         why = super().obstacle(syn, explicit)
         if why is None and not explicit and syn.weight.kind != "constant":
@@ -140,6 +172,12 @@ class ProceduralTraits(_GeneratedTraits):
 
     name = user_name = "procedural"
     stores_weights = False
+
+    def stored_synapses(self, syn, listed=None):
+        return 0
+
+    def stored_bytes(self, syn, scalar, listed=None):
+        return 0
     #: weight initializers a procedural group can regenerate
     REGENERATED = ("constant", "normal", "uniform")
 

@@ -25,7 +25,12 @@ class MeanSquareError(Metric):
         self.reset()
 
     def update(self, y_true, y_pred, communicator=None):
-        y_true = np.asarray(y_true, dtype=np.float64)
+        y_true = np.asarray(y_true)
+        if y_true.size and not (np.issubdtype(y_true.dtype, np.number) or y_true.dtype == bool):
+            first = y_true.reshape(-1).tolist()[0]
+            raise InputError(f"MeanSquareError: targets must be numbers, but they are "
+                             f"{y_true.dtype} (first {first!r}); give numeric target values")
+        y_true = y_true.astype(np.float64)
         y_pred = np.asarray(y_pred, dtype=np.float64)
         if y_true.shape != y_pred.shape:
             raise InputError(f"MeanSquareError: targets have shape {y_true.shape} but "

@@ -36,6 +36,13 @@ class SparseCategoricalAccuracy(Metric):
             raise InputError(f"SparseCategoricalAccuracy: labels have shape {y_true.shape} but "
                              f"predictions have shape {y_pred.shape}; pass one integer label "
                              f"per example")
+        if labels.size and not (np.issubdtype(labels.dtype, np.number)
+                                or labels.dtype == bool):
+            kinds = sorted({type(v).__name__ for v in labels.tolist()})
+            raise InputError(f"SparseCategoricalAccuracy: labels must be integer class indices "
+                             f"0..{n - 1}, but they are {labels.dtype} ({'/'.join(kinds)}, "
+                             f"first {labels.tolist()[0]!r}); map them to indices first, e.g. "
+                             f"classes, labels = np.unique(labels, return_inverse=True)")
         if labels.size and not np.issubdtype(labels.dtype, np.integer):
             integral = (np.issubdtype(labels.dtype, np.number)
                         and np.all(np.isfinite(labels)) and np.all(labels == np.round(labels)))

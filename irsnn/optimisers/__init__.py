@@ -6,9 +6,13 @@ state and a NumPy ``step``), :class:`Adam` and :data:`default_optimisers`.
 
 from __future__ import annotations
 
+import math
+from numbers import Real
+
 import numpy as np
 
 from ..errors import ModelError
+from ..utils.location import user_location
 
 
 class Optimiser:
@@ -52,6 +56,11 @@ class Adam(Optimiser):
         Decay of the first and second moment estimates, in [0, 1).
     epsilon : float
         Added to the square root of the second moment.
+
+    Every assignment (here and later, e.g. by an
+    :class:`~irsnn.callbacks.OptimiserParamSchedule`) is checked: ``alpha`` and ``epsilon``
+    must be finite and > 0, the betas in [0, 1); a :class:`~irsnn.errors.ModelError` names
+    the optimiser, where it was created, the parameter and the value.
     """
 
     name = "adam"
@@ -63,13 +72,38 @@ v = (Beta2 * v) + ((1.0 - Beta2) * (Gradient * Gradient));
 Param -= (Alpha * (m * MomentScale1)) / (sqrt(v * MomentScale2) + Epsilon);
 """
 
+    #: the hyper-parameters checked on every assignment, and what each is
+    _MEANING = {"alpha": "the learning rate", "beta1": "the first moment's decay",
+                "beta2": "the second moment's decay",
+                "epsilon": "added to the root of the second moment"}
+
     def __init__(self, alpha=0.001, beta1=0.9, beta2=0.999, epsilon=1e-8):
-        for n, v in (("beta1", beta1), ("beta2", beta2)):
-            if not 0.0 <= v < 1.0:
-                raise ModelError(f"Adam: {n}={v!r} must be in [0, 1)")
-        if alpha <= 0 or epsilon <= 0:
-            raise ModelError(f"Adam: alpha={alpha!r} and epsilon={epsilon!r} must be > 0")
+        self.location = user_location()
         self.alpha, self.beta1, self.beta2, self.epsilon = alpha, beta1, beta2, epsilon
+
+    def __setattr__(self, name, value):
+        # every assignment is checked: at construction and when a schedule changes a value
+        if name in self._MEANING:
+            value = self._check(name, value)
+        super().__setattr__(name, value)
+
+    def _check(self, name, value):
+        what = self._MEANING[name]
+        where = f"Adam (created at {getattr(self, 'location', '<unknown>')})"
+        if isinstance(value, bool) or not isinstance(value, Real):
+            raise ModelError(f"{where}: {name} ({what}) must be a number (got "
+                             f"{type(value).__name__} {value!r})")
+        value = float(value)
+        if name in ("alpha", "epsilon"):
+            ok, need = math.isfinite(value) and value > 0.0, "a finite number > 0"
+        else:
+            ok, need = 0.0 <= value < 1.0, "in [0, 1)"
+        if not ok:
+            advice = {"alpha": "pass a small positive learning rate such as 0.001",
+                      "epsilon": "pass a small positive value such as 1e-8"}.get(
+                name, "pass a value in [0, 1) such as 0.9 (beta1) or 0.999 (beta2)")
+            raise ModelError(f"{where}: {name}={value!r} ({what}) must be {need}; {advice}")
+        return value
 
     def params(self):
         return {"alpha": self.alpha, "beta1": self.beta1, "beta2": self.beta2,

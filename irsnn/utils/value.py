@@ -1,9 +1,9 @@
 """Values of parameters and variables: numbers, arrays or initializers.
 
-Requires: :mod:`irsnn.initializers` and :mod:`.module`. Provides the :data:`Value` and
-:data:`InitValue` aliases, :func:`is_value_constant` / :func:`is_value_array` /
-:func:`is_value_initializer`, :class:`ValueDescriptor`, :func:`get_genn_var_name`,
-:func:`get_values` and :func:`set_values`.
+Requires: :mod:`irsnn.initializers`, :mod:`.location` and :mod:`.module`. Provides the
+:data:`Value` and :data:`InitValue` aliases, :func:`is_value_constant` /
+:func:`is_value_array` / :func:`is_value_initializer`, :class:`ValueDescriptor`,
+:func:`check_finite`, :func:`get_genn_var_name`, :func:`get_values` and :func:`set_values`.
 
 :class:`ValueDescriptor` is the mlGeNN mechanism that maps a user-facing attribute (``tau_mem``)
 to one or more model names (``Alpha``), optionally through a transform ``(value, dt)``.
@@ -20,6 +20,7 @@ import numpy as np
 
 from ..errors import ModelError, UnknownAttributeError
 from ..initializers import Initializer, default_initializers
+from .location import user_location
 from .module import unknown_name_error
 
 Value = Union[Number, Sequence, np.ndarray, Initializer]
@@ -39,6 +40,44 @@ def is_value_array(value) -> bool:
 def is_value_initializer(value) -> bool:
     """True for an :class:`~irsnn.initializers.Initializer`."""
     return isinstance(value, Initializer)
+
+
+def check_finite(owner: str, name: str, value, error=ModelError,
+                 advice: str = "pass a finite value") -> None:
+    """Raise :class:`~irsnn.errors.ModelError` if the number or array ``value`` holds NaN or inf.
+
+    The one finiteness check of model values: value descriptors call it on assignment and
+    lowering on every parameter and initial value of a model (custom model dicts included).
+
+    Parameters
+    ----------
+    owner : str
+        The object, and where it was created, for the message.
+    name : str
+        The attribute or model name the value is given for.
+    value : number or array
+        Booleans, initializers and ``None`` pass unchecked.
+    error : type
+        The error class raised (an :class:`~irsnn.errors.IrsnnError`).
+    advice : str
+        What to do, ending the message.
+    """
+    if value is None or isinstance(value, bool) or is_value_initializer(value):
+        return
+    arr = np.asarray(value)
+    if not (np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.complexfloating)):
+        return
+    bad = ~np.isfinite(arr)
+    if not np.any(bad):
+        return
+    if arr.ndim == 0:
+        got = f"{name}={float(arr)}"
+    else:
+        index = tuple(int(i) for i in np.argwhere(bad)[0])
+        got = (f"{name} holds {int(bad.sum())} non-finite value(s) of {arr.size}, the first "
+               f"{arr[index]} at index {index if len(index) > 1 else index[0]}")
+    raise error(f"{owner}: {got}; parameters, weights and initial values must be finite "
+                f"numbers (no NaN or inf): {advice}")
 
 
 def _check_constraint(owner, name, value, constraint):
@@ -154,6 +193,8 @@ class ValueDescriptor:
             raise ModelError(
                 f"{owner}: {self.name} must be a number, a sequence or array of numbers, an "
                 f"Initializer or an initializer name (got {type(value).__name__}: {value!r})")
+        if value is not None and not isinstance(value, Initializer):
+            check_finite(f"{owner} (created at {user_location()})", self.name, value)
         _check_constraint(owner, self.name, value, self.constraint)
         setattr(instance, f"_{self.name}", value)
 

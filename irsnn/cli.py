@@ -19,7 +19,8 @@ from .errors import IrsnnError, ModelError
 
 #: compilers ``irsnn dump --compiler`` can build, by name
 COMPILERS = {"inference": "irsnn.compilers:InferenceCompiler",
-             "eprop": "irsnn.compilers:EPropCompiler"}
+             "eprop": "irsnn.compilers:EPropCompiler",
+             "eventprop": "irsnn.compilers:EventPropCompiler"}
 
 
 def load_network(spec: str):
@@ -56,7 +57,7 @@ def load_network(spec: str):
 def _compiler(name, timesteps, batch_size, backend=None, **extra):
     module, _, cls = COMPILERS[name].partition(":")
     compiler_cls = getattr(importlib.import_module(module), cls)
-    if name == "eprop":
+    if name in ("eprop", "eventprop"):
         extra.setdefault("losses", "sparse_categorical_crossentropy")
     return compiler_cls(timesteps, batch_size=batch_size, backend=backend, **extra)
 

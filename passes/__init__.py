@@ -11,6 +11,7 @@ from .event_eprop import EventEprop
 from .infer_shapes import InferShapes
 from .insert_deep_r import InsertDeepR
 from .insert_eprop import InsertEprop
+from .insert_eventprop import InsertEventprop
 from .insert_optimiser import InsertOptimiser
 from .insert_readout import InsertReadout
 from .insert_recording import InsertRecording
@@ -20,8 +21,8 @@ from .validate import Validate
 #: every pass by its kebab-case name
 PASSES = {p.name: p for p in (Validate, InferShapes, ChooseSparseLayout, InsertReadout,
                               InsertEprop, EventEprop, InsertOptimiser, InsertDeepR, BatchState,
-                              InsertRecording)}
+                              InsertRecording, InsertEventprop)}
 
 __all__ = ["Pass", "PassContext", "Pipeline", "PASSES", "Validate", "InferShapes",
            "ChooseSparseLayout", "InsertReadout", "InsertEprop", "EventEprop", "InsertOptimiser",
-           "InsertDeepR", "BatchState", "InsertRecording"]
+           "InsertDeepR", "BatchState", "InsertRecording", "InsertEventprop"]

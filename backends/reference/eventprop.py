@@ -26,7 +26,7 @@ import warnings
 
 import numpy as np
 
-from irsnn.errors import InputError
+from irsnn.errors import BackendError, InputError
 from irsnn.ir import EventPropState
 
 F64 = np.float64
@@ -73,6 +73,13 @@ class EventPropLearning:
         #: trained edges: edge id -> (source node id, target node id)
         self.edges = {eid: (s.syn.source, s.syn.target) for eid, s in sim.synapses.items()
                       if s.syn.learning is not None and s.syn.learning.kind == "eventprop"}
+        for eid, s in sim.synapses.items():
+            if eid in self.edges and (s.syn.delay_steps != 1 or s.delays is not None):
+                raise BackendError(f"Connection '{s.syn.name}': EventProp's backward pass "
+                                   f"handles connections without synaptic delay only (this "
+                                   f"one delivers after {s.syn.delay_steps} steps or has "
+                                   f"per-synapse delays); compile with EventPropCompiler, "
+                                   f"which refuses delays")
         self.step_index = 0
         #: spikes of the last example left out of the backward pass, by population name
         self.dropped: dict[str, int] = {}

@@ -228,6 +228,10 @@ class EventPropCompiler(Compiler):
         incoming = [c() if callable(c) else c for c in pop.incoming_connections]
         if isinstance(neuron, SpikeInput):
             return {"kind": "input", "params": {}}
+        if not isinstance(neuron, LeakyIntegrateFire | LeakyIntegrate):
+            raise ModelError(f"{where} uses {type(neuron).__name__}, which EventProp cannot "
+                             f"train; use SpikeInput inputs, LeakyIntegrateFire hidden layers "
+                             f"and a LeakyIntegrate output")
         if not incoming:
             raise ModelError(f"{where} ({type(neuron).__name__}) has no incoming connections; "
                              f"EventProp trains networks fed by SpikeInput populations, so "

@@ -79,16 +79,21 @@ def test_output_gradients_equal_finite_differences(readout):
     with cn:
         grads = cn.compute_gradients({inp: data}, {out: labels})
         assert np.abs(grads["hid_out"]).max() > 1e-3
+        # central differences along the unit directions of a few weights and along random
+        # directions of the whole matrix
+        rng = np.random.default_rng(0)
+        dirs = [np.eye(N_HID * N_OUT)[k].reshape(N_HID, N_OUT) for k in (0, 7, 20)]
+        dirs += [rng.normal(size=w_out.shape) for _ in range(2)]
         h = 1e-5
-        fd = np.zeros_like(w_out)
-        for i in range(N_HID):
-            for k in range(N_OUT):
-                for sign in (1, -1):
-                    w = w_out.copy()
-                    w[i, k] += sign * h
-                    cn.simulation.set_weights("hid_out", w)
-                    fd[i, k] += sign * irsnn_loss(cn, inp, out, data, labels, 3) / (2 * h)
-    np.testing.assert_allclose(grads["hid_out"], fd, rtol=1e-6, atol=1e-9)
+        fd, exact = [], []
+        for d in dirs:
+            diff = 0.0
+            for sign in (1, -1):
+                cn.simulation.set_weights("hid_out", w_out + sign * h * d)
+                diff += sign * irsnn_loss(cn, inp, out, data, labels, 3) / (2 * h)
+            fd.append(diff)
+            exact.append(float((grads["hid_out"] * d).sum()))
+    np.testing.assert_allclose(exact, fd, rtol=1e-6, atol=1e-9)
 
 
 @pytest.mark.parametrize("recurrent", [False, True])

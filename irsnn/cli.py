@@ -145,7 +145,8 @@ def cmd_train(args) -> int:
         batch_size=args.batch_size, num_epochs=args.num_epochs,
         seed=args.seed, backend=args.backend, resume_epoch=args.resume_epoch, out=args.out,
         root=args.root, download=args.download, num_train=args.num_train,
-        num_test=args.num_test, learning_rate=args.learning_rate, plots=not args.no_plots)
+        num_test=args.num_test, learning_rate=args.learning_rate, plots=not args.no_plots,
+        compiler=args.compiler)
     run_train(cfg)
     return 0
 
@@ -225,6 +226,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--learning-rate", type=float, default=None,
                    help="Adam's alpha in the first epoch (default per dataset)")
     t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--compiler", choices=("eprop", "eventprop"), default="eprop",
+                   help="training rule: e-prop (default) or EventProp (exact gradients, LIF "
+                        "hidden layers with exponential synapses; reference backend)")
     t.add_argument("--backend", default=None, help="backend (default: $IRSNN_BACKEND or c)")
     t.add_argument("--resume-epoch", type=int, default=None, metavar="EPOCH",
                    help="load checkpoint EPOCH from --out and continue after it")

@@ -216,3 +216,28 @@ def test_sparse_connections_get_gradients_of_existing_synapses_only():
     np.testing.assert_allclose(grads["in_hid"], np.where(mask, g_in, 0), rtol=1e-9,
                                atol=1e-12)
     np.testing.assert_allclose(grads["hid_out"], g_out, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.slow
+def test_irsnn_train_with_eventprop(tmp_path, capsys):
+    """``irsnn train --compiler eventprop`` trains an embedded dataset end to end; the final
+    test (InferenceCompiler on the saved checkpoint) agrees with the last epoch's test."""
+    import csv
+    import json
+    out = tmp_path / "run"
+    assert main(["train", "--dataset", "digits", "--compiler", "eventprop", "--num-epochs",
+                 "1", "--num-train", "64", "--num-test", "32", "--hidden-size", "24",
+                 "--hidden-model", "lif", "--batch-size", "16", "--backend", "reference",
+                 "--no-plots", "--out", str(out)]) == 0
+    assert "test accuracy" in capsys.readouterr().out
+    ir = (out / "model_ir.txt").read_text()
+    assert "EventProp hidden of pop.hidden0" in ir
+    summary = json.loads((out / "summary.json").read_text())
+    (row,) = list(csv.DictReader(open(out / "train_log.csv")))
+    assert summary["test_accuracy"] == pytest.approx(float(row["test_accuracy"]))
+
+
+def test_irsnn_train_eventprop_needs_lif():
+    from irsnn.train import TrainConfig
+    with pytest.raises(ModelError, match="LIF hidden layers"):
+        TrainConfig(dataset="synthetic-gesture", compiler="eventprop").check()

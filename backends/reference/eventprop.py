@@ -85,6 +85,15 @@ class EventPropLearning:
         self.dropped: dict[str, int] = {}
         self._vmax = {}
         self.loss = None
+        #: spikes of the last example kept for its backward pass, by population name
+        self.spike_counts: dict[str, int] = {}
+
+    @property
+    def buffer_bytes(self) -> int:
+        """Memory of the spike buffers (the backward pass's per-example storage)."""
+        return sum(a.nbytes for b in self.pops.values()
+                   for a in (b.steps, b.count, b.dropped)
+                   + ((b.imv, b.imv_reset) if b.hidden else ()))
 
     # -- forward -------------------------------------------------------------------------------
     def begin_example(self):
@@ -168,6 +177,7 @@ class EventPropLearning:
         T = self.step_index
         self.dropped = {buf.name: int(buf.dropped.sum()) for buf in self.pops.values()
                         if buf.dropped.any()}
+        self.spike_counts = {buf.name: int(buf.count.sum()) for buf in self.pops.values()}
         if self.dropped:
             warnings.warn(f"EventProp: spikes beyond max_spikes were left out of the backward "
                           f"pass: {self.dropped}; raise max_spikes", RuntimeWarning,

@@ -15,8 +15,10 @@ Provides, for every population taking part (see :class:`~irsnn.ir.EventPropState
 - on hidden LIF populations the variables ``LambdaV``, ``LambdaI`` (adjoint of the membrane
   voltage and of the synaptic input ``inSyn``), ``IMinusV`` and ``IMinusVReset`` (written by
   the reset code around the reset) and the parameter ``EventPropGain``;
-- on output populations ``LambdaV``, ``LambdaI`` and ``Drive`` (the loss-derived adjoint drive
-  ``dL/dV`` per step) and a ``loss.<name>`` :class:`~irsnn.ir.LossNode` writing ``Drive``;
+- on output populations ``LambdaV``, ``LambdaI`` and ``Drive`` (the loss-derived adjoint drive:
+  ``dL/dV`` per step of a LeakyIntegrate output, ``dL/dt`` of the first spike of a LIF output
+  with the ``first_spike_time`` readout, which also gets the LIF variables above) and a
+  ``loss.<name>`` :class:`~irsnn.ir.LossNode` writing ``Drive``;
 - on every connection into a hidden or output population event-driven learning
   (``SynapseDynamics(kind="eventprop", vars=(Gradient,))``): one gradient per synapse for the
   whole batch, to which every spike arriving at step ``t`` adds ``LambdaI_post(t)``.
@@ -34,10 +36,12 @@ from irsnn.ir.ids import EVENTPROP_KEY, LOSS_KEY, eventprop_id, loss_id
 from .base import Pass
 
 #: the constants of the backward pass, in the order the node lists them
-PARAMS = ("Alpha", "Beta", "Gain", "K", "TauM", "TauSyn")
+PARAMS = ("Alpha", "Beta", "Gain", "K", "TauM", "TauSyn", "Delta")
 #: buffers each kind of population fills during the forward pass
 BUFFERS = {"input": ("SpikeTime",), "hidden": ("SpikeTime", "IMinusV", "IMinusVReset"),
            "output": ()}
+#: buffers of LIF populations (hidden, or outputs with the first_spike_time readout)
+LIF_BUFFERS = BUFFERS["hidden"]
 
 
 def _var(name, access="readonly"):
@@ -69,13 +73,13 @@ class InsertEventprop(Pass):
                 adjoints = ("LambdaV", "LambdaI")
                 new = [_var("LambdaV"), _var("LambdaI")]
                 changes = {}
-                if kind == "hidden":
+                if entry.get("lif"):
                     new += [_var("IMinusV", "readwrite"), _var("IMinusVReset", "readwrite")]
                     gain = Param("EventPropGain", "scalar", float(entry["params"]["Gain"]))
                     changes = {"params": pop.params + (gain,), "reset_code": (
                         "IMinusV = (Isyn * EventPropGain) - V;\n" + pop.reset_code
                         + "\nIMinusVReset = (Isyn * EventPropGain) - V;\n")}
-                else:
+                if kind == "output":
                     drive, loss = "Drive", losses[nid]
                     readout = pop.readout.kind if pop.readout is not None else None
                     new.append(_var("Drive"))
@@ -87,7 +91,8 @@ class InsertEventprop(Pass):
                 graph.set_node(nid, pop.replace(vars=pop.vars + tuple(new), **changes))
             sid = graph.add_node(eventprop_id(nid), EventPropState(
                 kind=kind, source=nid, max_spikes=max_spikes, strict=strict, adjoints=adjoints,
-                buffers=BUFFERS[kind], params=params, drive=drive, readout=readout, loss=loss,
+                buffers=LIF_BUFFERS if entry.get("lif") else BUFFERS[kind], params=params,
+                drive=drive, readout=readout, loss=loss,
                 softmax_temperature=temperature))
             graph.add_edge(nid, sid, EVENTPROP_KEY, AuxEdge())
             if kind == "output":

@@ -42,8 +42,9 @@ class _Buffers:
         self.steps = np.zeros((batch, pop.size, m), np.int64)
         self.count = np.zeros((batch, pop.size), np.int64)
         self.dropped = np.zeros((batch, pop.size), np.int64)
-        self.hidden = node.kind == "hidden"
-        if self.hidden:
+        #: LIF population: its spike jumps need ``I - V`` around the reset
+        self.lif = "IMinusV" in node.buffers
+        if self.lif:
             self.imv = np.zeros((batch, pop.size, m), F64)
             self.imv_reset = np.zeros((batch, pop.size, m), F64)
         self.p = {q.name: float(q.value) for q in node.params}
@@ -93,7 +94,7 @@ class EventPropLearning:
         """Memory of the spike buffers (the backward pass's per-example storage)."""
         return sum(a.nbytes for b in self.pops.values()
                    for a in (b.steps, b.count, b.dropped)
-                   + ((b.imv, b.imv_reset) if b.hidden else ()))
+                   + ((b.imv, b.imv_reset) if b.lif else ()))
 
     # -- forward -------------------------------------------------------------------------------
     def begin_example(self):
@@ -122,7 +123,7 @@ class EventPropLearning:
                     buf.dropped[b[~ok], j[~ok]] += 1
                     b, j, slot = b[ok], j[ok], slot[ok]
                 buf.steps[b, j, slot] = t
-                if buf.hidden:
+                if buf.lif:
                     buf.imv[b, j, slot] = self.sim.state[(nid, "IMinusV")][b, j]
                     buf.imv_reset[b, j, slot] = self.sim.state[(nid, "IMinusVReset")][b, j]
                 buf.count[b, j] += 1
@@ -136,7 +137,9 @@ class EventPropLearning:
 
     # -- the loss --------------------------------------------------------------------------------
     def _drive(self, buf):
-        """``(dL/dV at every step, {step: (rows, neurons, dL/dV)} impulses)`` of an output."""
+        """``(dL/dV at every step, impulses)`` of a LeakyIntegrate output (impulses: ``{"steps",
+        "value"}`` for ``max_var``, else None), or ``(zeros, {"dldt": dL/dt of each neuron's
+        first spike})`` of a LIF output with the ``first_spike_time`` readout."""
         sim, node = self.sim, buf.node
         pop = sim.graph.node(buf.nid)
         steps = self.step_index
@@ -144,6 +147,8 @@ class EventPropLearning:
         if labels is None:
             raise InputError(f"Population '{buf.name}': no labels were set for this batch; "
                              f"EventProp training needs labels for every output")
+        if node.readout == "first_spike_time":
+            return self._ttfs_drive(buf, labels)
         var = pop.output_var
         if node.readout == "max_var":
             readout = self._vmax[buf.nid][0] if buf.nid in self._vmax else \
@@ -170,6 +175,26 @@ class EventPropLearning:
             return np.zeros_like(dr), {"steps": at, "value": dr}
         return (dr / steps if node.readout == "avg_var" else dr), None
 
+    def _ttfs_drive(self, buf, labels):
+        """Relative mean-square error of the first spike times (see
+        :class:`~irsnn.losses.RelativeMeanSquareError`), over the neurons that spiked in
+        examples whose correct neuron spiked: its derivative by each first spike time, divided
+        by the batch size."""
+        sim = self.sim
+        t = sim.state[(buf.nid, "TFirstSpike")].astype(F64)
+        spiked = np.isfinite(t) & (buf.count > 0)
+        active = np.asarray(labels["active"], bool)
+        rows = np.arange(sim.batch_size)
+        y = np.clip(np.asarray(labels["y"]).astype(np.int64), 0, buf.size - 1)
+        ok = active & spiked[rows, y]
+        diff = np.where(spiked & ok[:, None], t[rows, y][:, None] - t + buf.p["Delta"], 0.0)
+        diff[rows, y] = 0.0
+        dldt = -diff                      # d/dt_k of (t_y - t_k + delta)^2 / 2, k != y
+        dldt[rows, y] = diff.sum(axis=1)
+        dldt = np.where(ok[:, None], dldt, 0.0) / sim.batch_size
+        self.loss = float((0.5 * diff ** 2).sum() / sim.batch_size)
+        return np.zeros_like(t), {"dldt": dldt}
+
     # -- backward --------------------------------------------------------------------------------
     def end_example(self):
         """Run the backward pass of the example and add its gradients."""
@@ -193,8 +218,9 @@ class EventPropLearning:
             const[nid] = np.zeros((B, b.size), F64)
             if b.node.kind == "output":
                 const[nid], impulse[nid] = self._drive(b)
-                sim.state[(nid, "Drive")] = (const[nid] if impulse[nid] is None
-                                             else impulse[nid]["value"]).astype(
+                imp = impulse[nid]
+                sim.state[(nid, "Drive")] = (const[nid] if imp is None else imp.get(
+                    "value", imp.get("dldt"))).astype(
                     sim.state[(nid, "Drive")].dtype)
         # every recorded spike, grouped by step
         spikes = {nid: b.spikes() for nid, b in self.pops.items()}
@@ -203,7 +229,7 @@ class EventPropLearning:
             events.update(s.tolist())
             events.update((s[s + 1 < T] + 1).tolist())
         for imp in impulse.values():
-            if imp is not None:
+            if imp is not None and "steps" in imp:
                 events.update(np.unique(imp["steps"]).tolist())
         by_step = {nid: _group(*spk) for nid, spk in spikes.items()}
         weights = {eid: sim.synapses[eid].weights.astype(F64) for eid in self.edges}
@@ -220,13 +246,15 @@ class EventPropLearning:
                 p = b.p
                 new_v = p["Alpha"] * prev_v[nid] + const[nid]
                 imp = impulse.get(nid)
-                if imp is not None:
+                if imp is not None and "steps" in imp:
                     hit = imp["steps"] == e
                     new_v = new_v + np.where(hit, imp["value"], 0.0)
-                if b.hidden and e in by_step[nid]:
+                if b.lif and e in by_step[nid]:
                     rows, cols, slots = by_step[nid][e]
                     imv, imvr = b.imv[rows, cols, slots], b.imv_reset[rows, cols, slots]
                     down = np.zeros(len(rows), F64)
+                    if imp is not None and "dldt" in imp:   # -dL/dt of first spikes
+                        down -= np.where(slots == 0, imp["dldt"][rows, cols], 0.0)
                     for eid, tgt in outgoing[nid]:
                         q = adj[tgt].p
                         c = q["K"] / (1.0 - q["Alpha"])

@@ -24,7 +24,9 @@ backward pass runs ``t = T-1 .. 0`` from ``LambdaV(T) = LambdaI(T) = 0``::
 
 and every spike of presynaptic neuron ``i`` arriving at step ``t`` adds ``LambdaI_j(t)`` to
 ``dL/dW_ij``. ``g(t) = dL/dV(t)`` is the loss's drive (``sum_var``: ``dL/dVSum`` at every step;
-``avg_var``: that over ``T``; ``max_var``: at the step of the maximum only). Between spikes
+``avg_var``: that over ``T``; ``max_var``: at the step of the maximum only). A LIF output with
+the ``first_spike_time`` readout has no ``g``; its first spike's jump adds
+``-TauM dL/dt_first / (I - V)`` (instead of the downstream term). Between spikes
 these are exactly the reverse-mode derivatives of the forward equations, so gradients of
 weights into the output layer equal finite differences of the simulation; at a spike, the
 jump is EventProp's (Wunderlich & Pehle, eq. for the spike-time transition) with the slopes
@@ -71,6 +73,8 @@ default_params = {
 READOUTS = ("sum_var", "avg_var", "max_var")
 #: losses the backward pass implements
 LOSSES = ("sparse_categorical_crossentropy",)
+#: losses of LeakyIntegrateFire outputs with the first_spike_time readout
+TTFS_LOSSES = ("relative_mean_square_error",)
 
 
 class EventPropCompiler(Compiler):
@@ -79,7 +83,9 @@ class EventPropCompiler(Compiler):
     Supported now: ``SpikeInput`` inputs; ``LeakyIntegrateFire`` hidden populations
     (feed-forward and recurrent, no refractory period) whose inputs are ``Exponential``
     synapses of one time constant; ``LeakyIntegrate`` outputs with ``sum_var``, ``avg_var`` or
-    ``max_var`` readouts and the ``sparse_categorical_crossentropy`` loss; dense and sparse
+    ``max_var`` readouts and the ``sparse_categorical_crossentropy`` loss;
+    ``LeakyIntegrateFire`` outputs with the ``first_spike_time`` readout and
+    ``RelativeMeanSquareError(delta)`` (time to first spike); dense and sparse
     (ragged) connectivity without delays; the reference backend. Everything else is refused
     by :meth:`compile` with the reason. The equations and the differences from mlGeNN are in
     the module docstring.
@@ -237,17 +243,25 @@ class EventPropCompiler(Compiler):
                              f"EventProp trains networks fed by SpikeInput populations, so "
                              f"make it a SpikeInput or connect it")
         readout = neuron.readout
+        extra = {}
         if isinstance(neuron, LeakyIntegrateFire):
-            if readout is not None:
-                raise ModelError(f"{where}: LeakyIntegrateFire outputs (readout "
-                                 f"'{readout.name}') need the time-to-first-spike loss, which "
-                                 f"is not built yet in irsnn's EventProp; use a LeakyIntegrate "
-                                 f"output with readout 'sum_var', 'avg_var' or 'max_var'")
             refrac = neuron.tau_refrac
             if refrac is not None and not (_number(refrac) and float(refrac) == 0.0):
                 raise ModelError(f"{where}: tau_refrac={refrac!r}; refractory periods are not "
                                  f"built yet in irsnn's EventProp; use tau_refrac=None")
             kind = "hidden"
+            if readout is not None:
+                loss = losses[pop]
+                if readout.name != "first_spike_time" or loss.name not in TTFS_LOSSES:
+                    raise ModelError(f"{where}: LeakyIntegrateFire outputs need readout "
+                                     f"'first_spike_time' with loss {list(TTFS_LOSSES)} in "
+                                     f"irsnn's EventProp (got readout '{readout.name}', loss "
+                                     f"'{loss.name}'; the cross-entropy time-to-first-spike "
+                                     f"loss is not built yet)")
+                if pop.outgoing_connections:
+                    raise ModelError(f"{where}: an output population with outgoing "
+                                     f"connections is not supported by EventProp")
+                kind, extra = "output", {"Delta": loss.delta}
         elif isinstance(neuron, LeakyIntegrate):
             if readout is None:
                 raise ModelError(f"{where}: a LeakyIntegrate population must be an output "
@@ -287,7 +301,8 @@ class EventPropCompiler(Compiler):
         alpha, beta = float(np.exp(-self.dt / tau_m)), float(np.exp(-self.dt / tau_s))
         i_scale = (tau_s / self.dt) * (1.0 - np.exp(-self.dt / tau_s)) if syn_scale else 1.0
         gain = 1.0 if neuron.scale_i else 1.0 / (1.0 - alpha)
-        return {"kind": kind, "params": {
+        return {"kind": kind, "lif": isinstance(neuron, LeakyIntegrateFire), "params": {
+            **extra,
             "Alpha": alpha, "Beta": beta, "Gain": gain, "K": float((1.0 - alpha) * gain
                                                                    * i_scale),
             "TauM": tau_m, "TauSyn": tau_s}}

@@ -377,7 +377,8 @@ class EventPropState(Payload):
 
     ``kind`` is ``"input"`` (only the spike-time buffer, for the gradients of the connections
     it feeds), ``"hidden"`` (LIF: adjoint state, spike-time and ``I - V`` buffers) or
-    ``"output"`` (LeakyIntegrate: adjoint state driven by the loss ``loss``).
+    ``"output"`` (adjoint state driven by the loss ``loss``: a LeakyIntegrate output, or a LIF
+    output with the ``first_spike_time`` readout, which also has the LIF buffers).
     ``adjoints`` names the population's adjoint variables (``LambdaV``, ``LambdaI``: the
     sensitivities of the loss to its membrane voltage and to its synaptic input ``inSyn``);
     ``buffers`` the per-neuron buffers the forward pass fills, ``max_spikes`` entries per neuron

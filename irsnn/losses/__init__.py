@@ -29,6 +29,27 @@ class MeanSquareError(Loss):
     name = "mean_square_error"
 
 
+class RelativeMeanSquareError(Loss):
+    """mlGeNN's time-to-first-spike loss against integer labels: for every example,
+    ``sum_{k != label} (t_label - t_k + delta)^2 / 2`` over the first spike times ``t`` of the
+    output neurons (EventProp; the correct neuron should fire ``delta`` ms before the others).
+
+    Parameters
+    ----------
+    delta : float
+        Target lead of the correct neuron's first spike (ms).
+    """
+
+    name = "relative_mean_square_error"
+
+    def __init__(self, delta: float):
+        self.delta = float(delta)
+
+    def __repr__(self):
+        return f"RelativeMeanSquareError(delta={self.delta!r})"
+
+
 default_losses = {c.name: c for c in (SparseCategoricalCrossentropy, MeanSquareError)}
 
-__all__ = ["Loss", "SparseCategoricalCrossentropy", "MeanSquareError", "default_losses"]
+__all__ = ["Loss", "SparseCategoricalCrossentropy", "MeanSquareError", "default_losses",
+           "RelativeMeanSquareError"]

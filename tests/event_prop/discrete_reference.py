@@ -5,7 +5,9 @@ step by step in float64 (GeNN's order: arrivals of the previous step's spikes, `
 ``inSyn`` decay, membrane update, threshold, absolute reset) and then solves the
 discrete-time adjoint equations of :mod:`irsnn.compilers.event_prop_compiler` densely, one
 timestep after another (no events, no closed forms), for the batch-mean cross-entropy of the
-``sum_var``, ``avg_var`` or ``max_var`` readout.
+``sum_var``, ``avg_var`` or ``max_var`` readout; with ``lif_out`` the output layer is LIF too
+and the loss is the relative mean-square error of its first spike times
+(:meth:`Model.ttfs_gradients`).
 """
 
 from __future__ import annotations
@@ -18,10 +20,11 @@ class Model:
     ``scale_i`` everywhere, the hidden layer reset to ``v_reset``)."""
 
     def __init__(self, w_in, w_out, w_rec=None, *, tau_mem=20.0, tau_out=20.0, tau_syn=5.0,
-                 v_thresh=1.0, v_reset=0.0, dt=1.0):
+                 v_thresh=1.0, v_reset=0.0, dt=1.0, lif_out=False):
         self.w_in, self.w_out, self.w_rec = w_in, w_out, w_rec
         self.tau_mem, self.tau_out, self.tau_syn = tau_mem, tau_out, tau_syn
         self.v_thresh, self.v_reset, self.dt = v_thresh, v_reset, dt
+        self.lif_out = lif_out
         self.alpha = np.exp(-dt / tau_mem)
         self.alpha_out = np.exp(-dt / tau_out)
         self.beta = np.exp(-dt / tau_syn)
@@ -36,7 +39,8 @@ class Model:
         s_h_prev = np.zeros((B, nh))
         s_in_prev = np.zeros((B, inputs.shape[2]))
         rec = {k: np.zeros((B, T, n)) for k, n in (("s_h", nh), ("i_h", nh), ("v_h", nh),
-                                                  ("vr_h", nh), ("v_o", no))}
+                                                  ("vr_h", nh), ("v_o", no), ("s_o", no),
+                                                  ("i_o", no), ("vr_o", no))}
         for t in range(T):
             u_h = s_in_prev @ self.w_in
             if self.w_rec is not None:
@@ -49,7 +53,12 @@ class Model:
             s_h = (v_h >= self.v_thresh).astype(float)
             rec["v_h"][:, t], rec["i_h"][:, t], rec["s_h"][:, t] = v_h, i_h, s_h
             v_h = np.where(s_h > 0, self.v_reset, v_h)
-            rec["vr_h"][:, t], rec["v_o"][:, t] = v_h, v_o
+            rec["vr_h"][:, t], rec["v_o"][:, t], rec["i_o"][:, t] = v_h, v_o, i_o
+            if self.lif_out:
+                s_o = (v_o >= self.v_thresh).astype(float)
+                rec["s_o"][:, t] = s_o
+                v_o = np.where(s_o > 0, self.v_reset, v_o)
+            rec["vr_o"][:, t] = v_o
             s_h_prev, s_in_prev = s_h, inputs[:, t]
         return rec
 
@@ -69,17 +78,53 @@ class Model:
         logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
         return -logp[np.arange(len(labels)), labels].sum() / (batch or len(labels))
 
-    def gradients(self, inputs, labels, kind):
+    def first_spike_times(self, rec):
+        """``(times, spiked)``: each output neuron's first spike time (ms), inf if none."""
+        s = rec["s_o"]
+        spiked = s.any(axis=1)
+        first = np.where(spiked, s.argmax(axis=1) * self.dt, np.inf)
+        return first, spiked
+
+    def ttfs_loss_derivative(self, rec, labels, delta):
+        """``dL/dt_k`` of ``sum_{k != y} (t_y - t_k + delta)^2 / 2`` (batch mean), over the
+        neurons that spiked, in examples whose correct neuron spiked."""
+        t, spiked = self.first_spike_times(rec)
+        B, n = t.shape
+        out = np.zeros((B, n))
+        for b in range(B):
+            y = labels[b]
+            if not spiked[b, y]:
+                continue
+            for k in range(n):
+                if k != y and spiked[b, k]:
+                    diff = t[b, y] - t[b, k] + delta
+                    out[b, k] -= diff / B
+                    out[b, y] += diff / B
+        return out
+
+    def ttfs_gradients(self, inputs, labels, delta):
+        """The gradients with a LIF output and the relative mean-square error of first spike
+        times (``lif_out=True``)."""
+        return self.gradients(inputs, labels, "ttfs", delta=delta)
+
+    def gradients(self, inputs, labels, kind, delta=None):
         """``(dL/dw_in, dL/dw_rec or None, dL/dw_out)`` by the discrete adjoint equations."""
         rec = self.forward(inputs)
         B, T, _ = inputs.shape
-        r = self.readout(rec, kind)
-        p = np.exp(r - r.max(axis=1, keepdims=True))
-        p /= p.sum(axis=1, keepdims=True)
-        p[np.arange(B), labels] -= 1.0
-        dr = p / B
         g = np.zeros_like(rec["v_o"])
-        if kind == "max_var":
+        dldt = None
+        if kind == "ttfs":
+            dldt = self.ttfs_loss_derivative(rec, labels, delta)
+            first = self.first_spike_times(rec)[0]
+        else:
+            r = self.readout(rec, kind)
+            p = np.exp(r - r.max(axis=1, keepdims=True))
+            p /= p.sum(axis=1, keepdims=True)
+            p[np.arange(B), labels] -= 1.0
+            dr = p / B
+        if kind == "ttfs":
+            pass
+        elif kind == "max_var":
             at = rec["v_o"].argmax(axis=1)
             for b in range(B):
                 g[b, at[b], np.arange(dr.shape[1])] = dr[b]
@@ -107,6 +152,14 @@ class Model:
             new_lv_h = np.where(spiked, self.alpha * lv_h * i_minus_vr / safe
                                 + self.tau_mem * down / safe, self.alpha * lv_h)
             new_lv_o = self.alpha_out * lv_o + g[:, t]
+            if kind == "ttfs":
+                spk_o = rec["s_o"][:, t] > 0
+                imv_o = np.where(spk_o, rec["i_o"][:, t] - rec["v_o"][:, t], 1.0)
+                imvr_o = rec["i_o"][:, t] - rec["vr_o"][:, t]
+                is_first = spk_o & (first == t * self.dt)
+                new_lv_o = np.where(spk_o, self.alpha_out * lv_o * imvr_o / imv_o
+                                    - np.where(is_first, self.tau_out * dldt / imv_o, 0.0),
+                                    new_lv_o)
             li_h = self.beta * li_h + k_h * new_lv_h
             li_o = self.beta * li_o + k_o * new_lv_o
             lv_h, lv_o = new_lv_h, new_lv_o

@@ -130,3 +130,41 @@ def test_partial_batch_rows_add_nothing():
     g_in, g_rec, g_out = Model(w_in, w_out, w_rec).gradients(steps, labels, "sum_var")
     np.testing.assert_allclose(grads["hid_out"], g_out * 2 / 3, rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(grads["in_hid"], g_in * 2 / 3, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("recurrent", [False, True])
+def test_time_to_first_spike_gradients_equal_independent_discrete_adjoint(recurrent):
+    """LIF output, ``first_spike_time`` readout, RelativeMeanSquareError(delta): the jump at
+    each output neuron's first spike carries ``-TauM dL/dt / (I - V)``."""
+    from irsnn.losses import RelativeMeanSquareError
+    rng = np.random.default_rng(21 + recurrent)
+    w_in = rng.normal(1.5, 1.0, (N_IN, N_HID))
+    w_rec = rng.normal(0.0, 0.4, (N_HID, N_HID)) if recurrent else None
+    w_out = rng.normal(1.2, 0.8, (N_HID, N_OUT))
+    steps, data = make_inputs(2, 13, rate=0.2)
+    labels = np.array([2, 0])
+    ref = Model(w_in, w_out, w_rec, lif_out=True)
+    rec = ref.forward(steps)
+    assert rec["s_o"].any(axis=1).sum() >= 4, "most output neurons must spike"
+    net = Network(default_params)
+    with net:
+        inp = Population(SpikeInput(max_spikes=T * N_IN), N_IN)
+        hid = Population(LeakyIntegrateFire(v_thresh=1.0, tau_mem=20.0), N_HID)
+        out = Population(LeakyIntegrateFire(v_thresh=1.0, tau_mem=20.0,
+                                            readout="first_spike_time"), N_OUT)
+        Connection(inp, hid, Dense(w_in), Exponential(5.0), name="in_hid")
+        if recurrent:
+            Connection(hid, hid, Dense(w_rec), Exponential(5.0), name="hid_hid")
+        Connection(hid, out, Dense(w_out), Exponential(5.0), name="hid_out")
+    cn = EventPropCompiler(T, RelativeMeanSquareError(delta=3.0), batch_size=2,
+                           precision="double", backend="reference").compile(net)
+    with cn:
+        r = cn.predict({inp: data}, [out], callbacks=[])[0][out]
+        np.testing.assert_array_equal(-r, ref.first_spike_times(rec)[0])
+        grads = cn.compute_gradients({inp: data}, {out: labels})
+    g_in, g_rec, g_out = ref.ttfs_gradients(steps, labels, 3.0)
+    assert np.abs(g_out).max() > 1e-4 and np.abs(g_in).max() > 1e-4
+    np.testing.assert_allclose(grads["hid_out"], g_out, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(grads["in_hid"], g_in, rtol=1e-9, atol=1e-12)
+    if recurrent:
+        np.testing.assert_allclose(grads["hid_hid"], g_rec, rtol=1e-9, atol=1e-12)

@@ -187,6 +187,7 @@ class EventPropLearning:
         rows = np.arange(sim.batch_size)
         y = np.clip(np.asarray(labels["y"]).astype(np.int64), 0, buf.size - 1)
         ok = active & spiked[rows, y]
+        t = np.where(spiked, t, 0.0)           # neurons that never spiked take no part
         diff = np.where(spiked & ok[:, None], t[rows, y][:, None] - t + buf.p["Delta"], 0.0)
         diff[rows, y] = 0.0
         dldt = -diff                      # d/dt_k of (t_y - t_k + delta)^2 / 2, k != y

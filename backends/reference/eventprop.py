@@ -28,6 +28,7 @@ import numpy as np
 
 from irsnn.errors import BackendError, InputError
 from irsnn.ir import EventPropState
+from irsnn.ir.ids import loss_id
 
 F64 = np.float64
 
@@ -143,7 +144,7 @@ class EventPropLearning:
         sim, node = self.sim, buf.node
         pop = sim.graph.node(buf.nid)
         steps = self.step_index
-        labels = self.labels.get(_loss_of(sim.graph, buf.nid))
+        labels = self.labels.get(loss_id(buf.nid))
         if labels is None:
             raise InputError(f"Population '{buf.name}': no labels were set for this batch; "
                              f"EventProp training needs labels for every output")
@@ -278,11 +279,6 @@ class EventPropLearning:
         for eid, gr in grads.items():
             key = (eid, "Gradient")
             sim.state[key] = (sim.state[key].astype(F64) + gr).astype(sim.state[key].dtype)
-
-
-def _loss_of(graph, nid):
-    from irsnn.ir.ids import loss_id
-    return loss_id(nid)
 
 
 def _group(steps, rows, cols, slots):

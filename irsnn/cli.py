@@ -19,7 +19,8 @@ from .errors import IrsnnError, ModelError
 
 #: compilers ``irsnn dump --compiler`` can build, by name
 COMPILERS = {"inference": "irsnn.compilers:InferenceCompiler",
-             "eprop": "irsnn.compilers:EPropCompiler"}
+             "eprop": "irsnn.compilers:EPropCompiler",
+             "eventprop": "irsnn.compilers:EventPropCompiler"}
 
 
 def load_network(spec: str):
@@ -56,7 +57,7 @@ def load_network(spec: str):
 def _compiler(name, timesteps, batch_size, backend=None, **extra):
     module, _, cls = COMPILERS[name].partition(":")
     compiler_cls = getattr(importlib.import_module(module), cls)
-    if name == "eprop":
+    if name in ("eprop", "eventprop"):
         extra.setdefault("losses", "sparse_categorical_crossentropy")
     return compiler_cls(timesteps, batch_size=batch_size, backend=backend, **extra)
 
@@ -145,7 +146,7 @@ def cmd_train(args) -> int:
         seed=args.seed, backend=args.backend, resume_epoch=args.resume_epoch, out=args.out,
         root=args.root, download=args.download, num_train=args.num_train,
         num_test=args.num_test, learning_rate=args.learning_rate, plots=not args.no_plots,
-        mpi=args.mpi)
+        mpi=args.mpi, compiler=args.compiler)
     run_train(cfg)
     return 0
 
@@ -225,6 +226,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--learning-rate", type=float, default=None,
                    help="Adam's alpha in the first epoch (default per dataset)")
     t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--compiler", choices=("eprop", "eventprop"), default="eprop",
+                   help="training rule: e-prop (default) or EventProp (exact gradients, LIF "
+                        "hidden layers with exponential synapses; reference backend)")
     t.add_argument("--backend", default=None, help="backend (default: $IRSNN_BACKEND or c)")
     t.add_argument("--resume-epoch", type=int, default=None, metavar="EPOCH",
                    help="load checkpoint EPOCH from --out and continue after it")

@@ -46,6 +46,10 @@ DEFAULTS = {
                      lr=0.01, lr_decay=0.85, tail_steps=10, load={}),
 }
 
+#: ``--compiler eventprop``: initial weights are this many times e-prop's (exponential
+#: synapses move ``V`` by about ``TauSyn / TauM`` of a weight per spike, delta synapses by all)
+EVENTPROP_WEIGHT_SCALE = 4.0
+
 
 @dataclass
 class TrainConfig:
@@ -73,6 +77,9 @@ class TrainConfig:
     plots: bool = True
     #: data-parallel over MPI ranks; None: when started by mpiexec/srun with several ranks
     mpi: bool | None = None
+    #: ``"eprop"`` (EPropCompiler) or ``"eventprop"`` (EventPropCompiler: LIF hidden layers
+    #: with exponential synapses, mlGeNN's EventProp defaults, no output bias)
+    compiler: str = "eprop"
 
     def __post_init__(self):
         if self.dataset in DEFAULTS:
@@ -104,6 +111,11 @@ class TrainConfig:
             raise ModelError(f"--hidden-size {self.hidden_size} must be positive integers")
         if self.hidden_model not in ("lif", "alif"):
             raise ModelError(f"--hidden-model {self.hidden_model!r}: use lif or alif")
+        if self.compiler not in ("eprop", "eventprop"):
+            raise ModelError(f"--compiler {self.compiler!r}: use eprop or eventprop")
+        if self.compiler == "eventprop" and self.hidden_model != "lif":
+            raise ModelError(f"--compiler eventprop trains LIF hidden layers; --hidden-model "
+                             f"{self.hidden_model!r} is not supported, use --hidden-model lif")
         for name in ("hidden_input_sparsity", "hidden_recurrent_sparsity"):
             for v in self.per_layer(name):
                 if not 0.0 < v <= 1.0:
@@ -148,9 +160,21 @@ def build_network(cfg: TrainConfig, data, max_spikes: int):
     defaults = DEFAULTS[cfg.dataset]
     tau_mem = defaults.get("tau_mem", 20.0)
     rec_scale = defaults.get("recurrent_scale", 1.0)
+    eventprop = cfg.compiler == "eventprop"
+    if eventprop:
+        # mlGeNN's EventProp models: exponential synapses, absolute reset, scaled inputs; a
+        # spike moves V by about TauSyn/TauM of its weight, so the weights are larger
+        from .compilers.event_prop_compiler import default_params
+        from .synapses import Exponential
+        base = conn
 
-    network = Network()
+        def conn(p, sd):
+            return base(p, sd * EVENTPROP_WEIGHT_SCALE)
+
+    network = Network(default_params if eventprop else None)
     with network:
+        # created inside the network so that its default_params apply
+        synapse = Exponential(5.0) if eventprop else "delta"
         inp = Population(SpikeInput(max_spikes=max_spikes), data.num_inputs, name="input")
         hidden, prev, n_prev = [], inp, data.num_inputs
         for i, (n, rec, p_in, p_rec) in enumerate(zip(
@@ -160,17 +184,22 @@ def build_network(cfg: TrainConfig, data, max_spikes: int):
             if cfg.hidden_model == "alif":
                 neuron = AdaptiveLeakyIntegrateFire(v_thresh=0.6, tau_refrac=5.0,
                                                     tau_mem=tau_mem, tau_adapt=2000.0)
+            elif eventprop:
+                neuron = LeakyIntegrateFire(v_thresh=1.0, tau_mem=tau_mem)
             else:
                 neuron = LeakyIntegrateFire(v_thresh=0.6, tau_refrac=5.0, tau_mem=tau_mem)
             pop = Population(neuron, n, name=f"hidden{i}")
-            Connection(prev, pop, conn(p_in, 1.0 / np.sqrt(n_prev)), name=f"{prev.name}_{pop.name}")
+            Connection(prev, pop, conn(p_in, 1.0 / np.sqrt(n_prev)), synapse,
+                       name=f"{prev.name}_{pop.name}")
             if rec:
-                Connection(pop, pop, conn(p_rec, rec_scale / np.sqrt(n)), name=f"{pop.name}_rec")
+                Connection(pop, pop, conn(p_rec, rec_scale / np.sqrt(n)), synapse,
+                           name=f"{pop.name}_rec")
             hidden.append(pop)
             prev, n_prev = pop, n
         out = Population(LeakyIntegrate(tau_mem=20.0, readout="sum_var"), data.num_classes,
                          name="output")
-        Connection(prev, out, Dense(Normal(sd=1.0 / np.sqrt(n_prev))), name=f"{prev.name}_output")
+        Connection(prev, out, Dense(Normal(sd=1.0 / np.sqrt(n_prev))), synapse,
+                   name=f"{prev.name}_output")
     return network, inp, hidden, out
 
 
@@ -217,7 +246,7 @@ def _run_train(cfg: TrainConfig, comm) -> dict:
     import json
 
     from .callbacks import Checkpoint, OptimiserParamSchedule, SpikeRecorder, VarRecorder
-    from .compilers import EPropCompiler, InferenceCompiler
+    from .compilers import EPropCompiler, EventPropCompiler, InferenceCompiler
     from .ir import printers
     from .optimisers import Adam
     from .serialisers import Numpy
@@ -246,11 +275,19 @@ def _run_train(cfg: TrainConfig, comm) -> dict:
         start_epoch = cfg.resume_epoch + 1
         log_rows = [r for r in _read_csv(out / "train_log.csv") if r["epoch"] <= cfg.resume_epoch]
 
-    compiler = EPropCompiler(example_timesteps=steps, losses="sparse_categorical_crossentropy",
-                             optimiser=Adam(cfg.learning_rate), batch_size=cfg.batch_size,
-                             rng_seed=cfg.seed, backend=cfg.backend,
-                             reset_vars_between_examples=True, communicator=comm,
-                             train_output_bias=DEFAULTS[cfg.dataset].get("output_bias", True))
+    if cfg.compiler == "eventprop":
+        compiler = EventPropCompiler(example_timesteps=steps,
+                                     losses="sparse_categorical_crossentropy",
+                                     optimiser=Adam(cfg.learning_rate),
+                                     batch_size=cfg.batch_size, rng_seed=cfg.seed,
+                                     backend=cfg.backend, max_spikes=steps,
+                                     communicator=comm)
+    else:
+        compiler = EPropCompiler(
+            example_timesteps=steps, losses="sparse_categorical_crossentropy",
+            optimiser=Adam(cfg.learning_rate), batch_size=cfg.batch_size, rng_seed=cfg.seed,
+            backend=cfg.backend, reset_vars_between_examples=True, communicator=comm,
+            train_output_bias=DEFAULTS[cfg.dataset].get("output_bias", True))
     compiled = compiler.compile(network, "train")
     root = comm is None or comm.rank == 0
     rank, ranks = (0, 1) if comm is None else (comm.rank, comm.num_ranks)
@@ -300,8 +337,11 @@ def _run_train(cfg: TrainConfig, comm) -> dict:
 
     # test the last checkpoint with the inference compiler
     network.load((last,), ckpt)
+    # exponential synapses (EventProp) keep input in inSyn: start every batch without it, as
+    # EventProp's training and evaluation do
     inference = InferenceCompiler(evaluate_timesteps=steps, batch_size=cfg.batch_size,
-                                  rng_seed=cfg.seed, backend=cfg.backend)
+                                  rng_seed=cfg.seed, backend=cfg.backend,
+                                  reset_in_syn_between_batches=cfg.compiler == "eventprop")
     t0 = time.perf_counter()
     with inference.compile(network, "test") as net:
         recorders = [SpikeRecorder(inp, key="input", example_filter=0),
@@ -327,13 +367,15 @@ def _run_train(cfg: TrainConfig, comm) -> dict:
     print(f"  test accuracy {accuracy:.4f} ({confusion.trace()}/{len(y_pred)}) with "
           f"InferenceCompiler, checkpoint epoch {last}, backend '{backend}'")
     if cfg.plots:
-        write_plots(out, log_rows, cb, hidden, data, confusion, accuracy)
+        write_plots(out, log_rows, cb, hidden, data, confusion, accuracy,
+                    rule="EventProp" if cfg.compiler == "eventprop" else "e-prop")
     print(f"  wrote {out}/ (train_log.csv, test_log.csv, checkpoints/, model_ir.txt, "
           f"summary.json{', *.png' if cfg.plots else ''}) in {summary['seconds_total']:.1f} s")
     return summary
 
 
-def write_plots(out: Path, log_rows, cb, hidden, data, confusion, accuracy) -> list[Path]:
+def write_plots(out: Path, log_rows, cb, hidden, data, confusion, accuracy,
+                rule: str = "e-prop") -> list[Path]:
     """learning_curves.png, raster.png (test example 0: input and hidden spikes, output
     voltages) and confusion.png; skipped with a message when matplotlib is missing."""
     try:
@@ -347,7 +389,7 @@ def write_plots(out: Path, log_rows, cb, hidden, data, confusion, accuracy) -> l
     if log_rows:
         fig, ax = plt.subplots(figsize=(5, 3.5))
         epochs = [r["epoch"] for r in log_rows]
-        ax.plot(epochs, [r["train_accuracy"] for r in log_rows], "o-", label="train (e-prop)")
+        ax.plot(epochs, [r["train_accuracy"] for r in log_rows], "o-", label=f"train ({rule})")
         ax.plot(epochs, [r["test_accuracy"] for r in log_rows], "s-", label="test")
         ax.axhline(1.0 / data.num_classes, color="grey", ls=":", label="chance")
         ax.set_xlabel("epoch")

@@ -12,6 +12,7 @@ from .few_spike_pipeline import FewSpikePipeline
 from .infer_shapes import InferShapes
 from .insert_deep_r import InsertDeepR
 from .insert_eprop import InsertEprop
+from .insert_eventprop import InsertEventprop
 from .insert_optimiser import InsertOptimiser
 from .insert_readout import InsertReadout
 from .insert_recording import InsertRecording
@@ -21,8 +22,8 @@ from .validate import Validate
 #: every pass by its kebab-case name
 PASSES = {p.name: p for p in (Validate, InferShapes, ChooseSparseLayout, InsertReadout,
                               InsertEprop, EventEprop, InsertOptimiser, InsertDeepR, BatchState,
-                              InsertRecording, FewSpikePipeline)}
+                              InsertRecording, FewSpikePipeline, InsertEventprop)}
 
 __all__ = ["Pass", "PassContext", "Pipeline", "PASSES", "Validate", "InferShapes",
            "ChooseSparseLayout", "InsertReadout", "InsertEprop", "EventEprop", "InsertOptimiser",
-           "InsertDeepR", "BatchState", "InsertRecording", "FewSpikePipeline"]
+           "InsertDeepR", "BatchState", "InsertRecording", "FewSpikePipeline", "InsertEventprop"]

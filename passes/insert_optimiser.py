@@ -1,6 +1,7 @@
 """``insert-optimiser``: one optimiser node per trainable parameter.
 
-Requires: ``insert-eprop`` (or any pass that attaches learning with a gradient variable).
+Requires: ``insert-eprop`` or ``insert-eventprop`` (a pass that attaches learning with a
+gradient variable).
 Options: ``optimiser`` (an :class:`~irsnn.optimisers.Optimiser`). Provides an
 ``optim.<connection>`` node for every synapse group with learning (target: its weights,
 gradient: its learning rule's ``gradient`` variable) and ``optim.<population>.<var>`` for every
@@ -11,6 +12,7 @@ with the optimiser's ``update_code`` as kernels on the device, else on the host.
 
 from __future__ import annotations
 
+from irsnn.errors import PassError
 from irsnn.ir import AuxEdge, LossNode, OptimiserNode, edge_id
 from irsnn.ir.ids import OPTIMISE_KEY, optimiser_id, var_ref
 
@@ -20,10 +22,16 @@ from .base import Pass
 class InsertOptimiser(Pass):
     """Attach an optimiser node to every parameter that has a gradient."""
 
+    #: the passes that attach learning; one of them must have run
+    LEARNING_PASSES = ("insert-eprop", "insert-eventprop")
+
     def requires(self):
-        return ("insert-eprop",)
+        return ("insert-readout",)
 
     def run(self, graph, ctx):
+        if not set(self.LEARNING_PASSES) & ctx.provided:
+            raise PassError(f"pass 'insert-optimiser' requires one of {list(self.LEARNING_PASSES)}"
+                            f" to run first; put a learning pass before it")
         opt = ctx.options["optimiser"]
         params = tuple(sorted(opt.params().items()))
         code = opt.update_code

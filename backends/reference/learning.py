@@ -22,12 +22,13 @@ from __future__ import annotations
 import numpy as np
 
 from irsnn.errors import InputError
-from irsnn.ir import BackwardFilter, FeedbackPath, LossNode, OptimiserNode
+from irsnn.ir import BackwardFilter, EventPropState, FeedbackPath, LossNode, OptimiserNode
 from irsnn.ir.ids import ref_owner
 from irsnn.ir.scopes import check_learning, check_optimiser
 
 from ..host_init import numpy_type
 from .codegen import compile_block
+from .eventprop import EventPropLearning
 
 
 class Learning:
@@ -46,6 +47,8 @@ class Learning:
             for v in lr.vars:
                 sim.initial[(eid, v.name)] = np.zeros((s.syn.num_pre, s.syn.num_post),
                                                       numpy_type(v.type, sim.precision))
+            if lr.kind == "eventprop":  # eventprop.py computes these gradients
+                continue
             if lr.backward:
                 self.events[eid] = []
                 continue
@@ -54,12 +57,17 @@ class Learning:
             sim.initial[(eid, lr.pre_trace)] = np.zeros(s.syn.num_pre, sim.scalar)
         self.losses = dict(g.nodes(LossNode))
         self.labels = {lid: None for lid in self.losses}
+        ep_sources = {n.source for _, n in g.nodes(EventPropState)}
+        #: EventProp's recording and backward pass (None without EventProp nodes)
+        self.eventprop = EventPropLearning(sim, self.labels) if ep_sources else None
+        # EventProp's losses act once per example, in its backward pass
+        self.losses = {lid: n for lid, n in self.losses.items() if n.source not in ep_sources}
         self.feedback = [(u, v, p) for u, v, _, p in g.edges(FeedbackPath)]
         self.filters = dict(g.nodes(BackwardFilter))
         #: filter id -> {sequence name: list of (batch, neurons) arrays, one per step}
         self.sequences = {fid: {name: [] for name in f.sequences}
                           for fid, f in self.filters.items()}
-        self.enabled = self.available = bool(self.codes or self.events)
+        self.enabled = self.available = bool(self.codes or self.events or self.eventprop)
         self.optimiser = self._optimiser_blocks(g, sim)
 
     # -- per step ------------------------------------------------------------------------------
@@ -68,6 +76,8 @@ class Learning:
         lr = s.syn.learning
         if lr is None or not self.enabled:
             return
+        if lr.kind == "eventprop":
+            return
         if lr.backward:
             self.events[s.eid].append(np.asarray(spk, self.sim.scalar).copy())
             return
@@ -75,10 +85,14 @@ class Learning:
         self.sim.state[key] = (self.sim.scalar(lr.pre_trace_decay) * self.sim.state[key]
                                + spk.astype(self.sim.scalar))
 
-    def step(self):
+    def step(self, spikes=None):
+        """This step's learning work; ``spikes`` (node id -> this step's spikes) feed
+        EventProp's buffers."""
         if not self.enabled:
             return
         sim = self.sim
+        if self.eventprop is not None:
+            self.eventprop.record(spikes)
         for lid, loss in self.losses.items():
             self._loss(lid, loss)
         for src, dst, fb in self.feedback:
@@ -126,7 +140,8 @@ class Learning:
             grad = sim.state[(owner, node.gradient)]
             if fused and node.target in self.events:
                 total = self._event_gradient(node.target)
-            elif node.target in self.events:  # one gradient for the batch
+            elif node.target in self.events or grad.ndim == 2 and \
+                    not sim.variables[(owner, node.gradient)].batched:  # one for the batch
                 total = grad.copy()
             else:
                 total = np.zeros(grad.shape[1:], sc)
@@ -180,6 +195,8 @@ class Learning:
 
     def begin_example(self):
         self.pending = None
+        if self.eventprop is not None:
+            self.eventprop.begin_example()
         for seq in self.sequences.values():
             for steps in seq.values():
                 steps.clear()
@@ -191,6 +208,8 @@ class Learning:
         row's gradient; with ``defer``, the next :meth:`optimise` sums the gradients itself
         (as the C backend's fused optimiser kernels)."""
         sim = self.sim
+        if self.eventprop is not None and self.enabled:
+            self.eventprop.end_example()
         self.pending = {fid: self._backward(f, self.sequences[fid])
                         for fid, f in self.filters.items()}
         if defer:

@@ -364,7 +364,7 @@ class ReferenceSimulation(Simulation):
         for nid, n in self.neurons.items():
             spikes[nid] = self._timed(f"neuron:{nid}", self._update_neurons, n)
         if self.learning.enabled:
-            self._timed("learn", self.learning.step)
+            self._timed("learn", self.learning.step, spikes)
         for nid, n in self.neurons.items():
             n.spikes[self.timestep % n.pop.spike_history] = spikes[nid]
         self._timed("record", self._record, spikes)

@@ -163,7 +163,7 @@ class CompiledTrainingNetwork(CompiledInferenceNetwork):
             raise InputError(f"labels given for '{pop.name}', which is not the trained output")
         labels = np.asarray(labels)
         size = int(np.prod(pop.shape))
-        if loss.kind == "sparse_categorical_crossentropy":
+        if loss.kind in ("sparse_categorical_crossentropy", "relative_mean_square_error"):
             if labels.ndim != 1 or not np.issubdtype(labels.dtype, np.integer):
                 raise InputError(f"labels for '{pop.name}' must be a 1-D array of integer "
                                  f"class indices (got shape {labels.shape}, dtype "

@@ -139,6 +139,10 @@ class DataParallel:
         sim = net.simulation
         rows = net._gradient_rows
         self.reductions += 1
+        # gradients that are means over a rank's batch (EventProp's loss) become means over
+        # the job's batch; sums (e-prop) stay sums
+        scale = 1.0 / self.comm.num_ranks if getattr(net.compiler, "gradients_are_batch_means",
+                                                     False) else 1.0
         for _, node in net.ir.nodes(OptimiserNode):
             owner = ref_owner(node.target)
             local = sim.get_var(owner, node.gradient)
@@ -147,7 +151,7 @@ class DataParallel:
             total = (local.astype(np.float64) if whole_batch
                      else local[:rows].sum(axis=0, dtype=np.float64))
             start = time.perf_counter()
-            total = self.comm.reduce_sum(np.ascontiguousarray(total))
+            total = self.comm.reduce_sum(np.ascontiguousarray(total)) * scale
             self.reduce_seconds += time.perf_counter() - start
             self.reduce_bytes += total.nbytes
             if whole_batch:

@@ -8,13 +8,14 @@ builders and parsers of every node, edge and variable-reference id.
 from . import ids
 from .graph import IRGraph
 from .ids import edge_id
-from .payloads import (EGP, AuxEdge, BackwardFilter, FeedbackPath, LossNode, NeuronGroup,
+from .payloads import (EGP, AuxEdge, BackwardFilter, EventPropState, FeedbackPath, LossNode,
+                       NeuronGroup,
                        OptimiserNode, Param, ReadoutNode, ReadoutSpec, RecorderNode, Rewiring,
                        SynapseDynamics, SynapseGroup, Var, VarInit)
 from .printers import from_json, load, save, to_dot, to_json, to_text
 
 __all__ = ["IRGraph", "ids", "edge_id",
-           "EGP", "AuxEdge", "BackwardFilter", "FeedbackPath", "LossNode",
+           "EGP", "AuxEdge", "BackwardFilter", "EventPropState", "FeedbackPath", "LossNode",
            "NeuronGroup",
            "OptimiserNode", "Param", "ReadoutNode", "SynapseDynamics",
            "ReadoutSpec", "RecorderNode", "Rewiring", "SynapseGroup", "Var", "VarInit",

@@ -34,6 +34,8 @@ LOSS_PREFIX = "loss."
 OPTIMISER_PREFIX = "optim."
 #: prefix of backward-filter node ids
 BACKWARD_PREFIX = "backward."
+#: prefix of EventProp state node ids
+EVENTPROP_PREFIX = "eventprop."
 
 #: edge key of a connection between two populations
 SYNAPSE_KEY = "syn"
@@ -51,6 +53,8 @@ OPTIMISE_KEY = "optimise"
 FEEDBACK_KEY = "feedback"
 #: edge key of the tap from a population to its backward filter
 BACKWARD_KEY = "backward"
+#: edge key of the tap from a population to its EventProp state node
+EVENTPROP_KEY = "eventprop"
 
 #: separator between an owner id and a variable or array name in a variable reference
 _REF_SEP = "/"
@@ -160,6 +164,12 @@ def backward_id(population: str) -> str:
     return f"{BACKWARD_PREFIX}{population_name(population)}"
 
 
+def eventprop_id(population: str) -> str:
+    """Node id of the EventProp state of the population with node id ``population``:
+    ``eventprop.<name>``."""
+    return f"{EVENTPROP_PREFIX}{population_name(population)}"
+
+
 def optimiser_id(owner: str, var: str | None = None) -> str:
     """Node id of an optimiser: ``optim.<connection name>`` for a connection's weights, or
     ``optim.<population>.<var>`` for a population's shared variable (e.g. an output bias).
@@ -246,4 +256,5 @@ __all__ = ["POPULATION_PREFIX", "READOUT_PREFIX", "RECORDER_PREFIX", "LOSS_PREFI
            "RECORD_KEY", "LOSS_KEY", "OPTIMISE_KEY", "FEEDBACK_KEY", "BACKWARD_KEY",
            "population_id", "population_name", "connection_key", "edge_id", "recorder_id",
            "readout_id", "loss_id", "backward_id", "optimiser_id", "var_ref", "is_var_ref",
-           "split_var_ref", "ref_owner", "ref_name"]
+           "split_var_ref", "ref_owner", "ref_name",
+           "EVENTPROP_PREFIX", "EVENTPROP_KEY", "eventprop_id"]

@@ -374,6 +374,38 @@ class BackwardFilter(Payload):
 
 
 @payload
+class EventPropState(Payload):
+    """EventProp (Wunderlich & Pehle 2021) state of one population, inserted by the
+    ``insert-eventprop`` pass.
+
+    ``kind`` is ``"input"`` (only the spike-time buffer, for the gradients of the connections
+    it feeds), ``"hidden"`` (LIF: adjoint state, spike-time and ``I - V`` buffers) or
+    ``"output"`` (adjoint state driven by the loss ``loss``: a LeakyIntegrate output, or a LIF
+    output with the ``first_spike_time`` readout, which also has the LIF buffers).
+    ``adjoints`` names the population's adjoint variables (``LambdaV``, ``LambdaI``: the
+    sensitivities of the loss to its membrane voltage and to its synaptic input ``inSyn``);
+    ``buffers`` the per-neuron buffers the forward pass fills, ``max_spikes`` entries per neuron
+    and example each; ``params`` the constants of the backward pass (``Alpha``, ``Beta``,
+    ``Gain`` (input current per unit ``inSyn`` in voltage units), ``K`` (``V``'s change per
+    unit ``inSyn`` in one step), ``TauM``, ``TauSyn``); ``drive`` the variable holding the
+    loss-derived adjoint drive (outputs); ``readout`` the readout the loss acts on.
+    """
+
+    role: ClassVar[str] = "eventprop"
+    kind: str
+    source: str
+    max_spikes: int
+    strict: bool = False
+    adjoints: tuple[str, ...] = ()
+    buffers: tuple[str, ...] = ()
+    params: tuple[Param, ...] = ()
+    drive: str | None = None
+    readout: str | None = None
+    loss: str | None = None
+    softmax_temperature: float = 1.0
+
+
+@payload
 class OptimiserNode(Payload):
     """An optimiser applied once per batch to one trainable parameter.
 
@@ -426,5 +458,6 @@ def from_plain(obj):
 
 __all__ = ["PAYLOAD_TYPES", "VarInit", "Var", "Param", "EGP", "ReadoutSpec", "NeuronGroup",
            "SynapseDynamics", "Rewiring", "SynapseGroup", "ReadoutNode", "RecorderNode",
-           "LossNode", "FeedbackPath", "BackwardFilter", "OptimiserNode", "AuxEdge", "to_plain",
+           "LossNode", "FeedbackPath", "BackwardFilter", "EventPropState", "OptimiserNode",
+           "AuxEdge", "to_plain",
            "from_plain"]

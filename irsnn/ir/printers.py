@@ -18,7 +18,8 @@ import numpy as np
 
 from .graph import IRGraph
 from .ids import edge_id
-from .payloads import (AuxEdge, BackwardFilter, FeedbackPath, LossNode, NeuronGroup,
+from .payloads import (AuxEdge, BackwardFilter, EventPropState, FeedbackPath, LossNode,
+                       NeuronGroup,
                        OptimiserNode, ReadoutNode,
                        RecorderNode, SynapseGroup, from_plain, to_plain)
 
@@ -74,6 +75,14 @@ def describe_node(nid: str, p) -> str:
         bias = f" bias_gradient={p.bias_gradient}" if p.bias_gradient else ""
         bias += f" targets_per_step={p.timesteps}" if p.timesteps else ""
         return f"{nid} = Loss {p.kind}({p.source}.{p.var}) -> {p.error_var}{bias}"
+    if isinstance(p, EventPropState):
+        extra = "".join(f" {k}={v}" for k, v in (("drive", p.drive), ("readout", p.readout),
+                                                 ("loss", p.loss)) if v)
+        if p.loss == "sparse_categorical_crossentropy":
+            extra += f" softmax_temperature={p.softmax_temperature!r}"
+        return (f"{nid} = EventProp {p.kind} of {p.source} adjoints={list(p.adjoints)} "
+                f"buffers={list(p.buffers)}[max_spikes={p.max_spikes}"
+                f"{', strict' if p.strict else ''}] params={_params(p.params)}{extra}")
     if isinstance(p, BackwardFilter):
         return (f"{nid} = BackwardFilter {p.kind} of {p.source} sequences={list(p.sequences)} "
                 f"T={p.timesteps} params={_params(p.params)}")
@@ -103,7 +112,10 @@ def describe_edge(u, v, k, p) -> str:
             parts.append(f"psm_vars={_vars(p.psm_vars)}")
         if p.learning is not None:
             lr = p.learning
-            if lr.backward:
+            if lr.kind == "eventprop":
+                parts.append(f"learning=eventprop vars={_vars(lr.vars)} "
+                             f"{lr.gradient}+=LambdaI_post at each arrival ({lr.backward})")
+            elif lr.backward:
                 parts.append(f"learning={lr.kind} vars={_vars(lr.vars)} "
                              f"{lr.gradient}+=spikes*HHat({lr.backward})")
             else:

@@ -13,13 +13,15 @@ from ..errors import IRError
 from . import ids
 from .ids import edge_id
 from .layouts import LAYOUTS
-from .payloads import (PAYLOAD_TYPES, AuxEdge, BackwardFilter, FeedbackPath, LossNode,
+from .payloads import (PAYLOAD_TYPES, AuxEdge, BackwardFilter, EventPropState, FeedbackPath,
+                       LossNode,
                        NeuronGroup, OptimiserNode,
                        ReadoutNode, RecorderNode, SynapseGroup)
 
 _NODE_PREFIX = {NeuronGroup: ids.POPULATION_PREFIX, ReadoutNode: ids.READOUT_PREFIX,
                 RecorderNode: ids.RECORDER_PREFIX, LossNode: ids.LOSS_PREFIX,
-                OptimiserNode: ids.OPTIMISER_PREFIX, BackwardFilter: ids.BACKWARD_PREFIX}
+                OptimiserNode: ids.OPTIMISER_PREFIX, BackwardFilter: ids.BACKWARD_PREFIX,
+                EventPropState: ids.EVENTPROP_PREFIX}
 
 
 def verify(g) -> None:
@@ -57,6 +59,17 @@ def verify(g) -> None:
             problems.append(f"node '{nid}' computes the error of missing node '{p.source}'")
         elif p.error_var not in {v.name for v in g.node(p.source).vars}:
             problems.append(f"node '{nid}' writes '{p.error_var}', which '{p.source}' lacks")
+    for nid, p in g.nodes(EventPropState):
+        if not g.has_node(p.source):
+            problems.append(f"node '{nid}' holds the EventProp state of missing node "
+                            f"'{p.source}'")
+            continue
+        names = {v.name for v in g.node(p.source).vars}
+        missing = [n for n in p.adjoints + ((p.drive,) if p.drive else ()) if n not in names]
+        if missing:
+            problems.append(f"node '{nid}' needs variables {missing} on '{p.source}'")
+        if p.max_spikes < 1:
+            problems.append(f"node '{nid}' has max_spikes={p.max_spikes}; it must be >= 1")
     for nid, p in g.nodes(BackwardFilter):
         if not g.has_node(p.source):
             problems.append(f"node '{nid}' filters sequences of missing node '{p.source}'")
@@ -64,9 +77,10 @@ def verify(g) -> None:
         eid = edge_id(u, v, k)
         if isinstance(p, SynapseGroup) and p.learning is not None and p.learning.backward:
             b = p.learning.backward
-            if not g.has_node(b) or not isinstance(g.node(b), BackwardFilter):
-                problems.append(f"edge {eid} learns from backward filter '{b}', which is not a "
-                                f"BackwardFilter node")
+            wanted = EventPropState if p.learning.kind == "eventprop" else BackwardFilter
+            if not g.has_node(b) or not isinstance(g.node(b), wanted):
+                problems.append(f"edge {eid} learns from '{b}', which is not a "
+                                f"{wanted.__name__} node")
             elif g.node(b).source != v:
                 problems.append(f"edge {eid} learns from '{b}', which filters "
                                 f"'{g.node(b).source}', not its target '{v}'")

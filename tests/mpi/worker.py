@@ -15,10 +15,11 @@ import numpy as np
 
 from irsnn import Connection, Network, Population
 from irsnn.callbacks import Callback
-from irsnn.compilers import EPropCompiler, InferenceCompiler
+from irsnn.compilers import EPropCompiler, EventPropCompiler, InferenceCompiler
 from irsnn.connectivity import Dense, FixedProbability
 from irsnn.initializers import Normal
 from irsnn.neurons import LeakyIntegrate, LeakyIntegrateFire, SpikeInput
+from irsnn.synapses import Exponential
 from irsnn.utils.data import preprocess_spikes
 
 NUM_INPUT, NUM_HIDDEN, NUM_OUTPUT, TIMESTEPS = 12, 10, 3, 30
@@ -37,17 +38,20 @@ def data(num_examples, seed=3):
     return spikes, labels
 
 
-def network(num_hidden=NUM_HIDDEN):
+def network(num_hidden=NUM_HIDDEN, synapse=None):
+    """Input -> LIF (sparse recurrent) -> LI; ``synapse`` on every connection (EventProp
+    needs exponential ones)."""
+    kw = {} if synapse is None else {"synapse": synapse}
     net = Network()
     with net:
         inp = Population(SpikeInput(max_spikes=1000), NUM_INPUT, name="input")
         hid = Population(LeakyIntegrateFire(v_thresh=0.6), num_hidden, name="hidden")
         out = Population(LeakyIntegrate(tau_mem=20.0, readout="sum_var"), NUM_OUTPUT,
                          name="output")
-        Connection(inp, hid, Dense(Normal(mean=0.0, sd=1.0)), name="in_hid")
+        Connection(inp, hid, Dense(Normal(mean=0.0, sd=1.0)), name="in_hid", **kw)
         Connection(hid, hid, FixedProbability(0.3, Normal(mean=0.0, sd=0.3), layout="sparse"),
-                   name="recurrent")
-        Connection(hid, out, Dense(Normal(mean=0.0, sd=0.5)), name="hid_out")
+                   name="recurrent", **kw)
+        Connection(hid, out, Dense(Normal(mean=0.0, sd=0.5)), name="hid_out", **kw)
     return net, inp, out
 
 
@@ -64,7 +68,8 @@ class FailAt(Callback):
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("--mode", choices=["event", "online", "inference"], default="event")
+    p.add_argument("--mode", choices=["event", "online", "eventprop", "inference"],
+                   default="event")
     p.add_argument("--examples", type=int, default=16)
     p.add_argument("--batch", type=int, default=8, help="batch of the whole job")
     p.add_argument("--epochs", type=int, default=1)
@@ -81,7 +86,8 @@ def main():
     rank, ranks = (0, 1) if comm is None else (comm.rank, comm.num_ranks)
     spikes, labels = data(a.examples)
     spikes, labels = spikes[rank::ranks], labels[rank::ranks]
-    net, inp, out = network(NUM_HIDDEN + (rank == 1 and a.mismatch))
+    net, inp, out = network(NUM_HIDDEN + (rank == 1 and a.mismatch),
+                            Exponential(5.0) if a.mode == "eventprop" else None)
     callbacks = [FailAt(a.fail_at_batch)] if rank == 1 and a.fail_at_batch >= 0 else []
     result = {}
     if a.mode == "inference":
@@ -92,10 +98,17 @@ def main():
         result["accuracy"] = metrics[out].result
         result["total"] = metrics[out].total
     else:
-        compiled = EPropCompiler(example_timesteps=TIMESTEPS,
-                                 losses="sparse_categorical_crossentropy", optimiser="adam",
-                                 batch_size=a.batch, backend=a.backend, gradient_mode=a.mode,
-                                 communicator=comm).compile(net)
+        if a.mode == "eventprop":   # (reference backend only, for now)
+            compiler = EventPropCompiler(example_timesteps=TIMESTEPS,
+                                         losses="sparse_categorical_crossentropy",
+                                         batch_size=a.batch, backend="reference",
+                                         communicator=comm)
+        else:
+            compiler = EPropCompiler(example_timesteps=TIMESTEPS,
+                                     losses="sparse_categorical_crossentropy", optimiser="adam",
+                                     batch_size=a.batch, backend=a.backend, gradient_mode=a.mode,
+                                     communicator=comm)
+        compiled = compiler.compile(net)
         with compiled:
             metrics, _ = compiled.train({inp: spikes}, {out: labels}, num_epochs=a.epochs,
                                         shuffle=False, callbacks=callbacks)
@@ -103,7 +116,8 @@ def main():
             result["train_total"] = metrics[out].total
             for conn in net.connections:
                 result[conn.name] = compiled.simulation.get_weights(conn.name)
-            result["bias"] = compiled.simulation.get_var("pop.output", "Bias")
+            if "Bias" in compiled.var_names(out):   # (EventProp trains no output bias)
+                result["bias"] = compiled.simulation.get_var("pop.output", "Bias")
             evaluated, _ = compiled.evaluate({inp: spikes}, {out: labels}, callbacks=[])
             result["accuracy"] = evaluated[out].result
     if rank == 0:

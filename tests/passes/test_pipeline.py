@@ -32,7 +32,7 @@ def test_pass_names_are_kebab_case_of_file_and_class():
     assert set(PASSES) == {"validate", "infer-shapes", "choose-sparse-layout", "insert-readout",
                            "insert-eprop", "event-eprop", "insert-optimiser", "insert-deep-r",
                            "batch-state",
-                           "insert-recording", "few-spike-pipeline"}
+                           "insert-recording", "few-spike-pipeline", "insert-eventprop"}
     for name, cls in PASSES.items():
         assert cls.__module__.rsplit(".", 1)[-1] == name.replace("-", "_")
 

@@ -1,0 +1,313 @@
+"""EventProp on the reference backend: spike buffers in the forward pass, the event-driven
+backward pass at the end of each example.
+
+Requires: a scheduled IR graph with :class:`~irsnn.ir.EventPropState` nodes (the
+``insert-eventprop`` pass) and NumPy. Provides :class:`EventPropLearning`, which
+:class:`~.learning.Learning` drives: :meth:`~EventPropLearning.record` after every step's
+neuron updates, :meth:`~EventPropLearning.end_example` at the example's end.
+
+Forward pass: every neuron of a population with an EventProp node keeps the steps of its
+first ``max_spikes`` spikes of the example (hidden LIF neurons also ``I - V`` just before and
+just after the reset). A spike beyond ``max_spikes`` is an :class:`~irsnn.errors.InputError`
+naming the population with ``strict``, else it is left out of the backward pass and counted
+(:attr:`EventPropLearning.dropped`, with a warning).
+
+Backward pass (the equations are in :mod:`irsnn.compilers.event_prop_compiler`), in float64:
+only the steps at which something happens are visited (a recorded spike at ``s``: its jump at
+``s`` and its arrival at ``s + 1``; the step of an output's maximum for ``max_var``); between
+them every population's ``(LambdaV, LambdaI)`` advances in closed form. Work is
+``O(event steps x neurons + spikes x fan-out)``, memory ``O(neurons x max_spikes)``: neither
+grows with the number of timesteps.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from irsnn.errors import BackendError, InputError
+from irsnn.ir import EventPropState
+from irsnn.ir.ids import loss_id
+
+F64 = np.float64
+
+
+class _Buffers:
+    """The spike buffers and adjoint constants of one population."""
+
+    def __init__(self, sid, node: EventPropState, pop, batch):
+        self.sid, self.node, self.nid = sid, node, node.source
+        self.name, self.size = pop.name, pop.size
+        m = node.max_spikes
+        self.steps = np.zeros((batch, pop.size, m), np.int64)
+        self.count = np.zeros((batch, pop.size), np.int64)
+        self.dropped = np.zeros((batch, pop.size), np.int64)
+        #: LIF population: its spike jumps need ``I - V`` around the reset
+        self.lif = "IMinusV" in node.buffers
+        if self.lif:
+            self.imv = np.zeros((batch, pop.size, m), F64)
+            self.imv_reset = np.zeros((batch, pop.size, m), F64)
+        self.p = {q.name: float(q.value) for q in node.params}
+
+    def clear(self):
+        self.count[:] = 0
+        self.dropped[:] = 0
+
+    def spikes(self):
+        """``(steps, batch rows, neurons, slots)`` of every recorded spike."""
+        b, j, k = np.nonzero(np.arange(self.node.max_spikes)[None, None, :]
+                             < self.count[:, :, None])
+        return self.steps[b, j, k], b, j, k
+
+
+class EventPropLearning:
+    """EventProp's per-step recording and end-of-example backward pass on one
+    :class:`~.simulation.ReferenceSimulation` (see the module docstring)."""
+
+    def __init__(self, sim, labels: dict):
+        self.sim = sim
+        g = sim.graph
+        self.labels = labels
+        B = sim.batch_size
+        self.pops = {n.source: _Buffers(sid, n, g.node(n.source), B)
+                     for sid, n in g.nodes(EventPropState)}
+        #: trained edges: edge id -> (source node id, target node id)
+        self.edges = {eid: (s.syn.source, s.syn.target) for eid, s in sim.synapses.items()
+                      if s.syn.learning is not None and s.syn.learning.kind == "eventprop"}
+        for eid, s in sim.synapses.items():
+            if eid in self.edges and (s.syn.delay_steps != 1 or s.delays is not None):
+                raise BackendError(f"Connection '{s.syn.name}': EventProp's backward pass "
+                                   f"handles connections without synaptic delay only (this "
+                                   f"one delivers after {s.syn.delay_steps} steps or has "
+                                   f"per-synapse delays); compile with EventPropCompiler, "
+                                   f"which refuses delays")
+        self.step_index = 0
+        #: spikes of the last example left out of the backward pass, by population name
+        self.dropped: dict[str, int] = {}
+        self._vmax = {}
+        self.loss = None
+        #: spikes of the last example kept for its backward pass, by population name
+        self.spike_counts: dict[str, int] = {}
+
+    @property
+    def buffer_bytes(self) -> int:
+        """Memory of the spike buffers (the backward pass's per-example storage)."""
+        return sum(a.nbytes for b in self.pops.values()
+                   for a in (b.steps, b.count, b.dropped)
+                   + ((b.imv, b.imv_reset) if b.lif else ()))
+
+    # -- forward -------------------------------------------------------------------------------
+    def begin_example(self):
+        for buf in self.pops.values():
+            buf.clear()
+        self.step_index = 0
+        self._vmax = {}
+
+    def record(self, spikes: dict):
+        """Store this step's spikes (and ``I - V`` of LIF neurons) in the buffers."""
+        t = self.step_index
+        for nid, buf in self.pops.items():
+            b, j = np.nonzero(spikes[nid])
+            if len(b):
+                slot = buf.count[b, j]
+                ok = slot < buf.node.max_spikes
+                if not ok.all():
+                    if buf.node.strict:
+                        bad = np.flatnonzero(~ok)[0]
+                        raise InputError(
+                            f"Population '{buf.name}': neuron {j[bad]} of batch row {b[bad]} "
+                            f"spiked more than max_spikes={buf.node.max_spikes} times in one "
+                            f"example (step {t}); raise max_spikes in EventPropCompiler, or "
+                            f"pass strict_buffer_checking=False to leave extra spikes out of "
+                            f"the backward pass")
+                    buf.dropped[b[~ok], j[~ok]] += 1
+                    b, j, slot = b[ok], j[ok], slot[ok]
+                buf.steps[b, j, slot] = t
+                if buf.lif:
+                    buf.imv[b, j, slot] = self.sim.state[(nid, "IMinusV")][b, j]
+                    buf.imv_reset[b, j, slot] = self.sim.state[(nid, "IMinusVReset")][b, j]
+                buf.count[b, j] += 1
+            if buf.node.readout == "max_var":
+                v = self.sim.state[(nid, self.sim.graph.node(nid).output_var)].astype(F64)
+                vmax, at = self._vmax.get(nid, (np.full_like(v, -np.inf),
+                                                np.zeros(v.shape, np.int64)))
+                higher = v > vmax
+                self._vmax[nid] = (np.where(higher, v, vmax), np.where(higher, t, at))
+        self.step_index += 1
+
+    # -- the loss --------------------------------------------------------------------------------
+    def _drive(self, buf):
+        """``(dL/dV at every step, impulses)`` of a LeakyIntegrate output (impulses: ``{"steps",
+        "value"}`` for ``max_var``, else None), or ``(zeros, {"dldt": dL/dt of each neuron's
+        first spike})`` of a LIF output with the ``first_spike_time`` readout."""
+        sim, node = self.sim, buf.node
+        pop = sim.graph.node(buf.nid)
+        steps = self.step_index
+        labels = self.labels.get(loss_id(buf.nid))
+        if labels is None:
+            raise InputError(f"Population '{buf.name}': no labels were set for this batch; "
+                             f"EventProp training needs labels for every output")
+        if node.readout == "first_spike_time":
+            return self._ttfs_drive(buf, labels)
+        var = pop.output_var
+        if node.readout == "max_var":
+            readout = self._vmax[buf.nid][0] if buf.nid in self._vmax else \
+                np.full((sim.batch_size, buf.size), -np.inf)
+        else:
+            readout = sim.state[(buf.nid, f"{var}Sum")].astype(F64)
+            if node.readout == "avg_var":
+                readout = readout / steps
+        active = np.asarray(labels["active"], bool)
+        temp = node.softmax_temperature
+        z = readout / temp
+        z = z - z.max(axis=1, keepdims=True)
+        p = np.exp(z)
+        p /= p.sum(axis=1, keepdims=True)
+        onehot = np.zeros_like(p)
+        rows = np.flatnonzero(active)
+        y = np.asarray(labels["y"]).astype(np.int64)
+        onehot[rows, y[rows]] = 1.0
+        batch = sim.batch_size
+        dr = np.where(active[:, None], (p - onehot) / (temp * batch), 0.0)
+        log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))   # no log(0) when p underflows
+        self.loss = float(-log_p[rows, y[rows]].sum() / batch)
+        if node.readout == "max_var":
+            at = self._vmax[buf.nid][1]
+            return np.zeros_like(dr), {"steps": at, "value": dr}
+        return (dr / steps if node.readout == "avg_var" else dr), None
+
+    def _ttfs_drive(self, buf, labels):
+        """Relative mean-square error of the first spike times (see
+        :class:`~irsnn.losses.RelativeMeanSquareError`), over the neurons that spiked in
+        examples whose correct neuron spiked: its derivative by each first spike time, divided
+        by the batch size."""
+        sim = self.sim
+        t = sim.state[(buf.nid, "TFirstSpike")].astype(F64)
+        spiked = np.isfinite(t) & (buf.count > 0)
+        active = np.asarray(labels["active"], bool)
+        rows = np.arange(sim.batch_size)
+        y = np.clip(np.asarray(labels["y"]).astype(np.int64), 0, buf.size - 1)
+        ok = active & spiked[rows, y]
+        t = np.where(spiked, t, 0.0)           # neurons that never spiked take no part
+        diff = np.where(spiked & ok[:, None], t[rows, y][:, None] - t + buf.p["Delta"], 0.0)
+        diff[rows, y] = 0.0
+        dldt = -diff                      # d/dt_k of (t_y - t_k + delta)^2 / 2, k != y
+        dldt[rows, y] = diff.sum(axis=1)
+        dldt = np.where(ok[:, None], dldt, 0.0) / sim.batch_size
+        self.loss = float((0.5 * diff ** 2).sum() / sim.batch_size)
+        return np.zeros_like(t), {"dldt": dldt}
+
+    # -- backward --------------------------------------------------------------------------------
+    def end_example(self):
+        """Run the backward pass of the example and add its gradients."""
+        sim = self.sim
+        T = self.step_index
+        self.dropped = {buf.name: int(buf.dropped.sum()) for buf in self.pops.values()
+                        if buf.dropped.any()}
+        self.spike_counts = {buf.name: int(buf.count.sum()) for buf in self.pops.values()}
+        if self.dropped:
+            warnings.warn(f"EventProp: spikes beyond max_spikes were left out of the backward "
+                          f"pass: {self.dropped}; raise max_spikes", RuntimeWarning,
+                          stacklevel=3)
+        if T == 0:
+            return
+        B = sim.batch_size
+        adj = {nid: b for nid, b in self.pops.items() if b.node.kind != "input"}
+        lam_v = {nid: np.zeros((B, b.size), F64) for nid, b in adj.items()}
+        lam_i = {nid: np.zeros((B, b.size), F64) for nid, b in adj.items()}
+        const, impulse = {}, {}
+        for nid, b in adj.items():
+            const[nid] = np.zeros((B, b.size), F64)
+            if b.node.kind == "output":
+                const[nid], impulse[nid] = self._drive(b)
+                imp = impulse[nid]
+                sim.state[(nid, "Drive")] = (const[nid] if imp is None else imp.get(
+                    "value", imp.get("dldt"))).astype(
+                    sim.state[(nid, "Drive")].dtype)
+        # every recorded spike, grouped by step
+        spikes = {nid: b.spikes() for nid, b in self.pops.items()}
+        events = set()
+        for s, *_ in spikes.values():
+            events.update(s.tolist())
+            events.update((s[s + 1 < T] + 1).tolist())
+        for imp in impulse.values():
+            if imp is not None and "steps" in imp:
+                events.update(np.unique(imp["steps"]).tolist())
+        by_step = {nid: _group(*spk) for nid, spk in spikes.items()}
+        weights = {eid: sim.synapses[eid].weights.astype(F64) for eid in self.edges}
+        grads = {eid: np.zeros_like(w) for eid, w in weights.items()}
+        outgoing = {nid: [(eid, t) for eid, (s, t) in self.edges.items() if s == nid]
+                    for nid in adj}
+        cur = T
+        for e in sorted(events, reverse=True):
+            for nid, b in adj.items():
+                lam_v[nid], lam_i[nid] = _advance(b.p, lam_v[nid], lam_i[nid], const[nid],
+                                                  cur - (e + 1))
+            prev_v, prev_i = dict(lam_v), dict(lam_i)
+            for nid, b in adj.items():
+                p = b.p
+                new_v = p["Alpha"] * prev_v[nid] + const[nid]
+                imp = impulse.get(nid)
+                if imp is not None and "steps" in imp:
+                    hit = imp["steps"] == e
+                    new_v = new_v + np.where(hit, imp["value"], 0.0)
+                if b.lif and e in by_step[nid]:
+                    rows, cols, slots = by_step[nid][e]
+                    imv, imvr = b.imv[rows, cols, slots], b.imv_reset[rows, cols, slots]
+                    down = np.zeros(len(rows), F64)
+                    if imp is not None and "dldt" in imp:   # -dL/dt of first spikes
+                        down -= np.where(slots == 0, imp["dldt"][rows, cols], 0.0)
+                    for eid, tgt in outgoing[nid]:
+                        q = adj[tgt].p
+                        c = q["K"] / (1.0 - q["Alpha"])
+                        d = c * prev_v[tgt] / q["TauM"] - prev_i[tgt] / q["TauSyn"]
+                        down += np.einsum("kn,kn->k", weights[eid][cols], d[rows])
+                    new_v[rows, cols] = (p["Alpha"] * prev_v[nid][rows, cols] * (imvr / imv)
+                                         + p["TauM"] * down / imv)
+                lam_v[nid] = new_v
+                lam_i[nid] = p["Beta"] * prev_i[nid] + p["K"] * new_v
+            if e >= 1:
+                for eid, (src, tgt) in self.edges.items():
+                    if e - 1 in by_step[src]:
+                        rows, cols, _ = by_step[src][e - 1]
+                        np.add.at(grads[eid], cols, lam_i[tgt][rows])
+            cur = e
+        for nid, b in adj.items():
+            v, i = _advance(b.p, lam_v[nid], lam_i[nid], const[nid], cur)
+            for name, value in (("LambdaV", v), ("LambdaI", i)):
+                sim.state[(nid, name)] = value.astype(sim.state[(nid, name)].dtype)
+        for eid, gr in grads.items():
+            key = (eid, "Gradient")
+            sim.state[key] = (sim.state[key].astype(F64) + gr).astype(sim.state[key].dtype)
+
+
+def _group(steps, rows, cols, slots):
+    """``{step: (rows, cols, slots)}`` of the spikes at each step."""
+    order = np.argsort(steps, kind="stable")
+    steps, rows, cols, slots = steps[order], rows[order], cols[order], slots[order]
+    out = {}
+    if not len(steps):
+        return out
+    cuts = np.flatnonzero(np.diff(steps)) + 1
+    for part in np.split(np.arange(len(steps)), cuts):
+        out[int(steps[part[0]])] = (rows[part], cols[part], slots[part])
+    return out
+
+
+def _advance(p, lam_v, lam_i, g, n):
+    """``(LambdaV, LambdaI)`` ``n`` spike-free steps earlier, with drive ``g`` every step:
+    ``n`` steps of ``LambdaV = Alpha LambdaV + g``, ``LambdaI = Beta LambdaI + K LambdaV`` in
+    closed form."""
+    if n <= 0:
+        return lam_v, lam_i
+    a, b, k = p["Alpha"], p["Beta"], p["K"]
+    an, bn = a ** n, b ** n
+    s1 = n * an if abs(a - b) <= 1e-12 * max(a, b) else a * (an - bn) / (a - b)
+    s0 = (1.0 - bn) / (1.0 - b)
+    new_v = an * lam_v + g * (1.0 - an) / (1.0 - a)
+    new_i = bn * lam_i + k * (lam_v * s1 + g / (1.0 - a) * (s0 - s1))
+    return new_v, new_i
+
+
+__all__ = ["EventPropLearning"]

@@ -1,0 +1,108 @@
+"""EventProp training versus inference of the same model (issue 20, "Performance").
+
+Workloads (dt = 1 ms, mlGeNN's EventProp defaults, exponential synapses of 5 ms):
+
+* ``YinYang-5-100-3``: the embedded Yin-Yang generator's 5 inputs (4 coordinates and a bias
+  spike) -> 100 LIF -> 3 LeakyIntegrate (``avg_var``; the time-to-first-spike output of
+  mlGeNN's example is not built yet), example length from the data plus 10 steps;
+* ``SHD-700-256R-20``: 700 Poisson inputs at 20 Hz -> 256 recurrent LIF -> 20 LeakyIntegrate
+  (``sum_var``), 100 timesteps per example (SHD's shape, generated: no download).
+
+Batch sizes 1 and 32. EventProp runs on the reference backend only (the kernel backends have
+no EventProp kernels yet), so both sides of the ratio are measured there. One round of
+training = ``train`` of one batch (forward pass recording spikes, backward pass, Adam step);
+the inference round = ``evaluate`` of the same batch with the same compiled network
+(learning off), timed in the same test with ``time.perf_counter`` over the same number of
+rounds. The ratio training / inference goes to ``extra_info["train_over_inference"]`` and is
+printed with ``-s``. Nothing here asserts a timing.
+
+Run: ``python -m pytest benchmarks/test_eventprop.py --benchmark-enable -p no:cacheprovider
+-q -s``.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from irsnn import Connection, Network, Population
+from irsnn.compilers import EventPropCompiler
+from irsnn.compilers.event_prop_compiler import default_params
+from irsnn.connectivity import Dense
+from irsnn.initializers import Normal
+from irsnn.neurons import LeakyIntegrate, LeakyIntegrateFire, SpikeInput
+from irsnn.synapses import Exponential
+from irsnn.utils.data import preprocess_spikes
+
+BATCHES = (1, 32)
+ROUNDS = {1: 5, 32: 2}
+
+
+def yin_yang(batch):
+    from irsnn.datasets import load_yin_yang
+    data = load_yin_yang(num_train=batch, num_test=1)
+    steps = data.example_timesteps + 10
+    net = Network(default_params)
+    with net:
+        inp = Population(SpikeInput(max_spikes=batch * data.max_spikes), 5)
+        hid = Population(LeakyIntegrateFire(tau_mem=20.0), 100)
+        out = Population(LeakyIntegrate(tau_mem=20.0, readout="avg_var"), 3)
+        Connection(inp, hid, Dense(Normal(mean=1.0, sd=1.0)), Exponential(5.0))
+        Connection(hid, out, Dense(Normal(sd=0.3)), Exponential(5.0))
+    return net, inp, out, steps, list(data.train_x), np.asarray(data.train_y)
+
+
+def shd_shaped(batch):
+    rng = np.random.default_rng(0)
+    steps, p = 100, 1.0 - np.exp(-0.02)
+    x = []
+    for _ in range(batch):
+        t, i = np.nonzero(rng.random((steps, 700)) < p)
+        x.append(preprocess_spikes(t + 0.5, i, 700))
+    net = Network(default_params)
+    with net:
+        inp = Population(SpikeInput(max_spikes=sum(len(e.spike_times) for e in x) + 16), 700)
+        hid = Population(LeakyIntegrateFire(tau_mem=20.0), 256)
+        out = Population(LeakyIntegrate(tau_mem=20.0, readout="sum_var"), 20)
+        Connection(inp, hid, Dense(Normal(mean=0.02, sd=0.1)), Exponential(5.0))
+        Connection(hid, hid, Dense(Normal(sd=0.02)), Exponential(5.0))
+        Connection(hid, out, Dense(Normal(sd=0.1)), Exponential(5.0))
+    return net, inp, out, steps, x, rng.integers(0, 20, batch)
+
+
+WORKLOADS = {"YinYang-5-100-3": yin_yang, "SHD-700-256R-20": shd_shaped}
+
+
+@pytest.mark.parametrize("batch_size", BATCHES)
+@pytest.mark.parametrize("workload", list(WORKLOADS))
+def test_eventprop_training_vs_inference(benchmark, workload, batch_size):
+    net, inp, out, steps, x, y = WORKLOADS[workload](batch_size)
+    compiler = EventPropCompiler(steps, "sparse_categorical_crossentropy",
+                                 batch_size=batch_size, backend="reference", max_spikes=steps)
+    rounds = ROUNDS[batch_size]
+    with compiler.compile(net) as cn:
+        xs, ys = {inp: x}, {out: y}
+        cn.train(xs, ys, num_epochs=1, callbacks=[])       # warm-up
+        benchmark.pedantic(cn.train, args=(xs, ys), kwargs=dict(num_epochs=1, callbacks=[]),
+                           rounds=rounds, iterations=1)
+        ep = cn.simulation.learning.eventprop
+        hidden_spikes = sum(n for name, n in ep.spike_counts.items() if name != inp.name)
+        memory = ep.buffer_bytes
+        t0 = time.perf_counter()
+        for _ in range(rounds):
+            cn.evaluate(xs, ys, callbacks=[])
+        infer = (time.perf_counter() - t0) / rounds
+    stats = benchmark.stats.stats if benchmark.stats is not None else None
+    if stats is None:
+        print(f"\n{workload} batch {batch_size}: benchmark disabled (no timings)")
+        return
+    ratio = stats.mean / infer
+    benchmark.extra_info.update(train_s=stats.mean, inference_s=infer,
+                                train_over_inference=ratio, hidden_spikes=hidden_spikes,
+                                spike_buffer_bytes=memory)
+    print(f"\n{workload} batch {batch_size} (reference): training {stats.mean * 1e3:.1f} ms "
+          f"per batch, inference {infer * 1e3:.1f} ms, ratio {ratio:.2f} "
+          f"({hidden_spikes} hidden spikes in the last training batch, spike buffers "
+          f"{memory / 1e6:.2f} MB)")

@@ -1,0 +1,382 @@
+"""EventProp training (Wunderlich & Pehle 2021) as mlGeNN's ``EventPropCompiler``.
+
+Requires: :class:`~.compiler.Compiler`, the neuron, synapse, readout, loss and optimiser
+classes, and the passes ``insert-eventprop`` and ``insert-optimiser``. Provides
+:class:`EventPropCompiler` and :data:`default_params` (mlGeNN's network defaults for EventProp:
+absolute reset, no integration while refractory, scaled inputs).
+
+The discrete-time adjoint equations
+-----------------------------------
+irsnn simulates, per step ``t`` and neuron (``x`` is ``inSyn`` after this step's arrivals
+``u(t)``, ``k`` the change of ``V`` per unit ``x`` in one step, ``c = k / (1 - Alpha)`` the
+current per unit ``x`` in voltage units)::
+
+    x(t) = Beta x(t-1) + u(t)            V(t) = Alpha Vr(t-1) + k x(t)
+
+with ``Vr(t)`` the voltage after the reset (``V(t)`` where the neuron did not spike). The
+backward pass runs ``t = T-1 .. 0`` from ``LambdaV(T) = LambdaI(T) = 0``::
+
+    LambdaV(t) = Alpha LambdaV(t+1) + g(t)                                   (no spike at t)
+    LambdaV(t) = Alpha LambdaV(t+1) (I - Vr)/(I - V)                         (spike at t)
+                 + TauM / (I - V) sum_m W_jm D_m(t+1)
+    D_m(t+1)   = c_m LambdaV_m(t+1) / TauM_m - LambdaI_m(t+1) / TauSyn_m
+    LambdaI(t) = Beta LambdaI(t+1) + k LambdaV(t)
+
+and every spike of presynaptic neuron ``i`` arriving at step ``t`` adds ``LambdaI_j(t)`` to
+``dL/dW_ij``. ``g(t) = dL/dV(t)`` is the loss's drive (``sum_var``: ``dL/dVSum`` at every step;
+``avg_var``: that over ``T``; ``max_var``: at the step of the maximum only). A LIF output with
+the ``first_spike_time`` readout has no ``g``; its first spike's jump adds
+``-TauM dL/dt_first / (I - V)`` (instead of the downstream term). Between spikes
+these are exactly the reverse-mode derivatives of the forward equations, so gradients of
+weights into the output layer equal finite differences of the simulation; at a spike, the
+jump is EventProp's (Wunderlich & Pehle, eq. for the spike-time transition) with the slopes
+``dV/dt = (I - V)/TauM`` just before and ``(I - Vr)/TauM`` just after the reset read from the
+forward pass (``I`` the input current in voltage units), and the downstream term is
+``-dL/dt_spike``: ``d LambdaI/dt = LambdaI/TauSyn - c LambdaV/TauM`` of the targets.
+
+The loss is averaged over the batch (``sparse_categorical_crossentropy``: the mean of
+``-log softmax(R / softmax_temperature)[label]`` over the examples, ``R`` the readout), so
+gradients and learning rates match mlGeNN's scale up to its ``1/(TauM T)`` drive factor.
+
+Differences from mlGeNN
+-----------------------
+mlGeNN runs example n's backward pass during example n+1's forward pass: each optimiser step
+uses the previous batch's gradients and the last batch of an epoch is never learned from.
+irsnn runs each batch's backward pass at the end of its forward pass, before that batch's
+optimiser step: gradients belong to the batch they are applied after.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from ..errors import ModelError
+from ..losses import Loss, default_losses
+from ..lowering import node_id
+from ..neurons import LeakyIntegrate, LeakyIntegrateFire, SpikeInput
+from ..optimisers import Optimiser, default_optimisers
+from ..synapses import Exponential
+from ..utils.module import get_object
+from .compiled_training_network import CompiledTrainingNetwork
+from .compiler import Compiler, _positive_int
+
+#: mlGeNN's network defaults for EventProp models (``Network(default_params)``)
+default_params = {
+    LeakyIntegrate: {"scale_i": True},
+    LeakyIntegrateFire: {"relative_reset": False, "integrate_during_refrac": False,
+                         "scale_i": True},
+    Exponential: {"scale_i": True}}
+
+#: readouts of LeakyIntegrate outputs the backward pass implements
+READOUTS = ("sum_var", "avg_var", "max_var")
+#: losses the backward pass implements
+LOSSES = ("sparse_categorical_crossentropy",)
+#: losses of LeakyIntegrateFire outputs with the first_spike_time readout
+TTFS_LOSSES = ("relative_mean_square_error",)
+
+
+class EventPropCompiler(Compiler):
+    """Compile a network for EventProp training: exact, event-driven gradients.
+
+    Supported now: ``SpikeInput`` inputs; ``LeakyIntegrateFire`` hidden populations
+    (feed-forward and recurrent, no refractory period) whose inputs are ``Exponential``
+    synapses of one time constant; ``LeakyIntegrate`` outputs with ``sum_var``, ``avg_var`` or
+    ``max_var`` readouts and the ``sparse_categorical_crossentropy`` loss;
+    ``LeakyIntegrateFire`` outputs with the ``first_spike_time`` readout and
+    ``RelativeMeanSquareError(delta)`` (time to first spike); dense and sparse
+    (ragged) connectivity without delays; the reference backend. Everything else is refused
+    by :meth:`compile` with the reason. The equations and the differences from mlGeNN are in
+    the module docstring.
+
+    Parameters
+    ----------
+    example_timesteps : int
+        Timesteps each example is presented for.
+    losses : str, Loss or dict
+        Loss of the output population, or a dict population -> loss.
+    optimiser : str or Optimiser
+        Applied once per batch, after that batch's backward pass (default ``"adam"``).
+    reg_lambda_upper, reg_lambda_lower : float or dict
+        Spike-count regularisation strength (mlGeNN's); only 0 (off) is built yet.
+    reg_nu_upper : float
+        Target spike count of the regularisation.
+    max_spikes : int
+        Spikes each neuron may emit per example and still be learned from: the size of the
+        per-neuron spike buffers of the backward pass.
+    strict_buffer_checking : bool
+        True: a neuron emitting more than ``max_spikes`` spikes in an example is an error
+        naming its population. False (mlGeNN's default): the extra spikes are left out of the
+        backward pass and counted (``compiled.dropped_spikes``, and a warning).
+    per_timestep_loss : bool
+        mlGeNN's per-timestep loss; only False is built yet.
+    dt : float
+        Timestep (ms).
+    ttfs_alpha, softmax_temperature : float
+        Time-to-first-spike loss weight (not built yet) and the temperature of the softmax of
+        the cross-entropy loss (``> 0``).
+    batch_size, rng_seed, kernel_profiling
+        See :class:`~.compiler.Compiler`.
+    reset_time_between_batches : bool
+        Restart the clock at every batch.
+    communicator : Communicator, optional
+        Data-parallel training across MPI ranks (see :class:`~.compiler.Compiler`): each
+        batch's gradients are summed over the ranks before the optimiser step.
+    delay_optimiser, delay_learn_conns : optional
+        Learnable delays; not built yet.
+    deep_r_conns, deep_r_l1_strength, deep_r_record_rewirings : optional
+        Deep-R rewiring; not built yet with EventProp.
+    backend : str or Backend, optional
+        Only ``"reference"`` (the default for this compiler) runs EventProp yet.
+    precision : {"float", "double"}
+        What ``scalar`` means.
+    """
+
+    #: the loss is a mean over the batch, so data-parallel ranks' summed gradients are divided
+    #: by the number of ranks (:mod:`.data_parallel`)
+    gradients_are_batch_means = True
+
+    def __init__(self, example_timesteps: int, losses, optimiser="adam",
+                 reg_lambda_upper=0.0, reg_lambda_lower=0.0, reg_nu_upper: float = 0.0,
+                 max_spikes: int = 500, strict_buffer_checking: bool = False,
+                 per_timestep_loss: bool = False, dt: float = 1.0, ttfs_alpha: float = 0.01,
+                 softmax_temperature: float = 1.0, batch_size: int = 1, rng_seed: int = 0,
+                 kernel_profiling: bool = False, reset_time_between_batches: bool = True,
+                 communicator=None, delay_optimiser=None, delay_learn_conns=(),
+                 deep_r_conns=(), deep_r_l1_strength: float = 0.01,
+                 deep_r_record_rewirings=None, backend=None, precision: str = "float",
+                 **genn_kwargs):
+        super().__init__(dt=dt, batch_size=batch_size, rng_seed=rng_seed,
+                         kernel_profiling=kernel_profiling, backend=backend,
+                         precision=precision, communicator=communicator, **genn_kwargs)
+        name = "EventPropCompiler"
+        self.example_timesteps = _positive_int(name, "example_timesteps", example_timesteps)
+        self.max_spikes = _positive_int(name, "max_spikes", max_spikes)
+        self.losses = losses
+        self.optimiser = get_object(optimiser, Optimiser, "Optimiser", default_optimisers)
+        for label, value in (("softmax_temperature", softmax_temperature),
+                             ("ttfs_alpha", ttfs_alpha)):
+            if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0:
+                raise ModelError(f"{name}: {label}={value!r} must be a number > 0")
+        self.softmax_temperature = float(softmax_temperature)
+        self.ttfs_alpha = float(ttfs_alpha)
+        self.strict_buffer_checking = bool(strict_buffer_checking)
+        self.per_timestep_loss = bool(per_timestep_loss)
+        self.reg_lambda_upper, self.reg_lambda_lower = reg_lambda_upper, reg_lambda_lower
+        self.reg_nu_upper = reg_nu_upper
+        self.reset_time_between_batches = bool(reset_time_between_batches)
+        self.delay_optimiser = delay_optimiser
+        self.delay_learn_conns = delay_learn_conns
+        self.deep_r_conns, self.deep_r_l1_strength = deep_r_conns, deep_r_l1_strength
+        self.deep_r_record_rewirings = deep_r_record_rewirings or {}
+        # EventProp's state starts from rest at every batch (as mlGeNN's reset updates)
+        self.reset_vars_between_examples = True
+        self.reset_traces_between_examples = False
+        self._info: dict = {}
+        self._loss_map: dict = {}
+
+    # -- what is supported -----------------------------------------------------------------
+    def _refuse_options(self):
+        name = "EventPropCompiler"
+        for label, value in (("reg_lambda_upper", self.reg_lambda_upper),
+                             ("reg_lambda_lower", self.reg_lambda_lower)):
+            values = value.values() if isinstance(value, dict) else [value]
+            if any(v != 0 for v in values):
+                raise ModelError(f"{name}: {label}={value!r}; the spike-count regulariser is "
+                                 f"not built yet in irsnn's EventProp; leave it 0")
+        if self.per_timestep_loss:
+            raise ModelError(f"{name}: per_timestep_loss=True is not built yet; use the "
+                             f"per-example loss (per_timestep_loss=False)")
+        for label, value in (("delay_learn_conns", self.delay_learn_conns),
+                             ("deep_r_conns", self.deep_r_conns)):
+            if value:
+                raise ModelError(f"{name}: {label} is not empty; learnable delays and Deep-R "
+                                 f"are not built yet in irsnn's EventProp; leave it empty")
+        if self.delay_optimiser is not None:
+            raise ModelError(f"{name}: delay_optimiser is given but learnable delays are not "
+                             f"built yet; leave it None")
+
+    def loss_map(self, network) -> dict:
+        """``{output population: Loss}``: the populations with readouts and their losses."""
+        from ..population import get_underlying_pop
+        outputs = [p for p in network.populations if p.neuron.readout is not None]
+        if isinstance(self.losses, dict):
+            out = {get_underlying_pop(k): get_object(v, Loss, "Loss", default_losses)
+                   for k, v in self.losses.items()}
+            stray = [p.name for p in out if p not in outputs]
+            if stray:
+                raise ModelError(f"EventPropCompiler: losses are given for {stray}, which have "
+                                 f"no readout; give the output neuron a readout")
+            missing = [p.name for p in outputs if p not in out]
+            if missing:
+                raise ModelError(f"EventPropCompiler: outputs {missing} have readouts but no "
+                                 f"loss; give each a loss")
+            return out
+        if not outputs:
+            raise ModelError("EventPropCompiler: the network has no population with a readout; "
+                             "give the output neuron a readout (e.g. readout='sum_var')")
+        return {p: get_object(self.losses, Loss, "Loss", default_losses) for p in outputs}
+
+    def check_network(self, network) -> dict:
+        """Refuse anything outside the supported set (the reason in the message); return
+        ``{population node id: {"kind", "params"}}`` for the ``insert-eventprop`` pass."""
+        self._refuse_options()
+        losses = self.loss_map(network)
+        info = {}
+        for pop in network.populations:
+            info[node_id(pop)] = self._population(pop, losses)
+        for conn in network.connections:
+            self._connection(conn)
+        return info
+
+    def _population(self, pop, losses):
+        neuron, where = pop.neuron, _where(pop, "Population")
+        incoming = [c() if callable(c) else c for c in pop.incoming_connections]
+        if isinstance(neuron, SpikeInput):
+            return {"kind": "input", "params": {}}
+        if not isinstance(neuron, LeakyIntegrateFire | LeakyIntegrate):
+            raise ModelError(f"{where} uses {type(neuron).__name__}, which EventProp cannot "
+                             f"train; use SpikeInput inputs, LeakyIntegrateFire hidden layers "
+                             f"and a LeakyIntegrate output")
+        if not incoming:
+            raise ModelError(f"{where} ({type(neuron).__name__}) has no incoming connections; "
+                             f"EventProp trains networks fed by SpikeInput populations, so "
+                             f"make it a SpikeInput or connect it")
+        readout = neuron.readout
+        extra = {}
+        if isinstance(neuron, LeakyIntegrateFire):
+            refrac = neuron.tau_refrac
+            if refrac is not None and not (_number(refrac) and float(refrac) == 0.0):
+                raise ModelError(f"{where}: tau_refrac={refrac!r}; refractory periods are not "
+                                 f"built yet in irsnn's EventProp; use tau_refrac=None")
+            kind = "hidden"
+            if readout is not None:
+                loss = losses[pop]
+                if readout.name != "first_spike_time" or loss.name not in TTFS_LOSSES:
+                    raise ModelError(f"{where}: LeakyIntegrateFire outputs need readout "
+                                     f"'first_spike_time' with loss {list(TTFS_LOSSES)} in "
+                                     f"irsnn's EventProp (got readout '{readout.name}', loss "
+                                     f"'{loss.name}'; the cross-entropy time-to-first-spike "
+                                     f"loss is not built yet)")
+                if pop.outgoing_connections:
+                    raise ModelError(f"{where}: an output population with outgoing "
+                                     f"connections is not supported by EventProp")
+                kind, extra = "output", {"Delta": loss.delta}
+        elif isinstance(neuron, LeakyIntegrate):
+            if readout is None:
+                raise ModelError(f"{where}: a LeakyIntegrate population must be an output "
+                                 f"with a readout ('sum_var', 'avg_var' or 'max_var') in "
+                                 f"EventProp")
+            if readout.name not in READOUTS:
+                raise ModelError(f"{where}: readout '{readout.name}' is not supported by "
+                                 f"irsnn's EventProp yet; use one of {list(READOUTS)}")
+            if pop.outgoing_connections:
+                raise ModelError(f"{where}: an output population with outgoing connections is "
+                                 f"not supported by EventProp; outputs must be the last layer")
+            loss = losses[pop].name
+            if loss not in LOSSES:
+                raise ModelError(f"{where}: loss '{loss}' with readout '{readout.name}' is not "
+                                 f"built yet in irsnn's EventProp; use one of {list(LOSSES)}")
+            kind = "output"
+        else:
+            raise ModelError(f"{where} uses {type(neuron).__name__}, which EventProp cannot "
+                             f"train; use SpikeInput inputs, LeakyIntegrateFire hidden layers "
+                             f"and a LeakyIntegrate output")
+        if neuron.softmax:
+            raise ModelError(f"{where}: softmax=True on the output; EventProp's loss applies "
+                             f"the softmax itself, leave it off")
+        tau_m = _scalar(neuron.tau_mem, where, "tau_mem")
+        bad = [c for c in incoming if not isinstance(c.synapse, Exponential)]
+        if bad:
+            raise ModelError(f"{_where(bad[0], 'Connection')} uses "
+                             f"{type(bad[0].synapse).__name__} synapses; EventProp needs "
+                             f"Exponential synapses (synapse=Exponential(tau))")
+        taus = {(_scalar(c.synapse.tau, _where(c, "Connection"), "tau"), c.synapse.scale_i)
+                for c in incoming}
+        if len(taus) != 1:
+            raise ModelError(f"{where}: its incoming Exponential synapses differ in tau or "
+                             f"scale_i ({sorted(taus, key=str)}); EventProp needs one synaptic "
+                             f"time constant per population")
+        ((tau_s, syn_scale),) = taus
+        alpha, beta = float(np.exp(-self.dt / tau_m)), float(np.exp(-self.dt / tau_s))
+        i_scale = (tau_s / self.dt) * (1.0 - np.exp(-self.dt / tau_s)) if syn_scale else 1.0
+        gain = 1.0 if neuron.scale_i else 1.0 / (1.0 - alpha)
+        return {"kind": kind, "lif": isinstance(neuron, LeakyIntegrateFire), "params": {
+            **extra,
+            "Alpha": alpha, "Beta": beta, "Gain": gain, "K": float((1.0 - alpha) * gain
+                                                                   * i_scale),
+            "TauM": tau_m, "TauSyn": tau_s}}
+
+    @staticmethod
+    def _connection(conn):
+        where = _where(conn, "Connection")
+        kind = type(conn.connectivity).__name__
+        if kind not in ("Dense", "FixedProbability", "Sparse", "OneToOne"):
+            raise ModelError(f"{where}: {kind} connectivity is not supported by irsnn's "
+                             f"EventProp yet; use Dense, FixedProbability, Sparse or OneToOne")
+        delay = conn.connectivity.delay
+        if not (_number(delay) and float(delay) == 0):
+            raise ModelError(f"{where}: delay={delay!r}; synaptic delays are not built yet in "
+                             f"irsnn's EventProp; use delay=0")
+        if conn.max_delay_steps not in (None, 0):
+            raise ModelError(f"{where}: max_delay_steps={conn.max_delay_steps!r}; delays are "
+                             f"not built yet in irsnn's EventProp")
+
+    # -- pipeline ---------------------------------------------------------------------------
+    def lower(self, network, name=None):
+        self._info = self.check_network(network)
+        self._loss_map = {node_id(p): loss.name for p, loss in self.loss_map(network).items()}
+        return super().lower(network, name)
+
+    def layouts(self):
+        """A gradient per stored synapse: dense or ragged storage (as mlGeNN's DENSE and
+        SPARSE); OneToOne connections are stored ragged."""
+        return ("ragged", "dense")
+
+    def passes(self):
+        from irsnn.passes import (BatchState, ChooseSparseLayout, InferShapes, InsertEventprop,
+                                  InsertOptimiser, InsertReadout, InsertRecording, Validate)
+        return [Validate(), InferShapes(), ChooseSparseLayout(), InsertReadout(),
+                InsertEventprop(), InsertOptimiser(), BatchState(), InsertRecording()]
+
+    def options(self):
+        return {**super().options(), "example_timesteps": self.example_timesteps,
+                "losses": self._loss_map, "optimiser": self.optimiser,
+                "eventprop": self._info, "max_spikes": self.max_spikes,
+                "strict_buffer_checking": self.strict_buffer_checking,
+                "softmax_temperature": self.softmax_temperature}
+
+    def get_backend(self):
+        from irsnn.backends import get_backend
+        backend = get_backend(self.backend if self.backend is not None else "reference")
+        if backend.name != "reference":
+            raise ModelError(f"EventPropCompiler: backend '{backend.name}' has no EventProp "
+                             f"kernels yet; use backend='reference' (the default for this "
+                             f"compiler)")
+        return backend
+
+    def compile(self, network, name: str | None = None, **kwargs) -> CompiledTrainingNetwork:
+        """Check the model, lower it, run the EventProp pipeline and build it: a
+        :class:`~.compiled_training_network.CompiledTrainingNetwork`."""
+        self.get_backend()
+        return CompiledTrainingNetwork(self, network, name)
+
+
+def _where(obj, what):
+    loc = getattr(obj, "location", None)
+    return f"{what} '{obj.name}'" + (f" (created at {loc})" if loc else "")
+
+
+def _number(value):
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _scalar(value, where, label):
+    if not _number(value) or not value > 0:
+        raise ModelError(f"{where}: {label}={value!r}; EventProp needs one positive number "
+                         f"per population (per-neuron or random values are not supported)")
+    return float(value)
+
+
+__all__ = ["EventPropCompiler", "default_params"]

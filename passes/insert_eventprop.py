@@ -1,0 +1,115 @@
+"""``insert-eventprop``: the adjoint state, spike buffers, loss drive and gradients of EventProp.
+
+Requires: ``insert-readout``. Options: ``eventprop`` (``{population node id: {"kind": "input"
+| "hidden" | "output", "params": {name: value}}}``, filled and checked by
+:class:`~irsnn.compilers.EventPropCompiler`, which also refuses every model outside the
+supported set), ``losses`` (``{output node id: loss name}``), ``max_spikes``,
+``strict_buffer_checking`` and ``softmax_temperature``.
+
+Provides, for every population taking part (see :class:`~irsnn.ir.EventPropState`):
+
+- an ``eventprop.<name>`` node tapped from the population, naming its adjoint variables, the
+  per-neuron buffers the forward pass fills (spike steps; for LIF populations also ``I - V``
+  just before and just after the reset, which give the slopes ``dV/dt`` of the spike-time
+  jump) and the constants of the backward pass;
+- on hidden LIF populations the variables ``LambdaV``, ``LambdaI`` (adjoint of the membrane
+  voltage and of the synaptic input ``inSyn``), ``IMinusV`` and ``IMinusVReset`` (written by
+  the reset code around the reset) and the parameter ``EventPropGain``;
+- on output populations ``LambdaV``, ``LambdaI`` and ``Drive`` (the loss-derived adjoint drive:
+  ``dL/dV`` per step of a LeakyIntegrate output, ``dL/dt`` of the first spike of a LIF output
+  with the ``first_spike_time`` readout, which also gets the LIF variables above) and a
+  ``loss.<name>`` :class:`~irsnn.ir.LossNode` writing ``Drive``;
+- on every connection into a hidden or output population event-driven learning
+  (``SynapseDynamics(kind="eventprop", vars=(Gradient,))``): one gradient per synapse for the
+  whole batch, to which every spike arriving at step ``t`` adds ``LambdaI_post(t)``.
+
+The discrete-time adjoint equations the backends solve are in :mod:`irsnn.compilers.
+event_prop_compiler`.
+"""
+
+from __future__ import annotations
+
+from irsnn.errors import ModelError
+from irsnn.ir import AuxEdge, EventPropState, LossNode, Param, SynapseDynamics, Var, VarInit
+from irsnn.ir.ids import EVENTPROP_KEY, LOSS_KEY, eventprop_id, loss_id
+
+from .base import Pass
+
+#: the constants of the backward pass, in the order the node lists them
+PARAMS = ("Alpha", "Beta", "Gain", "K", "TauM", "TauSyn", "Delta")
+#: buffers each kind of population fills during the forward pass
+BUFFERS = {"input": ("SpikeTime",), "hidden": ("SpikeTime", "IMinusV", "IMinusVReset"),
+           "output": ()}
+#: buffers of LIF populations (hidden, or outputs with the first_spike_time readout)
+LIF_BUFFERS = BUFFERS["hidden"]
+
+
+def _var(name, access="readonly"):
+    return Var(name, "scalar", access, VarInit("constant", 0.0), role="eventprop")
+
+
+class InsertEventprop(Pass):
+    """Add EventProp's adjoint state, spike buffers, loss drive and gradient accumulators."""
+
+    def requires(self):
+        return ("insert-readout",)
+
+    def run(self, graph, ctx):
+        info = ctx.options.get("eventprop")
+        if not info:
+            raise ModelError("insert-eventprop needs the 'eventprop' option (population -> "
+                             "role and constants); run it through EventPropCompiler")
+        max_spikes = int(ctx.options.get("max_spikes", 500))
+        strict = bool(ctx.options.get("strict_buffer_checking", False))
+        losses = ctx.options.get("losses", {})
+        temperature = float(ctx.options.get("softmax_temperature", 1.0))
+        for nid, entry in info.items():
+            kind = entry["kind"]
+            pop = graph.node(nid)
+            params = tuple(Param(n, "scalar", float(entry["params"][n]))
+                           for n in PARAMS if n in entry.get("params", {}))
+            adjoints, drive, readout, loss = (), None, None, None
+            if kind in ("hidden", "output"):
+                adjoints = ("LambdaV", "LambdaI")
+                new = [_var("LambdaV"), _var("LambdaI")]
+                changes = {}
+                if entry.get("lif"):
+                    new += [_var("IMinusV", "readwrite"), _var("IMinusVReset", "readwrite")]
+                    gain = Param("EventPropGain", "scalar", float(entry["params"]["Gain"]))
+                    changes = {"params": pop.params + (gain,), "reset_code": (
+                        "IMinusV = (Isyn * EventPropGain) - V;\n" + pop.reset_code
+                        + "\nIMinusVReset = (Isyn * EventPropGain) - V;\n")}
+                if kind == "output":
+                    drive, loss = "Drive", losses[nid]
+                    readout = pop.readout.kind if pop.readout is not None else None
+                    new.append(_var("Drive"))
+                clash = sorted({v.name for v in new} & ({v.name for v in pop.vars}
+                                                        | {p.name for p in pop.params}))
+                if clash:
+                    raise ModelError(f"Population '{pop.name}': its model already declares "
+                                     f"{clash}, which EventProp needs; rename them")
+                graph.set_node(nid, pop.replace(vars=pop.vars + tuple(new), **changes))
+            sid = graph.add_node(eventprop_id(nid), EventPropState(
+                kind=kind, source=nid, max_spikes=max_spikes, strict=strict, adjoints=adjoints,
+                buffers=LIF_BUFFERS if entry.get("lif") else BUFFERS[kind], params=params,
+                drive=drive, readout=readout, loss=loss,
+                softmax_temperature=temperature))
+            graph.add_edge(nid, sid, EVENTPROP_KEY, AuxEdge())
+            if kind == "output":
+                lid = graph.add_node(loss_id(nid), LossNode(
+                    kind=loss, source=nid, var=pop.output_var, error_var="Drive"))
+                graph.add_edge(nid, lid, LOSS_KEY, AuxEdge())
+        for u, v, k, syn in list(graph.synapses()):
+            if v not in info or info[v]["kind"] == "input":
+                continue
+            if u not in info:
+                raise ModelError(f"Connection '{syn.name}' comes from a population EventProp "
+                                 f"does not simulate backward; compile with EventPropCompiler")
+            grad = Var("Gradient", "scalar", "readonly", VarInit("constant", 0.0),
+                       shape="synapse", batched=False, role="learning")
+            graph.set_edge(u, v, k, syn.replace(learning=SynapseDynamics(
+                kind="eventprop", vars=(grad,), params=(), code="", pre_trace="",
+                pre_trace_decay=0.0, gradient="Gradient", backward=eventprop_id(v))))
+
+
+__all__ = ["InsertEventprop", "PARAMS", "BUFFERS"]

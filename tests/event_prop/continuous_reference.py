@@ -1,0 +1,148 @@
+"""An exact, event-based continuous-time LIF network and its EventProp gradients, for the tests.
+
+Shares no code with irsnn. ``SpikeInput -> LIF -> LeakyIntegrate`` (feed-forward) with
+exponential synapses, no synaptic delay::
+
+    dx/dt = -x / TauSyn (+ w at each arrival)     TauM dV/dt = -V + x
+
+integrated analytically between events; a hidden neuron spikes when ``V`` reaches ``Vthresh``
+(the first root after the last event, bracketed on a fine grid and refined by bisection to
+machine precision) and is reset to 0. The loss is the cross-entropy of ``softmax(R)`` with
+``R_k = (1/T) int_0^T V_k dt`` (irsnn's ``avg_var`` as ``dt -> 0``).
+
+The gradients come from the continuous adjoint (Wunderlich & Pehle 2021), solved analytically
+backward between events: ``dLambdaV/ds = -LambdaV/TauM + g``, ``dLambdaI/ds = -LambdaI/TauSyn +
+LambdaV/TauM`` in reverse time ``s``; at a hidden spike ``LambdaV`` jumps to
+``LambdaV (I - 0)/(I - Vthresh) + TauM/(I - Vthresh) sum_k w_jk D_k`` with
+``D_k = LambdaV_k/TauM - LambdaI_k/TauSyn``;
+``dL/dw_ij`` sums ``LambdaI_j`` over the arrivals of ``i``'s spikes at ``j``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _bisect(f, lo, hi):
+    """The root of ``f`` in ``[lo, hi]`` (``f(lo) < 0 <= f(hi)``) to machine precision."""
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        if mid in (lo, hi):
+            break
+        if f(mid) >= 0:
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
+class ContinuousNet:
+    """One example of ``SpikeInput -> LIF -> LI`` in continuous time (see module docstring)."""
+
+    def __init__(self, w_in, w_out, *, tau_mem=20.0, tau_out=20.0, tau_syn=5.0, v_thresh=1.0,
+                 duration=30.0):
+        self.w_in, self.w_out = np.asarray(w_in, float), np.asarray(w_out, float)
+        self.tm, self.to, self.ts = tau_mem, tau_out, tau_syn
+        self.theta, self.T = v_thresh, duration
+
+    # -- analytic pieces -----------------------------------------------------------------------
+    def _v(self, v0, x0, dt, tm):
+        ts = self.ts
+        return v0 * np.exp(-dt / tm) + x0 * ts / (ts - tm) * (np.exp(-dt / ts) - np.exp(-dt / tm))
+
+    def _v_integral(self, v0, x0, dt, tm):
+        ts = self.ts
+        return (v0 * tm * (1 - np.exp(-dt / tm))
+                + x0 * ts / (ts - tm) * (ts * (1 - np.exp(-dt / ts)) - tm * (1 - np.exp(-dt / tm))))
+
+    # -- forward -------------------------------------------------------------------------------
+    def hidden_spikes(self, inputs):
+        """``inputs``: list of (time, input index). Returns per hidden neuron a list of
+        ``(spike time, x at the spike)``."""
+        arrivals = sorted(inputs)
+        out = []
+        for j in range(self.w_in.shape[1]):
+            events = [(t, self.w_in[i, j]) for t, i in arrivals] + [(self.T, 0.0)]
+            t, v, x, spikes = 0.0, 0.0, 0.0, []
+            for t_next, w in events:
+                while True:
+                    span = t_next - t
+                    grid = np.linspace(0.0, span, 200)[1:]
+                    vals = self._v(v, x, grid, self.tm) - self.theta
+                    above = np.flatnonzero(vals >= 0)
+                    if span <= 0 or not len(above):
+                        break
+                    hi = grid[above[0]]
+                    lo = grid[above[0] - 1] if above[0] > 0 else 0.0
+                    dt = _bisect(lambda s, v=v, x=x: self._v(v, x, s, self.tm) - self.theta,
+                                 lo, hi)
+                    t, x = t + dt, x * np.exp(-dt / self.ts)
+                    spikes.append((t, x))
+                    v = 0.0
+                v = self._v(v, x, t_next - t, self.tm)
+                x = x * np.exp(-(t_next - t) / self.ts) + w
+                t = t_next
+            out.append(spikes)
+        return out
+
+    def readout(self, spikes):
+        """``R_k = (1/T) int V_k`` of the output neurons driven by the hidden ``spikes``."""
+        events = sorted((t, j) for j, s in enumerate(spikes) for t, _ in s)
+        n_out = self.w_out.shape[1]
+        t, v, x, total = 0.0, np.zeros(n_out), np.zeros(n_out), np.zeros(n_out)
+        for t_next, j in events + [(self.T, None)]:
+            total += self._v_integral(v, x, t_next - t, self.to)
+            v = self._v(v, x, t_next - t, self.to)
+            x = x * np.exp(-(t_next - t) / self.ts)
+            if j is not None:
+                x = x + self.w_out[j]
+            t = t_next
+        return total / self.T
+
+    def loss(self, inputs, label):
+        r = self.readout(self.hidden_spikes(inputs))
+        z = r - r.max()
+        return -(z[label] - np.log(np.exp(z).sum()))
+
+    # -- adjoint -------------------------------------------------------------------------------
+    def _lambda(self, lv0, li0, g, s, tm):
+        """``(LambdaV, LambdaI)`` a reverse time ``s`` after ``(lv0, li0)``, drive ``g``."""
+        ts = self.ts
+        em, es = np.exp(-s / tm), np.exp(-s / ts)
+        lv = lv0 * em + g * tm * (1 - em)
+        li = li0 * es + ((lv0 - g * tm) * (em - es) / (1 / ts - 1 / tm)
+                         + g * tm * ts * (1 - es)) / tm
+        return lv, li
+
+    def gradients(self, inputs, label):
+        """``(dL/dw_in, dL/dw_out)`` by the continuous adjoint."""
+        spikes = self.hidden_spikes(inputs)
+        r = self.readout(spikes)
+        p = np.exp(r - r.max())
+        p /= p.sum()
+        p[label] -= 1.0
+        g = p / self.T
+
+        def out_lambda(t):
+            return self._lambda(0.0, 0.0, g, self.T - t, self.to)
+
+        g_out = np.zeros_like(self.w_out)
+        g_in = np.zeros_like(self.w_in)
+        for j, s in enumerate(spikes):
+            for t, _ in s:
+                g_out[j] += out_lambda(t)[1]
+            # backward through neuron j's spikes and its input arrivals
+            events = [(t, "spike", x) for t, x in s] + [(t, "in", i) for t, i in inputs]
+            events.sort(key=lambda e: (e[0], e[1] == "in"), reverse=True)
+            lv, li, t_hi = 0.0, 0.0, self.T
+            for t, what, data in events:
+                lv, li = self._lambda(lv, li, 0.0, t_hi - t, self.tm)
+                t_hi = t
+                if what == "in":
+                    g_in[data, j] += li
+                else:
+                    lv_o, li_o = out_lambda(t)
+                    down = (self.w_out[j] * (lv_o / self.to - li_o / self.ts)).sum()
+                    i_minus_v = data - self.theta
+                    lv = lv * data / i_minus_v + self.tm * down / i_minus_v
+        return g_in, g_out

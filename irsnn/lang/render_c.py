@@ -44,7 +44,17 @@ def _c_double_names():
     return names
 
 
+#: The guarded integer division and remainder of the language (see :mod:`irsnn.lang`): ``x / 0``
+#: is 0, ``x % 0`` is ``x``, ``INT_MIN / -1`` is ``INT_MIN`` and ``INT_MIN % -1`` is 0; nothing
+#: traps. Rendered only where the divisor is not a constant other than 0 (and -1 for ``int``).
 _C99_HELPERS = """\
+static inline int irsnn_div_i(int a, int b)
+{ return b == 0 ? 0 : (b == -1 ? (int)(0u - (unsigned int)a) : a / b); }
+static inline int irsnn_rem_i(int a, int b) { return b == 0 ? a : (b == -1 ? 0 : a % b); }
+static inline unsigned int irsnn_div_u(unsigned int a, unsigned int b)
+{ return b == 0u ? 0u : a / b; }
+static inline unsigned int irsnn_rem_u(unsigned int a, unsigned int b)
+{ return b == 0u ? a : a % b; }
 static inline int irsnn_min_i(int a, int b) { return a < b ? a : b; }
 static inline int irsnn_max_i(int a, int b) { return a > b ? a : b; }
 static inline unsigned int irsnn_min_u(unsigned int a, unsigned int b) { return a < b ? a : b; }
@@ -181,6 +191,17 @@ class CStyleRenderer:
         return "\n".join(out) + ("\n" if out else "")
 
 
+def int_constant(e):
+    """The value of ``e`` when it is an integer literal, possibly signed (``-1``, ``+3``);
+    None otherwise."""
+    if isinstance(e, ast.IntLit):
+        return e.value
+    if isinstance(e, ast.Unary) and e.op in ("-", "+"):
+        v = int_constant(e.operand)
+        return None if v is None else (-v if e.op == "-" else v)
+    return None
+
+
 def _branch_free(e) -> bool:
     """True when ``e`` has no calls or array reads (so evaluating it can neither trap, draw
     random numbers nor cost much): ``a && e`` may then be computed without a branch."""
@@ -241,6 +262,8 @@ class _Emit:
         if isinstance(e, ast.Unary):
             if e.op == "!":
                 return f"(!{self.expr(e.operand)})"
+            if e.op == "-" and self.t(e) == "int":   # wraps: -INT_MIN is INT_MIN
+                return self.arith("-", "0", self.cexpr(e.operand, "int"), "int")
             return f"({e.op}{self.cexpr(e.operand, self.t(e))})"
         if isinstance(e, ast.Binary):
             lt, rt = self.t(e.left), self.t(e.right)
@@ -251,11 +274,10 @@ class _Emit:
                     # same value without a branch, so loops stay vectorisable
                     op, b_t = "&" if e.op == "&&" else "|", self.dialect.type_name("bool")
                     return f"(({b_t}){a} {op} ({b_t}){b})"
-            elif e.op in ("<<", ">>"):
-                a, b = self.cexpr(e.left, common_type(lt)), self.cexpr(e.right, common_type(lt))
             else:
-                ct = common_type(lt, rt)
-                a, b = self.cexpr(e.left, ct), self.cexpr(e.right, ct)
+                ct = common_type(lt) if e.op in ("<<", ">>") else common_type(lt, rt)
+                return self.arith(e.op, self.cexpr(e.left, ct), self.cexpr(e.right, ct), ct,
+                                  e.right)
             return f"({a} {e.op} {b})"
         if isinstance(e, ast.Ternary):
             rt = self.t(e)
@@ -266,6 +288,28 @@ class _Emit:
         if isinstance(e, ast.Call):
             return self.call(e)
         raise AssertionError(f"unexpected node {e!r}")
+
+    def arith(self, op, a, b, ct, right=None):
+        """``a op b`` in type ``ct`` with the language's integer rules: ``int`` ``+ - *``
+        wrap (computed unsigned: no undefined overflow), ``/`` and ``%`` are guarded unless
+        the divisor ``right`` is a safe constant, shift counts are taken modulo 32."""
+        if ct not in ("int", "unsigned int"):
+            return f"({a} {op} {b})"
+        k = int_constant(right) if right is not None else None
+        i, u = self.dialect.type_name("int"), self.dialect.type_name("unsigned int")
+        if op in ("/", "%"):
+            if k is None or k == 0 or (k == -1 and ct == "int"):
+                fn = "div" if op == "/" else "rem"
+                return f"irsnn_{fn}_{'i' if ct == 'int' else 'u'}({a}, {b})"
+        elif op in ("<<", ">>"):
+            if k is None or not 0 <= k < 32:
+                b = f"({b} & 31)"
+            if op == "<<" and ct == "int":
+                return f"(({i})(({u}){a} << {b}))"
+        elif op in ("+", "-", "*") and ct == "int":
+            ua, ub = (f"{t}u" if t.isdigit() else f"({u}){t}" for t in (a, b))
+            return f"(({i})({ua} {op} {ub}))"
+        return f"({a} {op} {b})"
 
     def call(self, e):
         sig = self.checked.scope.functions[e.func]
@@ -297,8 +341,17 @@ class _Emit:
             tt = self.t(s.target)
             if s.op == "=":
                 return f"{self.expr(s.target)} = {self.cexpr(s.value, tt)}"
+            ct = common_type(tt, self.t(s.value))
+            if ct in ("int", "unsigned int"):   # the integer rules of arith
+                value = self.arith(s.op[0], self.cexpr(s.target, ct), self.cexpr(s.value, ct),
+                                   ct, s.value)
+                return f"{self.expr(s.target)} = {self.conv(value, ct, tt)}"
             return f"{self.expr(s.target)} {s.op} {self.expr(s.value)}"
         if isinstance(s, ast.IncDec):
+            ct = common_type(self.t(s.target))
+            if ct == "int":
+                value = self.arith(s.op[0], self.cexpr(s.target, ct), "1", ct)
+                return f"{self.expr(s.target)} = {self.conv(value, ct, self.t(s.target))}"
             return f"{self.expr(s.target)} {s.op[0]}= 1"
         if isinstance(s, ast.ExprStmt):
             return self.expr(s.expr)

@@ -36,7 +36,30 @@ def _cround(x):
 
 
 def _idiv(a, b):
-    return (a - np.fmod(a, b)) // np.where(b == 0, 1, b).astype(np.asarray(b).dtype)
+    """``int`` ``a / b`` truncated toward zero; ``a / 0`` is 0, ``INT_MIN / -1`` is INT_MIN."""
+    b = np.asarray(b)
+    safe = np.where((b == 0) | (b == -1), 1, b).astype(b.dtype)
+    q = (a - np.fmod(a, safe)) // safe
+    return np.where(b == 0, 0, np.where(b == -1, np.negative(a), q)).astype(b.dtype)
+
+
+def _irem(a, b):
+    """``int`` ``a % b`` with the sign of ``a``; ``a % 0`` is ``a``, ``a % -1`` is 0."""
+    b = np.asarray(b)
+    safe = np.where((b == 0) | (b == -1), 1, b).astype(b.dtype)
+    return np.where(b == 0, a, np.where(b == -1, 0, np.fmod(a, safe))).astype(b.dtype)
+
+
+def _udiv(a, b):
+    """``unsigned int`` ``a / b``; ``a / 0`` is 0."""
+    b = np.asarray(b)
+    return np.where(b == 0, 0, a // np.where(b == 0, 1, b).astype(b.dtype)).astype(b.dtype)
+
+
+def _urem(a, b):
+    """``unsigned int`` ``a % b``; ``a % 0`` is ``a``."""
+    b = np.asarray(b)
+    return np.where(b == 0, a, a % np.where(b == 0, 1, b).astype(b.dtype)).astype(b.dtype)
 
 
 def _index(arr, i):
@@ -63,7 +86,8 @@ _UINT_FUNCS = {"min": np.minimum, "max": np.maximum, "abs": None}
 class _Gen:
     def __init__(self, checked):
         self.checked = checked
-        self.ns = {"np": np, "_cround": _cround, "_idiv": _idiv, "_index": _index, "_fit": _fit}
+        self.ns = {"np": np, "_cround": _cround, "_idiv": _idiv, "_irem": _irem, "_udiv": _udiv,
+                   "_urem": _urem, "_index": _index, "_fit": _fit}
         for t, dt in DTYPES.items():
             self.ns["_" + _TAG[t]] = dt
         self.consts = {}
@@ -137,18 +161,18 @@ class _Gen:
         a, b = self.cexpr(e.left, ct), self.cexpr(e.right, ct)
         return self.arith(op, a, b, ct)
 
-    @staticmethod
-    def arith(op, a, b, ct):
-        if op == "/" and ct == "int":
-            return f"_idiv({a}, {b})"
-        if op == "%" and ct == "int":
-            return f"np.fmod({a}, {b})"
-        if op == "/" and ct == "unsigned int":
-            return f"({a} // {b})"
-        if op == "<<":
-            return f"np.left_shift({a}, {b})"
-        if op == ">>":
-            return f"np.right_shift({a}, {b})"
+    def arith(self, op, a, b, ct):
+        """``a op b`` in type ``ct`` (the language's integer rules: NumPy's integers wrap;
+        guarded ``/`` and ``%``; shift counts modulo 32)."""
+        if ct in ("int", "unsigned int"):
+            tag = "i" if ct == "int" else "u"
+            if op == "/":
+                return f"_{tag}div({a}, {b})"
+            if op == "%":
+                return f"_{tag}rem({a}, {b})"
+            if op in ("<<", ">>"):
+                fn = "left_shift" if op == "<<" else "right_shift"
+                return f"np.{fn}({a}, np.bitwise_and({b}, {self.const(31, ct)}))"
         return f"({a} {op} {b})"
 
     def call(self, e):

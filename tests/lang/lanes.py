@@ -1,0 +1,100 @@
+"""Run one code block on arrays of lanes with the NumPy reference and with C (compiled by the
+system compiler with the C backend's floating-point flags), for the language's
+cross-backend tests (integer rules, loop bound, nesting limits, float agreement, fuzzing)."""
+
+from __future__ import annotations
+
+import ctypes
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from irsnn.lang import (C99, CStyleRenderer, Scope, Symbol, Where, check, compile_numpy,
+                        parse_statements)
+from irsnn.lang.types import TYPES, resolve_type
+
+#: the lane variables every block may use: name -> type
+LANE_VARS = {"a": "int", "b": "int", "c": "int", "u": "unsigned int", "v": "unsigned int",
+             "x": "float", "y": "float", "z": "float", "d": "double", "f": "bool"}
+#: the C backend's floating-point flags (backends/native/toolchain.py): no contraction, no
+#: fast-math; -O2 keeps vectorisation on
+CFLAGS = ("-std=c99", "-O2", "-march=native", "-ffp-contract=off", "-fno-math-errno",
+          "-fPIC", "-shared")
+
+
+def lane_scope(precision="float"):
+    """A scope of :data:`LANE_VARS` (writable variables) with the math functions."""
+    return Scope([Symbol(n, t, "var", writable=True) for n, t in LANE_VARS.items()],
+                 precision=precision).with_math()
+
+
+def checked_block(code, precision="float", where=None):
+    """Parse and check ``code`` against :func:`lane_scope`."""
+    where = where or Where("Model 'lanes'", "sim_code")
+    return check(parse_statements(code, where), lane_scope(precision), where, code)
+
+
+def c_function(checked, fname, renderer=None):
+    """C source of ``void fname(int n, <one pointer per lane variable>)`` running the block on
+    every lane."""
+    r = renderer or CStyleRenderer(C99)
+    body = r.render_statements(checked.tree, checked, lambda sym: "l_" + sym.name, level=2)
+    ct = {n: TYPES[resolve_type(t)].c_name for n, t in LANE_VARS.items()}
+    params = ", ".join(f"{ct[n]} *p_{n}" for n in LANE_VARS)
+    loads = "".join(f"        {ct[n]} l_{n} = p_{n}[i]; (void)l_{n};\n" for n in LANE_VARS)
+    stores = "".join(f"        p_{n}[i] = l_{n};\n" for n in LANE_VARS)
+    return (f"void {fname}(int n, {params})\n{{\n    for (int i = 0; i < n; i++) {{\n"
+            f"{loads}        {{\n{body}        }}\n{stores}    }}\n}}\n")
+
+
+def build_c(functions, prelude=None):
+    """Compile C functions (text) with :data:`CFLAGS` into a loaded library; None without a C
+    compiler."""
+    cc = shutil.which("gcc") or shutil.which("cc")
+    if cc is None:
+        return None
+    d = Path(tempfile.mkdtemp(prefix="irsnn-lanes-"))
+    src, lib = d / "lanes.c", d / "lanes.so"
+    src.write_text((C99.prelude if prelude is None else prelude) + "\n"
+                   + "\n".join(functions))
+    res = subprocess.run([cc, *CFLAGS, "-o", str(lib), str(src), "-lm"], capture_output=True,
+                         text=True)
+    if res.returncode != 0:
+        raise AssertionError(f"C build failed:\n{res.stderr}\n{src.read_text()}")
+    return ctypes.CDLL(str(lib))
+
+
+def lane_arrays(env, n):
+    """Contiguous arrays (one per lane variable, the variable's dtype) from ``env``."""
+    out = {}
+    for name, t in LANE_VARS.items():
+        dt = TYPES[resolve_type(t)].dtype
+        out[name] = np.ascontiguousarray(np.broadcast_to(np.asarray(env.get(name, 0), dt),
+                                                         (n,)).astype(dt))
+    return out
+
+
+def run_c(lib, fname, arrays):
+    """Run ``fname`` of ``lib`` on copies of ``arrays`` and return them."""
+    out = {k: v.copy() for k, v in arrays.items()}
+    n = len(next(iter(out.values())))
+    getattr(lib, fname)(ctypes.c_int(n), *[out[k].ctypes.data_as(ctypes.c_void_p)
+                                           for k in LANE_VARS])
+    return out
+
+
+def run_numpy(checked, arrays):
+    """Run the block with the NumPy reference on copies of ``arrays`` and return them."""
+    env = {k: v.copy() for k, v in arrays.items()}
+    compile_numpy(checked).run(env)
+    n = len(next(iter(arrays.values())))
+    return {k: np.broadcast_to(np.asarray(env[k], arrays[k].dtype), (n,)) for k in arrays}
+
+
+def same_bits(p, q):
+    """True when two arrays of one dtype hold the same bits."""
+    return p.dtype == q.dtype and np.array_equal(np.ascontiguousarray(p).view(np.uint8),
+                                                 np.ascontiguousarray(q).view(np.uint8))

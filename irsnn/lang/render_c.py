@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from irsnn.lang import ast
+from irsnn.lang import ast, limits
 from irsnn.lang.errors import LangError
 from irsnn.lang.types import TYPES, common_type
 
@@ -143,13 +143,29 @@ c_double_names = _c_double_names
 class CStyleRenderer:
     """Renders checked code for one :class:`Dialect`.
 
+    Every ``while`` and ``for`` loop is bounded (:data:`irsnn.lang.limits.MAX_LOOP_ITERATIONS`
+    iterations per lane and execution of the loop): past the bound, the loop stores its site
+    number (1-based, into :attr:`loop_sites`) in the ``int32`` lvalue ``status`` when that is
+    still 0, and ends; a loop entered while ``status`` is set ends at once. The host reads the
+    status word after the launch and raises
+    :func:`~irsnn.lang.limits.loop_limit_error` for the site.
+
     Parameters
     ----------
     dialect : Dialect
+    status : str
+        The C lvalue of the status word that loops write (the caller declares it).
+
+    Attributes
+    ----------
+    loop_sites : list of tuple
+        ``(where, line, column, source, limit)`` of every loop rendered, in site order.
     """
 
-    def __init__(self, dialect=C99):
+    def __init__(self, dialect=C99, status="irsnn_status[0]"):
         self.dialect = dialect
+        self.status = status
+        self.loop_sites = []
 
     # -- public --------------------------------------------------------------------------
     def render_expression(self, expr, checked, names, intrinsics=None, rng=None):
@@ -172,7 +188,7 @@ class CStyleRenderer:
         -------
         str
         """
-        return _Emit(self.dialect, checked, names, intrinsics, rng).expr(expr)
+        return _Emit(self, checked, names, intrinsics, rng).expr(expr)
 
     def render_statements(self, tree, checked, names, intrinsics=None, rng=None, indent="    ",
                           level=0):
@@ -182,7 +198,7 @@ class CStyleRenderer:
         Parameters are those of :meth:`render_expression` plus ``indent`` (one level) and
         ``level`` (starting depth). Returns the text, one statement per line.
         """
-        em = _Emit(self.dialect, checked, names, intrinsics, rng)
+        em = _Emit(self, checked, names, intrinsics, rng)
         em.indent = indent
         stmts = tree.stmts if isinstance(tree, ast.Block) else (tree,)
         out = []
@@ -223,8 +239,9 @@ def _children(e):
 
 
 class _Emit:
-    def __init__(self, dialect, checked, names, intrinsics, rng):
-        self.dialect, self.checked, self.names = dialect, checked, names
+    def __init__(self, renderer, checked, names, intrinsics, rng):
+        self.renderer = renderer
+        self.dialect, self.checked, self.names = renderer.dialect, checked, names
         self.intrinsics, self.rng = intrinsics or {}, rng or {}
         self.indent = "    "
 
@@ -370,19 +387,37 @@ class _Emit:
             if s.other is not None:
                 out.append(pad + "else")
                 self.body(s.other, level, out)
-        elif isinstance(s, ast.While):
-            out.append(f"{pad}while ({self.expr(s.cond)})")
-            self.body(s.body, level, out)
-        elif isinstance(s, ast.For):
-            init = self.simple(s.init) if s.init is not None else ""
-            cond = self.expr(s.cond) if s.cond is not None else ""
-            step = self.simple(s.step) if s.step is not None else ""
-            out.append(f"{pad}for ({init}; {cond}; {step})")
-            self.body(s.body, level, out)
+        elif isinstance(s, ast.While | ast.For):
+            self.loop(s, level, out)
         elif isinstance(s, ast.Empty):
             pass
         else:
             out.append(pad + self.simple(s) + ";")
+
+    def loop(self, s, level, out):
+        """A loop with its iteration bound (see :class:`CStyleRenderer`)."""
+        r, pad, ind = self.renderer, self.indent * level, self.indent
+        limit = limits.MAX_LOOP_ITERATIONS
+        r.loop_sites.append((self.checked.where, s.line, s.col, self.checked.source, limit))
+        site, n = len(r.loop_sites), f"_loop{len(r.loop_sites)}"
+        u = self.dialect.type_name("unsigned int")
+        out.append(pad + "{")
+        out.append(f"{pad}{ind}{u} {n} = {r.status} != 0 ? {limit}u : 0u;")
+        if isinstance(s, ast.While):
+            out.append(f"{pad}{ind}while ({self.expr(s.cond)})")
+        else:
+            init = self.simple(s.init) if s.init is not None else ""
+            cond = self.expr(s.cond) if s.cond is not None else ""
+            step = self.simple(s.step) if s.step is not None else ""
+            out.append(f"{pad}{ind}for ({init}; {cond}; {step})")
+        out.append(f"{pad}{ind}{{")
+        out.append(f"{pad}{ind * 2}if (++{n} > {limit}u) {{ if ({r.status} == 0) "
+                   f"{r.status} = {site}; break; }}")
+        body = s.body.stmts if isinstance(s.body, ast.Block) else (s.body,)
+        for x in body:
+            self.stmt(x, level + 2, out)
+        out.append(f"{pad}{ind}}}")
+        out.append(pad + "}")
 
     def body(self, s, level, out):
         self.stmt(s if isinstance(s, ast.Block) else ast.Block((s,)), level, out)

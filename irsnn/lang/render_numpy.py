@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from irsnn.lang import ast
+from irsnn.lang import ast, limits
 from irsnn.lang.errors import LangError
 from irsnn.lang.render_c import LOCAL_PREFIX
 from irsnn.lang.types import TYPES, common_type
@@ -25,8 +25,9 @@ __all__ = ["NumpyBlock", "NumpyExpression", "compile_numpy", "DTYPES", "MAX_LOOP
 
 #: numpy dtype of each concrete type (from :data:`irsnn.lang.types.TYPES`).
 DTYPES = {name: t.dtype for name, t in TYPES.items()}
-#: A loop still running after this many iterations raises :class:`LangError`.
-MAX_LOOP_ITERATIONS = 10**6
+#: A loop still running after this many iterations raises :class:`LangError` (the bound of
+#: every backend, :data:`irsnn.lang.limits.MAX_LOOP_ITERATIONS`, read when code is compiled).
+MAX_LOOP_ITERATIONS = limits.MAX_LOOP_ITERATIONS
 _TAG = {"float": "f32", "double": "f64", "int": "i32", "unsigned int": "u32", "bool": "b"}
 
 
@@ -276,7 +277,8 @@ class _Gen:
         self.emit(level, f"{n} = 0")
         self.emit(level, f"while np.any({m}):")
         self.emit(level + 1, f"{n} += 1")
-        self.emit(level + 1, f"if {n} > {MAX_LOOP_ITERATIONS}: _loop_error({s.line}, {s.col})")
+        self.emit(level + 1, f"if {n} > {limits.MAX_LOOP_ITERATIONS}: "
+                             f"_loop_error({s.line}, {s.col}, {limits.MAX_LOOP_ITERATIONS})")
         self.mask = m
         self.stmt(s.body, level + 1)
         if isinstance(s, ast.For) and s.step is not None:
@@ -349,10 +351,8 @@ class _Compiled:
         c = self.checked
         gen = _Gen(c)
 
-        def _loop_error(line, col):
-            raise LangError(c.where, line, col,
-                            f"a loop ran more than {MAX_LOOP_ITERATIONS} iterations",
-                            "check that its condition becomes false", c.source)
+        def _loop_error(line, col, limit):
+            raise limits.loop_limit_error(c.where, line, col, c.source, limit)
 
         def _lane_shape(env, names):
             return np.broadcast_shapes(*(np.shape(env[n]) for n in names

@@ -38,15 +38,17 @@ def checked_block(code, precision="float", where=None):
 
 
 def c_function(checked, fname, renderer=None):
-    """C source of ``void fname(int n, <one pointer per lane variable>)`` running the block on
-    every lane."""
+    """C source of ``void fname(int n, int32_t *irsnn_status, <one pointer per lane
+    variable>)`` running the block on every lane (``irsnn_status[0]``: the loops' status
+    word)."""
     r = renderer or CStyleRenderer(C99)
     body = r.render_statements(checked.tree, checked, lambda sym: "l_" + sym.name, level=2)
     ct = {n: TYPES[resolve_type(t)].c_name for n, t in LANE_VARS.items()}
     params = ", ".join(f"{ct[n]} *p_{n}" for n in LANE_VARS)
     loads = "".join(f"        {ct[n]} l_{n} = p_{n}[i]; (void)l_{n};\n" for n in LANE_VARS)
     stores = "".join(f"        p_{n}[i] = l_{n};\n" for n in LANE_VARS)
-    return (f"void {fname}(int n, {params})\n{{\n    for (int i = 0; i < n; i++) {{\n"
+    return (f"void {fname}(int n, int32_t *irsnn_status, {params})\n{{\n"
+            "    for (int i = 0; i < n; i++) {\n"
             f"{loads}        {{\n{body}        }}\n{stores}    }}\n}}\n")
 
 
@@ -77,12 +79,14 @@ def lane_arrays(env, n):
     return out
 
 
-def run_c(lib, fname, arrays):
-    """Run ``fname`` of ``lib`` on copies of ``arrays`` and return them."""
+def run_c(lib, fname, arrays, status=None):
+    """Run ``fname`` of ``lib`` on copies of ``arrays`` and return them; ``status``, a
+    one-element int32 array, receives the loops' status word."""
     out = {k: v.copy() for k, v in arrays.items()}
     n = len(next(iter(out.values())))
-    getattr(lib, fname)(ctypes.c_int(n), *[out[k].ctypes.data_as(ctypes.c_void_p)
-                                           for k in LANE_VARS])
+    status = np.zeros(1, np.int32) if status is None else status
+    getattr(lib, fname)(ctypes.c_int(n), status.ctypes.data_as(ctypes.c_void_p),
+                        *[out[k].ctypes.data_as(ctypes.c_void_p) for k in LANE_VARS])
     return out
 
 
@@ -98,3 +102,33 @@ def same_bits(p, q):
     """True when two arrays of one dtype hold the same bits."""
     return p.dtype == q.dtype and np.array_equal(np.ascontiguousarray(p).view(np.uint8),
                                                  np.ascontiguousarray(q).view(np.uint8))
+
+
+def _child(queue, fn, args):
+    try:
+        queue.put(("ok", fn(*args)))
+    except BaseException as exc:  # noqa: BLE001 - reported to the parent as it is
+        queue.put(("raised", f"{type(exc).__name__}: {exc}"))
+
+
+def in_child(fn, *args, timeout=120.0):
+    """``fn(*args)`` in a forked child process: its result, or an AssertionError when the
+    child died by a signal or did not finish within ``timeout`` seconds (C that traps or
+    hangs must fail a test, not take the test run with it). An exception in the child is
+    returned as ``("raised", "Type: message")``; a result as ``("ok", result)``."""
+    import multiprocessing
+    import queue as queues
+
+    ctx = multiprocessing.get_context("fork")
+    q = ctx.Queue()
+    p = ctx.Process(target=_child, args=(q, fn, args))
+    p.start()
+    try:
+        out = q.get(timeout=timeout)
+    except queues.Empty:
+        p.kill()
+        p.join()
+        raise AssertionError(f"the child running {fn.__name__} did not finish in {timeout} s "
+                             f"(exit code {p.exitcode})") from None
+    p.join()
+    return out

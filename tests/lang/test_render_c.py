@@ -66,6 +66,7 @@ def c_source(checked, fname, precision):
     loads = "".join(f"        {C99.type_name(DT[n])} l_{n} = p_{n}[i];\n" for n, _ in VARS)
     stores = "".join(f"        p_{n}[i] = l_{n};\n" for n, _ in VARS)
     return (f"void {fname}(int n, {params}, {res}* p_out)\n{{\n"
+            "    int32_t irsnn_status[1] = {0};\n"
             f"    for (int i = 0; i < n; i++) {{\n{loads}"
             f"        {res} *out = &p_out[i];\n        {{\n{body}        }}\n{stores}"
             "    }\n}\n")

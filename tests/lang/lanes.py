@@ -132,3 +132,70 @@ def in_child(fn, *args, timeout=120.0):
                              f"(exit code {p.exitcode})") from None
     p.join()
     return out
+
+
+def _kernel_source(blocks, dialect, prefix, qualifier):
+    """Kernels ``k0``, ``k1``, ... running each checked block of ``blocks`` on lane ``i`` (a
+    work-item / thread), after ``dialect``'s header and model-code helpers."""
+    lang = dialect.lang
+    ct = {n: TYPES[resolve_type(t)].c_name for n, t in LANE_VARS.items()}
+    params = ", ".join([f"{qualifier}int32_t *irsnn_status", "int32_t n"]
+                       + [f"{qualifier}{ct[n]} *p_{n}" for n in LANE_VARS])
+    loads = "".join(f"    {ct[n]} l_{n} = p_{n}[i]; (void)l_{n};\n" for n in LANE_VARS)
+    stores = "".join(f"    p_{n}[i] = l_{n};\n" for n in LANE_VARS)
+    prelude = "\n".join(line for line in lang.prelude.splitlines()
+                        if not line.startswith("#include"))
+    prelude = prelude.replace("static inline", lang.function_qualifier)
+    index = dialect.grid_index.format(dim=0)
+    out = [dialect.header, prelude]
+    for k, checked in enumerate(blocks):
+        body = CStyleRenderer(lang).render_statements(checked.tree, checked,
+                                                      lambda sym: "l_" + sym.name, level=1)
+        out.append(f"{prefix} k{k}({params})\n{{\n    const int32_t i = {index};\n"
+                   f"    if (i >= n) return;\n{loads}    {{\n{body}    }}\n{stores}}}\n")
+    return "\n".join(out)
+
+
+def opencl_source(blocks):
+    """OpenCL C of kernels ``k0, k1, ...`` running ``blocks`` (the OpenCL backend's dialect)."""
+    from irsnn.backends.opencl.dialect import OPENCL_KERNELS as K
+    return _kernel_source(blocks, K, "__kernel void", "__global ")
+
+
+def cuda_source(blocks):
+    """CUDA C++ of kernels ``k0, k1, ...`` running ``blocks`` (the CUDA backend's dialect)."""
+    from irsnn.backends.cuda.dialect import CUDA_KERNELS as K
+    return _kernel_source(blocks, K, 'extern "C" __global__ void', "")
+
+
+def opencl_device():
+    """The OpenCL device the backend would use, or None (with pyopencl missing or no usable
+    device)."""
+    from irsnn.backends import available_backends
+    ok, _ = available_backends().get("opencl", (False, ""))
+    if not ok:
+        return None
+    from irsnn.backends.opencl import choose_device
+    return choose_device()
+
+
+def run_opencl(device, blocks, arrays):
+    """Build ``blocks`` as one program for ``device`` and run each on copies of ``arrays``;
+    returns ``[(outputs, status)]`` in block order."""
+    import pyopencl as cl
+    ctx = cl.Context([device])
+    queue = cl.CommandQueue(ctx)
+    prog = cl.Program(ctx, opencl_source(blocks)).build()
+    results = []
+    mf = cl.mem_flags
+    for k in range(len(blocks)):
+        out = {name: v.copy() for name, v in arrays.items()}
+        n = len(next(iter(out.values())))
+        hosts = [np.zeros(1, np.int32)] + [out[name] for name in LANE_VARS]
+        bufs = [cl.Buffer(ctx, mf.READ_WRITE | mf.COPY_HOST_PTR, hostbuf=a) for a in hosts]
+        getattr(prog, f"k{k}")(queue, (n,), None, bufs[0], np.int32(n), *bufs[1:])
+        for host, buf in zip(hosts, bufs):
+            cl.enqueue_copy(queue, host, buf)
+        queue.finish()
+        results.append((out, int(hosts[0][0])))
+    return results

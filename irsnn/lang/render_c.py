@@ -47,6 +47,7 @@ def _c_double_names():
 #: The guarded integer division and remainder of the language (see :mod:`irsnn.lang`): ``x / 0``
 #: is 0, ``x % 0`` is ``x``, ``INT_MIN / -1`` is ``INT_MIN`` and ``INT_MIN % -1`` is 0; nothing
 #: traps. Rendered only where the divisor is not a constant other than 0 (and -1 for ``int``).
+#: Conversions from floating point to integers saturate (NaN gives 0; C leaves them undefined).
 _C99_HELPERS = """\
 static inline int irsnn_div_i(int a, int b)
 { return b == 0 ? 0 : (b == -1 ? (int)(0u - (unsigned int)a) : a / b); }
@@ -55,6 +56,18 @@ static inline unsigned int irsnn_div_u(unsigned int a, unsigned int b)
 { return b == 0u ? 0u : a / b; }
 static inline unsigned int irsnn_rem_u(unsigned int a, unsigned int b)
 { return b == 0u ? a : a % b; }
+static inline int irsnn_f2i(float x)
+{ return x != x ? 0 : (x >= 2147483648.0f ? 2147483647 : (x <= -2147483648.0f ? (-2147483647 - 1)
+  : (int)x)); }
+static inline unsigned int irsnn_f2u(float x)
+{ return (x != x || x <= -1.0f) ? 0u : (x >= 4294967296.0f ? 4294967295u : (unsigned int)x); }
+#if !defined(__OPENCL_VERSION__) || defined(cl_khr_fp64)
+static inline int irsnn_d2i(double x)
+{ return x != x ? 0 : (x >= 2147483648.0 ? 2147483647 : (x <= -2147483648.0 ? (-2147483647 - 1)
+  : (int)x)); }
+static inline unsigned int irsnn_d2u(double x)
+{ return (x != x || x <= -1.0) ? 0u : (x >= 4294967296.0 ? 4294967295u : (unsigned int)x); }
+#endif
 static inline int irsnn_min_i(int a, int b) { return a < b ? a : b; }
 static inline int irsnn_max_i(int a, int b) { return a > b ? a : b; }
 static inline unsigned int irsnn_min_u(unsigned int a, unsigned int b) { return a < b ? a : b; }
@@ -252,7 +265,11 @@ class _Emit:
         return self.checked.types[id(e)]
 
     def conv(self, text, src, dst):
-        return text if src == dst else f"(({self.dialect.type_name(dst)})({text}))"
+        if src == dst:
+            return text
+        if src in ("float", "double") and dst in ("int", "unsigned int"):   # saturating
+            return f"irsnn_{src[0]}2{dst[0]}({text})"
+        return f"(({self.dialect.type_name(dst)})({text}))"
 
     def cexpr(self, e, dst):
         return self.conv(self.expr(e), self.t(e), dst)

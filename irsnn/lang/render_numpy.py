@@ -63,6 +63,18 @@ def _urem(a, b):
     return np.where(b == 0, a, a % np.where(b == 0, 1, b).astype(b.dtype)).astype(b.dtype)
 
 
+def _to_int(x, dtype):
+    """Floating point to ``int``/``unsigned int`` as the language converts: truncation toward
+    zero, saturating at the type's range, NaN to 0."""
+    x = np.asarray(x)
+    info = np.iinfo(dtype)
+    with np.errstate(all="ignore"):
+        t = np.where(np.isnan(x) | (x <= info.min - 1.0) | (x >= info.max + 1.0), 0, x)
+        out = np.where(x >= info.max + 1.0, info.max,
+                       np.where(x <= info.min - 1.0, info.min, t.astype(dtype)))
+    return out.astype(dtype)
+
+
 def _index(arr, i):
     if arr.size == 0:
         return np.zeros(np.shape(i), arr.dtype)
@@ -88,7 +100,7 @@ class _Gen:
     def __init__(self, checked):
         self.checked = checked
         self.ns = {"np": np, "_cround": _cround, "_idiv": _idiv, "_irem": _irem, "_udiv": _udiv,
-                   "_urem": _urem, "_index": _index, "_fit": _fit}
+                   "_urem": _urem, "_to_int": _to_int, "_index": _index, "_fit": _fit}
         for t, dt in DTYPES.items():
             self.ns["_" + _TAG[t]] = dt
         self.consts = {}
@@ -112,11 +124,18 @@ class _Gen:
         return self.checked.types[id(e)]
 
     def conv(self, text, src, dst):
-        return text if src == dst else f"np.asarray({text}, dtype=_{_TAG[dst]})"
+        if src == dst:
+            return text
+        if src in ("float", "double") and dst in ("int", "unsigned int"):
+            return f"_to_int({text}, _{_TAG[dst]})"
+        return f"np.asarray({text}, dtype=_{_TAG[dst]})"
 
     def cexpr(self, e, dst):
         if isinstance(e, (ast.IntLit, ast.FloatLit, ast.BoolLit)) and self.t(e) != dst:
-            return self.const(DTYPES[dst](DTYPES[self.t(e)](e.value)), dst)
+            value = DTYPES[self.t(e)](e.value)
+            if self.t(e) in ("float", "double") and dst in ("int", "unsigned int"):
+                return self.const(_to_int(value, DTYPES[dst])[()], dst)
+            return self.const(DTYPES[dst](value), dst)
         return self.conv(self.expr(e), self.t(e), dst)
 
     def truth(self, e):

@@ -135,11 +135,12 @@ def in_child(fn, *args, timeout=120.0):
 
 
 def _kernel_source(blocks, dialect, prefix, qualifier):
-    """Kernels ``k0``, ``k1``, ... running each checked block of ``blocks`` on lane ``i`` (a
-    work-item / thread), after ``dialect``'s header and model-code helpers."""
+    """One kernel ``k`` whose argument ``which`` picks the checked block of ``blocks`` it runs
+    on lane ``i`` (a work-item / thread), after ``dialect``'s header and model-code helpers
+    (one kernel: PoCL compiles each kernel separately, and slowly)."""
     lang = dialect.lang
     ct = {n: TYPES[resolve_type(t)].c_name for n, t in LANE_VARS.items()}
-    params = ", ".join([f"{qualifier}int32_t *irsnn_status", "int32_t n"]
+    params = ", ".join([f"{qualifier}int32_t *irsnn_status", "int32_t n", "int32_t which"]
                        + [f"{qualifier}{ct[n]} *p_{n}" for n in LANE_VARS])
     loads = "".join(f"    {ct[n]} l_{n} = p_{n}[i]; (void)l_{n};\n" for n in LANE_VARS)
     stores = "".join(f"    p_{n}[i] = l_{n};\n" for n in LANE_VARS)
@@ -147,23 +148,24 @@ def _kernel_source(blocks, dialect, prefix, qualifier):
                         if not line.startswith("#include"))
     prelude = prelude.replace("static inline", lang.function_qualifier)
     index = dialect.grid_index.format(dim=0)
-    out = [dialect.header, prelude]
+    r = CStyleRenderer(lang)
+    cases = []
     for k, checked in enumerate(blocks):
-        body = CStyleRenderer(lang).render_statements(checked.tree, checked,
-                                                      lambda sym: "l_" + sym.name, level=1)
-        out.append(f"{prefix} k{k}({params})\n{{\n    const int32_t i = {index};\n"
-                   f"    if (i >= n) return;\n{loads}    {{\n{body}    }}\n{stores}}}\n")
-    return "\n".join(out)
+        body = r.render_statements(checked.tree, checked, lambda sym: "l_" + sym.name, level=2)
+        cases.append(f"    case {k}: {{\n{body}    }} break;\n")
+    return (f"{dialect.header}\n{prelude}\n{prefix} k({params})\n{{\n"
+            f"    const int32_t i = {index};\n    if (i >= n) return;\n{loads}"
+            f"    switch (which) {{\n{''.join(cases)}    default: break;\n    }}\n{stores}}}\n")
 
 
 def opencl_source(blocks):
-    """OpenCL C of kernels ``k0, k1, ...`` running ``blocks`` (the OpenCL backend's dialect)."""
+    """OpenCL C of kernel ``k`` running one of ``blocks`` (the OpenCL backend's dialect)."""
     from irsnn.backends.opencl.dialect import OPENCL_KERNELS as K
     return _kernel_source(blocks, K, "__kernel void", "__global ")
 
 
 def cuda_source(blocks):
-    """CUDA C++ of kernels ``k0, k1, ...`` running ``blocks`` (the CUDA backend's dialect)."""
+    """CUDA C++ of kernel ``k`` running one of ``blocks`` (the CUDA backend's dialect)."""
     from irsnn.backends.cuda.dialect import CUDA_KERNELS as K
     return _kernel_source(blocks, K, 'extern "C" __global__ void', "")
 
@@ -193,7 +195,7 @@ def run_opencl(device, blocks, arrays):
         n = len(next(iter(out.values())))
         hosts = [np.zeros(1, np.int32)] + [out[name] for name in LANE_VARS]
         bufs = [cl.Buffer(ctx, mf.READ_WRITE | mf.COPY_HOST_PTR, hostbuf=a) for a in hosts]
-        getattr(prog, f"k{k}")(queue, (n,), None, bufs[0], np.int32(n), *bufs[1:])
+        prog.k(queue, (n,), None, bufs[0], np.int32(n), np.int32(k), *bufs[1:])
         for host, buf in zip(hosts, bufs):
             cl.enqueue_copy(queue, host, buf)
         queue.finish()

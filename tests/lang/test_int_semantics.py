@@ -128,3 +128,27 @@ def test_constant_safe_divisors_and_shift_counts_are_not_guarded():
     assert "irsnn_div_i" in render("c = a / b;") and "irsnn_div_i" in render("c = a / -1;")
     assert "irsnn_rem_u" in render("u = u % v;") and "& 31" in render("c = a << b;")
     assert "irsnn_div" not in render("x = x / y;")  # floating-point division is IEEE
+
+
+#: float value -> (int, unsigned int) under the language's saturating conversion
+CONVERSIONS = {np.nan: (0, 0), np.inf: (INT_MAX, 2**32 - 1), -np.inf: (INT_MIN, 0),
+               1e10: (INT_MAX, 2**32 - 1), -1e10: (INT_MIN, 0), 2147483520.0: (2147483520,) * 2,
+               -2147483648.0: (INT_MIN, 0), 4294967040.0: (INT_MAX, 4294967040),
+               -0.75: (0, 0), -1.0: (-1, 0), 3.99: (3, 3), -3.99: (-3, 0), 0.0: (0, 0)}
+
+
+@pytest.mark.parametrize("src", ["x", "d"])
+def test_float_to_integer_conversions_saturate_on_reference_and_c(src):
+    values = np.array(list(CONVERSIONS), np.float64)
+    want_i = np.array([v[0] for v in CONVERSIONS.values()], np.int64)
+    want_u = np.array([v[-1] for v in CONVERSIONS.values()], np.int64)
+    code = f"c = (int){src}; u = (unsigned int){src}; a = (int)1e10f; v = (unsigned int)-2.5;"
+    env = lane_arrays({"x": values.astype(np.float32), "d": values}, len(values))
+    outs = [run_numpy(checked_block(code), env)]
+    lib = build_c([c_function(checked_block(code), "k")])
+    if lib is not None:
+        outs.append(run_c(lib, "k", env))
+    for out in outs:
+        np.testing.assert_array_equal(out["c"].astype(np.int64), want_i)
+        np.testing.assert_array_equal(out["u"].astype(np.int64), want_u)
+        assert np.all(out["a"] == INT_MAX) and np.all(out["v"] == 0)

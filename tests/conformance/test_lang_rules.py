@@ -108,6 +108,7 @@ def _spinner(steps):
     return build
 
 
+@pytest.mark.slow
 def test_a_loop_past_the_bound_stops_every_backend_with_the_reference_error(backend,
                                                                           monkeypatch):
     import irsnn.lang.limits as limits

@@ -38,7 +38,7 @@ BATCH = 8   # programs compiled into one C library (one compiler call per exampl
 QUICK = settings(max_examples=60, deadline=None, derandomize=True, database=None,
                  phases=(Phase.explicit, Phase.generate),
                  suppress_health_check=list(HealthCheck))
-QUICK_RUN = settings(QUICK, max_examples=3)
+QUICK_RUN = settings(QUICK, max_examples=2)
 SLOW = settings(max_examples=1000, deadline=None, database=None,
                 phases=(Phase.explicit, Phase.generate),
                 suppress_health_check=list(HealthCheck))
@@ -84,7 +84,7 @@ def test_garbage_is_accepted_or_a_language_error(text):
     _garbage(text)
 
 
-@QUICK
+@settings(QUICK, max_examples=40)
 @given(near_miss())
 def test_near_misses_are_accepted_or_a_language_error(text):
     _near_miss(text)

@@ -110,7 +110,7 @@ def test_just_under_every_limit_runs_the_same_on_every_backend():
 
 
 @pytest.mark.parametrize("name", FORMS)
-@pytest.mark.parametrize("over", [1, 1000])
+@pytest.mark.parametrize("over", [1, pytest.param(1000, marks=pytest.mark.slow)])
 def test_over_a_limit_is_a_language_error_with_line_and_column(name, over):
     make, n = FORMS[name]
     code = make(n + over)

@@ -22,8 +22,8 @@ from irsnn.lang import ast, limits
 from irsnn.lang.errors import LangError
 from irsnn.lang.types import TYPES, common_type
 
-__all__ = ["Dialect", "C99", "CStyleRenderer", "LOCAL_PREFIX", "C_HELPERS", "c_float_names",
-           "c_double_names"]
+__all__ = ["Dialect", "C99", "CStyleRenderer", "LOCAL_PREFIX", "C_HELPERS", "C_MINMAX",
+           "c_float_names", "c_double_names", "minmax_names"]
 
 #: Prefix of mangled local names in generated code.
 LOCAL_PREFIX = "_l_"
@@ -129,16 +129,25 @@ class Dialect:
 _C99_MINMAX = """\
 static inline float irsnn_fmaxf(float a, float b) { return (a >= b || b != b) ? a : b; }
 static inline float irsnn_fminf(float a, float b) { return (a <= b || b != b) ? a : b; }
+#if !defined(__OPENCL_VERSION__) || defined(cl_khr_fp64)
 static inline double irsnn_fmax(double a, double b) { return (a >= b || b != b) ? a : b; }
 static inline double irsnn_fmin(double a, double b) { return (a <= b || b != b) ? a : b; }
+#endif
 """
 
 
-def _c99_names(suffix):
-    base = _c_float_names() if suffix else _c_double_names()
+def minmax_names(base, suffix):
+    """``base`` (a function-name table) with ``fmax``/``fmin``/``max``/``min`` mapped to the
+    helpers of :data:`C_MINMAX` (``suffix`` ``"f"`` for float arguments): every dialect
+    computes them alike, to the sign of a zero (of two zeros, the first argument)."""
+    base = dict(base)
     base.update({name: f"irsnn_{fn}{suffix}" for name, fn in
                  (("fmax", "fmax"), ("max", "fmax"), ("fmin", "fmin"), ("min", "fmin"))})
     return base
+
+
+def _c99_names(suffix):
+    return minmax_names(_c_float_names() if suffix else _c_double_names(), suffix)
 
 
 #: Plain C99 (``math.h`` float functions such as ``expf`` for float arguments; ``fmax``/``fmin``
@@ -149,6 +158,8 @@ C99 = Dialect(float_functions=_c99_names("f"), double_functions=_c99_names(""),
 
 #: Helper functions the rendered code may call (declared ``static inline``)
 C_HELPERS = _C99_HELPERS
+#: ``fmax``/``fmin`` helpers (see :func:`minmax_names`)
+C_MINMAX = _C99_MINMAX
 c_float_names = _c_float_names
 c_double_names = _c_double_names
 

@@ -89,9 +89,25 @@ def _fit(new, old):
 
 _FLOAT_FUNCS = {n: getattr(np, n) for n in (
     "exp log log1p expm1 exp2 log2 log10 sqrt cbrt fabs floor ceil trunc sin cos tan sinh cosh "
-    "tanh fmin fmax fmod copysign").split()}
+    "tanh fmod copysign").split()}
+
+
+def _fmax(a, b):
+    """``fmax`` as every backend computes it: ``a`` when ``a >= b`` or ``b`` is NaN, else ``b``
+    (so of two zeros, the first; NumPy's own ``fmax`` picks either, depending on its loop)."""
+    a, b = np.asarray(a), np.asarray(b)
+    return np.where((a >= b) | (b != b), a, b).astype(np.result_type(a, b))
+
+
+def _fmin(a, b):
+    """``fmin``: ``a`` when ``a <= b`` or ``b`` is NaN, else ``b`` (see :func:`_fmax`)."""
+    a, b = np.asarray(a), np.asarray(b)
+    return np.where((a <= b) | (b != b), a, b).astype(np.result_type(a, b))
+
+
 _FLOAT_FUNCS.update(asin=np.arcsin, acos=np.arccos, atan=np.arctan, atan2=np.arctan2,
-                    pow=np.power, round=_cround, min=np.fmin, max=np.fmax, abs=np.fabs)
+                    pow=np.power, round=_cround, fmin=_fmin, fmax=_fmax, min=_fmin, max=_fmax,
+                    abs=np.fabs)
 _INT_FUNCS = {"min": np.minimum, "max": np.maximum, "abs": np.abs}
 _UINT_FUNCS = {"min": np.minimum, "max": np.maximum, "abs": None}
 

@@ -5,7 +5,8 @@ Requires: :mod:`irsnn.lang.render_c` (the C helpers and
 :data:`CUDA_LANG` (model code's language dialect) and :data:`CUDA_KERNELS` (the kernel dialect).
 """
 
-from irsnn.lang.render_c import C_HELPERS, Dialect
+from irsnn.lang.render_c import (C_HELPERS, C_MINMAX, Dialect, c_double_names, c_float_names,
+                                 minmax_names)
 
 from ..kernels import KernelDialect
 
@@ -31,7 +32,10 @@ typedef unsigned long long uint64_t;
 
 #: CUDA model code: C99 float math names (expf, ...) exist as device functions
 # (external linkage: unused helpers draw no warning, and NVRTC compiles one translation unit)
-CUDA_LANG = Dialect(prelude=C_HELPERS, function_qualifier="__device__ inline")
+# fmax/fmin as the other dialects compute them (CUDA's own leave a zero's sign open)
+CUDA_LANG = Dialect(float_functions=minmax_names(c_float_names(), "f"),
+                    double_functions=minmax_names(c_double_names(), ""),
+                    prelude=C_HELPERS + C_MINMAX, function_qualifier="__device__ inline")
 
 #: One fused kernel per model, one thread per batch element
 CUDA_KERNELS = KernelDialect(lang=CUDA_LANG, kernel_prefix='extern "C" __global__ void',

@@ -23,12 +23,14 @@ import numpy as np
 from irsnn.errors import BackendError, InputError
 from irsnn.ir import BackwardFilter, RecorderNode
 from irsnn.ir.ids import var_ref
+from irsnn.lang.limits import loop_limit_error
 from irsnn.lang.render_c import CStyleRenderer
 from irsnn.lang.types import C_DTYPES
 
 from ..base import Simulation
 from ..host_init import initial_values, numpy_type, synapse_arrays
 from ..kernels import KernelBuilder
+from ..kernels.builder import STATUS
 from ..kernels.layouts import layout_of
 from .memory import HostMemory
 from .state import StateMixin
@@ -156,6 +158,7 @@ class KernelSimulation(StateMixin, WeightsMixin, Simulation):
             self._launch_end(materialise=not defer)
         self._pending = defer
         self.memory.device_wrote()
+        self._check_loops()
         self._example_steps = 0
 
     @contextlib.contextmanager
@@ -187,6 +190,19 @@ class KernelSimulation(StateMixin, WeightsMixin, Simulation):
             self._launch_optimise(fused=self._pending)
         self._pending = False
         self.memory.device_wrote()
+        self._check_loops()
+
+    def _check_loops(self):
+        """After a launch: when a loop of model code ran past its bound (the status word is
+        its site), clear the word and raise the reference's error for that loop."""
+        if not self.program.loop_sites:
+            return
+        status = self.program.buffers["", STATUS]
+        site = int(self.memory(status)[0])
+        if site:
+            self.memory(status, write=True)[0] = 0
+            where, line, col, source, limit = self.program.loop_sites[site - 1]
+            raise loop_limit_error(where, line, col, source, limit)
 
     def _check_example_capacity(self, timesteps):
         """Event-driven learning stores at most ``timesteps`` of the backward filters per
@@ -289,6 +305,7 @@ class KernelSimulation(StateMixin, WeightsMixin, Simulation):
             for name, t0, t1 in zip(self.kernel_names, before, self._times()):
                 self.kernel_times[name] += t1 - t0
         self.memory.device_wrote()
+        self._check_loops()
         self.timestep += timesteps
         self.rng_step += timesteps
         if self._recording:

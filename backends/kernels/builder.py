@@ -26,6 +26,10 @@ from .buffers import BufferTable
 from .description import Dim, For, If, Kernel, Program, Recorder
 from .layouts import layout_of
 
+#: The buffer (owner ``""``) of the status word model code's loops write when one runs past
+#: its bound; a program has it when its model code has loops (``Program.loop_sites``)
+STATUS = "irsnn_status"
+
 def concrete(type_name: str, precision: str) -> str:
     """Concrete language type (``scalar`` -> precision; ``unsigned``/``uint32_t`` spelled)."""
     from irsnn.lang.types import resolve_type
@@ -81,7 +85,9 @@ class KernelBuilder:
     def __init__(self, graph, renderer: CStyleRenderer | None = None, seed: int = 0):
         self.graph = graph
         self.seed = int(seed)
-        self.renderer = renderer or CStyleRenderer(C99)
+        # model code's loops write the program's status word (see :meth:`build`)
+        self.renderer = CStyleRenderer((renderer or CStyleRenderer(C99)).dialect,
+                                       status=f"{STATUS}[0]")
         self.batch_size = int(graph.attrs["batch_size"])
         self.dt = float(graph.attrs["dt"])
         self.precision = graph.attrs.get("precision", "float")
@@ -255,7 +261,10 @@ class KernelBuilder:
         self.program.fused_optimiser_kernels = optimiser.fused_kernels(self)
         self.program.optimiser_scalars = tuple(self.optimiser_scalars)
         self.program.constants = {"batch_size": self.batch_size, "dt": self.dt}
+        self.program.loop_sites = list(self.renderer.loop_sites)
+        if self.program.loop_sites:
+            self.buffers.add("", STATUS, "int32_t", (1,))
         return self.program
 
 
-__all__ = ["KernelBuilder", "ctype", "literal"]
+__all__ = ["KernelBuilder", "STATUS", "ctype", "literal"]

@@ -259,6 +259,9 @@ class Program:
         ``optimiser_kernels``' for the others; followed by the restart kernels.
     optimiser_scalars : tuple of str
         Names of the entries of the ``optim_scalars`` buffer, set by the host before a step.
+    loop_sites : list of tuple
+        ``(where, line, column, source, limit)`` of every loop of model code; site ``k``
+        (1-based) ran past its bound when the ``irsnn_status`` buffer holds ``k``.
     """
 
     buffers: object = None
@@ -275,6 +278,7 @@ class Program:
     optimiser_kernels: list = field(default_factory=list)
     fused_optimiser_kernels: list = field(default_factory=list)
     optimiser_scalars: tuple = ()
+    loop_sites: list = field(default_factory=list)
 
     @property
     def egps(self) -> list:

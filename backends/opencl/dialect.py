@@ -5,7 +5,7 @@ function names) and :class:`~backends.kernels.KernelDialect`. Provides :data:`OP
 (model code's language dialect) and :data:`OPENCL_KERNELS` (the kernel dialect).
 """
 
-from irsnn.lang.render_c import C_HELPERS, Dialect, c_double_names
+from irsnn.lang.render_c import C_HELPERS, C_MINMAX, Dialect, c_double_names, minmax_names
 
 from ..kernels import KernelDialect
 
@@ -22,8 +22,11 @@ typedef ulong uint64_t;
 #define RESTRICT restrict
 """
 
-#: OpenCL C model code: math functions are overloaded on the argument type (exp, not expf)
-OPENCL_LANG = Dialect(float_functions=c_double_names(), prelude=C_HELPERS)
+#: OpenCL C model code: math functions are overloaded on the argument type (exp, not expf);
+#: fmax/fmin as the other dialects compute them (OpenCL's own leave a zero's sign open)
+OPENCL_LANG = Dialect(float_functions=minmax_names(c_double_names(), "f"),
+                      double_functions=minmax_names(c_double_names(), ""),
+                      prelude=C_HELPERS + C_MINMAX)
 
 #: One fused kernel per model, one work-item per batch element
 OPENCL_KERNELS = KernelDialect(lang=OPENCL_LANG, kernel_prefix="__kernel void",

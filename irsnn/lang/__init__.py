@@ -6,6 +6,11 @@ parsing, checking, scopes and types, the C-family renderer and the NumPy compile
 Pipeline: :func:`parse_statements` / :func:`parse_expression` -> :func:`check` against a
 :class:`Scope` -> :class:`CStyleRenderer` (C-family text) or :func:`compile_numpy`
 (vectorised NumPy reference semantics).
+
+Nothing in the language is undefined: integer division and remainder by zero, ``INT_MIN / -1``,
+``int`` overflow, shift counts out of range, loops that do not end and nesting past the limits
+of :mod:`irsnn.lang.limits` have one meaning (or one error) on every backend, stated in
+``docs/language.md``.
 """
 
 from irsnn.lang.checker import Checked, check

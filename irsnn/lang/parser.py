@@ -11,7 +11,9 @@ as expression statements.
 
 from __future__ import annotations
 
-from irsnn.lang import ast
+from contextlib import contextmanager
+
+from irsnn.lang import ast, limits
 from irsnn.lang.errors import LangError, Where
 from irsnn.lang.tokens import TYPE_KEYWORDS, tokenize
 from irsnn.lang.types import canonical_type_name
@@ -20,6 +22,8 @@ __all__ = ["parse_statements", "parse_expression", "canonical_type_name"]
 
 _BINARY_PREC = [("||",), ("&&",), ("|",), ("^",), ("&",), ("==", "!="), ("<", "<=", ">", ">="),
                 ("<<", ">>"), ("+", "-"), ("*", "/", "%")]
+#: binary operator -> precedence level (higher binds tighter)
+_PREC = {op: level for level, ops in enumerate(_BINARY_PREC) for op in ops}
 _ASSIGN_OPS = ("=", "+=", "-=", "*=", "/=", "%=")
 _UNSUPPORTED_ASSIGN = ("&=", "|=", "^=", "<<=", ">>=")
 
@@ -30,6 +34,12 @@ class _Parser:
         self.where = where or Where()
         self.toks = tokenize(code, self.where)
         self.index = 0
+        #: expression nesting (see limits.MAX_EXPRESSION_DEPTH): depth of each node built,
+        #: and the levels entered on the way down (recursion is bounded before it happens)
+        self.depth = {}
+        self.expr_level = 0
+        self.stmt_level = 0
+        self.loop_level = 0
 
     # -- helpers -------------------------------------------------------------------------
     def peek(self, k=0):
@@ -95,7 +105,8 @@ class _Parser:
         """Return a list of statements (a declaration may declare several names)."""
         t = self.peek()
         if t.kind == "op" and t.text == "{":
-            return [self.block()]
+            with self.nested_statement(t):
+                return [self.block()]
         if t.kind == "op" and t.text == ";":
             self.next()
             return [ast.Empty(**self.pos(t))]
@@ -116,9 +127,11 @@ class _Parser:
                 self.expect("(", "write while (condition) { ... }")
                 cond = self.expression()
                 self.expect(")")
-                return [ast.While(cond, self.sub_statement(), **self.pos(t))]
+                with self.nested_loop(t):
+                    return [ast.While(cond, self.sub_statement(), **self.pos(t))]
             if t.text == "for":
-                return [self.for_statement()]
+                with self.nested_loop(t):
+                    return [self.for_statement()]
             if t.text == "else":
                 self.error(t, "'else' without a matching 'if'", "remove it or add the 'if'")
             if t.text == "const" or t.text in TYPE_KEYWORDS:
@@ -129,13 +142,40 @@ class _Parser:
         self.expect(";", "end the statement with ';'")
         return [s]
 
+    @contextmanager
+    def nested_statement(self, tok):
+        self.stmt_level += 1
+        if self.stmt_level > limits.MAX_STATEMENT_DEPTH:
+            self.error(tok, f"statements nest more than {limits.MAX_STATEMENT_DEPTH} levels "
+                            "deep here (each if, else, while, for body and {{ }} block adds one)",
+                       "move inner parts into separate conditions, or combine conditions "
+                       "with && and ||")
+        try:
+            yield
+        finally:
+            self.stmt_level -= 1
+
+    @contextmanager
+    def nested_loop(self, tok):
+        self.loop_level += 1
+        if self.loop_level > limits.MAX_LOOP_DEPTH:
+            self.error(tok, f"loops nest more than {limits.MAX_LOOP_DEPTH} deep here",
+                       "combine inner loops into one loop over a combined index")
+        try:
+            yield
+        finally:
+            self.loop_level -= 1
+
     def sub_statement(self):
         t = self.peek()
-        stmts = self.statement()
-        if len(stmts) != 1 or isinstance(stmts[0], ast.Decl):
-            self.error(t, "a declaration cannot be the whole body of if/else/while/for",
-                       "wrap it in braces { ... }")
-        return stmts[0]
+        with self.nested_statement(t):
+            if t.kind == "op" and t.text == "{":   # the braces of a body add no level
+                return self.block()
+            stmts = self.statement()
+            if len(stmts) != 1 or isinstance(stmts[0], ast.Decl):
+                self.error(t, "a declaration cannot be the whole body of if/else/while/for",
+                           "wrap it in braces { ... }")
+            return stmts[0]
 
     def for_statement(self):
         t = self.next()
@@ -228,6 +268,31 @@ class _Parser:
                        "'++'/'--' must be statements of their own")
 
     # -- expressions ---------------------------------------------------------------------
+    def too_deep(self, tok):
+        self.error(tok, f"this expression nests more than {limits.MAX_EXPRESSION_DEPTH} "
+                        "levels deep (each operator, call, index, cast, conditional and pair "
+                        "of parentheses adds one)",
+                   "split it into several statements with local variables")
+
+    @contextmanager
+    def nested_expression(self, tok):
+        """One level down (parentheses, an operand, arguments): bounded before recursing."""
+        self.expr_level += 1
+        if self.expr_level > limits.MAX_EXPRESSION_DEPTH:
+            self.too_deep(tok)
+        try:
+            yield
+        finally:
+            self.expr_level -= 1
+
+    def node(self, node, *children, extra=1):
+        """Record the depth of a new node (one level above its deepest child)."""
+        d = extra + max((self.depth.get(id(c), 0) for c in children), default=0)
+        if d > limits.MAX_EXPRESSION_DEPTH:
+            self.too_deep(self.toks[self.index - 1] if not node.line else node)
+        self.depth[id(node)] = d
+        return node
+
     def expression(self, statement=False):
         e = self.ternary()
         t = self.peek()
@@ -239,31 +304,35 @@ class _Parser:
         cond = self.binary(0)
         if self.at("?", "op"):
             q = self.next()
-            then = self.expression()
-            self.expect(":", "a conditional expression needs 'cond ? a : b'")
-            other = self.ternary()
-            return ast.Ternary(cond, then, other, **self.pos(q))
+            with self.nested_expression(q):
+                then = self.expression()
+                self.expect(":", "a conditional expression needs 'cond ? a : b'")
+                other = self.ternary()
+            return self.node(ast.Ternary(cond, then, other, **self.pos(q)), cond, then, other)
         return cond
 
-    def binary(self, level):
-        if level == len(_BINARY_PREC):
-            return self.unary()
-        left = self.binary(level + 1)
+    def binary(self, min_level):
+        """Operators of precedence ``min_level`` and above, left-associative (precedence
+        climbing: recursion only where precedence rises, at most one frame per level)."""
+        left = self.unary()
         while True:
             t = self.peek()
-            if t.kind == "op" and t.text in _BINARY_PREC[level]:
-                self.next()
-                right = self.binary(level + 1)
-                left = ast.Binary(t.text, left, right, **self.pos(t))
-            else:
+            level = _PREC.get(t.text) if t.kind == "op" else None
+            if level is None or level < min_level:
                 return left
+            self.next()
+            with self.nested_expression(t):
+                right = self.binary(level + 1)
+            left = self.node(ast.Binary(t.text, left, right, **self.pos(t)), left, right)
 
     def unary(self):
         t = self.peek()
         if t.kind == "op":
             if t.text in ("-", "+", "!", "~"):
                 self.next()
-                return ast.Unary(t.text, self.unary(), **self.pos(t))
+                with self.nested_expression(t):
+                    operand = self.unary()
+                return self.node(ast.Unary(t.text, operand, **self.pos(t)), operand)
             if t.text in ("++", "--"):
                 self.assignment_in_expression(t)
             if t.text == "&":
@@ -276,7 +345,9 @@ class _Parser:
                 self.next()
                 typ = self.parse_type()
                 self.expect(")", "write a cast as (type)expression")
-                return ast.Cast(typ, self.unary(), **self.pos(t))
+                with self.nested_expression(t):
+                    operand = self.unary()
+                return self.node(ast.Cast(typ, operand, **self.pos(t)), operand)
         return self.postfix()
 
     def postfix(self):
@@ -288,22 +359,24 @@ class _Parser:
                     self.error(t, "only named functions can be called", "write name(args)")
                 self.next()
                 args = []
-                if not self.at(")", "op"):
-                    while True:
-                        args.append(self.expression())
-                        if not self.at(",", "op"):
-                            break
-                        self.next()
+                with self.nested_expression(t):
+                    if not self.at(")", "op"):
+                        while True:
+                            args.append(self.expression())
+                            if not self.at(",", "op"):
+                                break
+                            self.next()
                 self.expect(")", "close the argument list with ')'")
-                e = ast.Call(e.name, tuple(args), line=e.line, col=e.col)
+                e = self.node(ast.Call(e.name, tuple(args), line=e.line, col=e.col), *args)
             elif t.kind == "op" and t.text == "[":
                 if not isinstance(e, ast.Name):
                     self.error(t, "only named arrays can be indexed, with one index",
                                "write array[index]")
                 self.next()
-                idx = self.expression()
+                with self.nested_expression(t):
+                    idx = self.expression()
                 self.expect("]", "close the index with ']'")
-                e = ast.Index(e, idx, line=e.line, col=e.col)
+                e = self.node(ast.Index(e, idx, line=e.line, col=e.col), idx)
             else:
                 return e
 
@@ -336,13 +409,15 @@ class _Parser:
                 self.index -= 1
                 typ = self.parse_type()
                 self.expect("(")
-                e = self.expression()
+                with self.nested_expression(t):
+                    e = self.expression()
                 self.expect(")", "close the cast with ')'")
-                return ast.Cast(typ, e, **p)
+                return self.node(ast.Cast(typ, e, **p), e)
         if t.kind == "op" and t.text == "(":
-            e = self.expression()
+            with self.nested_expression(t):
+                e = self.expression()
             self.expect(")", f"close the '(' opened at line {t.line}, column {t.col}")
-            return e
+            return self.node(e, e)   # the parentheses add a level
         self.error(t, f"expected an expression but found {self.describe(t)}",
                    "check for a missing operand or an unbalanced bracket")
 

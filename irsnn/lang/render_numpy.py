@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from irsnn.lang import ast
+from irsnn.lang import ast, limits
 from irsnn.lang.errors import LangError
 from irsnn.lang.render_c import LOCAL_PREFIX
 from irsnn.lang.types import TYPES, common_type
@@ -25,8 +25,9 @@ __all__ = ["NumpyBlock", "NumpyExpression", "compile_numpy", "DTYPES", "MAX_LOOP
 
 #: numpy dtype of each concrete type (from :data:`irsnn.lang.types.TYPES`).
 DTYPES = {name: t.dtype for name, t in TYPES.items()}
-#: A loop still running after this many iterations raises :class:`LangError`.
-MAX_LOOP_ITERATIONS = 10**6
+#: A loop still running after this many iterations raises :class:`LangError` (the bound of
+#: every backend, :data:`irsnn.lang.limits.MAX_LOOP_ITERATIONS`, read when code is compiled).
+MAX_LOOP_ITERATIONS = limits.MAX_LOOP_ITERATIONS
 _TAG = {"float": "f32", "double": "f64", "int": "i32", "unsigned int": "u32", "bool": "b"}
 
 
@@ -36,7 +37,42 @@ def _cround(x):
 
 
 def _idiv(a, b):
-    return (a - np.fmod(a, b)) // np.where(b == 0, 1, b).astype(np.asarray(b).dtype)
+    """``int`` ``a / b`` truncated toward zero; ``a / 0`` is 0, ``INT_MIN / -1`` is INT_MIN."""
+    b = np.asarray(b)
+    safe = np.where((b == 0) | (b == -1), 1, b).astype(b.dtype)
+    q = (a - np.fmod(a, safe)) // safe
+    return np.where(b == 0, 0, np.where(b == -1, np.negative(a), q)).astype(b.dtype)
+
+
+def _irem(a, b):
+    """``int`` ``a % b`` with the sign of ``a``; ``a % 0`` is ``a``, ``a % -1`` is 0."""
+    b = np.asarray(b)
+    safe = np.where((b == 0) | (b == -1), 1, b).astype(b.dtype)
+    return np.where(b == 0, a, np.where(b == -1, 0, np.fmod(a, safe))).astype(b.dtype)
+
+
+def _udiv(a, b):
+    """``unsigned int`` ``a / b``; ``a / 0`` is 0."""
+    b = np.asarray(b)
+    return np.where(b == 0, 0, a // np.where(b == 0, 1, b).astype(b.dtype)).astype(b.dtype)
+
+
+def _urem(a, b):
+    """``unsigned int`` ``a % b``; ``a % 0`` is ``a``."""
+    b = np.asarray(b)
+    return np.where(b == 0, a, a % np.where(b == 0, 1, b).astype(b.dtype)).astype(b.dtype)
+
+
+def _to_int(x, dtype):
+    """Floating point to ``int``/``unsigned int`` as the language converts: truncation toward
+    zero, saturating at the type's range, NaN to 0."""
+    x = np.asarray(x)
+    info = np.iinfo(dtype)
+    with np.errstate(all="ignore"):
+        t = np.where(np.isnan(x) | (x <= info.min - 1.0) | (x >= info.max + 1.0), 0, x)
+        out = np.where(x >= info.max + 1.0, info.max,
+                       np.where(x <= info.min - 1.0, info.min, t.astype(dtype)))
+    return out.astype(dtype)
 
 
 def _index(arr, i):
@@ -53,9 +89,25 @@ def _fit(new, old):
 
 _FLOAT_FUNCS = {n: getattr(np, n) for n in (
     "exp log log1p expm1 exp2 log2 log10 sqrt cbrt fabs floor ceil trunc sin cos tan sinh cosh "
-    "tanh fmin fmax fmod copysign").split()}
+    "tanh fmod copysign").split()}
+
+
+def _fmax(a, b):
+    """``fmax`` as every backend computes it: ``a`` when ``a >= b`` or ``b`` is NaN, else ``b``
+    (so of two zeros, the first; NumPy's own ``fmax`` picks either, depending on its loop)."""
+    a, b = np.asarray(a), np.asarray(b)
+    return np.where((a >= b) | (b != b), a, b).astype(np.result_type(a, b))
+
+
+def _fmin(a, b):
+    """``fmin``: ``a`` when ``a <= b`` or ``b`` is NaN, else ``b`` (see :func:`_fmax`)."""
+    a, b = np.asarray(a), np.asarray(b)
+    return np.where((a <= b) | (b != b), a, b).astype(np.result_type(a, b))
+
+
 _FLOAT_FUNCS.update(asin=np.arcsin, acos=np.arccos, atan=np.arctan, atan2=np.arctan2,
-                    pow=np.power, round=_cround, min=np.fmin, max=np.fmax, abs=np.fabs)
+                    pow=np.power, round=_cround, fmin=_fmin, fmax=_fmax, min=_fmin, max=_fmax,
+                    abs=np.fabs)
 _INT_FUNCS = {"min": np.minimum, "max": np.maximum, "abs": np.abs}
 _UINT_FUNCS = {"min": np.minimum, "max": np.maximum, "abs": None}
 
@@ -63,7 +115,8 @@ _UINT_FUNCS = {"min": np.minimum, "max": np.maximum, "abs": None}
 class _Gen:
     def __init__(self, checked):
         self.checked = checked
-        self.ns = {"np": np, "_cround": _cround, "_idiv": _idiv, "_index": _index, "_fit": _fit}
+        self.ns = {"np": np, "_cround": _cround, "_idiv": _idiv, "_irem": _irem, "_udiv": _udiv,
+                   "_urem": _urem, "_to_int": _to_int, "_index": _index, "_fit": _fit}
         for t, dt in DTYPES.items():
             self.ns["_" + _TAG[t]] = dt
         self.consts = {}
@@ -87,11 +140,18 @@ class _Gen:
         return self.checked.types[id(e)]
 
     def conv(self, text, src, dst):
-        return text if src == dst else f"np.asarray({text}, dtype=_{_TAG[dst]})"
+        if src == dst:
+            return text
+        if src in ("float", "double") and dst in ("int", "unsigned int"):
+            return f"_to_int({text}, _{_TAG[dst]})"
+        return f"np.asarray({text}, dtype=_{_TAG[dst]})"
 
     def cexpr(self, e, dst):
         if isinstance(e, (ast.IntLit, ast.FloatLit, ast.BoolLit)) and self.t(e) != dst:
-            return self.const(DTYPES[dst](DTYPES[self.t(e)](e.value)), dst)
+            value = DTYPES[self.t(e)](e.value)
+            if self.t(e) in ("float", "double") and dst in ("int", "unsigned int"):
+                return self.const(_to_int(value, DTYPES[dst])[()], dst)
+            return self.const(DTYPES[dst](value), dst)
         return self.conv(self.expr(e), self.t(e), dst)
 
     def truth(self, e):
@@ -137,18 +197,18 @@ class _Gen:
         a, b = self.cexpr(e.left, ct), self.cexpr(e.right, ct)
         return self.arith(op, a, b, ct)
 
-    @staticmethod
-    def arith(op, a, b, ct):
-        if op == "/" and ct == "int":
-            return f"_idiv({a}, {b})"
-        if op == "%" and ct == "int":
-            return f"np.fmod({a}, {b})"
-        if op == "/" and ct == "unsigned int":
-            return f"({a} // {b})"
-        if op == "<<":
-            return f"np.left_shift({a}, {b})"
-        if op == ">>":
-            return f"np.right_shift({a}, {b})"
+    def arith(self, op, a, b, ct):
+        """``a op b`` in type ``ct`` (the language's integer rules: NumPy's integers wrap;
+        guarded ``/`` and ``%``; shift counts modulo 32)."""
+        if ct in ("int", "unsigned int"):
+            tag = "i" if ct == "int" else "u"
+            if op == "/":
+                return f"_{tag}div({a}, {b})"
+            if op == "%":
+                return f"_{tag}rem({a}, {b})"
+            if op in ("<<", ">>"):
+                fn = "left_shift" if op == "<<" else "right_shift"
+                return f"np.{fn}({a}, np.bitwise_and({b}, {self.const(31, ct)}))"
         return f"({a} {op} {b})"
 
     def call(self, e):
@@ -252,7 +312,8 @@ class _Gen:
         self.emit(level, f"{n} = 0")
         self.emit(level, f"while np.any({m}):")
         self.emit(level + 1, f"{n} += 1")
-        self.emit(level + 1, f"if {n} > {MAX_LOOP_ITERATIONS}: _loop_error({s.line}, {s.col})")
+        self.emit(level + 1, f"if {n} > {limits.MAX_LOOP_ITERATIONS}: "
+                             f"_loop_error({s.line}, {s.col}, {limits.MAX_LOOP_ITERATIONS})")
         self.mask = m
         self.stmt(s.body, level + 1)
         if isinstance(s, ast.For) and s.step is not None:
@@ -325,10 +386,8 @@ class _Compiled:
         c = self.checked
         gen = _Gen(c)
 
-        def _loop_error(line, col):
-            raise LangError(c.where, line, col,
-                            f"a loop ran more than {MAX_LOOP_ITERATIONS} iterations",
-                            "check that its condition becomes false", c.source)
+        def _loop_error(line, col, limit):
+            raise limits.loop_limit_error(c.where, line, col, c.source, limit)
 
         def _lane_shape(env, names):
             return np.broadcast_shapes(*(np.shape(env[n]) for n in names

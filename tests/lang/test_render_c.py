@@ -66,6 +66,7 @@ def c_source(checked, fname, precision):
     loads = "".join(f"        {C99.type_name(DT[n])} l_{n} = p_{n}[i];\n" for n, _ in VARS)
     stores = "".join(f"        p_{n}[i] = l_{n};\n" for n, _ in VARS)
     return (f"void {fname}(int n, {params}, {res}* p_out)\n{{\n"
+            "    int32_t irsnn_status[1] = {0};\n"
             f"    for (int i = 0; i < n; i++) {{\n{loads}"
             f"        {res} *out = &p_out[i];\n        {{\n{body}        }}\n{stores}"
             "    }\n}\n")
@@ -137,7 +138,8 @@ def test_statement_rendering_locals_and_decls():
     text = CStyleRenderer(C99).render_statements(c.tree, c, names)
     assert "const bool _l_spike = (l_x > 1.0f);" in text
     assert "int _l_k = 0;" in text
-    assert "for (int _l_j = 0; (_l_j < 3); _l_j += 1)" in text
+    # int arithmetic wraps (computed unsigned), so does the loop's step
+    assert "for (int _l_j = 0; (_l_j < 3); _l_j = ((int)((unsigned int)_l_j + 1u)))" in text
     assert "l_a = (_l_k % 2);" in text
     # a later block refers to the top-level local by its mangled name
     th = check(parse_expression("spike && y > 0.0"), c.scope_after)

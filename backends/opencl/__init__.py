@@ -4,13 +4,14 @@ Requires: an IR after a compiler's pipeline. Provides: :class:`OpenCLSimulation`
 kernels rendered as OpenCL C (one fused kernel, one work-item per batch element), programs built
 once per model and cached under ``$XDG_CACHE_HOME/irsnn/opencl``. Device choice never prompts:
 ``$IRSNN_OPENCL_DEVICE`` (``platform:device`` indices, or part of a device name), else
-``$PYOPENCL_CTX``, else the first GPU, else the first CPU device.
+``$PYOPENCL_CTX``, else the first GPU, else the first CPU device. The plan (one work-group per
+example, or one work-item) is chosen by :mod:`backends.kernels.simt`.
 """
 
 from __future__ import annotations
 
 from irsnn import settings
-from irsnn.errors import BackendUnavailableError
+from irsnn.errors import BackendUnavailableError, SettingsError
 
 from ..base import Backend
 
@@ -52,10 +53,32 @@ def choose_device():
     return (gpus or [d for _, _, d in devices])[0]
 
 
+def work_group_request(option):
+    """Threads per batch element asked for: the backend's option, else
+    ``$IRSNN_WORK_GROUP_SIZE`` (None: automatic)."""
+    if option is not None:
+        if isinstance(option, bool) or not isinstance(option, int) or option < 0:
+            raise SettingsError(f"work_group_size={option!r} is not a work-group size; give "
+                                f"the threads per batch element as an integer >= 1 (0: one "
+                                f"thread per batch element), or None for the automatic choice")
+        return option
+    return settings.work_group_size()
+
+
 class OpenCLBackend(Backend):
-    """Render the kernels as OpenCL C and run them through pyopencl."""
+    """Render the kernels as OpenCL C and run them through pyopencl.
+
+    Parameters
+    ----------
+    work_group_size : int or None
+        Threads per batch element (one work-group per example; 0: one work-item per example);
+        None: ``$IRSNN_WORK_GROUP_SIZE``, else automatic (:mod:`backends.kernels.simt`).
+    """
 
     name = "opencl"
+
+    def __init__(self, work_group_size: int | None = None):
+        self.work_group_size = work_group_request(work_group_size)
 
     def availability(self):
         try:
@@ -70,6 +93,18 @@ class OpenCLBackend(Backend):
         return [f"{k} {d.name} ({p.name}){' *' if d == chosen else ''}"
                 for k, p, d in _all_devices(cl)]
 
+    def plan(self, program, device_limit=None, device="the OpenCL device"):
+        """The :class:`~backends.kernels.simt.Plan` of ``program`` (``device_limit``: the
+        device's largest work-group; None: the chosen device's, else 256)."""
+        from ..kernels.simt import choose_plan
+        if device_limit is None:
+            try:
+                dev = choose_device()
+                device_limit, device = dev.max_work_group_size, dev.name
+            except BackendUnavailableError:
+                device_limit = 256
+        return choose_plan(program, self.work_group_size, device_limit, device)
+
     def kernel_source(self, graph):
         from irsnn.lang.render_c import CStyleRenderer
 
@@ -77,13 +112,16 @@ class OpenCLBackend(Backend):
         from ..kernels.render import file_stem
         from .dialect import OPENCL_KERNELS
         program = KernelBuilder(graph, CStyleRenderer(OPENCL_KERNELS.lang)).build()
-        source = KernelRenderer(OPENCL_KERNELS).fused_source(program, graph.name)
+        plan = self.plan(program)
+        source = KernelRenderer(OPENCL_KERNELS, threads=plan.threads).fused_source(
+            program, graph.name, plan.reason)
         return {f"{file_stem(graph.name, '.-')}.cl": source}
 
     def build(self, graph, *, rng_seed=0, kernel_profiling=False):
         from .simulation import OpenCLSimulation
         return OpenCLSimulation(graph, choose_device(), rng_seed=rng_seed,
-                                kernel_profiling=kernel_profiling)
+                                kernel_profiling=kernel_profiling,
+                                work_group_size=self.work_group_size)
 
 
 __all__ = ["OpenCLBackend", "choose_device"]

@@ -14,7 +14,9 @@ included: the reference-against-reference run keeps the suite collecting (and ex
 harness: two builds, recorders, filters) on a machine where no other backend exists, and any
 new backend registered in :mod:`irsnn.backends` is picked up without editing this file.
 ``IRSNN_CONFORMANCE_BACKENDS=c,opencl`` restricts the list (unknown or unavailable names fail
-loudly instead of being skipped).
+loudly instead of being skipped); ``IRSNN_CONFORMANCE_WORK_GROUPS=1,32,256`` runs every case
+on OpenCL and CUDA with each of those work-group sizes too (``test_work_groups.py`` runs a
+representative subset with them in every run).
 
 Two kinds of comparison (:func:`assert_same`):
 
@@ -83,10 +85,39 @@ def nvrtc_check(ir) -> None:
     _nvrtc_done.add(source)
 
 
-@pytest.fixture(params=BACKENDS, ids=BACKENDS)
-def backend(request):
-    """The name of the backend compared against ``"reference"``."""
-    return request.param
+def _work_groups() -> list[int]:
+    """``IRSNN_CONFORMANCE_WORK_GROUPS`` (``1,32,256``): work-group sizes every case also runs
+    with on the backends that have them (OpenCL, CUDA); unset: only their default."""
+    wanted = os.environ.get("IRSNN_CONFORMANCE_WORK_GROUPS", "")
+    try:
+        sizes = [int(n) for n in wanted.split(",") if n.strip()]
+    except ValueError:
+        sizes = [-1]
+    if any(n < 0 for n in sizes):
+        raise pytest.UsageError(f"IRSNN_CONFORMANCE_WORK_GROUPS={wanted!r}: give work-group "
+                                f"sizes as integers >= 0 separated by commas (0: one thread "
+                                f"per batch element)")
+    return sizes
+
+
+def _backend_params() -> list:
+    from irsnn.backends import load_backend
+    params = []
+    for name in BACKENDS:
+        params.append(pytest.param((name, None), id=name))
+        if hasattr(load_backend(name), "work_group_size"):
+            params += [pytest.param((name, n), id=f"{name}-wg{n}") for n in _work_groups()]
+    return params
+
+
+@pytest.fixture(params=_backend_params())
+def backend(request, monkeypatch):
+    """The name of the backend compared against ``"reference"`` (for a work-group size of
+    ``IRSNN_CONFORMANCE_WORK_GROUPS``, with ``IRSNN_WORK_GROUP_SIZE`` set to it)."""
+    name, work_group = request.param
+    if work_group is not None:
+        monkeypatch.setenv("IRSNN_WORK_GROUP_SIZE", str(work_group))
+    return name
 
 
 # -- recordings ------------------------------------------------------------------------------

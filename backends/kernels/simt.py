@@ -9,7 +9,7 @@ phases of a step are separated by barriers, neuron updates and the propagation o
 than the block are strided over it), spike lists are made with a prefix sum in local memory,
 and the other phases (recording, learning kernels, one-to-one propagation) run on one thread of
 the block. *One thread per example*: the whole example on one thread, as C runs it (chosen with
-a work-group size of 0, or when the device's work-groups are too small for the request).
+a work-group size of 0, and automatically on CPU devices).
 Several blocks per example (grid-wide barriers) are not built: every population is strided
 over one block.
 """
@@ -39,7 +39,8 @@ def _largest_population(program) -> int:
     return max(sizes, default=1)
 
 
-def choose_plan(program, requested: int | None, device_limit: int, device: str) -> Plan:
+def choose_plan(program, requested: int | None, device_limit: int, device: str,
+                cpu: bool = False) -> Plan:
     """The plan for ``program`` on a device whose work-groups hold at most ``device_limit``
     threads (``device`` names it in messages).
 
@@ -55,6 +56,10 @@ def choose_plan(program, requested: int | None, device_limit: int, device: str) 
         The device's largest work-group.
     device : str
         The device's name.
+    cpu : bool
+        The device is a CPU (PoCL): the automatic choice is one thread per example there
+        (work-items of a group are loops on a CPU, and a kernel with barriers in its time loop
+        takes several times longer to build).
 
     Raises
     ------
@@ -64,6 +69,9 @@ def choose_plan(program, requested: int | None, device_limit: int, device: str) 
     largest = _largest_population(program)
     if requested == 0:
         return Plan(None, "one thread per batch element (work-group size 0 asked for)")
+    if requested is None and cpu:
+        return Plan(None, f"one thread per batch element (automatic on a CPU device, "
+                          f"{device}; IRSNN_WORK_GROUP_SIZE asks for work-groups)")
     if requested is None:
         threads = min(MAX_AUTO_THREADS, device_limit, -(-largest // 32) * 32)
         how = "automatic"

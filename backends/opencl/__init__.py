@@ -53,6 +53,12 @@ def choose_device():
     return (gpus or [d for _, _, d in devices])[0]
 
 
+def is_cpu(device) -> bool:
+    """Whether an OpenCL device is a CPU (PoCL's, say)."""
+    import pyopencl as cl
+    return bool(device.type & cl.device_type.CPU)
+
+
 def work_group_request(option):
     """Threads per batch element asked for: the backend's option, else
     ``$IRSNN_WORK_GROUP_SIZE`` (None: automatic)."""
@@ -97,13 +103,15 @@ class OpenCLBackend(Backend):
         """The :class:`~backends.kernels.simt.Plan` of ``program`` (``device_limit``: the
         device's largest work-group; None: the chosen device's, else 256)."""
         from ..kernels.simt import choose_plan
+        cpu = False
         if device_limit is None:
             try:
                 dev = choose_device()
                 device_limit, device = dev.max_work_group_size, dev.name
+                cpu = is_cpu(dev)
             except BackendUnavailableError:
                 device_limit = 256
-        return choose_plan(program, self.work_group_size, device_limit, device)
+        return choose_plan(program, self.work_group_size, device_limit, device, cpu)
 
     def kernel_source(self, graph):
         from irsnn.lang.render_c import CStyleRenderer
@@ -124,4 +132,4 @@ class OpenCLBackend(Backend):
                                 work_group_size=self.work_group_size)
 
 
-__all__ = ["OpenCLBackend", "choose_device"]
+__all__ = ["OpenCLBackend", "choose_device", "is_cpu", "work_group_request"]

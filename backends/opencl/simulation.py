@@ -47,8 +47,10 @@ class OpenCLSimulation(KernelSimulation):
         self.cl = cl
         self.ctx = cl.Context([self.device])
         self.queue = cl.CommandQueue(self.ctx)
+        from . import is_cpu
         self.plan = choose_plan(self.program, self.work_group_size,
-                                self.device.max_work_group_size, self.device.name)
+                                self.device.max_work_group_size, self.device.name,
+                                is_cpu(self.device))
         self.source = KernelRenderer(OPENCL_KERNELS, threads=self.plan.threads).fused_source(
             self.program, self.graph.name, self.plan.reason)
         if settings.debug_level() >= 4:

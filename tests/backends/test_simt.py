@@ -67,6 +67,9 @@ def test_plan_choice():
         in strided.reason
     one = choose_plan(_Prog([20]), 0, 1024, "dev")
     assert one.threads is None and "one thread per batch element" in one.reason
+    cpu = choose_plan(_Prog([20]), None, 1024, "a CPU", cpu=True)
+    assert cpu.threads is None and "automatic on a CPU device" in cpu.reason
+    assert choose_plan(_Prog([20]), 32, 1024, "a CPU", cpu=True).threads == 32
     with pytest.raises(BackendError, match="at most 64 threads.*ask for at most 64"):
         choose_plan(_Prog([20]), 128, 64, "a small device")
 

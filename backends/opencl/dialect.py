@@ -21,8 +21,8 @@ typedef long int64_t;
 typedef ulong uint64_t;
 #define GLOBAL __global
 #define RESTRICT restrict
-/* float add to global memory that other work-items may update too (OpenCL 1.2 has no float
-   atomics: a compare-and-swap loop on the bits) */
+/* float add to global memory that other work-items may update too */
+/* (OpenCL 1.2 has no float atomics: a compare-and-swap loop on the bits) */
 inline void irsnn_atomic_add(volatile __global float *p, float v)
 {
     union { uint u; float f; } seen, next;

@@ -9,12 +9,16 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python}
-CUDA_OK=$("$PY" - <<'PY'
+if ! CUDA_OK=$("$PY" - <<'PY'
 from irsnn.backends import available_backends
 ok, why = available_backends()["cuda"]
 print("yes" if ok else f"no: {why}")
 PY
-)
+); then
+    echo "gpu_check: '$PY' cannot import irsnn; pip install -e '.[test,cuda]' into it, or set" \
+         "PYTHON to the interpreter that has irsnn" >&2
+    exit 1
+fi
 if [ "$CUDA_OK" = "yes" ]; then
     echo "cuda backend: available"
     echo "== conformance (cuda vs reference, default plan) =="
@@ -36,6 +40,6 @@ else
     echo "== throughput, C only (CUDA skipped): a short check that the script runs =="
     timeout 200 "$PY" benchmarks/gpu_throughput.py --backends cuda c --workloads ALIF512R \
         --what inference --batch 1 --seconds 0.2 --budget 60 \
-        --json /tmp/irsnn-gpu-throughput.json
+        --json /tmp/irsnn-gpu-throughput.json || exit 1
 fi
 echo "gpu_check: done (figures in /tmp/irsnn-gpu-throughput.json)"

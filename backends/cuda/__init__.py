@@ -21,8 +21,7 @@ def plan_of(program, work_group_size=None):
     """The :class:`~backends.kernels.simt.Plan` of ``program`` for CUDA (``work_group_size``:
     threads per block asked for, 0 for one thread per example; None:
     ``$IRSNN_WORK_GROUP_SIZE``, else automatic)."""
-    from ..kernels.simt import choose_plan
-    from ..opencl import work_group_request
+    from ..kernels.simt import choose_plan, work_group_request
     return choose_plan(program, work_group_request(work_group_size), MAX_BLOCK_THREADS,
                        "CUDA blocks")
 
@@ -71,7 +70,7 @@ class CudaBackend(Backend):
     name = "cuda"
 
     def __init__(self, work_group_size: int | None = None):
-        from ..opencl import work_group_request
+        from ..kernels.simt import work_group_request
         self.work_group_size = work_group_request(work_group_size)
 
     def availability(self):

@@ -1,6 +1,7 @@
 """Which plan a SIMT target (OpenCL, CUDA) runs a program with, and why.
 
-Requires: a :class:`~.description.Program`. Provides :class:`Plan` and :func:`choose_plan`.
+Requires: a :class:`~.description.Program`. Provides :class:`Plan`, :func:`choose_plan` and
+:func:`work_group_request` (the size asked for: a backend option or the setting).
 
 Two plans exist. *One block per example* (the default): each batch element runs on one
 work-group (CUDA block) of ``threads`` threads through all its timesteps in one launch; the
@@ -18,7 +19,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from irsnn.errors import BackendError
+from irsnn import settings
+from irsnn.errors import BackendError, SettingsError
 
 #: largest automatic work-group size
 MAX_AUTO_THREADS = 256
@@ -88,4 +90,16 @@ def choose_plan(program, requested: int | None, device_limit: int, device: str,
     return Plan(threads, f"one work-group of {threads} threads per batch element ({how}){stride}")
 
 
-__all__ = ["MAX_AUTO_THREADS", "Plan", "choose_plan"]
+def work_group_request(option):
+    """Threads per batch element asked for: the backend's option, else
+    ``$IRSNN_WORK_GROUP_SIZE`` (None: automatic)."""
+    if option is not None:
+        if isinstance(option, bool) or not isinstance(option, int) or option < 0:
+            raise SettingsError(f"work_group_size={option!r} is not a work-group size; give "
+                                f"the threads per batch element as an integer >= 1 (0: one "
+                                f"thread per batch element), or None for the automatic choice")
+        return option
+    return settings.work_group_size()
+
+
+__all__ = ["MAX_AUTO_THREADS", "Plan", "choose_plan", "work_group_request"]

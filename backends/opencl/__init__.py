@@ -11,7 +11,7 @@ example, or one work-item) is chosen by :mod:`backends.kernels.simt`.
 from __future__ import annotations
 
 from irsnn import settings
-from irsnn.errors import BackendUnavailableError, SettingsError
+from irsnn.errors import BackendUnavailableError
 
 from ..base import Backend
 
@@ -59,18 +59,6 @@ def is_cpu(device) -> bool:
     return bool(device.type & cl.device_type.CPU)
 
 
-def work_group_request(option):
-    """Threads per batch element asked for: the backend's option, else
-    ``$IRSNN_WORK_GROUP_SIZE`` (None: automatic)."""
-    if option is not None:
-        if isinstance(option, bool) or not isinstance(option, int) or option < 0:
-            raise SettingsError(f"work_group_size={option!r} is not a work-group size; give "
-                                f"the threads per batch element as an integer >= 1 (0: one "
-                                f"thread per batch element), or None for the automatic choice")
-        return option
-    return settings.work_group_size()
-
-
 class OpenCLBackend(Backend):
     """Render the kernels as OpenCL C and run them through pyopencl.
 
@@ -84,6 +72,7 @@ class OpenCLBackend(Backend):
     name = "opencl"
 
     def __init__(self, work_group_size: int | None = None):
+        from ..kernels.simt import work_group_request
         self.work_group_size = work_group_request(work_group_size)
 
     def availability(self):
@@ -132,4 +121,4 @@ class OpenCLBackend(Backend):
                                 work_group_size=self.work_group_size)
 
 
-__all__ = ["OpenCLBackend", "choose_device", "is_cpu", "work_group_request"]
+__all__ = ["OpenCLBackend", "choose_device", "is_cpu"]

@@ -3,8 +3,9 @@ sizes 1, 32 and 256 on OpenCL: bit-identical to the reference wherever the defau
 
 A work-group of 1 runs every phase on one thread; 32 splits a population of 20 over most of
 a group; 256 leaves most threads idle, so barriers and races that a size hides show up as
-differences. A representative subset (ragged and bitmask recurrent propagation with spike lists
-by prefix sum, event-driven e-prop gradients) runs in every run; more cases under ``slow``;
+differences. A representative subset (ragged recurrent propagation with spike lists by prefix
+sum with every size, event-driven e-prop gradients with 32) runs in every run; the other sizes
+of e-prop and more cases under ``slow``;
 ``IRSNN_CONFORMANCE_WORK_GROUPS=1,32,256`` runs the whole suite with these sizes.
 """
 
@@ -54,8 +55,15 @@ def _run(monkeypatch, size, case):
     fn(backend="opencl", **kwargs)
 
 
-@pytest.mark.parametrize("size", SIZES)
-@pytest.mark.parametrize("name", list(DEFAULT))
+def _cases():
+    """Every size for inference; e-prop (two double-precision builds a size) runs 32 in the
+    default run and 1 and 256 under ``slow`` (test time budget)."""
+    return [pytest.param(name, n, id=f"{name}-{n}",
+                         marks=[pytest.mark.slow] if name.startswith("eprop") and n != 32
+                         else []) for name in DEFAULT for n in SIZES]
+
+
+@pytest.mark.parametrize("name,size", _cases())
 def test_work_group_sizes(monkeypatch, name, size):
     _run(monkeypatch, size, DEFAULT[name])
 

@@ -66,7 +66,7 @@ def test_every_variable_is_documented_and_read_only_here():
     source = (ROOT / "irsnn" / "settings.py").read_text()
     read = set(re.findall(r'_get\("([A-Z_]+)"\)', source))
     assert read == {"IRSNN_DEBUG", "IRSNN_BACKEND", "IRSNN_OPENCL_DEVICE", "PYOPENCL_CTX", "CC",
-                    "XDG_CACHE_HOME"}
+                    "XDG_CACHE_HOME", "IRSNN_WORK_GROUP_SIZE"}
     assert all(f"``{name}``" in settings.__doc__ for name in read)
     # Nothing else in the library reads the environment (irsnn.bench records its own)
     for folder in ("irsnn", "passes", "backends"):

@@ -97,6 +97,10 @@ def cmd_dump(args) -> int:
         for name, text in files.items():
             (out / name).write_text(text)
             print(f"wrote {out / name}", file=sys.stderr)
+            # the SIMT backends say which plan runs the model (backends.kernels.simt)
+            for line in text.splitlines():
+                if line.startswith("/* plan: "):
+                    print(line[3:-3], file=sys.stderr)
         return 0
     if not (args.print_after_all or args.print_after):
         from .ir import printers

@@ -23,6 +23,11 @@ Variables
     Read by :func:`opencl_device`.
 ``PYOPENCL_CTX``
     pyopencl's own device choice, used in the same form when ``IRSNN_OPENCL_DEVICE`` is unset.
+``IRSNN_WORK_GROUP_SIZE``
+    Threads per batch element of the OpenCL and CUDA backends: a positive integer runs each
+    example on one work-group (CUDA block) of that many threads, ``0`` on one thread (unset
+    or empty: automatic, see :mod:`backends.kernels.simt`). Read by
+    :func:`work_group_size`.
 ``CC``
     The C compiler, a name on the ``PATH`` or a path (unset or empty: the first of ``cc``,
     ``gcc``, ``clang`` on the ``PATH``). Read by :func:`c_compiler`.
@@ -64,8 +69,8 @@ from pathlib import Path
 from irsnn.errors import SettingsError
 
 __all__ = ["DEBUG_LEVELS", "debug_level", "backend_name", "opencl_device", "c_compiler",
-           "cache_root", "memory_limit_mb", "mpi_job_size", "mpi_local_rank", "share_cores",
-           "quiet_progress_bars"]
+           "cache_root", "memory_limit_mb", "work_group_size", "mpi_job_size", "mpi_local_rank",
+           "share_cores", "quiet_progress_bars"]
 
 #: What each ``IRSNN_DEBUG`` level adds.
 DEBUG_LEVELS = {0: "nothing", 1: "pass timings", 2: "the final IR",
@@ -142,6 +147,28 @@ def memory_limit_mb() -> float | None:
         raise SettingsError(f"IRSNN_MEMORY_LIMIT_MB={value!r} is not a number of MiB > 0; set "
                             f"it to e.g. 4096, or unset it to use the available memory")
     return mb
+
+
+def work_group_size() -> int | None:
+    """``$IRSNN_WORK_GROUP_SIZE`` as an integer >= 0, or None when unset or empty.
+
+    Raises
+    ------
+    SettingsError
+        If the value is not an integer >= 0.
+    """
+    value = _get("IRSNN_WORK_GROUP_SIZE")
+    if value is None:
+        return None
+    try:
+        size = int(value)
+    except ValueError:
+        size = -1
+    if size < 0:
+        raise SettingsError(f"IRSNN_WORK_GROUP_SIZE={value!r} is not a work-group size; give "
+                            f"the threads per batch element as an integer >= 1 (0: one thread "
+                            f"per batch element), or unset it for the automatic choice")
+    return size
 
 
 def _first_int(names) -> int | None:

@@ -1,7 +1,8 @@
 """The CUDA backend (CuPy + NVRTC; ``pip install irsnn[cuda]``).
 
 Requires: an IR after a compiler's pipeline and an NVIDIA GPU. Provides: :class:`CudaSimulation`
-(one fused kernel per model, one thread per batch element, a batch per launch). CuPy is imported
+(one fused kernel per model, one block per batch element (:mod:`backends.kernels.simt`), a batch
+per launch) and :func:`plan_of`. CuPy is imported
 lazily; without it or without a GPU the backend reports itself unavailable with the reason.
 :func:`compile_with_nvrtc` compiles the generated source without a GPU (through
 ``cuda-bindings`` + ``nvidia-cuda-nvrtc``), which is how CI checks it.
@@ -12,13 +13,28 @@ from __future__ import annotations
 from ..base import Backend
 
 
-def _source(graph) -> str:
+#: threads a CUDA block holds at most (every architecture irsnn compiles for)
+MAX_BLOCK_THREADS = 1024
+
+
+def plan_of(program, work_group_size=None):
+    """The :class:`~backends.kernels.simt.Plan` of ``program`` for CUDA (``work_group_size``:
+    threads per block asked for, 0 for one thread per example; None:
+    ``$IRSNN_WORK_GROUP_SIZE``, else automatic)."""
+    from ..kernels.simt import choose_plan, work_group_request
+    return choose_plan(program, work_group_request(work_group_size), MAX_BLOCK_THREADS,
+                       "CUDA blocks")
+
+
+def _source(graph, work_group_size=None) -> str:
     from irsnn.lang.render_c import CStyleRenderer
 
     from ..kernels import KernelBuilder, KernelRenderer
     from .dialect import CUDA_KERNELS
     program = KernelBuilder(graph, CStyleRenderer(CUDA_KERNELS.lang)).build()
-    return KernelRenderer(CUDA_KERNELS).fused_source(program, graph.name)
+    plan = plan_of(program, work_group_size)
+    return KernelRenderer(CUDA_KERNELS, threads=plan.threads).fused_source(program, graph.name,
+                                                                           plan.reason)
 
 
 def compile_with_nvrtc(source: str, arch: str = "sm_80") -> tuple[bool, str]:
@@ -42,9 +58,20 @@ def compile_with_nvrtc(source: str, arch: str = "sm_80") -> tuple[bool, str]:
 
 
 class CudaBackend(Backend):
-    """Render the kernels as CUDA C++ and run them through CuPy."""
+    """Render the kernels as CUDA C++ and run them through CuPy.
+
+    Parameters
+    ----------
+    work_group_size : int or None
+        Threads per block, one block per batch element (0: one thread per batch element);
+        None: ``$IRSNN_WORK_GROUP_SIZE``, else automatic (:mod:`backends.kernels.simt`).
+    """
 
     name = "cuda"
+
+    def __init__(self, work_group_size: int | None = None):
+        from ..kernels.simt import work_group_request
+        self.work_group_size = work_group_request(work_group_size)
 
     def availability(self):
         try:
@@ -79,7 +106,7 @@ class CudaBackend(Backend):
 
     def kernel_source(self, graph):
         from ..kernels.render import file_stem
-        return {f"{file_stem(graph.name, '.-')}.cu": _source(graph)}
+        return {f"{file_stem(graph.name, '.-')}.cu": _source(graph, self.work_group_size)}
 
     def memory_limit(self):
         """The smaller of the current GPU's free memory and the host's (host copies)."""
@@ -93,7 +120,8 @@ class CudaBackend(Backend):
 
     def build(self, graph, *, rng_seed=0, kernel_profiling=False):
         from .simulation import CudaSimulation
-        return CudaSimulation(graph, rng_seed=rng_seed, kernel_profiling=kernel_profiling)
+        return CudaSimulation(graph, rng_seed=rng_seed, kernel_profiling=kernel_profiling,
+                              work_group_size=self.work_group_size)
 
 
 __all__ = ["CudaBackend", "compile_with_nvrtc"]

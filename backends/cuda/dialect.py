@@ -37,10 +37,13 @@ CUDA_LANG = Dialect(float_functions=minmax_names(c_float_names(), "f"),
                     double_functions=minmax_names(c_double_names(), ""),
                     prelude=C_HELPERS + C_MINMAX, function_qualifier="__device__ inline")
 
-#: One fused kernel per model, one thread per batch element
+#: One fused kernel per model: one thread per batch element, or (SIMT plan) one block
 CUDA_KERNELS = KernelDialect(lang=CUDA_LANG, kernel_prefix='extern "C" __global__ void',
                              parallel_pragma="",
                              grid_index="(int32_t)(blockIdx.x * blockDim.x + threadIdx.x)",
+                             atomic_add="atomicAdd(&({target}), {value});",
                              prefetch="", count_trailing_zeros="__ffs((int){x}) - 1",
                              bit_lanes=False, flag_words=False, narrow_gathers="",
-                             header=_HEADER)
+                             header=_HEADER, block_index="(int32_t)blockIdx.x",
+                             thread_index="(int32_t)threadIdx.x", barrier="__syncthreads();",
+                             local_qualifier="__shared__")

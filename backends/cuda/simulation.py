@@ -5,9 +5,10 @@ Requires: CuPy (imported when the simulation is prepared),
 :class:`~backends.kernel_sim.KernelSimulation`. Provides :class:`CudaSimulation` (compile,
 launch, buffer transfers) and :data:`NVRTC_OPTIONS`.
 
-Structure as OpenCL's: the shared program rendered as one CUDA kernel in which each thread
-runs all timesteps of one batch element, so a whole batch is one launch (launch overhead is
-amortised over every timestep of the example).
+Structure as OpenCL's: the shared program rendered as one CUDA kernel in which each block (the
+SIMT plan of :mod:`backends.kernels.simt`), or each thread, runs all timesteps of one batch
+element, so a whole batch is one launch (launch overhead is amortised over every timestep of
+the example).
 """
 
 from __future__ import annotations
@@ -30,13 +31,20 @@ NVRTC_OPTIONS = ("--fmad=false", "--std=c++17")
 class CudaSimulation(KernelSimulation):
     """A model compiled to one CUDA kernel (see the module docstring)."""
 
+    def __init__(self, graph, work_group_size=None, **kwargs):
+        self.work_group_size = work_group_size
+        super().__init__(graph, **kwargs)
+
     def kernel_dialect(self):
         return CUDA_KERNELS
 
     def _prepare(self, profiling):
         import cupy
         self.cp = cupy
-        self.source = KernelRenderer(CUDA_KERNELS).fused_source(self.program, self.graph.name)
+        from . import plan_of
+        self.plan = plan_of(self.program, self.work_group_size)
+        self.source = KernelRenderer(CUDA_KERNELS, threads=self.plan.threads).fused_source(
+            self.program, self.graph.name, self.plan.reason)
         if settings.debug_level() >= 4:
             sys.stderr.write(f"// ----- generated CUDA for '{self.graph.name}' -----\n"
                              f"{self.source}")
@@ -79,8 +87,11 @@ class CudaSimulation(KernelSimulation):
     def _launch(self, steps, kernel=None):
         cp = self.cp
         args = self.fused_arguments(cp.asarray, self._dummy, steps)
-        threads = min(128, max(32, self.batch_size))
-        blocks = -(-self.batch_size // threads)
+        if self.plan.threads:
+            threads, blocks = self.plan.threads, self.batch_size
+        else:
+            threads = min(128, max(32, self.batch_size))
+            blocks = -(-self.batch_size // threads)
         start = time.perf_counter()
         (kernel or self.kernel)((blocks,), (threads,), tuple(args))
         cp.cuda.Device().synchronize()

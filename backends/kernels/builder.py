@@ -203,7 +203,11 @@ class KernelBuilder:
         body += strategy.deliver(self, eid, syn)
         return Kernel(f"propagate_{self.stem(eid)}", (), (Dim("b", B),), body,
                       doc=f"spike propagation {eid} ({syn.connectivity}/{syn.layout})",
-                      label=f"propagate:{eid}")
+                      label=f"propagate:{eid}",
+                      # a learning group's traces run on one thread, and so (for now) its rows:
+                      # on PoCL, rows split across the group followed by the traces gave wrong
+                      # traces or corrupted memory
+                      parallel=strategy.parallel_rows and syn.learning is None)
 
     # -- recording -----------------------------------------------------------------------------
     def _recorders(self):

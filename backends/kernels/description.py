@@ -3,7 +3,11 @@
 Requires: the standard library only. Provides :class:`Buffer`, :class:`Dim`,
 :class:`Kernel`, :class:`Recorder`, :class:`Program` and the statements (:class:`For`,
 :class:`ForSetBits`, :class:`AddSetBits`, :class:`ForFlagged`, :class:`If`, :class:`Block`,
-:class:`AtomicAdd`, :class:`Prefetch`) that the builder produces and the renderer consumes.
+:class:`AtomicAdd`, :class:`Prefetch`) that the builder produces and the renderer consumes,
+and the parallel constructs (:class:`ParallelFor`, :class:`Barrier`, :class:`Single`,
+:class:`AppendFlagged`) through which a kernel body can be run by a block (work-group) of
+threads: C renders them as its sequential loops (the same source as plain :class:`For`,
+:class:`ForFlagged`), SIMT dialects split them across the threads of a block.
 
 The kernel builder (:mod:`.builder`) turns a scheduled IR into a :class:`Program`: typed
 buffers, and kernels whose bodies are small statement trees. Statement text (expressions,
@@ -169,6 +173,49 @@ class Prefetch:
 
 
 @dataclass
+class ParallelFor(For):
+    """A loop whose iterations are independent and may run on the threads of a block: C (and
+    one thread per grid point) renders it as :class:`For`; a block of ``T`` threads runs
+    iteration ``var`` on thread ``var % T``, so every thread handles the same iterations in
+    every ``ParallelFor`` of the same extent (an element indexed by ``var`` is owned by one
+    thread, and needs no :class:`Barrier` between two such loops)."""
+
+
+@dataclass
+class Barrier:
+    """Every thread of the block waits here until all have arrived, and their memory writes
+    are visible to one another (nothing where a grid point runs on one thread)."""
+
+
+@dataclass
+class Single:
+    """``body`` run by one thread of the block (all of it where a grid point runs on one
+    thread); locals it declares are not visible after it."""
+
+    body: list = field(default_factory=list)
+
+
+@dataclass
+class AppendFlagged:
+    """The elements ``var < extent`` whose ``int8_t`` flag ``flags[var]`` is non-zero, in
+    ascending order, each with ``const int8_t flag`` and its rank in the ``int32_t`` variable
+    ``count`` (declared before, 0) in scope for ``body`` (typically ``list[count] = var``);
+    afterwards ``count`` holds how many there were, in every thread.
+
+    One thread renders it as :class:`ForFlagged` over ``body`` and ``count++``. A block of
+    threads gives each thread a contiguous chunk of the elements, counts its flags and finds
+    where its chunk's list begins with a prefix sum over the block in local memory (no
+    serial appends, no atomics: the list keeps ascending order)."""
+
+    var: str
+    extent: int
+    flags: str
+    flag: str
+    count: str
+    body: list = field(default_factory=list)
+
+
+@dataclass
 class Kernel:
     """One kernel: scalar arguments, a parallel grid and a body run once per grid point.
 
@@ -189,6 +236,10 @@ class Kernel:
     #: synapses); vector CPUs may run such loops faster with narrow vectors (see
     #: ``KernelDialect.narrow_gathers``)
     gathers: bool = False
+    #: its body is written for a block of threads per grid point (side effects only inside
+    #: :class:`ParallelFor`, :class:`Single` or :class:`AppendFlagged`, with :class:`Barrier`
+    #: where a thread reads what another wrote); otherwise a block runs it on one thread
+    parallel: bool = False
 
 
 @dataclass(frozen=True)

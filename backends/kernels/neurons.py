@@ -13,7 +13,7 @@ from __future__ import annotations
 from irsnn.ir.scopes import check_neuron, check_psm
 from irsnn.rng import stream_id
 
-from .description import Block, Dim, For, ForFlagged, If, Kernel
+from .description import AppendFlagged, Barrier, Block, Dim, If, Kernel, ParallelFor, Single
 
 
 def _rng(sites_out):
@@ -39,17 +39,17 @@ def _scheduled(k, nid, pop) -> Kernel:
     copy = ["const size_t _at = (size_t)b * (size_t)_steps + (size_t)_step;",
             f"const uint32_t _first = {offsets}[_at];",
             f"cnt = (int32_t)({offsets}[_at + 1] - _first);",
-            For("_s", "cnt", [f"spk[_s] = (int32_t){spikes}[_first + (uint32_t)_s];"])]
+            ParallelFor("_s", "cnt", [f"spk[_s] = (int32_t){spikes}[_first + (uint32_t)_s];"])]
     body = [f"const int32_t slot = (int32_t)(ts % {h});",
             f"GLOBAL int32_t *spk = {buf('spk')} + ((size_t)slot * {B} + b) * {n};",
             "int32_t cnt = 0;",
             f"const int64_t _step = ts - (int64_t){window}[0];",
             f"const int64_t _steps = (int64_t){window}[1];",
             If("_step >= 0 && _step < _steps", copy),
-            f"{buf('spkcnt')}[slot * {B} + b] = cnt;"]
+            Single([f"{buf('spkcnt')}[slot * {B} + b] = cnt;"])]
     return Kernel(f"update_{k.stem(nid)}", (), (Dim("b", B),), body,
                   doc=f"neuron update {nid} ({pop.model_name}: spike schedule)",
-                  label=f"neuron:{nid}")
+                  label=f"neuron:{nid}", parallel=True)
 
 
 def update_kernel(k, nid, pop) -> Kernel:
@@ -135,9 +135,9 @@ def update_kernel(k, nid, pop) -> Kernel:
         body.append(f"GLOBAL int8_t *sgn = {buf('spksign')} + ((size_t)slot * {B} + b) * {n};")
     if sites:
         body.append(f"const uint32_t stream_base = {stream_id(nid) & 0xFFFFFF00}u;")
-    body += ["int32_t cnt = 0;", For("i", str(n), draws + lane)]
+    body += ["int32_t cnt = 0;", ParallelFor("i", str(n), draws + lane)]
     if spiking:
-        on_spike = ["spk[cnt] = i;"] + (["sgn[cnt] = f;"] if signed else []) + ["cnt++;"]
+        on_spike = ["spk[cnt] = i;"] + (["sgn[cnt] = f;"] if signed else [])
         if deferred:
             reset_sites: set[int] = set()
             text = k.renderer.render_statements(reset.tree, reset, names,
@@ -155,10 +155,13 @@ def update_kernel(k, nid, pop) -> Kernel:
             if reset_sites and not sites:
                 body.insert(-2, f"const uint32_t stream_base = "
                                 f"{stream_id(nid) & 0xFFFFFF00}u;")
-        body.append(ForFlagged("i", n, f"{buf('fired')} + (size_t)b * {n}", "f", on_spike))
-    body.append(f"{buf('spkcnt')}[slot * {B} + b] = cnt;")
+        # every lane's flag is written before the spike list is made from them
+        body += [Barrier(), AppendFlagged("i", n, f"{buf('fired')} + (size_t)b * {n}", "f",
+                                          "cnt", on_spike)]
+    body.append(Single([f"{buf('spkcnt')}[slot * {B} + b] = cnt;"]))
     return Kernel(f"update_{k.stem(nid)}", (), (Dim("b", B),), body,
-                  doc=f"neuron update {nid} ({pop.model_name})", label=f"neuron:{nid}")
+                  doc=f"neuron update {nid} ({pop.model_name})", label=f"neuron:{nid}",
+                  parallel=True)
 
 
 def _psm(k, eid, syn, pop, neuron_table):

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 from irsnn.lang.render_c import C99, Dialect
 
-from .description import (AddSetBits, AtomicAdd, Block, For, ForFlagged, ForSetBits, If, Kernel,
-                          Prefetch, Program)
+from .description import (AddSetBits, AppendFlagged, AtomicAdd, Barrier, Block, For, ForFlagged,
+                          ForSetBits, If, Kernel, ParallelFor, Prefetch, Program, Single)
 
 
 def comment_text(text) -> str:
@@ -125,6 +125,13 @@ class KernelDialect:
     #: declarations before everything else (pragmas, typedefs, GLOBAL/RESTRICT macros) for
     #: targets compiled as one fused kernel (OpenCL, CUDA)
     header: str = ""
+    #: SIMT targets (a block of threads per batch element; empty where a grid point is one
+    #: thread): the index of the block and of the thread within it, a block-wide barrier
+    #: with memory fence, and the qualifier of arrays in the block's local (shared) memory
+    block_index: str = ""
+    thread_index: str = ""
+    barrier: str = ""
+    local_qualifier: str = ""
 
 
 #: ``irsnn_first_flag(w)``: the index (0-7) of the first non-zero ``int8_t`` flag of eight
@@ -155,11 +162,30 @@ C_KERNELS = KernelDialect(lang=C99)
 
 
 class KernelRenderer:
-    """Render programs for one :class:`KernelDialect`."""
+    """Render programs for one :class:`KernelDialect`.
 
-    def __init__(self, dialect: KernelDialect = C_KERNELS, indent: str = "    "):
+    Parameters
+    ----------
+    dialect : KernelDialect
+        The target.
+    indent : str
+        One level of indentation.
+    threads : int or None
+        Threads per block (work-group) for the SIMT plan of fused kernels (one block per
+        batch element; the dialect must have a :attr:`~KernelDialect.thread_index`); None
+        renders every grid point on one thread (C, and fused kernels one thread per batch
+        element).
+    """
+
+    def __init__(self, dialect: KernelDialect = C_KERNELS, indent: str = "    ",
+                 threads: int | None = None):
+        if threads is not None and not dialect.thread_index:
+            raise ValueError("this kernel dialect has no threads within a block")
+        if threads is not None and threads < 1:
+            raise ValueError(f"threads per block must be >= 1, not {threads}")
         self.dialect = dialect
         self.indent = indent
+        self.threads = threads
 
     def statements(self, stmts, level: int) -> list[str]:
         pad = self.indent * level
@@ -167,6 +193,26 @@ class KernelRenderer:
         for s in stmts:
             if isinstance(s, str):
                 out.extend(pad + line if line.strip() else "" for line in s.split("\n"))
+            elif isinstance(s, ParallelFor) and self.threads is not None:
+                out.append(f"{pad}for ({s.type} {s.var} = {s.start} + irsnn_lid; "
+                           f"{s.var} < {s.extent}; {s.var} += IRSNN_THREADS) {{")
+                out += self.statements(s.body, level + 1)
+                out.append(pad + "}")
+            elif isinstance(s, Barrier):
+                if self.threads is not None:
+                    out.append(pad + self.dialect.barrier)
+            elif isinstance(s, Single):
+                if self.threads is None:
+                    out += self.statements(s.body, level)
+                else:
+                    # one thread: its parallel loops are whole loops, its barriers none
+                    self.threads, threads = None, self.threads
+                    try:
+                        out += self.statements([If("irsnn_lid == 0", list(s.body))], level)
+                    finally:
+                        self.threads = threads
+            elif isinstance(s, AppendFlagged):
+                out += self.statements(self._append_flagged(s), level)
             elif isinstance(s, For):
                 out.append(f"{pad}for ({s.type} {s.var} = {s.start}; {s.var} < {s.extent}; "
                            f"{s.var}++) {{")
@@ -213,6 +259,35 @@ class KernelRenderer:
                 f"{self.indent}const int32_t j = {s.base} + irsnn_ctz({s.word});",
                 f"{self.indent}{s.target} += {s.value};",
                 f"{self.indent}{s.word} &= {s.word} - 1u;", "}"]
+
+    def _append_flagged(self, s: AppendFlagged) -> list:
+        if self.threads is None:
+            return [ForFlagged(s.var, s.extent, s.flags, s.flag,
+                               list(s.body) + [f"{s.count}++;"])]
+        # Each thread takes a contiguous chunk; an inclusive prefix sum of the chunks' counts
+        # over the block (Hillis-Steele in local memory) gives where each chunk's list begins
+        n, flags = s.extent, s.flags
+        visit = [f"const int8_t {s.flag} = _flags[{s.var}];",
+                 If(f"{s.flag} != 0", list(s.body) + [f"{s.count}++;"])]
+        return [Block([
+            f"GLOBAL const int8_t *_flags = {flags};",
+            f"const int32_t _chunk = ({n} + IRSNN_THREADS - 1) / IRSNN_THREADS;",
+            f"const int32_t _lo = irsnn_lid * _chunk < {n} ? irsnn_lid * _chunk : {n};",
+            f"const int32_t _hi = _lo + _chunk < {n} ? _lo + _chunk : {n};",
+            "int32_t _mine = 0;",
+            For("_e", "_hi", ["_mine += _flags[_e] != 0 ? 1 : 0;"], start="_lo"),
+            "irsnn_scan[irsnn_lid] = _mine;",
+            Barrier(),
+            "for (int32_t _d = 1; _d < IRSNN_THREADS; _d <<= 1) {\n"
+            f"{self.indent}const int32_t _add = irsnn_lid >= _d ? "
+            "irsnn_scan[irsnn_lid - _d] : 0;\n"
+            f"{self.indent}{self.dialect.barrier}\n"
+            f"{self.indent}irsnn_scan[irsnn_lid] += _add;\n"
+            f"{self.indent}{self.dialect.barrier}\n}}" if self.threads > 1 else "",
+            f"{s.count} = irsnn_scan[irsnn_lid] - _mine;",
+            For(s.var, "_hi", visit, start="_lo"),
+            f"{s.count} = irsnn_scan[IRSNN_THREADS - 1];",
+            Barrier()])]
 
     def _for_flagged(self, s: ForFlagged, level: int) -> list[str]:
         q = (self.dialect.global_qualifier + " ") if self.dialect.global_qualifier else ""
@@ -296,37 +371,54 @@ class KernelRenderer:
         return text.replace("static inline", self.dialect.lang.function_qualifier) + "\n" + \
             self.intrinsics()
 
+    def _phase(self, k: Kernel) -> list:
+        """The body of kernel ``k`` as one phase of a fused kernel: as it is for one thread
+        per batch element or a kernel written for a block (:attr:`~.description.Kernel.
+        parallel`), else run by one thread of the block."""
+        body = list(k.body)
+        return body if self.threads is None or k.parallel else [Single(body)]
+
+    def _barrier(self) -> list:
+        return [Barrier()] if self.threads is not None else []
+
     def time_loop(self, program: Program) -> list:
         """Statements running ``steps`` timesteps of every per-step kernel for the batch element
-        ``b`` in scope (batch elements are independent: no synchronisation is needed)."""
+        ``b`` in scope (batch elements are independent: no synchronisation between them; with
+        :attr:`threads`, the phases of a step are separated by barriers of the block)."""
         for k in program.kernels:
             if tuple(d.var for d in k.grid) != ("b",):
                 raise ValueError(f"kernel {k.name} has grid {k.grid}; fused loops need (b,)")
         dt = program.constants["dt"]
-        loop = []
+        # (a barrier opening the step as well: PoCL's work-group loops mishandle a first
+        # phase that follows the loop head directly)
+        loop = self._barrier()
         for k in program.kernels:
             body = list(k.body)
             if k.args:
                 body[:0] = ["const int64_t rec_step = rec0 + k;", "(void)rec_step;"]
-            block = Block(body, comment=k.doc)
+            block = Block(self._phase(Kernel(k.name, k.args, k.grid, body,
+                                             parallel=k.parallel)), comment=k.doc)
             loop.append(If("irsnn_learning", [block]) if k.learning else block)
+            loop += self._barrier()
         return [For("k", "steps", ["const int64_t ts = ts0 + k;",
                                    f"const float t = (float)((double)ts * {dt!r});",
                                    "const uint32_t rng_step = rng0 + (uint32_t)k;",
                                    "(void)t; (void)rng_step;"] + loop, type="int64_t")]
 
-    @staticmethod
-    def in_sequence(kernels) -> list:
+    def in_sequence(self, kernels) -> list:
         """Statements running ``kernels`` (grid ``(b,)``) one after another for the batch
         element ``b`` in scope."""
-        return [Block(list(k.body), comment=k.doc) for k in kernels]
+        out = []
+        for k in kernels:
+            out += [Block(self._phase(k), comment=k.doc)] + self._barrier()
+        return out
 
     def fused_kernel(self, program: Program, name: str = "irsnn_run",
                      kernels=None) -> str:
         """A kernel running the prologue, the whole time loop (:meth:`time_loop`) and the
-        epilogue for one batch element per work-item; with ``kernels`` (grid ``(b,)``),
-        those once instead (same parameters, so every such kernel is launched with the same
-        arguments)."""
+        epilogue for one batch element per work-item (with :attr:`threads`, per block);
+        with ``kernels`` (grid ``(b,)``), those once instead (same parameters, so every such
+        kernel is launched with the same arguments)."""
         B = program.constants["batch_size"]
         params = [f"GLOBAL {b.ctype} *RESTRICT {b.name}" for b in program.buffers]
         params += [f"GLOBAL const {b.ctype} *RESTRICT {b.name}" for b in program.egps]
@@ -339,11 +431,35 @@ class KernelRenderer:
         work = (self.in_sequence(program.prologue) + self.time_loop(program)
                 + self.in_sequence(program.epilogue)
                 if kernels is None else self.in_sequence(kernels))
-        body = [f"const int32_t b = {self.dialect.grid_index.format(dim=0)};",
-                f"if (b >= {B}) return;"] + work
+        if self.threads is None:
+            head = [f"const int32_t b = {self.dialect.grid_index.format(dim=0)};"]
+        else:
+            head = [f"const int32_t b = {self.dialect.block_index};",
+                    f"const int32_t irsnn_lid = {self.dialect.thread_index};",
+                    "(void)irsnn_lid;"]
+        # (a block per batch element: exactly B blocks, and no return before a barrier)
+        guard = [f"if (b >= {B}) return;"] if self.threads is None else []
+        text = self.statements(head + guard + work, 1)
+        if self.threads is not None and any("irsnn_scan[" in line for line in text):
+            # local memory is declared at the kernel's outermost scope (OpenCL requires it)
+            text.insert(0, f"{self.indent}{self.dialect.local_qualifier} int32_t "
+                           f"irsnn_scan[IRSNN_THREADS];")
         sep = ",\n" + " " * (len(self.dialect.kernel_prefix) + len(name) + 2)
         return (f"{self.dialect.kernel_prefix} {name}({sep.join(params)})\n{{\n"
-                + "\n".join(self.statements(body, 1)) + "\n}\n")
+                + "\n".join(text) + "\n}\n")
+
+    def plan(self, program: Program) -> str:
+        """How the fused kernel runs the model, in words (``irsnn dump`` prints it)."""
+        if self.threads is None:
+            return ("plan: one thread per batch element runs every timestep of its example "
+                    "(all phases sequential)")
+        phases = [k for k in program.kernels]
+        par = [k.label or k.name for k in phases if k.parallel]
+        ser = [k.label or k.name for k in phases if not k.parallel]
+        return (f"plan: one work-group of {self.threads} threads per batch element runs every "
+                f"timestep of its example in one launch, phases separated by barriers; "
+                f"parallel over neurons/synapses: {', '.join(par) or 'none'}; "
+                f"on one thread of the group: {', '.join(ser) or 'none'}")
 
     def buffer_kernel(self, program: Program, k: Kernel) -> str:
         """Kernel ``k`` (a one-dimensional grid) taking every state buffer as a parameter, for
@@ -357,10 +473,14 @@ class KernelRenderer:
                 f"({sep.join(params)})\n{{\n"
                 + "\n".join(self.statements(body, 1)) + "\n}\n")
 
-    def fused_source(self, program: Program, title: str) -> str:
-        """Complete source of a fused-kernel target."""
-        parts = [f"/* irsnn: model '{comment_text(title)}' (generated) */", self.dialect.header,
-                 self.helpers(program), self.fused_kernel(program)]
+    def fused_source(self, program: Program, title: str, why: str = "") -> str:
+        """Complete source of a fused-kernel target; ``why`` says why its plan was chosen."""
+        parts = [f"/* irsnn: model '{comment_text(title)}' (generated) */", self.dialect.header]
+        if self.threads is not None:
+            parts.append(f"#define IRSNN_THREADS {self.threads}\n")
+        plan = self.plan(program) + (f" (chosen: {why})" if why else "")
+        parts += [f"/* {comment_text(plan)} */", self.helpers(program),
+                  self.fused_kernel(program)]
         if program.end_kernels:
             parts += [self.fused_kernel(program, "irsnn_end_example", program.end_kernels),
                       self.fused_kernel(program, "irsnn_restart", program.restart_kernels)]

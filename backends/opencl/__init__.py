@@ -1,7 +1,7 @@
 """The OpenCL backend (pyopencl; ``pip install irsnn[opencl]``, or ``irsnn[opencl-cpu]`` for PoCL).
 
 Requires: an IR after a compiler's pipeline. Provides: :class:`OpenCLSimulation`, the shared
-kernels rendered as OpenCL C (one fused kernel, one work-item per batch element), programs built
+kernels rendered as OpenCL C (one fused kernel per model), programs built
 once per model and cached under ``$XDG_CACHE_HOME/irsnn/opencl``. Device choice never prompts:
 ``$IRSNN_OPENCL_DEVICE`` (``platform:device`` indices, or part of a device name), else
 ``$PYOPENCL_CTX``, else the first GPU, else the first CPU device, among the devices that work.
@@ -11,6 +11,9 @@ process): a driver can list a device that cannot compile anything (PoCL 3.0 of t
 ``pocl-binary-distribution`` on CPUs newer than its LLVM: ``unknown target CPU 'generic'``).
 Devices that fail are skipped, and their reasons are what :meth:`OpenCLBackend.availability`
 (hence ``irsnn backends`` and :func:`irsnn.backends.available_backends`) reports when none works.
+
+The plan (one work-group per example, or one work-item) is chosen by
+:mod:`backends.kernels.simt`.
 """
 
 from __future__ import annotations
@@ -145,10 +148,27 @@ _HINT = (" (PoCL of the pip package pocl-binary-distribution cannot compile for 
          "OCL_ICD_VENDORS=/etc/OpenCL/vendors/pocl.icd), or use backend='c' or 'reference'")
 
 
+def is_cpu(device) -> bool:
+    """Whether an OpenCL device is a CPU (PoCL's, say)."""
+    import pyopencl as cl
+    return bool(device.type & cl.device_type.CPU)
+
+
 class OpenCLBackend(Backend):
-    """Render the kernels as OpenCL C and run them through pyopencl."""
+    """Render the kernels as OpenCL C and run them through pyopencl.
+
+    Parameters
+    ----------
+    work_group_size : int or None
+        Threads per batch element (one work-group per example; 0: one work-item per example);
+        None: ``$IRSNN_WORK_GROUP_SIZE``, else automatic (:mod:`backends.kernels.simt`).
+    """
 
     name = "opencl"
+
+    def __init__(self, work_group_size: int | None = None):
+        from ..kernels.simt import work_group_request
+        self.work_group_size = work_group_request(work_group_size)
 
     def availability(self):
         try:
@@ -169,6 +189,20 @@ class OpenCLBackend(Backend):
             out.append(f"{k} {d.name} ({p.name}){note}")
         return out
 
+    def plan(self, program, device_limit=None, device="the OpenCL device"):
+        """The :class:`~backends.kernels.simt.Plan` of ``program`` (``device_limit``: the
+        device's largest work-group; None: the chosen device's, else 256)."""
+        from ..kernels.simt import choose_plan
+        cpu = False
+        if device_limit is None:
+            try:
+                dev = choose_device()
+                device_limit, device = dev.max_work_group_size, dev.name
+                cpu = is_cpu(dev)
+            except BackendUnavailableError:
+                device_limit = 256
+        return choose_plan(program, self.work_group_size, device_limit, device, cpu)
+
     def kernel_source(self, graph):
         from irsnn.lang.render_c import CStyleRenderer
 
@@ -176,7 +210,9 @@ class OpenCLBackend(Backend):
         from ..kernels.render import file_stem
         from .dialect import OPENCL_KERNELS
         program = KernelBuilder(graph, CStyleRenderer(OPENCL_KERNELS.lang)).build()
-        source = KernelRenderer(OPENCL_KERNELS).fused_source(program, graph.name)
+        plan = self.plan(program)
+        source = KernelRenderer(OPENCL_KERNELS, threads=plan.threads).fused_source(
+            program, graph.name, plan.reason)
         return {f"{file_stem(graph.name, '.-')}.cl": source}
 
     def memory_limit(self):
@@ -192,7 +228,8 @@ class OpenCLBackend(Backend):
     def build(self, graph, *, rng_seed=0, kernel_profiling=False):
         from .simulation import OpenCLSimulation
         return OpenCLSimulation(graph, choose_device(), rng_seed=rng_seed,
-                                kernel_profiling=kernel_profiling)
+                                kernel_profiling=kernel_profiling,
+                                work_group_size=self.work_group_size)
 
 
-__all__ = ["OpenCLBackend", "choose_device", "probe_device"]
+__all__ = ["OpenCLBackend", "choose_device", "is_cpu", "probe_device"]

@@ -6,8 +6,9 @@ Requires: pyopencl (imported when the simulation is prepared),
 launch, buffer transfers) and :func:`cache_dir`.
 
 The program is the same :class:`~backends.kernels.Program` as C's, rendered as one OpenCL
-kernel in which each work-item runs every timestep of one batch element (the global size is the
-batch size rounded up to the work-group size). State lives in device buffers; the host copies of
+kernel in which each work-group (the SIMT plan of :mod:`backends.kernels.simt`), or each
+work-item, runs every timestep of one batch element. State lives in device buffers; the host
+copies of
 :class:`~backends.kernel_sim.KernelSimulation` are synchronised lazily.
 """
 
@@ -20,6 +21,7 @@ import time
 from irsnn import settings
 
 from ..kernels import KernelRenderer
+from ..kernels.simt import choose_plan
 from ..kernel_sim import KernelSimulation
 from ..native.toolchain import usable_cache_dir
 from .dialect import OPENCL_KERNELS
@@ -33,8 +35,9 @@ def cache_dir():
 class OpenCLSimulation(KernelSimulation):
     """A model compiled to one OpenCL kernel (see the module docstring)."""
 
-    def __init__(self, graph, device, **kwargs):
+    def __init__(self, graph, device, work_group_size=None, **kwargs):
         self.device = device
+        self.work_group_size = work_group_size
         super().__init__(graph, **kwargs)
 
     def kernel_dialect(self):
@@ -45,7 +48,12 @@ class OpenCLSimulation(KernelSimulation):
         self.cl = cl
         self.ctx = cl.Context([self.device])
         self.queue = cl.CommandQueue(self.ctx)
-        self.source = KernelRenderer(OPENCL_KERNELS).fused_source(self.program, self.graph.name)
+        from . import is_cpu
+        self.plan = choose_plan(self.program, self.work_group_size,
+                                self.device.max_work_group_size, self.device.name,
+                                is_cpu(self.device))
+        self.source = KernelRenderer(OPENCL_KERNELS, threads=self.plan.threads).fused_source(
+            self.program, self.graph.name, self.plan.reason)
         if settings.debug_level() >= 4:
             sys.stderr.write(f"// ----- generated OpenCL for '{self.graph.name}' -----\n"
                              f"{self.source}")
@@ -63,7 +71,7 @@ class OpenCLSimulation(KernelSimulation):
         self._egp_dev: dict[str, tuple] = {}
         self._rec_dev: dict[str, tuple] = {}
         self._dummy = cl.Buffer(self.ctx, mf.READ_WRITE, 4)
-        self.local_size = min(64, self.device.max_work_group_size)
+        self.local_size = self.plan.threads or min(64, self.device.max_work_group_size)
         if profiling:
             self.kernel_names = ["run"]
             self.kernel_times = {"run": 0.0}
@@ -88,7 +96,8 @@ class OpenCLSimulation(KernelSimulation):
     def _launch(self, steps, kernel=None):
         args = self.fused_arguments(self._device_array, self._dummy, steps)
         local = self.local_size
-        glob = -(-self.batch_size // local) * local
+        glob = (self.batch_size * local if self.plan.threads
+                else -(-self.batch_size // local) * local)
         start = time.perf_counter()
         (kernel or self.kernel)(self.queue, (glob,), (local,), *args)
         self.queue.finish()

@@ -110,10 +110,12 @@ def test_emit_kernels_for_c_and_reference(model_file, tmp_path):
 @pytest.mark.parametrize("backend,suffix,marker", [
     ("opencl", ".cl", "__kernel void irsnn_run("),
     ("cuda", ".cu", 'extern "C" __global__ void irsnn_run(')])
-def test_emit_kernels_needs_no_device(model_file, tmp_path, backend, suffix, marker):
-    """Kernel source for OpenCL and CUDA is written with or without a device or driver."""
+def test_emit_kernels_needs_no_device(model_file, tmp_path, backend, suffix, marker, capsys):
+    """Kernel source for OpenCL and CUDA is written with or without a device or driver, and
+    the dump says which plan runs it."""
     out = tmp_path / backend
     assert main(["dump", f"{model_file}:network", "--emit-kernels", str(out),
                  "--backend", backend, "--compiler", "eprop"]) == 0
     (source,) = out.glob(f"*{suffix}")
     assert marker in source.read_text()
+    assert "plan: one " in capsys.readouterr().err

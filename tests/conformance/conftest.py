@@ -16,7 +16,9 @@ new backend registered in :mod:`irsnn.backends` is picked up without editing thi
 Unavailable backends appear as cases skipped with the reason (an OpenCL driver whose devices
 cannot build a kernel, say).
 ``IRSNN_CONFORMANCE_BACKENDS=c,opencl`` restricts the list (unknown or unavailable names fail
-loudly instead of being skipped).
+loudly instead of being skipped); ``IRSNN_CONFORMANCE_WORK_GROUPS=1,32,256`` runs every case
+on OpenCL and CUDA with each of those work-group sizes too (``test_work_groups.py`` runs a
+representative subset with them in every run).
 
 Two kinds of comparison (:func:`assert_same`):
 
@@ -90,15 +92,44 @@ def _skipped_backends() -> list:
     devices cannot build kernels shows up as skipped cases saying so, instead of failing)."""
     if os.environ.get("IRSNN_CONFORMANCE_BACKENDS"):
         return []
-    return [pytest.param(name, id=name, marks=pytest.mark.skip(
+    return [pytest.param((name, None), id=name, marks=pytest.mark.skip(
                 reason=f"backend {name!r} unavailable: {why}"))
             for name, (ok, why) in available_backends().items() if not ok]
 
 
-@pytest.fixture(params=BACKENDS + _skipped_backends(), ids=str)
-def backend(request):
-    """The name of the backend compared against ``"reference"``."""
-    return request.param
+def _work_groups() -> list[int]:
+    """``IRSNN_CONFORMANCE_WORK_GROUPS`` (``1,32,256``): work-group sizes every case also runs
+    with on the backends that have them (OpenCL, CUDA); unset: only their default."""
+    wanted = os.environ.get("IRSNN_CONFORMANCE_WORK_GROUPS", "")
+    try:
+        sizes = [int(n) for n in wanted.split(",") if n.strip()]
+    except ValueError:
+        sizes = [-1]
+    if any(n < 0 for n in sizes):
+        raise pytest.UsageError(f"IRSNN_CONFORMANCE_WORK_GROUPS={wanted!r}: give work-group "
+                                f"sizes as integers >= 0 separated by commas (0: one thread "
+                                f"per batch element)")
+    return sizes
+
+
+def _backend_params() -> list:
+    from irsnn.backends import load_backend
+    params = []
+    for name in BACKENDS:
+        params.append(pytest.param((name, None), id=name))
+        if hasattr(load_backend(name), "work_group_size"):
+            params += [pytest.param((name, n), id=f"{name}-wg{n}") for n in _work_groups()]
+    return params + _skipped_backends()
+
+
+@pytest.fixture(params=_backend_params())
+def backend(request, monkeypatch):
+    """The name of the backend compared against ``"reference"`` (for a work-group size of
+    ``IRSNN_CONFORMANCE_WORK_GROUPS``, with ``IRSNN_WORK_GROUP_SIZE`` set to it)."""
+    name, work_group = request.param
+    if work_group is not None:
+        monkeypatch.setenv("IRSNN_WORK_GROUP_SIZE", str(work_group))
+    return name
 
 
 # -- recordings ------------------------------------------------------------------------------

@@ -31,6 +31,10 @@ class Layout:
 
     gathers = False
     matrix_storage = True
+    #: its :meth:`propagate` row (and :meth:`deliver`) changes memory only inside
+    #: :class:`~..description.ParallelFor` loops (with barriers where threads could meet), so a
+    #: block of threads may add one row together; otherwise one thread propagates
+    parallel_rows = True
 
     # -- built once per simulation ------------------------------------------------------------
     def connectivity(self, syn, mask):
@@ -68,14 +72,16 @@ class Layout:
     def propagate(self, k, eid: str, syn, conn, setup: list, sign: str) -> list:
         """Statements adding presynaptic neuron ``i``'s row (``sign`` applied) to ``insyn``;
         ``setup`` takes statements run once per kernel call before the spike loop. ``k`` is
-        the :class:`~backends.kernels.KernelBuilder`."""
+        the :class:`~backends.kernels.KernelBuilder`. With :attr:`parallel_rows`, the row's
+        synapses are split across the threads of a block (a dense row's target ``j`` is
+        always added by the same thread, so rows need no barrier between them)."""
         n_post, w = syn.num_post, k.buffers[eid, "g"]
         # Rows of big matrices come from the last-level cache: fetch the next spike's row
         # while adding this one
         return [f"GLOBAL const {k.scalar} *w = {w} + (size_t)i * {n_post};",
                 d.If("s + 1 < cnt", [d.Prefetch(f"{w} + (size_t)spk[s + 1] * {n_post}",
                                                 n_post)]),
-                d.For("j", str(n_post), [f"insyn[j] += w[j]{sign};"])]
+                d.ParallelFor("j", str(n_post), [f"insyn[j] += w[j]{sign};"])]
 
     def deliver(self, k, eid: str, syn) -> list:
         """Statements after the spike loop of the propagation kernel (none by default)."""

@@ -46,7 +46,8 @@ def bit_row(k, syn, word: list, value: str, sign: str, lanes: bool) -> list:
     ascending ``j`` (as a dense row); see :class:`~backends.kernels.description.AddSetBits`."""
     n_post, W = syn.num_post, bitmask_words(syn.num_post)
     extent = "32" if n_post % 32 == 0 else f"(q == {W - 1} ? {n_post % 32} : 32)"
-    return [d.For("q", str(W), word + [d.AddSetBits(
+    # word q holds targets 32q..32q+31 only: a thread per word never meets another
+    return [d.ParallelFor("q", str(W), word + [d.AddSetBits(
         "word", "q * 32", extent, "insyn[j]", f"{value}{sign}", k.literal(0.0), lanes)])]
 
 

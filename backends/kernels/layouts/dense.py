@@ -37,7 +37,7 @@ class Dense(DenseTraits, Layout):
         setup.append(f"const int32_t here = (int32_t)(ts % {L});")
         return [f"GLOBAL const {k.scalar} *w = {w} + (size_t)i * {n_post};",
                 f"GLOBAL const int32_t *d = {dl} + (size_t)i * {n_post};",
-                d.For("j", str(n_post), [
+                d.ParallelFor("j", str(n_post), [
                     f"{den}[((size_t)((here + d[j]) % {L}) * {B} + b) * {n_post} + j] "
                     f"+= w[j]{sign};"])]
 
@@ -48,7 +48,7 @@ class Dense(DenseTraits, Layout):
             return []
         n_post, B = syn.num_post, k.batch_size
         cell = f"{k.buffers[eid, 'den']}[((size_t)here * {B} + b) * {n_post} + j]"
-        return [d.For("j", str(n_post), [f"insyn[j] += {cell};", f"{cell} = 0;"])]
+        return [d.ParallelFor("j", str(n_post), [f"insyn[j] += {cell};", f"{cell} = 0;"])]
 
 
 __all__ = ["Dense"]

@@ -17,6 +17,9 @@ class OneToOne(OneToOneTraits, Layout):
     def synapse_count(self, syn, conn):
         return syn.num_post
 
+    #: a row is one synapse (one thread propagates the spike list)
+    parallel_rows = False
+
     def propagate(self, k, eid, syn, conn, setup, sign):
         return [f"insyn[i] += {k.buffers[eid, 'g']}[i]{sign};"]
 

@@ -215,7 +215,10 @@ class Ragged(RaggedTraits, Layout):
                 f"GLOBAL const int32_t *ind = {ind} + (size_t)i * {M};",
                 d.If("s + 1 < cnt", [d.Prefetch(f"{w} + (size_t)spk[s + 1] * {M}", M),
                                      d.Prefetch(f"{ind} + (size_t)spk[s + 1] * {M}", M)]),
-                d.For("r", f"{k.buffers[eid, 'rowlen']}[i]", [f"insyn[ind[r]] += w[r]{sign};"])]
+                d.ParallelFor("r", f"{k.buffers[eid, 'rowlen']}[i]",
+                              [f"insyn[ind[r]] += w[r]{sign};"]),
+                # threads of the block meet at a target only across rows: one row at a time
+                d.Barrier()]
 
     def row_extent(self, buffers, eid, syn, conn):
         return f"{buffers[eid, 'rowlen']}[i]", conn.capacity

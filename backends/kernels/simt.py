@@ -1,0 +1,109 @@
+"""Which plan a SIMT target (OpenCL, CUDA) runs a program with, and why.
+
+Requires: a :class:`~.description.Program`. Provides :class:`Plan`, :func:`choose_plan` and
+:func:`work_group_request` (the size asked for: a backend option or the setting).
+
+Two plans exist. *One block per example* (the default): each batch element runs on one
+work-group (CUDA block) of ``threads`` threads through all its timesteps in one launch; the
+phases of a step are separated by barriers, neuron updates and the propagation of layouts with
+:attr:`~.layouts.base.Layout.parallel_rows` are split across the threads (populations larger
+than the block are strided over it), spike lists are made with a prefix sum in local memory,
+and the other phases (recording, learning kernels, one-to-one propagation) run on one thread of
+the block. *One thread per example*: the whole example on one thread, as C runs it (chosen with
+a work-group size of 0, and automatically on CPU devices).
+Several blocks per example (grid-wide barriers) are not built: every population is strided
+over one block.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from irsnn import settings
+from irsnn.errors import BackendError, SettingsError
+
+#: largest automatic work-group size
+MAX_AUTO_THREADS = 256
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How a fused kernel runs: ``threads`` per batch element (None: one thread per batch
+    element) and ``reason``, the words ``irsnn dump`` prints."""
+
+    threads: int | None
+    reason: str
+
+
+def _largest_population(program) -> int:
+    sizes = [b.shape[-1] for b in program.buffers if b.var == "fired"]
+    sizes += [b.shape[-1] for b in program.buffers if b.var == "spk"]
+    return max(sizes, default=1)
+
+
+def choose_plan(program, requested: int | None, device_limit: int, device: str,
+                cpu: bool = False) -> Plan:
+    """The plan for ``program`` on a device whose work-groups hold at most ``device_limit``
+    threads (``device`` names it in messages).
+
+    Parameters
+    ----------
+    program : Program
+        The built program.
+    requested : int or None
+        Threads per batch element asked for (``IRSNN_WORK_GROUP_SIZE`` or a backend option):
+        None chooses (the largest population rounded up to a multiple of 32, at most
+        :data:`MAX_AUTO_THREADS` and the device's limit), 0 asks for one thread per example.
+    device_limit : int
+        The device's largest work-group.
+    device : str
+        The device's name.
+    cpu : bool
+        The device is a CPU (PoCL): the automatic choice is one thread per example there
+        (work-items of a group are loops on a CPU, and a kernel with barriers in its time loop
+        takes several times longer to build).
+
+    Raises
+    ------
+    BackendError
+        If more threads are asked for than the device's work-groups hold.
+    """
+    largest = _largest_population(program)
+    if any(b.var == "spksign" for b in program.buffers):
+        # e-prop with signed input spikes gave zero gradients with work-groups > 1 on PoCL
+        return Plan(None, "one thread per batch element (signed spikes: the work-group plan "
+                          "is not yet correct for them)")
+    if requested == 0:
+        return Plan(None, "one thread per batch element (work-group size 0 asked for)")
+    if requested is None and cpu:
+        return Plan(None, f"one thread per batch element (automatic on a CPU device, "
+                          f"{device}; IRSNN_WORK_GROUP_SIZE asks for work-groups)")
+    if requested is None:
+        threads = min(MAX_AUTO_THREADS, device_limit, -(-largest // 32) * 32)
+        how = "automatic"
+    else:
+        if requested > device_limit:
+            raise BackendError(f"a work-group size of {requested} was asked for, but the work-"
+                               f"groups of {device} hold at most {device_limit} threads; ask "
+                               f"for at most {device_limit} (IRSNN_WORK_GROUP_SIZE or the "
+                               f"backend's work_group_size), or 0 for one thread per example")
+        threads, how = requested, "asked for"
+    per = -(-largest // threads)
+    stride = (f"; the largest population ({largest} neurons) is strided, {per} neurons per "
+              f"thread" if per > 1 else "")
+    return Plan(threads, f"one work-group of {threads} threads per batch element ({how}){stride}")
+
+
+def work_group_request(option):
+    """Threads per batch element asked for: the backend's option, else
+    ``$IRSNN_WORK_GROUP_SIZE`` (None: automatic)."""
+    if option is not None:
+        if isinstance(option, bool) or not isinstance(option, int) or option < 0:
+            raise SettingsError(f"work_group_size={option!r} is not a work-group size; give "
+                                f"the threads per batch element as an integer >= 1 (0: one "
+                                f"thread per batch element), or None for the automatic choice")
+        return option
+    return settings.work_group_size()
+
+
+__all__ = ["MAX_AUTO_THREADS", "Plan", "choose_plan", "work_group_request"]

@@ -1,0 +1,75 @@
+"""The SIMT plan (one work-group per example, :mod:`backends.kernels.simt`) with work-group
+sizes 1, 32 and 256 on OpenCL: bit-identical to the reference wherever the default plan is.
+
+A work-group of 1 runs every phase on one thread; 32 splits a population of 20 over most of
+a group; 256 leaves most threads idle, so barriers and races that a size hides show up as
+differences. A representative subset (ragged recurrent propagation with spike lists by prefix
+sum with every size, event-driven e-prop gradients with 32) runs in every run; the other sizes
+of e-prop and more cases under ``slow``;
+``IRSNN_CONFORMANCE_WORK_GROUPS=1,32,256`` runs the whole suite with these sizes.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from irsnn.backends import available_backends
+
+from ..eprop import test_event_mode as eprop
+from . import test_connectivity, test_inputs_recording, test_spike_schedule, test_training
+
+OPENCL = available_backends()["opencl"]
+pytestmark = pytest.mark.skipif(not OPENCL[0], reason=f"OpenCL unavailable: {OPENCL[1]}")
+
+SIZES = [1, 32, 256]
+
+#: (case function, its arguments but the backend); the default run's
+DEFAULT = {
+    "recurrent-ragged": (test_connectivity.test_recurrent_exact,
+                         {"kind": "fixed_probability_self"}),
+    "eprop-event-sparse": (eprop.test_event_equals_online_with_reset_traces,
+                           {"case": "alif-sparse", "loss": "sparse_categorical_crossentropy"}),
+}
+
+#: more cases, under ``slow``
+SLOW = {
+    "recurrent-bitmask": (test_connectivity.test_recurrent_exact, {"kind": "bitmask"}),
+    "procedural": (test_connectivity.test_connectivity_exact, {"kind": "procedural"}),
+    "one-to-one": (test_connectivity.test_connectivity_exact, {"kind": "one_to_one"}),
+    "delays": (test_connectivity.test_per_synapse_delay_arrays_exact, {"max_delay_steps": 12}),
+    "eprop-event-signed": (eprop.test_event_equals_online_with_reset_traces,
+                           {"case": "signed-input", "loss": "mean_square_error"}),
+    "schedule": (test_spike_schedule.test_schedule_matches_spike_source_array,
+                 {"dt": 1.0, "batch_size": 2, "reset_time": False}),
+    "partial-batch": (test_inputs_recording.test_batches_with_partial_last_batch_exact,
+                      {"reset_vars": False, "reset_in_syn": True}),
+    "training": (test_training.test_training_matches_reference,
+                 {"model": "alif", "loss": "sparse_categorical_crossentropy",
+                  "feedback": "symmetric"}),
+}
+
+
+def _run(monkeypatch, size, case):
+    monkeypatch.setenv("IRSNN_WORK_GROUP_SIZE", str(size))
+    fn, kwargs = case
+    fn(backend="opencl", **kwargs)
+
+
+def _cases():
+    """Every size for inference; e-prop (two double-precision builds a size) runs 32 in the
+    default run and 1 and 256 under ``slow`` (test time budget)."""
+    return [pytest.param(name, n, id=f"{name}-{n}",
+                         marks=[pytest.mark.slow] if name.startswith("eprop") and n != 32
+                         else []) for name in DEFAULT for n in SIZES]
+
+
+@pytest.mark.parametrize("name,size", _cases())
+def test_work_group_sizes(monkeypatch, name, size):
+    _run(monkeypatch, size, DEFAULT[name])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("name", list(SLOW))
+def test_work_group_sizes_more(monkeypatch, name, size):
+    _run(monkeypatch, size, SLOW[name])

@@ -5,8 +5,11 @@ Requires: NumPy and scikit-learn (its bundled digits); h5py for the SHD stand-in
 :func:`write_mnist_module`, which writes a module named ``mnist`` (the API of the ``mnist``
 package that mlGeNN's scripts import: ``train_images()``, ``train_labels()``,
 ``test_images()``, ``test_labels()``, ``datasets_url``) into a folder of the caller's choice,
-and :func:`write_shd`, which writes a synthetic Spiking Heidelberg Digits set in the file
-layout tonic's ``SHD`` loader reads (``<save_to>/SHD/shd_{train,test}.h5``).
+:func:`write_shd`, which writes a synthetic Spiking Heidelberg Digits set in the file
+layout tonic's ``SHD`` loader reads (``<save_to>/SHD/shd_{train,test}.h5``), and
+:func:`write_pygenn_standin`, a package named ``pygenn`` holding only the GeNN option values
+that mlGeNN's MPI examples import to pass as compiler keyword arguments (irsnn accepts GeNN
+options and ignores them with a warning), so that those scripts run with only the rename.
 
 Nothing here is installed or downloaded: the ``mnist`` module exists only in the folder given
 (put it on ``PYTHONPATH`` for the scripts under test), and the data are made from what
@@ -147,4 +150,43 @@ def write_shd(save_to, num_train: int = 200, num_test: int = 100, duration: floa
             f.create_dataset("extra/keys", data=np.array(keys))
             f.create_dataset("extra/speaker", data=np.zeros(n, np.uint8))
         (folder / f"shd_{split}.h5.zip").write_bytes(b"")
+    return folder
+
+
+#: the GeNN option values mlGeNN's example scripts import (``pygenn.cuda_backend`` in GeNN 5,
+#: ``pygenn.genn_wrapper.CUDABackend`` in GeNN 4); values are placeholders: irsnn ignores them
+_PYGENN_FILES = {
+    "pygenn/__init__.py": '''"""Stand-in for GeNN's option values, written by irsnn's
+benchmarks/compat/standin_data.py for the compatibility check only (no GeNN inside)."""
+''',
+    "pygenn/cuda_backend.py": '''import enum
+
+
+class DeviceSelect(enum.Enum):
+    OPTIMAL = 0
+    MOST_MEMORY = 1
+    MANUAL = 2
+
+
+class BlockSizeSelect(enum.Enum):
+    OCCUPANCY = 0
+    MANUAL = 1
+''',
+    "pygenn/genn_wrapper/__init__.py": "",
+    "pygenn/genn_wrapper/CUDABackend.py": '''DeviceSelect_OPTIMAL = 0
+DeviceSelect_MOST_MEMORY = 1
+DeviceSelect_MANUAL = 2
+BlockSizeSelect_OCCUPANCY = 0
+BlockSizeSelect_MANUAL = 1
+''',
+}
+
+
+def write_pygenn_standin(folder) -> Path:
+    """Write the ``pygenn`` stand-in package into ``folder`` (put it on ``PYTHONPATH``)."""
+    folder = Path(folder)
+    for name, text in _PYGENN_FILES.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
     return folder

@@ -40,7 +40,10 @@ _FUSED = "run"
 _CUSTOM_TIMES = {"Reset": ("host", "Reset"), "GradientLearn": ("host", "GradientLearn"),
                  "GradientBatchReduce": ("kernel", "end-of-example"),
                  "Softmax1": ("host", "Softmax"), "Softmax2": ("zero", None),
-                 "Softmax3": ("zero", None)}
+                 "Softmax3": ("zero", None),
+                 # EventProp's softmax over the batch's readouts (mlGeNN's names for it)
+                 "BatchSoftmax1": ("host", "Softmax"), "BatchSoftmax2": ("zero", None),
+                 "BatchSoftmax3": ("zero", None)}
 
 
 class GeNNModelView:

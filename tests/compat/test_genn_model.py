@@ -65,6 +65,10 @@ def test_timers_sum_the_measured_kernel_phases(backend):
         assert model.get_custom_update_time(name) == compiled.custom_update_times[
             "Softmax" if name == "Softmax1" else name] > 0
     assert model.get_custom_update_time("Softmax2") == 0.0
+    # EventProp scripts ask for the batch softmax by mlGeNN's EventProp names
+    assert model.get_custom_update_time("BatchSoftmax1") == compiled.custom_update_times[
+        "Softmax"]
+    assert model.get_custom_update_time("BatchSoftmax3") == 0.0
     with pytest.raises(KeyError, match="no custom update 'TTFSReduce'") as info:
         model.get_custom_update_time("TTFSReduce")
     assert isinstance(info.value, UnknownNameError)

@@ -105,8 +105,20 @@ def _fmin(a, b):
     return np.where((a <= b) | (b != b), a, b).astype(np.result_type(a, b))
 
 
+def _cpow(x, y):
+    """``pow`` as C99 (Annex F) defines it: NumPy's ``power`` gives NaN for ``pow(-inf, 0.5)``
+    and ``-0`` for ``pow(-0, 0.5)``, where C gives ``+inf`` and ``+0``: for ``x`` a negative zero
+    or minus infinity and ``y`` not an odd integer, the result is that of ``-x`` (found by the
+    fuzzer)."""
+    x, y = np.asarray(x), np.asarray(y)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        odd = np.isfinite(y) & (y == np.trunc(y)) & (np.fmod(y, 2) != 0)
+        mirrored = np.signbit(x) & ((x == 0) | np.isinf(x)) & ~odd & ~np.isnan(y)
+        return np.where(mirrored, np.power(-x, y), np.power(x, y)).astype(np.result_type(x, y))
+
+
 _FLOAT_FUNCS.update(asin=np.arcsin, acos=np.arccos, atan=np.arctan, atan2=np.arctan2,
-                    pow=np.power, round=_cround, fmin=_fmin, fmax=_fmax, min=_fmin, max=_fmax,
+                    pow=_cpow, round=_cround, fmin=_fmin, fmax=_fmax, min=_fmin, max=_fmax,
                     abs=np.fabs)
 _INT_FUNCS = {"min": np.minimum, "max": np.maximum, "abs": np.abs}
 _UINT_FUNCS = {"min": np.minimum, "max": np.maximum, "abs": None}

@@ -123,3 +123,36 @@ def test_math_functions_are_within_the_stated_bound(precision):
             assert d.max() <= MATH_ULPS, (backend, code, d.max(), np.argmax(d))
     # the bound is not vacuous: some functions do differ (NumPy's own exp, log, sin, tanh)
     assert not worst or max(worst.values()) >= 1
+
+
+def test_pow_special_cases_follow_c99_on_every_backend():
+    """pow at signed zeros and infinities (C99 Annex F): NumPy's own power differs at
+    pow(-inf, 0.5) (NaN, not +inf) and pow(-0, 0.5) (-0, not +0); the reference follows C."""
+    vals = np.array([-np.inf, -2.5, -2.0, -1.0, -0.5, -0.0, 0.0, 0.5, 1.0, 2.0, 3.0, np.inf,
+                     np.nan], np.float32)
+    xs, ys = (a.ravel() for a in np.meshgrid(vals, vals, indexing="ij"))
+    n = xs.size
+    env = lane_arrays({"x": xs, "y": ys, "z": np.zeros(n, np.float32),
+                       "d": np.zeros(n)}, n)
+    block = checked_block("z = pow(x, y);")
+    ref = run_numpy(block, env)["z"]
+    with np.errstate(all="ignore"):
+        expected = np.array([float(np.float32(_c99_pow(float(x), float(y))))
+                             for x, y in zip(xs, ys)], np.float32)
+    assert _same(ref, expected), [(x, y, r, e) for x, y, r, e in zip(xs, ys, ref, expected)
+                                  if not _same(np.array([r]), np.array([e]))]
+    for name, outs in _backends([block], env).items():
+        assert _same(outs[0]["z"], ref), name
+
+
+def _c99_pow(x, y):
+    """pow by Python's math.pow (C's pow), with its domain errors as C's NaN and its
+    overflows as C's infinities."""
+    import math
+    try:
+        return math.pow(x, y)
+    except ValueError:
+        return math.nan if not (x == 0 and y < 0) else math.copysign(math.inf, x) \
+            if y == math.trunc(y) and math.fmod(y, 2) != 0 else math.inf
+    except OverflowError:
+        return math.inf

@@ -54,6 +54,32 @@ def check_model_name(name) -> str:
     return name
 
 
+def loss_map(owner: str, losses, network, every_output: bool = False) -> dict:
+    """``{output population: Loss}`` from a training compiler's ``losses`` (one loss for every
+    population with a readout, or a dict population -> loss); ``every_output``: a dict must also
+    give a loss to every population with a readout."""
+    from ..losses import Loss, default_losses
+    from ..population import get_underlying_pop
+    from ..utils.module import get_object
+    outputs = [p for p in network.populations if p.neuron.readout is not None]
+    if isinstance(losses, dict):
+        out = {get_underlying_pop(k): get_object(v, Loss, "Loss", default_losses)
+               for k, v in losses.items()}
+        stray = [p.name for p in out if p not in outputs]
+        if stray:
+            raise ModelError(f"{owner}: losses are given for {stray}, which have no readout; "
+                             f"give the output neuron a readout (e.g. sum_var)")
+        missing = [p.name for p in outputs if p not in out]
+        if every_output and missing:
+            raise ModelError(f"{owner}: outputs {missing} have readouts but no loss; give each "
+                             f"a loss")
+        return out
+    if not outputs:
+        raise ModelError(f"{owner}: the network has no population with a readout; give the "
+                         f"output neuron a readout (e.g. readout='sum_var')")
+    return {p: get_object(losses, Loss, "Loss", default_losses) for p in outputs}
+
+
 class Compiler:
     """Base of all compilers (mlGeNN's ``Compiler``).
 

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 from ..errors import ModelError
 from .. import neurons as _neurons
-from ..losses import Loss, default_losses
 from ..lowering import node_id
 from ..neurons import AdaptiveLeakyIntegrateFire, LeakyIntegrate, LeakyIntegrateFire
 from ..optimisers import Optimiser, default_optimisers
 from ..utils.module import get_object
-from .compiler import Compiler, _positive_int
+from .compiler import Compiler, _positive_int, loss_map
 from .compiled_training_network import CompiledTrainingNetwork
 
 #: mlGeNN's e-prop defaults, ``{class: {argument: value}}``: pass them to the network
@@ -151,20 +150,7 @@ class EPropCompiler(Compiler):
 
     def loss_map(self, network) -> dict:
         """``{output population: Loss}`` for the network's populations with readouts."""
-        outputs = [p for p in network.populations if p.neuron.readout is not None]
-        if isinstance(self.losses, dict):
-            from ..population import get_underlying_pop
-            out = {get_underlying_pop(k): get_object(v, Loss, "Loss", default_losses)
-                   for k, v in self.losses.items()}
-            stray = [p.name for p in out if p not in outputs]
-            if stray:
-                raise ModelError(f"EPropCompiler: losses are given for {stray}, which have no "
-                                 f"readout; give the output neuron a readout (e.g. sum_var)")
-            return out
-        if not outputs:
-            raise ModelError("EPropCompiler: the network has no population with a readout; "
-                             "give the output neuron a readout (e.g. readout='sum_var')")
-        return {p: get_object(self.losses, Loss, "Loss", default_losses) for p in outputs}
+        return loss_map("EPropCompiler", self.losses, network)
 
     def lower(self, network, name=None):
         self._loss_map = {node_id(p): loss.name for p, loss in self.loss_map(network).items()}

@@ -53,14 +53,13 @@ import numbers
 import numpy as np
 
 from ..errors import ModelError
-from ..losses import Loss, default_losses
 from ..lowering import node_id
 from ..neurons import LeakyIntegrate, LeakyIntegrateFire, SpikeInput
 from ..optimisers import Optimiser, default_optimisers
 from ..synapses import Exponential
 from ..utils.module import get_object
 from .compiled_training_network import CompiledTrainingNetwork
-from .compiler import Compiler, _positive_int
+from .compiler import Compiler, _positive_int, loss_map
 
 #: mlGeNN's network defaults for EventProp models (``Network(default_params)``)
 default_params = {
@@ -199,24 +198,7 @@ class EventPropCompiler(Compiler):
 
     def loss_map(self, network) -> dict:
         """``{output population: Loss}``: the populations with readouts and their losses."""
-        from ..population import get_underlying_pop
-        outputs = [p for p in network.populations if p.neuron.readout is not None]
-        if isinstance(self.losses, dict):
-            out = {get_underlying_pop(k): get_object(v, Loss, "Loss", default_losses)
-                   for k, v in self.losses.items()}
-            stray = [p.name for p in out if p not in outputs]
-            if stray:
-                raise ModelError(f"EventPropCompiler: losses are given for {stray}, which have "
-                                 f"no readout; give the output neuron a readout")
-            missing = [p.name for p in outputs if p not in out]
-            if missing:
-                raise ModelError(f"EventPropCompiler: outputs {missing} have readouts but no "
-                                 f"loss; give each a loss")
-            return out
-        if not outputs:
-            raise ModelError("EventPropCompiler: the network has no population with a readout; "
-                             "give the output neuron a readout (e.g. readout='sum_var')")
-        return {p: get_object(self.losses, Loss, "Loss", default_losses) for p in outputs}
+        return loss_map("EventPropCompiler", self.losses, network, every_output=True)
 
     def check_network(self, network) -> dict:
         """Refuse anything outside the supported set (the reason in the message); return

@@ -139,10 +139,20 @@ def test_pow_special_cases_follow_c99_on_every_backend():
     with np.errstate(all="ignore"):
         expected = np.array([float(np.float32(_c99_pow(float(x), float(y))))
                              for x, y in zip(xs, ys)], np.float32)
-    assert _same(ref, expected), [(x, y, r, e) for x, y, r, e in zip(xs, ys, ref, expected)
-                                  if not _same(np.array([r]), np.array([e]))]
+    # exact where C99 defines the result (a zero, infinite or NaN operand or result, y = +-1);
+    # elsewhere pow is a transcendental function: within the stated bound (NumPy's SIMD
+    # float32 power differs from C's by 1 ulp at pow(3, 0.5) on some CPUs)
+    special = (~np.isfinite(xs) | ~np.isfinite(ys) | (xs == 0) | (ys == 0) | (np.abs(ys) == 1)
+               | ~np.isfinite(expected) | (expected == 0))
+    assert special.sum() > n // 2 and (~special).sum() > 0
+    assert _same(ref[special], expected[special]), [
+        (x, y, r, e) for x, y, r, e in zip(xs[special], ys[special], ref[special],
+                                           expected[special])
+        if not _same(np.array([r]), np.array([e]))]
+    assert ulps(ref[~special], expected[~special]).max() <= MATH_ULPS
     for name, outs in _backends([block], env).items():
-        assert _same(outs[0]["z"], ref), name
+        assert _same(outs[0]["z"][special], ref[special]), name
+        assert ulps(outs[0]["z"][~special], ref[~special]).max() <= MATH_ULPS, name
 
 
 def _c99_pow(x, y):

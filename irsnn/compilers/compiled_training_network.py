@@ -38,6 +38,8 @@ class CompiledTrainingNetwork(CompiledInferenceNetwork):
         self._gradient_rows = 0
         #: examples of the current optimiser step
         self._step_examples = 0
+        #: the compiler's loss is a mean over the batch (EventProp), not a sum (e-prop)
+        self._gradients_are_means = bool(getattr(compiler, "gradients_are_batch_means", False))
         self.optimiser = compiler.optimiser
         self.optimiser_step = 0
         self._opt_state: dict[str, dict] = {}
@@ -360,7 +362,9 @@ class CompiledTrainingNetwork(CompiledInferenceNetwork):
             grad = grad.reshape(param.shape)
             dr = self.deep_r.get(node.target)
             if dr is not None and dr.l1_strength > 0:
-                grad = grad + dr.l1_term(sim, self._step_examples).reshape(param.shape)
+                # per example of a batch sum, once on a batch mean (EventProp)
+                examples = 1 if self._gradients_are_means else self._step_examples
+                grad = grad + dr.l1_term(sim, examples).reshape(param.shape)
             state = self._opt_state.setdefault(node.target,
                                                self.optimiser.init_state(param.shape))
             self.optimiser.step(param, grad, state, self.optimiser_step)

@@ -38,7 +38,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..callbacks import Callback
-from ..errors import BackendError
+from ..errors import BackendError, ModelError
 from ..ir.ids import var_ref
 from ..rng import stream_id
 
@@ -111,6 +111,87 @@ class DeepR:
                           carry)
 
 
+
+class DeepROptions:
+    """A training compiler's Deep-R options (mlGeNN's ``deep_r_conns``,
+    ``deep_r_l1_strength`` and ``deep_r_record_rewirings``), validated when the compiler is
+    made; :meth:`resolve` names them for the network being compiled.
+
+    Parameters
+    ----------
+    compiler : str
+        The compiler's class name (for messages).
+    conns : list or tuple of Connection (or layers)
+    l1 : float
+        L1 strength, >= 0.
+    records : dict or None
+        ``{connection: cb_data key}``; each must be in ``conns``.
+    """
+
+    def __init__(self, compiler: str, conns, l1, records):
+        self.compiler = compiler
+        self.conns, self.l1_strength, self._records = _deep_r_options(compiler, conns, l1,
+                                                                     records)
+
+    def resolve(self, network) -> tuple[tuple[str, ...], dict[str, str]]:
+        """``(names of the rewired connections, {connection name: cb_data key})``."""
+        names = tuple(_connection_in(self.compiler, network, c).name for c in self.conns)
+        records = {_connection_in(self.compiler, network, c).name: key
+                   for c, key in self._records}
+        return names, records
+
+
+def _connection_of(obj, compiler: str):
+    """The Connection behind ``obj`` (a Connection, or a Layer via ``connection()``)."""
+    from ..connection import Connection
+    if isinstance(obj, Connection):
+        return obj
+    conn = getattr(obj, "connection", None)
+    conn = conn() if callable(conn) else conn
+    if isinstance(conn, Connection):
+        return conn
+    raise ModelError(f"{compiler}: deep_r_conns and deep_r_record_rewirings take "
+                     f"Connections (or layers); got {type(obj).__name__} {obj!r}")
+
+
+def _connection_in(compiler: str, network, conn):
+    """``conn``, after checking that it belongs to ``network``."""
+    if not any(c is conn for c in network.connections):
+        raise ModelError(f"{compiler}: deep_r_conns names {conn.describe()}, which is not a "
+                         f"connection of the network being compiled; list connections of this "
+                         f"network")
+    return conn
+
+
+def _deep_r_options(compiler: str, conns, l1, records):
+    """Validated ``(connections, l1 strength, [(connection, key)])`` of the Deep-R options."""
+    from ..connection import Connection
+    if isinstance(conns, Connection) or not isinstance(conns, list | tuple | set):
+        raise ModelError(f"{compiler}: deep_r_conns must be a list of connections (got "
+                         f"{type(conns).__name__}); write deep_r_conns=[conn]")
+    unique = []
+    for c in conns:
+        c = _connection_of(c, compiler)
+        if not any(c is u for u in unique):
+            unique.append(c)
+    if isinstance(l1, bool) or not isinstance(l1, int | float) or not l1 >= 0:
+        raise ModelError(f"{compiler}: deep_r_l1_strength={l1!r} must be a number >= 0 "
+                         f"(0 turns the L1 term off)")
+    if records is None:
+        records = {}
+    if not isinstance(records, dict):
+        raise ModelError(f"{compiler}: deep_r_record_rewirings must be a dict "
+                         f"{{connection: key}} (got {type(records).__name__})")
+    pairs = []
+    for c, key in records.items():
+        c = _connection_of(c, compiler)
+        if not any(c is u for u in unique):
+            raise ModelError(f"{compiler}: deep_r_record_rewirings asks for "
+                             f"{c.describe()}, which is not in deep_r_conns; add it there")
+        pairs.append((c, key))
+    return tuple(unique), float(l1), tuple(pairs)
+
+
 class RewiringRecord(Callback):
     """Records, after every training batch, how many synapses of one connection Deep-R
     rewired, in mlGeNN's format (``deep_r_record_rewirings``): ``cb_data[key]`` is a list with
@@ -134,4 +215,4 @@ class RewiringRecord(Callback):
         return self.key, self._data
 
 
-__all__ = ["DeepR", "RewiringRecord"]
+__all__ = ["DeepR", "DeepROptions", "RewiringRecord"]

@@ -17,6 +17,7 @@ from ..optimisers import Optimiser, default_optimisers
 from ..utils.module import get_object
 from .compiler import Compiler, _positive_int, loss_map
 from .compiled_training_network import CompiledTrainingNetwork
+from .deep_r import DeepROptions
 
 #: mlGeNN's e-prop defaults, ``{class: {argument: value}}``: pass them to the network
 #: (``network = SequentialNetwork(default_params)``) so the neurons created inside it reset by
@@ -141,8 +142,9 @@ class EPropCompiler(Compiler):
         self.feedback = feedback
         self.reset_time_between_batches = reset_time_between_batches
         self.reset_vars_between_examples = reset_vars_between_examples
-        self.deep_r_conns, self.deep_r_l1_strength, self._deep_r_records = _deep_r_options(
-            deep_r_conns, deep_r_l1_strength, deep_r_record_rewirings)
+        self._deep_r = DeepROptions("EPropCompiler", deep_r_conns, deep_r_l1_strength,
+                                    deep_r_record_rewirings)
+        self.deep_r_conns, self.deep_r_l1_strength = self._deep_r.conns, self._deep_r.l1_strength
         self._loss_map: dict = {}
         #: ``{connection name: cb_data key}`` for the network being compiled
         self.deep_r_record_rewirings: dict = {}
@@ -154,9 +156,7 @@ class EPropCompiler(Compiler):
 
     def lower(self, network, name=None):
         self._loss_map = {node_id(p): loss.name for p, loss in self.loss_map(network).items()}
-        self._deep_r_names = tuple(_connection_in(network, c).name for c in self.deep_r_conns)
-        self.deep_r_record_rewirings = {_connection_in(network, c).name: key
-                                        for c, key in self._deep_r_records}
+        self._deep_r_names, self.deep_r_record_rewirings = self._deep_r.resolve(network)
         return super().lower(network, name)
 
     def layouts(self):
@@ -211,53 +211,3 @@ class EPropCompiler(Compiler):
                 if fit < self.batch_size:
                     self._chunk = max(1, fit)
         return CompiledTrainingNetwork(self, network, name)
-
-
-def _connection_of(obj):
-    """The Connection behind ``obj`` (a Connection, or a Layer via ``connection()``)."""
-    from ..connection import Connection
-    if isinstance(obj, Connection):
-        return obj
-    conn = getattr(obj, "connection", None)
-    conn = conn() if callable(conn) else conn
-    if isinstance(conn, Connection):
-        return conn
-    raise ModelError(f"EPropCompiler: deep_r_conns and deep_r_record_rewirings take "
-                     f"Connections (or layers); got {type(obj).__name__} {obj!r}")
-
-
-def _connection_in(network, conn):
-    if not any(c is conn for c in network.connections):
-        raise ModelError(f"EPropCompiler: deep_r_conns names {conn.describe()}, which is not a "
-                         f"connection of the network being compiled; list connections of this "
-                         f"network")
-    return conn
-
-
-def _deep_r_options(conns, l1, records):
-    """Validated ``(connections, l1 strength, [(connection, key)])`` of the Deep-R options."""
-    from ..connection import Connection
-    if isinstance(conns, Connection) or not isinstance(conns, list | tuple | set):
-        raise ModelError(f"EPropCompiler: deep_r_conns must be a list of connections (got "
-                         f"{type(conns).__name__}); write deep_r_conns=[conn]")
-    unique = []
-    for c in conns:
-        c = _connection_of(c)
-        if not any(c is u for u in unique):
-            unique.append(c)
-    if isinstance(l1, bool) or not isinstance(l1, int | float) or not l1 >= 0:
-        raise ModelError(f"EPropCompiler: deep_r_l1_strength={l1!r} must be a number >= 0 "
-                         f"(0 turns the L1 term off)")
-    if records is None:
-        records = {}
-    if not isinstance(records, dict):
-        raise ModelError(f"EPropCompiler: deep_r_record_rewirings must be a dict "
-                         f"{{connection: key}} (got {type(records).__name__})")
-    pairs = []
-    for c, key in records.items():
-        c = _connection_of(c)
-        if not any(c is u for u in unique):
-            raise ModelError(f"EPropCompiler: deep_r_record_rewirings asks for "
-                             f"{c.describe()}, which is not in deep_r_conns; add it there")
-        pairs.append((c, key))
-    return tuple(unique), float(l1), tuple(pairs)

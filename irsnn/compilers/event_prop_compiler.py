@@ -60,6 +60,7 @@ from ..synapses import Exponential
 from ..utils.module import get_object
 from .compiled_training_network import CompiledTrainingNetwork
 from .compiler import Compiler, _positive_int, loss_map
+from .deep_r import DeepROptions
 
 #: mlGeNN's network defaults for EventProp models (``Network(default_params)``)
 default_params = {
@@ -85,7 +86,8 @@ class EventPropCompiler(Compiler):
     ``max_var`` readouts and the ``sparse_categorical_crossentropy`` loss;
     ``LeakyIntegrateFire`` outputs with the ``first_spike_time`` readout and
     ``RelativeMeanSquareError(delta)`` (time to first spike); dense and sparse
-    (ragged) connectivity without delays; the reference backend. Everything else is refused
+    (ragged) connectivity without delays, Deep-R on sparse connections; the reference
+    backend. Everything else is refused
     by :meth:`compile` with the reason. The equations and the differences from mlGeNN are in
     the module docstring.
 
@@ -125,7 +127,10 @@ class EventPropCompiler(Compiler):
     delay_optimiser, delay_learn_conns : optional
         Learnable delays; not built yet.
     deep_r_conns, deep_r_l1_strength, deep_r_record_rewirings : optional
-        Deep-R rewiring; not built yet with EventProp.
+        Deep-R rewiring of sparse (ragged) connections, as in
+        :class:`~.eprop_compiler.EPropCompiler` (:mod:`.deep_r`); the L1 term
+        ``l1_strength * sign`` is added to the batch-mean gradient (mlGeNN adds it to each
+        example's gradient of a batch sum: the same step relative to the loss's gradient).
     backend : str or Backend, optional
         Only ``"reference"`` (the default for this compiler) runs EventProp yet.
     precision : {"float", "double"}
@@ -167,8 +172,12 @@ class EventPropCompiler(Compiler):
         self.reset_time_between_batches = bool(reset_time_between_batches)
         self.delay_optimiser = delay_optimiser
         self.delay_learn_conns = delay_learn_conns
-        self.deep_r_conns, self.deep_r_l1_strength = deep_r_conns, deep_r_l1_strength
-        self.deep_r_record_rewirings = deep_r_record_rewirings or {}
+        self._deep_r = DeepROptions("EventPropCompiler", deep_r_conns, deep_r_l1_strength,
+                                    deep_r_record_rewirings)
+        self.deep_r_conns, self.deep_r_l1_strength = self._deep_r.conns, self._deep_r.l1_strength
+        #: ``{connection name: cb_data key}`` for the network being compiled
+        self.deep_r_record_rewirings: dict = {}
+        self._deep_r_names: tuple = ()
         # EventProp's state starts from rest at every batch (as mlGeNN's reset updates)
         self.reset_vars_between_examples = True
         self.reset_traces_between_examples = False
@@ -187,11 +196,9 @@ class EventPropCompiler(Compiler):
         if self.per_timestep_loss:
             raise ModelError(f"{name}: per_timestep_loss=True is not built yet; use the "
                              f"per-example loss (per_timestep_loss=False)")
-        for label, value in (("delay_learn_conns", self.delay_learn_conns),
-                             ("deep_r_conns", self.deep_r_conns)):
-            if value:
-                raise ModelError(f"{name}: {label} is not empty; learnable delays and Deep-R "
-                                 f"are not built yet in irsnn's EventProp; leave it empty")
+        if self.delay_learn_conns:
+            raise ModelError(f"{name}: delay_learn_conns is not empty; learnable delays are "
+                             f"not built yet in irsnn's EventProp; leave it empty")
         if self.delay_optimiser is not None:
             raise ModelError(f"{name}: delay_optimiser is given but learnable delays are not "
                              f"built yet; leave it None")
@@ -309,6 +316,7 @@ class EventPropCompiler(Compiler):
     def lower(self, network, name=None):
         self._info = self.check_network(network)
         self._loss_map = {node_id(p): loss.name for p, loss in self.loss_map(network).items()}
+        self._deep_r_names, self.deep_r_record_rewirings = self._deep_r.resolve(network)
         return super().lower(network, name)
 
     def layouts(self):
@@ -317,17 +325,20 @@ class EventPropCompiler(Compiler):
         return ("ragged", "dense")
 
     def passes(self):
-        from irsnn.passes import (BatchState, ChooseSparseLayout, InferShapes, InsertEventprop,
-                                  InsertOptimiser, InsertReadout, InsertRecording, Validate)
+        from irsnn.passes import (BatchState, ChooseSparseLayout, InferShapes, InsertDeepR,
+                                  InsertEventprop, InsertOptimiser, InsertReadout,
+                                  InsertRecording, Validate)
+        deep_r = [InsertDeepR()] if self.deep_r_conns else []
         return [Validate(), InferShapes(), ChooseSparseLayout(), InsertReadout(),
-                InsertEventprop(), InsertOptimiser(), BatchState(), InsertRecording()]
+                InsertEventprop(), InsertOptimiser(), *deep_r, BatchState(), InsertRecording()]
 
     def options(self):
         return {**super().options(), "example_timesteps": self.example_timesteps,
                 "losses": self._loss_map, "optimiser": self.optimiser,
                 "eventprop": self._info, "max_spikes": self.max_spikes,
                 "strict_buffer_checking": self.strict_buffer_checking,
-                "softmax_temperature": self.softmax_temperature}
+                "softmax_temperature": self.softmax_temperature,
+                "deep_r": self._deep_r_names, "deep_r_l1_strength": self.deep_r_l1_strength}
 
     def get_backend(self):
         from irsnn.backends import get_backend

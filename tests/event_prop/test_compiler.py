@@ -92,12 +92,13 @@ def test_unsupported_models_are_refused_at_compile_time(case):
     assert isinstance(err.value, IrsnnError) and isinstance(err.value, ValueError)
 
 
-def test_learnable_delays_and_deep_r_are_refused():
+def test_learnable_delays_are_refused_and_deep_r_needs_a_sparse_connection():
     net = network()
     conn = net.connections[0]
-    for kw in (dict(delay_learn_conns=[conn]), dict(deep_r_conns=[conn])):
-        with pytest.raises(ModelError, match="not built yet"):
-            compiler(**kw).compile(net)
+    with pytest.raises(ModelError, match="not built yet"):
+        compiler(delay_learn_conns=[conn]).compile(net)
+    with pytest.raises(ModelError, match="ragged|sparse"):   # Deep-R on a dense connection
+        compiler(deep_r_conns=[conn]).compile(net)
 
 
 @pytest.mark.parametrize("kw, match", [(dict(softmax_temperature=0.0), "softmax_temperature"),

@@ -14,7 +14,8 @@ naming the population with ``strict``, else it is left out of the backward pass 
 
 Backward pass (the equations are in :mod:`irsnn.compilers.event_prop_compiler`), in float64:
 only the steps at which something happens are visited (a recorded spike at ``s``: its jump at
-``s`` and its arrival at ``s + 1``; the step of an output's maximum for ``max_var``); between
+``s`` and its arrivals at ``s + 1 + a``, ``a`` the extra synaptic delays of its connections;
+the step of an output's maximum for ``max_var``); between
 them every population's ``(LambdaV, LambdaI)`` advances in closed form. Work is
 ``O(event steps x neurons + spikes x fan-out)``, memory ``O(neurons x max_spikes)``: neither
 grows with the number of timesteps.
@@ -26,7 +27,7 @@ import warnings
 
 import numpy as np
 
-from irsnn.errors import BackendError, InputError
+from irsnn.errors import InputError
 from irsnn.ir import EventPropState
 from irsnn.ir.ids import loss_id
 
@@ -75,13 +76,6 @@ class EventPropLearning:
         #: trained edges: edge id -> (source node id, target node id)
         self.edges = {eid: (s.syn.source, s.syn.target) for eid, s in sim.synapses.items()
                       if s.syn.learning is not None and s.syn.learning.kind == "eventprop"}
-        for eid, s in sim.synapses.items():
-            if eid in self.edges and (s.syn.delay_steps != 1 or s.delays is not None):
-                raise BackendError(f"Connection '{s.syn.name}': EventProp's backward pass "
-                                   f"handles connections without synaptic delay only (this "
-                                   f"one delivers after {s.syn.delay_steps} steps or has "
-                                   f"per-synapse delays); compile with EventPropCompiler, "
-                                   f"which refuses delays")
         self.step_index = 0
         #: spikes of the last example left out of the backward pass, by population name
         self.dropped: dict[str, int] = {}
@@ -225,12 +219,19 @@ class EventPropLearning:
                 sim.state[(nid, "Drive")] = (const[nid] if imp is None else imp.get(
                     "value", imp.get("dldt"))).astype(
                     sim.state[(nid, "Drive")].dtype)
-        # every recorded spike, grouped by step
+        # every recorded spike, grouped by step; a spike at s is visited at s (its jump) and
+        # at its arrivals s + 1 + a (a: each extra delay of its outgoing synapses), whose
+        # adjoints its jump and its gradient take
         spikes = {nid: b.spikes() for nid, b in self.pops.items()}
+        offsets = {eid: self._arrival_offsets(eid) for eid in self.edges}
+        extra = {nid: sorted({int(a) for eid, (src, _) in self.edges.items() if src == nid
+                              for a in np.unique(offsets[eid])} | {0})
+                 for nid in self.pops}
         events = set()
-        for s, *_ in spikes.values():
+        for nid, (s, *_) in spikes.items():
             events.update(s.tolist())
-            events.update((s[s + 1 < T] + 1).tolist())
+            for a in extra[nid]:
+                events.update((s[s + 1 + a < T] + 1 + a).tolist())
         for imp in impulse.values():
             if imp is not None and "steps" in imp:
                 events.update(np.unique(imp["steps"]).tolist())
@@ -239,6 +240,17 @@ class EventPropLearning:
         grads = {eid: np.zeros_like(w) for eid, w in weights.items()}
         outgoing = {nid: [(eid, t) for eid, (s, t) in self.edges.items() if s == nid]
                     for nid in adj}
+        window = 2 + max((int(np.max(o)) for o in offsets.values()), default=0)
+        # adjoints at recently visited steps: after[e] = (LambdaV, LambdaI) at step e, kept
+        # for ``window`` steps
+        after: dict[int, tuple[dict, dict]] = {}
+
+        def at(step):
+            """``(LambdaV, LambdaI)`` at ``step`` (zero from T on)."""
+            if step >= T:
+                return None
+            return after[step]
+
         cur = T
         for e in sorted(events, reverse=True):
             for nid, b in adj.items():
@@ -259,19 +271,19 @@ class EventPropLearning:
                     if imp is not None and "dldt" in imp:   # -dL/dt of first spikes
                         down -= np.where(slots == 0, imp["dldt"][rows, cols], 0.0)
                     for eid, tgt in outgoing[nid]:
-                        q = adj[tgt].p
-                        c = q["K"] / (1.0 - q["Alpha"])
-                        d = c * prev_v[tgt] / q["TauM"] - prev_i[tgt] / q["TauSyn"]
-                        down += np.einsum("kn,kn->k", weights[eid][cols], d[rows])
+                        down += self._downstream(adj[tgt].p, tgt, weights[eid],
+                                                 offsets[eid], rows, cols, e, at)
                     new_v[rows, cols] = (p["Alpha"] * prev_v[nid][rows, cols] * (imvr / imv)
                                          + p["TauM"] * down / imv)
                 lam_v[nid] = new_v
                 lam_i[nid] = p["Beta"] * prev_i[nid] + p["K"] * new_v
-            if e >= 1:
-                for eid, (src, tgt) in self.edges.items():
-                    if e - 1 in by_step[src]:
-                        rows, cols, _ = by_step[src][e - 1]
-                        np.add.at(grads[eid], cols, lam_i[tgt][rows])
+            after[e] = (dict(lam_v), dict(lam_i))
+            for old in [k for k in after if k >= e + window]:
+                del after[old]
+            for eid, (src, tgt) in self.edges.items():
+                if e in by_step[src]:       # spikes at e arrive at e + 1 + offset
+                    rows, cols, _ = by_step[src][e]
+                    self._add_gradient(grads[eid], offsets[eid], tgt, rows, cols, e, at)
             cur = e
         for nid, b in adj.items():
             v, i = _advance(b.p, lam_v[nid], lam_i[nid], const[nid], cur)
@@ -280,6 +292,42 @@ class EventPropLearning:
         for eid, gr in grads.items():
             key = (eid, "Gradient")
             sim.state[key] = (sim.state[key].astype(F64) + gr).astype(sim.state[key].dtype)
+
+
+    def _arrival_offsets(self, eid):
+        """Extra steps between a spike and its arrival, beyond the one step of every
+        connection: an int, or per synapse ``(pre, post)`` ints (heterogeneous delays)."""
+        s = self.sim.synapses[eid]
+        base = s.syn.delay_steps - 1
+        return base if s.delays is None else base + s.delays.astype(np.int64)
+
+    @staticmethod
+    def _downstream(q, tgt, w, off, rows, cols, e, at):
+        """``sum_m W_jm D_m(e + 1 + a_jm)`` for the spikes ``(rows, cols)`` at step ``e``:
+        ``D = c LambdaV / TauM - LambdaI / TauSyn`` of the targets where each spike arrives."""
+        c = q["K"] / (1.0 - q["Alpha"])
+        wk = w[cols]
+        total = np.zeros(len(rows), F64)
+        offs = np.broadcast_to(off, w.shape)[cols] if np.ndim(off) else None
+        for a in (np.unique(offs) if offs is not None else [off]):
+            lam = at(e + 1 + int(a))
+            if lam is None:
+                continue
+            d = c * lam[0][tgt] / q["TauM"] - lam[1][tgt] / q["TauSyn"]
+            part = wk if offs is None else np.where(offs == a, wk, 0.0)
+            total += np.einsum("kn,kn->k", part, d[rows])
+        return total
+
+    @staticmethod
+    def _add_gradient(grad, off, tgt, rows, cols, e, at):
+        """Add ``LambdaI`` of each target at the spike's arrival ``e + 1 + a`` to ``dL/dW``."""
+        offs = np.broadcast_to(off, grad.shape)[cols] if np.ndim(off) else None
+        for a in (np.unique(offs) if offs is not None else [off]):
+            lam = at(e + 1 + int(a))
+            if lam is None:
+                continue
+            li = lam[1][tgt][rows]
+            np.add.at(grad, cols, li if offs is None else np.where(offs == a, li, 0.0))
 
 
 def _group(steps, rows, cols, slots):

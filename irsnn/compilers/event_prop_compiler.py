@@ -23,7 +23,10 @@ backward pass runs ``t = T-1 .. 0`` from ``LambdaV(T) = LambdaI(T) = 0``::
     LambdaI(t) = Beta LambdaI(t+1) + k LambdaV(t)
 
 and every spike of presynaptic neuron ``i`` arriving at step ``t`` adds ``LambdaI_j(t)`` to
-``dL/dW_ij``. ``g(t) = dL/dV(t)`` is the loss's drive (``sum_var``: ``dL/dVSum`` at every step;
+``dL/dW_ij``. With synaptic delays (``a_ij`` steps beyond the one every connection takes, fixed:
+uniform or per synapse), a spike at step ``t`` arrives at ``t + 1 + a_ij``: the jump's sum takes
+``D_m(t + 1 + a_jm)`` and the gradient ``LambdaI_j(t + 1 + a_ij)``.
+``g(t) = dL/dV(t)`` is the loss's drive (``sum_var``: ``dL/dVSum`` at every step;
 ``avg_var``: that over ``T``; ``max_var``: at the step of the maximum only). A LIF output with
 the ``first_spike_time`` readout has no ``g``; its first spike's jump adds
 ``-TauM dL/dt_first / (I - V)`` (instead of the downstream term). Between spikes
@@ -86,8 +89,8 @@ class EventPropCompiler(Compiler):
     ``max_var`` readouts and the ``sparse_categorical_crossentropy`` loss;
     ``LeakyIntegrateFire`` outputs with the ``first_spike_time`` readout and
     ``RelativeMeanSquareError(delta)`` (time to first spike); dense and sparse
-    (ragged) connectivity without delays, Deep-R on sparse connections; the reference
-    backend. Everything else is refused
+    (ragged) connectivity, with synaptic delays (uniform or per synapse, fixed), Deep-R on
+    sparse connections; the reference backend. Everything else is refused
     by :meth:`compile` with the reason. The equations and the differences from mlGeNN are in
     the module docstring.
 
@@ -304,13 +307,6 @@ class EventPropCompiler(Compiler):
         if kind not in ("Dense", "FixedProbability", "Sparse", "OneToOne"):
             raise ModelError(f"{where}: {kind} connectivity is not supported by irsnn's "
                              f"EventProp yet; use Dense, FixedProbability, Sparse or OneToOne")
-        delay = conn.connectivity.delay
-        if not (_number(delay) and float(delay) == 0):
-            raise ModelError(f"{where}: delay={delay!r}; synaptic delays are not built yet in "
-                             f"irsnn's EventProp; use delay=0")
-        if conn.max_delay_steps not in (None, 0):
-            raise ModelError(f"{where}: max_delay_steps={conn.max_delay_steps!r}; delays are "
-                             f"not built yet in irsnn's EventProp")
 
     # -- pipeline ---------------------------------------------------------------------------
     def lower(self, network, name=None):

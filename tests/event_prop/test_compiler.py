@@ -71,7 +71,6 @@ REFUSED = {
     "var readout": (dict(out=LeakyIntegrate(readout="var")), {}, "readout 'var'"),
     "mse loss": ({}, dict(losses="mean_square_error"), "not built yet"),
     "refractory": (dict(hidden=LeakyIntegrateFire(tau_refrac=2.0)), {}, "refractory"),
-    "delay": (dict(delay=2), {}, "delay=2"),
     "two taus": (dict(syn_out=Exponential(5.0), syn_in=Exponential(3.0)), {},
                  "one synaptic time constant"),
     "regulariser": ({}, dict(reg_lambda_upper=1e-9), "regulariser"),

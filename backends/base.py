@@ -237,12 +237,16 @@ class Simulation(ABC):
         """
         owner = ref_owner(target)
         value = self.get_var(owner, var)
-        if not is_var_ref(target) and value.ndim == 2:  # one gradient for the whole batch
+        synapses = owner != target and self._is_edge(owner)   # a per-synapse variable
+        if (not is_var_ref(target) or synapses) and value.ndim == 2:  # one for the batch
             total = value.astype(np.float64)
         else:
             total = value[:rows].sum(axis=0, dtype=np.float64)
-        mask = self._existing(target)
+        mask = self._existing(owner if synapses else target)
         return total if mask is None else np.where(mask, total, 0.0)
+
+    def _is_edge(self, owner: str) -> bool:
+        return any(edge_id(u, v, k) == owner for u, v, k, _ in self.graph.synapses())
 
     def zero_var(self, owner: str, var: str) -> None:
         """Set variable ``var`` of node or edge ``owner`` to zero everywhere."""

@@ -30,7 +30,7 @@ import numpy as np
 from irsnn import settings
 from irsnn.errors import MemoryLimitError
 from irsnn.ir import BackwardFilter, OptimiserNode, edge_id
-from irsnn.ir.ids import is_var_ref, ref_owner
+from irsnn.ir.ids import ref_owner
 from irsnn.ir.layouts import layout_traits
 
 from .host_init import numpy_type
@@ -98,8 +98,8 @@ def estimate(graph, dense_synapses: bool = False) -> list[Item]:
         syn, int(graph.array(syn.pre_ind).size) if syn.pre_ind is not None else None)
         for u, v, k, syn in graph.synapses()}
     for _, node in graph.nodes(OptimiserNode):
-        size = (graph.node(ref_owner(node.target)).size if is_var_ref(node.target)
-                else stored.get(node.target, 0))
+        owner = ref_owner(node.target)     # a connection (weights, delays) or a population
+        size = stored[owner] if owner in stored else graph.node(owner).size
         add(f"optimiser state {'/'.join(node.state)} of {node.target}",
             len(node.state) * size, scalar, False)
     for _, f in graph.nodes(BackwardFilter):

@@ -272,8 +272,8 @@ def reset_entries(graph, *, vars: bool, in_syn: bool, readouts: bool,
         Reset the variables with role ``"readout"`` (even without ``vars``).
     initialised : bool
         Whether the simulation was reset before. Parameters (role ``"param"``: per-neuron
-        values, trained biases) are not state and are never reset once initialised; before
-        that, everything is (the first reset initialises the simulation).
+        values, trained biases, learned delays) are not state and are never reset once
+        initialised; before that, everything is (the first reset initialises the simulation).
 
     Returns
     -------
@@ -296,7 +296,8 @@ def reset_entries(graph, *, vars: bool, in_syn: bool, readouts: bool,
             out += [ResetEntry(eid, var.name, INITIAL) for var in syn.psm_vars]
             lr = syn.learning
             if lr is not None:
-                out += [ResetEntry(eid, var.name, INITIAL) for var in lr.vars]
+                out += [ResetEntry(eid, var.name, INITIAL) for var in lr.vars
+                        if not (var.role == "param" and initialised)]
                 if not lr.backward:
                     out.append(ResetEntry(eid, lr.pre_trace, INITIAL))
         if in_syn or not initialised:

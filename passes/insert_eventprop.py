@@ -4,7 +4,8 @@ Requires: ``insert-readout``. Options: ``eventprop`` (``{population node id: {"k
 | "hidden" | "output", "params": {name: value}}}``, filled and checked by
 :class:`~irsnn.compilers.EventPropCompiler`, which also refuses every model outside the
 supported set), ``losses`` (``{output node id: loss name}``), ``max_spikes``,
-``strict_buffer_checking`` and ``softmax_temperature``.
+``strict_buffer_checking``, ``softmax_temperature`` and ``delay_learn`` (``{connection name:
+max_delay_steps}`` of the connections whose delays are trained).
 
 Provides, for every population taking part (see :class:`~irsnn.ir.EventPropState`):
 
@@ -21,7 +22,12 @@ Provides, for every population taking part (see :class:`~irsnn.ir.EventPropState
   ``loss.<name>`` :class:`~irsnn.ir.LossNode` writing ``Drive``;
 - on every connection into a hidden or output population event-driven learning
   (``SynapseDynamics(kind="eventprop", vars=(Gradient,))``): one gradient per synapse for the
-  whole batch, to which every spike arriving at step ``t`` adds ``LambdaI_post(t)``.
+  whole batch, to which every spike arriving at step ``t`` adds ``LambdaI_post(t)``;
+- on each ``delay_learn`` connection per-synapse delays made learnable: the variable ``d``
+  (role ``"param"``, delays in timesteps as real numbers, starting from the connection's
+  delays) and its gradient ``DelayGradient`` (``-dt w D_post(t)`` per arrival, ``D`` the
+  target's ``c LambdaV / TauM - LambdaI / TauSyn``: the derivative of the loss by the arrival
+  time); the connection's delays become per synapse with ``max_delay_steps`` as given.
 
 The discrete-time adjoint equations the backends solve are in :mod:`irsnn.compilers.
 event_prop_compiler`.
@@ -99,17 +105,40 @@ class InsertEventprop(Pass):
                 lid = graph.add_node(loss_id(nid), LossNode(
                     kind=loss, source=nid, var=pop.output_var, error_var="Drive"))
                 graph.add_edge(nid, lid, LOSS_KEY, AuxEdge())
+        learn_delays = dict(ctx.options.get("delay_learn", {}))
         for u, v, k, syn in list(graph.synapses()):
             if v not in info or info[v]["kind"] == "input":
                 continue
             if u not in info:
                 raise ModelError(f"Connection '{syn.name}' comes from a population EventProp "
                                  f"does not simulate backward; compile with EventPropCompiler")
-            grad = Var("Gradient", "scalar", "readonly", VarInit("constant", 0.0),
-                       shape="synapse", batched=False, role="learning")
+            learn_vars, delays = (_grad("Gradient"),), {}
+            if syn.name in learn_delays:
+                syn, d = _learnable_delays(syn, learn_delays.pop(syn.name))
+                learn_vars += (d, _grad("DelayGradient"))
+                delays = {"delay_var": "d", "delay_gradient": "DelayGradient"}
             graph.set_edge(u, v, k, syn.replace(learning=SynapseDynamics(
-                kind="eventprop", vars=(grad,), params=(), code="", pre_trace="",
-                pre_trace_decay=0.0, gradient="Gradient", backward=eventprop_id(v))))
+                kind="eventprop", vars=learn_vars, params=(), code="", pre_trace="",
+                pre_trace_decay=0.0, gradient="Gradient", backward=eventprop_id(v), **delays)))
+        if learn_delays:
+            raise ModelError(f"insert-eventprop: delay_learn names {sorted(learn_delays)}, "
+                             f"which are not trained connections of this network")
+
+
+def _grad(name):
+    return Var(name, "scalar", "readonly", VarInit("constant", 0.0), shape="synapse",
+               batched=False, role="learning")
+
+
+def _learnable_delays(syn, max_delay_steps: int):
+    """``(syn with per-synapse delays of at most max_delay_steps, the delay variable)``."""
+    het = syn.heterogeneous_delay
+    if het is None:      # one delay for the connection: every synapse starts from it
+        het = VarInit("constant", float(syn.delay_steps - 1))
+    syn = syn.replace(heterogeneous_delay=het, delay_steps=1,
+                      max_delay_steps=int(max_delay_steps))
+    return syn, Var("d", "scalar", "readonly", het, shape="synapse", batched=False,
+                    role="param")
 
 
 __all__ = ["InsertEventprop", "PARAMS", "BUFFERS"]

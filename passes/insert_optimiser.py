@@ -2,12 +2,15 @@
 
 Requires: ``insert-eprop`` or ``insert-eventprop`` (a pass that attaches learning with a
 gradient variable).
-Options: ``optimiser`` (an :class:`~irsnn.optimisers.Optimiser`). Provides an
+Options: ``optimiser`` (an :class:`~irsnn.optimisers.Optimiser`) and ``delay_optimiser`` (for
+learnable delays; default: ``optimiser``). Provides an
 ``optim.<connection>`` node for every synapse group with learning (target: its weights,
 gradient: its learning rule's ``gradient`` variable) and ``optim.<population>.<var>`` for every
 trainable shared variable with a gradient (the output bias), each tapped from the population
-that holds the gradient. The runtime applies them once per batch to the batch-summed gradients:
-with the optimiser's ``update_code`` as kernels on the device, else on the host.
+that holds the gradient, and ``optim.<connection>.d`` for the delays of a connection whose
+learning rule trains them (``delay_var``; clamped to ``[0, max_delay_steps]``, applied on the
+host). The runtime applies them once per batch to the batch-summed gradients: with the
+optimiser's ``update_code`` as kernels on the device, else on the host.
 """
 
 from __future__ import annotations
@@ -43,6 +46,15 @@ class InsertOptimiser(Pass):
                 kind=opt.name, target=edge_id(u, v, k), gradient=syn.learning.gradient,
                 params=params, state=opt.state_names, code=code, scalars=scalars))
             graph.add_edge(v, oid, OPTIMISE_KEY, AuxEdge())
+            if syn.learning.delay_var:
+                dopt = ctx.options.get("delay_optimiser") or opt
+                oid = graph.add_node(optimiser_id(syn.name, syn.learning.delay_var),
+                                     OptimiserNode(
+                    kind=dopt.name, target=var_ref(edge_id(u, v, k), syn.learning.delay_var),
+                    gradient=syn.learning.delay_gradient,
+                    params=tuple(sorted(dopt.params().items())), state=dopt.state_names,
+                    clamp=(0.0, float(syn.max_delay_steps))))
+                graph.add_edge(v, oid, OPTIMISE_KEY, AuxEdge())
         for _, loss in list(graph.nodes(LossNode)):
             if loss.bias_gradient is None:
                 continue

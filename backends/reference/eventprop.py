@@ -238,6 +238,9 @@ class EventPropLearning:
         by_step = {nid: _group(*spk) for nid, spk in spikes.items()}
         weights = {eid: sim.synapses[eid].weights.astype(F64) for eid in self.edges}
         grads = {eid: np.zeros_like(w) for eid, w in weights.items()}
+        # learnable delays: dL/dd = -dt w D_post at each arrival
+        delay_grads = {eid: np.zeros_like(weights[eid]) for eid in self.edges
+                       if sim.synapses[eid].syn.learning.delay_gradient}
         outgoing = {nid: [(eid, t) for eid, (s, t) in self.edges.items() if s == nid]
                     for nid in adj}
         window = 2 + max((int(np.max(o)) for o in offsets.values()), default=0)
@@ -284,6 +287,10 @@ class EventPropLearning:
                 if e in by_step[src]:       # spikes at e arrive at e + 1 + offset
                     rows, cols, _ = by_step[src][e]
                     self._add_gradient(grads[eid], offsets[eid], tgt, rows, cols, e, at)
+                    if eid in delay_grads:
+                        self._add_delay_gradient(delay_grads[eid], weights[eid], adj[tgt].p,
+                                                 offsets[eid], tgt, rows, cols, e, at,
+                                                 sim.dt)
             cur = e
         for nid, b in adj.items():
             v, i = _advance(b.p, lam_v[nid], lam_i[nid], const[nid], cur)
@@ -291,6 +298,9 @@ class EventPropLearning:
                 sim.state[(nid, name)] = value.astype(sim.state[(nid, name)].dtype)
         for eid, gr in grads.items():
             key = (eid, "Gradient")
+            sim.state[key] = (sim.state[key].astype(F64) + gr).astype(sim.state[key].dtype)
+        for eid, gr in delay_grads.items():
+            key = (eid, sim.synapses[eid].syn.learning.delay_gradient)
             sim.state[key] = (sim.state[key].astype(F64) + gr).astype(sim.state[key].dtype)
 
 
@@ -328,6 +338,20 @@ class EventPropLearning:
                 continue
             li = lam[1][tgt][rows]
             np.add.at(grad, cols, li if offs is None else np.where(offs == a, li, 0.0))
+
+    @staticmethod
+    def _add_delay_gradient(grad, w, q, off, tgt, rows, cols, e, at, dt):
+        """Add ``-dt W_jm D_m(e + 1 + a_jm)`` (the derivative of the loss by the delay, in
+        steps, of each synapse the spikes at ``e`` arrive over) to the delay gradient."""
+        c = q["K"] / (1.0 - q["Alpha"])
+        offs = np.broadcast_to(off, grad.shape)[cols] if np.ndim(off) else None
+        for a in (np.unique(offs) if offs is not None else [off]):
+            lam = at(e + 1 + int(a))
+            if lam is None:
+                continue
+            d = (c * lam[0][tgt] / q["TauM"] - lam[1][tgt] / q["TauSyn"])[rows]
+            part = -dt * w[cols] * d
+            np.add.at(grad, cols, part if offs is None else np.where(offs == a, part, 0.0))
 
 
 def _group(steps, rows, cols, slots):

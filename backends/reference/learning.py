@@ -47,6 +47,8 @@ class Learning:
             for v in lr.vars:
                 sim.initial[(eid, v.name)] = np.zeros((s.syn.num_pre, s.syn.num_post),
                                                       numpy_type(v.type, sim.precision))
+            if lr.delay_var:    # learnable delays start from the connection's delays
+                sim.initial[(eid, lr.delay_var)][:] = s.delays
             if lr.kind == "eventprop":  # eventprop.py computes these gradients
                 continue
             if lr.backward:

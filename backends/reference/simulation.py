@@ -161,11 +161,23 @@ class ReferenceSimulation(Simulation):
             self._resets[key] = reset_entries(self.graph, vars=key[0], in_syn=key[1],
                                               readouts=key[2], initialised=key[3])
         self._write(self._resets[key])
+        self._sync_delays()
         if vars:
             self.learning.begin_example()
         if time:
             self.timestep = 0
         self._initialised = True
+
+    def _sync_delays(self):
+        """The steps learnable delays deliver after: each synapse's delay variable rounded to
+        the nearest step (halves up, as mlGeNN's ``round``) and clipped to ``[0,
+        max_delay_steps]``."""
+        for eid, s in self.synapses.items():
+            lr = s.syn.learning
+            key = (eid, lr.delay_var) if lr is not None and lr.delay_var else None
+            if key in self.state:
+                s.delays = np.clip(np.floor(self.state[key].astype(np.float64) + 0.5), 0,
+                                   s.syn.max_delay_steps).astype(np.int32)
 
     def _write(self, entries):
         """Apply :class:`~backends.state.ResetEntry` items (see :mod:`backends.state`)."""
@@ -197,6 +209,8 @@ class ReferenceSimulation(Simulation):
         cur = self.state[key]
         arr = self.check_var_values(node_id, name, values, cur.shape)
         self.state[key] = np.array(arr, dtype=cur.dtype)
+        if node_id in self.synapses:
+            self._sync_delays()
 
     def set_labels(self, loss_id, labels, active):
         """Labels (or regression targets) of this batch for loss node ``loss_id``; rows with
@@ -321,6 +335,7 @@ class ReferenceSimulation(Simulation):
             if nid in self.neurons and self.neurons[nid].spikes.shape == spikes.shape:
                 self.neurons[nid].spikes = spikes.astype(np.float32)
         self.learning.set_optimiser_state(state.optimiser)
+        self._sync_delays()
 
     # -- recording ----------------------------------------------------------------------------
     def begin_batch(self, timesteps, recorders=None):

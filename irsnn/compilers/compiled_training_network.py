@@ -12,7 +12,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..ir import OptimiserNode, edge_id
-from ..ir.ids import is_var_ref, loss_id, population_name, ref_owner, split_var_ref
+from ..ir.ids import is_var_ref, loss_id, population_name, ref_owner, split_var_ref, var_ref
 from ..lowering import node_id
 from ..neurons.input import PreparedInputs
 from ..population import get_underlying_pop
@@ -41,6 +41,14 @@ class CompiledTrainingNetwork(CompiledInferenceNetwork):
         #: the compiler's loss is a mean over the batch (EventProp), not a sum (e-prop)
         self._gradients_are_means = bool(getattr(compiler, "gradients_are_batch_means", False))
         self.optimiser = compiler.optimiser
+        #: the optimiser of each parameter the compiler's optimiser does not train: learnable
+        #: delays (``delay_optimiser`` of EventPropCompiler)
+        delay_opt = getattr(compiler, "delay_optimiser", None) or compiler.optimiser
+        self._synapse_owners = {edge_id(u, v, k) for u, v, k, _ in self.ir.synapses()}
+        self._other_optimisers = {
+            var_ref(edge_id(u, v, k), syn.learning.delay_var): delay_opt
+            for u, v, k, syn in self.ir.synapses()
+            if syn.learning is not None and syn.learning.delay_var}
         self.optimiser_step = 0
         self._opt_state: dict[str, dict] = {}
         #: ``{connection name: cb_data key}`` of deep_r_record_rewirings
@@ -52,9 +60,18 @@ class CompiledTrainingNetwork(CompiledInferenceNetwork):
     @property
     def optimisers(self) -> list:
         """mlGeNN's ``[(optimiser, updates)]``: the optimiser and the targets of the parameters
-        it updates (edge ids, ``pop.<name>/Bias``); empty when nothing is trainable."""
-        targets = [node.target for _, node in self.ir.nodes(OptimiserNode)]
-        return [(self.optimiser, targets)] if targets else []
+        it updates (edge ids, ``pop.<name>/Bias``, ``<edge id>/d`` for learnable delays); empty
+        when nothing is trainable."""
+        out: list = []
+        for _, node in self.ir.nodes(OptimiserNode):
+            opt = self._other_optimisers.get(node.target, self.optimiser)
+            for entry in out:
+                if entry[0] is opt:
+                    entry[1].append(node.target)
+                    break
+            else:
+                out.append((opt, [node.target]))
+        return out
 
     # -- evaluation (learning off) -----------------------------------------------------------
     def _reset_for_batch(self, sim):
@@ -295,7 +312,8 @@ class CompiledTrainingNetwork(CompiledInferenceNetwork):
     def _optimiser_in_kernels(self) -> bool:
         """The optimiser runs as kernels where the gradients are (Deep-R rewires on the host,
         with the optimiser's state, so it keeps the host optimiser)."""
-        return bool(self.simulation.optimiser_in_kernels) and not self.deep_r
+        return (bool(self.simulation.optimiser_in_kernels) and not self.deep_r
+                and not self._other_optimisers)
 
     def _start_learning(self, sim):
         """Learning on, state reset as the compiler asks, before a training batch."""
@@ -320,15 +338,17 @@ class CompiledTrainingNetwork(CompiledInferenceNetwork):
         for _, node in self.ir.nodes(OptimiserNode):
             owner = ref_owner(node.target)
             grad = sim.get_var(owner, node.gradient)
-            if not is_var_ref(node.target) and grad.ndim == 2:
+            # weights, or a per-synapse parameter (learnable delays) of a connection
+            synapses = not is_var_ref(node.target) or owner in self._synapse_owners
+            if synapses and grad.ndim == 2:
                 # one gradient for the batch (event-driven e-prop adds active examples only)
                 total = grad.astype(np.float64)
             else:
                 # rows beyond the batch's examples are padding: their firing-rate terms must
                 # not reach the gradient
                 total = grad[:self._gradient_rows].sum(axis=0, dtype=np.float64)
-            if not is_var_ref(node.target):
-                mask = self._mask(node.target)
+            if synapses:
+                mask = self._mask(owner)
                 if mask is not None:
                     total = np.where(mask, total, 0.0)
             out[node.target] = total
@@ -365,9 +385,11 @@ class CompiledTrainingNetwork(CompiledInferenceNetwork):
                 # per example of a batch sum, once on a batch mean (EventProp)
                 examples = 1 if self._gradients_are_means else self._step_examples
                 grad = grad + dr.l1_term(sim, examples).reshape(param.shape)
-            state = self._opt_state.setdefault(node.target,
-                                               self.optimiser.init_state(param.shape))
-            self.optimiser.step(param, grad, state, self.optimiser_step)
+            opt = self._other_optimisers.get(node.target, self.optimiser)
+            state = self._opt_state.setdefault(node.target, opt.init_state(param.shape))
+            opt.step(param, grad, state, self.optimiser_step)
+            if node.clamp is not None:
+                np.clip(param, *node.clamp, out=param)
             sim.set_parameter(node.target, param)
             sim.zero_var(ref_owner(node.target), node.gradient)
         for eid, dr in self.deep_r.items():
@@ -378,7 +400,8 @@ class CompiledTrainingNetwork(CompiledInferenceNetwork):
 
     def compute_gradients(self, x: dict, y: dict) -> dict:
         """Run one batch with learning on and return its batch-summed gradients without
-        applying the optimiser: ``{connection name or '<population>.bias': array}``."""
+        applying the optimiser: ``{connection name, '<connection>.d' (learnable delays, per
+        timestep of delay) or '<population>.bias': array}``."""
         n = self._check_sizes(x, "input")
         if n != self._check_sizes(y, "label set"):
             raise InputError(f"{n} input examples but {self._check_sizes(y, 'label set')} "
@@ -391,8 +414,7 @@ class CompiledTrainingNetwork(CompiledInferenceNetwork):
         cbs = CallbackList([], compiled_network=self, batch_size=self.batch_size)
         self._learn(0, x, y, cbs, defer=False)
         names = {edge_id(u, v, k): syn.name for u, v, k, syn in self.ir.synapses()}
-        return {names[t] if t in names else _bias_name(t): g
-                for t, g in self.gradients().items()}
+        return {_gradient_name(t, names): g for t, g in self.gradients().items()}
 
     # -- checkpoints ---------------------------------------------------------------------------
     def save(self, keys=(), serialiser="numpy"):
@@ -406,11 +428,20 @@ class CompiledTrainingNetwork(CompiledInferenceNetwork):
         serialiser = get_object(serialiser, Serialiser, "Serialiser", default_serialisers)
         keys = tuple(keys) if isinstance(keys, list | tuple) else (keys,)
         super().save(keys, serialiser)
+        from ..serialisers.layout import saved_weights, weight_kind
+        conns = {c.name: c for c in self.network.connections}
+        edges = {edge_id(u, v, k): syn.name for u, v, k, syn in self.ir.synapses()}
         for _, node in self.ir.nodes(OptimiserNode):
-            if is_var_ref(node.target):
-                nid, var = split_var_ref(node.target)
-                serialiser.serialise(keys + (population_name(nid), var),
-                                     self.simulation.get_var(nid, var))
+            if not is_var_ref(node.target):
+                continue
+            owner, var = split_var_ref(node.target)
+            value = self.simulation.get_var(owner, var)
+            if owner in edges:      # learnt delays: 1-D, as the connection's weights
+                conn = conns[edges[owner]]
+                serialiser.serialise(keys + (conn.name, var), saved_weights(
+                    weight_kind(conn.connectivity), value, self._mask(owner)))
+            else:
+                serialiser.serialise(keys + (population_name(owner), var), value)
         # last: a checkpoint cut short by a crash has no state and cannot be resumed from
         save_training_state(self, serialiser, keys)
 
@@ -458,9 +489,15 @@ class CompiledTrainingNetwork(CompiledInferenceNetwork):
             serialiser.serialise(keys + (syn.name, "post_ind"), post)
 
 
-def _bias_name(target):
-    """``<population>.bias`` for the optimiser target ``pop.<population>/Bias``."""
+def _gradient_name(target, connection_names: dict) -> str:
+    """The name :meth:`CompiledTrainingNetwork.compute_gradients` gives an optimiser target:
+    the connection's name for its weights, ``<connection>.d`` for its learnable delays,
+    ``<population>.bias`` for ``pop.<population>/Bias``."""
+    if target in connection_names:
+        return connection_names[target]
     owner, var = split_var_ref(target)
+    if owner in connection_names:
+        return f"{connection_names[owner]}.{var}"
     return f"{population_name(owner)}.{var.lower()}"
 
 

@@ -127,8 +127,14 @@ class EventPropCompiler(Compiler):
     communicator : Communicator, optional
         Data-parallel training across MPI ranks (see :class:`~.compiler.Compiler`): each
         batch's gradients are summed over the ranks before the optimiser step.
-    delay_optimiser, delay_learn_conns : optional
-        Learnable delays; not built yet.
+    delay_optimiser : str or Optimiser, optional
+        Optimiser of the learnable delays (default: a new instance of ``optimiser``, as
+        mlGeNN's ``get_object(optimiser if delay_optimiser is None else delay_optimiser)``).
+    delay_learn_conns : list of Connection
+        Connections whose per-synapse delays are trained (each needs ``max_delay_steps``):
+        delays are real numbers of timesteps, delivered after the nearest whole step and kept
+        in ``[0, max_delay_steps]`` after every optimiser step; their gradient is the
+        derivative of the loss by each synapse's arrival time (see the module docstring).
     deep_r_conns, deep_r_l1_strength, deep_r_record_rewirings : optional
         Deep-R rewiring of sparse (ragged) connections, as in
         :class:`~.eprop_compiler.EPropCompiler` (:mod:`.deep_r`); the L1 term
@@ -173,8 +179,11 @@ class EventPropCompiler(Compiler):
         self.reg_lambda_upper, self.reg_lambda_lower = reg_lambda_upper, reg_lambda_lower
         self.reg_nu_upper = reg_nu_upper
         self.reset_time_between_batches = bool(reset_time_between_batches)
-        self.delay_optimiser = delay_optimiser
-        self.delay_learn_conns = delay_learn_conns
+        self.delay_optimiser = get_object(optimiser if delay_optimiser is None
+                                          else delay_optimiser, Optimiser, "Optimiser",
+                                          default_optimisers)
+        self.delay_learn_conns = _connections(name, "delay_learn_conns", delay_learn_conns)
+        self._delay_learn: dict = {}
         self._deep_r = DeepROptions("EventPropCompiler", deep_r_conns, deep_r_l1_strength,
                                     deep_r_record_rewirings)
         self.deep_r_conns, self.deep_r_l1_strength = self._deep_r.conns, self._deep_r.l1_strength
@@ -199,12 +208,6 @@ class EventPropCompiler(Compiler):
         if self.per_timestep_loss:
             raise ModelError(f"{name}: per_timestep_loss=True is not built yet; use the "
                              f"per-example loss (per_timestep_loss=False)")
-        if self.delay_learn_conns:
-            raise ModelError(f"{name}: delay_learn_conns is not empty; learnable delays are "
-                             f"not built yet in irsnn's EventProp; leave it empty")
-        if self.delay_optimiser is not None:
-            raise ModelError(f"{name}: delay_optimiser is given but learnable delays are not "
-                             f"built yet; leave it None")
 
     def loss_map(self, network) -> dict:
         """``{output population: Loss}``: the populations with readouts and their losses."""
@@ -313,6 +316,18 @@ class EventPropCompiler(Compiler):
         self._info = self.check_network(network)
         self._loss_map = {node_id(p): loss.name for p, loss in self.loss_map(network).items()}
         self._deep_r_names, self.deep_r_record_rewirings = self._deep_r.resolve(network)
+        self._delay_learn = {}
+        for conn in self.delay_learn_conns:
+            if not any(c is conn for c in network.connections):
+                raise ModelError(f"EventPropCompiler: delay_learn_conns names "
+                                 f"{conn.describe()}, which is not a connection of the network "
+                                 f"being compiled; list connections of this network")
+            if conn.max_delay_steps is None:
+                raise ModelError(f"EventPropCompiler: {conn.describe()} is in "
+                                 f"delay_learn_conns but has no max_delay_steps; give it "
+                                 f"Connection(..., max_delay_steps=N), the largest delay (in "
+                                 f"timesteps) its synapses may learn")
+            self._delay_learn[conn.name] = conn.max_delay_steps
         return super().lower(network, name)
 
     def layouts(self):
@@ -334,7 +349,8 @@ class EventPropCompiler(Compiler):
                 "eventprop": self._info, "max_spikes": self.max_spikes,
                 "strict_buffer_checking": self.strict_buffer_checking,
                 "softmax_temperature": self.softmax_temperature,
-                "deep_r": self._deep_r_names, "deep_r_l1_strength": self.deep_r_l1_strength}
+                "deep_r": self._deep_r_names, "deep_r_l1_strength": self.deep_r_l1_strength,
+                "delay_learn": dict(self._delay_learn), "delay_optimiser": self.delay_optimiser}
 
     def get_backend(self):
         from irsnn.backends import get_backend
@@ -350,6 +366,20 @@ class EventPropCompiler(Compiler):
         :class:`~.compiled_training_network.CompiledTrainingNetwork`."""
         self.get_backend()
         return CompiledTrainingNetwork(self, network, name)
+
+
+def _connections(compiler, label, conns) -> tuple:
+    """The Connections behind ``conns`` (Connections or layers), in order, without repeats."""
+    from ..connection import Connection, get_underlying_conn
+    if isinstance(conns, Connection) or not isinstance(conns, list | tuple | set):
+        raise ModelError(f"{compiler}: {label} must be a list of connections (got "
+                         f"{type(conns).__name__}); write {label}=[conn]")
+    out = []
+    for c in conns:
+        c = get_underlying_conn(c)
+        if not any(c is o for o in out):
+            out.append(c)
+    return tuple(out)
 
 
 def _where(obj, what):

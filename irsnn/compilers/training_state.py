@@ -163,13 +163,14 @@ def _fill(entries: dict, kind: str, take, where, prefix=()):
 
 
 def _weights_into(net, serialiser, keys, state) -> None:
-    """The weights in mlGeNN's files (and trained population variables) into ``state``,
-    strictly: each one is required and must fit the compiled connectivity."""
-    from ..serialisers.layout import WEIGHT, weight_kind
-    sim = net.simulation
+    """The weights in mlGeNN's files (and trained population variables and learnt delays)
+    into ``state``, strictly: each one is required and must fit the compiled connectivity."""
+    from ..serialisers.layout import WEIGHT
     conns = {c.name: c for c in net.network.connections}
+    edges = {}
     for u, v, k, syn in net.ir.synapses():
         eid = edge_id(u, v, k)
+        edges[eid] = syn.name
         if eid not in state.weights:
             continue
         conn = conns[syn.name]
@@ -180,41 +181,24 @@ def _weights_into(net, serialiser, keys, state) -> None:
                 f"{conn.describe()}: the checkpoint has no weights for it (looked for {file}); "
                 f"resuming would keep its initial weights. Restore the file or resume from "
                 f"another epoch")
-        g = np.asarray(arrays[WEIGHT])
-        fresh = state.weights[eid]
-        kind = weight_kind(conn.connectivity)
-        if kind == "sparse":
-            mask = state.connectivity.get(eid)
-            if mask is None:
-                mask = sim.synapse_mask(eid)
-            if mask is None:
-                mask = np.ones(fresh.shape, bool)
-            pre, post = np.nonzero(mask)
-            if "pre_ind" in arrays and "post_ind" in arrays and not (
-                    np.array_equal(arrays["pre_ind"], pre)
-                    and np.array_equal(arrays["post_ind"], post)):
-                raise InputError(
-                    f"{conn.describe()}: the synapses saved with the checkpoint "
-                    f"({serialiser.location(keys + (syn.name, 'pre_ind'))}) are not the ones "
-                    f"this compiled network has; resume with the rng_seed that saved it")
-            dense = np.zeros(mask.shape, fresh.dtype)
-            if g.size != len(pre):
-                _size_error(conn, file, g, len(pre))
-            dense[pre, post] = g.reshape(-1)
-        elif kind == "one_to_one":
-            n = fresh.shape[-1]
-            if g.size != n:
-                _size_error(conn, file, g, n)
-            dense = g.reshape(-1) if fresh.ndim == 1 else np.diag(g.reshape(-1))
-        else:
-            if g.size != fresh.size:
-                _size_error(conn, file, g, fresh.size)
-            dense = g.reshape(fresh.shape)
-        state.weights[eid] = dense.astype(fresh.dtype, copy=False)
+        state.weights[eid] = _dense(net, state, eid, conn, arrays, WEIGHT, file,
+                                    state.weights[eid])
     for _, node in net.ir.nodes(OptimiserNode):
         if not is_var_ref(node.target):
             continue
         owner, var = split_var_ref(node.target)
+        fresh = state.variables[(owner, var)]
+        if owner in edges:      # a per-synapse parameter of a connection (learnt delays)
+            conn = conns[edges[owner]]
+            arrays = serialiser.deserialise_all(keys + (conn.name,))
+            file = serialiser.location(keys + (conn.name, var))
+            if var not in arrays:
+                raise CheckpointNotFoundError(
+                    f"{conn.describe()}: the checkpoint has no learnt {var} for it (looked for "
+                    f"{file}); restore the file or resume from another epoch")
+            state.variables[(owner, var)] = _dense(net, state, owner, conn, arrays, var, file,
+                                                   fresh)
+            continue
         name = population_name(owner)
         arrays = serialiser.deserialise_all(keys + (name,))
         if var not in arrays:
@@ -222,7 +206,6 @@ def _weights_into(net, serialiser, keys, state) -> None:
                 f"Population '{name}': the checkpoint has no trained {var} for it (looked for "
                 f"{serialiser.location(keys + (name, var))}); restore the file or resume from "
                 f"another epoch")
-        fresh = state.variables[(owner, var)]
         value = np.asarray(arrays[var])
         if value.size != fresh.size:
             raise InputError(f"Population '{name}': the saved {var} "
@@ -231,8 +214,44 @@ def _weights_into(net, serialiser, keys, state) -> None:
         state.variables[(owner, var)] = value.reshape(fresh.shape).astype(fresh.dtype)
 
 
+def _dense(net, state, eid, conn, arrays, name, file, fresh):
+    """Array ``name`` of a connection, saved 1-D in mlGeNN's layout, as the compiled
+    simulation holds it (``fresh``'s shape and type)."""
+    from ..serialisers.layout import weight_kind
+    g = np.asarray(arrays[name])
+    kind = weight_kind(conn.connectivity)
+    if kind == "sparse":
+        mask = state.connectivity.get(eid)
+        if mask is None:
+            mask = net.simulation.synapse_mask(eid)
+        if mask is None:
+            mask = np.ones(fresh.shape, bool)
+        pre, post = np.nonzero(mask)
+        if "pre_ind" in arrays and "post_ind" in arrays and not (
+                np.array_equal(arrays["pre_ind"], pre)
+                and np.array_equal(arrays["post_ind"], post)):
+            raise InputError(
+                f"{conn.describe()}: the synapses saved with the checkpoint (beside {file}) "
+                f"are not the ones this compiled network has; resume with the rng_seed that "
+                f"saved it")
+        dense = np.zeros(mask.shape, fresh.dtype)
+        if g.size != len(pre):
+            _size_error(conn, file, g, len(pre))
+        dense[pre, post] = g.reshape(-1)
+    elif kind == "one_to_one":
+        n = fresh.shape[-1]
+        if g.size != n:
+            _size_error(conn, file, g, n)
+        dense = g.reshape(-1) if fresh.ndim == 1 else np.diag(g.reshape(-1))
+    else:
+        if g.size != fresh.size:
+            _size_error(conn, file, g, fresh.size)
+        dense = g.reshape(fresh.shape)
+    return dense.astype(fresh.dtype, copy=False)
+
+
 def _size_error(conn, file, g, n):
-    raise InputError(f"{conn.describe()}: the saved weights ({file}) hold {g.size} values but "
+    raise InputError(f"{conn.describe()}: the saved array ({file}) holds {g.size} values but "
                      f"the compiled connection has {n} synapses; the checkpoint belongs to "
                      f"another network")
 

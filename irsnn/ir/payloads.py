@@ -191,6 +191,11 @@ class SynapseDynamics:
     end every delivered spike of presynaptic neuron ``i`` at step ``s`` adds the backward
     sequence ``HHat_j(s)`` of the :class:`BackwardFilter` node ``backward`` to the gradient of
     each of its synapses ``(i, j)``.
+
+    Learnable delays (EventProp's ``delay_learn_conns``): ``delay_var`` names the per-synapse
+    variable (role ``"param"``: trained, never reset) holding each synapse's delay in timesteps
+    as a real number, which the forward pass rounds to the nearest step and clips to
+    ``[0, max_delay_steps]``; ``delay_gradient`` the variable holding its gradient.
     """
 
     kind: str
@@ -201,6 +206,8 @@ class SynapseDynamics:
     pre_trace_decay: float = 0.0
     gradient: str = "DeltaG"
     backward: str | None = None
+    delay_var: str | None = None
+    delay_gradient: str | None = None
 
 
 @payload
@@ -414,6 +421,8 @@ class OptimiserNode(Payload):
     gradient; ``state`` the optimiser's state arrays (one per parameter element). ``code``
     updates one element from ``Gradient`` (the sum over the batch's examples), its ``state``
     and the runtime ``scalars`` set before every step; empty: the host applies the optimiser.
+    ``clamp`` ``(low, high)``: every element is clipped to it after each step (learnable
+    delays to ``[0, max_delay_steps]``).
     """
 
     role: ClassVar[str] = "optim"
@@ -424,6 +433,7 @@ class OptimiserNode(Payload):
     state: tuple[str, ...] = ()
     code: str = ""
     scalars: tuple[str, ...] = ()
+    clamp: tuple[float, float] | None = None
 
 
 @payload

@@ -89,6 +89,7 @@ def describe_node(nid: str, p) -> str:
     if isinstance(p, OptimiserNode):
         return (f"{nid} = Optimiser {p.kind} of {p.target} from {p.gradient} "
                 f"{dict(p.params)} state={list(p.state)}"
+                + (f" clamp={list(p.clamp)}" if p.clamp is not None else "")
                 + (f" scalars={list(p.scalars)} {_code(p.code)}" if p.code else ""))
     return f"{nid} = {p!r}"
 
@@ -115,6 +116,9 @@ def describe_edge(u, v, k, p) -> str:
             if lr.kind == "eventprop":
                 parts.append(f"learning=eventprop vars={_vars(lr.vars)} "
                              f"{lr.gradient}+=LambdaI_post at each arrival ({lr.backward})")
+                if lr.delay_var:
+                    parts.append(f"learned delays {lr.delay_var}: {lr.delay_gradient}-="
+                                 f"dt*w*D_post at each arrival")
             elif lr.backward:
                 parts.append(f"learning={lr.kind} vars={_vars(lr.vars)} "
                              f"{lr.gradient}+=spikes*HHat({lr.backward})")

@@ -1,7 +1,8 @@
 """An exact, event-based continuous-time LIF network and its EventProp gradients, for the tests.
 
 Shares no code with irsnn. ``SpikeInput -> LIF -> LeakyIntegrate`` (feed-forward) with
-exponential synapses, no synaptic delay::
+exponential synapses and per-synapse delays ``d_in``, ``d_out`` (ms; default 0: a spike at ``t``
+arrives at ``t + d``)::
 
     dx/dt = -x / TauSyn (+ w at each arrival)     TauM dV/dt = -V + x
 
@@ -15,7 +16,8 @@ backward between events: ``dLambdaV/ds = -LambdaV/TauM + g``, ``dLambdaI/ds = -L
 LambdaV/TauM`` in reverse time ``s``; at a hidden spike ``LambdaV`` jumps to
 ``LambdaV (I - 0)/(I - Vthresh) + TauM/(I - Vthresh) sum_k w_jk D_k`` with
 ``D_k = LambdaV_k/TauM - LambdaI_k/TauSyn``;
-``dL/dw_ij`` sums ``LambdaI_j`` over the arrivals of ``i``'s spikes at ``j``.
+``dL/dw_ij`` sums ``LambdaI_j`` over the arrivals of ``i``'s spikes at ``j``, and the delay
+gradient ``dL/dd_ij`` sums ``-w_ij D_j`` there (the derivative by the arrival time).
 """
 
 from __future__ import annotations
@@ -40,8 +42,10 @@ class ContinuousNet:
     """One example of ``SpikeInput -> LIF -> LI`` in continuous time (see module docstring)."""
 
     def __init__(self, w_in, w_out, *, tau_mem=20.0, tau_out=20.0, tau_syn=5.0, v_thresh=1.0,
-                 duration=30.0):
+                 duration=30.0, d_in=None, d_out=None):
         self.w_in, self.w_out = np.asarray(w_in, float), np.asarray(w_out, float)
+        self.d_in = np.zeros_like(self.w_in) if d_in is None else np.asarray(d_in, float)
+        self.d_out = np.zeros_like(self.w_out) if d_out is None else np.asarray(d_out, float)
         self.tm, self.to, self.ts = tau_mem, tau_out, tau_syn
         self.theta, self.T = v_thresh, duration
 
@@ -59,10 +63,10 @@ class ContinuousNet:
     def hidden_spikes(self, inputs):
         """``inputs``: list of (time, input index). Returns per hidden neuron a list of
         ``(spike time, x at the spike)``."""
-        arrivals = sorted(inputs)
         out = []
         for j in range(self.w_in.shape[1]):
-            events = [(t, self.w_in[i, j]) for t, i in arrivals] + [(self.T, 0.0)]
+            events = sorted((t + self.d_in[i, j], self.w_in[i, j]) for t, i in inputs
+                            if t + self.d_in[i, j] < self.T) + [(self.T, 0.0)]
             t, v, x, spikes = 0.0, 0.0, 0.0, []
             for t_next, w in events:
                 while True:
@@ -87,16 +91,19 @@ class ContinuousNet:
 
     def readout(self, spikes):
         """``R_k = (1/T) int V_k`` of the output neurons driven by the hidden ``spikes``."""
-        events = sorted((t, j) for j, s in enumerate(spikes) for t, _ in s)
         n_out = self.w_out.shape[1]
-        t, v, x, total = 0.0, np.zeros(n_out), np.zeros(n_out), np.zeros(n_out)
-        for t_next, j in events + [(self.T, None)]:
-            total += self._v_integral(v, x, t_next - t, self.to)
-            v = self._v(v, x, t_next - t, self.to)
-            x = x * np.exp(-(t_next - t) / self.ts)
-            if j is not None:
-                x = x + self.w_out[j]
-            t = t_next
+        total = np.zeros(n_out)
+        for k in range(n_out):
+            events = sorted((t + self.d_out[j, k], j) for j, s in enumerate(spikes)
+                            for t, _ in s if t + self.d_out[j, k] < self.T)
+            t, v, x = 0.0, 0.0, 0.0
+            for t_next, j in events + [(self.T, None)]:
+                total[k] += self._v_integral(v, x, t_next - t, self.to)
+                v = self._v(v, x, t_next - t, self.to)
+                x = x * np.exp(-(t_next - t) / self.ts)
+                if j is not None:
+                    x = x + self.w_out[j, k]
+                t = t_next
         return total / self.T
 
     def loss(self, inputs, label):
@@ -116,6 +123,14 @@ class ContinuousNet:
 
     def gradients(self, inputs, label):
         """``(dL/dw_in, dL/dw_out)`` by the continuous adjoint."""
+        return self.all_gradients(inputs, label)[:2]
+
+    def delay_gradients(self, inputs, label):
+        """``(dL/dd_in, dL/dd_out)`` (per ms of delay) by the continuous adjoint."""
+        return self.all_gradients(inputs, label)[2:]
+
+    def all_gradients(self, inputs, label):
+        """``(dL/dw_in, dL/dw_out, dL/dd_in, dL/dd_out)``."""
         spikes = self.hidden_spikes(inputs)
         r = self.readout(spikes)
         p = np.exp(r - r.max())
@@ -123,16 +138,17 @@ class ContinuousNet:
         p[label] -= 1.0
         g = p / self.T
 
-        def out_lambda(t):
-            return self._lambda(0.0, 0.0, g, self.T - t, self.to)
+        def out_lambda(t):      # each output's (LambdaV, LambdaI) at times t (0 from T on)
+            lv, li = self._lambda(0.0, 0.0, g, np.maximum(self.T - t, 0.0), self.to)
+            return np.where(t < self.T, lv, 0.0), np.where(t < self.T, li, 0.0)
 
-        g_out = np.zeros_like(self.w_out)
-        g_in = np.zeros_like(self.w_in)
+        g_out, d_out = np.zeros_like(self.w_out), np.zeros_like(self.w_out)
+        g_in, d_in = np.zeros_like(self.w_in), np.zeros_like(self.w_in)
         for j, s in enumerate(spikes):
-            for t, _ in s:
-                g_out[j] += out_lambda(t)[1]
             # backward through neuron j's spikes and its input arrivals
-            events = [(t, "spike", x) for t, x in s] + [(t, "in", i) for t, i in inputs]
+            events = [(t, "spike", x) for t, x in s] + [
+                (t + self.d_in[i, j], "in", i) for t, i in inputs
+                if t + self.d_in[i, j] < self.T]
             events.sort(key=lambda e: (e[0], e[1] == "in"), reverse=True)
             lv, li, t_hi = 0.0, 0.0, self.T
             for t, what, data in events:
@@ -140,9 +156,12 @@ class ContinuousNet:
                 t_hi = t
                 if what == "in":
                     g_in[data, j] += li
+                    d_in[data, j] -= self.w_in[data, j] * (lv / self.tm - li / self.ts)
                 else:
-                    lv_o, li_o = out_lambda(t)
+                    lv_o, li_o = out_lambda(t + self.d_out[j])
+                    g_out[j] += li_o
+                    d_out[j] -= self.w_out[j] * (lv_o / self.to - li_o / self.ts)
                     down = (self.w_out[j] * (lv_o / self.to - li_o / self.ts)).sum()
                     i_minus_v = data - self.theta
                     lv = lv * data / i_minus_v + self.tm * down / i_minus_v
-        return g_in, g_out
+        return g_in, g_out, d_in, d_out

@@ -91,11 +91,15 @@ def test_unsupported_models_are_refused_at_compile_time(case):
     assert isinstance(err.value, IrsnnError) and isinstance(err.value, ValueError)
 
 
-def test_learnable_delays_are_refused_and_deep_r_needs_a_sparse_connection():
+def test_learnable_delays_need_max_delay_steps_and_deep_r_a_sparse_connection():
     net = network()
     conn = net.connections[0]
-    with pytest.raises(ModelError, match="not built yet"):
+    with pytest.raises(ModelError, match="in_hid.*no max_delay_steps"):
         compiler(delay_learn_conns=[conn]).compile(net)
+    with pytest.raises(ModelError, match="delay_learn_conns must be a list"):
+        compiler(delay_learn_conns=conn)
+    with pytest.raises(ModelError, match="not a connection of the network"):
+        compiler(delay_learn_conns=[network().connections[0]]).compile(net)
     with pytest.raises(ModelError, match="ragged|sparse"):   # Deep-R on a dense connection
         compiler(deep_r_conns=[conn]).compile(net)
 

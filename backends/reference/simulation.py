@@ -198,6 +198,17 @@ class ReferenceSimulation(Simulation):
         arr = self.check_var_values(node_id, name, values, cur.shape)
         self.state[key] = np.array(arr, dtype=cur.dtype)
 
+    def native_var(self, node_id, name):
+        """The simulation's own array of the variable (a view: writes change the state)."""
+        key = self._lookup(node_id, name)
+        arr = self.state[key]
+        if not (arr.flags.writeable and arr.flags.c_contiguous):
+            arr = self.state[key] = np.array(arr, order="C")
+        return arr.reshape(self._native_shape(node_id, name))
+
+    def native_written(self, node_id, name, array):
+        """Nothing to do: :meth:`native_var`'s arrays are the state itself."""
+
     def set_labels(self, loss_id, labels, active):
         """Labels (or regression targets) of this batch for loss node ``loss_id``; rows with
         ``active`` False (padding of a partial batch) contribute no error."""

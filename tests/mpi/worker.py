@@ -76,6 +76,8 @@ def main():
     p.add_argument("--backend", default="c")
     p.add_argument("--fail-at-batch", type=int, default=-1)
     p.add_argument("--mismatch", action="store_true", help="rank 1 builds a larger model")
+    p.add_argument("--host-copies", action="store_true",
+                   help="sum gradients through get_var/set_var copies (the baseline)")
     p.add_argument("--out", required=True)
     a = p.parse_args()
 
@@ -109,6 +111,8 @@ def main():
                                      batch_size=a.batch, backend=a.backend, gradient_mode=a.mode,
                                      communicator=comm)
         compiled = compiler.compile(net)
+        if compiled._data_parallel is not None:
+            compiled._data_parallel.host_copies = a.host_copies
         with compiled:
             metrics, _ = compiled.train({inp: spikes}, {out: labels}, num_epochs=a.epochs,
                                         shuffle=False, callbacks=callbacks)

@@ -78,11 +78,12 @@ def main():
     p.add_argument("--mismatch", action="store_true", help="rank 1 builds a larger model")
     p.add_argument("--host-copies", action="store_true",
                    help="sum gradients through get_var/set_var copies (the baseline)")
+    p.add_argument("--mpi", action="store_true", help="use MPI even as a single rank")
     p.add_argument("--out", required=True)
     a = p.parse_args()
 
     comm = None
-    if int(os.environ.get("PMI_SIZE", os.environ.get("OMPI_COMM_WORLD_SIZE", "1"))) > 1:
+    if a.mpi or int(os.environ.get("PMI_SIZE", os.environ.get("OMPI_COMM_WORLD_SIZE", "1"))) > 1:
         from irsnn.communicators import MPI
         comm = MPI()
     rank, ranks = (0, 1) if comm is None else (comm.rank, comm.num_ranks)
@@ -122,6 +123,8 @@ def main():
                 result[conn.name] = compiled.simulation.get_weights(conn.name)
             if "Bias" in compiled.var_names(out):   # (EventProp trains no output bias)
                 result["bias"] = compiled.simulation.get_var("pop.output", "Bias")
+            # gradients went through NCCL (CuPy arrays: the CUDA backend with CuPy's NCCL)
+            result["nccl"] = getattr(comm, "_nccl", None) is not None
             evaluated, _ = compiled.evaluate({inp: spikes}, {out: labels}, callbacks=[])
             result["accuracy"] = evaluated[out].result
     if rank == 0:

@@ -149,8 +149,9 @@ class DataParallel:
         The gradients are summed where the backend keeps them
         (:meth:`~irsnn.backends.Simulation.native_var`): on the host for the reference and C
         backends (no copy) and OpenCL, and on the GPU for CUDA, where the communicator sums
-        CuPy arrays device to device (NCCL). With :attr:`host_copies` they cross to the host
-        and back through ``get_var``/``set_var`` instead (the baseline benchmarks compare
+        CuPy arrays device to device (NCCL; a communicator without
+        ``reduces_device_arrays`` gets host copies). With :attr:`host_copies` they cross to the
+        host and back through ``get_var``/``set_var`` instead (the baseline benchmarks compare
         with).
         """
         sim = net.simulation
@@ -165,6 +166,10 @@ class DataParallel:
         for _, node in net.ir.nodes(OptimiserNode):
             owner = ref_owner(node.target)
             grad = memory.native_var(owner, node.gradient)
+            if not (isinstance(grad, np.ndarray) or self.comm.reduces_device_arrays):
+                # GPU memory, but a communicator that sums host arrays only (mlGeNN's interface)
+                memory = HostCopies(sim)
+                grad = memory.native_var(owner, node.gradient)
             # one gradient for the whole batch, or one per batch row
             total = (grad.astype(np.float64) if grad.ndim == 1
                      else grad[:rows].sum(axis=0, dtype=np.float64))

@@ -8,7 +8,8 @@ that adds the same second rank's values. What is checked is irsnn's own behaviou
 go to NCCL with their device pointers, the right count, type and operation, and come back
 summed; data-parallel training sums gradients held as device arrays (what the CUDA backend's
 ``native_var`` returns) to exactly the values the MPI path gives for the same arrays in host
-memory, without a host copy. ``benchmarks/gpu_check.sh`` runs the real CUDA + NCCL check.
+memory, without a host copy (and a communicator with only mlGeNN's interface, which sums NumPy
+arrays, gets host copies). ``benchmarks/gpu_check.sh`` runs the real CUDA + NCCL check.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import numpy as np
 import pytest
 
 from irsnn import settings
+from irsnn.communicators import Communicator
 
 pytest.importorskip("mpi4py.MPI", reason="pip install 'irsnn[mpi]'")
 
@@ -171,9 +173,26 @@ class DeviceSimulation:
         assert isinstance(array, DeviceArray)
         self.written.append((node_id, name))
 
+    def __getattr__(self, name):   # get_var, set_var, ... of the simulation itself
+        return getattr(self.sim, name)
 
-@pytest.mark.parametrize("means", [False, True])
-def test_data_parallel_sums_device_gradients_as_the_mpi_path_sums_host_ones(comm, means):
+
+class HostOnly(Communicator):
+    """mlGeNN's interface only: sums NumPy arrays (adding ``partner``) and numbers."""
+
+    barrier = broadcast = None
+    rank, num_ranks = 0, 2
+
+    def reduce_sum(self, value):
+        if isinstance(value, int):
+            return 2 * value
+        assert isinstance(value, np.ndarray), "a device array reached a host-only communicator"
+        return value + partner(value)
+
+
+@pytest.mark.parametrize("means, host_only", [(False, False), (True, False), (False, True)])
+def test_data_parallel_sums_device_gradients_as_the_mpi_path_sums_host_ones(comm, means,
+                                                                            host_only):
     sys.path.insert(0, str(__import__("pathlib").Path(__file__).parent))
     try:
         from worker import TIMESTEPS, data, network
@@ -202,9 +221,10 @@ def test_data_parallel_sums_device_gradients_as_the_mpi_path_sums_host_ones(comm
                 simulation=DeviceSimulation(sim) if on_device else sim, ir=compiled.ir,
                 compiler=types.SimpleNamespace(gradients_are_batch_means=means),
                 _gradient_rows=compiled._gradient_rows, _step_examples=3)
-            rows, examples = DataParallel(comm, "test").reduce_gradients(step)
-            if on_device:
-                assert len(step.simulation.written) == len(grads)
+            rows, examples = DataParallel(HostOnly() if host_only else comm,
+                                          "test").reduce_gradients(step)
+            if on_device:   # (gradients copied to the host for a host-only communicator)
+                assert len(step.simulation.written) == (0 if host_only else len(grads))
             results.append({k: sim.get_var(*k) for k in grads})
         assert (rows, examples) == (1, 6)
     host, device = results
@@ -221,4 +241,4 @@ def test_data_parallel_sums_device_gradients_as_the_mpi_path_sums_host_ones(comm
         if batched[key]:
             assert not np.any(device[key][1:])
         np.testing.assert_array_equal(device[key], host[key], err_msg=str(key))
-    assert len(comm.nccl_calls) == len(grads)
+    assert len(comm.nccl_calls) == (0 if host_only else len(grads))

@@ -3,8 +3,9 @@
 Requires: a scheduled IR graph, :mod:`irsnn.ir.ids`, :mod:`.host_init` (dtypes, spike
 schedules, synapse masks) and :mod:`.state`. Provides :class:`Backend` (``availability``,
 ``devices``, ``build``, ``kernel_source``), :class:`InputState` (what input neurons'
-``set_input`` writes through) and :class:`Simulation`, the complete interface (run, variables,
-weights, parameters and gradients, rewiring, resets, learning, recordings, state export/import).
+``set_input`` writes through), :class:`Simulation`, the complete interface (run, variables,
+weights, parameters and gradients, rewiring, resets, learning, recordings, state export/import,
+variables in the backend's own memory), and :class:`HostCopies` (that last through copies).
 
 A backend turns a scheduled :class:`~irsnn.ir.IRGraph` into a :class:`Simulation`. Compilers
 and compiled networks talk only to this interface, never to a backend's internals.
@@ -21,7 +22,7 @@ from irsnn.ir.ids import edge_id, is_var_ref, population_name, ref_owner, split_
 from irsnn.utils.value import check_finite
 
 from .host_init import numpy_type, spike_schedule
-from .state import SimulationState
+from .state import SimulationState, state_variables
 
 
 class Backend(ABC):
@@ -481,6 +482,45 @@ class Simulation(ABC):
         shape)."""
 
     @abstractmethod
+    def native_var(self, node_id: str, name: str):
+        """A variable where this backend keeps it, to read and change in place without a copy.
+
+        The reference backend's own NumPy array and C's memory (NumPy views), the GPU's memory
+        for CUDA (a CuPy array), the host copy brought up to date for OpenCL (its device
+        buffers are no arrays MPI could read). Data-parallel training sums gradients across
+        ranks through it (:mod:`irsnn.compilers.data_parallel`).
+
+        Parameters
+        ----------
+        node_id, name : str
+            As for :meth:`get_var`.
+
+        Returns
+        -------
+        array
+            ``(batch_size, n)`` for a batched variable, ``(n,)`` otherwise: the ``n`` values of
+            a row in this backend's storage layout (a sparse connection's per-synapse variables
+            hold its storage slots, absent synapses zero), so only elementwise operations and
+            sums over rows mean the same on every backend. Valid until any other method of the
+            simulation is called; after writing through it, call :meth:`native_written`
+            before any other method.
+        """
+
+    @abstractmethod
+    def native_written(self, node_id: str, name: str, array) -> None:
+        """Say that ``array``, which :meth:`native_var` returned for the same variable, was
+        written, so that what the backend holds elsewhere (host copies, device buffers) is
+        brought up to date before it is next read."""
+
+    def _native_shape(self, node_id: str, name: str) -> tuple:
+        """The shape :meth:`native_var` gives a variable: ``(batch_size, -1)`` if batched."""
+        batched = self.__dict__.get("_batched")
+        if batched is None:
+            batched = self._batched = {(v.owner, v.name): v.batched
+                                       for v in state_variables(self.graph)}
+        return (self.batch_size, -1) if batched.get((node_id, name), True) else (-1,)
+
+    @abstractmethod
     def set_egp(self, node_id: str, name: str, values) -> None:
         """Set extra global parameter ``name`` of population ``node_id`` to ``values``
         (flattened, converted to the parameter's type)."""
@@ -524,3 +564,27 @@ class Simulation(ABC):
             ``(len(rows), recorded_timesteps, neurons)``: booleans for spikes, else the
             variable's values.
         """
+
+
+class HostCopies:
+    """:meth:`Simulation.native_var` and :meth:`~Simulation.native_written` of ``sim`` through
+    copies (:meth:`~Simulation.get_var` / :meth:`~Simulation.set_var`): every value crosses to
+    the host and back, in the layout users see. The baseline the direct access is measured and
+    tested against (``DataParallel.host_copies``).
+
+    Parameters
+    ----------
+    sim : Simulation
+    """
+
+    def __init__(self, sim: Simulation):
+        self.sim = sim
+        self._shapes: dict = {}
+
+    def native_var(self, node_id: str, name: str) -> np.ndarray:
+        value = self.sim.get_var(node_id, name)
+        self._shapes[(node_id, name)] = value.shape
+        return value.reshape(self.sim._native_shape(node_id, name))
+
+    def native_written(self, node_id: str, name: str, array) -> None:
+        self.sim.set_var(node_id, name, array.reshape(self._shapes[(node_id, name)]))

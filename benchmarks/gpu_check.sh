@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # On a machine with an NVIDIA GPU: the CUDA backend's conformance (default plan, and work-group
-# sizes 1/32/256 on a representative subset), the e-prop gradient tests on CUDA, then the
-# throughput table of issue 19 (benchmarks/gpu_throughput.py, CUDA and C side by side). Sized
+# sizes 1/32/256 on a representative subset), the e-prop gradient tests on CUDA, data-parallel
+# gradients summed on the GPU (device views, NCCL when CuPy has it, against host copies, and
+# their time per step; issue 21), then the throughput table of issue 19
+# (benchmarks/gpu_throughput.py, CUDA and C side by side). Sized
 # to finish in under 5 minutes on the device (timeouts bound every step). Without a usable CUDA
 # backend every CUDA step is skipped with the reason, and the script still runs end to end
 # (C alone, a short table), so it can be checked on a CPU-only machine.
-#   pip install -e ".[test,cuda]" && bash benchmarks/gpu_check.sh
+#   pip install -e ".[test,cuda,mpi]" && bash benchmarks/gpu_check.sh
 set -uo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python}
@@ -31,6 +33,47 @@ if [ "$CUDA_OK" = "yes" ]; then
     echo "== event-driven e-prop (cuda: event = online gradients) =="
     timeout 60 "$PY" -m pytest tests/eprop/test_event_mode.py -q -p no:cacheprovider -k cuda \
         2>&1 | tail -3
+    echo "== data-parallel gradients on the GPU (issue 21): device views, NCCL =="
+    timeout 60 "$PY" -m pytest tests/backends/test_native_var.py -q -p no:cacheprovider -k cuda \
+        2>&1 | tail -3
+    MPIEXEC=$("$PY" -c "import pathlib, shutil, sys
+p = pathlib.Path(sys.executable).parent / 'mpiexec'
+print(p if p.exists() else shutil.which('mpiexec') or '')")
+    if [ -z "$MPIEXEC" ] || ! "$PY" -c "import mpi4py.MPI" 2>/dev/null; then
+        echo "SKIPPING the NCCL checks: no mpi4py or mpiexec (pip install -e '.[mpi]')"
+    else
+        # one rank per GPU: NCCL refuses two ranks of one communicator on the same GPU
+        RANKS=$("$PY" -c "import cupy; print(min(2, cupy.cuda.runtime.getDeviceCount()))")
+        NCCL=$("$PY" -c "from cupy.cuda import nccl; print(getattr(nccl, 'available', True))" \
+               2>/dev/null || echo False)
+        echo "ranks: $RANKS; CuPy has NCCL: $NCCL (else the sums cross the host through MPI;" \
+             "python -m cupyx.tools.install_library --library nccl --cuda 12.x)"
+        for path in native copies; do
+            extra=(); [ "$path" = copies ] && extra=(--host-copies)
+            OMP_NUM_THREADS=1 timeout 150 "$MPIEXEC" -n "$RANKS" "$PY" tests/mpi/worker.py --mpi \
+                --backend cuda --mode online --examples 16 --batch 8 "${extra[@]}" \
+                --out "/tmp/irsnn-dp-$path.npz" >/dev/null 2>"/tmp/irsnn-dp-$path.err" \
+                || { echo "FAILED: data-parallel worker on cuda ($path)"
+                     tail -5 "/tmp/irsnn-dp-$path.err"; }
+        done
+        "$PY" - <<'PY'
+import numpy as np
+try:
+    a, b = np.load("/tmp/irsnn-dp-native.npz"), np.load("/tmp/irsnn-dp-copies.npz")
+except OSError as exc:
+    raise SystemExit(f"FAILED: no result ({exc})")
+worst = max(float(np.max(np.abs(a[k] - b[k]) / np.maximum(np.abs(b[k]), 1e-3)))
+            for k in ("in_hid", "recurrent", "hid_out", "bias"))
+verdict = "OK" if worst <= 1e-6 else "FAILED"
+print(f"{verdict}: gradients summed on the GPU (NCCL used: {bool(a['nccl'])}) vs through host "
+      f"copies: weights after 2 steps differ by {worst:.1e} relative (<= 1e-6: CuPy's float64 "
+      f"row sums may add in another order than NumPy's)")
+PY
+        echo "== gradient sum per step, ALIF512R batch 64 on cuda: in place vs host copies =="
+        OMP_NUM_THREADS=1 timeout 200 "$MPIEXEC" -n "$RANKS" "$PY" benchmarks/mpi_allreduce.py \
+            --gradients ALIF512R --backend cuda --repeats 10 --out /tmp/irsnn-gpu-allreduce.json \
+            || echo "FAILED: benchmarks/mpi_allreduce.py --gradients on cuda"
+    fi
     echo "== throughput (example-timesteps/s; cuda and c on this machine) =="
     timeout 200 "$PY" benchmarks/gpu_throughput.py --budget 170 --seconds 0.3 \
         --json /tmp/irsnn-gpu-throughput.json
@@ -42,4 +85,5 @@ else
         --what inference --batch 1 --seconds 0.2 --budget 60 \
         --json /tmp/irsnn-gpu-throughput.json || exit 1
 fi
-echo "gpu_check: done (figures in /tmp/irsnn-gpu-throughput.json)"
+echo "gpu_check: done (figures in /tmp/irsnn-gpu-throughput.json and, with a GPU," \
+     "/tmp/irsnn-gpu-allreduce.json)"

@@ -3,7 +3,8 @@
 Requires: CuPy (imported when the simulation is prepared),
 :class:`~backends.kernels.KernelRenderer`, :data:`.dialect.CUDA_KERNELS` and
 :class:`~backends.kernel_sim.KernelSimulation`. Provides :class:`CudaSimulation` (compile,
-launch, buffer transfers) and :data:`NVRTC_OPTIONS`.
+launch, buffer transfers, device arrays for :meth:`~CudaSimulation.native_var`) and
+:data:`NVRTC_OPTIONS`.
 
 Structure as OpenCL's: the shared program rendered as one CUDA kernel in which each block (the
 SIMT plan of :mod:`backends.kernels.simt`), or each thread, runs all timesteps of one batch
@@ -79,6 +80,14 @@ class CudaSimulation(KernelSimulation):
     def _download(self, buf, host):
         if host.size:
             host[...] = self.dev[buf.name][:host.size].get()
+
+    def _native(self, buf):
+        """The device array of ``buf`` (a CuPy view, no transfer), after any host writes."""
+        self.memory.to_device(buf, self._upload)
+        return self.dev[buf.name][:buf.size]
+
+    def _native_written(self, buf):
+        self.memory.written(buf, on_device=True)
 
     def _download_recording(self, rec_id, host):
         if rec_id in self._rec_dev and host.size:

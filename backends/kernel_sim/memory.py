@@ -4,6 +4,8 @@ Requires: a :class:`~backends.kernels.buffers.BufferTable`. Provides :class:`Hos
 NumPy array per buffer (never reallocated), and the two sets that say which copy is newer. Host
 writes mark a buffer for upload before the next launch; launches mark the device's state as
 newer; reads download on demand. Where the device *is* host memory (C), nothing is transferred.
+A buffer may also be used on the device directly, between launches (:meth:`HostMemory.to_device`
+before, :meth:`HostMemory.written` after): no copy of it is ever newer than the one being used.
 """
 
 from __future__ import annotations
@@ -72,6 +74,23 @@ class HostMemory:
             view[...] = value
         self._stale.difference_update(bufs)
         self._dirty.update(bufs)
+
+    def to_device(self, buf, upload) -> None:
+        """Before the device copy of ``buf`` is used directly (outside a launch): upload the
+        host's writes of it now (``upload(buffer, host)``)."""
+        if buf in self._dirty:
+            if not self.host_is_device:
+                upload(buf, self._arrays[buf.name])
+            self._dirty.discard(buf)
+
+    def written(self, buf, on_device: bool = False) -> None:
+        """``buf`` was changed in place outside a launch: in the host array :meth:`__call__`
+        returned (it is uploaded before the next launch), or ``on_device`` after
+        :meth:`to_device` (the host copy is downloaded before it is next read)."""
+        if not on_device:
+            self._dirty.add(buf)
+        elif not self.host_is_device:
+            self._stale.add(buf)
 
     def device_wrote(self) -> None:
         """A launch ran: every state buffer may be newer on the device."""

@@ -9,7 +9,9 @@ subclass. Provides :class:`KernelSimulation`, which builds the
 compile and load the generated source (``_prepare``), move buffers between host and device
 (``_upload``/``_download``; no-ops where the device *is* host memory, as for C) and run a
 number of timesteps (``_launch``). Host copies are synchronised lazily, so training state
-crosses to the host only when asked for (batch ends).
+crosses to the host only when asked for (batch ends); :meth:`~KernelSimulation.native_var`
+hands out a buffer where the target keeps it (``_native``: the host copy, or the device's on
+CUDA) without crossing.
 """
 
 from __future__ import annotations
@@ -134,6 +136,23 @@ class KernelSimulation(StateMixin, WeightsMixin, Simulation):
     @staticmethod
     def _var_shape(buf):
         return buf.shape
+
+    # -- variables in the target's own memory -----------------------------------------------------
+    def native_var(self, node_id, name):
+        buf = self._var_buffer(node_id, name)
+        return self._native(buf).reshape(self._native_shape(node_id, name))
+
+    def native_written(self, node_id, name, array):
+        self._native_written(self._var_buffer(node_id, name))
+
+    def _native(self, buf):
+        """Buffer ``buf`` as the target's own (flat) array: here the host copy, brought up to
+        date (C's memory itself; OpenCL's buffers are no arrays, so MPI needs the host copy)."""
+        return self.memory(buf)
+
+    def _native_written(self, buf):
+        """After writing the array :meth:`_native` returned."""
+        self.memory.written(buf)
 
     # -- learning: traces and event-driven examples ----------------------------------------------
     def begin_example(self):

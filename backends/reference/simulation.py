@@ -212,6 +212,17 @@ class ReferenceSimulation(Simulation):
         if node_id in self.synapses:
             self._sync_delays()
 
+    def native_var(self, node_id, name):
+        """The simulation's own array of the variable (a view: writes change the state)."""
+        key = self._lookup(node_id, name)
+        arr = self.state[key]
+        if not (arr.flags.writeable and arr.flags.c_contiguous):
+            arr = self.state[key] = np.array(arr, order="C")
+        return arr.reshape(self._native_shape(node_id, name))
+
+    def native_written(self, node_id, name, array):
+        """Nothing to do: :meth:`native_var`'s arrays are the state itself."""
+
     def set_labels(self, loss_id, labels, active):
         """Labels (or regression targets) of this batch for loss node ``loss_id``; rows with
         ``active`` False (padding of a partial batch) contribute no error."""

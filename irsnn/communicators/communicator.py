@@ -50,6 +50,10 @@ class Communicator(ABC):
     def num_ranks(self) -> int:
         """Number of processes in the job."""
 
+    #: ``reduce_sum`` also sums CuPy arrays in GPU memory (irsnn's :class:`~.mpi.MPI`, with
+    #: NCCL); otherwise gradients on a GPU are copied to the host for it
+    reduces_device_arrays = False
+
     # -- built on the five above ---------------------------------------------------------------
     @property
     def is_root(self) -> bool:

@@ -53,6 +53,8 @@ class MPI(Communicator):
         Install the exception hook that aborts the job when a rank's script raises.
     """
 
+    reduces_device_arrays = True
+
     def __init__(self, comm=None, abort_on_error: bool = True):
         try:
             from mpi4py import MPI as mpi

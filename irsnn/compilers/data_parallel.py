@@ -1,9 +1,10 @@
 """Data-parallel training and evaluation across ranks (mlGeNN's ``communicator=``).
 
 Requires: a :class:`~irsnn.communicators.Communicator`, the compiled network's IR and simulation
-(:meth:`~irsnn.backends.Simulation.parameter`, ``gradient_sum``, ``get_var``/``set_var``) and
-:func:`irsnn.ir.printers.to_json`. Provides :class:`DataParallel`, which the compiled networks
-call at the points where ranks must agree, and :func:`rank_batch_size`.
+(:meth:`~irsnn.backends.Simulation.parameter`, ``set_parameter``, ``native_var``/
+``native_written``) and :func:`irsnn.ir.printers.to_json`. Provides :class:`DataParallel`,
+which the compiled networks call at the points where ranks must agree, and
+:func:`rank_batch_size`.
 
 The semantics are mlGeNN's: the compiler's ``batch_size`` is the batch of the whole job, each of
 the ``num_ranks`` ranks simulates ``batch_size / num_ranks`` examples of its own shard of the data,
@@ -19,7 +20,8 @@ same step and keeps identical parameters. Beyond mlGeNN:
   process would have run them as padding), instead of the job hanging in the next collective;
 * a rank that fails during a batch makes every rank raise :class:`~irsnn.errors.DistributedError`
   naming it, at the next step, instead of the others waiting for it forever;
-* gradients are summed in float64.
+* gradients are summed in float64, where the backend keeps them: on a GPU device to device
+  (NCCL, when CuPy has it), elsewhere through MPI from host memory without copies.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import time
 
 import numpy as np
 
+from ..backends.base import HostCopies
 from ..errors import DistributedError, ModelError
 from ..ir import OptimiserNode, edge_id
 from ..ir.ids import is_var_ref, ref_owner
@@ -67,6 +70,12 @@ class DataParallel:
         self.reductions = 0
         self.reduce_seconds = 0.0
         self.reduce_bytes = 0
+        #: seconds spent in :meth:`reduce_gradients` in all (the sums over batch rows, the
+        #: all-reduce, and any copies)
+        self.gradient_seconds = 0.0
+        #: sum the gradients through host copies (``get_var``/``set_var``) instead of where
+        #: the backend keeps them (for comparison)
+        self.host_copies = False
 
     @property
     def is_root(self) -> bool:
@@ -135,31 +144,46 @@ class DataParallel:
     def reduce_gradients(self, net) -> tuple[int, int]:
         """Replace each gradient by its sum over the examples of every rank (float64), in the
         first batch row; returns the batch rows now holding gradients and the examples of the
-        whole step."""
+        whole step.
+
+        The gradients are summed where the backend keeps them
+        (:meth:`~irsnn.backends.Simulation.native_var`): on the host for the reference and C
+        backends (no copy) and OpenCL, and on the GPU for CUDA, where the communicator sums
+        CuPy arrays device to device (NCCL; a communicator without
+        ``reduces_device_arrays`` gets host copies). With :attr:`host_copies` they cross to the
+        host and back through ``get_var``/``set_var`` instead (the baseline benchmarks compare
+        with).
+        """
         sim = net.simulation
+        memory = HostCopies(sim) if self.host_copies else sim
         rows = net._gradient_rows
         self.reductions += 1
         # gradients that are means over a rank's batch (EventProp's loss) become means over
         # the job's batch; sums (e-prop) stay sums
         scale = 1.0 / self.comm.num_ranks if getattr(net.compiler, "gradients_are_batch_means",
                                                      False) else 1.0
+        begin = time.perf_counter()
         for _, node in net.ir.nodes(OptimiserNode):
             owner = ref_owner(node.target)
-            local = sim.get_var(owner, node.gradient)
-            whole_batch = not is_var_ref(node.target) and local.ndim == 2
-            # as get_var gives it: one gradient for the batch, or one per batch row
-            total = (local.astype(np.float64) if whole_batch
-                     else local[:rows].sum(axis=0, dtype=np.float64))
+            grad = memory.native_var(owner, node.gradient)
+            if not (isinstance(grad, np.ndarray) or self.comm.reduces_device_arrays):
+                # GPU memory, but a communicator that sums host arrays only (mlGeNN's interface)
+                memory = HostCopies(sim)
+                grad = memory.native_var(owner, node.gradient)
+            # one gradient for the whole batch, or one per batch row
+            total = (grad.astype(np.float64) if grad.ndim == 1
+                     else grad[:rows].sum(axis=0, dtype=np.float64))
             start = time.perf_counter()
-            total = self.comm.reduce_sum(np.ascontiguousarray(total)) * scale
+            total = self.comm.reduce_sum(total) * scale
             self.reduce_seconds += time.perf_counter() - start
             self.reduce_bytes += total.nbytes
-            if whole_batch:
-                sim.set_var(owner, node.gradient, total.astype(local.dtype))
+            if grad.ndim == 1:
+                grad[...] = total
             else:
-                summed = np.zeros_like(local)
-                summed[0] = total
-                sim.set_var(owner, node.gradient, summed)
+                grad[0] = total
+                grad[1:] = 0
+            memory.native_written(owner, node.gradient, grad)
+        self.gradient_seconds += time.perf_counter() - begin
         return 1, int(self.comm.reduce_sum(int(net._step_examples)))
 
     def local_callbacks(self, callback_list) -> None:

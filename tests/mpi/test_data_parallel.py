@@ -71,6 +71,25 @@ def test_one_step_on_two_ranks_equals_one_process_with_the_whole_batch(tmp_path,
 
 @needs_mpi
 @pytest.mark.mpi
+@pytest.mark.parametrize("mode, backend", [("event", "c"), ("eventprop", "reference")])
+def test_gradients_summed_in_place_equal_those_summed_through_host_copies(tmp_path, mode,
+                                                                           backend):
+    # the gradients summed where the backend keeps them (native_var) and through get_var/
+    # set_var copies: the same float64 sums, so bit for bit the same weights on every rank
+    args = ("--mode", mode, "--backend", backend, "--examples", 16, "--batch", 8)
+    native, _ = run(tmp_path, "native", *args, ranks=2)
+    copies, _ = run(tmp_path, "copies", *args, "--host-copies", ranks=2)
+    assert set(native) == set(copies)
+    for name in native:
+        np.testing.assert_array_equal(native[name], copies[name], err_msg=name)
+    for rank1 in ("native", "copies"):
+        other = np.load(tmp_path / f"{rank1}.npz.rank1.npz")
+        for name in other.files:
+            np.testing.assert_array_equal(other[name], native[name], err_msg=name)
+
+
+@needs_mpi
+@pytest.mark.mpi
 @pytest.mark.slow
 @pytest.mark.parametrize("mode", ["event", "online", "eventprop"])
 def test_three_epochs_on_two_ranks_equal_one_process(tmp_path, mode):

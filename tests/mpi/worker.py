@@ -76,11 +76,14 @@ def main():
     p.add_argument("--backend", default="c")
     p.add_argument("--fail-at-batch", type=int, default=-1)
     p.add_argument("--mismatch", action="store_true", help="rank 1 builds a larger model")
+    p.add_argument("--host-copies", action="store_true",
+                   help="sum gradients through get_var/set_var copies (the baseline)")
+    p.add_argument("--mpi", action="store_true", help="use MPI even as a single rank")
     p.add_argument("--out", required=True)
     a = p.parse_args()
 
     comm = None
-    if int(os.environ.get("PMI_SIZE", os.environ.get("OMPI_COMM_WORLD_SIZE", "1"))) > 1:
+    if a.mpi or int(os.environ.get("PMI_SIZE", os.environ.get("OMPI_COMM_WORLD_SIZE", "1"))) > 1:
         from irsnn.communicators import MPI
         comm = MPI()
     rank, ranks = (0, 1) if comm is None else (comm.rank, comm.num_ranks)
@@ -109,6 +112,8 @@ def main():
                                      batch_size=a.batch, backend=a.backend, gradient_mode=a.mode,
                                      communicator=comm)
         compiled = compiler.compile(net)
+        if compiled._data_parallel is not None:
+            compiled._data_parallel.host_copies = a.host_copies
         with compiled:
             metrics, _ = compiled.train({inp: spikes}, {out: labels}, num_epochs=a.epochs,
                                         shuffle=False, callbacks=callbacks)
@@ -118,6 +123,8 @@ def main():
                 result[conn.name] = compiled.simulation.get_weights(conn.name)
             if "Bias" in compiled.var_names(out):   # (EventProp trains no output bias)
                 result["bias"] = compiled.simulation.get_var("pop.output", "Bias")
+            # gradients went through NCCL (CuPy arrays: the CUDA backend with CuPy's NCCL)
+            result["nccl"] = getattr(comm, "_nccl", None) is not None
             evaluated, _ = compiled.evaluate({inp: spikes}, {out: labels}, callbacks=[])
             result["accuracy"] = evaluated[out].result
     if rank == 0:

@@ -19,8 +19,7 @@ part of the test suite) that, for each selected script:
 
 The two MPI examples run under ``mpiexec -n 2`` and keep their ``pygenn`` imports, which a
 stand-in ``pygenn`` package (option values only) satisfies: they run with only the rename.
-Scripts that need EventProp beyond the reference backend, convolutions or TensorFlow are listed
-as excluded with the reason. Usage::
+Scripts that need convolutions or TensorFlow are listed as excluded with the reason. Usage::
 
     python benchmarks/compat/run_mlgenn_examples.py --mlgenn /work/mlgenn --out /tmp/compat
     python benchmarks/compat/run_mlgenn_examples.py --only simple_mnist tutorial_1
@@ -51,15 +50,22 @@ SCRIPTS = {
     "eprop/shd_classifier": "examples/eprop/shd_classifier.py",
     "eprop/shd_classifier_mpi": "examples/eprop/shd_classifier_mpi.py",
     "event_prop/latency_mnist_mpi": "examples/event_prop/latency_mnist_mpi.py",
+    "event_prop/latency_mnist": "examples/event_prop/latency_mnist.py",
+    "event_prop/latency_mnist_augment": "examples/event_prop/latency_mnist_augment.py",
+    "event_prop/pattern_recognition": "examples/event_prop/pattern_recognition.py",
+    "event_prop/shd": "examples/event_prop/shd.py",
+    "event_prop/shd_augment": "examples/event_prop/shd_augment.py",
+    "event_prop/shd_delay_shift_blend": "examples/event_prop/shd_delay_shift_blend.py",
+    "event_prop/yin_yang": "examples/event_prop/yin_yang.py",
     "tutorial_1": "docs/tutorials/tutorial_1.ipynb",
     "tutorial_2": "docs/tutorials/tutorial_2.ipynb",
+    "tutorial_3": "docs/tutorials/tutorial_3.ipynb",
+    "tutorial_4": "docs/tutorials/tutorial_4.ipynb",
 }
 
-#: scripts not run, and why (outside issue 18's scope)
+#: scripts not run, and why
 EXCLUDED = {
-    "event_prop/* (but latency_mnist_mpi)": "EventProp beyond the reference backend",
-    "tutorial_3": "EventProp",
-    "tutorial_4": "EventProp",
+    "event_prop/latency_mnist_conv": "convolutions (a later issue)",
     "tf/*": "TensorFlow converter",
 }
 
@@ -70,7 +76,11 @@ MPI_RANKS = {"eprop/shd_classifier_mpi": 2, "event_prop/latency_mnist_mpi": 2}
 
 _CHANCE = {"eprop/shd_classifier_mpi": 0.05, "event_prop/latency_mnist_mpi": 0.1,
            "simple_mnist": 0.1, "eprop/latency_mnist": 0.1, "eprop/latency_mnist_deep_r": 0.1,
-           "eprop/shd_classifier": 0.05, "tutorial_1": 0.1, "tutorial_2": 0.1}
+           "eprop/shd_classifier": 0.05, "tutorial_1": 0.1, "tutorial_2": 0.1,
+           "event_prop/latency_mnist": 0.1, "event_prop/latency_mnist_augment": 0.1,
+           "event_prop/shd": 0.05, "event_prop/shd_augment": 0.05,
+           "event_prop/shd_delay_shift_blend": 0.05, "event_prop/yin_yang": 1 / 3,
+           "tutorial_3": 0.1, "tutorial_4": 0.1}
 
 _IPYTHON = re.compile(r"^\s*[!%]|get_ipython\(")
 

@@ -181,6 +181,14 @@ class CompiledTrainingNetwork(CompiledInferenceNetwork):
             raise InputError(f"targets for '{pop.name}' must have shape (examples, {size}) "
                              f"(got {labels.shape}){per_step}")
 
+    def _check_targets(self, key, labels) -> None:
+        """Validation labels are checked as training labels are (per-timestep targets
+        included)."""
+        self._check_labels(key, labels)
+
+    def _evaluation_metrics(self, metrics, outputs):
+        return self._regression_metrics(metrics, outputs)
+
     def _regression_metrics(self, metrics, outputs):
         """The default metric (sparse categorical accuracy) does not apply to an output
         trained with mean square error: it gets the mean-square-error metric instead (mlGeNN
@@ -275,7 +283,7 @@ class CompiledTrainingNetwork(CompiledInferenceNetwork):
             self.run_example(cbs)
             sim.end_example(for_optimiser=defer and self._optimiser_in_kernels and not chunked)
             if isinstance(metrics, list):   # data-parallel: updated once the ranks agree
-                metrics.extend((o, np.asarray(y_true), yp[:m].reshape(m, -1))
+                metrics.extend((o, self._metric_targets(o, y_true), yp[:m].reshape(m, -1))
                                for (o, y_true), yp in zip(ys.items(), self.get_readout(list(ys))))
             elif metrics is not None:
                 for (o, y_true), yp in zip(ys.items(), self.get_readout(list(ys))):

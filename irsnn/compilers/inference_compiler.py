@@ -56,7 +56,7 @@ class CompiledInferenceNetwork(CompiledNetwork):
         for key in y:
             self._output_population(key)
             self._check_targets(key, y[key])
-        metrics = _metrics_for(self._evaluation_metrics(metrics, list(y)), list(y))
+        metrics = _metrics_for(self._evaluation_metrics(metrics, list(y), y), list(y))
         num_batches = -(-n // self.batch_size)
         dp = self._data_parallel
         if dp is not None:   # every rank runs as many batches as the largest shard needs
@@ -92,7 +92,7 @@ class CompiledInferenceNetwork(CompiledNetwork):
     def evaluate_batch(self, x: dict, y: dict, metrics="sparse_categorical_accuracy",
                        callbacks=()):
         """Evaluate exactly one batch."""
-        metrics = _metrics_for(self._evaluation_metrics(metrics, list(y)), list(y))
+        metrics = _metrics_for(self._evaluation_metrics(metrics, list(y), y), list(y))
         cbs = self._callbacks(callbacks, 1)
         cbs.on_test_begin()
         self._evaluate_batch(0, x, y, metrics, cbs)
@@ -172,9 +172,9 @@ class CompiledInferenceNetwork(CompiledNetwork):
                               yp[:rows].reshape(rows, int(np.prod(yp.shape[1:]))), comm)
         cbs.on_batch_end(batch, metrics)
 
-    def _evaluation_metrics(self, metrics, outputs):
+    def _evaluation_metrics(self, metrics, outputs, labels=None):
         """The metric specification ``evaluate`` uses for ``outputs`` (training networks
-        replace the default metric of regression outputs)."""
+        replace the default metric of regression outputs; ``labels``, where known, tell)."""
         return metrics
 
     def _check_targets(self, key, labels) -> None:

@@ -34,6 +34,7 @@ from copy import deepcopy
 import numpy as np
 
 from ..errors import ModelError
+from ..utils.model import Model
 
 #: narrow C integer types a loss may declare -> the language type that stores them
 _WIDENED = {"uint8_t": "unsigned int", "uint16_t": "unsigned int", "int8_t": "int",
@@ -94,7 +95,7 @@ def lower_model_loss(loss, model, shape, batch_size, example_timesteps, owner):
     before = deepcopy(model)
     after = deepcopy(model)
     result = loss.add_to_neuron(after, tuple(shape), int(batch_size), int(example_timesteps))
-    if result is not None and result is not after:
+    if isinstance(result, Model) and result is not after:
         after = result   # a hook that returns a new model instead of changing it in place
     for key in ("threshold_condition_code", "negative_threshold_condition_code", "reset_code",
                 "additional_input_vars"):

@@ -2,8 +2,8 @@
 EPropCompiler (Knight & Nowotny), made explicit in the IR.
 
 Requires: ``insert-readout``. Options (``ctx.options``): ``losses`` (output node id -> loss
-name, or a :class:`~irsnn.ir.ModelLoss`), ``tau_reg``, ``c_reg``, ``f_target``, ``train_output_bias``, ``feedback``
-(``"symmetric"`` or ``"random"``), ``dt``, ``rng_seed``.
+name, or a :class:`~irsnn.ir.ModelLoss`), ``tau_reg``, ``c_reg``, ``f_target``,
+``train_output_bias``, ``feedback`` (``"symmetric"`` or ``"random"``), ``dt``, ``rng_seed``.
 
 Provides, per timestep and batch element (i presynaptic, j hidden, k output;
 alpha = exp(-dt/tau_mem) of the target population, rho = exp(-dt/tau_adapt),
@@ -17,8 +17,8 @@ alpha_F = exp(-dt/tau_reg), f' = f_target*dt/1000):
   softmax(V) - onehot(y) or V - y; for a loss written with mlGeNN's hooks, a
   :class:`~irsnn.ir.ModelLoss` in ``losses``, its variables, extra global parameters and code
   are added to the output, ``LossTarget = yTrue`` is stored every step and the error is
-  V - LossTarget, or softmax(V) - LossTarget) and, with ``train_output_bias``, ``DeltaBias`` += E with
-  ``Bias`` turned into a trainable variable;
+  V - LossTarget, or softmax(V) - LossTarget) and, with ``train_output_bias``,
+  ``DeltaBias`` += E with ``Bias`` turned into a trainable variable;
 * a ``feedback`` edge output -> hidden: L_j = sum_k W_jk E_k with the forward weights
   (symmetric) or a fixed random matrix (random; always used for hidden populations that do not
   project to the output directly);

@@ -487,6 +487,7 @@ def from_plain(obj):
 
 __all__ = ["PAYLOAD_TYPES", "VarInit", "Var", "Param", "EGP", "ReadoutSpec", "NeuronGroup",
            "SynapseDynamics", "Rewiring", "SynapseGroup", "ReadoutNode", "RecorderNode",
-           "LossNode", "ModelLoss", "SOFTMAX_LOSSES", "FeedbackPath", "BackwardFilter", "EventPropState", "OptimiserNode",
+           "LossNode", "ModelLoss", "SOFTMAX_LOSSES", "FeedbackPath", "BackwardFilter",
+           "EventPropState", "OptimiserNode",
            "AuxEdge", "to_plain",
            "from_plain"]

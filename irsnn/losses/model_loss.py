@@ -46,7 +46,7 @@ _DECLARES_YTRUE = re.compile(r"\byTrue\s*=")
 def uses_model_hooks(loss) -> bool:
     """Whether ``type(loss)`` implements mlGeNN's ``add_to_neuron`` itself (not irsnn's)."""
     from . import Loss
-    return getattr(type(loss), "add_to_neuron", None) is not getattr(Loss, "add_to_neuron")
+    return getattr(type(loss), "add_to_neuron", None) is not Loss.add_to_neuron
 
 
 def _label(loss) -> str:

@@ -2,7 +2,9 @@
 
 Requires: :mod:`irsnn.errors` (:class:`~irsnn.utils.value.ValueDescriptor` is imported when
 used). Provides :class:`Model` with its subclasses :class:`NeuronModel`, :class:`SynapseModel`,
-:class:`WeightUpdateModel` and :class:`CustomUpdateModel` (mlGeNN's optimisers' models);
+:class:`WeightUpdateModel`, :class:`CustomUpdateModel` (mlGeNN's optimisers' models and user
+custom updates, see :mod:`irsnn.compilers.custom_updates`) and
+:class:`CustomConnectivityUpdateModel` (accepted, not run);
 :class:`CanonicalModel` (what ``Model.canonical`` gives lowering); and :data:`SCHEDULE_EGPS`.
 
 A neuron, synapse or weight-update model is a *model dict* (the keys of GeNN 5, or the legacy
@@ -154,6 +156,19 @@ class Model:
         self.egp_vals = dict(egp_vals or {})
 
     # -- builders used by readouts and learning-rule passes -------------------------------
+    def has_param(self, name) -> bool:
+        return self._declares(("params", "param_names", "param_name_types"), name)
+
+    def has_var(self, name) -> bool:
+        return self._declares(("vars", "var_name_types"), name)
+
+    def has_egp(self, name) -> bool:
+        return self._declares(("extra_global_params",), name)
+
+    def _declares(self, keys, name) -> bool:
+        return any((e if isinstance(e, str) else e[0]) == name
+                   for k in keys for e in self.model.get(k, ()) or ())
+
     def add_param(self, name, type, value):
         self._add_to_list("params", (name, type))
         self.param_vals[name] = value
@@ -374,3 +389,21 @@ class CustomUpdateModel(Model):
 
     def append_update_code(self, code):
         self._append_code("update_code", code)
+
+
+class CustomConnectivityUpdateModel(Model):
+    """mlGeNN's custom connectivity update model (code that adds and removes synapses), kept so
+    that code constructing one imports and runs; irsnn cannot run it:
+    :meth:`irsnn.compilers.Compiler.add_custom_connectivity_update` refuses it and says what
+    to use instead (Deep-R rewiring, or a connection built with the wanted synapses)."""
+
+    def __init__(self, model, param_vals=None, var_vals=None, pre_var_vals=None,
+                 post_var_vals=None, var_refs=None, pre_var_refs=None, post_var_refs=None,
+                 egp_vals=None, egp_refs=None):
+        super().__init__(model, param_vals, var_vals, egp_vals)
+        self.pre_var_vals = dict(pre_var_vals or {})
+        self.post_var_vals = dict(post_var_vals or {})
+        self.var_refs = dict(var_refs or {})
+        self.pre_var_refs = dict(pre_var_refs or {})
+        self.post_var_refs = dict(post_var_refs or {})
+        self.egp_refs = dict(egp_refs or {})

@@ -2,7 +2,7 @@
 CustomUpdateModel`), run on the host by name.
 
 Requires: NumPy, :mod:`irsnn.lang` (the update code is parsed, checked and run with NumPy like
-any model code), :mod:`.genn_model` (the variable views) and :mod:`irsnn.errors`. Provides
+any model code), the compiled network's variable views (:mod:`.genn_model`) and :mod:`irsnn.errors`. Provides
 :class:`HostCustomUpdate` and :func:`resolve_var_ref`.
 
 In mlGeNN a compiler adds a custom update with ``add_custom_update(genn_model, model, group,
@@ -50,8 +50,7 @@ def resolve_var_ref(net, owner, name, ref):
     """The :class:`~.genn_model.VarView` that reference ``name`` (``ref``) points to, and
     whether it is a population variable (else weights)."""
     from ..connection import Connection
-    from .genn_model import VarView
-    if isinstance(ref, VarView):
+    if hasattr(ref, "pull_from_device") and hasattr(ref, "owner"):   # a VarView
         is_pop = ref.owner.startswith("Population")
         group = net.neuron_populations if is_pop else net.connection_populations
         target = ref.owner.split("'")[1] if "'" in ref.owner else ref.owner

@@ -73,12 +73,15 @@ def test_user_mean_square_error_trains_as_the_built_in_one(backend, mode):
     assert type(user[1]).__name__ == "MeanSquareError"   # targets, not classes: regression
 
 
-def test_user_cross_entropy_trains_as_the_built_in_one(backend):
-    # a narrow (uint8_t) label shared by each row's neurons; 3 examples in batches of 2, so the
-    # last batch is partial (set_target gets one label; the padding row has no error)
+@pytest.mark.parametrize("batch_size", [1, 2])
+def test_user_cross_entropy_trains_as_the_built_in_one(backend, batch_size):
+    # a narrow (uint8_t) label shared by each row's neurons (GeNN's view: (batch, 1), or (1,)
+    # for batch size 1); 3 examples in batches of 2 leave the last batch partial (set_target
+    # gets one label; the padding row has no error)
     y = np.array([0, 1, 1])
-    user = _train(backend, ClassLabel(), y)
-    _same_training(user, _train(backend, "sparse_categorical_crossentropy", y))
+    user = _train(backend, ClassLabel(), y, batch_size=batch_size)
+    _same_training(user, _train(backend, "sparse_categorical_crossentropy", y,
+                                batch_size=batch_size))
     assert type(user[1]).__name__ == "SparseCategoricalAccuracy"
 
 

@@ -119,6 +119,12 @@ def lower_model_loss(loss, model, shape, batch_size, example_timesteps, owner):
     new_params = [p if isinstance(p, str) else p[0]
                   for p in _entries(after, "params", "param_names", "param_name_types")
                   if (p if isinstance(p, str) else p[0]) not in old_params]
+    removed = sorted(old_params - {p if isinstance(p, str) else p[0] for p in _entries(
+        after, "params", "param_names", "param_name_types")})
+    if removed:
+        raise ModelError(f"{where}.add_to_neuron removed parameters {removed} of the neuron "
+                         f"model (e.g. make_param_var); a loss may only add variables, extra "
+                         f"global parameters and code")
     if new_params:
         raise ModelError(f"{where}.add_to_neuron adds parameters {new_params}; irsnn's loss "
                          f"hook takes variables and extra global parameters: write the value "

@@ -194,6 +194,16 @@ class Model:
         self.model = dict(self.model)
         self.model[key] = (self.model.get(key) or "") + f"\n{code}\n"
 
+    def _prepend_code(self, key, code):
+        code = dedent(code)
+        self.model = dict(self.model)
+        self.model[key] = f"{code}\n" + (self.model.get(key) or "")
+
+    def _replace_code(self, key, source, target):
+        if self.model.get(key):
+            self.model = dict(self.model)
+            self.model[key] = self.model[key].replace(source, target)
+
     # -- canonical view --------------------------------------------------------------------
     def canonical(self, owner: str) -> CanonicalModel:
         """Resolve GeNN 4/5 spellings into a :class:`CanonicalModel`.
@@ -332,6 +342,31 @@ class NeuronModel(Model):
 
     def append_reset_code(self, code):
         self._append_code("reset_code", code)
+
+    def prepend_sim_code(self, code):
+        self._prepend_code("sim_code", code)
+
+    def prepend_reset_code(self, code):
+        self._prepend_code("reset_code", code)
+
+    def replace_sim_code(self, source, target):
+        self._replace_code("sim_code", source, target)
+
+    def replace_threshold_condition_code(self, source, target):
+        self._replace_code("threshold_condition_code", source, target)
+
+    def replace_reset_code(self, source, target):
+        self._replace_code("reset_code", source, target)
+
+    @property
+    def output_var(self):
+        """The declaration ``(name, type[, access])`` of the output variable."""
+        for key in ("vars", "var_name_types"):
+            for v in self.model.get(key, ()) or ():
+                if v[0] == self.output_var_name:
+                    return tuple(v)
+        raise ModelError(f"NeuronModel: output variable {self.output_var_name!r} is not "
+                         f"declared in the model's variables")
 
 
 class SynapseModel(Model):

@@ -110,9 +110,12 @@ def _loss(add, set_target=True):
      r"BadLoss implements add_to_neuron but not set_target"),
     (_loss(lambda m: m.append_sim_code("const scalar other = 0.0;")),
      r"BadLoss.add_to_neuron appended no code that sets yTrue"),
-    (_loss(lambda m: m.model.update(sim_code="const scalar yTrue = 0.0;\n"
-                                    + m.model["sim_code"])),
+    (_loss(lambda m: m.prepend_sim_code("const scalar yTrue = 0.0;")),
      r"BadLoss.add_to_neuron changed the neuron's existing sim code.*append_sim_code"),
+    (_loss(lambda m: (m.model.update(params=[p for p in m.model["params"]
+                                             if (p if isinstance(p, str) else p[0]) != "Bias"]),
+                      m.append_sim_code("const scalar yTrue = 0.0;"))),
+     r"BadLoss.add_to_neuron removed parameters \['Bias'\]"),
     (_loss(lambda m: m.append_reset_code("V = 0.0;")),
      r"BadLoss.add_to_neuron changed the neuron's reset_code"),
     (_loss(lambda m: (m.add_param("Scale", "scalar", 2.0),

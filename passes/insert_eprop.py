@@ -2,8 +2,8 @@
 EPropCompiler (Knight & Nowotny), made explicit in the IR.
 
 Requires: ``insert-readout``. Options (``ctx.options``): ``losses`` (output node id -> loss
-name), ``tau_reg``, ``c_reg``, ``f_target``, ``train_output_bias``, ``feedback``
-(``"symmetric"`` or ``"random"``), ``dt``, ``rng_seed``.
+name, or a :class:`~irsnn.ir.ModelLoss`), ``tau_reg``, ``c_reg``, ``f_target``,
+``train_output_bias``, ``feedback`` (``"symmetric"`` or ``"random"``), ``dt``, ``rng_seed``.
 
 Provides, per timestep and batch element (i presynaptic, j hidden, k output;
 alpha = exp(-dt/tau_mem) of the target population, rho = exp(-dt/tau_adapt),
@@ -14,8 +14,11 @@ alpha_F = exp(-dt/tau_reg), f' = f_target*dt/1000):
   (theta_eff = theta, or theta + beta*A for ALIF), ``FAvg`` <- alpha_F FAvg + (1 - alpha_F) z,
   and ``L`` (learning signal, written by a feedback path);
 * on the output population: ``E`` (error, written by a ``loss.<name>`` node:
-  softmax(V) - onehot(y) or V - y) and, with ``train_output_bias``, ``DeltaBias`` += E with
-  ``Bias`` turned into a trainable variable;
+  softmax(V) - onehot(y) or V - y; for a loss written with mlGeNN's hooks, a
+  :class:`~irsnn.ir.ModelLoss` in ``losses``, its variables, extra global parameters and code
+  are added to the output, ``LossTarget = yTrue`` is stored every step and the error is
+  V - LossTarget, or softmax(V) - LossTarget) and, with ``train_output_bias``,
+  ``DeltaBias`` += E with ``Bias`` turned into a trainable variable;
 * a ``feedback`` edge output -> hidden: L_j = sum_k W_jk E_k with the forward weights
   (symmetric) or a fixed random matrix (random; always used for hidden populations that do not
   project to the output directly);
@@ -40,8 +43,8 @@ import numpy as np
 
 from irsnn.rng import CounterRNG, stream_id
 from irsnn.errors import ModelError
-from irsnn.ir import (AuxEdge, FeedbackPath, LossNode, NeuronGroup, Param, SynapseDynamics,
-                      Var, VarInit, edge_id)
+from irsnn.ir import (AuxEdge, FeedbackPath, LossNode, ModelLoss, NeuronGroup, Param,
+                      SynapseDynamics, Var, VarInit, edge_id)
 from irsnn.ir.ids import FEEDBACK_KEY, LOSS_KEY, loss_id, var_ref
 from irsnn.ir.layouts import LAYOUTS, layout_traits
 
@@ -62,6 +65,8 @@ DeltaG += (EBar * L_post) + (CReg * (FAvg_post - FTarget) * e);
 Eps = (Psi_post * ZBar_pre) + ((Rho - (Psi_post * Beta)) * Eps);
 """
 _OUTPUT_CODE = "DeltaG += ZBar_pre * E_post;\n"
+#: the output variable holding the target ``yTrue`` of a loss written with mlGeNN's hooks
+TARGET_VAR = "LossTarget"
 
 
 def _zero(name, access="readwrite", batched=True, shape="neuron"):
@@ -185,12 +190,31 @@ class InsertEprop(Pass):
             # else the bias is already per neuron (e.g. loaded from a checkpoint): train it
             new_vars.append(_zero("DeltaBias", "readonly"))
             bias_grad = "DeltaBias"
-        graph.set_node(nid, pop.replace(vars=pop.vars + tuple(new_vars), params=params))
+        egps, sim_code, target_var, kind = pop.egps, pop.sim_code, None, loss
+        if isinstance(loss, ModelLoss):
+            taken = ({v.name for v in pop.vars} | {p.name for p in params}
+                     | {e.name for e in pop.egps} | {v.name for v in new_vars})
+            clash = sorted(taken & ({v.name for v in loss.vars} | {e.name for e in loss.egps}
+                                    | {TARGET_VAR}))
+            if clash:
+                raise ModelError(f"Population '{pop.name}': its loss {loss.kind} adds {clash}, "
+                                 f"which the neuron model or e-prop already declares; rename "
+                                 f"them in the loss's add_to_neuron")
+            # the loss's code declares the local yTrue; the error is formed from it by the loss
+            # node, which reads it from TARGET_VAR after the neuron update
+            new_vars += list(loss.vars) + [Var(TARGET_VAR, "scalar", "readwrite",
+                                               VarInit("constant", 0.0), role="loss")]
+            egps = pop.egps + loss.egps
+            sim_code = f"{pop.sim_code}\n{loss.sim_code}\n{TARGET_VAR} = yTrue;\n"
+            target_var, kind = TARGET_VAR, "model_softmax" if loss.softmax else "model"
+        graph.set_node(nid, pop.replace(vars=pop.vars + tuple(new_vars), params=params,
+                                        egps=egps, sim_code=sim_code))
         # mean-square-error targets are per timestep (constant ones are repeated by the host)
         steps = int(ctx_steps) if loss == "mean_square_error" and ctx_steps else 0
-        lid = graph.add_node(loss_id(nid), LossNode(kind=loss, source=nid,
+        lid = graph.add_node(loss_id(nid), LossNode(kind=kind, source=nid,
                                                           bias_gradient=bias_grad,
-                                                          timesteps=steps))
+                                                          timesteps=steps,
+                                                          target_var=target_var))
         graph.add_edge(nid, lid, LOSS_KEY, AuxEdge())
 
     @staticmethod

@@ -121,7 +121,9 @@ def declare_buffers(builder):
         pop = builder.populations[loss.source]
         builder.losses[lid] = loss
         table.add(lid, "active", "int8_t", (B,))
-        if loss.kind == "sparse_categorical_crossentropy":
+        if loss.kind == "sparse_categorical_crossentropy" or loss.target_var:
+            # class labels (a loss with a target variable gets its labels through the model
+            # and keeps this buffer unused)
             table.add(lid, "labels", "int32_t", (B,))
         else:
             table.add(lid, "labels", builder.scalar, (B, max(1, loss.timesteps), pop.size))
@@ -314,15 +316,21 @@ def _losses(builder):
         labels, active = builder.buffers[lid, "labels"], builder.buffers[lid, "active"]
         row = f"(size_t)b * {n}"
         zero = builder.literal(0.0)
-        if loss.kind == "sparse_categorical_crossentropy":
+        if loss.target_var:   # the target the model's code stored this step
+            tgt = builder.buffers[loss.source, loss.target_var]
+            target = f"{tgt}[{row} + k]"
+        else:
+            target = f"(k == {labels}[b] ? {builder.literal(1.0)} : {zero})"
+        if loss.softmax:
             compute = [
                 f"{builder.scalar} m = {v}[{row}];",
                 For("k", str(n), [f"m = {builder.fn('fmax')}(m, {v}[{row} + k]);"]),
                 f"{builder.scalar} sum = {zero};",
                 For("k", str(n), [f"{e}[{row} + k] = {builder.fn('exp')}({v}[{row} + k] - m);",
                                   f"sum += {e}[{row} + k];"]),
-                For("k", str(n), [f"{e}[{row} + k] = ({e}[{row} + k] / sum) - "
-                                  f"(k == {labels}[b] ? {builder.literal(1.0)} : {zero});"])]
+                For("k", str(n), [f"{e}[{row} + k] = ({e}[{row} + k] / sum) - {target};"])]
+        elif loss.target_var:
+            compute = [For("k", str(n), [f"{e}[{row} + k] = {v}[{row} + k] - {target};"])]
         else:
             # per-timestep targets: row b, step ts % T of the (batch, T, neurons) labels
             T = max(1, loss.timesteps)

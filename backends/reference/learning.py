@@ -278,14 +278,19 @@ class Learning:
                              f"labels for every output")
         v = sim.state[(loss.source, loss.var)].astype(sim.scalar)
         active = labels["active"][:, None]
-        if loss.kind == "sparse_categorical_crossentropy":
+        if loss.target_var:   # the target the model's code stored this step
+            target = sim.state[(loss.source, loss.target_var)].astype(sim.scalar)
+        elif loss.softmax:
+            target = np.zeros_like(v)
+            rows = np.flatnonzero(labels["active"])
+            target[rows, labels["y"][rows]] = 1
+        if loss.softmax:
             z = v - v.max(axis=1, keepdims=True)
             p = np.exp(z)
             p = p / p.sum(axis=1, keepdims=True)
-            onehot = np.zeros_like(p)
-            rows = np.flatnonzero(labels["active"])
-            onehot[rows, labels["y"][rows]] = 1
-            error = p - onehot
+            error = p - target
+        elif loss.target_var:
+            error = v - target
         elif loss.timesteps:
             error = v - labels["y"][:, sim.timestep % loss.timesteps].astype(sim.scalar)
         else:

@@ -125,6 +125,12 @@ class CompiledNetwork:
         finally:
             self.custom_update_times[name] += time.perf_counter() - start
 
+    def add_custom_update(self, model, group: str, name: str | None = None):
+        """Add a user custom update (mlGeNN's :class:`~irsnn.utils.model.CustomUpdateModel`)
+        to ``group``; ``genn_model.custom_update(group)`` and the ``CustomUpdateOn...``
+        callbacks run it. See :mod:`irsnn.compilers.custom_updates`."""
+        return self.genn_model.add_custom_update(model, group, name)
+
     # -- pygenn-style variable access ------------------------------------------------------
     def _population_group(self, key):
         pop = self.network.populations

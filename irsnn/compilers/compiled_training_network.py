@@ -17,6 +17,7 @@ from ..lowering import node_id
 from ..neurons.input import PreparedInputs
 from ..population import get_underlying_pop
 from .deep_r import DeepR, RewiringRecord
+from .loss_targets import TargetWriter
 from .inference_compiler import CompiledInferenceNetwork, _metrics_for
 
 
@@ -54,8 +55,27 @@ class CompiledTrainingNetwork(CompiledInferenceNetwork):
         #: ``{connection name: cb_data key}`` of deep_r_record_rewirings
         self._rewiring_records = dict(getattr(compiler, "deep_r_record_rewirings", {}))
         #: Deep-R state by edge id (connections the insert-deep-r pass marked)
+        #: ``{output node id: TargetWriter}`` of losses written with mlGeNN's hooks
+        self._target_writers = None
         self.deep_r = {edge_id(u, v, k): DeepR(edge_id(u, v, k), syn, compiler.rng_seed)
                        for u, v, k, syn in self.ir.synapses() if syn.rewiring is not None}
+
+    def _ensure_sim(self, requests):
+        """The simulation (see the base class); a new one gets the target writers of the losses
+        written with mlGeNN's hooks, and their extra global parameters their initial values
+        (so that the loss code can run before the first ``set_target``, as in ``evaluate``)."""
+        old = self._sim
+        sim = super()._ensure_sim(requests)
+        if sim is not old or self._target_writers is None:
+            self._target_writers = {}
+            for nid, (loss, info) in getattr(self.compiler, "model_losses", {}).items():
+                pop = self.ir.node(nid)
+                dtypes = {e.name: _egp_dtype(e.type, sim.scalar) for e in pop.egps}
+                writer = TargetWriter(loss, sim, nid, pop.name, [v.name for v in pop.vars],
+                                      info, dtypes)
+                writer.push_initial()
+                self._target_writers[nid] = writer
+        return sim
 
     @property
     def optimisers(self) -> list:
@@ -144,7 +164,8 @@ class CompiledTrainingNetwork(CompiledInferenceNetwork):
         x = self._prepare_inputs(x)
         valid = None
         for epoch in range(start_epoch, start_epoch + num_epochs):
-            epoch_metrics = _metrics_for(self._regression_metrics(metrics, outputs), outputs)
+            epoch_metrics = _metrics_for(self._regression_metrics(metrics, outputs, y),
+                                         outputs)
             # one permutation per (seed, epoch): resumed or epoch-by-epoch training shuffles
             # exactly as one long call would
             rng = np.random.default_rng([self.compiler.rng_seed, epoch])
@@ -182,6 +203,8 @@ class CompiledTrainingNetwork(CompiledInferenceNetwork):
             raise InputError(f"labels given for '{pop.name}', which is not the trained output")
         labels = np.asarray(labels)
         size = int(np.prod(pop.shape))
+        if loss.target_var:
+            return   # a loss written with mlGeNN's hooks: its set_target checks its labels
         if loss.kind in ("sparse_categorical_crossentropy", "relative_mean_square_error"):
             if labels.ndim != 1 or not np.issubdtype(labels.dtype, np.integer):
                 raise InputError(f"labels for '{pop.name}' must be a 1-D array of integer "
@@ -200,27 +223,48 @@ class CompiledTrainingNetwork(CompiledInferenceNetwork):
             raise InputError(f"targets for '{pop.name}' must have shape (examples, {size}) "
                              f"(got {labels.shape}){per_step}")
 
-    def _regression_metrics(self, metrics, outputs):
+    def _check_targets(self, key, labels) -> None:
+        """Validation labels are checked as training labels are (per-timestep targets
+        included)."""
+        self._check_labels(key, labels)
+
+    def _evaluation_metrics(self, metrics, outputs, labels=None):
+        return self._regression_metrics(metrics, outputs, labels)
+
+    def _regression_metrics(self, metrics, outputs, labels=None):
         """The default metric (sparse categorical accuracy) does not apply to an output
         trained with mean square error: it gets the mean-square-error metric instead (mlGeNN
-        computes a meaningless accuracy from the regression targets there)."""
+        computes a meaningless accuracy from the regression targets there). So does an output
+        whose loss is written with mlGeNN's hooks without softmax when its ``labels`` are not
+        one integer per example (targets, not classes)."""
         if not (isinstance(metrics, str) and metrics == "sparse_categorical_accuracy"):
             return metrics
-        kinds = {o: self.ir.node(loss_id(node_id(get_underlying_pop(o)))).kind
-                 for o in outputs
-                 if self.ir.has_node(loss_id(node_id(get_underlying_pop(o))))}
-        if not any(k == "mean_square_error" for k in kinds.values()):
+        regression = []
+        for o in outputs:
+            lid = loss_id(node_id(get_underlying_pop(o)))
+            kind = self.ir.node(lid).kind if self.ir.has_node(lid) else None
+            if kind == "mean_square_error":
+                regression.append(o)
+            elif kind == "model" and labels is not None and o in labels:
+                y = np.asarray(labels[o])
+                if y.ndim != 1 or not np.issubdtype(y.dtype, np.integer):
+                    regression.append(o)
+        if not regression:
             return metrics
-        return {o: "mean_square_error" if kinds.get(o) == "mean_square_error" else metrics
-                for o in outputs}
+        return {o: "mean_square_error" if o in regression else metrics for o in outputs}
 
     def _metric_targets(self, key, y_true):
         """Targets the metric compares with the readout: with one target per timestep, the
         last timestep's (the readout is read at the end of the example)."""
         y_true = np.asarray(y_true)
         lid = loss_id(node_id(get_underlying_pop(key)))
-        if self.ir.has_node(lid) and self.ir.node(lid).timesteps and y_true.ndim >= 3:
-            return y_true[:, -1]
+        if self.ir.has_node(lid) and y_true.ndim >= 3:
+            loss, pop = self.ir.node(lid), get_underlying_pop(key)
+            # a loss written with mlGeNN's hooks may take targets per timestep too
+            steps = loss.timesteps or (self.example_timesteps if loss.target_var else 0)
+            if steps and y_true.shape[1:] in ((steps, pop.num_neurons),
+                                             (steps,) + tuple(pop.shape)):
+                return y_true[:, -1]
         return y_true
 
     def _set_labels(self, y, num_examples):
@@ -230,6 +274,13 @@ class CompiledTrainingNetwork(CompiledInferenceNetwork):
             pop = get_underlying_pop(key)
             labels = np.asarray(labels)
             loss = self.ir.node(loss_id(node_id(pop)))
+            if loss.target_var:
+                # mlGeNN's hooks: set_target gets the batch's labels as mlGeNN passes them
+                self._target_writers[node_id(pop)].set_target(
+                    labels, pop.shape, self.batch_size, self.example_timesteps)
+                sim.set_labels(loss_id(node_id(pop)), np.zeros(self.batch_size, np.int32),
+                               active)
+                continue
             if loss.timesteps:
                 # (examples, T, neurons); one target per example is the same at every step
                 n = int(np.prod(pop.shape))
@@ -294,7 +345,7 @@ class CompiledTrainingNetwork(CompiledInferenceNetwork):
             self.run_example(cbs)
             sim.end_example(for_optimiser=defer and self._optimiser_in_kernels and not chunked)
             if isinstance(metrics, list):   # data-parallel: updated once the ranks agree
-                metrics.extend((o, np.asarray(y_true), yp[:m].reshape(m, -1))
+                metrics.extend((o, self._metric_targets(o, y_true), yp[:m].reshape(m, -1))
                                for (o, y_true), yp in zip(ys.items(), self.get_readout(list(ys))))
             elif metrics is not None:
                 for (o, y_true), yp in zip(ys.items(), self.get_readout(list(ys))):
@@ -507,3 +558,12 @@ def _take(data, idx):
     if isinstance(data, np.ndarray | PreparedInputs):
         return data[idx]
     return [data[i] for i in idx]
+
+
+def _egp_dtype(typ, scalar):
+    """The NumPy dtype of an extra global parameter of language type ``typ`` (``"scalar*"``)."""
+    from ..lang.types import type_info
+    base = typ.rstrip("*").strip()
+    if base == "scalar":
+        return np.dtype(scalar)
+    return np.dtype(type_info(base).dtype)

@@ -190,6 +190,27 @@ class Compiler:
         """Lower and run the pipeline: the IR the backend would build."""
         return self.run_pipeline(self.lower(network, name), **pipeline_options)
 
+    def add_custom_update(self, genn_model, model, group: str, name: str):
+        """mlGeNN's ``add_custom_update(genn_model, model, group, name)``: add the custom update
+        ``model`` to the compiled network whose ``genn_model`` is given
+        (``compiled_net.genn_model``), in ``group``; see
+        :mod:`irsnn.compilers.custom_updates`."""
+        from .genn_model import GeNNModelView
+        if not isinstance(genn_model, GeNNModelView):
+            raise ModelError(f"add_custom_update: irsnn adds custom updates to a compiled "
+                             f"network; pass compiled_net.genn_model (got "
+                             f"{type(genn_model).__name__}), after compile()")
+        return genn_model.add_custom_update(model, group, name)
+
+    def add_custom_connectivity_update(self, genn_model, model, synapse_group, group: str,
+                                       name: str):
+        """mlGeNN's custom connectivity updates (user code adding and removing synapses) have
+        no equivalent in irsnn: refused with what to use instead."""
+        raise ModelError(f"add_custom_connectivity_update ('{name}', group '{group}'): irsnn "
+                         f"has no user custom connectivity updates (code that adds or removes "
+                         f"synapses); rewire with Deep-R (EPropCompiler(deep_r_conns=[...])) or "
+                         f"build the connection with the wanted synapses (Sparse connectivity)")
+
     def get_backend(self):
         from irsnn.backends import get_backend
         return get_backend(self.backend)

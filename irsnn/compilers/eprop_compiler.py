@@ -146,6 +146,8 @@ class EPropCompiler(Compiler):
                                     deep_r_record_rewirings)
         self.deep_r_conns, self.deep_r_l1_strength = self._deep_r.conns, self._deep_r.l1_strength
         self._loss_map: dict = {}
+        #: ``{output node id: (loss, info)}`` of losses written with mlGeNN's hooks
+        self.model_losses: dict = {}
         #: ``{connection name: cb_data key}`` for the network being compiled
         self.deep_r_record_rewirings: dict = {}
         self._deep_r_names: tuple = ()
@@ -155,9 +157,32 @@ class EPropCompiler(Compiler):
         return loss_map("EPropCompiler", self.losses, network)
 
     def lower(self, network, name=None):
-        self._loss_map = {node_id(p): loss.name for p, loss in self.loss_map(network).items()}
+        self._loss_map, self.model_losses = {}, {}
+        for pop, loss in self.loss_map(network).items():
+            self._loss_map[node_id(pop)] = self._loss_option(pop, loss)
         self._deep_r_names, self.deep_r_record_rewirings = self._deep_r.resolve(network)
         return super().lower(network, name)
+
+    def _loss_option(self, pop, loss):
+        """The ``losses`` option of output ``pop``: a built-in loss's name, or the
+        :class:`~irsnn.ir.ModelLoss` of a loss written with mlGeNN's hooks (whose
+        ``set_target`` :attr:`model_losses` keeps, by node id, for the compiled network)."""
+        from ..losses import default_losses
+        from ..losses.model_loss import lower_model_loss, uses_model_hooks
+        from ..lowering import _call_get_model
+        if not uses_model_hooks(loss):
+            if default_losses.get(loss.name) is None:
+                raise ModelError(f"EPropCompiler: the loss of '{pop.name}', "
+                                 f"{type(loss).__name__}, is neither one of irsnn's e-prop "
+                                 f"losses {sorted(default_losses)} nor written with mlGeNN's "
+                                 f"add_to_neuron/set_target hooks; implement both hooks")
+            return loss.name
+        owner = f"Population '{pop.name}'"
+        model = _call_get_model(pop.neuron, pop, self.dt, self.simulation_batch_size)
+        spec, info = lower_model_loss(loss, model, pop.shape, self.simulation_batch_size,
+                                      self.example_timesteps, owner)
+        self.model_losses[node_id(pop)] = (loss, info)
+        return spec
 
     def layouts(self):
         """As mlGeNN's e-prop compiler (GeNN's SPARSE and DENSE): e-prop keeps a gradient per

@@ -211,7 +211,17 @@ class EventPropCompiler(Compiler):
 
     def loss_map(self, network) -> dict:
         """``{output population: Loss}``: the populations with readouts and their losses."""
-        return loss_map("EventPropCompiler", self.losses, network, every_output=True)
+        from ..losses.model_loss import uses_model_hooks
+        out = loss_map("EventPropCompiler", self.losses, network, every_output=True)
+        for pop, loss in out.items():
+            if uses_model_hooks(loss):
+                raise ModelError(f"EventPropCompiler: the loss of '{pop.name}', "
+                                 f"{type(loss).__name__}, is written with mlGeNN's "
+                                 f"add_to_neuron/set_target hooks, which give a target, not the "
+                                 f"loss's gradient that EventProp's adjoint needs (mlGeNN's "
+                                 f"EventProp does not call add_to_neuron either); train it with "
+                                 f"EPropCompiler, or use one of {list(LOSSES + TTFS_LOSSES)}")
+        return out
 
     def check_network(self, network) -> dict:
         """Refuse anything outside the supported set (the reason in the message); return

@@ -58,6 +58,8 @@ class GeNNModelView:
     def __init__(self, compiled_network):
         self._net = compiled_network
         self.dt = compiled_network.compiler.dt
+        #: ``{group: [HostCustomUpdate]}`` added by the user
+        self._user_updates: dict = {}
 
     @property
     def batch_size(self) -> int:
@@ -131,7 +133,8 @@ class GeNNModelView:
 
         ``"Reset"`` resets neuron, synapse-model and readout state to the initial values
         (not the time); ``"GradientLearn"`` (training networks) applies one optimiser step to
-        the gradients accumulated so far.
+        the gradients accumulated so far; a group of user custom updates (added with
+        :meth:`add_custom_update`) runs each of them.
         """
         ops = self._custom_updates()
         if name not in ops:
@@ -150,7 +153,28 @@ class GeNNModelView:
         ops = {"Reset": self._reset}
         if hasattr(self._net, "apply_optimiser"):
             ops["GradientLearn"] = self._net.apply_optimiser
+        for group, updates in self._user_updates.items():
+            ops[group] = lambda updates=updates: [u.run() for u in updates]
         return ops
+
+    def add_custom_update(self, model, group: str, name: str | None = None):
+        """Add a user custom update (a :class:`~irsnn.utils.model.CustomUpdateModel`) to
+        ``group``, run by ``custom_update(group)`` on the host (see
+        :mod:`irsnn.compilers.custom_updates`); returns it (``set_dynamic_param_value``,
+        ``vars``)."""
+        from .custom_updates import HostCustomUpdate
+        if not isinstance(group, str) or not group:
+            raise ModelError(f"add_custom_update: group={group!r} must be a non-empty name")
+        builtin = {"Reset", "GradientLearn"} | set(_CUSTOM_TIMES)
+        if group in builtin:
+            raise ModelError(f"add_custom_update: '{group}' names one of the custom updates "
+                             f"irsnn runs itself ({sorted(builtin)}); give your update group "
+                             f"another name")
+        updates = self._user_updates.setdefault(group, [])
+        name = name or f"{group}{len(updates)}"
+        update = HostCustomUpdate(self._net, model, group, name)
+        updates.append(update)
+        return update
 
     def _reset(self):
         self._net.simulation.reset(vars=True, time=False, in_syn=False, readouts=True)

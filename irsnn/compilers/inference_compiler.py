@@ -55,7 +55,8 @@ class CompiledInferenceNetwork(CompiledNetwork):
             raise InputError(f"{n} input examples but {ny} labels; give one label per example")
         for key in y:
             self._output_population(key)
-        metrics = _metrics_for(metrics, list(y))
+            self._check_targets(key, y[key])
+        metrics = _metrics_for(self._evaluation_metrics(metrics, list(y), y), list(y))
         num_batches = -(-n // self.batch_size)
         dp = self._data_parallel
         if dp is not None:   # every rank runs as many batches as the largest shard needs
@@ -78,7 +79,7 @@ class CompiledInferenceNetwork(CompiledNetwork):
         """Evaluate batches ``(x, y)`` drawn from the iterator ``data``."""
         inputs = tuple(inputs) if isinstance(inputs, Sequence) else (inputs,)
         outputs = tuple(outputs) if isinstance(outputs, Sequence) else (outputs,)
-        metrics = _metrics_for(metrics, outputs)
+        metrics = _metrics_for(self._evaluation_metrics(metrics, list(outputs)), outputs)
         cbs = self._callbacks(callbacks, num_batches)
         cbs.on_test_begin()
         for batch, (bx, by) in enumerate(data):
@@ -91,7 +92,7 @@ class CompiledInferenceNetwork(CompiledNetwork):
     def evaluate_batch(self, x: dict, y: dict, metrics="sparse_categorical_accuracy",
                        callbacks=()):
         """Evaluate exactly one batch."""
-        metrics = _metrics_for(metrics, list(y))
+        metrics = _metrics_for(self._evaluation_metrics(metrics, list(y), y), list(y))
         cbs = self._callbacks(callbacks, 1)
         cbs.on_test_begin()
         self._evaluate_batch(0, x, y, metrics, cbs)
@@ -167,9 +168,22 @@ class CompiledInferenceNetwork(CompiledNetwork):
         comm = None if dp is None else dp.comm
         for (o, y_true), yp in zip(y.items(), y_pred):
             rows = len(y_true)
-            metrics[o].update(np.asarray(y_true),
+            metrics[o].update(self._metric_targets(o, y_true),
                               yp[:rows].reshape(rows, int(np.prod(yp.shape[1:]))), comm)
         cbs.on_batch_end(batch, metrics)
+
+    def _evaluation_metrics(self, metrics, outputs, labels=None):
+        """The metric specification ``evaluate`` uses for ``outputs`` (training networks
+        replace the default metric of regression outputs; ``labels``, where known, tell)."""
+        return metrics
+
+    def _check_targets(self, key, labels) -> None:
+        """Check the labels ``evaluate`` got for output ``key`` (the metric checks them
+        here; training networks check them against their loss first)."""
+
+    def _metric_targets(self, key, y_true):
+        """The targets the metric compares with the readout of output ``key``."""
+        return np.asarray(y_true)
 
     def _output_size(self, key) -> int:
         return int(np.prod(get_underlying_pop(key).shape))

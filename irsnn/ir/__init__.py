@@ -9,14 +9,14 @@ from . import ids
 from .graph import IRGraph
 from .ids import edge_id
 from .payloads import (EGP, AuxEdge, BackwardFilter, EventPropState, FeedbackPath, LossNode,
-                       NeuronGroup,
+                       ModelLoss, NeuronGroup,
                        OptimiserNode, Param, ReadoutNode, ReadoutSpec, RecorderNode, Rewiring,
                        SynapseDynamics, SynapseGroup, Var, VarInit)
 from .printers import from_json, load, save, to_dot, to_json, to_text
 
 __all__ = ["IRGraph", "ids", "edge_id",
            "EGP", "AuxEdge", "BackwardFilter", "EventPropState", "FeedbackPath", "LossNode",
-           "NeuronGroup",
+           "ModelLoss", "NeuronGroup",
            "OptimiserNode", "Param", "ReadoutNode", "SynapseDynamics",
            "ReadoutSpec", "RecorderNode", "Rewiring", "SynapseGroup", "Var", "VarInit",
            "from_json", "load", "save", "to_dot", "to_json", "to_text"]

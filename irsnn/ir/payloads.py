@@ -334,6 +334,35 @@ class LossNode(Payload):
     error_var: str = "E"
     bias_gradient: str | None = None
     timesteps: int = 0
+    target_var: str | None = None
+
+    @property
+    def softmax(self) -> bool:
+        """Whether the error is ``softmax(var) - target`` (else ``var - target``)."""
+        return self.kind in SOFTMAX_LOSSES
+
+
+#: Loss kinds whose error is ``softmax(output) - target``
+SOFTMAX_LOSSES = ("sparse_categorical_crossentropy", "model_softmax")
+
+
+@payload
+class ModelLoss(Payload):
+    """A loss written with mlGeNN's ``Loss`` hooks, lowered (by
+    :func:`irsnn.losses.model_loss.lower_model_loss`) to what its ``add_to_neuron`` added to
+    the output neuron model: ``vars`` and ``egps`` (per neuron, batched; their values are set
+    from the host by the loss's ``set_target``) and ``sim_code``, appended to the neuron's code,
+    which defines the local ``yTrue``. ``insert-eprop`` stores ``yTrue`` in a target variable
+    every step; the error is ``output - yTrue``, or ``softmax(output) - yTrue`` with ``softmax``
+    (a subclass of ``SparseCategoricalCrossentropy``, as mlGeNN decides). ``kind`` names the
+    loss class (``module:qualname``, a label only)."""
+
+    role: ClassVar[str] = "model_loss"
+    kind: str
+    softmax: bool = False
+    vars: tuple[Var, ...] = ()
+    egps: tuple[EGP, ...] = ()
+    sim_code: str = ""
 
 
 @payload
@@ -468,6 +497,7 @@ def from_plain(obj):
 
 __all__ = ["PAYLOAD_TYPES", "VarInit", "Var", "Param", "EGP", "ReadoutSpec", "NeuronGroup",
            "SynapseDynamics", "Rewiring", "SynapseGroup", "ReadoutNode", "RecorderNode",
-           "LossNode", "FeedbackPath", "BackwardFilter", "EventPropState", "OptimiserNode",
+           "LossNode", "ModelLoss", "SOFTMAX_LOSSES", "FeedbackPath", "BackwardFilter",
+           "EventPropState", "OptimiserNode",
            "AuxEdge", "to_plain",
            "from_plain"]

@@ -74,6 +74,7 @@ def describe_node(nid: str, p) -> str:
     if isinstance(p, LossNode):
         bias = f" bias_gradient={p.bias_gradient}" if p.bias_gradient else ""
         bias += f" targets_per_step={p.timesteps}" if p.timesteps else ""
+        bias += f" target={p.source}.{p.target_var}" if p.target_var else ""
         return f"{nid} = Loss {p.kind}({p.source}.{p.var}) -> {p.error_var}{bias}"
     if isinstance(p, EventPropState):
         extra = "".join(f" {k}={v}" for k, v in (("drive", p.drive), ("readout", p.readout),

@@ -2,7 +2,9 @@
 
 Requires: :mod:`irsnn.errors` (:class:`~irsnn.utils.value.ValueDescriptor` is imported when
 used). Provides :class:`Model` with its subclasses :class:`NeuronModel`, :class:`SynapseModel`,
-:class:`WeightUpdateModel` and :class:`CustomUpdateModel` (mlGeNN's optimisers' models);
+:class:`WeightUpdateModel`, :class:`CustomUpdateModel` (mlGeNN's optimisers' models and user
+custom updates, see :mod:`irsnn.compilers.custom_updates`) and
+:class:`CustomConnectivityUpdateModel` (accepted, not run);
 :class:`CanonicalModel` (what ``Model.canonical`` gives lowering); and :data:`SCHEDULE_EGPS`.
 
 A neuron, synapse or weight-update model is a *model dict* (the keys of GeNN 5, or the legacy
@@ -154,6 +156,19 @@ class Model:
         self.egp_vals = dict(egp_vals or {})
 
     # -- builders used by readouts and learning-rule passes -------------------------------
+    def has_param(self, name) -> bool:
+        return self._declares(("params", "param_names", "param_name_types"), name)
+
+    def has_var(self, name) -> bool:
+        return self._declares(("vars", "var_name_types"), name)
+
+    def has_egp(self, name) -> bool:
+        return self._declares(("extra_global_params",), name)
+
+    def _declares(self, keys, name) -> bool:
+        return any((e if isinstance(e, str) else e[0]) == name
+                   for k in keys for e in self.model.get(k, ()) or ())
+
     def add_param(self, name, type, value):
         self._add_to_list("params", (name, type))
         self.param_vals[name] = value
@@ -178,6 +193,16 @@ class Model:
         code = dedent(code)
         self.model = dict(self.model)
         self.model[key] = (self.model.get(key) or "") + f"\n{code}\n"
+
+    def _prepend_code(self, key, code):
+        code = dedent(code)
+        self.model = dict(self.model)
+        self.model[key] = f"{code}\n" + (self.model.get(key) or "")
+
+    def _replace_code(self, key, source, target):
+        if self.model.get(key):
+            self.model = dict(self.model)
+            self.model[key] = self.model[key].replace(source, target)
 
     # -- canonical view --------------------------------------------------------------------
     def canonical(self, owner: str) -> CanonicalModel:
@@ -318,6 +343,31 @@ class NeuronModel(Model):
     def append_reset_code(self, code):
         self._append_code("reset_code", code)
 
+    def prepend_sim_code(self, code):
+        self._prepend_code("sim_code", code)
+
+    def prepend_reset_code(self, code):
+        self._prepend_code("reset_code", code)
+
+    def replace_sim_code(self, source, target):
+        self._replace_code("sim_code", source, target)
+
+    def replace_threshold_condition_code(self, source, target):
+        self._replace_code("threshold_condition_code", source, target)
+
+    def replace_reset_code(self, source, target):
+        self._replace_code("reset_code", source, target)
+
+    @property
+    def output_var(self):
+        """The declaration ``(name, type[, access])`` of the output variable."""
+        for key in ("vars", "var_name_types"):
+            for v in self.model.get(key, ()) or ():
+                if v[0] == self.output_var_name:
+                    return tuple(v)
+        raise ModelError(f"NeuronModel: output variable {self.output_var_name!r} is not "
+                         f"declared in the model's variables")
+
 
 class SynapseModel(Model):
     """A postsynaptic model: code that turns ``inSyn`` into input current.
@@ -374,3 +424,21 @@ class CustomUpdateModel(Model):
 
     def append_update_code(self, code):
         self._append_code("update_code", code)
+
+
+class CustomConnectivityUpdateModel(Model):
+    """mlGeNN's custom connectivity update model (code that adds and removes synapses), kept so
+    that code constructing one imports and runs; irsnn cannot run it:
+    :meth:`irsnn.compilers.Compiler.add_custom_connectivity_update` refuses it and says what
+    to use instead (Deep-R rewiring, or a connection built with the wanted synapses)."""
+
+    def __init__(self, model, param_vals=None, var_vals=None, pre_var_vals=None,
+                 post_var_vals=None, var_refs=None, pre_var_refs=None, post_var_refs=None,
+                 egp_vals=None, egp_refs=None):
+        super().__init__(model, param_vals, var_vals, egp_vals)
+        self.pre_var_vals = dict(pre_var_vals or {})
+        self.post_var_vals = dict(post_var_vals or {})
+        self.var_refs = dict(var_refs or {})
+        self.pre_var_refs = dict(pre_var_refs or {})
+        self.post_var_refs = dict(post_var_refs or {})
+        self.egp_refs = dict(egp_refs or {})

@@ -66,3 +66,25 @@ def test_training_matches_reference(backend, model, loss, feedback):
                                    ref.simulation.get_weights(conn), rtol=1e-4, atol=1e-5)
     if backend == "reference":
         nvrtc_check(ref.ir)
+
+
+@pytest.mark.parametrize("loss", ["class_label", "step_targets"])
+def test_losses_written_with_mlgenn_hooks_match_reference(backend, loss):
+    # a loss's add_to_neuron code (narrow shared label, extra global parameter indexed by
+    # batch, step and id) runs in every backend's kernels as in the reference
+    from ..eprop.user_losses import ClassLabel, StepTargets
+    x = random_spikes(3, 12, 25, rate=0.15, seed=3)
+    if loss == "class_label":
+        make, y = ClassLabel, np.array([0, 2, 1])
+    else:
+        make, y = StepTargets, np.random.default_rng(1).normal(size=(3, 25, 3))
+    ref, ri, ro = _compile("reference", "lif", make(), "symmetric")
+    net, ni, no = _compile(backend, "lif", make(), "symmetric")
+    g_ref = ref.compute_gradients({ri: x}, {ro: y})
+    g = net.compute_gradients({ni: x}, {no: y})
+    for k in g_ref:
+        scale = np.abs(g_ref[k]).max() + 1e-6
+        np.testing.assert_allclose(g[k], g_ref[k], rtol=1e-4, atol=1e-5 * scale, err_msg=k)
+    assert np.abs(g_ref["ho"]).max() > 0
+    if backend == "reference":
+        nvrtc_check(ref.ir)

@@ -73,3 +73,27 @@ def test_constant_targets_per_timestep_train_as_per_example_targets(backend):
 def test_wrong_target_shapes_say_what_is_expected():
     with pytest.raises(InputError, match=rf"\(examples, {T}, 2\) for a target per timestep"):
         _train("reference", np.zeros((3, T - 1, 2)))
+
+
+def test_validation_and_evaluate_take_per_timestep_targets(backend):
+    # validation_x/validation_y with (examples, timesteps, neurons) targets, as training takes:
+    # the validation metric is the mean square error of the readout (V at the end of each
+    # example) against the last timestep's target, computed here from the recorded V
+    net, inp, out = _net()
+    compiled = EPropCompiler(example_timesteps=T, losses="mean_square_error", batch_size=2,
+                             backend=backend).compile(net)
+    targets = np.random.default_rng(4).normal(0, 1, (3, T, 2))
+    with compiled:
+        train_m, valid_m, _, valid_cb = compiled.train(
+            {inp: _spikes(3)}, {out: targets}, num_epochs=1, callbacks=[],
+            validation_x={inp: _spikes(3)}, validation_y={out: targets},
+            validation_callbacks=[VarRecorder(out, "V", key="v")])
+        last = np.array([np.asarray(v)[-1] for v in valid_cb["v"]])
+        expect = np.mean(np.mean((last - targets[:, -1]) ** 2, axis=1))
+        assert type(valid_m[out]).__name__ == "MeanSquareError"
+        np.testing.assert_allclose(valid_m[out].result, expect, rtol=1e-5)
+        # evaluate on its own: the same weights and resets give the same result
+        metrics, _ = compiled.evaluate({inp: _spikes(3)}, {out: targets}, callbacks=[])
+        np.testing.assert_allclose(metrics[out].result, valid_m[out].result, rtol=1e-6)
+        with pytest.raises(InputError, match=rf"\(examples, {T}, 2\) for a target per timestep"):
+            compiled.evaluate({inp: _spikes(3)}, {out: targets[:, 1:]}, callbacks=[])

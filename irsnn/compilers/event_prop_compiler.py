@@ -72,6 +72,9 @@ default_params = {
 READOUTS = ("sum_var", "avg_var", "max_var")
 #: losses the backward pass implements
 LOSSES = ("sparse_categorical_crossentropy",)
+#: backends with EventProp (the kernel backends implement the readout/loss pairs of
+#: ``backends.kernels.eventprop.SUPPORTED`` and refuse the others when the model is built)
+EVENTPROP_BACKENDS = ("reference", "c", "opencl", "cuda")
 #: losses of LeakyIntegrateFire outputs with the first_spike_time readout
 TTFS_LOSSES = ("relative_mean_square_error",)
 
@@ -332,10 +335,9 @@ class EventPropCompiler(Compiler):
     def get_backend(self):
         from irsnn.backends import get_backend
         backend = get_backend(self.backend if self.backend is not None else "reference")
-        if backend.name != "reference":
+        if backend.name not in EVENTPROP_BACKENDS:
             raise ModelError(f"EventPropCompiler: backend '{backend.name}' has no EventProp "
-                             f"kernels yet; use backend='reference' (the default for this "
-                             f"compiler)")
+                             f"kernels; use one of {list(EVENTPROP_BACKENDS)}")
         return backend
 
     def compile(self, network, name: str | None = None, **kwargs) -> CompiledTrainingNetwork:

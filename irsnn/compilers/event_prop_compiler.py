@@ -88,8 +88,10 @@ class EventPropCompiler(Compiler):
     ``max_var`` readouts and the ``sparse_categorical_crossentropy`` loss;
     ``LeakyIntegrateFire`` outputs with the ``first_spike_time`` readout and
     ``RelativeMeanSquareError(delta)`` (time to first spike); dense and sparse
-    (ragged) connectivity without delays; the reference backend. Everything else is refused
-    by :meth:`compile` with the reason. The equations and the differences from mlGeNN are in
+    (ragged) connectivity without delays; the reference backend, and the C, OpenCL and CUDA
+    backends for the LeakyIntegrate outputs (their kernels, :mod:`backends.kernels.eventprop`,
+    implement the readout/loss pairs of its ``SUPPORTED``). Everything else is refused by
+    :meth:`compile` with the reason. The equations and the differences from mlGeNN are in
     the module docstring.
 
     Parameters
@@ -130,7 +132,8 @@ class EventPropCompiler(Compiler):
     deep_r_conns, deep_r_l1_strength, deep_r_record_rewirings : optional
         Deep-R rewiring; not built yet with EventProp.
     backend : str or Backend, optional
-        Only ``"reference"`` (the default for this compiler) runs EventProp yet.
+        ``"reference"`` (the default for this compiler), ``"c"``, ``"opencl"`` or ``"cuda"``
+        (:data:`EVENTPROP_BACKENDS`).
     precision : {"float", "double"}
         What ``scalar`` means.
     """
@@ -343,8 +346,22 @@ class EventPropCompiler(Compiler):
     def compile(self, network, name: str | None = None, **kwargs) -> CompiledTrainingNetwork:
         """Check the model, lower it, run the EventProp pipeline and build it: a
         :class:`~.compiled_training_network.CompiledTrainingNetwork`."""
-        self.get_backend()
+        backend = self.get_backend()
+        if backend.name != "reference":
+            self._check_kernels(network, backend.name)
         return CompiledTrainingNetwork(self, network, name)
+
+    def _check_kernels(self, network, backend):
+        """Refuse outputs whose readout/loss pair the kernel backends do not implement."""
+        from irsnn.backends.kernels.eventprop import SUPPORTED
+        for pop, loss in self.loss_map(network).items():
+            readout = getattr(pop.neuron.readout, "name", None)
+            if (readout, loss.name) not in SUPPORTED:
+                raise ModelError(
+                    f"{_where(pop, 'Population')}: readout '{readout}' with loss "
+                    f"'{loss.name}' has no EventProp kernels on backend '{backend}' yet (the "
+                    f"kernel backends implement {[f'{r}+{x}' for r, x in SUPPORTED]}); use "
+                    f"backend='reference'")
 
 
 def _where(obj, what):

@@ -25,12 +25,15 @@ readout); then, every step, ``D = c LambdaV / TauM - LambdaI / TauSyn`` of every
 (the downstream terms of spike jumps, from the values of step ``t+1``), the adjoint update of
 every population (a neuron whose next unvisited spike is at ``t`` takes EventProp's jump, its
 outgoing weight rows dotted with the targets' ``D``), and for every trained connection the
-spikes of step ``t-1`` (delivered at ``t``) add the target's ``LambdaI`` row to the batch
-element's gradient row. Spikes are found through one cursor per neuron into its step buffer,
-so each step costs ``O(neurons)`` plus ``O(fan-out)`` per spike, and memory is ``O(neurons x
-max_spikes)``, independent of the number of steps. The reduce kernels then add the batch
-elements' gradients (ascending) to the connection's ``Gradient``, which the optimiser kernels
-of ``insert-optimiser`` read.
+spikes of step ``t-1`` (delivered at ``t``) add the target's ``LambdaI`` row to the
+connection's ``Gradient`` (one for the batch, which the optimiser kernels of
+``insert-optimiser`` read). Spikes are found through one cursor per neuron into its step
+buffer (and the step of its next spike, kept contiguous), so each step costs ``O(neurons)``
+plus ``O(fan-out)`` per spike, and memory is ``O(neurons x max_spikes)``, independent of the
+number of steps. The batch elements run one after another (grid point ``b == 0`` loops over
+them), in ascending order, all adding to the same gradients: no per-element gradient copies
+(``O(batch x synapses)``), no reduction and no races, at the price of a backward pass that
+is not parallel over the batch.
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ from __future__ import annotations
 from irsnn.errors import ModelError
 from irsnn.ir import EventPropState
 
-from .description import Block, Dim, For, If, Kernel
+from .description import Block, For, If, Kernel
 
 #: (readout, loss) pairs of output populations the kernels implement
 SUPPORTED = (("sum_var", "sparse_categorical_crossentropy"),
@@ -91,20 +94,22 @@ def declare_buffers(builder):
         for name in ("count", "dropped"):
             builder.example_buffers.append(table.add(sid, name, "int32_t", (B, n)))
         table.add(sid, "steps", "int32_t", (B, n, m))
+        # backward cursors: the slot of each neuron's next spike, and its step (-1: none)
         table.add(sid, "gcur", "int32_t", (B, n))
+        table.add(sid, "gnext", "int32_t", (B, n))
         if p.lif:
             table.add(sid, "imv", sc, (B, n, m))
             table.add(sid, "imvr", sc, (B, n, m))
         if p.adjoint:
             table.add(sid, "D", sc, (B, n))
             table.add(sid, "cur", "int32_t", (B, n))
+            table.add(sid, "jnext", "int32_t", (B, n))
         if node.readout == "max_var":
             table.add(sid, "vmax", sc, (B, n))
             table.add(sid, "vmaxat", "int32_t", (B, n))
     for eid, syn in builder.synapses.items():
         if syn.learning is not None and syn.learning.kind == "eventprop":
             builder.eventprop_edges[eid] = syn
-            table.add(eid, "GradientB", sc, (B, builder.synapse_count(eid)))
 
 
 def _spike_list(builder, nid):
@@ -199,7 +204,7 @@ def end_kernels(builder) -> tuple[list[Kernel], list[Kernel], list[Kernel]]:
     restart = Kernel("eventprop_restart", (), (builder.dim_b(),), _restart(builder),
                      doc="EventProp: the next example's spikes start at step 0",
                      label="backward:restart")
-    return [_backward(builder)], _reduce(builder), [restart]
+    return [_backward(builder)], [], [restart]
 
 
 def _backward(builder) -> Kernel:
@@ -216,12 +221,16 @@ def _backward(builder) -> Kernel:
     for p in pops.values():
         n, m = p.n, p.m
         row = f"(size_t)b * {n} + j"
-        first = [f"const int32_t c = {p.buf('count')}[{row}] - 1;"]
-        # the gradient cursor starts at the last spike that was delivered (before T-1)
-        first.append(f"{p.buf('gcur')}[{row}] = (c >= 0 && {p.buf('steps')}"
-                     f"[((size_t)b * {n} + j) * {m} + c] >= T - 1) ? c - 1 : c;")
+        at = f"{p.buf('steps')}[((size_t)b * {n} + j) * {m} + "
+        first = [f"const int32_t c = {p.buf('count')}[{row}] - 1;",
+                 f"const int32_t last = c >= 0 ? {at}c] : -1;",
+                 # the gradient cursor starts at the last spike delivered (before T-1)
+                 "const int32_t g = last >= T - 1 ? c - 1 : c;",
+                 f"{p.buf('gcur')}[{row}] = g;",
+                 f"{p.buf('gnext')}[{row}] = g >= 0 ? {at}g] : -1;"]
         if p.adjoint:
-            first += [f"{p.buf('cur')}[{row}] = c;", f"{p.var('LambdaV')}[{row}] = {zero};",
+            first += [f"{p.buf('cur')}[{row}] = c;", f"{p.buf('jnext')}[{row}] = last;",
+                      f"{p.var('LambdaV')}[{row}] = {zero};",
                       f"{p.var('LambdaI')}[{row}] = {zero};"]
         init.append(For("j", str(n), first))
     for nid, lid in losses.items():
@@ -251,7 +260,7 @@ def _backward(builder) -> Kernel:
                 body.append(f"nv = nv + {p.var('Drive')}[{row}];")
         if p.lif:
             cell = f"((size_t)b * {n} + j) * {m} + cur"
-            jump = [f"{sc} down = {zero};"]
+            jump = [f"const int32_t cur = {p.buf('cur')}[{row}];", f"{sc} down = {zero};"]
             for eid, syn in edges.items():
                 if syn.source != nid:
                     continue
@@ -265,9 +274,9 @@ def _backward(builder) -> Kernel:
             jump += [f"const {sc} imv = {p.buf('imv')}[{cell}];",
                      f"nv = (({q['Alpha']} * lv) * ({p.buf('imvr')}[{cell}] / imv)) + "
                      f"(({q['TauM']} * down) / imv);",
-                     f"{p.buf('cur')}[{row}] = cur - 1;"]
-            body += [f"const int32_t cur = {p.buf('cur')}[{row}];",
-                     If(f"cur >= 0 && {p.buf('steps')}[{cell}] == t", jump)]
+                     f"{p.buf('cur')}[{row}] = cur - 1;",
+                     f"{p.buf('jnext')}[{row}] = cur >= 1 ? {p.buf('steps')}[{cell} - 1] : -1;"]
+            body.append(If(f"{p.buf('jnext')}[{row}] == t", jump))
         body += [f"{lv} = nv;", f"{li} = ({q['Beta']} * {li}) + ({q['K']} * nv);"]
         step.append(For("j", str(n), body))
     # spikes of step t-1 (delivered at t) add the targets' LambdaI rows to the gradients
@@ -282,20 +291,24 @@ def _backward(builder) -> Kernel:
         for eid, syn in mine:
             length, L, col = _rows(builder, eid, syn)
             tgt = pops[syn.target]
-            gb = builder.buffers[eid, "GradientB"]
-            count = builder.synapse_count(eid)
+            grad_ = builder.buffers[eid, syn.learning.gradient]
             add.append(Block([f"const int32_t len = {length};", For("r", "len", [
-                f"{gb}[(size_t)b * {count} + (size_t)i * {L} + r] += "
+                f"{grad_}[(size_t)i * {L} + r] += "
                 f"{tgt.var('LambdaI')}[(size_t)b * {tgt.n} + {col}];"])]))
-        add.append(f"{p.buf('gcur')}[{row}] = g - 1;")
-        grad.append(For("i", str(n), [
-            f"const int32_t g = {p.buf('gcur')}[{row}];",
-            If(f"g >= 0 && {p.buf('steps')}[((size_t)b * {n} + i) * {m} + g] == t - 1", add)]))
+        add += [f"const int32_t g = {p.buf('gcur')}[{row}] - 1;",
+                f"{p.buf('gcur')}[{row}] = g;",
+                f"{p.buf('gnext')}[{row}] = g >= 0 ? "
+                f"{p.buf('steps')}[((size_t)b * {n} + i) * {m} + g] : -1;"]
+        grad.append(For("i", str(n), [If(f"{p.buf('gnext')}[{row}] == t - 1", add)]))
     if grad:
         step.append(If("t >= 1", grad))
     loop = For("q", "T", ["const int32_t t = T - 1 - q;"] + step)
-    body = [f"const int32_t T = {pos}[b];",
-            If(f"T > 0 && {active}[b]", init + [loop], _clear(adj, zero))]
+    example = [f"const int32_t T = {pos}[b];",
+               If(f"T > 0 && {active}[b]", init + [loop], _clear(adj, zero))]
+    # the batch elements one after another, each adding to the batch's gradients (one per
+    # synapse): no per-element gradient copies, no reduction, no races
+    body = [If("b == 0", [For("bb", str(builder.batch_size),
+                              [Block(["const int32_t b = bb;"] + example)])])]
     return Kernel("eventprop_backward", (), (builder.dim_b(),), body,
                   doc="EventProp: the backward pass of the example just ended",
                   label="backward:eventprop")
@@ -308,24 +321,6 @@ def _clear(adj, zero):
         row = f"(size_t)b * {p.n} + j"
         names = ["LambdaV", "LambdaI"] + (["Drive"] if p.node.kind == "output" else [])
         out.append(For("j", str(p.n), [f"{p.var(v)}[{row}] = {zero};" for v in names]))
-    return out
-
-
-def _reduce(builder) -> list[Kernel]:
-    """Per trained connection, one kernel over its stored synapses adding the batch
-    elements' gradients (ascending) to ``Gradient`` and clearing them."""
-    out = []
-    for eid, syn in builder.eventprop_edges.items():
-        count = builder.synapse_count(eid)
-        gb, grad = builder.buffers[eid, "GradientB"], builder.buffers[eid, syn.learning.gradient]
-        body = [f"{builder.scalar} acc = {grad}[idx];",
-                For("b", str(builder.batch_size), [
-                    f"acc += {gb}[(size_t)b * {count} + idx];",
-                    f"{gb}[(size_t)b * {count} + idx] = {builder.literal(0.0)};"]),
-                f"{grad}[idx] = acc;"]
-        out.append(Kernel(f"eventprop_reduce_{builder.stem(eid)}", (), (Dim("idx", count),),
-                          body, doc=f"EventProp: the batch's gradient of {eid}",
-                          label=f"backward:{eid}"))
     return out
 
 

@@ -267,10 +267,10 @@ def _backward(builder) -> Kernel:
                 length, L, col = _rows(builder, eid, syn)
                 tgt = pops[syn.target]
                 w = builder.buffers[eid, "g"]
-                jump.append(Block(["const int32_t i = j;", f"const int32_t len = {length};",
-                               For("r", "len", [
-                                   f"down += {w}[(size_t)i * {L} + r] * "
-                                   f"{tgt.buf('D')}[(size_t)b * {tgt.n} + {col}];"])]))
+                term = (f"{w}[(size_t)i * {L} + r] * "
+                        f"{tgt.buf('D')}[(size_t)b * {tgt.n} + {col}]")
+                jump.append(Block(["const int32_t i = j;", f"const int32_t len = {length};"]
+                                  + _dot(builder, "down", term)))
             jump += [f"const {sc} imv = {p.buf('imv')}[{cell}];",
                      f"nv = (({q['Alpha']} * lv) * ({p.buf('imvr')}[{cell}] / imv)) + "
                      f"(({q['TauM']} * down) / imv);",
@@ -312,6 +312,25 @@ def _backward(builder) -> Kernel:
     return Kernel("eventprop_backward", (), (builder.dim_b(),), body,
                   doc="EventProp: the backward pass of the example just ended",
                   label="backward:eventprop")
+
+
+#: partial sums of the dot products of spike jumps (independent, so they vectorise)
+LANES = 8
+
+
+def _dot(builder, acc, term) -> list:
+    """Statements adding ``sum_r term(r)`` over ``r < len`` to ``acc``: :data:`LANES`
+    partial sums over blocks of ``r`` (a float sum in source order is one long dependency
+    chain), added pairwise, then the remainder in order."""
+    sc, zero = builder.scalar, builder.literal(0.0)
+    tree = [f"part[{k}]" for k in range(LANES)]
+    while len(tree) > 1:
+        tree = [f"({tree[k]} + {tree[k + 1]})" for k in range(0, len(tree), 2)]
+    return [f"{sc} part[{LANES}];", For("k", str(LANES), [f"part[k] = {zero};"]),
+            For("u", f"len / {LANES}", [For("k", str(LANES), [
+                f"const int32_t r = {LANES} * u + k;", f"part[k] += {term};"])]),
+            f"{acc} += {tree[0]};",
+            For("r", "len", [f"{acc} += {term};"], start=f"{LANES} * (len / {LANES})")]
 
 
 def _clear(adj, zero):

@@ -12,28 +12,33 @@ The equations are in :mod:`irsnn.compilers.event_prop_compiler`; the reference b
 (:mod:`backends.reference.eventprop`) solves the same ones in float64.
 
 Forward pass (after the neuron updates of every step, learning on): every population with an
-EventProp node stores the step (``ep_pos[b]``, steps since the example began) of each of its
-neurons' first ``max_spikes`` spikes of the example in ``<ep>_steps[b][j][slot]`` (LIF
-populations also ``I - V`` just before and just after the reset); a spike beyond
+EventProp node appends each spike of the example (its step ``ep_pos[b]``, steps since the
+example began, and the neuron; LIF populations also ``I - V`` just before and just after the
+reset) to its event list ``<ep>_ev_*[b]``, in the order the spikes happened, as long as the
+neuron has spiked fewer than ``max_spikes`` times in the example (``<ep>_count``): the list
+holds at most ``neurons x max_spikes`` events, the bound of the IR's per-neuron buffers, but is
+filled densely, so its writes and the backward pass's reads are sequential. A spike beyond
 ``max_spikes`` increments ``<ep>_dropped[b][j]`` instead (the host turns that into an error
-naming the population with ``strict_buffer_checking``, or a count and a warning). A
-``max_var`` output keeps its running maximum and the step of it.
+naming the population with ``strict_buffer_checking``, or a count and a warning:
+:mod:`backends.kernel_sim.eventprop`). A ``max_var`` output keeps its running maximum and the
+step of it.
 
 Backward pass, per batch element, ``t = T-1 .. 0`` (``T = ep_pos[b]``), in the model's
 precision: the loss drive of every output is computed first (softmax cross-entropy of the
 readout); then, every step, ``D = c LambdaV / TauM - LambdaI / TauSyn`` of every population
-(the downstream terms of spike jumps, from the values of step ``t+1``), the adjoint update of
-every population (a neuron whose next unvisited spike is at ``t`` takes EventProp's jump, its
-outgoing weight rows dotted with the targets' ``D``), and for every trained connection the
-spikes of step ``t-1`` (delivered at ``t``) add the target's ``LambdaI`` row to the
+a LIF population's trained connections reach (the downstream terms of spike jumps, from the
+values of step ``t+1``); for the spikes at ``t`` (the tail of the event list), EventProp's
+jump (the neuron's outgoing weight rows dotted with the targets' ``D``, in
+:data:`LANES` partial sums); the plain update of every neuron (a loop without branches),
+which the jumps then replace for the neurons that spiked; and for every trained connection
+the spikes of step ``t-1`` (delivered at ``t``) add the target's ``LambdaI`` row to the
 connection's ``Gradient`` (one for the batch, which the optimiser kernels of
-``insert-optimiser`` read). Spikes are found through one cursor per neuron into its step
-buffer (and the step of its next spike, kept contiguous), so each step costs ``O(neurons)``
-plus ``O(fan-out)`` per spike, and memory is ``O(neurons x max_spikes)``, independent of the
-number of steps. The batch elements run one after another (grid point ``b == 0`` loops over
-them), in ascending order, all adding to the same gradients: no per-element gradient copies
-(``O(batch x synapses)``), no reduction and no races, at the price of a backward pass that
-is not parallel over the batch.
+``insert-optimiser`` read). Each step costs ``O(neurons)`` (vectorisable) plus ``O(fan-out)``
+per spike; memory is ``O(neurons x max_spikes)``, independent of the number of steps. The
+batch elements run one after another (grid point ``b == 0`` loops over them), in ascending
+order, all adding to the same gradients: no per-element gradient copies (``O(batch x
+synapses)``), no reduction and no races, at the price of a backward pass that is not parallel
+over the batch.
 """
 
 from __future__ import annotations
@@ -75,9 +80,10 @@ def _check(pop: _Pop):
 
 
 def declare_buffers(builder):
-    """The spike buffers, cursors, scratch rows and per-batch-element gradients of EventProp
-    (``builder.eventprop``: ``{population id: _Pop}``; the per-example ones join
-    ``builder.example_buffers``, cleared when an example begins)."""
+    """The event lists, spike counts and scratch rows of EventProp (``builder.eventprop``:
+    ``{population id: _Pop}``; ``builder.eventprop_edges``: ``{edge id: trained synapse
+    group}``; the per-example buffers join ``builder.example_buffers``, cleared when an
+    example begins)."""
     table, B, sc = builder.buffers, builder.batch_size, builder.scalar
     builder.eventprop = {}
     builder.eventprop_edges = {}
@@ -93,17 +99,17 @@ def declare_buffers(builder):
         n, m = p.n, p.m
         for name in ("count", "dropped"):
             builder.example_buffers.append(table.add(sid, name, "int32_t", (B, n)))
-        table.add(sid, "steps", "int32_t", (B, n, m))
-        # backward cursors: the slot of each neuron's next spike, and its step (-1: none)
-        table.add(sid, "gcur", "int32_t", (B, n))
-        table.add(sid, "gnext", "int32_t", (B, n))
+        builder.example_buffers.append(table.add(sid, "nev", "int32_t", (B,)))
+        # the example's spikes in the order they happened: at most max_spikes per neuron
+        table.add(sid, "ev_step", "int32_t", (B, n * m))
+        table.add(sid, "ev_id", "int32_t", (B, n * m))
         if p.lif:
-            table.add(sid, "imv", sc, (B, n, m))
-            table.add(sid, "imvr", sc, (B, n, m))
+            table.add(sid, "ev_imv", sc, (B, n * m))
+            table.add(sid, "ev_imvr", sc, (B, n * m))
         if p.adjoint:
-            table.add(sid, "D", sc, (B, n))
-            table.add(sid, "cur", "int32_t", (B, n))
-            table.add(sid, "jnext", "int32_t", (B, n))
+            # D of the targets; the jumps of this step and the LambdaI before them
+            for name in ("D", "jv", "jli"):
+                table.add(sid, name, sc, (B, n))
         if node.readout == "max_var":
             table.add(sid, "vmax", sc, (B, n))
             table.add(sid, "vmaxat", "int32_t", (B, n))
@@ -123,25 +129,27 @@ def _spike_list(builder, nid):
 
 
 def record_kernels(builder) -> list[Kernel]:
-    """One kernel (grid ``(b,)``, learning on) storing this step's spikes of every
-    EventProp population, then advancing ``ep_pos``."""
+    """One kernel (grid ``(b,)``, learning on) appending this step's spikes of every
+    EventProp population to its event list, then advancing ``ep_pos``."""
     if not builder.eventprop:
         return []
     pos = builder.buffers["", "ep_pos"]
     body = [f"const int32_t pos = {pos}[b];"]
     for nid, p in builder.eventprop.items():
         n, m = p.n, p.m
-        cell = f"((size_t)b * {n} + j) * {m} + c"
-        store = [f"{p.buf('steps')}[{cell}] = pos;"]
+        e = f"(size_t)b * {n * m} + nev"
+        store = [f"{p.buf('ev_step')}[{e}] = pos;", f"{p.buf('ev_id')}[{e}] = j;"]
         if p.lif:
-            store += [f"{p.buf('imv')}[{cell}] = {p.var('IMinusV')}[(size_t)b * {n} + j];",
-                      f"{p.buf('imvr')}[{cell}] = {p.var('IMinusVReset')}[(size_t)b * {n} + j];"]
-        store.append(f"{p.buf('count')}[(size_t)b * {n} + j] = c + 1;")
-        spikes = _spike_list(builder, nid) + [For("s", "cnt", [
-            "const int32_t j = spk[s];",
-            f"const int32_t c = {p.buf('count')}[(size_t)b * {n} + j];",
-            If(f"c < {m}", store, [f"{p.buf('dropped')}[(size_t)b * {n} + j] += 1;"])])]
-        part = spikes
+            store += [f"{p.buf('ev_imv')}[{e}] = {p.var('IMinusV')}[(size_t)b * {n} + j];",
+                      f"{p.buf('ev_imvr')}[{e}] = {p.var('IMinusVReset')}[(size_t)b * {n} + j];"]
+        store += [f"{p.buf('count')}[(size_t)b * {n} + j] = c + 1;", "nev += 1;"]
+        part = _spike_list(builder, nid) + [
+            f"int32_t nev = {p.buf('nev')}[b];",
+            For("s", "cnt", [
+                "const int32_t j = spk[s];",
+                f"const int32_t c = {p.buf('count')}[(size_t)b * {n} + j];",
+                If(f"c < {m}", store, [f"{p.buf('dropped')}[(size_t)b * {n} + j] += 1;"])]),
+            f"{p.buf('nev')}[b] = nev;"]
         if p.node.readout == "max_var":
             v = f"{p.var(p.pop.output_var)}[(size_t)b * {n} + j]"
             vmax, at = p.buf("vmax"), p.buf("vmaxat")
@@ -152,7 +160,7 @@ def record_kernels(builder) -> list[Kernel]:
         body.append(Block(part, comment=f"spikes of {nid}"))
     body.append(f"{pos}[b] = pos + 1;")
     k = Kernel("eventprop_record", (), (builder.dim_b(),), body,
-               doc="EventProp: this step's spikes into the per-neuron spike buffers",
+               doc="EventProp: this step's spikes into the event lists",
                label="eventprop:record")
     k.learning = True
     return [k]
@@ -217,22 +225,22 @@ def _backward(builder) -> Kernel:
     losses = {loss.source: lid for lid, loss in builder.losses.items() if loss.source in pops}
     active = builder.buffers[next(iter(losses.values())), "active"]
     pos = builder.buffers["", "ep_pos"]
+    names = {nid: f"_{k}" for k, nid in enumerate(pops)}
+    sources = {syn.source for syn in edges.values()}
     init = []
-    for p in pops.values():
-        n, m = p.n, p.m
-        row = f"(size_t)b * {n} + j"
-        at = f"{p.buf('steps')}[((size_t)b * {n} + j) * {m} + "
-        first = [f"const int32_t c = {p.buf('count')}[{row}] - 1;",
-                 f"const int32_t last = c >= 0 ? {at}c] : -1;",
-                 # the gradient cursor starts at the last spike delivered (before T-1)
-                 "const int32_t g = last >= T - 1 ? c - 1 : c;",
-                 f"{p.buf('gcur')}[{row}] = g;",
-                 f"{p.buf('gnext')}[{row}] = g >= 0 ? {at}g] : -1;"]
+    for nid, p in pops.items():
+        x, base = names[nid], f"(size_t)b * {p.n * p.m}"
+        if p.lif and p.adjoint:   # the next spike (backward) whose jump is due
+            init.append(f"int32_t pj{x} = {p.buf('nev')}[b] - 1;")
+        if nid in sources:        # the next spike (backward) to deliver: before T-1
+            init += [f"int32_t pg{x} = {p.buf('nev')}[b] - 1;",
+                     For("z", str(p.n), [
+                         If(f"pg{x} < 0 || {p.buf('ev_step')}[{base} + pg{x}] < T - 1",
+                            ["break;"]), f"pg{x} -= 1;"])]
         if p.adjoint:
-            first += [f"{p.buf('cur')}[{row}] = c;", f"{p.buf('jnext')}[{row}] = last;",
-                      f"{p.var('LambdaV')}[{row}] = {zero};",
-                      f"{p.var('LambdaI')}[{row}] = {zero};"]
-        init.append(For("j", str(n), first))
+            row = f"(size_t)b * {p.n} + j"
+            init.append(For("j", str(p.n), [f"{p.var('LambdaV')}[{row}] = {zero};",
+                                            f"{p.var('LambdaI')}[{row}] = {zero};"]))
     for nid, lid in losses.items():
         init += _loss(builder, pops[nid], lid)
     step = []
@@ -247,20 +255,18 @@ def _backward(builder) -> Kernel:
             f"{p.buf('D')}[{row}] = (({c} * {p.var('LambdaV')}[{row}]) / {q['TauM']}) - "
             f"({p.var('LambdaI')}[{row}] / {q['TauSyn']});"]))
     for nid, p in adj.items():
-        q = lits(p)
-        n, m = p.n, p.m
+        q, x = lits(p), names[nid]
+        n, base = p.n, f"(size_t)b * {p.n * p.m}"
         row = f"(size_t)b * {n} + j"
         lv, li = f"{p.var('LambdaV')}[{row}]", f"{p.var('LambdaI')}[{row}]"
-        body = [f"const {sc} lv = {lv};", f"{sc} nv = {q['Alpha']} * lv;"]
-        if p.node.kind == "output":
-            if p.node.readout == "max_var":
-                body.append(If(f"{p.buf('vmaxat')}[{row}] == t",
-                               [f"nv = nv + {p.var('Drive')}[{row}];"]))
-            else:
-                body.append(f"nv = nv + {p.var('Drive')}[{row}];")
+        jumps = []
         if p.lif:
-            cell = f"((size_t)b * {n} + j) * {m} + cur"
-            jump = [f"const int32_t cur = {p.buf('cur')}[{row}];", f"{sc} down = {zero};"]
+            # the jumps of the spikes at t, from the values of t+1 (before the plain update)
+            jump = [If(f"pj{x} - z < 0 || {p.buf('ev_step')}[{base} + pj{x} - z] != t",
+                       ["break;"]),
+                    f"const int32_t e = pj{x} - z;",
+                    f"const int32_t j = {p.buf('ev_id')}[{base} + e];",
+                    f"{sc} down = {zero};"]
             for eid, syn in edges.items():
                 if syn.source != nid:
                     continue
@@ -271,23 +277,39 @@ def _backward(builder) -> Kernel:
                         f"{tgt.buf('D')}[(size_t)b * {tgt.n} + {col}]")
                 jump.append(Block(["const int32_t i = j;", f"const int32_t len = {length};"]
                                   + _dot(builder, "down", term)))
-            jump += [f"const {sc} imv = {p.buf('imv')}[{cell}];",
-                     f"nv = (({q['Alpha']} * lv) * ({p.buf('imvr')}[{cell}] / imv)) + "
+            jump += [f"const {sc} imv = {p.buf('ev_imv')}[{base} + e];",
+                     f"{p.buf('jv')}[(size_t)b * {n} + z] = "
+                     f"(({q['Alpha']} * {lv}) * ({p.buf('ev_imvr')}[{base} + e] / imv)) + "
                      f"(({q['TauM']} * down) / imv);",
-                     f"{p.buf('cur')}[{row}] = cur - 1;",
-                     f"{p.buf('jnext')}[{row}] = cur >= 1 ? {p.buf('steps')}[{cell} - 1] : -1;"]
-            body.append(If(f"{p.buf('jnext')}[{row}] == t", jump))
+                     f"{p.buf('jli')}[(size_t)b * {n} + z] = {li};", "nj += 1;"]
+            step += [f"int32_t nj{x} = 0;"]
+            jumps = [Block(["int32_t nj = 0;", For("z", str(n), jump), f"nj{x} = nj;"])]
+        body = [f"{sc} nv = {q['Alpha']} * {lv};"]
+        if p.node.kind == "output":
+            if p.node.readout == "max_var":
+                body.append(f"nv = nv + ({p.buf('vmaxat')}[{row}] == t ? "
+                            f"{p.var('Drive')}[{row}] : {zero});")
+            else:
+                body.append(f"nv = nv + {p.var('Drive')}[{row}];")
         body += [f"{lv} = nv;", f"{li} = ({q['Beta']} * {li}) + ({q['K']} * nv);"]
-        step.append(For("j", str(n), body))
+        step += jumps + [For("j", str(n), body)]
+        if p.lif:   # the jumps replace the plain update of the neurons that spiked at t
+            step.append(For("z", f"nj{x}", [
+                f"const int32_t j = {p.buf('ev_id')}[{base} + pj{x} - z];",
+                f"const {sc} nv = {p.buf('jv')}[(size_t)b * {n} + z];",
+                f"{lv} = nv;",
+                f"{li} = ({q['Beta']} * {p.buf('jli')}[(size_t)b * {n} + z]) + "
+                f"({q['K']} * nv);"]))
+            step.append(f"pj{x} -= nj{x};")
     # spikes of step t-1 (delivered at t) add the targets' LambdaI rows to the gradients
     grad = []
     for nid, p in pops.items():
         mine = [(eid, syn) for eid, syn in edges.items() if syn.source == nid]
         if not mine:
             continue
-        n, m = p.n, p.m
-        row = f"(size_t)b * {n} + i"
-        add = []
+        x, base = names[nid], f"(size_t)b * {p.n * p.m}"
+        add = [If(f"pg{x} < 0 || {p.buf('ev_step')}[{base} + pg{x}] != t - 1", ["break;"]),
+               f"const int32_t i = {p.buf('ev_id')}[{base} + pg{x}];"]
         for eid, syn in mine:
             length, L, col = _rows(builder, eid, syn)
             tgt = pops[syn.target]
@@ -295,11 +317,8 @@ def _backward(builder) -> Kernel:
             add.append(Block([f"const int32_t len = {length};", For("r", "len", [
                 f"{grad_}[(size_t)i * {L} + r] += "
                 f"{tgt.var('LambdaI')}[(size_t)b * {tgt.n} + {col}];"])]))
-        add += [f"const int32_t g = {p.buf('gcur')}[{row}] - 1;",
-                f"{p.buf('gcur')}[{row}] = g;",
-                f"{p.buf('gnext')}[{row}] = g >= 0 ? "
-                f"{p.buf('steps')}[((size_t)b * {n} + i) * {m} + g] : -1;"]
-        grad.append(For("i", str(n), [If(f"{p.buf('gnext')}[{row}] == t - 1", add)]))
+        add.append(f"pg{x} -= 1;")
+        grad.append(For("z", str(p.n), add))
     if grad:
         step.append(If("t >= 1", grad))
     loop = For("q", "T", ["const int32_t t = T - 1 - q;"] + step)
@@ -347,6 +366,7 @@ def _restart(builder) -> list:
     """Statements (grid ``(b,)``) starting the next example: step counter and spike counts."""
     out = [f"{builder.buffers['', 'ep_pos']}[b] = 0;"]
     for p in builder.eventprop.values():
+        out.append(f"{p.buf('nev')}[b] = 0;")
         out.append(For("j", str(p.n), [f"{p.buf(v)}[(size_t)b * {p.n} + j] = 0;"
                                        for v in ("count", "dropped")]))
     return out

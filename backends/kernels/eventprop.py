@@ -51,7 +51,8 @@ from .description import Block, For, If, Kernel
 #: (readout, loss) pairs of output populations the kernels implement
 SUPPORTED = (("sum_var", "sparse_categorical_crossentropy"),
              ("avg_var", "sparse_categorical_crossentropy"),
-             ("max_var", "sparse_categorical_crossentropy"))
+             ("max_var", "sparse_categorical_crossentropy"),
+             ("first_spike_time", "relative_mean_square_error"))
 
 
 class _Pop:
@@ -110,6 +111,8 @@ def declare_buffers(builder):
             # D of the targets; the jumps of this step and the LambdaI before them
             for name in ("D", "jv", "jli"):
                 table.add(sid, name, sc, (B, n))
+        if node.readout == "first_spike_time":   # spikes left to visit: 1 at the first
+            table.add(sid, "rem", "int32_t", (B, n))
         if node.readout == "max_var":
             table.add(sid, "vmax", sc, (B, n))
             table.add(sid, "vmaxat", "int32_t", (B, n))
@@ -169,6 +172,8 @@ def record_kernels(builder) -> list[Kernel]:
 def _loss(builder, p, lid) -> list:
     """Statements writing the output's drive ``Drive[b][k]`` (softmax cross-entropy of the
     readout, over the batch size; ``T`` in scope) for an active row."""
+    if p.node.readout == "first_spike_time":
+        return _ttfs_loss(builder, p, lid)
     sc, n, B = builder.scalar, p.n, builder.batch_size
     row = f"(size_t)b * {n}"
     var = p.pop.output_var
@@ -195,6 +200,29 @@ def _loss(builder, p, lid) -> list:
     if p.node.readout == "avg_var":
         out.append(For("k", str(n), [f"{drive}[{row} + k] = {drive}[{row} + k] / ({sc})T;"]))
     return out
+
+
+def _ttfs_loss(builder, p, lid) -> list:
+    """``Drive[b][k] = dL/dt_k`` of the relative mean-square error of the first spike times
+    (:class:`~irsnn.losses.RelativeMeanSquareError`): over the neurons that spiked, in an
+    example whose correct neuron spiked, divided by the batch size (as the reference)."""
+    sc, n, B = builder.scalar, p.n, builder.batch_size
+    row = f"(size_t)b * {n}"
+    drive, tfs, count = p.var("Drive"), p.var("TFirstSpike"), p.buf("count")
+    zero, inf = builder.literal(0.0), "INFINITY"   # (a double literal of inf is not C)
+    batch, delta = builder.literal(float(B)), builder.literal(p.p["Delta"])
+    spiked = f"({count}[{row} + {{k}}] > 0 && {tfs}[{row} + {{k}}] < {inf})"
+    labels = builder.buffers[lid, "labels"]
+    return [f"const int32_t y = {labels}[b] < 0 ? 0 : ({labels}[b] > {n - 1} ? {n - 1} : "
+            f"{labels}[b]);",
+            For("k", str(n), [f"{drive}[{row} + k] = {zero};"]),
+            If(spiked.format(k="y"), [
+                f"{sc} total = {zero};",
+                For("k", str(n), [If(f"k != y && {spiked.format(k='k')}", [
+                    f"const {sc} diff = ({tfs}[{row} + y] - {tfs}[{row} + k]) + {delta};",
+                    f"{drive}[{row} + k] = (-diff) / {batch};",
+                    "total += diff;"])]),
+                f"{drive}[{row} + y] = total / {batch};"])]
 
 
 def _rows(builder, eid, syn):
@@ -232,6 +260,9 @@ def _backward(builder) -> Kernel:
         x, base = names[nid], f"(size_t)b * {p.n * p.m}"
         if p.lif and p.adjoint:   # the next spike (backward) whose jump is due
             init.append(f"int32_t pj{x} = {p.buf('nev')}[b] - 1;")
+        if p.node.readout == "first_spike_time":
+            init.append(For("j", str(p.n), [f"{p.buf('rem')}[(size_t)b * {p.n} + j] = "
+                                            f"{p.buf('count')}[(size_t)b * {p.n} + j];"]))
         if nid in sources:        # the next spike (backward) to deliver: before T-1
             init += [f"int32_t pg{x} = {p.buf('nev')}[b] - 1;",
                      For("z", str(p.n), [
@@ -267,6 +298,10 @@ def _backward(builder) -> Kernel:
                     f"const int32_t e = pj{x} - z;",
                     f"const int32_t j = {p.buf('ev_id')}[{base} + e];",
                     f"{sc} down = {zero};"]
+            if p.node.readout == "first_spike_time":   # -dL/dt of a first spike
+                rem = f"{p.buf('rem')}[(size_t)b * {n} + j]"
+                jump += [f"{rem} -= 1;",
+                         If(f"{rem} == 0", [f"down = down - {p.var('Drive')}[{row}];"])]
             for eid, syn in edges.items():
                 if syn.source != nid:
                     continue
@@ -285,7 +320,7 @@ def _backward(builder) -> Kernel:
             step += [f"int32_t nj{x} = 0;"]
             jumps = [Block(["int32_t nj = 0;", For("z", str(n), jump), f"nj{x} = nj;"])]
         body = [f"{sc} nv = {q['Alpha']} * {lv};"]
-        if p.node.kind == "output":
+        if p.node.kind == "output" and p.node.readout != "first_spike_time":
             if p.node.readout == "max_var":
                 body.append(f"nv = nv + ({p.buf('vmaxat')}[{row}] == t ? "
                             f"{p.var('Drive')}[{row}] : {zero});")

@@ -126,8 +126,8 @@ def declare_buffers(builder):
         pop = builder.populations[loss.source]
         builder.losses[lid] = loss
         table.add(lid, "active", "int8_t", (B,))
-        if loss.kind == "sparse_categorical_crossentropy":
-            table.add(lid, "labels", "int32_t", (B,))
+        if loss.kind in ("sparse_categorical_crossentropy", "relative_mean_square_error"):
+            table.add(lid, "labels", "int32_t", (B,))   # class labels
         else:
             table.add(lid, "labels", builder.scalar, (B, max(1, loss.timesteps), pop.size))
     # Feedback weights output-major (``[k][j]``), so that the feedback kernels add each

@@ -16,7 +16,6 @@ from irsnn.compilers.event_prop_compiler import default_params
 from irsnn.connectivity import Dense, FixedProbability
 from irsnn.errors import InputError, IrsnnError, ModelError
 from irsnn.ir import EventPropState, LossNode, OptimiserNode, to_text
-from irsnn.losses import RelativeMeanSquareError
 from irsnn.neurons import LeakyIntegrate, LeakyIntegrateFire, PoissonInput, SpikeInput
 from irsnn.synapses import Delta, Exponential
 from irsnn.utils.data import preprocess_spikes
@@ -78,9 +77,6 @@ REFUSED = {
     "regulariser": ({}, dict(reg_lambda_upper=1e-9), "regulariser"),
     "per-timestep loss": ({}, dict(per_timestep_loss=True), "per_timestep_loss"),
     "poisson input": (dict(inp=PoissonInput()), {}, "cannot train"),
-    "ttfs on c": (dict(out=LeakyIntegrateFire(readout="first_spike_time")),
-                  dict(backend="c", losses=RelativeMeanSquareError(2.0)),
-                  "first_spike_time.*no EventProp kernels on backend 'c'"),
     "communicator": ({}, dict(communicator=object()), "is not a Communicator"),
 }
 

@@ -3,8 +3,9 @@
 Workloads (dt = 1 ms, mlGeNN's EventProp defaults, exponential synapses of 5 ms):
 
 * ``YinYang-5-100-3``: the embedded Yin-Yang generator's 5 inputs (4 coordinates and a bias
-  spike) -> 100 LIF -> 3 LeakyIntegrate (``avg_var``; the time-to-first-spike output of
-  mlGeNN's example has no kernels yet), example length from the data plus 10 steps;
+  spike) -> 100 LIF -> 3 LIF with the ``first_spike_time`` readout and
+  ``RelativeMeanSquareError(1.0)``, mlGeNN's ``yin_yang`` example's model and ``dt`` (0.01 ms:
+  3,000 steps per 30 ms example; ``max_spikes`` 500, mlGeNN's default);
 * ``SHD-700-256R-20``: 700 Poisson inputs at 20 Hz -> 256 recurrent LIF -> 20 LeakyIntegrate
   (``sum_var``), 100 timesteps per example (SHD's shape, generated: no download).
 
@@ -35,6 +36,7 @@ from irsnn.compilers import EventPropCompiler
 from irsnn.compilers.event_prop_compiler import default_params
 from irsnn.connectivity import Dense
 from irsnn.initializers import Normal
+from irsnn.losses import RelativeMeanSquareError
 from irsnn.neurons import LeakyIntegrate, LeakyIntegrateFire, SpikeInput
 from irsnn.synapses import Exponential
 from irsnn.utils.data import preprocess_spikes
@@ -48,17 +50,22 @@ BACKENDS = [b for b in bench_backends() if b in ("c", "reference")]
 
 
 def yin_yang(batch, small=False):
+    """mlGeNN's ``yin_yang`` example's model (its weights, time-to-first-spike output and
+    loss) on the embedded generator's data; its ``dt`` of 0.01 ms (3,000 steps of an example
+    of 30 ms) at full size, 1 ms when small."""
     from irsnn.datasets import load_yin_yang
     data = load_yin_yang(num_train=batch, num_test=1)
-    steps = data.example_timesteps + 10
+    dt = 1.0 if small else 0.01
+    steps = int(np.ceil(data.example_timesteps / dt))
     net = Network(default_params)
     with net:
         inp = Population(SpikeInput(max_spikes=batch * data.max_spikes), 5)
         hid = Population(LeakyIntegrateFire(tau_mem=20.0), 100)
-        out = Population(LeakyIntegrate(tau_mem=20.0, readout="avg_var"), 3)
-        Connection(inp, hid, Dense(Normal(mean=1.0, sd=1.0)), Exponential(5.0))
-        Connection(hid, out, Dense(Normal(sd=0.3)), Exponential(5.0))
-    return net, inp, out, steps, list(data.train_x), np.asarray(data.train_y)
+        out = Population(LeakyIntegrateFire(tau_mem=20.0, readout="first_spike_time"), 3)
+        Connection(inp, hid, Dense(Normal(mean=1.5, sd=0.78)), Exponential(5.0))
+        Connection(hid, out, Dense(Normal(mean=0.93, sd=0.1)), Exponential(5.0))
+    return (net, inp, out, steps, list(data.train_x), np.asarray(data.train_y),
+            dict(dt=dt, losses=RelativeMeanSquareError(1.0), max_spikes=500))
 
 
 def shd_shaped(batch, small=False):
@@ -77,7 +84,8 @@ def shd_shaped(batch, small=False):
         Connection(inp, hid, Dense(Normal(mean=0.02, sd=0.1)), Exponential(5.0))
         Connection(hid, hid, Dense(Normal(sd=0.02)), Exponential(5.0))
         Connection(hid, out, Dense(Normal(sd=0.1)), Exponential(5.0))
-    return net, inp, out, steps, x, rng.integers(0, 20, batch)
+    return (net, inp, out, steps, x, rng.integers(0, 20, batch),
+            dict(losses="sparse_categorical_crossentropy", max_spikes=steps))
 
 
 WORKLOADS = {"YinYang-5-100-3": yin_yang, "SHD-700-256R-20": shd_shaped}
@@ -90,9 +98,8 @@ def test_eventprop_training_vs_inference(benchmark, workload, batch_size, backen
     small = benchmark.disabled
     if small:
         batch_size = min(batch_size, 2)
-    net, inp, out, steps, x, y = WORKLOADS[workload](batch_size, small)
-    compiler = EventPropCompiler(steps, "sparse_categorical_crossentropy",
-                                 batch_size=batch_size, backend=backend, max_spikes=steps)
+    net, inp, out, steps, x, y, options = WORKLOADS[workload](batch_size, small)
+    compiler = EventPropCompiler(steps, batch_size=batch_size, backend=backend, **options)
     rounds = 1 if small else ROUNDS[batch_size]
     with compiler.compile(net) as cn:
         xs, ys = {inp: x}, {out: y}

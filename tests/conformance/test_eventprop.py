@@ -144,6 +144,7 @@ def test_lenient_buffer_overflow_drops_as_reference(backend):
             warnings.simplefilter("always")
             g = cn.compute_gradients(x, y)
             ep = _eventprop(cn.simulation)
+            assert cn.dropped_spikes == ep.dropped
             out[be] = g, dict(ep.dropped), dict(ep.spike_counts)
         assert any("max_spikes" in str(w.message) for w in caught)
     (g_ref, d_ref, c_ref), (g, d, c) = out["reference"], out[backend]

@@ -107,6 +107,24 @@ def test_float_gradients_match_reference(backend, readout, recurrent, sparse):
                                    err_msg=k)
 
 
+def test_kernel_backends_agree_bit_for_bit(backend):
+    """The kernel backends run the same program in the same order; with the time-to-first-spike
+    loss every operation of forward and backward pass is a correctly rounded +, -, * or / (the
+    decays are host constants, no exp), so float32 gradients agree with C's bit for bit."""
+    from irsnn.backends import available_backends
+    if backend in ("reference", "c") or not available_backends()["c"][0]:
+        pytest.skip("compares another kernel backend with the C backend")
+    x, y = _data(3, seed=4)
+    grads = {}
+    for be in ("c", backend):
+        cn, i, o = _compile(be, "first_spike_time", True, False, "float", batch_size=3)
+        with cn:
+            grads[be] = cn.compute_gradients({i: x}, {o: y})
+    for k, ref in grads["c"].items():
+        assert np.abs(ref).max() > 1e-3, k
+        np.testing.assert_array_equal(grads[backend][k], ref, err_msg=k)
+
+
 def _busy(backend, max_spikes, strict):
     """Two input spikes make the 'busy' neurons spike 5+ times each."""
     net = Network(default_params)

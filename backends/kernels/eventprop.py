@@ -32,13 +32,14 @@ jump (the neuron's outgoing weight rows dotted with the targets' ``D``, in
 :data:`LANES` partial sums); the plain update of every neuron (a loop without branches),
 which the jumps then replace for the neurons that spiked; and for every trained connection
 the spikes of step ``t-1`` (delivered at ``t``) add the target's ``LambdaI`` row to the
-connection's ``Gradient`` (one for the batch, which the optimiser kernels of
-``insert-optimiser`` read). Each step costs ``O(neurons)`` (vectorisable) plus ``O(fan-out)``
-per spike; memory is ``O(neurons x max_spikes)``, independent of the number of steps. The
-batch elements run one after another (grid point ``b == 0`` loops over them), in ascending
-order, all adding to the same gradients: no per-element gradient copies (``O(batch x
-synapses)``), no reduction and no races, at the price of a backward pass that is not parallel
-over the batch.
+gradients. Each step costs ``O(neurons)`` (vectorisable) plus ``O(fan-out)`` per spike;
+memory is ``O(neurons x max_spikes)``, independent of the number of steps. The batch is split
+into at most :data:`BACKWARD_LANES` lanes of consecutive elements, run in parallel (the grid
+point ``b`` starting a lane runs its elements in ascending order); each lane adds to its own
+copy of the gradients (``O(lanes x synapses)``, not ``O(batch x synapses)``), which the reduce
+kernels then add to the connection's ``Gradient`` (one per synapse for the batch, which the
+optimiser kernels of ``insert-optimiser`` read), lanes ascending. With a batch of one the
+backward pass adds to ``Gradient`` itself.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ from __future__ import annotations
 from irsnn.errors import ModelError
 from irsnn.ir import EventPropState
 
-from .description import Block, For, If, Kernel
+from .description import Block, Dim, For, If, Kernel
 
 #: (readout, loss) pairs of output populations the kernels implement
 SUPPORTED = (("sum_var", "sparse_categorical_crossentropy"),
@@ -119,6 +120,8 @@ def declare_buffers(builder):
     for eid, syn in builder.synapses.items():
         if syn.learning is not None and syn.learning.kind == "eventprop":
             builder.eventprop_edges[eid] = syn
+            if B > 1:   # one gradient per lane of batch elements, summed by the reduce kernels
+                table.add(eid, "GradientLane", sc, (_lanes(B)[0], builder.synapse_count(eid)))
 
 
 def _spike_list(builder, nid):
@@ -240,7 +243,42 @@ def end_kernels(builder) -> tuple[list[Kernel], list[Kernel], list[Kernel]]:
     restart = Kernel("eventprop_restart", (), (builder.dim_b(),), _restart(builder),
                      doc="EventProp: the next example's spikes start at step 0",
                      label="backward:restart")
-    return [_backward(builder)], [], [restart]
+    return [_backward(builder)], _reduce(builder), [restart]
+
+
+#: most lanes of the backward pass (each a sequence of batch elements with its own gradients)
+BACKWARD_LANES = 4
+
+
+def _lanes(batch: int) -> tuple[int, int]:
+    """``(lanes, batch elements per lane)`` of the backward pass: lane ``l`` runs elements
+    ``l * chunk ..`` in order, on grid point ``l * chunk`` (so that targets splitting the
+    batch into contiguous blocks, as C's static OpenMP schedule, give lanes to different
+    threads)."""
+    chunk = -(-batch // min(batch, BACKWARD_LANES))
+    return -(-batch // chunk), chunk
+
+
+def _reduce(builder) -> list[Kernel]:
+    """Per trained connection (batch > 1), one kernel over its stored synapses adding the
+    lanes' gradients (ascending) to ``Gradient`` and clearing them."""
+    if builder.batch_size == 1:
+        return []
+    lanes, _ = _lanes(builder.batch_size)
+    out = []
+    for eid, syn in builder.eventprop_edges.items():
+        count = builder.synapse_count(eid)
+        gl, grad = builder.buffers[eid, "GradientLane"], builder.buffers[
+            eid, syn.learning.gradient]
+        body = [f"{builder.scalar} acc = {grad}[idx];",
+                For("l", str(lanes), [f"acc += {gl}[(size_t)l * {count} + idx];",
+                                      f"{gl}[(size_t)l * {count} + idx] = "
+                                      f"{builder.literal(0.0)};"]),
+                f"{grad}[idx] = acc;"]
+        out.append(Kernel(f"eventprop_reduce_{builder.stem(eid)}", (), (Dim("idx", count),),
+                          body, doc=f"EventProp: the batch's gradient of {eid}",
+                          label=f"backward:{eid}"))
+    return out
 
 
 def _backward(builder) -> Kernel:
@@ -348,9 +386,13 @@ def _backward(builder) -> Kernel:
         for eid, syn in mine:
             length, L, col = _rows(builder, eid, syn)
             tgt = pops[syn.target]
-            grad_ = builder.buffers[eid, syn.learning.gradient]
+            if builder.batch_size > 1:
+                lane = (f"{builder.buffers[eid, 'GradientLane']}"
+                        f"[(size_t)lane * {builder.synapse_count(eid)} + ")
+            else:   # batch 1: straight into the gradient
+                lane = f"{builder.buffers[eid, syn.learning.gradient]}["
             add.append(Block([f"const int32_t len = {length};", For("r", "len", [
-                f"{grad_}[(size_t)i * {L} + r] += "
+                f"{lane}(size_t)i * {L} + r] += "
                 f"{tgt.var('LambdaI')}[(size_t)b * {tgt.n} + {col}];"])]))
         add.append(f"pg{x} -= 1;")
         grad.append(For("z", str(p.n), add))
@@ -359,10 +401,13 @@ def _backward(builder) -> Kernel:
     loop = For("q", "T", ["const int32_t t = T - 1 - q;"] + step)
     example = [f"const int32_t T = {pos}[b];",
                If(f"T > 0 && {active}[b]", init + [loop], _clear(adj, zero))]
-    # the batch elements one after another, each adding to the batch's gradients (one per
-    # synapse): no per-element gradient copies, no reduction, no races
-    body = [If("b == 0", [For("bb", str(builder.batch_size),
-                              [Block(["const int32_t b = bb;"] + example)])])]
+    # lanes of consecutive batch elements, each lane adding to its own gradients
+    lanes, chunk = _lanes(builder.batch_size)
+    B = builder.batch_size
+    body = [If(f"b % {chunk} == 0", [
+        f"const int32_t lane = b / {chunk};", "(void)lane;",
+        For("bb", f"(b + {chunk} < {B} ? b + {chunk} : {B})",
+            [Block(["const int32_t b = bb;"] + example)], start="b")])]
     return Kernel("eventprop_backward", (), (builder.dim_b(),), body,
                   doc="EventProp: the backward pass of the example just ended",
                   label="backward:eventprop")

@@ -69,14 +69,15 @@ CASES = [("sum_var", False, False), ("avg_var", True, False), ("max_var", True, 
 
 @pytest.mark.parametrize("readout,recurrent,sparse", CASES)
 def test_gradients_and_training_match_reference(backend, readout, recurrent, sparse):
-    # 5 examples in batches of 3: a full batch, then a partial (padded) one
-    x, y = _data(5)
+    # 8 examples in batches of 5 (the backward pass's lanes of 2, 2 and 1 elements): a full
+    # batch, then a partial (padded) one
+    x, y = _data(8)
     runs = {}
     for be in ("reference", backend):
-        cn, i, o = _compile(be, readout, recurrent, sparse, "double", batch_size=3)
+        cn, i, o = _compile(be, readout, recurrent, sparse, "double", batch_size=5)
         with cn:
             w0 = {k: cn.simulation.get_weights(k) for k in ("in_hid", "hid_out")}
-            g = cn.compute_gradients({i: x[:3]}, {o: y[:3]})
+            g = cn.compute_gradients({i: x[:5]}, {o: y[:5]})
             cn.train({i: x}, {o: y}, num_epochs=2, shuffle=False, callbacks=[])
             w = {k: cn.simulation.get_weights(k) for k in g}
         runs[be] = g, w

@@ -89,9 +89,10 @@ class EventPropCompiler(Compiler):
     ``LeakyIntegrateFire`` outputs with the ``first_spike_time`` readout and
     ``RelativeMeanSquareError(delta)`` (time to first spike); dense and sparse
     (ragged) connectivity without delays; the reference backend, and the C, OpenCL and CUDA
-    backends for the LeakyIntegrate outputs (their kernels, :mod:`backends.kernels.eventprop`,
-    implement the readout/loss pairs of its ``SUPPORTED``). Everything else is refused by
-    :meth:`compile` with the reason. The equations and the differences from mlGeNN are in
+    backends (their kernels, :mod:`backends.kernels.eventprop`, implement the readout/loss
+    pairs of its ``SUPPORTED``, all of the above; a pair the reference gains before the
+    kernels do is refused on them). Everything else is refused by :meth:`compile` with the
+    reason. The equations and the differences from mlGeNN are in
     the module docstring.
 
     Parameters

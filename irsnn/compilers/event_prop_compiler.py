@@ -355,6 +355,17 @@ class EventPropCompiler(Compiler):
     def _check_kernels(self, network, backend):
         """Refuse outputs whose readout/loss pair the kernel backends do not implement."""
         from irsnn.backends.kernels.eventprop import SUPPORTED
+        # what the kernels do not build yet, should the reference backend gain it first
+        for label, value in (("reg_lambda_upper", self.reg_lambda_upper),
+                             ("reg_lambda_lower", self.reg_lambda_lower),
+                             ("per_timestep_loss", self.per_timestep_loss),
+                             ("delay_learn_conns", self.delay_learn_conns),
+                             ("deep_r_conns", self.deep_r_conns)):
+            values = value.values() if isinstance(value, dict) else (
+                value if isinstance(value, list | tuple) else [value])
+            if any(v is not None and v is not False and v != 0 for v in values):
+                raise ModelError(f"EventPropCompiler: {label}={value!r} has no EventProp kernels "
+                                 f"on backend '{backend}' yet; use backend='reference'")
         for pop, loss in self.loss_map(network).items():
             readout = getattr(pop.neuron.readout, "name", None)
             if (readout, loss.name) not in SUPPORTED:

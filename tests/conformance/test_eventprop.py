@@ -184,3 +184,7 @@ def test_kernel_backends_refuse_readouts_they_lack(backend, monkeypatch):
     with pytest.raises(ModelError, match="'output'.*'max_var'.*no EventProp kernels on backend"):
         _compile(backend, "max_var", False, False, "float")
     _compile(backend, "sum_var", False, False, "float")   # the others still compile
+    # options the kernels do not build (whether or not the reference has them by now)
+    for option in (dict(reg_lambda_upper=1e-9), dict(per_timestep_loss=True)):
+        with pytest.raises(ModelError, match=next(iter(option))):
+            _compile(backend, "sum_var", False, False, "float", **option)

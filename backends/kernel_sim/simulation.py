@@ -34,6 +34,7 @@ from ..host_init import initial_values, numpy_type, synapse_arrays
 from ..kernels import KernelBuilder
 from ..kernels.builder import STATUS
 from ..kernels.layouts import layout_of
+from .eventprop import EventPropBuffers
 from .memory import HostMemory
 from .state import StateMixin
 from .weights import WeightsMixin
@@ -83,6 +84,8 @@ class KernelSimulation(StateMixin, WeightsMixin, Simulation):
         #: timesteps of an example event-driven learning can store (its backward filters')
         self._example_capacity = min((f.timesteps for _, f in graph.nodes(BackwardFilter)),
                                      default=None)
+        #: EventProp's spike buffers seen from the host (None without EventProp)
+        self.eventprop = EventPropBuffers(self, builder.eventprop) if builder.eventprop else None
         self._prepare(kernel_profiling)
         self.reset(vars=True, time=True, in_syn=True)
 
@@ -171,6 +174,8 @@ class KernelSimulation(StateMixin, WeightsMixin, Simulation):
     def end_example(self, for_optimiser=False):
         if not self.program.end_kernels:
             return
+        if self.eventprop is not None:
+            self.eventprop.check()
         self._upload_dirty()
         defer = bool(for_optimiser and self.fuses_event_gradients and self.optimiser_in_kernels)
         with self._timed("end-of-example"):
@@ -229,6 +234,8 @@ class KernelSimulation(StateMixin, WeightsMixin, Simulation):
         if not (self._learning_on and self.program.end_kernels):
             return
         capacity = self._example_capacity
+        if capacity is None:   # EventProp: per-neuron spike buffers, no per-step storage
+            return
         if self._example_steps + timesteps > capacity:
             raise InputError(f"event-driven e-prop stores {capacity} timesteps per example "
                              f"(example_timesteps) but {self._example_steps + timesteps} were "

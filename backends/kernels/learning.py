@@ -34,6 +34,7 @@ from irsnn.ir.scopes import check_learning
 
 from irsnn.ir import edge_id
 
+from . import eventprop
 from .description import Dim, For, ForSetBits, If, Kernel
 from .layouts import COLUMN_BUFFERS
 
@@ -43,6 +44,8 @@ def trace_statements(builder, eid, syn, signed):
     trace and add the delivered spikes: ``ZBar = decay * ZBar + z``; for event-driven learning,
     that set the delivered spikes' bits of this step."""
     lr = syn.learning
+    if lr.kind == "eventprop":   # its spikes are recorded per neuron (see .eventprop)
+        return []
     if lr.backward:
         T = builder.filters[lr.backward].timesteps
         TW = words(T)
@@ -104,6 +107,8 @@ def declare_buffers(builder):
         count = builder.synapse_count(eid)
         for v in lr.vars:
             table.add(eid, v.name, builder.ctype(v.type), ((B,) if v.batched else ()) + (count,))
+        if lr.kind == "eventprop":
+            continue
         if lr.backward:
             shape = (B, event_bits(builder, syn))
             builder.example_buffers.append(table.add(eid, "ev", "uint32_t", shape))
@@ -121,7 +126,8 @@ def declare_buffers(builder):
         pop = builder.populations[loss.source]
         builder.losses[lid] = loss
         table.add(lid, "active", "int8_t", (B,))
-        if loss.kind == "sparse_categorical_crossentropy" or loss.target_var:
+        if (loss.kind in ("sparse_categorical_crossentropy", "relative_mean_square_error")
+                or loss.target_var):
             # class labels (a loss with a target variable gets its labels through the model
             # and keeps this buffer unused)
             table.add(lid, "labels", "int32_t", (B,))
@@ -140,6 +146,7 @@ def declare_buffers(builder):
             builder.host_arrays[buf] = weights.reshape(hid.size, out.size).T.reshape(-1)
         elif not _rows_of(builder, fb.weights):
             table.add(fid, "WT", builder.scalar, (B, out.size, hid.size))
+    eventprop.declare_buffers(builder)
 
 
 def feedback_paths(builder):
@@ -156,13 +163,17 @@ def _rows_of(builder, eid) -> bool:
 
 def kernels(builder) -> list[Kernel]:
     """Loss, feedback and synapse-learning kernels, in execution order."""
-    return _losses(builder) + _feedback(builder) + _synapses(builder) + _record(builder)
+    return (_losses(builder) + _feedback(builder) + _synapses(builder) + _record(builder)
+            + eventprop.record_kernels(builder))
 
 
 def end_kernels(builder) -> tuple[list[Kernel], list[Kernel], list[Kernel]]:
     """Kernels of the end of an example of event-driven learning, grid ``(b,)``:
     ``(backward sweeps, gradient scatters into the gradient variables, restart)``; the restart
-    clears the spike bits and the step counter for the next example."""
+    clears the spike bits and the step counter for the next example (EventProp's: see
+    :func:`.eventprop.end_kernels`)."""
+    if builder.eventprop:
+        return eventprop.end_kernels(builder)
     if not builder.filters:
         return [], [], []
     sweeps = [_backward(builder, fid, f) for fid, f in builder.filters.items()]
@@ -184,7 +195,8 @@ def end_kernels(builder) -> tuple[list[Kernel], list[Kernel], list[Kernel]]:
 def event_groups(builder):
     """``[(edge id, synapse group)]`` of the groups with event-driven learning."""
     return [(eid, syn) for eid, syn in builder.synapses.items()
-            if syn.learning is not None and syn.learning.backward]
+            if syn.learning is not None and syn.learning.backward
+            and syn.learning.kind != "eventprop"]
 
 
 def _record(builder):
@@ -310,6 +322,8 @@ def _scatter(builder, eid, syn):
 def _losses(builder):
     out = []
     for lid, loss in builder.losses.items():
+        if loss.source in builder.eventprop:   # once per example, in its backward pass
+            continue
         n = builder.populations[loss.source].size
         v = builder.buffers[loss.source, loss.var]
         e = builder.buffers[loss.source, loss.error_var]

@@ -116,6 +116,8 @@ def fused_kernels(builder) -> list[Kernel]:
     gradient row accumulated in a local array: no gradient array is written or read); empty
     when a row is longer than :data:`MAX_FUSED_ROW`."""
     events = {eid for eid, _ in learning.event_groups(builder)}
+    if not events:
+        return []   # nothing to fuse: the optimiser reads materialised gradients
     if any(learning.row_length(builder, eid, syn)[1] > MAX_FUSED_ROW
            for eid, syn in learning.event_groups(builder)):
         return []  # rows too long for a local accumulator: gradients are materialised

@@ -360,6 +360,15 @@ class CompiledTrainingNetwork(CompiledInferenceNetwork):
         return batch
 
     @property
+    def dropped_spikes(self) -> dict:
+        """EventProp: ``{population name: spikes}`` of the last example beyond ``max_spikes``,
+        left out of its backward pass (``strict_buffer_checking=False``); empty otherwise."""
+        sim = self.simulation
+        ep = getattr(sim, "eventprop", None) or getattr(getattr(sim, "learning", None),
+                                                         "eventprop", None)
+        return dict(ep.dropped) if ep is not None else {}
+
+    @property
     def _optimiser_in_kernels(self) -> bool:
         """The optimiser runs as kernels where the gradients are (Deep-R rewires on the host,
         with the optimiser's state, so it keeps the host optimiser)."""

@@ -76,6 +76,9 @@ default_params = {
 READOUTS = ("sum_var", "avg_var", "max_var")
 #: losses the backward pass implements
 LOSSES = ("sparse_categorical_crossentropy",)
+#: backends with EventProp (the kernel backends implement the readout/loss pairs of
+#: ``backends.kernels.eventprop.SUPPORTED`` and refuse the others when the model is built)
+EVENTPROP_BACKENDS = ("reference", "c", "opencl", "cuda")
 #: losses of LeakyIntegrateFire outputs with the first_spike_time readout
 TTFS_LOSSES = ("relative_mean_square_error",)
 
@@ -89,9 +92,12 @@ class EventPropCompiler(Compiler):
     ``max_var`` readouts and the ``sparse_categorical_crossentropy`` loss;
     ``LeakyIntegrateFire`` outputs with the ``first_spike_time`` readout and
     ``RelativeMeanSquareError(delta)`` (time to first spike); dense and sparse
-    (ragged) connectivity, with synaptic delays (uniform or per synapse, fixed), Deep-R on
-    sparse connections; the reference backend. Everything else is refused
-    by :meth:`compile` with the reason. The equations and the differences from mlGeNN are in
+    (ragged) connectivity, with synaptic delays (uniform or per synapse, fixed or learnt),
+    Deep-R on sparse connections; the reference backend, and the C, OpenCL and CUDA backends
+    (their kernels, :mod:`backends.kernels.eventprop`, implement the readout/loss pairs of its
+    ``SUPPORTED``, without delays or Deep-R; what the reference gains before the kernels do is
+    refused on them). Everything else is refused by :meth:`compile` with the reason. The
+    equations and the differences from mlGeNN are in
     the module docstring.
 
     Parameters
@@ -141,7 +147,8 @@ class EventPropCompiler(Compiler):
         ``l1_strength * sign`` is added to the batch-mean gradient (mlGeNN adds it to each
         example's gradient of a batch sum: the same step relative to the loss's gradient).
     backend : str or Backend, optional
-        Only ``"reference"`` (the default for this compiler) runs EventProp yet.
+        ``"reference"`` (the default for this compiler), ``"c"``, ``"opencl"`` or ``"cuda"``
+        (:data:`EVENTPROP_BACKENDS`).
     precision : {"float", "double"}
         What ``scalar`` means.
     """
@@ -365,17 +372,48 @@ class EventPropCompiler(Compiler):
     def get_backend(self):
         from irsnn.backends import get_backend
         backend = get_backend(self.backend if self.backend is not None else "reference")
-        if backend.name != "reference":
+        if backend.name not in EVENTPROP_BACKENDS:
             raise ModelError(f"EventPropCompiler: backend '{backend.name}' has no EventProp "
-                             f"kernels yet; use backend='reference' (the default for this "
-                             f"compiler)")
+                             f"kernels; use one of {list(EVENTPROP_BACKENDS)}")
         return backend
 
     def compile(self, network, name: str | None = None, **kwargs) -> CompiledTrainingNetwork:
         """Check the model, lower it, run the EventProp pipeline and build it: a
         :class:`~.compiled_training_network.CompiledTrainingNetwork`."""
-        self.get_backend()
+        backend = self.get_backend()
+        if backend.name != "reference":
+            self._check_kernels(network, backend.name)
         return CompiledTrainingNetwork(self, network, name)
+
+    def _check_kernels(self, network, backend):
+        """Refuse outputs whose readout/loss pair the kernel backends do not implement."""
+        from irsnn.backends.kernels.eventprop import SUPPORTED
+        # what the kernels do not build yet, should the reference backend gain it first
+        for label, value in (("reg_lambda_upper", self.reg_lambda_upper),
+                             ("reg_lambda_lower", self.reg_lambda_lower),
+                             ("per_timestep_loss", self.per_timestep_loss),
+                             ("delay_learn_conns", self.delay_learn_conns),
+                             ("deep_r_conns", self.deep_r_conns)):
+            values = value.values() if isinstance(value, dict) else (
+                value if isinstance(value, list | tuple) else [value])
+            if any(v is not None and v is not False and v != 0 for v in values):
+                raise ModelError(f"EventPropCompiler: {label}={value!r} has no EventProp kernels "
+                                 f"on backend '{backend}' yet; use backend='reference'")
+        for conn in network.connections:
+            delay = conn.connectivity.delay
+            if not (_number(delay) and float(delay) == 0):
+                raise ModelError(f"{_where(conn, 'Connection')}: delay={delay!r} has no "
+                                 f"EventProp kernels on backend '{backend}' yet (synaptic "
+                                 f"delays run on the reference backend); use "
+                                 f"backend='reference' or delay=0")
+        for pop, loss in self.loss_map(network).items():
+            readout = getattr(pop.neuron.readout, "name", None)
+            if (readout, loss.name) not in SUPPORTED:
+                raise ModelError(
+                    f"{_where(pop, 'Population')}: readout '{readout}' with loss "
+                    f"'{loss.name}' has no EventProp kernels on backend '{backend}' yet (the "
+                    f"kernel backends implement {[f'{r}+{x}' for r, x in SUPPORTED]}); use "
+                    f"backend='reference'")
 
 
 def _connections(compiler, label, conns) -> tuple:

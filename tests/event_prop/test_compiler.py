@@ -76,7 +76,6 @@ REFUSED = {
     "regulariser": ({}, dict(reg_lambda_upper=1e-9), "regulariser"),
     "per-timestep loss": ({}, dict(per_timestep_loss=True), "per_timestep_loss"),
     "poisson input": (dict(inp=PoissonInput()), {}, "cannot train"),
-    "c backend": ({}, dict(backend="c"), "no EventProp kernels"),
     "communicator": ({}, dict(communicator=object()), "is not a Communicator"),
 }
 

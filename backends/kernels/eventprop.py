@@ -1,0 +1,455 @@
+"""EventProp kernels: spike buffers in the forward pass, the backward pass at an example's end.
+
+Requires: a scheduled IR graph with :class:`~irsnn.ir.EventPropState` nodes (the
+``insert-eventprop`` pass), a :class:`~.builder.KernelBuilder` (its buffer table, after
+:func:`.learning.declare_buffers`) and the layout strategies (dense and ragged rows). Provides
+:data:`SUPPORTED` (the readout/loss pairs these kernels implement), :func:`declare_buffers`
+(refusing every other pair with the reason), :func:`record_kernels` (per step, learning on),
+:func:`end_kernels` (the backward pass, grid ``(b,)``; the batch's gradient, one synapse per
+grid point; the restart).
+
+The equations are in :mod:`irsnn.compilers.event_prop_compiler`; the reference backend
+(:mod:`backends.reference.eventprop`) solves the same ones in float64.
+
+Forward pass (after the neuron updates of every step, learning on): every population with an
+EventProp node appends each spike of the example (its step ``ep_pos[b]``, steps since the
+example began, and the neuron; LIF populations also ``I - V`` just before and just after the
+reset) to its event list ``<ep>_ev_*[b]``, in the order the spikes happened, as long as the
+neuron has spiked fewer than ``max_spikes`` times in the example (``<ep>_count``): the list
+holds at most ``neurons x max_spikes`` events, the bound of the IR's per-neuron buffers, but is
+filled densely, so its writes and the backward pass's reads are sequential. A spike beyond
+``max_spikes`` increments ``<ep>_dropped[b][j]`` instead (the host turns that into an error
+naming the population with ``strict_buffer_checking``, or a count and a warning:
+:mod:`backends.kernel_sim.eventprop`). A ``max_var`` output keeps its running maximum and the
+step of it.
+
+Backward pass, per batch element, ``t = T-1 .. 0`` (``T = ep_pos[b]``), in the model's
+precision: the loss drive of every output is computed first (softmax cross-entropy of the
+readout); then, every step, ``D = c LambdaV / TauM - LambdaI / TauSyn`` of every population
+a LIF population's trained connections reach (the downstream terms of spike jumps, from the
+values of step ``t+1``); for the spikes at ``t`` (the tail of the event list), EventProp's
+jump (the neuron's outgoing weight rows dotted with the targets' ``D``, in
+:data:`LANES` partial sums); the plain update of every neuron (a loop without branches),
+which the jumps then replace for the neurons that spiked; and for every trained connection
+the spikes of step ``t-1`` (delivered at ``t``) add the target's ``LambdaI`` row to the
+gradients. Each step costs ``O(neurons)`` (vectorisable) plus ``O(fan-out)`` per spike;
+memory is ``O(neurons x max_spikes)``, independent of the number of steps. The batch is split
+into at most :data:`BACKWARD_LANES` lanes of consecutive elements, run in parallel (the grid
+point ``b`` starting a lane runs its elements in ascending order); each lane adds to its own
+copy of the gradients (``O(lanes x synapses)``, not ``O(batch x synapses)``), which the reduce
+kernels then add to the connection's ``Gradient`` (one per synapse for the batch, which the
+optimiser kernels of ``insert-optimiser`` read), lanes ascending. With a batch of one the
+backward pass adds to ``Gradient`` itself.
+"""
+
+from __future__ import annotations
+
+from irsnn.errors import ModelError
+from irsnn.ir import EventPropState
+
+from .description import Block, Dim, For, If, Kernel
+
+#: (readout, loss) pairs of output populations the kernels implement
+SUPPORTED = (("sum_var", "sparse_categorical_crossentropy"),
+             ("avg_var", "sparse_categorical_crossentropy"),
+             ("max_var", "sparse_categorical_crossentropy"),
+             ("first_spike_time", "relative_mean_square_error"))
+
+
+class _Pop:
+    """What the kernels need of one population with an EventProp node."""
+
+    def __init__(self, builder, sid, node):
+        self.sid, self.node, self.nid = sid, node, node.source
+        self.pop = builder.populations[node.source]
+        self.n, self.m = self.pop.size, node.max_spikes
+        self.lif = "IMinusV" in node.buffers
+        self.adjoint = node.kind != "input"
+        self.p = {q.name: float(q.value) for q in node.params}
+        self.buf = builder.buffer_of(sid)
+        self.var = builder.buffer_of(node.source)
+
+
+def _check(pop: _Pop):
+    node = pop.node
+    if node.kind != "output":
+        return
+    if (node.readout, node.loss) not in SUPPORTED:
+        raise ModelError(
+            f"Population '{pop.pop.name}': readout '{node.readout}' with loss '{node.loss}' "
+            f"has no EventProp kernels yet (the C, OpenCL and CUDA backends implement "
+            f"{[f'{r}+{loss}' for r, loss in SUPPORTED]}); compile with backend='reference'")
+
+
+def declare_buffers(builder):
+    """The event lists, spike counts and scratch rows of EventProp (``builder.eventprop``:
+    ``{population id: _Pop}``; ``builder.eventprop_edges``: ``{edge id: trained synapse
+    group}``; the per-example buffers join ``builder.example_buffers``, cleared when an
+    example begins)."""
+    table, B, sc = builder.buffers, builder.batch_size, builder.scalar
+    builder.eventprop = {}
+    builder.eventprop_edges = {}
+    nodes = list(builder.graph.nodes(EventPropState))
+    if not nodes:
+        return
+    builder.example_buffers.append(table.add("", "ep_pos", "int32_t", (B,)))
+    for k, (sid, node) in enumerate(nodes):
+        table.register(sid, f"ep{k}")
+        p = _Pop(builder, sid, node)
+        _check(p)
+        builder.eventprop[node.source] = p
+        n, m = p.n, p.m
+        for name in ("count", "dropped"):
+            builder.example_buffers.append(table.add(sid, name, "int32_t", (B, n)))
+        builder.example_buffers.append(table.add(sid, "nev", "int32_t", (B,)))
+        # the example's spikes in the order they happened: at most max_spikes per neuron
+        table.add(sid, "ev_step", "int32_t", (B, n * m))
+        table.add(sid, "ev_id", "int32_t", (B, n * m))
+        if p.lif:
+            table.add(sid, "ev_imv", sc, (B, n * m))
+            table.add(sid, "ev_imvr", sc, (B, n * m))
+        if p.adjoint:
+            # D of the targets; the jumps of this step and the LambdaI before them
+            for name in ("D", "jv", "jli"):
+                table.add(sid, name, sc, (B, n))
+        if node.readout == "first_spike_time":   # spikes left to visit: 1 at the first
+            table.add(sid, "rem", "int32_t", (B, n))
+        if node.readout == "max_var":
+            table.add(sid, "vmax", sc, (B, n))
+            table.add(sid, "vmaxat", "int32_t", (B, n))
+    for eid, syn in builder.synapses.items():
+        if syn.learning is not None and syn.learning.kind == "eventprop":
+            builder.eventprop_edges[eid] = syn
+            if B > 1:   # one gradient per lane of batch elements, summed by the reduce kernels
+                table.add(eid, "GradientLane", sc, (_lanes(B)[0], builder.synapse_count(eid)))
+
+
+def _spike_list(builder, nid):
+    """Statements putting this step's spike list of ``nid`` in scope (``cnt``, ``spk``)."""
+    pop = builder.populations[nid]
+    B, n, h = builder.batch_size, pop.size, pop.spike_history
+    spk, spkcnt = builder.buffers[nid, "spk"], builder.buffers[nid, "spkcnt"]
+    return [f"const int32_t slot = (int32_t)(ts % {h});",
+            f"const int32_t cnt = {spkcnt}[slot * {B} + b];",
+            f"GLOBAL const int32_t *spk = {spk} + ((size_t)slot * {B} + b) * {n};"]
+
+
+def record_kernels(builder) -> list[Kernel]:
+    """One kernel (grid ``(b,)``, learning on) appending this step's spikes of every
+    EventProp population to its event list, then advancing ``ep_pos``."""
+    if not builder.eventprop:
+        return []
+    pos = builder.buffers["", "ep_pos"]
+    body = [f"const int32_t pos = {pos}[b];"]
+    for nid, p in builder.eventprop.items():
+        n, m = p.n, p.m
+        e = f"(size_t)b * {n * m} + nev"
+        store = [f"{p.buf('ev_step')}[{e}] = pos;", f"{p.buf('ev_id')}[{e}] = j;"]
+        if p.lif:
+            store += [f"{p.buf('ev_imv')}[{e}] = {p.var('IMinusV')}[(size_t)b * {n} + j];",
+                      f"{p.buf('ev_imvr')}[{e}] = {p.var('IMinusVReset')}[(size_t)b * {n} + j];"]
+        store += [f"{p.buf('count')}[(size_t)b * {n} + j] = c + 1;", "nev += 1;"]
+        part = _spike_list(builder, nid) + [
+            f"int32_t nev = {p.buf('nev')}[b];",
+            For("s", "cnt", [
+                "const int32_t j = spk[s];",
+                f"const int32_t c = {p.buf('count')}[(size_t)b * {n} + j];",
+                If(f"c < {m}", store, [f"{p.buf('dropped')}[(size_t)b * {n} + j] += 1;"])]),
+            f"{p.buf('nev')}[b] = nev;"]
+        if p.node.readout == "max_var":
+            v = f"{p.var(p.pop.output_var)}[(size_t)b * {n} + j]"
+            vmax, at = p.buf("vmax"), p.buf("vmaxat")
+            part.append(For("j", str(n), [
+                f"const {builder.scalar} v = {v};",
+                If(f"pos == 0 || v > {vmax}[(size_t)b * {n} + j]",
+                   [f"{vmax}[(size_t)b * {n} + j] = v;", f"{at}[(size_t)b * {n} + j] = pos;"])]))
+        body.append(Block(part, comment=f"spikes of {nid}"))
+    body.append(f"{pos}[b] = pos + 1;")
+    k = Kernel("eventprop_record", (), (builder.dim_b(),), body,
+               doc="EventProp: this step's spikes into the event lists",
+               label="eventprop:record")
+    k.learning = True
+    return [k]
+
+
+def _loss(builder, p, lid) -> list:
+    """Statements writing the output's drive ``Drive[b][k]`` (softmax cross-entropy of the
+    readout, over the batch size; ``T`` in scope) for an active row."""
+    if p.node.readout == "first_spike_time":
+        return _ttfs_loss(builder, p, lid)
+    sc, n, B = builder.scalar, p.n, builder.batch_size
+    row = f"(size_t)b * {n}"
+    var = p.pop.output_var
+    drive = p.var("Drive")
+    temp = builder.literal(p.node.softmax_temperature)
+    if p.node.readout == "max_var":
+        r = f"{p.buf('vmax')}[{row} + k]"
+    elif p.node.readout == "avg_var":
+        r = f"({p.var(var + 'Sum')}[{row} + k] / ({sc})T)"
+    else:
+        r = f"{p.var(var + 'Sum')}[{row} + k]"
+    labels = builder.buffers[lid, "labels"]
+    one, zero = builder.literal(1.0), builder.literal(0.0)
+    exp, fmax = builder.fn("exp"), builder.fn("fmax")
+    scale = f"({temp} * {builder.literal(float(B))})"
+    out = [f"{sc} zmax = {r.replace('+ k]', '+ 0]')} / {temp};",
+           For("k", str(n), [f"zmax = {fmax}(zmax, {r} / {temp});"]),
+           f"{sc} zsum = {zero};",
+           For("k", str(n), [f"const {sc} e = {exp}(({r} / {temp}) - zmax);",
+                             f"{drive}[{row} + k] = e;", "zsum += e;"]),
+           For("k", str(n), [
+               f"const {sc} pk = {drive}[{row} + k] / zsum;",
+               f"{drive}[{row} + k] = (pk - (k == {labels}[b] ? {one} : {zero})) / {scale};"])]
+    if p.node.readout == "avg_var":
+        out.append(For("k", str(n), [f"{drive}[{row} + k] = {drive}[{row} + k] / ({sc})T;"]))
+    return out
+
+
+def _ttfs_loss(builder, p, lid) -> list:
+    """``Drive[b][k] = dL/dt_k`` of the relative mean-square error of the first spike times
+    (:class:`~irsnn.losses.RelativeMeanSquareError`): over the neurons that spiked, in an
+    example whose correct neuron spiked, divided by the batch size (as the reference)."""
+    sc, n, B = builder.scalar, p.n, builder.batch_size
+    row = f"(size_t)b * {n}"
+    drive, tfs, count = p.var("Drive"), p.var("TFirstSpike"), p.buf("count")
+    zero, inf = builder.literal(0.0), "INFINITY"   # (a double literal of inf is not C)
+    batch, delta = builder.literal(float(B)), builder.literal(p.p["Delta"])
+    spiked = f"({count}[{row} + {{k}}] > 0 && {tfs}[{row} + {{k}}] < {inf})"
+    labels = builder.buffers[lid, "labels"]
+    return [f"const int32_t y = {labels}[b] < 0 ? 0 : ({labels}[b] > {n - 1} ? {n - 1} : "
+            f"{labels}[b]);",
+            For("k", str(n), [f"{drive}[{row} + k] = {zero};"]),
+            If(spiked.format(k="y"), [
+                f"{sc} total = {zero};",
+                For("k", str(n), [If(f"k != y && {spiked.format(k='k')}", [
+                    f"const {sc} diff = ({tfs}[{row} + y] - {tfs}[{row} + k]) + {delta};",
+                    f"{drive}[{row} + k] = (-diff) / {batch};",
+                    "total += diff;"])]),
+                f"{drive}[{row} + y] = total / {batch};"])]
+
+
+def _rows(builder, eid, syn):
+    """``(length expression, stride, column expression)`` of row ``i`` of ``eid``."""
+    strategy, conn = builder.layout(eid)
+    length, L = strategy.row_extent(builder.buffers, eid, syn, conn)
+    return length, L, strategy.target(builder.buffers, eid, syn, conn)
+
+
+def end_kernels(builder) -> tuple[list[Kernel], list[Kernel], list[Kernel]]:
+    """``(backward pass, gradient reductions, restart)`` of the end of an example (see the
+    module docstring; the backward pass and the restart have grid ``(b,)``)."""
+    if not builder.eventprop:
+        return [], [], []
+    restart = Kernel("eventprop_restart", (), (builder.dim_b(),), _restart(builder),
+                     doc="EventProp: the next example's spikes start at step 0",
+                     label="backward:restart")
+    return [_backward(builder)], _reduce(builder), [restart]
+
+
+#: most lanes of the backward pass (each a sequence of batch elements with its own gradients)
+BACKWARD_LANES = 4
+
+
+def _lanes(batch: int) -> tuple[int, int]:
+    """``(lanes, batch elements per lane)`` of the backward pass: lane ``l`` runs elements
+    ``l * chunk ..`` in order, on grid point ``l * chunk`` (so that targets splitting the
+    batch into contiguous blocks, as C's static OpenMP schedule, give lanes to different
+    threads)."""
+    chunk = -(-batch // min(batch, BACKWARD_LANES))
+    return -(-batch // chunk), chunk
+
+
+def _reduce(builder) -> list[Kernel]:
+    """Per trained connection (batch > 1), one kernel over its stored synapses adding the
+    lanes' gradients (ascending) to ``Gradient`` and clearing them."""
+    if builder.batch_size == 1:
+        return []
+    lanes, _ = _lanes(builder.batch_size)
+    out = []
+    for eid, syn in builder.eventprop_edges.items():
+        count = builder.synapse_count(eid)
+        gl, grad = builder.buffers[eid, "GradientLane"], builder.buffers[
+            eid, syn.learning.gradient]
+        body = [f"{builder.scalar} acc = {grad}[idx];",
+                For("l", str(lanes), [f"acc += {gl}[(size_t)l * {count} + idx];",
+                                      f"{gl}[(size_t)l * {count} + idx] = "
+                                      f"{builder.literal(0.0)};"]),
+                f"{grad}[idx] = acc;"]
+        out.append(Kernel(f"eventprop_reduce_{builder.stem(eid)}", (), (Dim("idx", count),),
+                          body, doc=f"EventProp: the batch's gradient of {eid}",
+                          label=f"backward:{eid}"))
+    return out
+
+
+def _backward(builder) -> Kernel:
+    """The backward pass: one kernel, grid ``(b,)``."""
+    sc, zero = builder.scalar, builder.literal(0.0)
+    pops = builder.eventprop
+    adj = {nid: p for nid, p in pops.items() if p.adjoint}
+    edges = builder.eventprop_edges
+    lits = lambda p: {k: builder.literal(v) for k, v in p.p.items()}  # noqa: E731
+    losses = {loss.source: lid for lid, loss in builder.losses.items() if loss.source in pops}
+    active = builder.buffers[next(iter(losses.values())), "active"]
+    pos = builder.buffers["", "ep_pos"]
+    names = {nid: f"_{k}" for k, nid in enumerate(pops)}
+    sources = {syn.source for syn in edges.values()}
+    init = []
+    for nid, p in pops.items():
+        x, base = names[nid], f"(size_t)b * {p.n * p.m}"
+        if p.lif and p.adjoint:   # the next spike (backward) whose jump is due
+            init.append(f"int32_t pj{x} = {p.buf('nev')}[b] - 1;")
+        if p.node.readout == "first_spike_time":
+            init.append(For("j", str(p.n), [f"{p.buf('rem')}[(size_t)b * {p.n} + j] = "
+                                            f"{p.buf('count')}[(size_t)b * {p.n} + j];"]))
+        if nid in sources:        # the next spike (backward) to deliver: before T-1
+            init += [f"int32_t pg{x} = {p.buf('nev')}[b] - 1;",
+                     For("z", str(p.n), [
+                         If(f"pg{x} < 0 || {p.buf('ev_step')}[{base} + pg{x}] < T - 1",
+                            ["break;"]), f"pg{x} -= 1;"])]
+        if p.adjoint:
+            row = f"(size_t)b * {p.n} + j"
+            init.append(For("j", str(p.n), [f"{p.var('LambdaV')}[{row}] = {zero};",
+                                            f"{p.var('LambdaI')}[{row}] = {zero};"]))
+    for nid, lid in losses.items():
+        init += _loss(builder, pops[nid], lid)
+    step = []
+    # D of every population that a LIF population's trained connections reach
+    targets = {syn.target for syn in edges.values() if pops[syn.source].lif}
+    for nid in targets:
+        p = pops[nid]
+        q = lits(p)
+        c = builder.literal(p.p["K"] / (1.0 - p.p["Alpha"]))
+        row = f"(size_t)b * {p.n} + j"
+        step.append(For("j", str(p.n), [
+            f"{p.buf('D')}[{row}] = (({c} * {p.var('LambdaV')}[{row}]) / {q['TauM']}) - "
+            f"({p.var('LambdaI')}[{row}] / {q['TauSyn']});"]))
+    for nid, p in adj.items():
+        q, x = lits(p), names[nid]
+        n, base = p.n, f"(size_t)b * {p.n * p.m}"
+        row = f"(size_t)b * {n} + j"
+        lv, li = f"{p.var('LambdaV')}[{row}]", f"{p.var('LambdaI')}[{row}]"
+        jumps = []
+        if p.lif:
+            # the jumps of the spikes at t, from the values of t+1 (before the plain update)
+            jump = [If(f"pj{x} - z < 0 || {p.buf('ev_step')}[{base} + pj{x} - z] != t",
+                       ["break;"]),
+                    f"const int32_t e = pj{x} - z;",
+                    f"const int32_t j = {p.buf('ev_id')}[{base} + e];",
+                    f"{sc} down = {zero};"]
+            if p.node.readout == "first_spike_time":   # -dL/dt of a first spike
+                rem = f"{p.buf('rem')}[(size_t)b * {n} + j]"
+                jump += [f"{rem} -= 1;",
+                         If(f"{rem} == 0", [f"down = down - {p.var('Drive')}[{row}];"])]
+            for eid, syn in edges.items():
+                if syn.source != nid:
+                    continue
+                length, L, col = _rows(builder, eid, syn)
+                tgt = pops[syn.target]
+                w = builder.buffers[eid, "g"]
+                term = (f"{w}[(size_t)i * {L} + r] * "
+                        f"{tgt.buf('D')}[(size_t)b * {tgt.n} + {col}]")
+                jump.append(Block(["const int32_t i = j;", f"const int32_t len = {length};"]
+                                  + _dot(builder, "down", term)))
+            jump += [f"const {sc} imv = {p.buf('ev_imv')}[{base} + e];",
+                     f"{p.buf('jv')}[(size_t)b * {n} + z] = "
+                     f"(({q['Alpha']} * {lv}) * ({p.buf('ev_imvr')}[{base} + e] / imv)) + "
+                     f"(({q['TauM']} * down) / imv);",
+                     f"{p.buf('jli')}[(size_t)b * {n} + z] = {li};", "nj += 1;"]
+            step += [f"int32_t nj{x} = 0;"]
+            jumps = [Block(["int32_t nj = 0;", For("z", str(n), jump), f"nj{x} = nj;"])]
+        body = [f"{sc} nv = {q['Alpha']} * {lv};"]
+        if p.node.kind == "output" and p.node.readout != "first_spike_time":
+            if p.node.readout == "max_var":
+                body.append(f"nv = nv + ({p.buf('vmaxat')}[{row}] == t ? "
+                            f"{p.var('Drive')}[{row}] : {zero});")
+            else:
+                body.append(f"nv = nv + {p.var('Drive')}[{row}];")
+        body += [f"{lv} = nv;", f"{li} = ({q['Beta']} * {li}) + ({q['K']} * nv);"]
+        step += jumps + [For("j", str(n), body)]
+        if p.lif:   # the jumps replace the plain update of the neurons that spiked at t
+            step.append(For("z", f"nj{x}", [
+                f"const int32_t j = {p.buf('ev_id')}[{base} + pj{x} - z];",
+                f"const {sc} nv = {p.buf('jv')}[(size_t)b * {n} + z];",
+                f"{lv} = nv;",
+                f"{li} = ({q['Beta']} * {p.buf('jli')}[(size_t)b * {n} + z]) + "
+                f"({q['K']} * nv);"]))
+            step.append(f"pj{x} -= nj{x};")
+    # spikes of step t-1 (delivered at t) add the targets' LambdaI rows to the gradients
+    grad = []
+    for nid, p in pops.items():
+        mine = [(eid, syn) for eid, syn in edges.items() if syn.source == nid]
+        if not mine:
+            continue
+        x, base = names[nid], f"(size_t)b * {p.n * p.m}"
+        add = [If(f"pg{x} < 0 || {p.buf('ev_step')}[{base} + pg{x}] != t - 1", ["break;"]),
+               f"const int32_t i = {p.buf('ev_id')}[{base} + pg{x}];"]
+        for eid, syn in mine:
+            length, L, col = _rows(builder, eid, syn)
+            tgt = pops[syn.target]
+            if builder.batch_size > 1:
+                lane = (f"{builder.buffers[eid, 'GradientLane']}"
+                        f"[(size_t)lane * {builder.synapse_count(eid)} + ")
+            else:   # batch 1: straight into the gradient
+                lane = f"{builder.buffers[eid, syn.learning.gradient]}["
+            add.append(Block([f"const int32_t len = {length};", For("r", "len", [
+                f"{lane}(size_t)i * {L} + r] += "
+                f"{tgt.var('LambdaI')}[(size_t)b * {tgt.n} + {col}];"])]))
+        add.append(f"pg{x} -= 1;")
+        grad.append(For("z", str(p.n), add))
+    if grad:
+        step.append(If("t >= 1", grad))
+    loop = For("q", "T", ["const int32_t t = T - 1 - q;"] + step)
+    example = [f"const int32_t T = {pos}[b];",
+               If(f"T > 0 && {active}[b]", init + [loop], _clear(adj, zero))]
+    # lanes of consecutive batch elements, each lane adding to its own gradients
+    lanes, chunk = _lanes(builder.batch_size)
+    B = builder.batch_size
+    body = [If(f"b % {chunk} == 0", [
+        f"const int32_t lane = b / {chunk};", "(void)lane;",
+        For("bb", f"(b + {chunk} < {B} ? b + {chunk} : {B})",
+            [Block(["const int32_t b = bb;"] + example)], start="b")])]
+    return Kernel("eventprop_backward", (), (builder.dim_b(),), body,
+                  doc="EventProp: the backward pass of the example just ended",
+                  label="backward:eventprop")
+
+
+#: partial sums of the dot products of spike jumps (independent, so they vectorise)
+LANES = 8
+
+
+def _dot(builder, acc, term) -> list:
+    """Statements adding ``sum_r term(r)`` over ``r < len`` to ``acc``: :data:`LANES`
+    partial sums over blocks of ``r`` (a float sum in source order is one long dependency
+    chain), added pairwise, then the remainder in order."""
+    sc, zero = builder.scalar, builder.literal(0.0)
+    tree = [f"part[{k}]" for k in range(LANES)]
+    while len(tree) > 1:
+        tree = [f"({tree[k]} + {tree[k + 1]})" for k in range(0, len(tree), 2)]
+    return [f"{sc} part[{LANES}];", For("k", str(LANES), [f"part[k] = {zero};"]),
+            For("u", f"len / {LANES}", [For("k", str(LANES), [
+                f"const int32_t r = {LANES} * u + k;", f"part[k] += {term};"])]),
+            f"{acc} += {tree[0]};",
+            For("r", "len", [f"{acc} += {term};"], start=f"{LANES} * (len / {LANES})")]
+
+
+def _clear(adj, zero):
+    """Adjoints (and drives) of a row without an example: zero."""
+    out = []
+    for p in adj.values():
+        row = f"(size_t)b * {p.n} + j"
+        names = ["LambdaV", "LambdaI"] + (["Drive"] if p.node.kind == "output" else [])
+        out.append(For("j", str(p.n), [f"{p.var(v)}[{row}] = {zero};" for v in names]))
+    return out
+
+
+def _restart(builder) -> list:
+    """Statements (grid ``(b,)``) starting the next example: step counter and spike counts."""
+    out = [f"{builder.buffers['', 'ep_pos']}[b] = 0;"]
+    for p in builder.eventprop.values():
+        out.append(f"{p.buf('nev')}[b] = 0;")
+        out.append(For("j", str(p.n), [f"{p.buf(v)}[(size_t)b * {p.n} + j] = 0;"
+                                       for v in ("count", "dropped")]))
+    return out
+
+
+__all__ = ["SUPPORTED", "declare_buffers", "end_kernels", "record_kernels"]

@@ -402,10 +402,10 @@ class EventPropCompiler(Compiler):
         for conn in network.connections:
             delay = conn.connectivity.delay
             if not (_number(delay) and float(delay) == 0):
-                raise ModelError(f"{_where(conn, 'Connection')}: delay={delay!r} has no "
-                                 f"EventProp kernels on backend '{backend}' yet (synaptic "
-                                 f"delays run on the reference backend); use "
-                                 f"backend='reference' or delay=0")
+                what = f"delay={delay!r}" if _number(delay) else "per-synapse delays"
+                raise ModelError(f"{_where(conn, 'Connection')}: {what} have no EventProp "
+                                 f"kernels on backend '{backend}' yet (synaptic delays run on "
+                                 f"the reference backend); use backend='reference' or delay=0")
         for pop, loss in self.loss_map(network).items():
             readout = getattr(pop.neuron.readout, "name", None)
             if (readout, loss.name) not in SUPPORTED:

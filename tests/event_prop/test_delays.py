@@ -350,3 +350,16 @@ def test_learnt_delays_round_trip_through_checkpoints(tmp_path):
     (tmp_path / "1-hid_out-d.npy").unlink()
     with compile_() as cn3, pytest.raises(CheckpointNotFoundError, match="hid_out.*learnt d"):
         cn3.resume((1,), Numpy(str(tmp_path)))
+
+
+def test_kernel_backends_refuse_delays_until_their_kernels_have_them():
+    from irsnn.backends import available_backends
+    from irsnn.errors import ModelError
+    if not available_backends()["c"][0]:
+        pytest.skip("no C compiler")
+    net, inp, out, c_in, c_out = delay_network()
+    with pytest.raises(ModelError, match="in_hid.*per-synapse delays.*reference"):
+        EventPropCompiler(T, "sparse_categorical_crossentropy", backend="c").compile(net)
+    with pytest.raises(ModelError, match="delay_learn_conns.*reference"):
+        EventPropCompiler(T, "sparse_categorical_crossentropy", backend="c",
+                          delay_learn_conns=[c_in]).compile(net)

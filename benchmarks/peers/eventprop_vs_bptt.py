@@ -105,7 +105,9 @@ def run_irsnn(spec, a) -> dict:
             t0 = time.perf_counter()
             cn.train(xs, ys, num_epochs=1, callbacks=[])
             times.append(time.perf_counter() - t0)
-        ep = getattr(getattr(cn.simulation, "learning", None), "eventprop", None)
+        sim = cn.simulation     # the reference keeps its EventProp state under learning
+        ep = getattr(sim, "eventprop", None) or getattr(getattr(sim, "learning", None),
+                                                        "eventprop", None)
         counts = getattr(ep, "spike_counts", {})
     rate = None
     if hid.name in counts:      # hidden spikes of the last batch
@@ -278,8 +280,11 @@ def main(argv=None) -> int:
         worker(a)
         return 0
     results = {}
-    passed = [x for x in (argv if argv is not None else sys.argv[1:])
-              if not x.startswith("--frameworks") and not x.startswith("--json")]
+    passed = []                 # the workload's arguments, as each worker gets them
+    for key in ("batch", "timesteps", "inputs", "hidden", "outputs", "rate_hz", "dt", "rounds",
+                "seed", "backend"):
+        if getattr(a, key) is not None:
+            passed += [f"--{key.replace('_', '-')}", str(getattr(a, key))]
     for fw in a.frameworks.split(","):
         python = sys.executable if fw == "irsnn" else a.torch_python
         cmd = [python, os.path.abspath(__file__), *passed, "--worker", fw]

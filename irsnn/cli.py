@@ -232,7 +232,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--compiler", choices=("eprop", "eventprop"), default="eprop",
                    help="training rule: e-prop (default) or EventProp (exact gradients, LIF "
-                        "hidden layers with exponential synapses; reference backend)")
+                        "hidden layers with exponential synapses)")
     t.add_argument("--backend", default=None, help="backend (default: $IRSNN_BACKEND or c)")
     t.add_argument("--resume-epoch", type=int, default=None, metavar="EPOCH",
                    help="load checkpoint EPOCH from --out and continue after it")

@@ -147,8 +147,9 @@ class EventPropCompiler(Compiler):
         ``l1_strength * sign`` is added to the batch-mean gradient (mlGeNN adds it to each
         example's gradient of a batch sum: the same step relative to the loss's gradient).
     backend : str or Backend, optional
-        ``"reference"`` (the default for this compiler), ``"c"``, ``"opencl"`` or ``"cuda"``
-        (:data:`EVENTPROP_BACKENDS`).
+        ``"reference"``, ``"c"``, ``"opencl"`` or ``"cuda"`` (:data:`EVENTPROP_BACKENDS`).
+        None: the default backend where its kernels implement the model, else the reference
+        (see :meth:`compile`).
     precision : {"float", "double"}
         What ``scalar`` means.
     """
@@ -202,6 +203,8 @@ class EventPropCompiler(Compiler):
         self.reset_traces_between_examples = False
         self._info: dict = {}
         self._loss_map: dict = {}
+        #: the backend chosen when none is given (None: the default backend)
+        self._automatic: str | None = None
 
     # -- what is supported -----------------------------------------------------------------
     def _refuse_options(self):
@@ -371,7 +374,7 @@ class EventPropCompiler(Compiler):
 
     def get_backend(self):
         from irsnn.backends import get_backend
-        backend = get_backend(self.backend if self.backend is not None else "reference")
+        backend = get_backend(self.backend if self.backend is not None else self._automatic)
         if backend.name not in EVENTPROP_BACKENDS:
             raise ModelError(f"EventPropCompiler: backend '{backend.name}' has no EventProp "
                              f"kernels; use one of {list(EVENTPROP_BACKENDS)}")
@@ -379,7 +382,19 @@ class EventPropCompiler(Compiler):
 
     def compile(self, network, name: str | None = None, **kwargs) -> CompiledTrainingNetwork:
         """Check the model, lower it, run the EventProp pipeline and build it: a
-        :class:`~.compiled_training_network.CompiledTrainingNetwork`."""
+        :class:`~.compiled_training_network.CompiledTrainingNetwork`.
+
+        Without ``backend``, the default backend (``$IRSNN_BACKEND``, else the fastest
+        available, as for the other compilers) where its kernels implement the model, else
+        the reference backend (e.g. for synaptic delays)."""
+        self._automatic = None
+        if self.backend is None:
+            try:
+                backend = self.get_backend()
+                if backend.name != "reference":
+                    self._check_kernels(network, backend.name)
+            except ModelError:
+                self._automatic = "reference"
         backend = self.get_backend()
         if backend.name != "reference":
             self._check_kernels(network, backend.name)

@@ -363,3 +363,23 @@ def test_kernel_backends_refuse_delays_until_their_kernels_have_them():
     with pytest.raises(ModelError, match="delay_learn_conns.*reference"):
         EventPropCompiler(T, "sparse_categorical_crossentropy", backend="c",
                           delay_learn_conns=[c_in]).compile(net)
+
+
+def test_without_a_backend_the_default_one_runs_what_its_kernels_have():
+    """No backend given: the default backend where its kernels implement the model (C here
+    when a compiler exists), the reference backend for delays."""
+    from irsnn.backends import get_backend
+    w_in, w_rec, w_out = weights(2, recurrent=False)
+    plain = Network(default_params)
+    with plain:
+        i = Population(SpikeInput(max_spikes=100), N_IN)
+        h = Population(LeakyIntegrateFire(tau_mem=TAU_M), N_HID)
+        o = Population(LeakyIntegrate(tau_mem=TAU_M, readout="sum_var"), N_OUT)
+        Connection(i, h, Dense(w_in), Exponential(TAU_S))
+        Connection(h, o, Dense(w_out), Exponential(TAU_S))
+    compiler = EventPropCompiler(T, "sparse_categorical_crossentropy")
+    with compiler.compile(plain) as cn:
+        assert cn.backend.name == get_backend(None).name
+    net, *_ = delay_network()
+    with compiler.compile(net) as cn:
+        assert cn.backend.name == "reference"

@@ -4,8 +4,11 @@ Requires: ``insert-readout``. Options: ``eventprop`` (``{population node id: {"k
 | "hidden" | "output", "params": {name: value}}}``, filled and checked by
 :class:`~irsnn.compilers.EventPropCompiler`, which also refuses every model outside the
 supported set), ``losses`` (``{output node id: loss name}``), ``max_spikes``,
-``strict_buffer_checking``, ``softmax_temperature`` and ``delay_learn`` (``{connection name:
-max_delay_steps}`` of the connections whose delays are trained).
+``strict_buffer_checking``, ``softmax_temperature``, ``example_timesteps`` (the targets
+per timestep of ``mean_square_error``) and ``delay_learn`` (``{connection name:
+max_delay_steps}`` of the connections whose delays are trained). Each entry may carry
+``"per_timestep": True``. :data:`OUTPUTS` and :func:`features` say which losses and readouts
+the backward pass implements.
 
 Provides, for every population taking part (see :class:`~irsnn.ir.EventPropState`):
 
@@ -19,7 +22,8 @@ Provides, for every population taking part (see :class:`~irsnn.ir.EventPropState
 - on output populations ``LambdaV``, ``LambdaI`` and ``Drive`` (the loss-derived adjoint drive:
   ``dL/dV`` per step of a LeakyIntegrate output, ``dL/dt`` of the first spike of a LIF output
   with the ``first_spike_time`` readout, which also gets the LIF variables above) and a
-  ``loss.<name>`` :class:`~irsnn.ir.LossNode` writing ``Drive``;
+  ``loss.<name>`` :class:`~irsnn.ir.LossNode` writing ``Drive`` (``timesteps`` set for
+  ``mean_square_error``, whose targets may be given per timestep);
 - on every connection into a hidden or output population event-driven learning
   (``SynapseDynamics(kind="eventprop", vars=(Gradient,))``): one gradient per synapse for the
   whole batch, to which every spike arriving at step ``t`` adds ``LambdaI_post(t)``;
@@ -41,8 +45,52 @@ from irsnn.ir.ids import EVENTPROP_KEY, LOSS_KEY, eventprop_id, loss_id
 
 from .base import Pass
 
-#: the constants of the backward pass, in the order the node lists them
-PARAMS = ("Alpha", "Beta", "Gain", "K", "TauM", "TauSyn", "Delta")
+#: the constants of the backward pass, in the order the node lists them (``Delta``: the
+#: relative mean-square error's margin; ``TtfsAlpha`` and ``ExampleTime``: the
+#: time-to-first-spike cross-entropy's regulariser; ``RegLambdaUpper``, ``RegLambdaLower``,
+#: ``RegNuUpper``: the spike-count regularisation of a hidden population)
+PARAMS = ("Alpha", "Beta", "Gain", "K", "TauM", "TauSyn", "Delta", "TtfsAlpha", "ExampleTime",
+          "RegLambdaUpper", "RegLambdaLower", "RegNuUpper")
+
+#: Every output the backward pass implements, as ``(neuron, readout, loss, per_timestep)``
+#: (``neuron``: ``"leaky_integrate"`` or ``"leaky_integrate_fire"``): mlGeNN's set. This and
+#: :data:`HIDDEN_FEATURES` are the one list of what EventProp supports: the compiler refuses
+#: anything else, and a kernel backend compares :func:`features` of a graph with the subset
+#: it implements.
+OUTPUTS = frozenset({
+    ("leaky_integrate", "sum_var", "sparse_categorical_crossentropy", False),
+    ("leaky_integrate", "avg_var", "sparse_categorical_crossentropy", False),
+    ("leaky_integrate", "max_var", "sparse_categorical_crossentropy", False),
+    ("leaky_integrate", "avg_var_exp_weight", "sparse_categorical_crossentropy", False),
+    ("leaky_integrate", "sum_var", "sparse_categorical_crossentropy", True),
+    ("leaky_integrate", "avg_var", "sparse_categorical_crossentropy", True),
+    ("leaky_integrate", "var", "mean_square_error", True),
+    ("leaky_integrate_fire", "first_spike_time", "relative_mean_square_error", False),
+    ("leaky_integrate_fire", "first_spike_time", "sparse_categorical_crossentropy", False),
+})
+#: features of hidden populations beyond the plain LIF backward pass
+HIDDEN_FEATURES = frozenset({"spike_count_regularisation"})
+
+
+def output_signature(node) -> tuple:
+    """``(neuron, readout, loss, per_timestep)`` of an output's
+    :class:`~irsnn.ir.EventPropState` (an entry of :data:`OUTPUTS` when supported)."""
+    neuron = "leaky_integrate_fire" if "IMinusV" in node.buffers else "leaky_integrate"
+    return (neuron, node.readout, node.loss, bool(node.per_timestep))
+
+
+def features(graph) -> set:
+    """What the EventProp backward pass of ``graph`` needs: the :func:`output_signature` of
+    every output and the names in :data:`HIDDEN_FEATURES` its hidden populations use."""
+    out = set()
+    for _, node in graph.nodes(EventPropState):
+        if node.kind == "output":
+            out.add(output_signature(node))
+        elif node.kind == "hidden" and any(
+                p.name in ("RegLambdaUpper", "RegLambdaLower") and p.value != 0
+                for p in node.params):
+            out.add("spike_count_regularisation")
+    return out
 #: buffers each kind of population fills during the forward pass
 BUFFERS = {"input": ("SpikeTime",), "hidden": ("SpikeTime", "IMinusV", "IMinusVReset"),
            "output": ()}
@@ -69,6 +117,7 @@ class InsertEventprop(Pass):
         strict = bool(ctx.options.get("strict_buffer_checking", False))
         losses = ctx.options.get("losses", {})
         temperature = float(ctx.options.get("softmax_temperature", 1.0))
+        timesteps = int(ctx.options.get("example_timesteps", 0))
         for nid, entry in info.items():
             kind = entry["kind"]
             pop = graph.node(nid)
@@ -99,11 +148,12 @@ class InsertEventprop(Pass):
                 kind=kind, source=nid, max_spikes=max_spikes, strict=strict, adjoints=adjoints,
                 buffers=LIF_BUFFERS if entry.get("lif") else BUFFERS[kind], params=params,
                 drive=drive, readout=readout, loss=loss,
-                softmax_temperature=temperature))
+                softmax_temperature=temperature, per_timestep=bool(entry.get("per_timestep"))))
             graph.add_edge(nid, sid, EVENTPROP_KEY, AuxEdge())
             if kind == "output":
                 lid = graph.add_node(loss_id(nid), LossNode(
-                    kind=loss, source=nid, var=pop.output_var, error_var="Drive"))
+                    kind=loss, source=nid, var=pop.output_var, error_var="Drive",
+                    timesteps=timesteps if loss == "mean_square_error" else 0))
                 graph.add_edge(nid, lid, LOSS_KEY, AuxEdge())
         learn_delays = dict(ctx.options.get("delay_learn", {}))
         for u, v, k, syn in list(graph.synapses()):
@@ -141,4 +191,5 @@ def _learnable_delays(syn, max_delay_steps: int):
                     role="param")
 
 
-__all__ = ["InsertEventprop", "PARAMS", "BUFFERS"]
+__all__ = ["InsertEventprop", "PARAMS", "BUFFERS", "OUTPUTS", "HIDDEN_FEATURES", "features",
+           "output_signature"]

@@ -207,8 +207,9 @@ def _loss(builder, p, lid) -> list:
 
 def _ttfs_loss(builder, p, lid) -> list:
     """``Drive[b][k] = dL/dt_k`` of the relative mean-square error of the first spike times
-    (:class:`~irsnn.losses.RelativeMeanSquareError`): over the neurons that spiked, in an
-    example whose correct neuron spiked, divided by the batch size (as the reference)."""
+    (:class:`~irsnn.losses.RelativeMeanSquareError`, mlGeNN's): ``sum_{k != y} (t_y - t_k +
+    delta)^2 / 2`` with ``t = 0`` for a neuron that did not spike, whose ``dL/dt`` is 0; divided
+    by the batch size (as the reference)."""
     sc, n, B = builder.scalar, p.n, builder.batch_size
     row = f"(size_t)b * {n}"
     drive, tfs, count = p.var("Drive"), p.var("TFirstSpike"), p.buf("count")
@@ -218,14 +219,16 @@ def _ttfs_loss(builder, p, lid) -> list:
     labels = builder.buffers[lid, "labels"]
     return [f"const int32_t y = {labels}[b] < 0 ? 0 : ({labels}[b] > {n - 1} ? {n - 1} : "
             f"{labels}[b]);",
-            For("k", str(n), [f"{drive}[{row} + k] = {zero};"]),
-            If(spiked.format(k="y"), [
-                f"{sc} total = {zero};",
-                For("k", str(n), [If(f"k != y && {spiked.format(k='k')}", [
-                    f"const {sc} diff = ({tfs}[{row} + y] - {tfs}[{row} + k]) + {delta};",
-                    f"{drive}[{row} + k] = (-diff) / {batch};",
+            f"const {sc} ty = {spiked.format(k='y')} ? {tfs}[{row} + y] : {zero};",
+            f"{sc} total = {zero};",
+            For("k", str(n), [
+                f"{drive}[{row} + k] = {zero};",
+                If("k != y", [
+                    f"const {sc} tk = {spiked.format(k='k')} ? {tfs}[{row} + k] : {zero};",
+                    f"const {sc} diff = (ty - tk) + {delta};",
+                    If(spiked.format(k="k"), [f"{drive}[{row} + k] = (-diff) / {batch};"]),
                     "total += diff;"])]),
-                f"{drive}[{row} + y] = total / {batch};"])]
+            If(spiked.format(k="y"), [f"{drive}[{row} + y] = total / {batch};"])]
 
 
 def _rows(builder, eid, syn):

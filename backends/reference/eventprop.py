@@ -16,7 +16,10 @@ Backward pass (the equations are in :mod:`irsnn.compilers.event_prop_compiler`),
 only the steps at which something happens are visited (a recorded spike at ``s``: its jump at
 ``s`` and its arrivals at ``s + 1 + a``, ``a`` the extra synaptic delays of its connections;
 the step of an output's maximum for ``max_var``); between
-them every population's ``(LambdaV, LambdaI)`` advances in closed form. Work is
+them every population's ``(LambdaV, LambdaI)`` advances in closed form, except an output
+whose loss drive changes every step (per-timestep losses, ``avg_var_exp_weight``), which is
+stepped (``O(timesteps x its neurons)``). The losses are in :mod:`.eventprop_losses`; hidden
+LIF populations with the spike-count regularisation add mlGeNN's jump at each spike. Work is
 ``O(event steps x neurons + spikes x fan-out)``, memory ``O(neurons x max_spikes)``: neither
 grows with the number of timesteps.
 """
@@ -30,6 +33,8 @@ import numpy as np
 from irsnn.errors import InputError
 from irsnn.ir import EventPropState
 from irsnn.ir.ids import loss_id
+
+from .eventprop_losses import Drive, output_drive
 
 F64 = np.float64
 
@@ -50,10 +55,25 @@ class _Buffers:
             self.imv = np.zeros((batch, pop.size, m), F64)
             self.imv_reset = np.zeros((batch, pop.size, m), F64)
         self.p = {q.name: float(q.value) for q in node.params}
+        #: the output variable at every step of the example (per-timestep losses)
+        self.history: list = []
 
     def clear(self):
         self.count[:] = 0
         self.dropped[:] = 0
+        self.history = []
+
+    def regulariser(self, batch):
+        """Per neuron, the spike-count regularisation's jump of ``LambdaV`` at each of its
+        spikes, or None: mlGeNN's ``-RegLambda (C - nu B) / B^2`` (``C`` the neuron's spikes
+        summed over the batch, ``RegLambda`` the upper strength where ``C > nu B``, else the
+        lower), times ``-TauM`` (irsnn's adjoint units)."""
+        upper, lower = self.p.get("RegLambdaUpper", 0.0), self.p.get("RegLambdaLower", 0.0)
+        if upper == 0.0 and lower == 0.0:
+            return None
+        total = (self.count + self.dropped).sum(axis=0).astype(F64)
+        excess = total - self.p["RegNuUpper"] * batch
+        return self.p["TauM"] * np.where(excess > 0, upper, lower) * excess / batch ** 2
 
     def spikes(self):
         """``(steps, batch rows, neurons, slots)`` of every recorded spike."""
@@ -86,10 +106,11 @@ class EventPropLearning:
 
     @property
     def buffer_bytes(self) -> int:
-        """Memory of the spike buffers (the backward pass's per-example storage)."""
+        """Memory of the spike buffers and of the voltages kept for per-timestep losses (the
+        backward pass's per-example storage)."""
         return sum(a.nbytes for b in self.pops.values()
                    for a in (b.steps, b.count, b.dropped)
-                   + ((b.imv, b.imv_reset) if b.lif else ()))
+                   + ((b.imv, b.imv_reset) if b.lif else ()) + tuple(b.history))
 
     # -- forward -------------------------------------------------------------------------------
     def begin_example(self):
@@ -122,6 +143,9 @@ class EventPropLearning:
                     buf.imv[b, j, slot] = self.sim.state[(nid, "IMinusV")][b, j]
                     buf.imv_reset[b, j, slot] = self.sim.state[(nid, "IMinusVReset")][b, j]
                 buf.count[b, j] += 1
+            if buf.node.per_timestep:
+                var = self.sim.graph.node(nid).output_var
+                buf.history.append(self.sim.state[(nid, var)].astype(F64))
             if buf.node.readout == "max_var":
                 v = self.sim.state[(nid, self.sim.graph.node(nid).output_var)].astype(F64)
                 vmax, at = self._vmax.get(nid, (np.full_like(v, -np.inf),
@@ -131,66 +155,35 @@ class EventPropLearning:
         self.step_index += 1
 
     # -- the loss --------------------------------------------------------------------------------
-    def _drive(self, buf):
-        """``(dL/dV at every step, impulses)`` of a LeakyIntegrate output (impulses: ``{"steps",
-        "value"}`` for ``max_var``, else None), or ``(zeros, {"dldt": dL/dt of each neuron's
-        first spike})`` of a LIF output with the ``first_spike_time`` readout."""
+    def _drive(self, buf) -> Drive:
+        """The loss-derived drive of output ``buf`` (see :mod:`.eventprop_losses`); sets
+        :attr:`loss`."""
         sim, node = self.sim, buf.node
-        pop = sim.graph.node(buf.nid)
-        steps = self.step_index
+        var = sim.graph.node(buf.nid).output_var
         labels = self.labels.get(loss_id(buf.nid))
         if labels is None:
             raise InputError(f"Population '{buf.name}': no labels were set for this batch; "
                              f"EventProp training needs labels for every output")
+        kw = {}
         if node.readout == "first_spike_time":
-            return self._ttfs_drive(buf, labels)
-        var = pop.output_var
-        if node.readout == "max_var":
-            readout = self._vmax[buf.nid][0] if buf.nid in self._vmax else \
-                np.full((sim.batch_size, buf.size), -np.inf)
+            t = sim.state[(buf.nid, "TFirstSpike")].astype(F64)     # inf: no spike
+            kw["spiked"] = np.isfinite(t) & (buf.count > 0)
+            kw["first"] = np.where(kw["spiked"], t, np.inf)
+        elif node.per_timestep:
+            kw["history"] = np.stack(buf.history)
+        elif node.readout == "max_var":
+            vmax, kw["vmax_at"] = self._vmax.get(buf.nid, (
+                np.full((sim.batch_size, buf.size), -np.inf),
+                np.zeros((sim.batch_size, buf.size), np.int64)))
+            kw["readout"] = vmax
         else:
-            readout = sim.state[(buf.nid, f"{var}Sum")].astype(F64)
+            acc = "Avg" if node.readout == "avg_var_exp_weight" else "Sum"
+            kw["readout"] = sim.state[(buf.nid, f"{var}{acc}")].astype(F64)
             if node.readout == "avg_var":
-                readout = readout / steps
-        active = np.asarray(labels["active"], bool)
-        temp = node.softmax_temperature
-        z = readout / temp
-        z = z - z.max(axis=1, keepdims=True)
-        p = np.exp(z)
-        p /= p.sum(axis=1, keepdims=True)
-        onehot = np.zeros_like(p)
-        rows = np.flatnonzero(active)
-        y = np.asarray(labels["y"]).astype(np.int64)
-        onehot[rows, y[rows]] = 1.0
-        batch = sim.batch_size
-        dr = np.where(active[:, None], (p - onehot) / (temp * batch), 0.0)
-        log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))   # no log(0) when p underflows
-        self.loss = float(-log_p[rows, y[rows]].sum() / batch)
-        if node.readout == "max_var":
-            at = self._vmax[buf.nid][1]
-            return np.zeros_like(dr), {"steps": at, "value": dr}
-        return (dr / steps if node.readout == "avg_var" else dr), None
-
-    def _ttfs_drive(self, buf, labels):
-        """Relative mean-square error of the first spike times (see
-        :class:`~irsnn.losses.RelativeMeanSquareError`), over the neurons that spiked in
-        examples whose correct neuron spiked: its derivative by each first spike time, divided
-        by the batch size."""
-        sim = self.sim
-        t = sim.state[(buf.nid, "TFirstSpike")].astype(F64)
-        spiked = np.isfinite(t) & (buf.count > 0)
-        active = np.asarray(labels["active"], bool)
-        rows = np.arange(sim.batch_size)
-        y = np.clip(np.asarray(labels["y"]).astype(np.int64), 0, buf.size - 1)
-        ok = active & spiked[rows, y]
-        t = np.where(spiked, t, 0.0)           # neurons that never spiked take no part
-        diff = np.where(spiked & ok[:, None], t[rows, y][:, None] - t + buf.p["Delta"], 0.0)
-        diff[rows, y] = 0.0
-        dldt = -diff                      # d/dt_k of (t_y - t_k + delta)^2 / 2, k != y
-        dldt[rows, y] = diff.sum(axis=1)
-        dldt = np.where(ok[:, None], dldt, 0.0) / sim.batch_size
-        self.loss = float((0.5 * diff ** 2).sum() / sim.batch_size)
-        return np.zeros_like(t), {"dldt": dldt}
+                kw["readout"] = kw["readout"] / self.step_index
+        drive, self.loss = output_drive(node, buf.p, labels, batch=sim.batch_size,
+                                        steps=self.step_index, dt=float(sim.dt), **kw)
+        return drive
 
     # -- backward --------------------------------------------------------------------------------
     def end_example(self):
@@ -210,15 +203,13 @@ class EventPropLearning:
         adj = {nid: b for nid, b in self.pops.items() if b.node.kind != "input"}
         lam_v = {nid: np.zeros((B, b.size), F64) for nid, b in adj.items()}
         lam_i = {nid: np.zeros((B, b.size), F64) for nid, b in adj.items()}
-        const, impulse = {}, {}
+        drive = {nid: Drive(np.zeros((B, b.size), F64)) for nid, b in adj.items()}
+        reg = {nid: b.regulariser(B) for nid, b in adj.items() if b.node.kind == "hidden"}
         for nid, b in adj.items():
-            const[nid] = np.zeros((B, b.size), F64)
             if b.node.kind == "output":
-                const[nid], impulse[nid] = self._drive(b)
-                imp = impulse[nid]
-                sim.state[(nid, "Drive")] = (const[nid] if imp is None else imp.get(
-                    "value", imp.get("dldt"))).astype(
-                    sim.state[(nid, "Drive")].dtype)
+                drive[nid] = self._drive(b)
+                key = (nid, "Drive")
+                sim.state[key] = drive[nid].summary().astype(sim.state[key].dtype)
         # every recorded spike, grouped by step; a spike at s is visited at s (its jump) and
         # at its arrivals s + 1 + a (a: each extra delay of its outgoing synapses), whose
         # adjoints its jump and its gradient take
@@ -232,9 +223,9 @@ class EventPropLearning:
             events.update(s.tolist())
             for a in extra[nid]:
                 events.update((s[s + 1 + a < T] + 1 + a).tolist())
-        for imp in impulse.values():
-            if imp is not None and "steps" in imp:
-                events.update(np.unique(imp["steps"]).tolist())
+        for d in drive.values():
+            for at, _ in d.impulses:
+                events.update(np.unique(at).tolist())
         by_step = {nid: _group(*spk) for nid, spk in spikes.items()}
         weights = {eid: sim.synapses[eid].weights.astype(F64) for eid in self.edges}
         grads = {eid: np.zeros_like(w) for eid, w in weights.items()}
@@ -248,8 +239,8 @@ class EventPropLearning:
         # for ``window`` steps
         after: dict[int, tuple[dict, dict]] = {}
 
-        def at(step):
-            """``(LambdaV, LambdaI)`` at ``step`` (zero from T on)."""
+        def adjoint_at(step):
+            """``(LambdaV, LambdaI)`` at ``step`` (None, i.e. zero, from T on)."""
             if step >= T:
                 return None
             return after[step]
@@ -257,27 +248,27 @@ class EventPropLearning:
         cur = T
         for e in sorted(events, reverse=True):
             for nid, b in adj.items():
-                lam_v[nid], lam_i[nid] = _advance(b.p, lam_v[nid], lam_i[nid], const[nid],
-                                                  cur - (e + 1))
+                lam_v[nid], lam_i[nid] = _advance(b.p, lam_v[nid], lam_i[nid], drive[nid],
+                                                  e + 1, cur)
             prev_v, prev_i = dict(lam_v), dict(lam_i)
             for nid, b in adj.items():
-                p = b.p
-                new_v = p["Alpha"] * prev_v[nid] + const[nid]
-                imp = impulse.get(nid)
-                if imp is not None and "steps" in imp:
-                    hit = imp["steps"] == e
-                    new_v = new_v + np.where(hit, imp["value"], 0.0)
+                p, d = b.p, drive[nid]
+                new_v = p["Alpha"] * prev_v[nid] + d.at(e)
+                for at, value in d.impulses:
+                    new_v = new_v + np.where(at == e, value, 0.0)
                 if b.lif and e in by_step[nid]:
                     rows, cols, slots = by_step[nid][e]
                     imv, imvr = b.imv[rows, cols, slots], b.imv_reset[rows, cols, slots]
                     down = np.zeros(len(rows), F64)
-                    if imp is not None and "dldt" in imp:   # -dL/dt of first spikes
-                        down -= np.where(slots == 0, imp["dldt"][rows, cols], 0.0)
+                    if d.dldt is not None:   # -dL/dt of first spikes
+                        down -= np.where(slots == 0, d.dldt[rows, cols], 0.0)
                     for eid, tgt in outgoing[nid]:
                         down += self._downstream(adj[tgt].p, tgt, weights[eid],
-                                                 offsets[eid], rows, cols, e, at)
+                                                 offsets[eid], rows, cols, e, adjoint_at)
                     new_v[rows, cols] = (p["Alpha"] * prev_v[nid][rows, cols] * (imvr / imv)
                                          + p["TauM"] * down / imv)
+                    if reg.get(nid) is not None:
+                        new_v[rows, cols] += reg[nid][cols]
                 lam_v[nid] = new_v
                 lam_i[nid] = p["Beta"] * prev_i[nid] + p["K"] * new_v
             after[e] = (dict(lam_v), dict(lam_i))
@@ -286,14 +277,15 @@ class EventPropLearning:
             for eid, (src, tgt) in self.edges.items():
                 if e in by_step[src]:       # spikes at e arrive at e + 1 + offset
                     rows, cols, _ = by_step[src][e]
-                    self._add_gradient(grads[eid], offsets[eid], tgt, rows, cols, e, at)
+                    self._add_gradient(grads[eid], offsets[eid], tgt, rows, cols, e,
+                                       adjoint_at)
                     if eid in delay_grads:
                         self._add_delay_gradient(delay_grads[eid], weights[eid], adj[tgt].p,
-                                                 offsets[eid], tgt, rows, cols, e, at,
-                                                 sim.dt)
+                                                 offsets[eid], tgt, rows, cols, e,
+                                                 adjoint_at, sim.dt)
             cur = e
         for nid, b in adj.items():
-            v, i = _advance(b.p, lam_v[nid], lam_i[nid], const[nid], cur)
+            v, i = _advance(b.p, lam_v[nid], lam_i[nid], drive[nid], 0, cur)
             for name, value in (("LambdaV", v), ("LambdaI", i)):
                 sim.state[(nid, name)] = value.astype(sim.state[(nid, name)].dtype)
         for eid, gr in grads.items():
@@ -302,7 +294,6 @@ class EventPropLearning:
         for eid, gr in delay_grads.items():
             key = (eid, sim.synapses[eid].syn.learning.delay_gradient)
             sim.state[key] = (sim.state[key].astype(F64) + gr).astype(sim.state[key].dtype)
-
 
     def _arrival_offsets(self, eid):
         """Extra steps between a spike and its arrival, beyond the one step of every
@@ -367,13 +358,21 @@ def _group(steps, rows, cols, slots):
     return out
 
 
-def _advance(p, lam_v, lam_i, g, n):
-    """``(LambdaV, LambdaI)`` ``n`` spike-free steps earlier, with drive ``g`` every step:
-    ``n`` steps of ``LambdaV = Alpha LambdaV + g``, ``LambdaI = Beta LambdaI + K LambdaV`` in
-    closed form."""
+def _advance(p, lam_v, lam_i, drive, start, stop):
+    """``(LambdaV, LambdaI)`` at step ``start`` from their values at ``stop``, through the
+    spike-free steps ``stop - 1 .. start`` of ``LambdaV = Alpha LambdaV + g(t)``, ``LambdaI =
+    Beta LambdaI + K LambdaV``: in closed form for a constant drive, step by step where the
+    drive varies with time (per-timestep losses, ``avg_var_exp_weight``)."""
+    n = stop - start
     if n <= 0:
         return lam_v, lam_i
     a, b, k = p["Alpha"], p["Beta"], p["K"]
+    if drive.steps is not None:
+        for t in range(stop - 1, start - 1, -1):
+            lam_v = a * lam_v + drive.at(t)
+            lam_i = b * lam_i + k * lam_v
+        return lam_v, lam_i
+    g = drive.const
     an, bn = a ** n, b ** n
     s1 = n * an if abs(a - b) <= 1e-12 * max(a, b) else a * (an - bn) / (a - b)
     s0 = (1.0 - bn) / (1.0 - b)

@@ -23,19 +23,29 @@ backward pass runs ``t = T-1 .. 0`` from ``LambdaV(T) = LambdaI(T) = 0``::
     LambdaI(t) = Beta LambdaI(t+1) + k LambdaV(t)
 
 and every spike of presynaptic neuron ``i`` arriving at step ``t`` adds ``LambdaI_j(t)`` to
-``dL/dW_ij``. With synaptic delays (``a_ij`` steps beyond the one every connection takes, fixed:
-uniform or per synapse), a spike at step ``t`` arrives at ``t + 1 + a_ij``: the jump's sum takes
-``D_m(t + 1 + a_jm)`` and the gradient ``LambdaI_j(t + 1 + a_ij)``.
-``g(t) = dL/dV(t)`` is the loss's drive (``sum_var``: ``dL/dVSum`` at every step;
-``avg_var``: that over ``T``; ``max_var``: at the step of the maximum only). A LIF output with
-the ``first_spike_time`` readout has no ``g``; its first spike's jump adds
-``-TauM dL/dt_first / (I - V)`` (instead of the downstream term). Between spikes
-these are exactly the reverse-mode derivatives of the forward equations, so gradients of
-weights into the output layer equal finite differences of the simulation; at a spike, the
-jump is EventProp's (Wunderlich & Pehle, eq. for the spike-time transition) with the slopes
-``dV/dt = (I - V)/TauM`` just before and ``(I - Vr)/TauM`` just after the reset read from the
-forward pass (``I`` the input current in voltage units), and the downstream term is
-``-dL/dt_spike``: ``d LambdaI/dt = LambdaI/TauSyn - c LambdaV/TauM`` of the targets.
+``dL/dW_ij``. ``g(t) = dL/dV(t)`` is the loss's drive (``sum_var``: ``dL/dVSum`` at every step;
+``avg_var``: that over ``T``; ``max_var``: at the step of the maximum only;
+``avg_var_exp_weight``: ``dL/dVAvg exp(-t dt / (T dt)) / T``; per-timestep losses: the
+derivative of step ``t``'s term). A LIF output with the ``first_spike_time`` readout has no
+``g`` (but mlGeNN's phantom drive, see :mod:`irsnn.backends.reference.eventprop_losses`); its
+first spike's jump adds ``-TauM dL/dt_first / (I - V)`` (instead of the downstream term).
+Between spikes these are exactly the reverse-mode derivatives of the forward equations, so
+gradients of weights into the output layer equal finite differences of the simulation; at a
+spike, the jump is EventProp's (Wunderlich & Pehle, eq. for the spike-time transition) with
+the slopes ``dV/dt = (I - V)/TauM`` just before and ``(I - Vr)/TauM`` just after the reset
+read from the forward pass (``I`` the input current in voltage units), and the downstream term
+is ``-dL/dt_spike``: ``d LambdaI/dt = LambdaI/TauSyn - c LambdaV/TauM`` of the targets.
+
+A hidden population with the spike-count regularisation adds, at every spike of neuron ``j``,
+``TauM RegLambda (C_j - RegNuUpper B) / B^2`` to ``LambdaV`` (mlGeNN's jump in irsnn's units,
+which are mlGeNN's adjoints times ``-TauM``; ``C_j`` the neuron's spike count summed over the
+batch, ``RegLambda`` the upper strength where ``C_j > RegNuUpper B``, else the lower).
+
+With synaptic delays (``a_ij`` steps beyond the one every connection takes,
+fixed or learnt, uniform or per synapse), a spike at step ``t`` arrives at ``t + 1 + a_ij``: the
+jump's sum takes ``D_m(t + 1 + a_jm)`` and the gradient ``LambdaI_j(t + 1 + a_ij)``; a learnt
+delay's gradient is ``-dt W_ij D_j(t + 1 + a_ij)`` per arrival (the derivative of the loss by
+the arrival time, per step of delay).
 
 The loss is averaged over the batch (``sparse_categorical_crossentropy``: the mean of
 ``-log softmax(R / softmax_temperature)[label]`` over the examples, ``R`` the readout), so
@@ -59,6 +69,7 @@ from ..errors import ModelError
 from ..lowering import node_id
 from ..neurons import LeakyIntegrate, LeakyIntegrateFire, SpikeInput
 from ..optimisers import Optimiser, default_optimisers
+from ..population import get_underlying_pop
 from ..synapses import Exponential
 from ..utils.module import get_object
 from .compiled_training_network import CompiledTrainingNetwork
@@ -72,32 +83,30 @@ default_params = {
                          "scale_i": True},
     Exponential: {"scale_i": True}}
 
-#: readouts of LeakyIntegrate outputs the backward pass implements
-READOUTS = ("sum_var", "avg_var", "max_var")
-#: losses the backward pass implements
-LOSSES = ("sparse_categorical_crossentropy",)
 #: backends with EventProp (the kernel backends implement the readout/loss pairs of
 #: ``backends.kernels.eventprop.SUPPORTED`` and refuse the others when the model is built)
 EVENTPROP_BACKENDS = ("reference", "c", "opencl", "cuda")
-#: losses of LeakyIntegrateFire outputs with the first_spike_time readout
-TTFS_LOSSES = ("relative_mean_square_error",)
 
 
 class EventPropCompiler(Compiler):
     """Compile a network for EventProp training: exact, event-driven gradients.
 
     Supported now: ``SpikeInput`` inputs; ``LeakyIntegrateFire`` hidden populations
-    (feed-forward and recurrent, no refractory period) whose inputs are ``Exponential``
-    synapses of one time constant; ``LeakyIntegrate`` outputs with ``sum_var``, ``avg_var`` or
-    ``max_var`` readouts and the ``sparse_categorical_crossentropy`` loss;
-    ``LeakyIntegrateFire`` outputs with the ``first_spike_time`` readout and
-    ``RelativeMeanSquareError(delta)`` (time to first spike); dense and sparse
+    (feed-forward and recurrent, no refractory period, optionally the spike-count
+    regularisation) whose inputs are ``Exponential`` synapses of one time constant; the
+    outputs of :data:`irsnn.passes.insert_eventprop.OUTPUTS` (mlGeNN's set):
+    ``LeakyIntegrate`` with ``sum_var``, ``avg_var``, ``max_var`` or ``avg_var_exp_weight``
+    and ``sparse_categorical_crossentropy``, with ``sum_var`` or ``avg_var`` and the
+    per-timestep cross-entropy (``per_timestep_loss=True``), with ``var`` and
+    ``mean_square_error`` (always per timestep, as mlGeNN's); ``LeakyIntegrateFire`` with the
+    ``first_spike_time`` readout and ``RelativeMeanSquareError(delta)`` or the
+    time-to-first-spike ``sparse_categorical_crossentropy`` (``ttfs_alpha``); dense and sparse
     (ragged) connectivity, with synaptic delays (uniform or per synapse, fixed or learnt),
     Deep-R on sparse connections; the reference backend, and the C, OpenCL and CUDA backends
     (their kernels, :mod:`backends.kernels.eventprop`, implement the readout/loss pairs of its
-    ``SUPPORTED``, without delays or Deep-R; what the reference gains before the kernels do is
-    refused on them). Everything else is refused by :meth:`compile` with the reason. The
-    equations and the differences from mlGeNN are in
+    ``SUPPORTED``, without delays, Deep-R or the regulariser; what the reference gains before
+    the kernels do is refused on them). Everything else is refused by :meth:`compile` with the
+    reason. The equations and the differences from mlGeNN are in
     the module docstring.
 
     Parameters
@@ -109,9 +118,10 @@ class EventPropCompiler(Compiler):
     optimiser : str or Optimiser
         Applied once per batch, after that batch's backward pass (default ``"adam"``).
     reg_lambda_upper, reg_lambda_lower : float or dict
-        Spike-count regularisation strength (mlGeNN's); only 0 (off) is built yet.
+        Spike-count regularisation strength of hidden LIF populations (mlGeNN's; a number
+        for all, or a dict population -> number; 0 is off): above / at or below the target.
     reg_nu_upper : float
-        Target spike count of the regularisation.
+        Target spike count per neuron and example of the regularisation.
     max_spikes : int
         Spikes each neuron may emit per example and still be learned from: the size of the
         per-neuron spike buffers of the backward pass.
@@ -120,12 +130,17 @@ class EventPropCompiler(Compiler):
         naming its population. False (mlGeNN's default): the extra spikes are left out of the
         backward pass and counted (``compiled.dropped_spikes``, and a warning).
     per_timestep_loss : bool
-        mlGeNN's per-timestep loss; only False is built yet.
+        mlGeNN's per-timestep loss: the cross-entropy of the output voltages at every step,
+        averaged over the steps (``sum_var`` and ``avg_var`` readouts; the readout is then
+        only what ``evaluate`` scores). ``mean_square_error`` is always per timestep; the
+        ``first_spike_time`` losses ignore it (as mlGeNN).
     dt : float
         Timestep (ms).
     ttfs_alpha, softmax_temperature : float
-        Time-to-first-spike loss weight (not built yet) and the temperature of the softmax of
-        the cross-entropy loss (``> 0``).
+        Weight of the time-to-first-spike cross-entropy's ``alpha / (1.01 T - t_y)`` term
+        (and of its phantom drive) and the temperature of the softmax of the cross-entropy
+        losses (``> 0``; mlGeNN leaves it out of the per-timestep loss, irsnn applies it to
+        every cross-entropy).
     batch_size, rng_seed, kernel_profiling
         See :class:`~.compiler.Compiler`.
     reset_time_between_batches : bool
@@ -207,20 +222,10 @@ class EventPropCompiler(Compiler):
         self._automatic: str | None = None
 
     # -- what is supported -----------------------------------------------------------------
-    def _refuse_options(self):
-        name = "EventPropCompiler"
-        for label, value in (("reg_lambda_upper", self.reg_lambda_upper),
-                             ("reg_lambda_lower", self.reg_lambda_lower)):
-            values = value.values() if isinstance(value, dict) else [value]
-            if any(v != 0 for v in values):
-                raise ModelError(f"{name}: {label}={value!r}; the spike-count regulariser is "
-                                 f"not built yet in irsnn's EventProp; leave it 0")
-        if self.per_timestep_loss:
-            raise ModelError(f"{name}: per_timestep_loss=True is not built yet; use the "
-                             f"per-example loss (per_timestep_loss=False)")
-
     def loss_map(self, network) -> dict:
         """``{output population: Loss}``: the populations with readouts and their losses."""
+        from irsnn.passes.insert_eventprop import OUTPUTS
+
         from ..losses.model_loss import uses_model_hooks
         out = loss_map("EventPropCompiler", self.losses, network, every_output=True)
         for pop, loss in out.items():
@@ -230,13 +235,13 @@ class EventPropCompiler(Compiler):
                                  f"add_to_neuron/set_target hooks, which give a target, not the "
                                  f"loss's gradient that EventProp's adjoint needs (mlGeNN's "
                                  f"EventProp does not call add_to_neuron either); train it with "
-                                 f"EPropCompiler, or use one of {list(LOSSES + TTFS_LOSSES)}")
+                                 f"EPropCompiler, or use one of "
+                                 f"{sorted({o[2] for o in OUTPUTS})}")
         return out
 
     def check_network(self, network) -> dict:
         """Refuse anything outside the supported set (the reason in the message); return
         ``{population node id: {"kind", "params"}}`` for the ``insert-eventprop`` pass."""
-        self._refuse_options()
         losses = self.loss_map(network)
         info = {}
         for pop in network.populations:
@@ -259,40 +264,39 @@ class EventPropCompiler(Compiler):
                              f"EventProp trains networks fed by SpikeInput populations, so "
                              f"make it a SpikeInput or connect it")
         readout = neuron.readout
-        extra = {}
+        extra, per_timestep = {}, False
         if isinstance(neuron, LeakyIntegrateFire):
             refrac = neuron.tau_refrac
             if refrac is not None and not (_number(refrac) and float(refrac) == 0.0):
                 raise ModelError(f"{where}: tau_refrac={refrac!r}; refractory periods are not "
                                  f"built yet in irsnn's EventProp; use tau_refrac=None")
             kind = "hidden"
-            if readout is not None:
+            if readout is None:
+                extra = self._regulariser(pop)
+            else:
                 loss = losses[pop]
-                if readout.name != "first_spike_time" or loss.name not in TTFS_LOSSES:
-                    raise ModelError(f"{where}: LeakyIntegrateFire outputs need readout "
-                                     f"'first_spike_time' with loss {list(TTFS_LOSSES)} in "
-                                     f"irsnn's EventProp (got readout '{readout.name}', loss "
-                                     f"'{loss.name}'; the cross-entropy time-to-first-spike "
-                                     f"loss is not built yet)")
+                self._check_output(where, "leaky_integrate_fire", readout.name, loss.name,
+                                   False)
                 if pop.outgoing_connections:
                     raise ModelError(f"{where}: an output population with outgoing "
                                      f"connections is not supported by EventProp")
-                kind, extra = "output", {"Delta": loss.delta}
+                kind = "output"
+                if loss.name == "relative_mean_square_error":
+                    extra = {"Delta": loss.delta}
+                else:
+                    extra = {"TtfsAlpha": self.ttfs_alpha,
+                             "ExampleTime": self.example_timesteps * self.dt}
         elif isinstance(neuron, LeakyIntegrate):
             if readout is None:
                 raise ModelError(f"{where}: a LeakyIntegrate population must be an output "
-                                 f"with a readout ('sum_var', 'avg_var' or 'max_var') in "
-                                 f"EventProp")
-            if readout.name not in READOUTS:
-                raise ModelError(f"{where}: readout '{readout.name}' is not supported by "
-                                 f"irsnn's EventProp yet; use one of {list(READOUTS)}")
+                                 f"with a readout in EventProp (one of {_readouts()})")
             if pop.outgoing_connections:
                 raise ModelError(f"{where}: an output population with outgoing connections is "
                                  f"not supported by EventProp; outputs must be the last layer")
             loss = losses[pop].name
-            if loss not in LOSSES:
-                raise ModelError(f"{where}: loss '{loss}' with readout '{readout.name}' is not "
-                                 f"built yet in irsnn's EventProp; use one of {list(LOSSES)}")
+            # mlGeNN's mean-square error is always a per-timestep loss
+            per_timestep = self.per_timestep_loss or loss == "mean_square_error"
+            self._check_output(where, "leaky_integrate", readout.name, loss, per_timestep)
             kind = "output"
         else:
             raise ModelError(f"{where} uses {type(neuron).__name__}, which EventProp cannot "
@@ -317,11 +321,56 @@ class EventPropCompiler(Compiler):
         alpha, beta = float(np.exp(-self.dt / tau_m)), float(np.exp(-self.dt / tau_s))
         i_scale = (tau_s / self.dt) * (1.0 - np.exp(-self.dt / tau_s)) if syn_scale else 1.0
         gain = 1.0 if neuron.scale_i else 1.0 / (1.0 - alpha)
-        return {"kind": kind, "lif": isinstance(neuron, LeakyIntegrateFire), "params": {
+        return {"kind": kind, "lif": isinstance(neuron, LeakyIntegrateFire),
+                "per_timestep": per_timestep, "params": {
             **extra,
             "Alpha": alpha, "Beta": beta, "Gain": gain, "K": float((1.0 - alpha) * gain
                                                                    * i_scale),
             "TauM": tau_m, "TauSyn": tau_s}}
+
+    @staticmethod
+    def _check_output(where, neuron, readout, loss, per_timestep):
+        """Refuse an output outside :data:`~irsnn.passes.insert_eventprop.OUTPUTS`."""
+        from irsnn.passes.insert_eventprop import OUTPUTS
+        if (neuron, readout, loss, per_timestep) in OUTPUTS:
+            return
+        ok = sorted((r, lo) for n, r, lo, pt in OUTPUTS if n == neuron and pt == per_timestep)
+        label = {"leaky_integrate": "LeakyIntegrate",
+                 "leaky_integrate_fire": "LeakyIntegrateFire"}[neuron]
+        mode = ("with per_timestep_loss=True" if per_timestep else "with the per-example loss")
+        hint = ""
+        if neuron == "leaky_integrate" and loss == "mean_square_error":
+            hint = "; mean_square_error is a per-timestep loss and needs readout 'var'"
+        elif neuron == "leaky_integrate" and per_timestep != (
+                (readout, loss, True) in {(r, lo, pt) for _, r, lo, pt in OUTPUTS}):
+            other = "True" if not per_timestep else "False"
+            hint = f"; readout '{readout}' with loss '{loss}' needs per_timestep_loss={other}"
+        raise ModelError(f"{where}: readout '{readout}' with loss '{loss}' on a {label} output "
+                         f"is not supported by irsnn's EventProp (as mlGeNN's) {mode}; use "
+                         f"one of (readout, loss) {ok}{hint}")
+
+    def _regulariser(self, pop) -> dict:
+        """The spike-count regularisation constants of hidden population ``pop`` (mlGeNN's
+        ``reg_lambda_upper``, ``reg_lambda_lower`` (a number, or a dict population ->
+        number) and ``reg_nu_upper``); empty when both strengths are 0."""
+        values = {}
+        for label, value in (("RegLambdaUpper", self.reg_lambda_upper),
+                             ("RegLambdaLower", self.reg_lambda_lower)):
+            if isinstance(value, dict):
+                value = next((v for k, v in value.items()
+                              if get_underlying_pop(k) is pop), 0.0)
+            if not _number(value) or not 0 <= value < np.inf:
+                raise ModelError(f"EventPropCompiler: the spike-count regularisation strength "
+                                 f"of {_where(pop, 'Population')} is {value!r}; give a "
+                                 f"finite number >= 0 (0 is off)")
+            values[label] = float(value)
+        if not any(values.values()):
+            return {}
+        nu = self.reg_nu_upper
+        if not _number(nu) or not 0 <= nu < np.inf:
+            raise ModelError(f"EventPropCompiler: reg_nu_upper={nu!r}; give the target spike "
+                             f"count per neuron and example, a finite number >= 0")
+        return {**values, "RegNuUpper": float(nu)}
 
     @staticmethod
     def _connection(conn):
@@ -443,6 +492,11 @@ def _connections(compiler, label, conns) -> tuple:
         if not any(c is o for o in out):
             out.append(c)
     return tuple(out)
+
+
+def _readouts():
+    from irsnn.passes.insert_eventprop import OUTPUTS
+    return sorted({r for n, r, _, _ in OUTPUTS if n == "leaky_integrate"})
 
 
 def _where(obj, what):

@@ -424,7 +424,9 @@ class EventPropState(Payload):
     and example each; ``params`` the constants of the backward pass (``Alpha``, ``Beta``,
     ``Gain`` (input current per unit ``inSyn`` in voltage units), ``K`` (``V``'s change per
     unit ``inSyn`` in one step), ``TauM``, ``TauSyn``); ``drive`` the variable holding the
-    loss-derived adjoint drive (outputs); ``readout`` the readout the loss acts on.
+    loss-derived adjoint drive (outputs); ``readout`` the readout the loss acts on;
+    ``per_timestep``: the loss is a mean over the example's timesteps of a loss of the output
+    at each step (mlGeNN's ``per_timestep_loss``, and its ``mean_square_error``).
     """
 
     role: ClassVar[str] = "eventprop"
@@ -439,6 +441,7 @@ class EventPropState(Payload):
     readout: str | None = None
     loss: str | None = None
     softmax_temperature: float = 1.0
+    per_timestep: bool = False
 
 
 @payload

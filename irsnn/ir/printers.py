@@ -81,6 +81,8 @@ def describe_node(nid: str, p) -> str:
                                                  ("loss", p.loss)) if v)
         if p.loss == "sparse_categorical_crossentropy":
             extra += f" softmax_temperature={p.softmax_temperature!r}"
+        if p.per_timestep:
+            extra += " per_timestep"
         return (f"{nid} = EventProp {p.kind} of {p.source} adjoints={list(p.adjoints)} "
                 f"buffers={list(p.buffers)}[max_spikes={p.max_spikes}"
                 f"{', strict' if p.strict else ''}] params={_params(p.params)}{extra}")

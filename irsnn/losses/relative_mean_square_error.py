@@ -20,8 +20,9 @@ class RelativeMeanSquareError(Loss):
     For an example with label ``y`` and first-spike times ``T`` (ms) of the output neurons,
     ``L = 1/2 * sum_{n != y} (T_y + delta - T_n)**2``; its gradient is
     ``dL/dT_y = sum_{n != y} (T_y + delta - T_n)`` and ``dL/dT_n = -(T_y + delta - T_n)``
-    (the terms mlGeNN's EventProp compiler adds to the adjoint at each first spike). Labels
-    are integer class indices, one per example.
+    (the terms mlGeNN's EventProp compiler adds to the adjoint at each first spike). A neuron
+    that did not spike counts as ``T = 0`` in these sums and carries no gradient itself (as
+    mlGeNN's). Labels are integer class indices, one per example.
 
     Parameters
     ----------

@@ -26,7 +26,7 @@ from .conftest import nvrtc_check
 T = 30
 
 
-def _network(readout, recurrent, sparse):
+def _network(readout, recurrent, sparse, silent=False):
     rng = np.random.default_rng(1)
     net = Network(default_params)
     ttfs = readout == "first_spike_time"
@@ -40,8 +40,10 @@ def _network(readout, recurrent, sparse):
         if recurrent:
             Connection(h, h, FixedProbability(0.5, 0.3) if sparse else
                        Dense(rng.normal(0, 0.4, (8, 8))), Exponential(5.0), name="hid_hid")
-        Connection(h, o, Dense(rng.normal(1.5 if ttfs else 0.0, 1.0 if ttfs else 0.5, (8, 3))),
-                   Exponential(5.0), name="hid_out")
+        w_out = rng.normal(1.5 if ttfs else 0.0, 1.0 if ttfs else 0.5, (8, 3))
+        if silent:          # output neuron 2 never fires
+            w_out[:, 2] = -1.0
+        Connection(h, o, Dense(w_out), Exponential(5.0), name="hid_out")
     return net, i, o
 
 
@@ -54,8 +56,8 @@ def _data(n, seed=0):
     return xs, rng.integers(0, 3, n)
 
 
-def _compile(backend, readout, recurrent, sparse, precision, **kw):
-    net, i, o = _network(readout, recurrent, sparse)
+def _compile(backend, readout, recurrent, sparse, precision, silent=False, **kw):
+    net, i, o = _network(readout, recurrent, sparse, silent)
     loss = (RelativeMeanSquareError(2.0) if readout == "first_spike_time"
             else "sparse_categorical_crossentropy")
     c = EventPropCompiler(T, loss, backend=backend, precision=precision, **kw)
@@ -92,6 +94,26 @@ def test_gradients_and_training_match_reference(backend, readout, recurrent, spa
         np.testing.assert_allclose(g[k], g_ref[k], rtol=1e-9,
                                    atol=1e-12 * np.abs(g_ref[k]).max(), err_msg=k)
         np.testing.assert_allclose(w[k], w_ref[k], rtol=1e-9, atol=1e-12, err_msg=k)
+
+
+def test_time_to_first_spike_with_silent_outputs_matches_reference(backend):
+    """mlGeNN's relative mean-square error with an output neuron that never fires (counted as
+    t = 0, no dL/dt of its own), as the correct neuron of some examples and a wrong one of
+    the others."""
+    x, y = _data(5, seed=2)
+    y[:2] = 2
+    grads = {}
+    for be in ("reference", backend):
+        cn, i, o = _compile(be, "first_spike_time", False, False, "double", silent=True,
+                            batch_size=5)
+        with cn:
+            grads[be] = cn.compute_gradients({i: x}, {o: y})
+            first = cn.simulation.get_var("pop.output", "TFirstSpike")
+        assert np.isinf(first[:, 2]).all() and np.isfinite(first[:, :2]).all()
+    for k, g_ref in grads["reference"].items():
+        assert np.abs(g_ref).max() > 1e-3, k
+        np.testing.assert_allclose(grads[backend][k], g_ref, rtol=1e-9,
+                                   atol=1e-12 * np.abs(g_ref).max(), err_msg=k)
 
 
 @pytest.mark.parametrize("readout,recurrent,sparse", CASES[1:3] + CASES[4:])

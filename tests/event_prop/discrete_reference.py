@@ -5,9 +5,10 @@ step by step in float64 (GeNN's order: arrivals of the previous step's spikes, `
 ``inSyn`` decay, membrane update, threshold, absolute reset) and then solves the
 discrete-time adjoint equations of :mod:`irsnn.compilers.event_prop_compiler` densely, one
 timestep after another (no events, no closed forms), for the batch-mean cross-entropy of the
-``sum_var``, ``avg_var`` or ``max_var`` readout; with ``lif_out`` the output layer is LIF too
-and the loss is the relative mean-square error of its first spike times
-(:meth:`Model.ttfs_gradients`).
+``sum_var``, ``avg_var``, ``max_var`` or ``avg_var_exp_weight`` readout, the per-timestep
+cross-entropy and mean-square error, and, with ``lif_out`` (the output layer LIF too), the
+relative mean-square error or the cross-entropy of its first spike times; optionally with
+mlGeNN's spike-count regularisation of the hidden layer (:meth:`Model.gradients`).
 """
 
 from __future__ import annotations
@@ -62,14 +63,60 @@ class Model:
             s_h_prev, s_in_prev = s_h, inputs[:, t]
         return rec
 
-    @staticmethod
-    def readout(rec, kind):
+    def readout(self, rec, kind):
         v = rec["v_o"]
         if kind == "sum_var":
             return v.sum(axis=1)
         if kind == "avg_var":
             return v.sum(axis=1) / v.shape[1]
+        if kind == "avg_var_exp_weight":
+            T = v.shape[1]
+            w = np.array([np.exp(-(t * self.dt) / (T * self.dt)) for t in range(T)]) / T
+            return np.einsum("btn,t->bn", v, w)
         return v.max(axis=1)
+
+    def per_timestep_drive(self, rec, labels, kind, targets=None, temp=1.0):
+        """``g`` ``(B, T, n)`` of the per-timestep losses: ``"per_timestep"`` (mean over
+        steps of the cross-entropy of ``softmax(V(t) / temp)``) or ``"mse"`` (mean over steps
+        of ``sum_k (V_k(t) - Y_k(t))^2 / 2``, ``targets`` ``(B, n)`` or ``(B, T, n)``)."""
+        v = rec["v_o"]
+        B, T, n = v.shape
+        g = np.zeros_like(v)
+        for b in range(B):
+            for t in range(T):
+                if kind == "mse":
+                    y = targets[b, t] if targets.ndim == 3 else targets[b]
+                    g[b, t] = (v[b, t] - y) / (B * T)
+                else:
+                    e = np.exp((v[b, t] - v[b, t].max()) / temp)
+                    q = e / e.sum()
+                    q[labels[b]] -= 1.0
+                    g[b, t] = q / (temp * B * T)
+        return g
+
+    def ttfs_crossentropy_derivative(self, rec, labels, temp, alpha):
+        """``(dL/dt_k, phantom)`` of mlGeNN's time-to-first-spike cross-entropy
+        ``-log softmax(-t / temp)[y] + alpha / (1.01 T_ms - t_y)`` (batch mean) and its phantom
+        drive of correct neurons that did not spike."""
+        t, spiked = self.first_spike_times(rec)
+        B, n = t.shape
+        T_ms = rec["v_o"].shape[1] * self.dt
+        out, phantom = np.zeros((B, n)), np.zeros((B, n))
+        for b in range(B):
+            y = labels[b]
+            ks = [k for k in range(n) if spiked[b, k]]
+            if not spiked[b, y]:
+                phantom[b, y] = -self.tau_out * alpha / (1e-4 * T_ms * T_ms * B)
+            if not ks:
+                continue
+            z = np.array([-t[b, k] / temp for k in ks])
+            q = np.exp(z - z.max())
+            q /= q.sum()
+            for q_k, k in zip(q, ks):
+                out[b, k] = ((1.0 if k == y else 0.0) - q_k) / (temp * B)
+            if spiked[b, y]:
+                out[b, y] += alpha / (1.01 * T_ms - t[b, y]) ** 2 / B
+        return out, phantom
 
     def loss(self, inputs, labels, kind, batch=None):
         """Batch-mean cross-entropy of the readout (divided by ``batch``, default B)."""
@@ -86,19 +133,21 @@ class Model:
         return first, spiked
 
     def ttfs_loss_derivative(self, rec, labels, delta):
-        """``dL/dt_k`` of ``sum_{k != y} (t_y - t_k + delta)^2 / 2`` (batch mean), over the
-        neurons that spiked, in examples whose correct neuron spiked."""
+        """``dL/dt_k`` of ``sum_{k != y} (t_y - t_k + delta)^2 / 2`` (batch mean), a neuron
+        that did not spike taking ``t = 0`` (mlGeNN's), for the neurons that spiked."""
         t, spiked = self.first_spike_times(rec)
         B, n = t.shape
         out = np.zeros((B, n))
         for b in range(B):
             y = labels[b]
-            if not spiked[b, y]:
-                continue
+            times = [t[b, k] if spiked[b, k] else 0.0 for k in range(n)]
             for k in range(n):
-                if k != y and spiked[b, k]:
-                    diff = t[b, y] - t[b, k] + delta
+                if k == y:
+                    continue
+                diff = times[y] - times[k] + delta
+                if spiked[b, k]:
                     out[b, k] -= diff / B
+                if spiked[b, y]:
                     out[b, y] += diff / B
         return out
 
@@ -107,29 +156,52 @@ class Model:
         times (``lif_out=True``)."""
         return self.gradients(inputs, labels, "ttfs", delta=delta)
 
-    def gradients(self, inputs, labels, kind, delta=None):
-        """``(dL/dw_in, dL/dw_rec or None, dL/dw_out)`` by the discrete adjoint equations."""
+    def gradients(self, inputs, labels, kind, delta=None, targets=None, temp=1.0,
+                  alpha=0.01, reg=None):
+        """``(dL/dw_in, dL/dw_rec or None, dL/dw_out)`` by the discrete adjoint equations.
+
+        ``kind``: a readout of the cross-entropy (``"sum_var"``, ``"avg_var"``, ``"max_var"``,
+        ``"avg_var_exp_weight"``), ``"per_timestep"`` or ``"mse"`` (:meth:`per_timestep_drive`),
+        ``"ttfs"`` (relative mean-square error, ``delta``) or ``"ttfs_ce"`` (time-to-first-spike
+        cross-entropy, ``temp``, ``alpha``). ``reg = (lambda_upper, lambda_lower, nu_upper)``:
+        mlGeNN's spike-count regularisation of the hidden layer, in irsnn's adjoint units
+        (``-TauM`` times mlGeNN's).
+        """
         rec = self.forward(inputs)
         B, T, _ = inputs.shape
         g = np.zeros_like(rec["v_o"])
         dldt = None
-        if kind == "ttfs":
-            dldt = self.ttfs_loss_derivative(rec, labels, delta)
+        if kind in ("ttfs", "ttfs_ce"):
+            if kind == "ttfs":
+                dldt = self.ttfs_loss_derivative(rec, labels, delta)
+            else:
+                dldt, phantom = self.ttfs_crossentropy_derivative(rec, labels, temp, alpha)
+                g[:, T - 1] += phantom
             first = self.first_spike_times(rec)[0]
+        elif kind in ("per_timestep", "mse"):
+            g = self.per_timestep_drive(rec, labels, kind, targets, temp)
         else:
             r = self.readout(rec, kind)
             p = np.exp(r - r.max(axis=1, keepdims=True))
             p /= p.sum(axis=1, keepdims=True)
             p[np.arange(B), labels] -= 1.0
             dr = p / B
-        if kind == "ttfs":
-            pass
-        elif kind == "max_var":
-            at = rec["v_o"].argmax(axis=1)
-            for b in range(B):
-                g[b, at[b], np.arange(dr.shape[1])] = dr[b]
-        else:
-            g[:] = (dr / T if kind == "avg_var" else dr)[:, None, :]
+            if kind == "max_var":
+                at = rec["v_o"].argmax(axis=1)
+                for b in range(B):
+                    g[b, at[b], np.arange(dr.shape[1])] = dr[b]
+            elif kind == "avg_var_exp_weight":
+                for t in range(T):
+                    g[:, t] = dr * np.exp(-t / T) / T
+            else:
+                g[:] = (dr / T if kind == "avg_var" else dr)[:, None, :]
+        reg_jump = 0.0
+        if reg is not None:
+            upper, lower, nu = reg
+            counts = rec["s_h"].sum(axis=(0, 1))
+            excess = counts - nu * B
+            lam = np.array([upper if c > 0 else lower for c in excess])
+            reg_jump = self.tau_mem * lam * excess / (B * B)
         k_h = (1.0 - self.alpha) * self.i_scale
         k_o = (1.0 - self.alpha_out) * self.i_scale
         c_h, c_o = self.i_scale, self.i_scale
@@ -150,9 +222,9 @@ class Model:
             spiked = rec["s_h"][:, t] > 0
             safe = np.where(spiked, i_minus_v, 1.0)
             new_lv_h = np.where(spiked, self.alpha * lv_h * i_minus_vr / safe
-                                + self.tau_mem * down / safe, self.alpha * lv_h)
+                                + self.tau_mem * down / safe + reg_jump, self.alpha * lv_h)
             new_lv_o = self.alpha_out * lv_o + g[:, t]
-            if kind == "ttfs":
+            if kind in ("ttfs", "ttfs_ce"):
                 spk_o = rec["s_o"][:, t] > 0
                 imv_o = np.where(spk_o, rec["i_o"][:, t] - rec["v_o"][:, t], 1.0)
                 imvr_o = rec["i_o"][:, t] - rec["vr_o"][:, t]

@@ -16,6 +16,7 @@ from irsnn.compilers.event_prop_compiler import default_params
 from irsnn.connectivity import Dense, FixedProbability
 from irsnn.errors import InputError, IrsnnError, ModelError
 from irsnn.ir import EventPropState, LossNode, OptimiserNode, to_text
+from irsnn.losses import RelativeMeanSquareError
 from irsnn.neurons import LeakyIntegrate, LeakyIntegrateFire, PoissonInput, SpikeInput
 from irsnn.synapses import Delta, Exponential
 from irsnn.utils.data import preprocess_spikes
@@ -66,15 +67,23 @@ def test_signature_and_defaults_match_mlgenn():
 
 REFUSED = {
     "delta synapses": (dict(syn_in=Delta()), {}, "Exponential synapses"),
-    "ttfs output": (dict(out=LeakyIntegrateFire(readout="first_spike_time")), {},
-                    "time-to-first-spike"),
-    "var readout": (dict(out=LeakyIntegrate(readout="var")), {}, "readout 'var'"),
-    "mse loss": ({}, dict(losses="mean_square_error"), "not built yet"),
+    "ttfs output with mse": (dict(out=LeakyIntegrateFire(readout="first_spike_time")),
+                             dict(losses="mean_square_error"), "readout 'first_spike_time' "
+                             "with loss 'mean_square_error'"),
+    "lif output, sum_var": (dict(out=LeakyIntegrateFire(readout="sum_var")), {},
+                            "'first_spike_time'"),
+    "var readout with crossentropy": (dict(out=LeakyIntegrate(readout="var")), {},
+                                      "readout 'var'"),
+    "mse loss needs var": ({}, dict(losses="mean_square_error"), "needs readout 'var'"),
+    "rmse on leaky integrate": ({}, dict(losses=RelativeMeanSquareError(1.0)),
+                                "'relative_mean_square_error' on a LeakyIntegrate"),
+    "per-timestep max_var": (dict(out=LeakyIntegrate(readout="max_var")),
+                             dict(per_timestep_loss=True), "per_timestep_loss=False"),
+    "per-timestep exp weight": (dict(out=LeakyIntegrate(readout="avg_var_exp_weight")),
+                                dict(per_timestep_loss=True), "per_timestep_loss=False"),
     "refractory": (dict(hidden=LeakyIntegrateFire(tau_refrac=2.0)), {}, "refractory"),
     "two taus": (dict(syn_out=Exponential(5.0), syn_in=Exponential(3.0)), {},
                  "one synaptic time constant"),
-    "regulariser": ({}, dict(reg_lambda_upper=1e-9), "regulariser"),
-    "per-timestep loss": ({}, dict(per_timestep_loss=True), "per_timestep_loss"),
     "poisson input": (dict(inp=PoissonInput()), {}, "cannot train"),
     "communicator": ({}, dict(communicator=object()), "is not a Communicator"),
 }
@@ -244,3 +253,23 @@ def test_irsnn_train_eventprop_needs_lif():
     from irsnn.train import TrainConfig
     with pytest.raises(ModelError, match="LIF hidden layers"):
         TrainConfig(dataset="synthetic-gesture", compiler="eventprop").check()
+
+
+def test_every_supported_output_compiles_and_is_reported_by_features():
+    """The one table of supported outputs (``insert_eventprop.OUTPUTS``) is what the compiler
+    accepts: each entry compiles, runs a backward pass, and ``features`` reports it."""
+    from irsnn.passes.insert_eventprop import OUTPUTS, features
+    for neuron, readout, loss, per_timestep in sorted(OUTPUTS):
+        out = (LeakyIntegrateFire(readout=readout) if neuron == "leaky_integrate_fire"
+               else LeakyIntegrate(readout=readout))
+        loss_obj = RelativeMeanSquareError(1.0) if loss == "relative_mean_square_error" \
+            else loss
+        cn = compiler(losses=loss_obj, per_timestep_loss=per_timestep).compile(
+            network(out=out))
+        assert features(cn.ir) == {(neuron, readout, loss, per_timestep)}
+        data = [preprocess_spikes(np.array([1.0, 3.0]), np.array([0, 2]), 4)]
+        y = np.zeros((1, 2)) if loss == "mean_square_error" else np.array([1])
+        with cn:
+            grads = cn.compute_gradients({cn.network.populations[0]: data},
+                                         {cn.network.populations[2]: y})
+        assert all(np.isfinite(g).all() for g in grads.values())

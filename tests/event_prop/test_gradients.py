@@ -108,7 +108,7 @@ def test_gradients_equal_independent_discrete_adjoint(readout, recurrent):
     cn, inp, out = build(w_in, w_rec, w_out, readout, batch=2)
     with cn:
         r = cn.predict({inp: data}, [out], callbacks=[])[0][out]
-        np.testing.assert_allclose(r, Model.readout(rec, readout), rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(r, ref.readout(rec, readout), rtol=1e-12, atol=1e-12)
         grads = cn.compute_gradients({inp: data}, {out: labels})
     g_in, g_rec, g_out = ref.gradients(steps, labels, readout)
     np.testing.assert_allclose(grads["in_hid"], g_in, rtol=1e-9, atol=1e-12)

@@ -21,7 +21,9 @@ simulation:
   custom update: ``Reset`` (the state reset before a batch), ``GradientLearn`` (the optimiser
   step, Deep-R included), ``GradientBatchReduce`` (the end-of-example kernels, which reduce the
   gradients of the batch), ``Softmax1`` (the readout's softmax, computed in one host pass:
-  ``Softmax2`` and ``Softmax3``, mlGeNN's later stages of the same reduction, are 0.0).
+  ``Softmax2`` and ``Softmax3``, mlGeNN's later stages of the same reduction, are 0.0;
+  EventProp's ``TTFSReduce`` and ``SpikeCountReduce`` are part of ``GradientBatchReduce``'s
+  pass and report 0.0).
 """
 
 from __future__ import annotations
@@ -43,7 +45,10 @@ _CUSTOM_TIMES = {"Reset": ("host", "Reset"), "GradientLearn": ("host", "Gradient
                  "Softmax3": ("zero", None),
                  # EventProp's softmax over the batch's readouts (mlGeNN's names for it)
                  "BatchSoftmax1": ("host", "Softmax"), "BatchSoftmax2": ("zero", None),
-                 "BatchSoftmax3": ("zero", None)}
+                 "BatchSoftmax3": ("zero", None),
+                 # EventProp's reductions of first-spike times and spike counts, which irsnn
+                 # forms inside the end-of-example pass (timed as GradientBatchReduce)
+                 "TTFSReduce": ("zero", None), "SpikeCountReduce": ("zero", None)}
 
 
 class GeNNModelView:

@@ -69,10 +69,6 @@ def choose_plan(program, requested: int | None, device_limit: int, device: str,
         If more threads are asked for than the device's work-groups hold.
     """
     largest = _largest_population(program)
-    if any(b.var == "spksign" for b in program.buffers):
-        # e-prop with signed input spikes gave zero gradients with work-groups > 1 on PoCL
-        return Plan(None, "one thread per batch element (signed spikes: the work-group plan "
-                          "is not yet correct for them)")
     if requested == 0:
         return Plan(None, "one thread per batch element (work-group size 0 asked for)")
     if requested is None and cpu:

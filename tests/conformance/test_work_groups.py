@@ -4,7 +4,8 @@ sizes 1, 32 and 256 on OpenCL: bit-identical to the reference wherever the defau
 A work-group of 1 runs every phase on one thread; 32 splits a population of 20 over most of
 a group; 256 leaves most threads idle, so barriers and races that a size hides show up as
 differences. A representative subset (ragged recurrent propagation with spike lists by prefix
-sum with every size, event-driven e-prop gradients with 32) runs in every run; the other sizes
+sum with every size, signed input spikes (flags of -1) in a population smaller than most
+sizes with every size, event-driven e-prop gradients with 32) runs in every run; the other sizes
 of e-prop and more cases under ``slow``;
 ``IRSNN_CONFORMANCE_WORK_GROUPS=1,32,256`` runs the whole suite with these sizes.
 """
@@ -27,6 +28,8 @@ SIZES = [1, 32, 256]
 DEFAULT = {
     "recurrent-ragged": (test_connectivity.test_recurrent_exact,
                          {"kind": "fixed_probability_self"}),
+    "signed-input": (test_inputs_recording.test_binary_spike_input_exact,
+                     {"signed": True, "frames": 2}),
     "eprop-event-sparse": (eprop.test_event_equals_online_with_reset_traces,
                            {"case": "alif-sparse", "loss": "sparse_categorical_crossentropy"}),
 }

@@ -190,11 +190,20 @@ class KernelRenderer:
     def statements(self, stmts, level: int) -> list[str]:
         pad = self.indent * level
         out = []
-        for s in stmts:
+        stmts = list(stmts)
+        for at, s in enumerate(stmts):
+            if isinstance(s, ParallelFor) and self.threads is not None:
+                out += self.statements(self._strided(s), level)
+                # A barrier after a block-wide loop followed by more statements, although a
+                # ParallelFor's elements stay with their threads: PoCL (3.0 and 3.1) miscompiled
+                # a phase writing an element in one ParallelFor and updating it in the next
+                # (feedback signals zeroed then summed: the zeroing was lost when some threads
+                # had no element), and it orders the phases of a kernel on every target
+                if at + 1 < len(stmts) and not isinstance(stmts[at + 1], Barrier):
+                    out.append(pad + self.dialect.barrier)
+                continue
             if isinstance(s, str):
                 out.extend(pad + line if line.strip() else "" for line in s.split("\n"))
-            elif isinstance(s, ParallelFor) and self.threads is not None:
-                out += self.statements(self._strided(s), level)
             elif isinstance(s, Barrier):
                 if self.threads is not None:
                     out.append(pad + self.dialect.barrier)

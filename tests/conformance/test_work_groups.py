@@ -17,6 +17,9 @@ import pytest
 from irsnn.backends import available_backends
 
 from ..eprop import test_event_mode as eprop
+from ..eprop import test_gradients as gradients
+from ..eprop.conftest import _build
+from ..sparse import test_learning_by_columns as columns
 from . import test_connectivity, test_inputs_recording, test_spike_schedule, test_training
 
 OPENCL = available_backends()["opencl"]
@@ -46,6 +49,17 @@ SLOW = {
                  {"dt": 1.0, "batch_size": 2, "reset_time": False}),
     "partial-batch": (test_inputs_recording.test_batches_with_partial_last_batch_exact,
                       {"reset_vars": False, "reset_in_syn": True}),
+    "eprop-online-columns": (columns.test_traces_and_weights_equal_reference,
+                             {"per_step": False}),
+    "eprop-gradients-event": (gradients.test_gradients_match_reference,
+                              {"build": _build, "hidden_kind": "alif", "recurrent": True,
+                               "loss": "sparse_categorical_crossentropy", "mode": "event"}),
+    "eprop-gradients-online": (gradients.test_gradients_match_reference,
+                               {"build": _build, "hidden_kind": "lif", "recurrent": True,
+                                "loss": "mean_square_error", "mode": "online"}),
+    "eprop-event-two-layers": (eprop.test_event_equals_online_with_reset_traces,
+                               {"case": "two-layers-sparse-lif",
+                                "loss": "sparse_categorical_crossentropy"}),
     "training": (test_training.test_training_matches_reference,
                  {"model": "alif", "loss": "sparse_categorical_crossentropy",
                   "feedback": "symmetric"}),

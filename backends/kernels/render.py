@@ -199,13 +199,16 @@ class KernelRenderer:
                 # a phase writing an element in one ParallelFor and updating it in the next
                 # (feedback signals zeroed then summed: the zeroing was lost when some threads
                 # had no element), and it orders the phases of a kernel on every target
-                if at + 1 < len(stmts) and not isinstance(stmts[at + 1], Barrier):
+                if (at + 1 < len(stmts) and not isinstance(stmts[at + 1], Barrier)
+                        and self.threads > 1):
                     out.append(pad + self.dialect.barrier)
                 continue
             if isinstance(s, str):
                 out.extend(pad + line if line.strip() else "" for line in s.split("\n"))
             elif isinstance(s, Barrier):
-                if self.threads is not None:
+                # (a block of one thread needs none: PoCL took minutes to build such kernels
+                # with barriers, for an online e-prop model by columns)
+                if self.threads is not None and self.threads > 1:
                     out.append(pad + self.dialect.barrier)
             elif isinstance(s, Single):
                 if self.threads is None:

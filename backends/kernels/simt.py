@@ -14,8 +14,8 @@ row's synapses, by columns one column per thread), as does variable recording; s
 loss kernels and one-to-one propagation run on one thread of the block. Every thread of a block
 runs the same rounds of a block-wide loop (the last guarded), and a barrier follows a block-wide
 loop that more work follows: PoCL 3.0 and 3.1 miscompiled both otherwise (see
-:class:`~.render.KernelRenderer`). *One thread per example*: the whole example on one thread, as C runs it (chosen with
-a work-group size of 0, and automatically on CPU devices).
+:class:`~.render.KernelRenderer`). *One thread per example*: the whole example on one
+thread, as C runs it (chosen with a work-group size of 0, and automatically on CPU devices).
 Several blocks per example (grid-wide barriers) are not built: every population is strided
 over one block.
 """

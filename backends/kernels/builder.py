@@ -23,7 +23,8 @@ from irsnn.rng import PHILOX_C_SOURCE
 from ..host_init import synapse_mask
 from . import learning, neurons, optimiser
 from .buffers import BufferTable
-from .description import Dim, For, If, Kernel, Program, Recorder
+from .description import (Barrier, Dim, For, If, Kernel, ParallelFor, Program, Recorder,
+                          Single)
 from .layouts import layout_of
 
 #: The buffer (owner ``""``) of the status word model code's loops write when one runs past
@@ -199,15 +200,12 @@ class KernelBuilder:
         row = strategy.propagate(self, eid, syn, conn, body, sign)
         body.append(For("s", "cnt", ["const int32_t i = spk[s];"] + row))
         if syn.learning is not None:
-            body += learning.trace_statements(self, eid, syn, signed)
+            # (rows and traces in one phase were miscompiled by PoCL 3.0: memory corrupted)
+            body += [Barrier()] + learning.trace_statements(self, eid, syn, signed)
         body += strategy.deliver(self, eid, syn)
         return Kernel(f"propagate_{self.stem(eid)}", (), (Dim("b", B),), body,
                       doc=f"spike propagation {eid} ({syn.connectivity}/{syn.layout})",
-                      label=f"propagate:{eid}",
-                      # a learning group's traces run on one thread, and so (for now) its rows:
-                      # on PoCL, rows split across the group followed by the traces gave wrong
-                      # traces or corrupted memory
-                      parallel=strategy.parallel_rows and syn.learning is None)
+                      label=f"propagate:{eid}", parallel=strategy.parallel_rows)
 
     # -- recording -----------------------------------------------------------------------------
     def _recorders(self):
@@ -221,12 +219,14 @@ class KernelBuilder:
                 self.program.recorders.append(Recorder(rid, "spikes", None, n, words,
                                                        "uint32_t"))
                 spk, spkcnt = self.buffers[rec.source, "spk"], self.buffers[rec.source, "spkcnt"]
-                row = [f"GLOBAL uint32_t *bits = rec{k}_buf + "
-                       f"((size_t)r * rec{k}_capacity + rec_step) * {words};",
-                       f"const int32_t slot = (int32_t)(ts % {h});",
-                       f"const int32_t cnt = {spkcnt}[slot * {B} + b];",
-                       f"GLOBAL const int32_t *spk = {spk} + ((size_t)slot * {B} + b) * {n};",
-                       For("s", "cnt", ["bits[spk[s] >> 5] |= 1u << (spk[s] & 31);"])]
+                # (one thread: spikes of one word would meet in its bits)
+                row = [Single([f"GLOBAL uint32_t *bits = rec{k}_buf + "
+                               f"((size_t)r * rec{k}_capacity + rec_step) * {words};",
+                               f"const int32_t slot = (int32_t)(ts % {h});",
+                               f"const int32_t cnt = {spkcnt}[slot * {B} + b];",
+                               f"GLOBAL const int32_t *spk = {spk} + "
+                               f"((size_t)slot * {B} + b) * {n};",
+                               For("s", "cnt", ["bits[spk[s] >> 5] |= 1u << (spk[s] & 31);"])])]
             else:
                 var = pop.var(rec.var)
                 ct = self.ctype(var.type)
@@ -236,13 +236,13 @@ class KernelBuilder:
                 row = [f"GLOBAL {ct} *dst = rec{k}_buf + "
                        f"((size_t)r * rec{k}_capacity + rec_step) * {n};",
                        f"GLOBAL const {ct} *src = {src};",
-                       For("i", str(n), ["dst[i] = src[i];"])]
+                       ParallelFor("i", str(n), ["dst[i] = src[i];"])]
             # Each batch element records itself into the rows that asked for it
             body.append(If(f"rec_step < rec{k}_capacity", [
                 For("r", f"rec{k}_nrows", [If(f"rec{k}_rows[r] == b", row)])]))
         return Kernel("record", (("int64_t", "rec_step"),), (Dim("b", B),), body,
                       doc="copy spikes (bit-packed) and variables into recording buffers",
-                      label="record")
+                      label="record", parallel=True)
 
     def build(self) -> Program:
         """The complete :class:`Program` for the graph."""

@@ -74,13 +74,14 @@ class Dim:
 
 @dataclass
 class For:
-    """A sequential loop ``for (var = start; var < extent; var++)`` (C expressions)."""
+    """A sequential loop ``for (var = start; var < extent; var += step)`` (C expressions)."""
 
     var: str
     extent: str
     body: list = field(default_factory=list)
     type: str = "int32_t"
     start: str = "0"
+    step: str = "1"
 
 
 @dataclass

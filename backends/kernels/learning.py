@@ -35,7 +35,7 @@ from irsnn.ir.scopes import check_learning
 from irsnn.ir import edge_id
 
 from . import eventprop
-from .description import Dim, For, ForSetBits, If, Kernel
+from .description import Barrier, Dim, For, ForSetBits, If, Kernel, ParallelFor, Single
 from .layouts import COLUMN_BUFFERS
 
 
@@ -57,17 +57,20 @@ def trace_statements(builder, eid, syn, signed):
         if signed:
             decl.append(f"GLOBAL uint32_t *negbits = {builder.buffers[eid, 'evneg']} + {row};")
             mark.append(If("sgn[s] < 0", ["negbits" + cell]))
+        # (distinct neurons of one step's list set bits of distinct words: no two threads
+        # of a block write the same word)
         return [If("irsnn_learning", [
             f"const int32_t pos = {builder.buffers['', 'eprop_pos']}[b];",
-            If(f"pos < {T}", decl + [For("s", "cnt", mark)])])]
+            If(f"pos < {T}", decl + [ParallelFor("s", "cnt", mark)])])]
     trace = builder.buffers[eid, lr.pre_trace]
     decay = builder.literal(lr.pre_trace_decay)
     sign = "(float)sgn[s]" if signed else builder.literal(1.0)
     zb = f"{trace} + (size_t)b * {syn.num_pre}"
+    # (a neuron is in a step's list once; its decayed trace is another thread's)
     return [If("irsnn_learning", [
         f"GLOBAL {builder.scalar} *zb = {zb};",
-        For("i", str(syn.num_pre), [f"zb[i] = {decay} * zb[i];"]),
-        For("s", "cnt", [f"zb[spk[s]] += {sign};"])])]
+        ParallelFor("i", str(syn.num_pre), [f"zb[i] = {decay} * zb[i];"]), Barrier(),
+        ParallelFor("s", "cnt", [f"zb[spk[s]] += {sign};"])])]
 
 
 def words(n: int) -> int:
@@ -184,11 +187,13 @@ def end_kernels(builder) -> tuple[list[Kernel], list[Kernel], list[Kernel]]:
         for name in ("ev", "evneg"):
             bits = builder.buffers.get(eid, name)
             if bits is not None:
-                clear.append(For("w", str(size), [f"{bits}[(size_t)b * {size} + w] = 0u;"]))
+                clear.append(ParallelFor("w", str(size),
+                                         [f"{bits}[(size_t)b * {size} + w] = 0u;"]))
     pos = builder.buffers["", "eprop_pos"]
-    restart = Kernel("eprop_restart", (), (builder.dim_b(),), clear + [f"{pos}[b] = 0;"],
+    restart = Kernel("eprop_restart", (), (builder.dim_b(),),
+                     clear + [Single([f"{pos}[b] = 0;"])],
                      doc="the next example's spikes and sequences start at step 0",
-                     label="backward:restart")
+                     label="backward:restart", parallel=True)
     return sweeps, scatters, [restart]
 
 
@@ -218,10 +223,12 @@ def _record(builder):
                 value = f"{var(name)}[(size_t)b * {n} + j]"
             stores.append(f"{builder.buffers[fid, name]}[((size_t)b * {T} + pos) * {n} + j] = "
                           f"{value};")
-        body.append(If(f"pos < {T}", [For("j", str(n), stores)]))
-    body.append(f"{pos}[b] = pos + 1;")
+        body.append(If(f"pos < {T}", [ParallelFor("j", str(n), stores)]))
+    # every thread has read the step before one advances it
+    body += [Barrier(), Single([f"{pos}[b] = pos + 1;"])]
     return [Kernel("eprop_record", (), (builder.dim_b(),), body,
-                   doc="per-neuron sequences of event-driven e-prop", label="learn:record")]
+                   doc="per-neuron sequences of event-driven e-prop", label="learn:record",
+                   parallel=True)]
 
 
 def _carries(f):
@@ -259,11 +266,15 @@ def _backward(builder, fid, f):
         sweep += [f"const {sc} hh = h + ({p['Alpha']} * {carry['HHat']});",
                   f"{carry['HHat']} = hh;", f"{seq('Psi')}[idx] = hh;"]
     pos = builder.buffers["", "eprop_pos"]
+    # neurons across the threads of a block, each thread keeping its neurons through the
+    # steps (no barrier between steps)
     body = [f"const int32_t steps = {pos}[b] < {T} ? {pos}[b] : {T};",
-            For("j", str(n), [f"{c} = {zero};" for c in carry.values()]),
-            For("q", "steps", ["const int32_t t = steps - 1 - q;", For("j", str(n), sweep)])]
+            ParallelFor("j", str(n), [f"{c} = {zero};" for c in carry.values()]),
+            For("q", "steps", ["const int32_t t = steps - 1 - q;",
+                               ParallelFor("j", str(n), sweep)])]
     return Kernel(f"backward_{builder.stem(fid)}", (), (builder.dim_b(),), body,
-                  doc=f"backward sweep of {fid} ({f.kind})", label=f"backward:{fid}")
+                  doc=f"backward sweep of {fid} ({f.kind})", label=f"backward:{fid}",
+                  parallel=True)
 
 
 def active_rows(builder):
@@ -390,12 +401,12 @@ def _column_copies(builder, to_columns: bool) -> list[Kernel]:
         buf = builder.buffer_of(eid)
         # sequential writes, gathered reads (vectorisable): by column in, by row out
         if to_columns:
-            body = [For("c", f"{buf('colstart')}[{syn.num_post}]", [
+            body = [ParallelFor("c", f"{buf('colstart')}[{syn.num_post}]", [
                 f"{buf(v.name + '_col')}[(size_t)b * {cap} + c] = "
                 f"{buf(v.name)}[(size_t)b * {cap} + {buf('colslot')}[c]];"
                 for v in syn.learning.vars])]
         else:
-            body = [For("i", str(syn.num_pre), [For("r", length, [
+            body = [ParallelFor("i", str(syn.num_pre), [For("r", length, [
                 f"const int32_t p = i * {M} + r;"] + [
                 f"{buf(v.name)}[(size_t)b * {cap} + p] = "
                 f"{buf(v.name + '_col')}[(size_t)b * {cap} + {buf('colpos')}[p]];"
@@ -403,7 +414,7 @@ def _column_copies(builder, to_columns: bool) -> list[Kernel]:
         what = "to column order" if to_columns else "back to row order"
         out.append(Kernel(f"{'columns' if to_columns else 'rows'}_{builder.stem(eid)}", (),
                           (builder.dim_b(),), body, doc=f"learning variables of {eid} {what}",
-                          label=f"columns:{eid}", gathers=True))
+                          label=f"columns:{eid}", gathers=True, parallel=True))
     return out
 
 
@@ -427,11 +438,11 @@ def feedback_prologue(builder) -> list[Kernel]:
             continue
         no, nh = builder.populations[u].size, builder.populations[v].size
         w, wt = builder.buffers[fb.weights, "g"], builder.buffers[fid, "WT"]
-        body = [For("k", str(no), [For("j", str(nh), [
+        body = [For("k", str(no), [ParallelFor("j", str(nh), [
             f"{wt}[((size_t)b * {no} + k) * {nh} + j] = {w}[(size_t)j * {no} + k];"])])]
         out.append(Kernel(f"feedback_weights_{builder.stem(fid)}", (), (builder.dim_b(),), body,
                           doc=f"output-major copy of the feedback weights {u} -> {v}",
-                          label=f"feedback-weights:{u}->{v}"))
+                          label=f"feedback-weights:{u}->{v}", parallel=True))
     return out
 
 
@@ -449,18 +460,21 @@ def _feedback(builder):
             row = For("r", f"{w('rowlen')}[j]", [
                 f"const int32_t k = {w('ind')}[(size_t)j * {M} + r];",
                 f"acc += {w('g')}[(size_t)j * {M} + r] * {error};"])
-            body = [For("j", str(nh), [f"{builder.scalar} acc = {builder.literal(0.0)};", row,
-                                       f"{signal} = acc;"])]
+            body = [ParallelFor("j", str(nh), [f"{builder.scalar} acc = "
+                                               f"{builder.literal(0.0)};", row,
+                                               f"{signal} = acc;"])]
         else:
             # output by output over the contiguous vector of hidden neurons (output-major
             # weights: see declare_buffers)
             wt = f"{builder.buffers[fid, 'BT']}[(size_t)k * {nh} + j]" if fb.mode == "random" \
                 else f"{builder.buffers[fid, 'WT']}[((size_t)b * {no} + k) * {nh} + j]"
-            body = [For("j", str(nh), [f"{signal} = {builder.literal(0.0)};"]),
-                    For("k", str(no), [f"const {builder.scalar} e = {error};", For(
+            # (hidden neuron j is the same thread's in both loops: no barrier)
+            body = [ParallelFor("j", str(nh), [f"{signal} = {builder.literal(0.0)};"]),
+                    For("k", str(no), [f"const {builder.scalar} e = {error};", ParallelFor(
                         "j", str(nh), [f"{signal} += {wt} * e;"])])]
         out.append(Kernel(f"feedback_{builder.stem(fid)}", (), (builder.dim_b(),), body,
-                          doc=f"{fb.mode} feedback {u} -> {v}", label=f"feedback:{u}->{v}"))
+                          doc=f"{fb.mode} feedback {u} -> {v}", label=f"feedback:{u}->{v}",
+                          parallel=True))
     return out
 
 
@@ -485,11 +499,14 @@ def _synapses(builder):
             continue
         trace = builder.buffers[eid, lr.pre_trace]
         inner = [f"const size_t idx = ((size_t)b * {n_pre} + i) * {n_post} + j;"]
+        # a row's synapses across the threads of a block (consecutive threads, consecutive
+        # synapses: coalesced), rows one after another
         body = [For("i", str(n_pre), [
             f"const {builder.scalar} zb = {trace}[(size_t)b * {n_pre} + i];",
-            For("j", str(n_post), inner + _synapse_update(builder, eid, lr, code))])]
+            ParallelFor("j", str(n_post), inner + _synapse_update(builder, eid, lr, code))])]
         out.append(Kernel(f"learn_{builder.stem(eid)}", (), (builder.dim_b(),), body,
-                          doc=f"{lr.kind} learning of {eid}", label=f"learn:{eid}"))
+                          doc=f"{lr.kind} learning of {eid}", label=f"learn:{eid}",
+                          parallel=True))
     return out
 
 
@@ -513,9 +530,11 @@ def _learn_by_columns(builder, eid, syn, code) -> Kernel:
              f"const {builder.scalar} zb = {buf(lr.pre_trace)}[(size_t)b * {syn.num_pre} + i];",
              f"const size_t idx = (size_t)b * {cap} + c;"]
     inner += _synapse_update(builder, eid, lr, code, "_col")
-    body = [For("j", str(syn.num_post), [
+    # columns across the threads of a block (a column's synapses are consecutive in the
+    # column-order copies, so neighbouring threads read neighbouring columns' runs)
+    body = [ParallelFor("j", str(syn.num_post), [
         For("c", f"{buf('colstart')}[j + 1]", inner, start=f"{buf('colstart')}[j]")])]
     return Kernel(f"learn_{builder.stem(eid)}", (), (builder.dim_b(),), body,
                   doc=f"{lr.kind} learning of {eid}, by postsynaptic neuron",
-                  label=f"learn:{eid}", gathers=True)
+                  label=f"learn:{eid}", gathers=True, parallel=True)
 

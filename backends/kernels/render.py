@@ -190,16 +190,25 @@ class KernelRenderer:
     def statements(self, stmts, level: int) -> list[str]:
         pad = self.indent * level
         out = []
-        for s in stmts:
+        stmts = list(stmts)
+        for at, s in enumerate(stmts):
+            if isinstance(s, ParallelFor) and self.threads is not None:
+                out += self.statements(self._strided(s), level)
+                # A barrier after a block-wide loop followed by more statements, although a
+                # ParallelFor's elements stay with their threads: PoCL (3.0 and 3.1) miscompiled
+                # a phase writing an element in one ParallelFor and updating it in the next
+                # (feedback signals zeroed then summed: the zeroing was lost when some threads
+                # had no element), and it orders the phases of a kernel on every target
+                if (at + 1 < len(stmts) and not isinstance(stmts[at + 1], Barrier)
+                        and self.threads > 1):
+                    out.append(pad + self.dialect.barrier)
+                continue
             if isinstance(s, str):
                 out.extend(pad + line if line.strip() else "" for line in s.split("\n"))
-            elif isinstance(s, ParallelFor) and self.threads is not None:
-                out.append(f"{pad}for ({s.type} {s.var} = {s.start} + irsnn_lid; "
-                           f"{s.var} < {s.extent}; {s.var} += IRSNN_THREADS) {{")
-                out += self.statements(s.body, level + 1)
-                out.append(pad + "}")
             elif isinstance(s, Barrier):
-                if self.threads is not None:
+                # (a block of one thread needs none: PoCL took minutes to build such kernels
+                # with barriers, for an online e-prop model by columns)
+                if self.threads is not None and self.threads > 1:
                     out.append(pad + self.dialect.barrier)
             elif isinstance(s, Single):
                 if self.threads is None:
@@ -214,8 +223,9 @@ class KernelRenderer:
             elif isinstance(s, AppendFlagged):
                 out += self.statements(self._append_flagged(s), level)
             elif isinstance(s, For):
+                step = f"{s.var}++" if s.step == "1" else f"{s.var} += {s.step}"
                 out.append(f"{pad}for ({s.type} {s.var} = {s.start}; {s.var} < {s.extent}; "
-                           f"{s.var}++) {{")
+                           f"{step}) {{")
                 out += self.statements(s.body, level + 1)
                 out.append(pad + "}")
             elif isinstance(s, ForSetBits):
@@ -260,6 +270,20 @@ class KernelRenderer:
                 f"{self.indent}{s.target} += {s.value};",
                 f"{self.indent}{s.word} &= {s.word} - 1u;", "}"]
 
+    @staticmethod
+    def _strided(s: ParallelFor) -> list:
+        """A :class:`ParallelFor` across the block: iteration ``var`` on thread ``var %
+        IRSNN_THREADS``. Every thread runs the same number of rounds (the last one guarded),
+        never a trip count of its own: PoCL 3.0 (LLVM 14) miscompiled ``for (var = start +
+        lid; var < extent; var += IRSNN_THREADS)`` where some threads run no iteration (the
+        neuron updates of a population smaller than the block, with signed spike flags, ran
+        on no thread at all), and on GPUs a uniform loop costs nothing more."""
+        base = f"_r_{s.var}"
+        return [For(base, s.extent, [
+            f"const {s.type} {s.var} = {base} + irsnn_lid;",
+            If(f"{s.var} < {s.extent}", list(s.body))], type=s.type, start=s.start,
+            step="IRSNN_THREADS")]
+
     def _append_flagged(self, s: AppendFlagged) -> list:
         if self.threads is None:
             return [ForFlagged(s.var, s.extent, s.flags, s.flag,
@@ -275,7 +299,9 @@ class KernelRenderer:
             f"const int32_t _lo = irsnn_lid * _chunk < {n} ? irsnn_lid * _chunk : {n};",
             f"const int32_t _hi = _lo + _chunk < {n} ? _lo + _chunk : {n};",
             "int32_t _mine = 0;",
-            For("_e", "_hi", ["_mine += _flags[_e] != 0 ? 1 : 0;"], start="_lo"),
+            # (every thread runs _chunk rounds, guarded: see _strided)
+            For("_c", "_chunk", ["const int32_t _e = _lo + _c;",
+                                 If("_e < _hi", ["_mine += _flags[_e] != 0 ? 1 : 0;"])]),
             "irsnn_scan[irsnn_lid] = _mine;",
             Barrier(),
             "for (int32_t _d = 1; _d < IRSNN_THREADS; _d <<= 1) {\n"
@@ -285,7 +311,8 @@ class KernelRenderer:
             f"{self.indent}irsnn_scan[irsnn_lid] += _add;\n"
             f"{self.indent}{self.dialect.barrier}\n}}" if self.threads > 1 else "",
             f"{s.count} = irsnn_scan[irsnn_lid] - _mine;",
-            For(s.var, "_hi", visit, start="_lo"),
+            For("_c", "_chunk", [f"const int32_t {s.var} = _lo + _c;",
+                                 If(f"{s.var} < _hi", visit)]),
             f"{s.count} = irsnn_scan[IRSNN_THREADS - 1];",
             Barrier()])]
 

@@ -7,10 +7,15 @@ Two plans exist. *One block per example* (the default): each batch element runs 
 work-group (CUDA block) of ``threads`` threads through all its timesteps in one launch; the
 phases of a step are separated by barriers, neuron updates and the propagation of layouts with
 :attr:`~.layouts.base.Layout.parallel_rows` are split across the threads (populations larger
-than the block are strided over it), spike lists are made with a prefix sum in local memory,
-and the other phases (recording, learning kernels, one-to-one propagation) run on one thread of
-the block. *One thread per example*: the whole example on one thread, as C runs it (chosen with
-a work-group size of 0, and automatically on CPU devices).
+than the block are strided over it), spike lists are made with a prefix sum in local memory;
+learning runs on the same plan (presynaptic traces and event bits per spike, e-prop's sequence
+recording, feedback signals and backward sweeps per neuron, online per-synapse learning along a
+row's synapses, by columns one column per thread), as does variable recording; spike recording,
+loss kernels and one-to-one propagation run on one thread of the block. Every thread of a block
+runs the same rounds of a block-wide loop (the last guarded), and a barrier follows a block-wide
+loop that more work follows: PoCL 3.0 and 3.1 miscompiled both otherwise (see
+:class:`~.render.KernelRenderer`). *One thread per example*: the whole example on one
+thread, as C runs it (chosen with a work-group size of 0, and automatically on CPU devices).
 Several blocks per example (grid-wide barriers) are not built: every population is strided
 over one block.
 """
@@ -69,10 +74,6 @@ def choose_plan(program, requested: int | None, device_limit: int, device: str,
         If more threads are asked for than the device's work-groups hold.
     """
     largest = _largest_population(program)
-    if any(b.var == "spksign" for b in program.buffers):
-        # e-prop with signed input spikes gave zero gradients with work-groups > 1 on PoCL
-        return Plan(None, "one thread per batch element (signed spikes: the work-group plan "
-                          "is not yet correct for them)")
     if requested == 0:
         return Plan(None, "one thread per batch element (work-group size 0 asked for)")
     if requested is None and cpu:

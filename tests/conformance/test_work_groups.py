@@ -4,7 +4,8 @@ sizes 1, 32 and 256 on OpenCL: bit-identical to the reference wherever the defau
 A work-group of 1 runs every phase on one thread; 32 splits a population of 20 over most of
 a group; 256 leaves most threads idle, so barriers and races that a size hides show up as
 differences. A representative subset (ragged recurrent propagation with spike lists by prefix
-sum with every size, event-driven e-prop gradients with 32) runs in every run; the other sizes
+sum with every size, signed input spikes (flags of -1) in a population smaller than most
+sizes with every size, event-driven e-prop gradients with 32) runs in every run; the other sizes
 of e-prop and more cases under ``slow``;
 ``IRSNN_CONFORMANCE_WORK_GROUPS=1,32,256`` runs the whole suite with these sizes.
 """
@@ -16,6 +17,9 @@ import pytest
 from irsnn.backends import available_backends
 
 from ..eprop import test_event_mode as eprop
+from ..eprop import test_gradients as gradients
+from ..eprop.conftest import _build
+from ..sparse import test_learning_by_columns as columns
 from . import test_connectivity, test_inputs_recording, test_spike_schedule, test_training
 
 OPENCL = available_backends()["opencl"]
@@ -27,6 +31,8 @@ SIZES = [1, 32, 256]
 DEFAULT = {
     "recurrent-ragged": (test_connectivity.test_recurrent_exact,
                          {"kind": "fixed_probability_self"}),
+    "signed-input": (test_inputs_recording.test_binary_spike_input_exact,
+                     {"signed": True, "frames": 2}),
     "eprop-event-sparse": (eprop.test_event_equals_online_with_reset_traces,
                            {"case": "alif-sparse", "loss": "sparse_categorical_crossentropy"}),
 }
@@ -43,6 +49,17 @@ SLOW = {
                  {"dt": 1.0, "batch_size": 2, "reset_time": False}),
     "partial-batch": (test_inputs_recording.test_batches_with_partial_last_batch_exact,
                       {"reset_vars": False, "reset_in_syn": True}),
+    "eprop-online-columns": (columns.test_traces_and_weights_equal_reference,
+                             {"per_step": False}),
+    "eprop-gradients-event": (gradients.test_gradients_match_reference,
+                              {"build": _build, "hidden_kind": "alif", "recurrent": True,
+                               "loss": "sparse_categorical_crossentropy", "mode": "event"}),
+    "eprop-gradients-online": (gradients.test_gradients_match_reference,
+                               {"build": _build, "hidden_kind": "lif", "recurrent": True,
+                                "loss": "mean_square_error", "mode": "online"}),
+    "eprop-event-two-layers": (eprop.test_event_equals_online_with_reset_traces,
+                               {"case": "two-layers-sparse-lif",
+                                "loss": "sparse_categorical_crossentropy"}),
     "training": (test_training.test_training_matches_reference,
                  {"model": "alif", "loss": "sparse_categorical_crossentropy",
                   "feedback": "symmetric"}),

@@ -17,7 +17,8 @@ the example (``sum_var``), cross-entropy on the sums, Adam (lr 1e-3).
 
 Memory: ``peak_rss_mb`` is the process's peak resident set (``ru_maxrss``), ``train_mb`` the
 growth of the peak during training (a warm-up step and the timed steps) over the resident set
-after the model was built (the memory training needs on top of the model). Nothing here is a test: run it, read the table.
+after the model was built (the memory training needs on top of the model). Nothing here is a
+test: run it, read the table.
 
 Run (PyTorch peers from another interpreter if irsnn's has no torch, see README.md here)::
 
@@ -97,7 +98,7 @@ def run_irsnn(spec, a) -> dict:
                                  max_spikes=x.shape[0])
     with compiler.compile(net) as cn:
         xs, ys = {inp: examples}, {out: spec["y"]}
-        cn.simulation                                       # builds the kernels
+        _ = cn.simulation                                   # builds the kernels
         setup = rss_mb()
         cn.train(xs, ys, num_epochs=1, callbacks=[])        # warm-up, untimed
         times = []

@@ -54,9 +54,9 @@ class CompiledTrainingNetwork(CompiledInferenceNetwork):
         self._opt_state: dict[str, dict] = {}
         #: ``{connection name: cb_data key}`` of deep_r_record_rewirings
         self._rewiring_records = dict(getattr(compiler, "deep_r_record_rewirings", {}))
-        #: Deep-R state by edge id (connections the insert-deep-r pass marked)
         #: ``{output node id: TargetWriter}`` of losses written with mlGeNN's hooks
         self._target_writers = None
+        #: Deep-R state by edge id (connections the insert-deep-r pass marked)
         self.deep_r = {edge_id(u, v, k): DeepR(edge_id(u, v, k), syn, compiler.rng_seed)
                        for u, v, k, syn in self.ir.synapses() if syn.rewiring is not None}
 

@@ -143,15 +143,12 @@ class DeepROptions:
 
 def _connection_of(obj, compiler: str):
     """The Connection behind ``obj`` (a Connection, or a Layer via ``connection()``)."""
-    from ..connection import Connection
-    if isinstance(obj, Connection):
-        return obj
-    conn = getattr(obj, "connection", None)
-    conn = conn() if callable(conn) else conn
-    if isinstance(conn, Connection):
-        return conn
-    raise ModelError(f"{compiler}: deep_r_conns and deep_r_record_rewirings take "
-                     f"Connections (or layers); got {type(obj).__name__} {obj!r}")
+    from ..connection import get_underlying_conn
+    try:
+        return get_underlying_conn(obj)
+    except ModelError:
+        raise ModelError(f"{compiler}: deep_r_conns and deep_r_record_rewirings take "
+                         f"Connections (or layers); got {type(obj).__name__} {obj!r}") from None
 
 
 def _connection_in(compiler: str, network, conn):

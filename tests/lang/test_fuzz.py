@@ -12,7 +12,8 @@ Properties, per class of input:
 
 C runs in a forked child, so C that traps or hangs fails the property instead of the run.
 The default run is bounded (derandomized, a few hundred inputs, ~20 s); the ``slow`` profile
-runs ten times more with fresh seeds. ``-s`` prints the counts per class."""
+runs ten times more, also derandomized (reproducible in CI; set ``derandomize=False`` in
+``SLOW`` to search with fresh seeds). ``-s`` prints the counts per class."""
 
 from __future__ import annotations
 
@@ -39,7 +40,9 @@ QUICK = settings(max_examples=60, deadline=None, derandomize=True, database=None
                  phases=(Phase.explicit, Phase.generate),
                  suppress_health_check=list(HealthCheck))
 QUICK_RUN = settings(QUICK, max_examples=2)
-SLOW = settings(max_examples=1000, deadline=None, database=None,
+# derandomized too, so that CI's slow step is reproducible (fresh seeds found the C99 pow and
+# the NaN-sign copysign differences; rerun with derandomize=False to search further)
+SLOW = settings(max_examples=1000, deadline=None, derandomize=True, database=None,
                 phases=(Phase.explicit, Phase.generate),
                 suppress_health_check=list(HealthCheck))
 SLOW_RUN = settings(SLOW, max_examples=30)

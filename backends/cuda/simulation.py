@@ -44,7 +44,8 @@ class CudaSimulation(KernelSimulation):
         self.cp = cupy
         from . import plan_of
         self.plan = plan_of(self.program, self.work_group_size)
-        self.source = KernelRenderer(CUDA_KERNELS, threads=self.plan.threads).fused_source(
+        renderer = KernelRenderer(CUDA_KERNELS, threads=self.plan.threads)
+        self.source = renderer.fused_source(
             self.program, self.graph.name, self.plan.reason)
         if settings.debug_level() >= 4:
             sys.stderr.write(f"// ----- generated CUDA for '{self.graph.name}' -----\n"
@@ -55,6 +56,8 @@ class CudaSimulation(KernelSimulation):
         module = cupy.RawModule(code=self.source, backend="nvrtc",
                                 options=NVRTC_OPTIONS + (f"-arch=sm_{major}{minor}",))
         self.kernel = module.get_function("irsnn_run")
+        self.infer_kernel = (module.get_function("irsnn_run_infer")
+                             if renderer.learning_variants(self.program) else None)
         self.end_kernels = ((module.get_function("irsnn_end_example"),
                              module.get_function("irsnn_restart"))
                             if self.program.end_kernels else ())
@@ -102,7 +105,7 @@ class CudaSimulation(KernelSimulation):
             threads = min(128, max(32, self.batch_size))
             blocks = -(-self.batch_size // threads)
         start = time.perf_counter()
-        (kernel or self.kernel)((blocks,), (threads,), tuple(args))
+        (kernel or self._run_kernel())((blocks,), (threads,), tuple(args))
         cp.cuda.Device().synchronize()
         self._elapsed += time.perf_counter() - start
 

@@ -392,6 +392,15 @@ class KernelSimulation(StateMixin, WeightsMixin, Simulation):
     def _prepare(self, profiling: bool):
         """Generate, compile and load the program; allocate device memory."""
 
+    #: the fused kernel with learning off, where the target has one (SIMT blocks; see
+    #: ``KernelRenderer.learning_variants``); else ``kernel`` reads the learning switch
+    infer_kernel = None
+
+    def _run_kernel(self):
+        """The fused kernel to launch for the learning switch as it is."""
+        return self.kernel if self._learning_on or self.infer_kernel is None \
+            else self.infer_kernel
+
     @abstractmethod
     def _launch(self, steps: int):
         """Run ``steps`` timesteps from ``self.timestep`` / ``self.rng_step`` on the target."""

@@ -20,7 +20,7 @@ decided by a :class:`~backends.kernels.render.KernelDialect` when rendering.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 
 
 @dataclass(frozen=True, eq=False)
@@ -214,6 +214,47 @@ class AppendFlagged:
     flag: str
     count: str
     body: list = field(default_factory=list)
+
+
+#: the fused kernels' argument that is non-zero while learning is enabled (the same for every
+#: thread of a launch)
+LEARNING = "irsnn_learning"
+
+
+def specialise(stmts: list, cond: str, value: bool) -> list:
+    """``stmts`` with every :class:`If` on exactly ``cond`` (a block-uniform flag, such as
+    the ``irsnn_learning`` kernel argument) replaced by the branch ``value`` selects, at any
+    depth (as a :class:`Block`, which keeps its locals to it, as the branch did).
+
+    SIMT targets render a kernel once per value of such a flag under one condition at the top
+    rather than barriers under many: PoCL handles a barrier under a condition by replicating
+    the rest of the kernel after it, so each conditional phase with a barrier doubled the code
+    (an online e-prop model with ten of them built for hours).
+    """
+    out = []
+    for s in stmts:
+        if isinstance(s, If) and s.cond == cond:
+            branch = s.then if value else s.otherwise
+            if branch:
+                out.append(Block(specialise(branch, cond, value)))
+        elif isinstance(s, str):
+            out.append(s)
+        else:
+            out.append(replace(s, **{f.name: specialise(getattr(s, f.name), cond, value)
+                                     for f in fields(s) if isinstance(getattr(s, f.name), list)}))
+    return out
+
+
+def mentions(stmts: list, cond: str) -> bool:
+    """Whether an :class:`If` on exactly ``cond`` is among ``stmts``, at any depth."""
+    for s in stmts:
+        if isinstance(s, If) and s.cond == cond:
+            return True
+        if not isinstance(s, str) and any(mentions(getattr(s, f.name), cond)
+                                          for f in fields(s)
+                                          if isinstance(getattr(s, f.name), list)):
+            return True
+    return False
 
 
 @dataclass

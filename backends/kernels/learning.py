@@ -35,7 +35,7 @@ from irsnn.ir.scopes import check_learning
 from irsnn.ir import edge_id
 
 from . import eventprop
-from .description import Barrier, Dim, For, ForSetBits, If, Kernel, ParallelFor, Single
+from .description import LEARNING, Barrier, Dim, For, ForSetBits, If, Kernel, ParallelFor, Single
 from .layouts import COLUMN_BUFFERS
 
 
@@ -59,7 +59,7 @@ def trace_statements(builder, eid, syn, signed):
             mark.append(If("sgn[s] < 0", ["negbits" + cell]))
         # (distinct neurons of one step's list set bits of distinct words: no two threads
         # of a block write the same word)
-        return [If("irsnn_learning", [
+        return [If(LEARNING, [
             f"const int32_t pos = {builder.buffers['', 'eprop_pos']}[b];",
             If(f"pos < {T}", decl + [ParallelFor("s", "cnt", mark)])])]
     trace = builder.buffers[eid, lr.pre_trace]
@@ -67,7 +67,7 @@ def trace_statements(builder, eid, syn, signed):
     sign = "(float)sgn[s]" if signed else builder.literal(1.0)
     zb = f"{trace} + (size_t)b * {syn.num_pre}"
     # (a neuron is in a step's list once; its decayed trace is another thread's)
-    return [If("irsnn_learning", [
+    return [If(LEARNING, [
         f"GLOBAL {builder.scalar} *zb = {zb};",
         ParallelFor("i", str(syn.num_pre), [f"zb[i] = {decay} * zb[i];"]), Barrier(),
         ParallelFor("s", "cnt", [f"zb[spk[s]] += {sign};"])])]

@@ -20,8 +20,9 @@ from dataclasses import dataclass
 
 from irsnn.lang.render_c import C99, Dialect
 
-from .description import (AddSetBits, AppendFlagged, AtomicAdd, Barrier, Block, For, ForFlagged,
-                          ForSetBits, If, Kernel, ParallelFor, Prefetch, Program, Single)
+from .description import (LEARNING, AddSetBits, AppendFlagged, AtomicAdd, Barrier, Block, For,
+                          ForFlagged, ForSetBits, If, Kernel, ParallelFor, Prefetch, Program,
+                          Single, mentions, specialise)
 
 
 def comment_text(text) -> str:
@@ -425,7 +426,7 @@ class KernelRenderer:
                 body[:0] = ["const int64_t rec_step = rec0 + k;", "(void)rec_step;"]
             block = Block(self._phase(Kernel(k.name, k.args, k.grid, body,
                                              parallel=k.parallel)), comment=k.doc)
-            loop.append(If("irsnn_learning", [block]) if k.learning else block)
+            loop.append(If(LEARNING, [block]) if k.learning else block)
             loop += self._barrier()
         return [For("k", "steps", ["const int64_t ts = ts0 + k;",
                                    f"const float t = (float)((double)ts * {dt!r});",
@@ -440,12 +441,26 @@ class KernelRenderer:
             out += [Block(self._phase(k), comment=k.doc)] + self._barrier()
         return out
 
+    def learning_variants(self, program: Program) -> bool:
+        """Whether the fused kernel comes as two entry points, ``irsnn_run`` with learning on
+        and ``irsnn_run_infer`` with it off, instead of one testing ``irsnn_learning``: on
+        blocks of several threads, where learning phases end in barriers. A barrier under a
+        condition, even a uniform one, is what PoCL handles worst: it replicates the rest of
+        the kernel after each such condition (an online e-prop model with ten learning
+        phases did not build in an hour), and it miscompiled a time loop under one condition
+        around it all (see :func:`~.description.specialise`)."""
+        return (self.threads is not None and self.threads > 1
+                and mentions(self.time_loop(program) + [
+                    Block(list(k.body)) for k in program.prologue + program.epilogue],
+                    LEARNING))
+
     def fused_kernel(self, program: Program, name: str = "irsnn_run",
-                     kernels=None) -> str:
+                     kernels=None, learning: bool | None = None) -> str:
         """A kernel running the prologue, the whole time loop (:meth:`time_loop`) and the
         epilogue for one batch element per work-item (with :attr:`threads`, per block);
         with ``kernels`` (grid ``(b,)``), those once instead (same parameters, so every such
-        kernel is launched with the same arguments)."""
+        kernel is launched with the same arguments). With ``learning`` (True or False), the
+        learning switch is decided in the source (its argument remains, unread)."""
         B = program.constants["batch_size"]
         params = [f"GLOBAL {b.ctype} *RESTRICT {b.name}" for b in program.buffers]
         params += [f"GLOBAL const {b.ctype} *RESTRICT {b.name}" for b in program.egps]
@@ -458,6 +473,8 @@ class KernelRenderer:
         work = (self.in_sequence(program.prologue) + self.time_loop(program)
                 + self.in_sequence(program.epilogue)
                 if kernels is None else self.in_sequence(kernels))
+        if learning is not None:
+            work = specialise(work, LEARNING, learning)
         if self.threads is None:
             head = [f"const int32_t b = {self.dialect.grid_index.format(dim=0)};"]
         else:
@@ -486,7 +503,9 @@ class KernelRenderer:
         return (f"plan: one work-group of {self.threads} threads per batch element runs every "
                 f"timestep of its example in one launch, phases separated by barriers; "
                 f"parallel over neurons/synapses: {', '.join(par) or 'none'}; "
-                f"on one thread of the group: {', '.join(ser) or 'none'}")
+                f"on one thread of the group: {', '.join(ser) or 'none'}"
+                + ("; learning on and off are two kernels (irsnn_run, irsnn_run_infer)"
+                   if self.learning_variants(program) else ""))
 
     def buffer_kernel(self, program: Program, k: Kernel) -> str:
         """Kernel ``k`` (a one-dimensional grid) taking every state buffer as a parameter, for
@@ -506,8 +525,12 @@ class KernelRenderer:
         if self.threads is not None:
             parts.append(f"#define IRSNN_THREADS {self.threads}\n")
         plan = self.plan(program) + (f" (chosen: {why})" if why else "")
-        parts += [f"/* {comment_text(plan)} */", self.helpers(program),
-                  self.fused_kernel(program)]
+        parts += [f"/* {comment_text(plan)} */", self.helpers(program)]
+        if self.learning_variants(program):
+            parts += [self.fused_kernel(program, learning=True),
+                      self.fused_kernel(program, "irsnn_run_infer", learning=False)]
+        else:
+            parts.append(self.fused_kernel(program))
         if program.end_kernels:
             parts += [self.fused_kernel(program, "irsnn_end_example", program.end_kernels),
                       self.fused_kernel(program, "irsnn_restart", program.restart_kernels)]

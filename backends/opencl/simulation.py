@@ -52,7 +52,8 @@ class OpenCLSimulation(KernelSimulation):
         self.plan = choose_plan(self.program, self.work_group_size,
                                 self.device.max_work_group_size, self.device.name,
                                 is_cpu(self.device))
-        self.source = KernelRenderer(OPENCL_KERNELS, threads=self.plan.threads).fused_source(
+        renderer = KernelRenderer(OPENCL_KERNELS, threads=self.plan.threads)
+        self.source = renderer.fused_source(
             self.program, self.graph.name, self.plan.reason)
         if settings.debug_level() >= 4:
             sys.stderr.write(f"// ----- generated OpenCL for '{self.graph.name}' -----\n"
@@ -60,6 +61,8 @@ class OpenCLSimulation(KernelSimulation):
         folder = usable_cache_dir(cache_dir())  # a private temporary one if unusable
         built = cl.Program(self.ctx, self.source).build(cache_dir=str(folder))
         self.kernel = built.irsnn_run
+        self.infer_kernel = (built.irsnn_run_infer if renderer.learning_variants(
+            self.program) else None)
         self.end_kernels = ((built.irsnn_end_example, built.irsnn_restart)
                             if self.program.end_kernels else ())
         by_name = lambda name: getattr(built, name)  # noqa: E731
@@ -99,7 +102,7 @@ class OpenCLSimulation(KernelSimulation):
         glob = (self.batch_size * local if self.plan.threads
                 else -(-self.batch_size // local) * local)
         start = time.perf_counter()
-        (kernel or self.kernel)(self.queue, (glob,), (local,), *args)
+        (kernel or self._run_kernel())(self.queue, (glob,), (local,), *args)
         self.queue.finish()
         self._elapsed += time.perf_counter() - start
 

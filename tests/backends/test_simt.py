@@ -147,3 +147,36 @@ def test_plan_is_in_the_generated_source_and_the_dump(tmp_path, capsys):
     assert "#define IRSNN_THREADS 64" in text and "__syncthreads();" in text
     (text,) = CudaBackend(work_group_size=0).kernel_source(graph).values()
     assert "plan: one thread per batch element" in text and "__syncthreads" not in text
+
+
+def test_specialise_decides_one_flag_at_any_depth():
+    from irsnn.backends.kernels.description import LEARNING, Block, If, mentions, specialise
+    body = ["a;", If("x > 0", [If(LEARNING, ["learn;"], ["infer;"]), "b;"]),
+            ParallelFor("i", "4", [If(LEARNING, ["t[i] = 0;"])]), If("other", ["c;"])]
+    on, off = specialise(body, LEARNING, True), specialise(body, LEARNING, False)
+    assert mentions(body, LEARNING) and not mentions(on, LEARNING)
+    assert not mentions(off, LEARNING)
+    assert on[1].then[0] == Block(["learn;"]) and off[1].then[0] == Block(["infer;"])
+    assert on[2].body == [Block(["t[i] = 0;"])] and off[2].body == []
+    assert on[3] == off[3] == If("other", ["c;"])     # other conditions are left alone
+    assert body[1].then[0].cond == LEARNING            # the input is not changed
+
+
+@pytest.mark.parametrize("mode", ["event", "online"])
+def test_learning_models_on_blocks_get_two_kernels_with_no_learning_branch(mode):
+    """No barrier under a condition on the learning switch: PoCL replicated the rest of the
+    kernel after each such condition (an online model's build did not end)."""
+    from irsnn.backends.cuda import CudaBackend
+    from irsnn.compilers import EPropCompiler
+
+    from ..models import recurrent_alif
+    network = recurrent_alif()[0]
+    graph = EPropCompiler(example_timesteps=5, losses="sparse_categorical_crossentropy",
+                          batch_size=2, gradient_mode=mode).build_ir(network, "m")
+    (text,) = CudaBackend(work_group_size=32).kernel_source(graph).values()
+    assert "void irsnn_run(" in text and "void irsnn_run_infer(" in text
+    assert "if (irsnn_learning)" not in text
+    assert "learning on and off are two kernels" in text
+    for threads in (0, 1):      # no barriers: one kernel reading the switch
+        (text,) = CudaBackend(work_group_size=threads).kernel_source(graph).values()
+        assert "irsnn_run_infer" not in text and "if (irsnn_learning)" in text

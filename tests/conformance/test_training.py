@@ -59,8 +59,16 @@ def test_training_matches_reference(backend, model, loss, feedback):
         np.testing.assert_allclose(g[k], g_ref[k], rtol=1e-4, atol=1e-5 * scale, err_msg=k)
     assert np.abs(g_ref["ih"]).max() > 0 and np.abs(g_ref["ho"]).max() > 0
     metric = "sparse_categorical_accuracy" if y.ndim == 1 else "mean_square_error"
-    ref.train({ri: x}, {ro: y}, num_epochs=2, shuffle=False, metrics=metric, callbacks=[])
-    net.train({ni: x}, {no: y}, num_epochs=2, shuffle=False, metrics=metric, callbacks=[])
+    # with validation after every epoch: learning off, and on again (on blocks of threads,
+    # two kernels)
+    _, valid_ref, _, _ = ref.train({ri: x}, {ro: y}, num_epochs=2, shuffle=False,
+                                   metrics=metric, callbacks=[], validation_callbacks=[],
+                                   validation_x={ri: x[3:]}, validation_y={ro: y[3:]})
+    _, valid, _, _ = net.train({ni: x}, {no: y}, num_epochs=2, shuffle=False, metrics=metric,
+                               callbacks=[], validation_callbacks=[],
+                               validation_x={ni: x[3:]}, validation_y={no: y[3:]})
+    assert valid[no].total == valid_ref[ro].total == 2
+    np.testing.assert_allclose(valid[no].result, valid_ref[ro].result, rtol=1e-4)
     for conn in ("ih", "hh", "ho"):
         np.testing.assert_allclose(net.simulation.get_weights(conn),
                                    ref.simulation.get_weights(conn), rtol=1e-4, atol=1e-5)

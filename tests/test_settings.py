@@ -55,6 +55,7 @@ def test_unknown_backend_from_the_environment_says_so(monkeypatch):
 
 
 def test_cache_root(monkeypatch, tmp_path):
+    monkeypatch.delenv("IRSNN_CACHE_DIR", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     assert settings.cache_root() == tmp_path / "irsnn"
     monkeypatch.setenv("XDG_CACHE_HOME", "")

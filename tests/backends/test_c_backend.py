@@ -21,6 +21,7 @@ pytestmark = pytest.mark.skipif(not available_backends()["c"][0],
 
 @pytest.fixture
 def fresh_cache(tmp_path, monkeypatch):
+    monkeypatch.delenv("IRSNN_CACHE_DIR", raising=False)   # (it would win over XDG's)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     return tmp_path / "cache" / "irsnn" / "c"
 

@@ -38,6 +38,7 @@ def _predict(backend, v_thresh=0.6):
 def _use_cache(monkeypatch, folder):
     """Point the cache at ``folder`` (a new path each time: ``dlopen`` keys loaded libraries by
     path, so a file placed there is really read) and return its ``irsnn/c``."""
+    monkeypatch.delenv("IRSNN_CACHE_DIR", raising=False)   # (it would win over XDG's)
     monkeypatch.setenv("XDG_CACHE_HOME", str(folder))
     return folder / "irsnn" / "c"
 

@@ -48,7 +48,6 @@ def c_source(program: Program, name: str, profile: bool) -> str:
         the end-of-example work (a run's prologue and epilogue are not timed).
     """
     r = KernelRenderer(C_KERNELS)
-    dt = program.constants["dt"]
     lines = [f"/* irsnn C backend: model '{comment_text(name)}' (generated; API {API_VERSION}) */",
              "#define _POSIX_C_SOURCE 199309L", C_KERNELS.lang.prelude, "#include <stddef.h>",
              "#define GLOBAL",
@@ -110,7 +109,7 @@ static double irsnn_now(void)
         run += ["}", ""]
     run += ["static void irsnn_run_one(int32_t b, int64_t steps, int64_t ts0, uint32_t rng0, "
             "int64_t rec0)", "{", "    irsnn_prologue_one(b);"]
-    step = ["const int64_t ts = ts0 + k;", f"const float t = (float)((double)ts * {dt!r});",
+    step = ["const int64_t ts = ts0 + k;", program.time_declaration(),
             "const uint32_t rng_step = rng0 + (uint32_t)k;"]
     calls = [f"{'if (irsnn_learning) ' if kern.learning else ''}{kern.name}(b, "
              f"{', '.join(['ts', 't', 'rng_step'] + (['rec0 + k'] if kern.args else []))});"

@@ -265,6 +265,9 @@ class KernelBuilder:
         self.program.fused_optimiser_kernels = optimiser.fused_kernels(self)
         self.program.optimiser_scalars = tuple(self.optimiser_scalars)
         self.program.constants = {"batch_size": self.batch_size, "dt": self.dt}
+        # the model's time ``t`` in its precision, as the language types it (``scalar``)
+        self.program.step_args = (("int64_t", "ts"), (self.scalar, "t"),
+                                  ("uint32_t", "rng_step"))
         self.program.loop_sites = list(self.renderer.loop_sites)
         if self.program.loop_sites:
             self.buffers.add("", STATUS, "int32_t", (1,))

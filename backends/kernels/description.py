@@ -373,6 +373,12 @@ class Program:
     optimiser_scalars: tuple = ()
     loop_sites: list = field(default_factory=list)
 
+    def time_declaration(self) -> str:
+        """The declaration of ``t`` (of the type :attr:`step_args` gives it) from the step
+        ``ts`` and ``dt``, computed in double precision as the reference does."""
+        ctype = dict((n, t) for t, n in self.step_args)["t"]
+        return f"const {ctype} t = ({ctype})((double)ts * {self.constants['dt']!r});"
+
     @property
     def egps(self) -> list:
         """Extra global parameters (:attr:`BufferTable.egps`), in binding order."""

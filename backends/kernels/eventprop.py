@@ -25,22 +25,23 @@ step of it.
 
 Backward pass, per batch element, ``t = T-1 .. 0`` (``T = ep_pos[b]``), in the model's
 precision: the loss drive of every output is computed first (softmax cross-entropy of the
-readout); then, every step, ``D = c LambdaV / TauM - LambdaI / TauSyn`` of every population
-a LIF population's trained connections reach (the downstream terms of spike jumps, from the
-values of step ``t+1``); for the spikes at ``t`` (the tail of the event list), EventProp's
-jump (the neuron's outgoing weight rows dotted with the targets' ``D``, in
-:data:`LANES` partial sums); the plain update of every neuron (a loop without branches),
-which the jumps then replace for the neurons that spiked; and for every trained connection
-the spikes of step ``t-1`` (delivered at ``t``) add the target's ``LambdaI`` row to the
-gradients. Each step costs ``O(neurons)`` (vectorisable) plus ``O(fan-out)`` per spike;
-memory is ``O(neurons x max_spikes)``, independent of the number of steps. The batch is split
-into at most :data:`BACKWARD_LANES` lanes of consecutive elements, run in parallel (the grid
-point ``b`` starting a lane runs its elements in ascending order); each lane adds to its own
-copy of the gradients (``O(lanes x synapses)``, not ``O(batch x synapses)``), which the reduce
-kernels then add to the connection's ``Gradient`` (one per synapse for the batch, which the
-optimiser kernels of ``insert-optimiser`` read), lanes ascending. With a batch of one the
-backward pass adds to ``Gradient`` itself.
-"""
+readout; ``avg_var_exp_weight`` applies its weight ``exp(-t / T) / T`` step by step) and the
+spike-count regulariser's jump of every neuron of a hidden population that has one (from the
+batch's spike counts); then, every step, ``D = c LambdaV / TauM - LambdaI / TauSyn`` of every
+population a LIF population's trained connections reach (the downstream terms of spike jumps,
+from the values of step ``t+1``); for the spikes at ``t`` (the tail of the event list),
+EventProp's jump (the neuron's outgoing weight rows dotted with the targets' ``D``, in
+:data:`LANES` partial sums, plus the regulariser's); the plain update of every neuron (a loop
+without branches), which the jumps then replace for the neurons that spiked; and for every
+trained connection the spikes of step ``t-1`` (delivered at ``t``) add the target's ``LambdaI``
+row to the gradients. Each step costs ``O(neurons)`` (vectorisable) plus ``O(fan-out)`` per
+spike; memory is ``O(neurons x max_spikes)``, independent of the number of steps. The batch is
+split into at most :data:`BACKWARD_LANES` lanes of consecutive elements, run in parallel (the
+grid point ``b`` starting a lane runs its elements in ascending order); each lane adds to its
+own copy of the gradients (``O(lanes x synapses)``, not ``O(batch x synapses)``), which the
+reduce kernels then add to the connection's ``Gradient`` (one per synapse for the batch, which
+the optimiser kernels of ``insert-optimiser`` read), lanes ascending. With a batch of one the
+backward pass adds to ``Gradient`` itself. """
 
 from __future__ import annotations
 
@@ -52,6 +53,7 @@ from .description import Block, Dim, For, If, Kernel
 #: (readout, loss) pairs of output populations the kernels implement
 SUPPORTED = (("sum_var", "sparse_categorical_crossentropy"),
              ("avg_var", "sparse_categorical_crossentropy"),
+             ("avg_var_exp_weight", "sparse_categorical_crossentropy"),
              ("max_var", "sparse_categorical_crossentropy"),
              ("first_spike_time", "relative_mean_square_error"))
 
@@ -68,6 +70,9 @@ class _Pop:
         self.p = {q.name: float(q.value) for q in node.params}
         self.buf = builder.buffer_of(sid)
         self.var = builder.buffer_of(node.source)
+        #: the spike-count regularisation's jump (hidden LIF populations that have one)
+        self.reg = node.kind == "hidden" and any(
+            self.p.get(k, 0.0) != 0.0 for k in ("RegLambdaUpper", "RegLambdaLower"))
 
 
 def _check(pop: _Pop):
@@ -112,6 +117,8 @@ def declare_buffers(builder):
             # D of the targets; the jumps of this step and the LambdaI before them
             for name in ("D", "jv", "jli"):
                 table.add(sid, name, sc, (B, n))
+        if p.reg:       # the regulariser's jump of every neuron, from the batch's counts
+            table.add(sid, "reg", sc, (B, n))
         if node.readout == "first_spike_time":   # spikes left to visit: 1 at the first
             table.add(sid, "rem", "int32_t", (B, n))
         if node.readout == "max_var":
@@ -186,6 +193,8 @@ def _loss(builder, p, lid) -> list:
         r = f"{p.buf('vmax')}[{row} + k]"
     elif p.node.readout == "avg_var":
         r = f"({p.var(var + 'Sum')}[{row} + k] / ({sc})T)"
+    elif p.node.readout == "avg_var_exp_weight":   # (its weights are applied step by step)
+        r = f"{p.var(var + 'Avg')}[{row} + k]"
     else:
         r = f"{p.var(var + 'Sum')}[{row} + k]"
     labels = builder.buffers[lid, "labels"]
@@ -313,9 +322,16 @@ def _backward(builder) -> Kernel:
             row = f"(size_t)b * {p.n} + j"
             init.append(For("j", str(p.n), [f"{p.var('LambdaV')}[{row}] = {zero};",
                                             f"{p.var('LambdaI')}[{row}] = {zero};"]))
+        if p.reg:
+            init.append(_regulariser(builder, p))
     for nid, lid in losses.items():
         init += _loss(builder, pops[nid], lid)
     step = []
+    if any(p.node.readout == "avg_var_exp_weight" for p in pops.values()):
+        # the readout's weight of step t: exp(-t dt / (T dt)) / T
+        sT, st, dt = f"({sc})T", f"({sc})t", builder.literal(builder.dt)
+        step.append(f"const {sc} wexp = {builder.fn('exp')}(-({st} * {dt}) / ({sT} * {dt})) "
+                    f"/ {sT};")
     # D of every population that a LIF population's trained connections reach
     targets = {syn.target for syn in edges.values() if pops[syn.source].lif}
     for nid in targets:
@@ -353,10 +369,11 @@ def _backward(builder) -> Kernel:
                         f"{tgt.buf('D')}[(size_t)b * {tgt.n} + {col}]")
                 jump.append(Block(["const int32_t i = j;", f"const int32_t len = {length};"]
                                   + _dot(builder, "down", term)))
+            reg = f" + {p.buf('reg')}[(size_t)b * {n} + j]" if p.reg else ""
             jump += [f"const {sc} imv = {p.buf('ev_imv')}[{base} + e];",
                      f"{p.buf('jv')}[(size_t)b * {n} + z] = "
-                     f"(({q['Alpha']} * {lv}) * ({p.buf('ev_imvr')}[{base} + e] / imv)) + "
-                     f"(({q['TauM']} * down) / imv);",
+                     f"((({q['Alpha']} * {lv}) * ({p.buf('ev_imvr')}[{base} + e] / imv)) + "
+                     f"(({q['TauM']} * down) / imv)){reg};",
                      f"{p.buf('jli')}[(size_t)b * {n} + z] = {li};", "nj += 1;"]
             step += [f"int32_t nj{x} = 0;"]
             jumps = [Block(["int32_t nj = 0;", For("z", str(n), jump), f"nj{x} = nj;"])]
@@ -365,6 +382,8 @@ def _backward(builder) -> Kernel:
             if p.node.readout == "max_var":
                 body.append(f"nv = nv + ({p.buf('vmaxat')}[{row}] == t ? "
                             f"{p.var('Drive')}[{row}] : {zero});")
+            elif p.node.readout == "avg_var_exp_weight":
+                body.append(f"nv = nv + ({p.var('Drive')}[{row}] * wexp);")
             else:
                 body.append(f"nv = nv + {p.var('Drive')}[{row}];")
         body += [f"{lv} = nv;", f"{li} = ({q['Beta']} * {li}) + ({q['K']} * nv);"]
@@ -414,6 +433,26 @@ def _backward(builder) -> Kernel:
     return Kernel("eventprop_backward", (), (builder.dim_b(),), body,
                   doc="EventProp: the backward pass of the example just ended",
                   label="backward:eventprop")
+
+
+def _regulariser(builder, p) -> For:
+    """Statements writing the spike-count regulariser's jump of every neuron of ``p`` for
+    batch element ``b`` (mlGeNN's, in irsnn's adjoint units): ``TauM RegLambda (C - nu B) /
+    B^2``, ``C`` the neuron's spikes in the batch's examples (kept and dropped), ``RegLambda``
+    the upper strength where ``C > nu B``, else the lower. Every element sums the batch's
+    counts itself (``O(B n)``; the batch's forward passes have all ended)."""
+    sc, n, B = builder.scalar, p.n, builder.batch_size
+    q = {k: builder.literal(p.p.get(k, 0.0))
+         for k in ("TauM", "RegLambdaUpper", "RegLambdaLower")}
+    count, dropped = p.buf("count"), p.buf("dropped")
+    return For("j", str(n), [
+        "int32_t total = 0;",
+        For("c", str(B), [f"total += {count}[(size_t)c * {n} + j] + "
+                          f"{dropped}[(size_t)c * {n} + j];"]),
+        f"const {sc} excess = ({sc})total - {builder.literal(p.p['RegNuUpper'] * B)};",
+        f"{p.buf('reg')}[(size_t)b * {n} + j] = (({q['TauM']} * (excess > "
+        f"{builder.literal(0.0)} ? {q['RegLambdaUpper']} : {q['RegLambdaLower']})) * "
+        f"excess) / {builder.literal(float(B * B))};"])
 
 
 #: partial sums of the dot products of spike jumps (independent, so they vectorise)

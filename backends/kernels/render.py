@@ -416,7 +416,6 @@ class KernelRenderer:
         for k in program.kernels:
             if tuple(d.var for d in k.grid) != ("b",):
                 raise ValueError(f"kernel {k.name} has grid {k.grid}; fused loops need (b,)")
-        dt = program.constants["dt"]
         # (a barrier opening the step as well: PoCL's work-group loops mishandle a first
         # phase that follows the loop head directly)
         loop = self._barrier()
@@ -429,7 +428,7 @@ class KernelRenderer:
             loop.append(If(LEARNING, [block]) if k.learning else block)
             loop += self._barrier()
         return [For("k", "steps", ["const int64_t ts = ts0 + k;",
-                                   f"const float t = (float)((double)ts * {dt!r});",
+                                   program.time_declaration(),
                                    "const uint32_t rng_step = rng0 + (uint32_t)k;",
                                    "(void)t; (void)rng_step;"] + loop, type="int64_t")]
 

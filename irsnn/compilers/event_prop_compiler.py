@@ -104,7 +104,7 @@ class EventPropCompiler(Compiler):
     (ragged) connectivity, with synaptic delays (uniform or per synapse, fixed or learnt),
     Deep-R on sparse connections; the reference backend, and the C, OpenCL and CUDA backends
     (their kernels, :mod:`backends.kernels.eventprop`, implement the readout/loss pairs of its
-    ``SUPPORTED``, without delays, Deep-R or the regulariser; what the reference gains before
+    ``SUPPORTED``, with the regulariser, without delays or Deep-R; what the reference gains before
     the kernels do is refused on them). Everything else is refused by :meth:`compile` with the
     reason. The equations and the differences from mlGeNN are in
     the module docstring.
@@ -453,9 +453,7 @@ class EventPropCompiler(Compiler):
         """Refuse outputs whose readout/loss pair the kernel backends do not implement."""
         from irsnn.backends.kernels.eventprop import SUPPORTED
         # what the kernels do not build yet, should the reference backend gain it first
-        for label, value in (("reg_lambda_upper", self.reg_lambda_upper),
-                             ("reg_lambda_lower", self.reg_lambda_lower),
-                             ("per_timestep_loss", self.per_timestep_loss),
+        for label, value in (("per_timestep_loss", self.per_timestep_loss),
                              ("delay_learn_conns", self.delay_learn_conns),
                              ("deep_r_conns", self.deep_r_conns)):
             values = value.values() if isinstance(value, dict) else (

@@ -66,7 +66,8 @@ def _compile(backend, readout, recurrent, sparse, precision, silent=False, **kw)
 
 # feed-forward and recurrent, dense and ragged, every readout of the kernels
 CASES = [("sum_var", False, False), ("avg_var", True, False), ("max_var", True, True),
-         ("sum_var", False, True), ("first_spike_time", True, False)]
+         ("sum_var", False, True), ("first_spike_time", True, False),
+         ("avg_var_exp_weight", True, True)]
 
 
 @pytest.mark.parametrize("readout,recurrent,sparse", CASES)
@@ -94,6 +95,31 @@ def test_gradients_and_training_match_reference(backend, readout, recurrent, spa
         np.testing.assert_allclose(g[k], g_ref[k], rtol=1e-9,
                                    atol=1e-12 * np.abs(g_ref[k]).max(), err_msg=k)
         np.testing.assert_allclose(w[k], w_ref[k], rtol=1e-9, atol=1e-12, err_msg=k)
+
+
+@pytest.mark.parametrize("readout", ["avg_var_exp_weight", "first_spike_time"])
+def test_spike_count_regularisation_matches_reference(backend, readout):
+    """mlGeNN's regulariser (strengths and target of its SHD example's order, scaled to this
+    network's counts) on a recurrent hidden layer: the upper strength for neurons above the
+    target, the lower for the others, both present in the batch."""
+    x, y = _data(5, seed=3)
+    reg = dict(reg_lambda_upper=4e-3, reg_lambda_lower=1e-3, reg_nu_upper=2)
+    grads, counts = {}, {}
+    for be in ("reference", backend):
+        cn, i, o = _compile(be, readout, True, False, "double", batch_size=5, **reg)
+        with cn:
+            grads[be] = cn.compute_gradients({i: x}, {o: y})
+        counts[be] = _eventprop(cn.simulation).spike_counts
+    plain, pi, po = _compile("reference", readout, True, False, "double", batch_size=5)
+    with plain:
+        g_plain = plain.compute_gradients({pi: x}, {po: y})
+    assert counts[backend] == counts["reference"]
+    for k, g_ref in grads["reference"].items():
+        assert np.abs(g_ref).max() > 1e-3, k
+        np.testing.assert_allclose(grads[backend][k], g_ref, rtol=1e-9,
+                                   atol=1e-12 * np.abs(g_ref).max(), err_msg=k)
+    # the regulariser moved the hidden layer's input gradients
+    assert np.abs(grads["reference"]["in_hid"] - g_plain["in_hid"]).max() > 1e-6
 
 
 def test_time_to_first_spike_with_silent_outputs_matches_reference(backend):
@@ -207,6 +233,6 @@ def test_kernel_backends_refuse_readouts_they_lack(backend, monkeypatch):
         _compile(backend, "max_var", False, False, "float")
     _compile(backend, "sum_var", False, False, "float")   # the others still compile
     # options the kernels do not build (whether or not the reference has them by now)
-    for option in (dict(reg_lambda_upper=1e-9), dict(per_timestep_loss=True)):
+    for option in (dict(per_timestep_loss=True), dict(deep_r_conns=["hid_out"])):
         with pytest.raises(ModelError, match=next(iter(option))):
             _compile(backend, "sum_var", False, False, "float", **option)

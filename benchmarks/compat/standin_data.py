@@ -98,13 +98,21 @@ def write_mnist_module(folder, num_train: int = 1400, seed: int = 0) -> Path:
 SHD_CHANNELS, SHD_CLASSES = 700, 20
 
 
-def synthetic_shd(num_examples: int, duration: float = 0.05, seed: int = 0):
+#: spikes per millisecond of a synthetic SHD example, sweep and noise (real SHD examples have
+#: about ten: enough that the input layer of mlGeNN's SHD examples, mean weight 0.03 through
+#: 5 ms synapses, drives its hidden LIF neurons past threshold, which a sparser stand-in did not)
+SHD_RATE = 10.0
+
+
+def synthetic_shd(num_examples: int, duration: float = 0.05, seed: int = 0,
+                  rate: float = SHD_RATE):
     """Synthetic SHD examples: ``(times, units, labels)``, lists of float32 spike times in
     seconds and uint16 channel ids, one array per example, and uint8 labels.
 
     Each class is a sweep through its own band of channels (start channel, direction and
     speed fixed per class) over ``duration`` seconds, with jittered timing, dropped spikes and
-    uniform background noise, so a classifier can learn it but not trivially.
+    uniform background noise (a fifth of the spikes), ``rate`` spikes per millisecond before
+    a fifth of the sweep's is dropped, so a classifier can learn it but not trivially.
     """
     rng = np.random.default_rng(seed)
     cls_rng = np.random.default_rng(12345)
@@ -113,11 +121,12 @@ def synthetic_shd(num_examples: int, duration: float = 0.05, seed: int = 0):
     labels = rng.integers(0, SHD_CLASSES, num_examples).astype(np.uint8)
     times, units = [], []
     for y in labels:
-        t = np.sort(rng.uniform(0.0, duration, 120))
+        total = int(round(rate * duration * 1000.0))
+        t = np.sort(rng.uniform(0.0, duration, total - total // 5))
         ch = starts[y] + slopes[y] * t + rng.normal(0.0, 8.0, t.shape)
         keep = rng.random(t.shape) > 0.2
         t, ch = t[keep], ch[keep]
-        noise_t = rng.uniform(0.0, duration, 30)
+        noise_t = rng.uniform(0.0, duration, total // 5)
         t = np.concatenate([t, noise_t])
         ch = np.concatenate([ch, rng.uniform(0, SHD_CHANNELS, noise_t.shape)])
         ch = np.clip(np.round(ch), 0, SHD_CHANNELS - 1).astype(np.uint16)

@@ -25,9 +25,9 @@ step of it.
 
 Backward pass, per batch element, ``t = T-1 .. 0`` (``T = ep_pos[b]``), in the model's
 precision: the loss drive of every output is computed first (softmax cross-entropy of the
-readout); then, every step, ``D = c LambdaV / TauM - LambdaI / TauSyn`` of every population
-a LIF population's trained connections reach (the downstream terms of spike jumps, from the
-values of step ``t+1``); for the spikes at ``t`` (the tail of the event list), EventProp's
+readout); then, every step, ``D = kv LambdaV - ki LambdaI`` (``insert_eventprop.
+arrival_coefficients``) of every population a LIF population's trained connections reach
+(the downstream terms of spike jumps, from the values of step ``t+1``); for the spikes at ``t`` (the tail of the event list), EventProp's
 jump (the neuron's outgoing weight rows dotted with the targets' ``D``, in
 :data:`LANES` partial sums); the plain update of every neuron (a loop without branches),
 which the jumps then replace for the neurons that spiked; and for every trained connection
@@ -46,6 +46,7 @@ from __future__ import annotations
 
 from irsnn.errors import ModelError
 from irsnn.ir import EventPropState
+from irsnn.passes.insert_eventprop import arrival_coefficients
 
 from .description import Block, Dim, For, If, Kernel
 
@@ -320,12 +321,11 @@ def _backward(builder) -> Kernel:
     targets = {syn.target for syn in edges.values() if pops[syn.source].lif}
     for nid in targets:
         p = pops[nid]
-        q = lits(p)
-        c = builder.literal(p.p["K"] / (1.0 - p.p["Alpha"]))
+        kv, ki = (builder.literal(v) for v in arrival_coefficients(p.p, builder.dt))
         row = f"(size_t)b * {p.n} + j"
         step.append(For("j", str(p.n), [
-            f"{p.buf('D')}[{row}] = (({c} * {p.var('LambdaV')}[{row}]) / {q['TauM']}) - "
-            f"({p.var('LambdaI')}[{row}] / {q['TauSyn']});"]))
+            f"{p.buf('D')}[{row}] = ({kv} * {p.var('LambdaV')}[{row}]) - "
+            f"({ki} * {p.var('LambdaI')}[{row}]);"]))
     for nid, p in adj.items():
         q, x = lits(p), names[nid]
         n, base = p.n, f"(size_t)b * {p.n * p.m}"

@@ -80,6 +80,7 @@ def test_discrete_gradients_converge_to_continuous_ones():
     exact = np.concatenate([g_in.ravel(), g_out.ravel()])
     errors = [np.linalg.norm(irsnn_gradients(w_in, w_out, inputs, dt) - exact)
               / np.linalg.norm(exact) for dt in (1.0, 0.1, 0.01)]
+    print("relative errors of the gradients at dt = 1, 0.1, 0.01 ms:", errors)
     assert errors[0] > errors[1] > errors[2]
     assert errors[1] < 0.06 and errors[2] < 0.006
     # first order: each tenfold smaller step cuts the error at least fivefold

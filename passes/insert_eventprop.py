@@ -48,9 +48,10 @@ from .base import Pass
 #: the constants of the backward pass, in the order the node lists them (``Delta``: the
 #: relative mean-square error's margin; ``TtfsAlpha`` and ``ExampleTime``: the
 #: time-to-first-spike cross-entropy's regulariser; ``RegLambdaUpper``, ``RegLambdaLower``,
-#: ``RegNuUpper``: the spike-count regularisation of a hidden population)
+#: ``RegNuUpper``: the spike-count regularisation of a hidden population, ``RegLossScale``
+#: its strengths' factor, irsnn's loss over mlGeNN's)
 PARAMS = ("Alpha", "Beta", "Gain", "K", "TauM", "TauSyn", "Delta", "TtfsAlpha", "ExampleTime",
-          "RegLambdaUpper", "RegLambdaLower", "RegNuUpper")
+          "RegLambdaUpper", "RegLambdaLower", "RegNuUpper", "RegLossScale")
 
 #: Every output the backward pass implements, as ``(neuron, readout, loss, per_timestep)``
 #: (``neuron``: ``"leaky_integrate"`` or ``"leaky_integrate_fire"``): mlGeNN's set. This and
@@ -206,5 +207,5 @@ def _learnable_delays(syn, max_delay_steps: int):
                     role="param")
 
 
-__all__ = ["InsertEventprop", "PARAMS", "arrival_coefficients", "BUFFERS", "OUTPUTS", "HIDDEN_FEATURES", "features",
-           "output_signature"]
+__all__ = ["InsertEventprop", "PARAMS", "arrival_coefficients", "BUFFERS", "OUTPUTS",
+           "HIDDEN_FEATURES", "features", "output_signature"]

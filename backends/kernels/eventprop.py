@@ -26,13 +26,13 @@ step of it.
 Backward pass, per batch element, ``t = T-1 .. 0`` (``T = ep_pos[b]``), in the model's
 precision: the loss drive of every output is computed first (softmax cross-entropy of the
 readout); then, every step, ``D = kv LambdaV - ki LambdaI`` (``insert_eventprop.
-arrival_coefficients``) of every population a LIF population's trained connections reach
-(the downstream terms of spike jumps, from the values of step ``t+1``); for the spikes at ``t`` (the tail of the event list), EventProp's
-jump (the neuron's outgoing weight rows dotted with the targets' ``D``, in
-:data:`LANES` partial sums); the plain update of every neuron (a loop without branches),
-which the jumps then replace for the neurons that spiked; and for every trained connection
-the spikes of step ``t-1`` (delivered at ``t``) add the target's ``LambdaI`` row to the
-gradients. Each step costs ``O(neurons)`` (vectorisable) plus ``O(fan-out)`` per spike;
+arrival_coefficients``) of every population a LIF population's trained connections reach (the
+downstream terms of spike jumps, from the values of step ``t+1``); for the spikes at ``t`` (the
+tail of the event list), EventProp's jump (the neuron's outgoing weight rows dotted with the
+targets' ``D``, in :data:`LANES` partial sums); the plain update of every neuron (a loop without
+branches), which the jumps then replace for the neurons that spiked; and for every trained
+connection the spikes of step ``t-1`` (delivered at ``t``) add the target's ``LambdaI`` row to
+the gradients. Each step costs ``O(neurons)`` (vectorisable) plus ``O(fan-out)`` per spike;
 memory is ``O(neurons x max_spikes)``, independent of the number of steps. The batch is split
 into at most :data:`BACKWARD_LANES` lanes of consecutive elements, run in parallel (the grid
 point ``b`` starting a lane runs its elements in ascending order); each lane adds to its own

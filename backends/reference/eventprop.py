@@ -68,13 +68,15 @@ class _Buffers:
         """Per neuron, the spike-count regularisation's jump of ``LambdaV`` at each of its
         spikes, or None: mlGeNN's ``-RegLambda (C - nu B) / B^2`` (``C`` the neuron's spikes
         summed over the batch, ``RegLambda`` the upper strength where ``C > nu B``, else the
-        lower), times ``-TauM`` (irsnn's adjoint units)."""
+        lower), times ``-TauM`` (irsnn's adjoint units) and ``RegLossScale`` (irsnn's loss
+        over mlGeNN's: the strengths weigh against the loss as in mlGeNN)."""
         upper, lower = self.p.get("RegLambdaUpper", 0.0), self.p.get("RegLambdaLower", 0.0)
         if upper == 0.0 and lower == 0.0:
             return None
         total = (self.count + self.dropped).sum(axis=0).astype(F64)
         excess = total - self.p["RegNuUpper"] * batch
-        return self.p["TauM"] * np.where(excess > 0, upper, lower) * excess / batch ** 2
+        scale = self.p["TauM"] * self.p.get("RegLossScale", 1.0)
+        return scale * np.where(excess > 0, upper, lower) * excess / batch ** 2
 
     def spikes(self):
         """``(steps, batch rows, neurons, slots)`` of every recorded spike."""

@@ -37,9 +37,14 @@ read from the forward pass (``I`` the input current in voltage units), and the d
 is ``-dL/dt_spike``: ``d LambdaI/dt = LambdaI/TauSyn - c LambdaV/TauM`` of the targets.
 
 A hidden population with the spike-count regularisation adds, at every spike of neuron ``j``,
-``TauM RegLambda (C_j - RegNuUpper B) / B^2`` to ``LambdaV`` (mlGeNN's jump in irsnn's units,
-which are mlGeNN's adjoints times ``-TauM``; ``C_j`` the neuron's spike count summed over the
-batch, ``RegLambda`` the upper strength where ``C_j > RegNuUpper B``, else the lower).
+``r TauM RegLambda (C_j - RegNuUpper B) / B^2`` to ``LambdaV``: mlGeNN's jump in irsnn's
+units, which are mlGeNN's adjoints times ``-TauM``, times ``r`` (``RegLossScale``), irsnn's
+loss over mlGeNN's (``TauM`` for the mean-square error, per-timestep losses, ``avg_var`` and
+``avg_var_exp_weight``, ``TauM T`` for ``sum_var`` and ``max_var``, 1 for the
+time-to-first-spike cross-entropy, ``1/B`` for the relative mean-square error), so that the
+strengths weigh against the loss as in mlGeNN; ``C_j`` is the neuron's spike count summed
+over the batch, ``RegLambda`` the upper strength where ``C_j > RegNuUpper B``, else the
+lower.
 
 With synaptic delays (``a_ij`` steps beyond the one every connection takes,
 fixed or learnt, uniform or per synapse), a spike at step ``t`` arrives at ``t + 1 + a_ij``: the
@@ -248,7 +253,33 @@ class EventPropCompiler(Compiler):
             info[node_id(pop)] = self._population(pop, losses)
         for conn in network.connections:
             self._connection(conn)
+        scale = self._mlgenn_loss_scale(losses)
+        for entry in info.values():
+            if "RegLambdaUpper" in entry["params"]:
+                entry["params"]["RegLossScale"] = scale
         return info
+
+    def _mlgenn_loss_scale(self, losses) -> float:
+        """``r``, irsnn's loss over mlGeNN's for the (first) output's loss, which the
+        spike-count regulariser's strengths are multiplied by so that they weigh against the
+        loss as in mlGeNN. mlGeNN's drive of a voltage loss is ``dL/dV / (TauM B T dt)`` per
+        ms (its loss is irsnn's over ``TauM`` where irsnn averages over the steps: the
+        mean-square error, per-timestep losses, ``avg_var``, ``avg_var_exp_weight``; over
+        ``TauM T`` for ``sum_var`` and ``max_var``, which irsnn does not average); its
+        time-to-first-spike cross-entropy is irsnn's (1) and its relative mean-square error a
+        batch sum where irsnn's is a batch mean (``1 / B``)."""
+        if not losses:
+            return 1.0
+        pop, loss = next(iter(losses.items()))
+        neuron, readout = pop.neuron, pop.neuron.readout.name
+        if isinstance(neuron, LeakyIntegrateFire):
+            return (1.0 / self.batch_size if loss.name == "relative_mean_square_error"
+                    else 1.0)
+        tau_m = _scalar(neuron.tau_mem, _where(pop, "Population"), "tau_mem")
+        per_timestep = self.per_timestep_loss or loss.name == "mean_square_error"
+        if readout in ("sum_var", "max_var") and not per_timestep:
+            return tau_m * self.example_timesteps
+        return tau_m
 
     def _population(self, pop, losses):
         neuron, where = pop.neuron, _where(pop, "Population")

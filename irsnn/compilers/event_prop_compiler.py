@@ -19,7 +19,7 @@ backward pass runs ``t = T-1 .. 0`` from ``LambdaV(T) = LambdaI(T) = 0``::
     LambdaV(t) = Alpha LambdaV(t+1) + g(t)                                   (no spike at t)
     LambdaV(t) = Alpha LambdaV(t+1) (I - Vr)/(I - V)                         (spike at t)
                  + TauM / (I - V) sum_m W_jm D_m(t+1)
-    D_m(t+1)   = c_m LambdaV_m(t+1) / TauM_m - LambdaI_m(t+1) / TauSyn_m
+    D_m(t+1)   = (k_m LambdaV_m(t+1) - (1 - Beta_m) LambdaI_m(t+1)) / (Beta_m dt)
     LambdaI(t) = Beta LambdaI(t+1) + k LambdaV(t)
 
 and every spike of presynaptic neuron ``i`` arriving at step ``t`` adds ``LambdaI_j(t)`` to
@@ -34,7 +34,14 @@ gradients of weights into the output layer equal finite differences of the simul
 spike, the jump is EventProp's (Wunderlich & Pehle, eq. for the spike-time transition) with
 the slopes ``dV/dt = (I - V)/TauM`` just before and ``(I - Vr)/TauM`` just after the reset
 read from the forward pass (``I`` the input current in voltage units), and the downstream term
-is ``-dL/dt_spike``: ``d LambdaI/dt = LambdaI/TauSyn - c LambdaV/TauM`` of the targets.
+is ``-dL/dt_spike``. ``D_m(s)`` is ``-dL/dt`` of an arrival at step ``s`` per unit weight, the
+discrete derivative ``(LambdaI_m(s) - LambdaI_m(s+1)) / dt`` (the loss's change when the
+arrival moves one step later) written with the recurrence for ``LambdaI_m(s+1)``; as ``dt ->
+0`` it tends to the continuous ``c LambdaV / TauM - LambdaI / TauSyn``. The continuous form
+itself is not used: at finite ``dt`` it is ``O(dt)`` of ``LambdaV / TauM`` away from 0 in the
+adjoint's steady state under a constant drive, where ``D`` is 0, and that bias, with the
+drive's sign, outweighed the spike-timing terms of a mean-square error (mlGeNN's
+``pattern_recognition`` example: its hidden layer fell silent).
 
 A hidden population with the spike-count regularisation adds, at every spike of neuron ``j``,
 ``r TauM RegLambda (C_j - RegNuUpper B) / B^2`` to ``LambdaV``: mlGeNN's jump in irsnn's
@@ -53,8 +60,9 @@ delay's gradient is ``-dt W_ij D_j(t + 1 + a_ij)`` per arrival (the derivative o
 the arrival time, per step of delay).
 
 The loss is averaged over the batch (``sparse_categorical_crossentropy``: the mean of
-``-log softmax(R / softmax_temperature)[label]`` over the examples, ``R`` the readout), so
-gradients and learning rates match mlGeNN's scale up to its ``1/(TauM T)`` drive factor.
+``-log softmax(R / softmax_temperature)[label]`` over the examples, ``R`` the readout). mlGeNN's
+drive of a voltage loss is ``dL/dV / (TauM B T dt)`` per ms, so its losses are irsnn's over
+``r`` (above); Adam's steps do not depend on that scale, and the regulariser is scaled by it.
 
 Differences from mlGeNN
 -----------------------

@@ -30,7 +30,7 @@ Provides, for every population taking part (see :class:`~irsnn.ir.EventPropState
 - on each ``delay_learn`` connection per-synapse delays made learnable: the variable ``d``
   (role ``"param"``, delays in timesteps as real numbers, starting from the connection's
   delays) and its gradient ``DelayGradient`` (``-dt w D_post(t)`` per arrival, ``D`` the
-  target's ``c LambdaV / TauM - LambdaI / TauSyn``: the derivative of the loss by the arrival
+  target's :func:`arrival_coefficients` form: the derivative of the loss by the arrival
   time); the connection's delays become per synapse with ``max_delay_steps`` as given.
 
 The discrete-time adjoint equations the backends solve are in :mod:`irsnn.compilers.
@@ -48,9 +48,10 @@ from .base import Pass
 #: the constants of the backward pass, in the order the node lists them (``Delta``: the
 #: relative mean-square error's margin; ``TtfsAlpha`` and ``ExampleTime``: the
 #: time-to-first-spike cross-entropy's regulariser; ``RegLambdaUpper``, ``RegLambdaLower``,
-#: ``RegNuUpper``: the spike-count regularisation of a hidden population)
+#: ``RegNuUpper``: the spike-count regularisation of a hidden population, ``RegLossScale``
+#: its strengths' factor, irsnn's loss over mlGeNN's)
 PARAMS = ("Alpha", "Beta", "Gain", "K", "TauM", "TauSyn", "Delta", "TtfsAlpha", "ExampleTime",
-          "RegLambdaUpper", "RegLambdaLower", "RegNuUpper")
+          "RegLambdaUpper", "RegLambdaLower", "RegNuUpper", "RegLossScale")
 
 #: Every output the backward pass implements, as ``(neuron, readout, loss, per_timestep)``
 #: (``neuron``: ``"leaky_integrate"`` or ``"leaky_integrate_fire"``): mlGeNN's set. This and
@@ -70,6 +71,21 @@ OUTPUTS = frozenset({
 })
 #: features of hidden populations beyond the plain LIF backward pass
 HIDDEN_FEATURES = frozenset({"spike_count_regularisation"})
+
+
+def arrival_coefficients(p: dict, dt: float) -> tuple:
+    """``(kv, ki)`` of a target population with backward-pass constants ``p`` (``K``,
+    ``Beta``): a spike arriving at its step ``m`` over weight ``w`` changes the loss by
+    ``-w D dt`` per step of delay, ``D = kv LambdaV(m) - ki LambdaI(m)``, with ``kv = K /
+    (Beta dt)`` and ``ki = (1 - Beta) / (Beta dt)``: the discrete derivative ``(LambdaI(m) -
+    LambdaI(m+1)) / dt`` written with ``LambdaI(m+1) = (LambdaI(m) - K LambdaV(m)) / Beta``.
+    Under a constant loss drive it is 0 in the adjoint's steady state, as the continuous
+    ``c LambdaV / TauM - LambdaI / TauSyn`` it tends to as ``dt -> 0``; that form, at finite
+    ``dt``, is not (a difference of two nearly equal terms, off by ``O(dt)`` of ``LambdaV /
+    TauM`` with the drive's sign), and it turned a mean-square error's drive into a push
+    against the hidden layer's spikes (mlGeNN's ``pattern_recognition`` example)."""
+    beta = float(p["Beta"])
+    return float(p["K"]) / (beta * dt), (1.0 - beta) / (beta * dt)
 
 
 def output_signature(node) -> tuple:
@@ -191,5 +207,5 @@ def _learnable_delays(syn, max_delay_steps: int):
                     role="param")
 
 
-__all__ = ["InsertEventprop", "PARAMS", "BUFFERS", "OUTPUTS", "HIDDEN_FEATURES", "features",
-           "output_signature"]
+__all__ = ["InsertEventprop", "PARAMS", "arrival_coefficients", "BUFFERS", "OUTPUTS",
+           "HIDDEN_FEATURES", "features", "output_signature"]

@@ -27,26 +27,28 @@ Backward pass, per batch element, ``t = T-1 .. 0`` (``T = ep_pos[b]``), in the m
 precision: the loss drive of every output is computed first (softmax cross-entropy of the
 readout; ``avg_var_exp_weight`` applies its weight ``exp(-t / T) / T`` step by step) and the
 spike-count regulariser's jump of every neuron of a hidden population that has one (from the
-batch's spike counts); then, every step, ``D = c LambdaV / TauM - LambdaI / TauSyn`` of every
-population a LIF population's trained connections reach (the downstream terms of spike jumps,
-from the values of step ``t+1``); for the spikes at ``t`` (the tail of the event list),
-EventProp's jump (the neuron's outgoing weight rows dotted with the targets' ``D``, in
-:data:`LANES` partial sums, plus the regulariser's); the plain update of every neuron (a loop
-without branches), which the jumps then replace for the neurons that spiked; and for every
-trained connection the spikes of step ``t-1`` (delivered at ``t``) add the target's ``LambdaI``
-row to the gradients. Each step costs ``O(neurons)`` (vectorisable) plus ``O(fan-out)`` per
-spike; memory is ``O(neurons x max_spikes)``, independent of the number of steps. The batch is
-split into at most :data:`BACKWARD_LANES` lanes of consecutive elements, run in parallel (the
-grid point ``b`` starting a lane runs its elements in ascending order); each lane adds to its
-own copy of the gradients (``O(lanes x synapses)``, not ``O(batch x synapses)``), which the
-reduce kernels then add to the connection's ``Gradient`` (one per synapse for the batch, which
-the optimiser kernels of ``insert-optimiser`` read), lanes ascending. With a batch of one the
-backward pass adds to ``Gradient`` itself. """
+batch's spike counts); then, every step, ``D = kv LambdaV - ki LambdaI`` (``insert_eventprop.
+arrival_coefficients``) of every population a LIF population's trained connections reach (the
+downstream terms of spike jumps, from the values of step ``t+1``); for the spikes at ``t`` (the
+tail of the event list), EventProp's jump (the neuron's outgoing weight rows dotted with the
+targets' ``D``, in :data:`LANES` partial sums, plus the regulariser's); the plain update of
+every neuron (a loop without branches), which the jumps then replace for the neurons that
+spiked; and for every trained connection the spikes of step ``t-1`` (delivered at ``t``) add the
+target's ``LambdaI`` row to the gradients. Each step costs ``O(neurons)`` (vectorisable) plus
+``O(fan-out)`` per spike; memory is ``O(neurons x max_spikes)``, independent of the number of
+steps. The batch is split into at most :data:`BACKWARD_LANES` lanes of consecutive elements, run
+in parallel (the grid point ``b`` starting a lane runs its elements in ascending order); each
+lane adds to its own copy of the gradients (``O(lanes x synapses)``, not ``O(batch x
+synapses)``), which the reduce kernels then add to the connection's ``Gradient`` (one per
+synapse for the batch, which the optimiser kernels of ``insert-optimiser`` read), lanes
+ascending. With a batch of one the backward pass adds to ``Gradient`` itself.
+"""
 
 from __future__ import annotations
 
 from irsnn.errors import ModelError
 from irsnn.ir import EventPropState
+from irsnn.passes.insert_eventprop import arrival_coefficients
 
 from .description import Block, Dim, For, If, Kernel
 
@@ -336,12 +338,11 @@ def _backward(builder) -> Kernel:
     targets = {syn.target for syn in edges.values() if pops[syn.source].lif}
     for nid in targets:
         p = pops[nid]
-        q = lits(p)
-        c = builder.literal(p.p["K"] / (1.0 - p.p["Alpha"]))
+        kv, ki = (builder.literal(v) for v in arrival_coefficients(p.p, builder.dt))
         row = f"(size_t)b * {p.n} + j"
         step.append(For("j", str(p.n), [
-            f"{p.buf('D')}[{row}] = (({c} * {p.var('LambdaV')}[{row}]) / {q['TauM']}) - "
-            f"({p.var('LambdaI')}[{row}] / {q['TauSyn']});"]))
+            f"{p.buf('D')}[{row}] = ({kv} * {p.var('LambdaV')}[{row}]) - "
+            f"({ki} * {p.var('LambdaI')}[{row}]);"]))
     for nid, p in adj.items():
         q, x = lits(p), names[nid]
         n, base = p.n, f"(size_t)b * {p.n * p.m}"
@@ -437,20 +438,22 @@ def _backward(builder) -> Kernel:
 
 def _regulariser(builder, p) -> For:
     """Statements writing the spike-count regulariser's jump of every neuron of ``p`` for
-    batch element ``b`` (mlGeNN's, in irsnn's adjoint units): ``TauM RegLambda (C - nu B) /
-    B^2``, ``C`` the neuron's spikes in the batch's examples (kept and dropped), ``RegLambda``
-    the upper strength where ``C > nu B``, else the lower. Every element sums the batch's
+    batch element ``b`` (mlGeNN's, in irsnn's adjoint units and loss scale): ``TauM
+    RegLossScale RegLambda (C - nu B) / B^2``, ``C`` the neuron's spikes in the batch's
+    examples (kept and dropped), ``RegLambda`` the upper strength where ``C > nu B``, else the
+    lower. Every element sums the batch's
     counts itself (``O(B n)``; the batch's forward passes have all ended)."""
     sc, n, B = builder.scalar, p.n, builder.batch_size
-    q = {k: builder.literal(p.p.get(k, 0.0))
-         for k in ("TauM", "RegLambdaUpper", "RegLambdaLower")}
+    q = {k: builder.literal(p.p.get(k, 0.0)) for k in ("RegLambdaUpper", "RegLambdaLower")}
+    # (irsnn's adjoint units and the loss's scale over mlGeNN's: RegLossScale)
+    scale = builder.literal(p.p["TauM"] * p.p.get("RegLossScale", 1.0))
     count, dropped = p.buf("count"), p.buf("dropped")
     return For("j", str(n), [
         "int32_t total = 0;",
         For("c", str(B), [f"total += {count}[(size_t)c * {n} + j] + "
                           f"{dropped}[(size_t)c * {n} + j];"]),
         f"const {sc} excess = ({sc})total - {builder.literal(p.p['RegNuUpper'] * B)};",
-        f"{p.buf('reg')}[(size_t)b * {n} + j] = (({q['TauM']} * (excess > "
+        f"{p.buf('reg')}[(size_t)b * {n} + j] = (({scale} * (excess > "
         f"{builder.literal(0.0)} ? {q['RegLambdaUpper']} : {q['RegLambdaLower']})) * "
         f"excess) / {builder.literal(float(B * B))};"])
 

@@ -33,6 +33,7 @@ import numpy as np
 from irsnn.errors import InputError
 from irsnn.ir import EventPropState
 from irsnn.ir.ids import loss_id
+from irsnn.passes.insert_eventprop import arrival_coefficients
 
 from .eventprop_losses import Drive, output_drive
 
@@ -67,13 +68,15 @@ class _Buffers:
         """Per neuron, the spike-count regularisation's jump of ``LambdaV`` at each of its
         spikes, or None: mlGeNN's ``-RegLambda (C - nu B) / B^2`` (``C`` the neuron's spikes
         summed over the batch, ``RegLambda`` the upper strength where ``C > nu B``, else the
-        lower), times ``-TauM`` (irsnn's adjoint units)."""
+        lower), times ``-TauM`` (irsnn's adjoint units) and ``RegLossScale`` (irsnn's loss
+        over mlGeNN's: the strengths weigh against the loss as in mlGeNN)."""
         upper, lower = self.p.get("RegLambdaUpper", 0.0), self.p.get("RegLambdaLower", 0.0)
         if upper == 0.0 and lower == 0.0:
             return None
         total = (self.count + self.dropped).sum(axis=0).astype(F64)
         excess = total - self.p["RegNuUpper"] * batch
-        return self.p["TauM"] * np.where(excess > 0, upper, lower) * excess / batch ** 2
+        scale = self.p["TauM"] * self.p.get("RegLossScale", 1.0)
+        return scale * np.where(excess > 0, upper, lower) * excess / batch ** 2
 
     def spikes(self):
         """``(steps, batch rows, neurons, slots)`` of every recorded spike."""
@@ -264,7 +267,8 @@ class EventPropLearning:
                         down -= np.where(slots == 0, d.dldt[rows, cols], 0.0)
                     for eid, tgt in outgoing[nid]:
                         down += self._downstream(adj[tgt].p, tgt, weights[eid],
-                                                 offsets[eid], rows, cols, e, adjoint_at)
+                                                 offsets[eid], rows, cols, e, adjoint_at,
+                                                 sim.dt)
                     new_v[rows, cols] = (p["Alpha"] * prev_v[nid][rows, cols] * (imvr / imv)
                                          + p["TauM"] * down / imv)
                     if reg.get(nid) is not None:
@@ -303,10 +307,9 @@ class EventPropLearning:
         return base if s.delays is None else base + s.delays.astype(np.int64)
 
     @staticmethod
-    def _downstream(q, tgt, w, off, rows, cols, e, at):
+    def _downstream(q, tgt, w, off, rows, cols, e, at, dt):
         """``sum_m W_jm D_m(e + 1 + a_jm)`` for the spikes ``(rows, cols)`` at step ``e``:
-        ``D = c LambdaV / TauM - LambdaI / TauSyn`` of the targets where each spike arrives."""
-        c = q["K"] / (1.0 - q["Alpha"])
+        ``D`` (:func:`arrival_rate`) of the targets where each spike arrives."""
         wk = w[cols]
         total = np.zeros(len(rows), F64)
         offs = np.broadcast_to(off, w.shape)[cols] if np.ndim(off) else None
@@ -314,7 +317,7 @@ class EventPropLearning:
             lam = at(e + 1 + int(a))
             if lam is None:
                 continue
-            d = c * lam[0][tgt] / q["TauM"] - lam[1][tgt] / q["TauSyn"]
+            d = arrival_rate(q, lam[0][tgt], lam[1][tgt], dt)
             part = wk if offs is None else np.where(offs == a, wk, 0.0)
             total += np.einsum("kn,kn->k", part, d[rows])
         return total
@@ -334,15 +337,26 @@ class EventPropLearning:
     def _add_delay_gradient(grad, w, q, off, tgt, rows, cols, e, at, dt):
         """Add ``-dt W_jm D_m(e + 1 + a_jm)`` (the derivative of the loss by the delay, in
         steps, of each synapse the spikes at ``e`` arrive over) to the delay gradient."""
-        c = q["K"] / (1.0 - q["Alpha"])
         offs = np.broadcast_to(off, grad.shape)[cols] if np.ndim(off) else None
         for a in (np.unique(offs) if offs is not None else [off]):
             lam = at(e + 1 + int(a))
             if lam is None:
                 continue
-            d = (c * lam[0][tgt] / q["TauM"] - lam[1][tgt] / q["TauSyn"])[rows]
+            d = arrival_rate(q, lam[0][tgt], lam[1][tgt], dt)[rows]
             part = -dt * w[cols] * d
             np.add.at(grad, cols, part if offs is None else np.where(offs == a, part, 0.0))
+
+
+def arrival_rate(q, lam_v, lam_i, dt):
+    """``D`` of a target at the arrival step ``m`` of a spike: ``-dL/dt`` of the arrival per
+    unit weight, the discrete derivative ``(LambdaI(m) - LambdaI(m+1)) / dt`` written with
+    ``LambdaI(m+1) = (LambdaI(m) - K LambdaV(m)) / Beta`` as ``(K LambdaV(m) - (1 - Beta)
+    LambdaI(m)) / (Beta dt)``. It is 0 where the adjoint is in its steady state under a
+    constant loss drive, as the continuous-time ``c LambdaV / TauM - LambdaI / TauSyn`` (its
+    limit as ``dt -> 0``), which at finite ``dt`` is not: that difference of two nearly
+    equal terms is ``O(dt)`` of ``LambdaV / TauM`` and biased with the drive's sign."""
+    kv, ki = arrival_coefficients(q, dt)
+    return kv * lam_v - ki * lam_i
 
 
 def _group(steps, rows, cols, slots):

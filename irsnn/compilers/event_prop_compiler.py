@@ -19,7 +19,7 @@ backward pass runs ``t = T-1 .. 0`` from ``LambdaV(T) = LambdaI(T) = 0``::
     LambdaV(t) = Alpha LambdaV(t+1) + g(t)                                   (no spike at t)
     LambdaV(t) = Alpha LambdaV(t+1) (I - Vr)/(I - V)                         (spike at t)
                  + TauM / (I - V) sum_m W_jm D_m(t+1)
-    D_m(t+1)   = c_m LambdaV_m(t+1) / TauM_m - LambdaI_m(t+1) / TauSyn_m
+    D_m(t+1)   = (k_m LambdaV_m(t+1) - (1 - Beta_m) LambdaI_m(t+1)) / (Beta_m dt)
     LambdaI(t) = Beta LambdaI(t+1) + k LambdaV(t)
 
 and every spike of presynaptic neuron ``i`` arriving at step ``t`` adds ``LambdaI_j(t)`` to
@@ -34,12 +34,24 @@ gradients of weights into the output layer equal finite differences of the simul
 spike, the jump is EventProp's (Wunderlich & Pehle, eq. for the spike-time transition) with
 the slopes ``dV/dt = (I - V)/TauM`` just before and ``(I - Vr)/TauM`` just after the reset
 read from the forward pass (``I`` the input current in voltage units), and the downstream term
-is ``-dL/dt_spike``: ``d LambdaI/dt = LambdaI/TauSyn - c LambdaV/TauM`` of the targets.
+is ``-dL/dt_spike``. ``D_m(s)`` is ``-dL/dt`` of an arrival at step ``s`` per unit weight, the
+discrete derivative ``(LambdaI_m(s) - LambdaI_m(s+1)) / dt`` (the loss's change when the
+arrival moves one step later) written with the recurrence for ``LambdaI_m(s+1)``; as ``dt ->
+0`` it tends to the continuous ``c LambdaV / TauM - LambdaI / TauSyn``. The continuous form
+itself is not used: at finite ``dt`` it is ``O(dt)`` of ``LambdaV / TauM`` away from 0 in the
+adjoint's steady state under a constant drive, where ``D`` is 0, and that bias, with the
+drive's sign, outweighed the spike-timing terms of a mean-square error (mlGeNN's
+``pattern_recognition`` example: its hidden layer fell silent).
 
 A hidden population with the spike-count regularisation adds, at every spike of neuron ``j``,
-``TauM RegLambda (C_j - RegNuUpper B) / B^2`` to ``LambdaV`` (mlGeNN's jump in irsnn's units,
-which are mlGeNN's adjoints times ``-TauM``; ``C_j`` the neuron's spike count summed over the
-batch, ``RegLambda`` the upper strength where ``C_j > RegNuUpper B``, else the lower).
+``r TauM RegLambda (C_j - RegNuUpper B) / B^2`` to ``LambdaV``: mlGeNN's jump in irsnn's
+units, which are mlGeNN's adjoints times ``-TauM``, times ``r`` (``RegLossScale``), irsnn's
+loss over mlGeNN's (``TauM`` for the mean-square error, per-timestep losses, ``avg_var`` and
+``avg_var_exp_weight``, ``TauM T`` for ``sum_var`` and ``max_var``, 1 for the
+time-to-first-spike cross-entropy, ``1/B`` for the relative mean-square error), so that the
+strengths weigh against the loss as in mlGeNN; ``C_j`` is the neuron's spike count summed
+over the batch, ``RegLambda`` the upper strength where ``C_j > RegNuUpper B``, else the
+lower.
 
 With synaptic delays (``a_ij`` steps beyond the one every connection takes,
 fixed or learnt, uniform or per synapse), a spike at step ``t`` arrives at ``t + 1 + a_ij``: the
@@ -48,8 +60,9 @@ delay's gradient is ``-dt W_ij D_j(t + 1 + a_ij)`` per arrival (the derivative o
 the arrival time, per step of delay).
 
 The loss is averaged over the batch (``sparse_categorical_crossentropy``: the mean of
-``-log softmax(R / softmax_temperature)[label]`` over the examples, ``R`` the readout), so
-gradients and learning rates match mlGeNN's scale up to its ``1/(TauM T)`` drive factor.
+``-log softmax(R / softmax_temperature)[label]`` over the examples, ``R`` the readout). mlGeNN's
+drive of a voltage loss is ``dL/dV / (TauM B T dt)`` per ms, so its losses are irsnn's over
+``r`` (above); Adam's steps do not depend on that scale, and the regulariser is scaled by it.
 
 Differences from mlGeNN
 -----------------------
@@ -248,7 +261,33 @@ class EventPropCompiler(Compiler):
             info[node_id(pop)] = self._population(pop, losses)
         for conn in network.connections:
             self._connection(conn)
+        scale = self._mlgenn_loss_scale(losses)
+        for entry in info.values():
+            if "RegLambdaUpper" in entry["params"]:
+                entry["params"]["RegLossScale"] = scale
         return info
+
+    def _mlgenn_loss_scale(self, losses) -> float:
+        """``r``, irsnn's loss over mlGeNN's for the (first) output's loss, which the
+        spike-count regulariser's strengths are multiplied by so that they weigh against the
+        loss as in mlGeNN. mlGeNN's drive of a voltage loss is ``dL/dV / (TauM B T dt)`` per
+        ms (its loss is irsnn's over ``TauM`` where irsnn averages over the steps: the
+        mean-square error, per-timestep losses, ``avg_var``, ``avg_var_exp_weight``; over
+        ``TauM T`` for ``sum_var`` and ``max_var``, which irsnn does not average); its
+        time-to-first-spike cross-entropy is irsnn's (1) and its relative mean-square error a
+        batch sum where irsnn's is a batch mean (``1 / B``)."""
+        if not losses:
+            return 1.0
+        pop, loss = next(iter(losses.items()))
+        neuron, readout = pop.neuron, pop.neuron.readout.name
+        if isinstance(neuron, LeakyIntegrateFire):
+            return (1.0 / self.batch_size if loss.name == "relative_mean_square_error"
+                    else 1.0)
+        tau_m = _scalar(neuron.tau_mem, _where(pop, "Population"), "tau_mem")
+        per_timestep = self.per_timestep_loss or loss.name == "mean_square_error"
+        if readout in ("sum_var", "max_var") and not per_timestep:
+            return tau_m * self.example_timesteps
+        return tau_m
 
     def _population(self, pop, losses):
         neuron, where = pop.neuron, _where(pop, "Population")

@@ -204,16 +204,16 @@ class Model:
             reg_jump = self.tau_mem * lam * excess / (B * B)
         k_h = (1.0 - self.alpha) * self.i_scale
         k_o = (1.0 - self.alpha_out) * self.i_scale
-        c_h, c_o = self.i_scale, self.i_scale
         lv_h, li_h = np.zeros((B, self.w_in.shape[1])), np.zeros((B, self.w_in.shape[1]))
         lv_o, li_o = np.zeros((B, self.w_out.shape[1])), np.zeros((B, self.w_out.shape[1]))
         gw_in, gw_out = np.zeros_like(self.w_in), np.zeros_like(self.w_out)
         gw_rec = None if self.w_rec is None else np.zeros_like(self.w_rec)
         s_in = inputs
         for t in range(T - 1, -1, -1):
-            # downstream term of a hidden spike at t: the targets' adjoints at t + 1
-            d_o = c_o * lv_o / self.tau_out - li_o / self.tau_syn
-            d_h = c_h * lv_h / self.tau_mem - li_h / self.tau_syn
+            # downstream term of a hidden spike at t: the targets' adjoints at t + 1 = m,
+            # D = (LambdaI(m) - LambdaI(m+1)) / dt with LambdaI(m+1) from the recurrence
+            d_o = (k_o * lv_o - (1.0 - self.beta) * li_o) / (self.beta * self.dt)
+            d_h = (k_h * lv_h - (1.0 - self.beta) * li_h) / (self.beta * self.dt)
             down = d_o @ self.w_out.T
             if self.w_rec is not None:
                 down = down + d_h @ self.w_rec.T

@@ -18,7 +18,7 @@ from irsnn.passes.insert_eventprop import features
 from irsnn.synapses import Exponential
 
 from .discrete_reference import Model
-from .test_gradients import build, make_inputs, weights
+from .test_gradients import T, build, make_inputs, weights
 
 
 @pytest.mark.parametrize("recurrent", [False, True])
@@ -36,7 +36,11 @@ def test_regularised_gradients_equal_independent_discrete_adjoint(readout, recur
                          reg_lambda_lower=lower, reg_nu_upper=nu)
     with cn:
         grads = cn.compute_gradients({inp: data}, {out: labels})
-    g_in, g_rec, g_out = ref.gradients(steps, labels, readout, reg=(upper, lower, nu))
+    # irsnn's loss over mlGeNN's (mlGeNN's drive is dL/dV / (TauM B T dt)): the strengths
+    # are scaled by it to weigh against the loss as in mlGeNN
+    scale = 20.0 * (T if readout == "sum_var" else 1)
+    g_in, g_rec, g_out = ref.gradients(steps, labels, readout,
+                                       reg=(scale * upper, scale * lower, nu))
     plain = ref.gradients(steps, labels, readout)[0]
     assert np.abs(g_in - plain).max() > 1e-3 * np.abs(plain).max(), "the regulariser acts"
     np.testing.assert_allclose(grads["in_hid"], g_in, rtol=1e-9, atol=1e-12)

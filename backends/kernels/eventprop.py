@@ -56,6 +56,7 @@ from .description import Block, Dim, For, If, Kernel
 SUPPORTED = (("sum_var", "sparse_categorical_crossentropy"),
              ("avg_var", "sparse_categorical_crossentropy"),
              ("avg_var_exp_weight", "sparse_categorical_crossentropy"),
+             ("var", "mean_square_error"),
              ("max_var", "sparse_categorical_crossentropy"),
              ("first_spike_time", "relative_mean_square_error"))
 
@@ -72,6 +73,8 @@ class _Pop:
         self.p = {q.name: float(q.value) for q in node.params}
         self.buf = builder.buffer_of(sid)
         self.var = builder.buffer_of(node.source)
+        #: steps of the output recorded for a per-step loss (``var`` readouts)
+        self.steps = 0
         #: the spike-count regularisation's jump (hidden LIF populations that have one)
         self.reg = node.kind == "hidden" and any(
             self.p.get(k, 0.0) != 0.0 for k in ("RegLambdaUpper", "RegLambdaLower"))
@@ -126,11 +129,19 @@ def declare_buffers(builder):
         if node.readout == "max_var":
             table.add(sid, "vmax", sc, (B, n))
             table.add(sid, "vmaxat", "int32_t", (B, n))
+        if node.readout == "var":   # the output at every step of the example (its loss's)
+            p.steps = _loss_of(builder, node.source).timesteps
+            table.add(sid, "hist", sc, (B, p.steps * n))
     for eid, syn in builder.synapses.items():
         if syn.learning is not None and syn.learning.kind == "eventprop":
             builder.eventprop_edges[eid] = syn
             if B > 1:   # one gradient per lane of batch elements, summed by the reduce kernels
                 table.add(eid, "GradientLane", sc, (_lanes(B)[0], builder.synapse_count(eid)))
+
+
+def _loss_of(builder, nid):
+    """The loss node of output population ``nid``."""
+    return next(loss for loss in builder.losses.values() if loss.source == nid)
 
 
 def _spike_list(builder, nid):
@@ -172,6 +183,10 @@ def record_kernels(builder) -> list[Kernel]:
                 f"const {builder.scalar} v = {v};",
                 If(f"pos == 0 || v > {vmax}[(size_t)b * {n} + j]",
                    [f"{vmax}[(size_t)b * {n} + j] = v;", f"{at}[(size_t)b * {n} + j] = pos;"])]))
+        if p.node.readout == "var":   # (steps past the example's length are not kept)
+            v = f"{p.var(p.pop.output_var)}[(size_t)b * {n} + j]"
+            part.append(If(f"pos < {p.steps}", [For("j", str(n), [
+                f"{p.buf('hist')}[((size_t)b * {p.steps} + pos) * {n} + j] = {v};"])]))
         body.append(Block(part, comment=f"spikes of {nid}"))
     body.append(f"{pos}[b] = pos + 1;")
     k = Kernel("eventprop_record", (), (builder.dim_b(),), body,
@@ -186,6 +201,8 @@ def _loss(builder, p, lid) -> list:
     readout, over the batch size; ``T`` in scope) for an active row."""
     if p.node.readout == "first_spike_time":
         return _ttfs_loss(builder, p, lid)
+    if p.node.readout == "var":     # a drive per step, from the recorded output (_mse_drive)
+        return []
     sc, n, B = builder.scalar, p.n, builder.batch_size
     row = f"(size_t)b * {n}"
     var = p.pop.output_var
@@ -385,6 +402,8 @@ def _backward(builder) -> Kernel:
                             f"{p.var('Drive')}[{row}] : {zero});")
             elif p.node.readout == "avg_var_exp_weight":
                 body.append(f"nv = nv + ({p.var('Drive')}[{row}] * wexp);")
+            elif p.node.readout == "var":
+                body.append(f"nv = nv + {_mse_drive(builder, p, losses[nid])};")
             else:
                 body.append(f"nv = nv + {p.var('Drive')}[{row}];")
         body += [f"{lv} = nv;", f"{li} = ({q['Beta']} * {li}) + ({q['K']} * nv);"]
@@ -434,6 +453,20 @@ def _backward(builder) -> Kernel:
     return Kernel("eventprop_backward", (), (builder.dim_b(),), body,
                   doc="EventProp: the backward pass of the example just ended",
                   label="backward:eventprop")
+
+
+def _mse_drive(builder, p, lid) -> str:
+    """The mean-square error's drive of neuron ``j`` at step ``t`` (of ``T``; the element is
+    active): ``(V(t) - target(t)) / (B T)``, the target of step ``t % steps`` of the loss's
+    ``(batch, steps, neurons)`` labels."""
+    n, sc, steps = p.n, builder.scalar, p.steps
+    labels = builder.buffers[lid, "labels"]
+    v = f"{p.buf('hist')}[((size_t)b * {steps} + t) * {n} + j]"
+    y = f"{labels}[((size_t)b * {steps} + (t % {steps})) * {n} + j]"
+    # (the compiled network runs examples of the loss's length; a longer one gets no drive
+    # past it rather than reading past the recording)
+    return (f"(t < {steps} ? (({v} - {y}) / ({sc})((int64_t){builder.batch_size} * T)) : "
+            f"{builder.literal(0.0)})")
 
 
 def _regulariser(builder, p) -> For:

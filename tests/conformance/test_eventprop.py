@@ -122,6 +122,30 @@ def test_spike_count_regularisation_matches_reference(backend, readout):
     assert np.abs(grads["reference"]["in_hid"] - g_plain["in_hid"]).max() > 1e-6
 
 
+@pytest.mark.parametrize("per_step", [False, True], ids=["targets", "step-targets"])
+def test_mean_square_error_of_var_readout_matches_reference(backend, per_step):
+    """mlGeNN's pattern_recognition setup in small: a ``var`` readout, the mean-square error
+    at every step (one target per example, or one per step), the regulariser; a partial
+    batch (3 of 4 rows)."""
+    rng = np.random.default_rng(5)
+    x, _ = _data(3, seed=6)
+    y = rng.normal(0.0, 1.0, (3, T, 3) if per_step else (3, 3))
+    grads = {}
+    for be in ("reference", backend):
+        net, i, o = _network("var", True, False)
+        c = EventPropCompiler(T, "mean_square_error", backend=be, precision="double",
+                              batch_size=4, reg_lambda_upper=1e-3, reg_lambda_lower=1e-3,
+                              reg_nu_upper=1)
+        with c.compile(net) as cn:
+            grads[be] = cn.compute_gradients({i: x}, {o: y})
+            if be == "reference" == backend:
+                nvrtc_check(cn.ir)
+    for k, g_ref in grads["reference"].items():
+        assert np.abs(g_ref).max() > 1e-3, k
+        np.testing.assert_allclose(grads[backend][k], g_ref, rtol=1e-9,
+                                   atol=1e-12 * np.abs(g_ref).max(), err_msg=k)
+
+
 def test_time_to_first_spike_with_silent_outputs_matches_reference(backend):
     """mlGeNN's relative mean-square error with an output neuron that never fires (counted as
     t = 0, no dL/dt of its own), as the correct neuron of some examples and a wrong one of

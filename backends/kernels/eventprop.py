@@ -52,13 +52,21 @@ from irsnn.passes.insert_eventprop import arrival_coefficients
 
 from .description import Block, Dim, For, If, Kernel
 
-#: (readout, loss) pairs of output populations the kernels implement
-SUPPORTED = (("sum_var", "sparse_categorical_crossentropy"),
-             ("avg_var", "sparse_categorical_crossentropy"),
-             ("avg_var_exp_weight", "sparse_categorical_crossentropy"),
-             ("var", "mean_square_error"),
-             ("max_var", "sparse_categorical_crossentropy"),
-             ("first_spike_time", "relative_mean_square_error"))
+#: (readout, loss, per-timestep loss) of the output populations the kernels implement
+SUPPORTED = (("sum_var", "sparse_categorical_crossentropy", False),
+             ("avg_var", "sparse_categorical_crossentropy", False),
+             ("max_var", "sparse_categorical_crossentropy", False),
+             ("avg_var_exp_weight", "sparse_categorical_crossentropy", False),
+             ("sum_var", "sparse_categorical_crossentropy", True),
+             ("avg_var", "sparse_categorical_crossentropy", True),
+             ("var", "mean_square_error", True),
+             ("first_spike_time", "relative_mean_square_error", False))
+
+
+def described(entry) -> str:
+    """One :data:`SUPPORTED` entry in words, for messages."""
+    readout, loss, per_step = entry
+    return f"{readout}+{loss}" + (" (per timestep)" if per_step else "")
 
 
 class _Pop:
@@ -84,11 +92,11 @@ def _check(pop: _Pop):
     node = pop.node
     if node.kind != "output":
         return
-    if (node.readout, node.loss) not in SUPPORTED:
+    if (node.readout, node.loss, bool(node.per_timestep)) not in SUPPORTED:
         raise ModelError(
             f"Population '{pop.pop.name}': readout '{node.readout}' with loss '{node.loss}' "
             f"has no EventProp kernels yet (the C, OpenCL and CUDA backends implement "
-            f"{[f'{r}+{loss}' for r, loss in SUPPORTED]}); compile with backend='reference'")
+            f"{[described(e) for e in SUPPORTED]}); compile with backend='reference'")
 
 
 def declare_buffers(builder):
@@ -129,19 +137,16 @@ def declare_buffers(builder):
         if node.readout == "max_var":
             table.add(sid, "vmax", sc, (B, n))
             table.add(sid, "vmaxat", "int32_t", (B, n))
-        if node.readout == "var":   # the output at every step of the example (its loss's)
-            p.steps = _loss_of(builder, node.source).timesteps
+        if node.per_timestep:   # the output at every step of the example
+            p.steps = int(round(p.p["ExampleTime"] / builder.dt))
             table.add(sid, "hist", sc, (B, p.steps * n))
+            if node.loss == "sparse_categorical_crossentropy":   # this step's drive
+                table.add(sid, "ptd", sc, (B, n))
     for eid, syn in builder.synapses.items():
         if syn.learning is not None and syn.learning.kind == "eventprop":
             builder.eventprop_edges[eid] = syn
             if B > 1:   # one gradient per lane of batch elements, summed by the reduce kernels
                 table.add(eid, "GradientLane", sc, (_lanes(B)[0], builder.synapse_count(eid)))
-
-
-def _loss_of(builder, nid):
-    """The loss node of output population ``nid``."""
-    return next(loss for loss in builder.losses.values() if loss.source == nid)
 
 
 def _spike_list(builder, nid):
@@ -183,7 +188,7 @@ def record_kernels(builder) -> list[Kernel]:
                 f"const {builder.scalar} v = {v};",
                 If(f"pos == 0 || v > {vmax}[(size_t)b * {n} + j]",
                    [f"{vmax}[(size_t)b * {n} + j] = v;", f"{at}[(size_t)b * {n} + j] = pos;"])]))
-        if p.node.readout == "var":   # (steps past the example's length are not kept)
+        if p.node.per_timestep:   # (steps past the example's length are not kept)
             v = f"{p.var(p.pop.output_var)}[(size_t)b * {n} + j]"
             part.append(If(f"pos < {p.steps}", [For("j", str(n), [
                 f"{p.buf('hist')}[((size_t)b * {p.steps} + pos) * {n} + j] = {v};"])]))
@@ -201,7 +206,7 @@ def _loss(builder, p, lid) -> list:
     readout, over the batch size; ``T`` in scope) for an active row."""
     if p.node.readout == "first_spike_time":
         return _ttfs_loss(builder, p, lid)
-    if p.node.readout == "var":     # a drive per step, from the recorded output (_mse_drive)
+    if p.node.per_timestep:     # a drive per step, from the recorded output
         return []
     sc, n, B = builder.scalar, p.n, builder.batch_size
     row = f"(size_t)b * {n}"
@@ -345,7 +350,8 @@ def _backward(builder) -> Kernel:
             init.append(_regulariser(builder, p))
     for nid, lid in losses.items():
         init += _loss(builder, pops[nid], lid)
-    step = []
+    step = [_step_softmax(builder, p, losses[nid]) for nid, p in pops.items()
+            if p.node.per_timestep and p.node.loss != "mean_square_error"]
     if any(p.node.readout == "avg_var_exp_weight" for p in pops.values()):
         # the readout's weight of step t: exp(-t dt / (T dt)) / T
         sT, st, dt = f"({sc})T", f"({sc})t", builder.literal(builder.dt)
@@ -397,13 +403,15 @@ def _backward(builder) -> Kernel:
             jumps = [Block(["int32_t nj = 0;", For("z", str(n), jump), f"nj{x} = nj;"])]
         body = [f"{sc} nv = {q['Alpha']} * {lv};"]
         if p.node.kind == "output" and p.node.readout != "first_spike_time":
-            if p.node.readout == "max_var":
+            if p.node.readout == "max_var" and not p.node.per_timestep:
                 body.append(f"nv = nv + ({p.buf('vmaxat')}[{row}] == t ? "
                             f"{p.var('Drive')}[{row}] : {zero});")
             elif p.node.readout == "avg_var_exp_weight":
                 body.append(f"nv = nv + ({p.var('Drive')}[{row}] * wexp);")
-            elif p.node.readout == "var":
+            elif p.node.loss == "mean_square_error":
                 body.append(f"nv = nv + {_mse_drive(builder, p, losses[nid])};")
+            elif p.node.per_timestep:   # cross-entropy at every step
+                body.append(f"nv = nv + {p.buf('ptd')}[{row}];")
             else:
                 body.append(f"nv = nv + {p.var('Drive')}[{row}];")
         body += [f"{lv} = nv;", f"{li} = ({q['Beta']} * {li}) + ({q['K']} * nv);"]
@@ -453,6 +461,27 @@ def _backward(builder) -> Kernel:
     return Kernel("eventprop_backward", (), (builder.dim_b(),), body,
                   doc="EventProp: the backward pass of the example just ended",
                   label="backward:eventprop")
+
+
+def _step_softmax(builder, p, lid) -> Block:
+    """Statements writing the per-timestep cross-entropy's drive of step ``t`` (of ``T``) into
+    ``ptd[b]``: ``(softmax(V(t) / temperature) - onehot(label)) / (temperature B T)``."""
+    n, sc, steps = p.n, builder.scalar, p.steps
+    temp = builder.literal(p.node.softmax_temperature)
+    v = f"({p.buf('hist')}[((size_t)b * {steps} + t) * {n} + k] / {temp})"
+    ptd, labels = p.buf("ptd"), builder.buffers[lid, "labels"]
+    zero, one = builder.literal(0.0), builder.literal(1.0)
+    scale = f"({temp} * ({sc})((int64_t){builder.batch_size} * T))"
+    return Block([If(f"t < {steps}", [
+        f"{sc} zmax = {v.replace('+ k]', '+ 0]')};",
+        For("k", str(n), [f"zmax = {builder.fn('fmax')}(zmax, {v});"]),
+        f"{sc} zsum = {zero};",
+        For("k", str(n), [f"const {sc} e = {builder.fn('exp')}({v} - zmax);",
+                          f"{ptd}[(size_t)b * {n} + k] = e;", "zsum += e;"]),
+        For("k", str(n), [f"{ptd}[(size_t)b * {n} + k] = (({ptd}[(size_t)b * {n} + k] / zsum)"
+                          f" - (k == {labels}[b] ? {one} : {zero})) / {scale};"])],
+        [For("k", str(n), [f"{ptd}[(size_t)b * {n} + k] = {zero};"])])],
+        comment="this step's cross-entropy drive")
 
 
 def _mse_drive(builder, p, lid) -> str:
@@ -530,4 +559,4 @@ def _restart(builder) -> list:
     return out
 
 
-__all__ = ["SUPPORTED", "declare_buffers", "end_kernels", "record_kernels"]
+__all__ = ["SUPPORTED", "declare_buffers", "described", "end_kernels", "record_kernels"]

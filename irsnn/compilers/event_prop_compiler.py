@@ -337,6 +337,8 @@ class EventPropCompiler(Compiler):
             per_timestep = self.per_timestep_loss or loss == "mean_square_error"
             self._check_output(where, "leaky_integrate", readout.name, loss, per_timestep)
             kind = "output"
+            if per_timestep:    # (the kernels record the output for the example's length)
+                extra = {"ExampleTime": self.example_timesteps * self.dt}
         else:
             raise ModelError(f"{where} uses {type(neuron).__name__}, which EventProp cannot "
                              f"train; use SpikeInput inputs, LeakyIntegrateFire hidden layers "
@@ -490,10 +492,9 @@ class EventPropCompiler(Compiler):
 
     def _check_kernels(self, network, backend):
         """Refuse outputs whose readout/loss pair the kernel backends do not implement."""
-        from irsnn.backends.kernels.eventprop import SUPPORTED
+        from irsnn.backends.kernels.eventprop import SUPPORTED, described
         # what the kernels do not build yet, should the reference backend gain it first
-        for label, value in (("per_timestep_loss", self.per_timestep_loss),
-                             ("delay_learn_conns", self.delay_learn_conns),
+        for label, value in (("delay_learn_conns", self.delay_learn_conns),
                              ("deep_r_conns", self.deep_r_conns)):
             values = value.values() if isinstance(value, dict) else (
                 value if isinstance(value, list | tuple) else [value])
@@ -509,12 +510,15 @@ class EventPropCompiler(Compiler):
                                  f"the reference backend); use backend='reference' or delay=0")
         for pop, loss in self.loss_map(network).items():
             readout = getattr(pop.neuron.readout, "name", None)
-            if (readout, loss.name) not in SUPPORTED:
+            # (as the compiler's: mlGeNN's mean-square error is always per timestep)
+            per_step = readout != "first_spike_time" and (
+                self.per_timestep_loss or loss.name == "mean_square_error")
+            if (readout, loss.name, per_step) not in SUPPORTED:
                 raise ModelError(
                     f"{_where(pop, 'Population')}: readout '{readout}' with loss "
-                    f"'{loss.name}' has no EventProp kernels on backend '{backend}' yet (the "
-                    f"kernel backends implement {[f'{r}+{x}' for r, x in SUPPORTED]}); use "
-                    f"backend='reference'")
+                    f"'{loss.name}'{' per timestep' if per_step else ''} has no EventProp "
+                    f"kernels on backend '{backend}' yet (the kernel backends implement "
+                    f"{[described(e) for e in SUPPORTED]}); use backend='reference'")
 
 
 def _connections(compiler, label, conns) -> tuple:

@@ -146,6 +146,27 @@ def test_mean_square_error_of_var_readout_matches_reference(backend, per_step):
                                    atol=1e-12 * np.abs(g_ref).max(), err_msg=k)
 
 
+@pytest.mark.parametrize("readout", ["sum_var", "avg_var"])
+def test_per_timestep_cross_entropy_matches_reference(backend, readout):
+    """mlGeNN's ``per_timestep_loss``: the cross-entropy of the output at every step, with a
+    softmax temperature; a partial batch (3 of 4 rows)."""
+    x, y = _data(3, seed=7)
+    grads = {}
+    for be in ("reference", backend):
+        net, i, o = _network(readout, True, True)
+        c = EventPropCompiler(T, "sparse_categorical_crossentropy", backend=be,
+                              precision="double", batch_size=4, per_timestep_loss=True,
+                              softmax_temperature=0.5)
+        with c.compile(net) as cn:
+            grads[be] = cn.compute_gradients({i: x}, {o: y})
+            if be == "reference" == backend:
+                nvrtc_check(cn.ir)
+    for k, g_ref in grads["reference"].items():
+        assert np.abs(g_ref).max() > 1e-3, k
+        np.testing.assert_allclose(grads[backend][k], g_ref, rtol=1e-9,
+                                   atol=1e-12 * np.abs(g_ref).max(), err_msg=k)
+
+
 def test_time_to_first_spike_with_silent_outputs_matches_reference(backend):
     """mlGeNN's relative mean-square error with an output neuron that never fires (counted as
     t = 0, no dL/dt of its own), as the correct neuron of some examples and a wrong one of
@@ -257,6 +278,6 @@ def test_kernel_backends_refuse_readouts_they_lack(backend, monkeypatch):
         _compile(backend, "max_var", False, False, "float")
     _compile(backend, "sum_var", False, False, "float")   # the others still compile
     # options the kernels do not build (whether or not the reference has them by now)
-    for option in (dict(per_timestep_loss=True), dict(deep_r_conns=["hid_out"])):
+    for option in (dict(deep_r_conns=["hid_out"]),):
         with pytest.raises(ModelError, match=next(iter(option))):
             _compile(backend, "sum_var", False, False, "float", **option)

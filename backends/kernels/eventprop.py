@@ -60,7 +60,8 @@ SUPPORTED = (("sum_var", "sparse_categorical_crossentropy", False),
              ("sum_var", "sparse_categorical_crossentropy", True),
              ("avg_var", "sparse_categorical_crossentropy", True),
              ("var", "mean_square_error", True),
-             ("first_spike_time", "relative_mean_square_error", False))
+             ("first_spike_time", "relative_mean_square_error", False),
+             ("first_spike_time", "sparse_categorical_crossentropy", False))
 
 
 def described(entry) -> str:
@@ -134,6 +135,8 @@ def declare_buffers(builder):
             table.add(sid, "reg", sc, (B, n))
         if node.readout == "first_spike_time":   # spikes left to visit: 1 at the first
             table.add(sid, "rem", "int32_t", (B, n))
+            if node.loss == "sparse_categorical_crossentropy":   # the phantom push
+                table.add(sid, "imp", sc, (B, n))
         if node.readout == "max_var":
             table.add(sid, "vmax", sc, (B, n))
             table.add(sid, "vmaxat", "int32_t", (B, n))
@@ -205,6 +208,8 @@ def _loss(builder, p, lid) -> list:
     """Statements writing the output's drive ``Drive[b][k]`` (softmax cross-entropy of the
     readout, over the batch size; ``T`` in scope) for an active row."""
     if p.node.readout == "first_spike_time":
+        if p.node.loss == "sparse_categorical_crossentropy":
+            return _ttfs_crossentropy(builder, p, lid)
         return _ttfs_loss(builder, p, lid)
     if p.node.per_timestep:     # a drive per step, from the recorded output
         return []
@@ -236,6 +241,45 @@ def _loss(builder, p, lid) -> list:
     if p.node.readout == "avg_var":
         out.append(For("k", str(n), [f"{drive}[{row} + k] = {drive}[{row} + k] / ({sc})T;"]))
     return out
+
+
+def _ttfs_crossentropy(builder, p, lid) -> list:
+    """``Drive[b][k] = dL/dt_k`` of mlGeNN's time-to-first-spike cross-entropy (softmax of
+    ``-t / temperature`` over the neurons that spiked, uniform when none did; plus
+    ``TtfsAlpha / (1.01 T_ms - t_y)^2`` on the correct neuron), divided by the batch size; and
+    ``imp[b][k]``, mlGeNN's phantom push of a correct neuron that did not spike
+    (``-TauM TtfsAlpha / (1e-4 T_ms^2 B)``, at the example's last step), as the reference."""
+    sc, n, B = builder.scalar, p.n, builder.batch_size
+    row = f"(size_t)b * {n}"
+    drive, tfs, count, imp = p.var("Drive"), p.var("TFirstSpike"), p.buf("count"), p.buf("imp")
+    zero, one, inf = builder.literal(0.0), builder.literal(1.0), "INFINITY"
+    temp = builder.literal(p.node.softmax_temperature)
+    alpha, length = p.p["TtfsAlpha"], p.p["ExampleTime"]
+    batch = builder.literal(float(B))
+    spiked = f"({count}[{row} + {{k}}] > 0 && {tfs}[{row} + {{k}}] < {inf})"
+    z = f"((-{tfs}[{row} + k]) / {temp})"
+    labels = builder.buffers[lid, "labels"]
+    return [f"const int32_t y = {labels}[b] < 0 ? 0 : ({labels}[b] > {n - 1} ? {n - 1} : "
+            f"{labels}[b]);",
+            "int32_t any = 0;",
+            f"{sc} zmax = {zero};",
+            For("k", str(n), [If(spiked.format(k="k"), [
+                f"zmax = any ? {builder.fn('fmax')}(zmax, {z}) : {z};", "any = 1;"])]),
+            f"{sc} zsum = {zero};",
+            For("k", str(n), [
+                f"const {sc} e = {spiked.format(k='k')} ? {builder.fn('exp')}({z} - zmax) : "
+                f"(any ? {zero} : {one});",
+                f"{drive}[{row} + k] = e;", "zsum += e;"]),
+            f"const {sc} ty = {spiked.format(k='y')} ? {tfs}[{row} + y] : {zero};",
+            f"const {sc} gap = {builder.literal(1.01 * length)} - ty;",
+            For("k", str(n), [
+                f"const {sc} pk = {drive}[{row} + k] / zsum;",
+                f"const {sc} reg = k == y ? {builder.literal(alpha)} / (gap * gap) : {zero};",
+                f"{drive}[{row} + k] = {spiked.format(k='k')} ? "
+                f"((((k == y ? {one} : {zero}) - pk) / {temp}) + reg) / {batch} : {zero};",
+                f"{imp}[{row} + k] = (k == y && !{spiked.format(k='k')}) ? "
+                f"{builder.literal(-p.p['TauM'] * alpha / (1e-4 * length * length * B))} "
+                f": {zero};"])]
 
 
 def _ttfs_loss(builder, p, lid) -> list:
@@ -402,7 +446,10 @@ def _backward(builder) -> Kernel:
             step += [f"int32_t nj{x} = 0;"]
             jumps = [Block(["int32_t nj = 0;", For("z", str(n), jump), f"nj{x} = nj;"])]
         body = [f"{sc} nv = {q['Alpha']} * {lv};"]
-        if p.node.kind == "output" and p.node.readout != "first_spike_time":
+        if p.node.kind == "output" and p.node.readout == "first_spike_time":
+            if p.node.loss == "sparse_categorical_crossentropy":   # the phantom push
+                body.append(f"nv = nv + (t == T - 1 ? {p.buf('imp')}[{row}] : {zero});")
+        elif p.node.kind == "output":
             if p.node.readout == "max_var" and not p.node.per_timestep:
                 body.append(f"nv = nv + ({p.buf('vmaxat')}[{row}] == t ? "
                             f"{p.var('Drive')}[{row}] : {zero});")

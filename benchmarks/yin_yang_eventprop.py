@@ -3,11 +3,11 @@
 
 Requires: irsnn (the reference backend runs EventProp). Provides a command that trains and
 reports test accuracy; the defaults are mlGeNN's (50 epochs of 15,360 examples x 3,000 steps
-of 0.01 ms, batch 512), which the NumPy reference backend cannot run in reasonable time, so
-the figures in ``docs/eventprop.md`` come from a coarser ``--dt`` and fewer examples::
+of 0.01 ms, batch 512). The NumPy reference backend (the default ``--backend``) cannot run
+them in reasonable time (``--dt 0.1 --epochs 30 --num-train 5120 --batch 32 --num-test 1536``
+is its row in ``docs/eventprop.md``); the C backend runs them in about 5 minutes on one core::
 
-    python benchmarks/yin_yang_eventprop.py --dt 0.1 --epochs 30 --num-train 5120 \\
-        --batch 32 --num-test 1536
+    OMP_NUM_THREADS=1 python benchmarks/yin_yang_eventprop.py --backend c
 
 The setup as mlGeNN's script: spike times ``2 dt + (30 - 4 dt) * feature`` of the four
 features ``(x, y, 1 - x, 1 - y)`` (no bias neuron); hidden LIF (``v_thresh=1``,

@@ -63,28 +63,34 @@ class ContinuousNet:
     def hidden_spikes(self, inputs):
         """``inputs``: list of (time, input index). Returns per hidden neuron a list of
         ``(spike time, x at the spike)``."""
+        return self._lif_spikes(inputs, self.w_in, self.d_in, self.tm)
+
+    def _lif_spikes(self, inputs, w, d, tm):
+        """Spikes of a LIF layer (weights ``w``, delays ``d``, membrane constant ``tm``)
+        driven by ``inputs`` (list of (time, presynaptic index)): per neuron a list of
+        ``(spike time, x at the spike)``."""
         out = []
-        for j in range(self.w_in.shape[1]):
-            events = sorted((t + self.d_in[i, j], self.w_in[i, j]) for t, i in inputs
-                            if t + self.d_in[i, j] < self.T) + [(self.T, 0.0)]
+        for j in range(w.shape[1]):
+            events = sorted((t + d[i, j], w[i, j]) for t, i in inputs
+                            if t + d[i, j] < self.T) + [(self.T, 0.0)]
             t, v, x, spikes = 0.0, 0.0, 0.0, []
-            for t_next, w in events:
+            for t_next, wij in events:
                 while True:
                     span = t_next - t
                     grid = np.linspace(0.0, span, 200)[1:]
-                    vals = self._v(v, x, grid, self.tm) - self.theta
+                    vals = self._v(v, x, grid, tm) - self.theta
                     above = np.flatnonzero(vals >= 0)
                     if span <= 0 or not len(above):
                         break
                     hi = grid[above[0]]
                     lo = grid[above[0] - 1] if above[0] > 0 else 0.0
-                    dt = _bisect(lambda s, v=v, x=x: self._v(v, x, s, self.tm) - self.theta,
+                    dt = _bisect(lambda s, v=v, x=x: self._v(v, x, s, tm) - self.theta,
                                  lo, hi)
                     t, x = t + dt, x * np.exp(-dt / self.ts)
                     spikes.append((t, x))
                     v = 0.0
-                v = self._v(v, x, t_next - t, self.tm)
-                x = x * np.exp(-(t_next - t) / self.ts) + w
+                v = self._v(v, x, t_next - t, tm)
+                x = x * np.exp(-(t_next - t) / self.ts) + wij
                 t = t_next
             out.append(spikes)
         return out
@@ -159,6 +165,94 @@ class ContinuousNet:
                     d_in[data, j] -= self.w_in[data, j] * (lv / self.tm - li / self.ts)
                 else:
                     lv_o, li_o = out_lambda(t + self.d_out[j])
+                    g_out[j] += li_o
+                    d_out[j] -= self.w_out[j] * (lv_o / self.to - li_o / self.ts)
+                    down = (self.w_out[j] * (lv_o / self.to - li_o / self.ts)).sum()
+                    i_minus_v = data - self.theta
+                    lv = lv * data / i_minus_v + self.tm * down / i_minus_v
+        return g_in, g_out, d_in, d_out
+
+
+class ContinuousTtfsNet(ContinuousNet):
+    """``SpikeInput -> LIF -> LIF`` with the output's time-to-first-spike loss.
+
+    The output layer is a second LIF layer (membrane constant ``tau_out``, reset to 0). The
+    loss is the relative mean-square error of the first output spike times ``t_k``:
+    ``sum_{k != y} (t_y - t_k + delta)^2 / 2``, where an output neuron that never spiked
+    enters with ``t_k = 0`` (a constant: it carries no derivative).
+
+    In the adjoint, an output neuron's ``(LambdaV, LambdaI)`` is zero from ``T`` back to its
+    first spike (its later spikes scale a zero ``LambdaV``); there ``LambdaV`` jumps to
+    ``-TauM dL/dt_k / (I - Vthresh)``, the same transition as a hidden neuron's, whose
+    downstream sum ``sum_k w_jk D_k`` is ``-dL/dt_j`` (moving a spike later by ``s`` moves
+    each of its arrivals later by ``s``); it then decays backward with no drive.
+    """
+
+    def __init__(self, w_in, w_out, *, delta=1.0, **kw):
+        super().__init__(w_in, w_out, **kw)
+        self.delta = float(delta)
+
+    def output_first_spikes(self, inputs):
+        """Per output neuron ``(first spike time, x at it)``, or None if it never spiked."""
+        hidden = self.hidden_spikes(inputs)
+        arrivals = [(t, j) for j, s in enumerate(hidden) for t, _ in s]
+        out = self._lif_spikes(arrivals, self.w_out, self.d_out, self.to)
+        return [s[0] if s else None for s in out]
+
+    def _times(self, first):
+        return np.array([0.0 if f is None else f[0] for f in first])
+
+    def loss(self, inputs, label):
+        t = self._times(self.output_first_spikes(inputs))
+        lead = t[label] - t + self.delta
+        lead[label] = 0.0
+        return 0.5 * float(np.sum(lead ** 2))
+
+    def dloss_dt(self, first, label):
+        """``dL/dt_k`` of each output neuron's first spike (0 for a silent neuron)."""
+        t = self._times(first)
+        lead = t[label] - t + self.delta
+        lead[label] = 0.0
+        grad = -lead
+        grad[label] = lead.sum()
+        return np.array([0.0 if f is None else g for f, g in zip(first, grad)])
+
+    def all_gradients(self, inputs, label):
+        """``(dL/dw_in, dL/dw_out, dL/dd_in, dL/dd_out)`` by the continuous adjoint."""
+        spikes = self.hidden_spikes(inputs)
+        first = self.output_first_spikes(inputs)
+        dldt = self.dloss_dt(first, label)
+        n_out = self.w_out.shape[1]
+        t_first = np.array([np.inf if f is None else f[0] for f in first])
+        lv_jump = np.array([0.0 if f is None else -self.to * dldt[k] / (f[1] - self.theta)
+                            for k, f in enumerate(first)])
+
+        def out_lambda(t):      # each output's (LambdaV, LambdaI) at times t (arrays of n_out)
+            t = np.broadcast_to(np.asarray(t, float), (n_out,))
+            before = t < t_first
+            s = np.where(before, t_first - t, 0.0)
+            lv, li = self._lambda(lv_jump, 0.0, 0.0, s, self.to)
+            return np.where(before, lv, 0.0), np.where(before, li, 0.0)
+
+        g_out, d_out = np.zeros_like(self.w_out), np.zeros_like(self.w_out)
+        g_in, d_in = np.zeros_like(self.w_in), np.zeros_like(self.w_in)
+        for j, s in enumerate(spikes):
+            events = [(t, "spike", x) for t, x in s] + [
+                (t + self.d_in[i, j], "in", i) for t, i in inputs
+                if t + self.d_in[i, j] < self.T]
+            events.sort(key=lambda e: (e[0], e[1] == "in"), reverse=True)
+            lv, li, t_hi = 0.0, 0.0, self.T
+            for t, what, data in events:
+                lv, li = self._lambda(lv, li, 0.0, t_hi - t, self.tm)
+                t_hi = t
+                if what == "in":
+                    g_in[data, j] += li
+                    d_in[data, j] -= self.w_in[data, j] * (lv / self.tm - li / self.ts)
+                else:
+                    arrive = t + self.d_out[j]
+                    lv_o, li_o = out_lambda(arrive)
+                    lv_o = np.where(arrive < self.T, lv_o, 0.0)
+                    li_o = np.where(arrive < self.T, li_o, 0.0)
                     g_out[j] += li_o
                     d_out[j] -= self.w_out[j] * (lv_o / self.to - li_o / self.ts)
                     down = (self.w_out[j] * (lv_o / self.to - li_o / self.ts)).sum()

@@ -206,7 +206,9 @@ def record_kernels(builder) -> list[Kernel]:
 
 def _loss(builder, p, lid) -> list:
     """Statements writing the output's drive ``Drive[b][k]`` (softmax cross-entropy of the
-    readout, over the batch size; ``T`` in scope) for an active row."""
+    readout, over the batch size; ``T`` in scope) for an active row; the time-to-first-spike
+    losses' ``dL/dt``; nothing for the per-timestep losses, whose drive is formed every step
+    (:func:`_step_softmax`, :func:`_mse_drive`)."""
     if p.node.readout == "first_spike_time":
         if p.node.loss == "sparse_categorical_crossentropy":
             return _ttfs_crossentropy(builder, p, lid)
@@ -550,8 +552,8 @@ def _regulariser(builder, p) -> For:
     batch element ``b`` (mlGeNN's, in irsnn's adjoint units and loss scale): ``TauM
     RegLossScale RegLambda (C - nu B) / B^2``, ``C`` the neuron's spikes in the batch's
     examples (kept and dropped), ``RegLambda`` the upper strength where ``C > nu B``, else the
-    lower. Every element sums the batch's
-    counts itself (``O(B n)``; the batch's forward passes have all ended)."""
+    lower. Every element sums the batch's counts itself (``O(B n)``; the batch's forward
+    passes have all ended)."""
     sc, n, B = builder.scalar, p.n, builder.batch_size
     q = {k: builder.literal(p.p.get(k, 0.0)) for k in ("RegLambdaUpper", "RegLambdaLower")}
     # (irsnn's adjoint units and the loss's scale over mlGeNN's: RegLossScale)

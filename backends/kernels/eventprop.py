@@ -84,6 +84,8 @@ class _Pop:
         self.var = builder.buffer_of(node.source)
         #: steps of the output recorded for a per-step loss (``var`` readouts)
         self.steps = 0
+        #: steps of ``D`` and ``LambdaI`` kept for delayed arrivals (1: none kept)
+        self.window = 1
         #: the spike-count regularisation's jump (hidden LIF populations that have one)
         self.reg = node.kind == "hidden" and any(
             self.p.get(k, 0.0) != 0.0 for k in ("RegLambdaUpper", "RegLambdaLower"))
@@ -150,6 +152,12 @@ def declare_buffers(builder):
             builder.eventprop_edges[eid] = syn
             if B > 1:   # one gradient per lane of batch elements, summed by the reduce kernels
                 table.add(eid, "GradientLane", sc, (_lanes(B)[0], builder.synapse_count(eid)))
+            tgt = builder.eventprop[syn.target]
+            tgt.window = max(tgt.window, 1 + _max_offset(syn))
+    for p in builder.eventprop.values():
+        if p.window > 1:   # D and LambdaI of the last steps, where delayed spikes arrive
+            for name in ("Dring", "LIring"):
+                table.add(p.sid, name, sc, (B, p.window * p.n))
 
 
 def _spike_list(builder, nid):
@@ -310,6 +318,39 @@ def _ttfs_loss(builder, p, lid) -> list:
             If(spiked.format(k="y"), [f"{drive}[{row} + y] = total / {batch};"])]
 
 
+def _base_offset(syn) -> int:
+    """Steps a spike of ``syn`` takes beyond the one of every connection (uniform part)."""
+    return syn.delay_steps - 1
+
+
+def _max_offset(syn) -> int:
+    """The most steps a spike of ``syn`` takes beyond one (per-synapse delays included)."""
+    return _base_offset(syn) + (syn.max_delay_steps if syn.heterogeneous_delay is not None
+                                else 0)
+
+
+def _offset(builder, eid, syn) -> str:
+    """Expression of the extra steps of synapse ``r`` of row ``i`` of ``eid``."""
+    base = _base_offset(syn)
+    if syn.heterogeneous_delay is None:
+        return str(base)
+    return f"({base} + {builder.buffers[eid, 'd']}[(size_t)i * {syn.num_post} + r])"
+
+
+def _at_arrival(builder, eid, syn, tgt, name, step) -> str:
+    """``name`` (``D`` or ``LambdaI``) of the target of synapse ``r`` of row ``i`` of ``eid`` at
+    its arrival, ``step`` plus the synapse's extra steps: the current value where no spike of
+    the target's connections is delayed, else the ring of the last steps."""
+    _, _, col = _rows(builder, eid, syn)
+    if tgt.window == 1:
+        buf = tgt.buf("D") if name == "D" else tgt.var("LambdaI")
+        return f"{buf}[(size_t)b * {tgt.n} + {col}]"
+    ring = tgt.buf("Dring" if name == "D" else "LIring")
+    W = tgt.window
+    return (f"{ring}[(size_t)b * {W * tgt.n} + (size_t)((({step}) + {_offset(builder, eid, syn)})"
+            f" % {W}) * {tgt.n} + {col}]")
+
+
 def _rows(builder, eid, syn):
     """``(length expression, stride, column expression)`` of row ``i`` of ``eid``."""
     strategy, conn = builder.layout(eid)
@@ -394,6 +435,10 @@ def _backward(builder) -> Kernel:
                                             f"{p.var('LambdaI')}[{row}] = {zero};"]))
         if p.reg:
             init.append(_regulariser(builder, p))
+        if p.window > 1:    # (steps from T on: zero adjoints)
+            init.append(For("j", str(p.window * p.n), [
+                f"{p.buf(v)}[(size_t)b * {p.window * p.n} + j] = {zero};"
+                for v in ("Dring", "LIring")]))
     for nid, lid in losses.items():
         init += _loss(builder, pops[nid], lid)
     step = [_step_softmax(builder, p, losses[nid]) for nid, p in pops.items()
@@ -409,9 +454,11 @@ def _backward(builder) -> Kernel:
         p = pops[nid]
         kv, ki = (builder.literal(v) for v in arrival_coefficients(p.p, builder.dt))
         row = f"(size_t)b * {p.n} + j"
+        keep = ([f"{p.buf('Dring')}[(size_t)b * {p.window * p.n} + (size_t)((t + 1) % "
+                 f"{p.window}) * {p.n} + j] = {p.buf('D')}[{row}];"] if p.window > 1 else [])
         step.append(For("j", str(p.n), [
             f"{p.buf('D')}[{row}] = ({kv} * {p.var('LambdaV')}[{row}]) - "
-            f"({ki} * {p.var('LambdaI')}[{row}]);"]))
+            f"({ki} * {p.var('LambdaI')}[{row}]);"] + keep))
     for nid, p in adj.items():
         q, x = lits(p), names[nid]
         n, base = p.n, f"(size_t)b * {p.n * p.m}"
@@ -436,7 +483,7 @@ def _backward(builder) -> Kernel:
                 tgt = pops[syn.target]
                 w = builder.buffers[eid, "g"]
                 term = (f"{w}[(size_t)i * {L} + r] * "
-                        f"{tgt.buf('D')}[(size_t)b * {tgt.n} + {col}]")
+                        f"{_at_arrival(builder, eid, syn, tgt, 'D', 't + 1')}")
                 jump.append(Block(["const int32_t i = j;", f"const int32_t len = {length};"]
                                   + _dot(builder, "down", term)))
             reg = f" + {p.buf('reg')}[(size_t)b * {n} + j]" if p.reg else ""
@@ -473,7 +520,14 @@ def _backward(builder) -> Kernel:
                 f"{li} = ({q['Beta']} * {p.buf('jli')}[(size_t)b * {n} + z]) + "
                 f"({q['K']} * nv);"]))
             step.append(f"pj{x} -= nj{x};")
-    # spikes of step t-1 (delivered at t) add the targets' LambdaI rows to the gradients
+    # LambdaI of step t kept for the spikes that arrive there late
+    for p in adj.values():
+        if p.window > 1:
+            step.append(For("j", str(p.n), [
+                f"{p.buf('LIring')}[(size_t)b * {p.window * p.n} + (size_t)(t % {p.window}) * "
+                f"{p.n} + j] = {p.var('LambdaI')}[(size_t)b * {p.n} + j];"]))
+    # spikes of step t-1 (delivered at t, or later by their delays) add the targets' LambdaI
+    # at their arrivals to the gradients
     grad = []
     for nid, p in pops.items():
         mine = [(eid, syn) for eid, syn in edges.items() if syn.source == nid]
@@ -492,7 +546,7 @@ def _backward(builder) -> Kernel:
                 lane = f"{builder.buffers[eid, syn.learning.gradient]}["
             add.append(Block([f"const int32_t len = {length};", For("r", "len", [
                 f"{lane}(size_t)i * {L} + r] += "
-                f"{tgt.var('LambdaI')}[(size_t)b * {tgt.n} + {col}];"])]))
+                f"{_at_arrival(builder, eid, syn, tgt, 'LambdaI', 't')};"])]))
         add.append(f"pg{x} -= 1;")
         grad.append(For("z", str(p.n), add))
     if grad:

@@ -78,6 +78,7 @@ import numbers
 
 import numpy as np
 
+from ..connectivity import Dense
 from ..errors import ModelError
 from ..lowering import node_id
 from ..neurons import LeakyIntegrate, LeakyIntegrateFire, SpikeInput
@@ -117,10 +118,10 @@ class EventPropCompiler(Compiler):
     (ragged) connectivity, with synaptic delays (uniform or per synapse, fixed or learnt),
     Deep-R on sparse connections; the reference backend, and the C, OpenCL and CUDA backends
     (their kernels, :mod:`backends.kernels.eventprop`, implement the readout/loss pairs of its
-    ``SUPPORTED``, with the regulariser, without delays or Deep-R; what the reference gains before
-    the kernels do is refused on them). Everything else is refused by :meth:`compile` with the
-    reason. The equations and the differences from mlGeNN are in
-    the module docstring.
+    ``SUPPORTED``, with the regulariser and fixed delays (per synapse: Dense), without learnable
+    delays or Deep-R; what the reference gains before the kernels do is refused on them).
+    Everything else is refused by :meth:`compile` with the reason. The equations and the
+    differences from mlGeNN are in the module docstring.
 
     Parameters
     ----------
@@ -476,7 +477,7 @@ class EventPropCompiler(Compiler):
 
         Without ``backend``, the default backend (``$IRSNN_BACKEND``, else the fastest
         available, as for the other compilers) where its kernels implement the model, else
-        the reference backend (e.g. for synaptic delays)."""
+        the reference backend (e.g. for learnable delays)."""
         self._automatic = None
         if self.backend is None:
             try:
@@ -501,13 +502,14 @@ class EventPropCompiler(Compiler):
             if any(v is not None and v is not False and v != 0 for v in values):
                 raise ModelError(f"EventPropCompiler: {label}={value!r} has no EventProp kernels "
                                  f"on backend '{backend}' yet; use backend='reference'")
-        for conn in network.connections:
+        for conn in network.connections:   # per-synapse delays: the dense layout's only
             delay = conn.connectivity.delay
-            if not (_number(delay) and float(delay) == 0):
-                what = f"delay={delay!r}" if _number(delay) else "per-synapse delays"
-                raise ModelError(f"{_where(conn, 'Connection')}: {what} have no EventProp "
-                                 f"kernels on backend '{backend}' yet (synaptic delays run on "
-                                 f"the reference backend); use backend='reference' or delay=0")
+            if not _number(delay) and not isinstance(conn.connectivity, Dense):
+                raise ModelError(f"{_where(conn, 'Connection')}: per-synapse delays of "
+                                 f"{type(conn.connectivity).__name__} connectivity have no "
+                                 f"EventProp kernels on backend '{backend}' (the kernels keep "
+                                 f"per-synapse delays in dense matrices); use Dense "
+                                 f"connectivity, a uniform delay, or backend='reference'")
         for pop, loss in self.loss_map(network).items():
             readout = getattr(pop.neuron.readout, "name", None)
             # (as the compiler's: mlGeNN's mean-square error is always per timestep)

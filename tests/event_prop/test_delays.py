@@ -95,7 +95,7 @@ def dense_reference(w_in, w_rec, w_out, a_in, a_rec, a_out, s_in, labels):
     return (readout, grad(s_in, a_in, li_h), grad(s_h, a_rec, li_h), grad(s_h, a_out, li_o))
 
 
-def build(w_in, w_rec, w_out, a_in, a_rec, a_out, batch):
+def build(w_in, w_rec, w_out, a_in, a_rec, a_out, batch, backend="reference"):
     def conn(a):
         if np.ndim(a) == 0:
             return dict(delay=int(a)), None
@@ -113,8 +113,16 @@ def build(w_in, w_rec, w_out, a_in, a_rec, a_out, batch):
             Connection(pre, post, Dense(w, **kw), Exponential(TAU_S), name=name,
                        max_delay_steps=max_delay)
     compiler = EventPropCompiler(T, "sparse_categorical_crossentropy", batch_size=batch,
-                                 precision="double", backend="reference")
+                                 precision="double", backend=backend)
     return compiler.compile(net), inp, out
+
+
+def _backends():
+    """The reference backend and every available kernel backend (their EventProp kernels keep
+    the adjoints of the last steps for delayed arrivals)."""
+    from irsnn.backends import available_backends
+    return [pytest.param(name, marks=pytest.mark.skipif(not ok, reason=why))
+            for name, (ok, why) in available_backends().items()]
 
 
 def delays(kind, shape, seed):
@@ -123,8 +131,9 @@ def delays(kind, shape, seed):
     return np.random.default_rng(seed).integers(0, 4, shape)
 
 
+@pytest.mark.parametrize("backend", _backends())
 @pytest.mark.parametrize("kind", ["uniform", "per-synapse"])
-def test_gradients_with_delays_equal_the_dense_reference(kind):
+def test_gradients_with_delays_equal_the_dense_reference(kind, backend):
     w_in, w_rec, w_out = weights(21, recurrent=True)
     w_in = w_in * 1.3
     a = [delays(kind, s, seed) for seed, s in enumerate([(N_IN, N_HID), (N_HID, N_HID),
@@ -134,7 +143,10 @@ def test_gradients_with_delays_equal_the_dense_reference(kind):
     full = [np.broadcast_to(np.asarray(x), s).astype(int) for x, s in
             zip(a, [(N_IN, N_HID), (N_HID, N_HID), (N_HID, N_OUT)])]
     readout, g_in, g_rec, g_out = dense_reference(w_in, w_rec, w_out, *full, steps, labels)
-    cn, inp, out = build(w_in, w_rec, w_out, *a, batch=2)
+    cn, inp, out = build(w_in, w_rec, w_out, *a, batch=2, backend=backend)
+    if backend == "reference":
+        from ..conformance.conftest import nvrtc_check
+        nvrtc_check(cn.ir)          # the CUDA kernels of the same model compile cleanly
     with cn:
         r = cn.predict({inp: data}, [out], callbacks=[])[0][out]
         np.testing.assert_allclose(r, readout, rtol=1e-12, atol=1e-12)
@@ -354,14 +366,28 @@ def test_learnt_delays_round_trip_through_checkpoints(tmp_path):
         cn3.resume((1,), Numpy(str(tmp_path)))
 
 
-def test_kernel_backends_refuse_delays_until_their_kernels_have_them():
+def test_kernel_backends_refuse_what_their_kernels_lack():
+    """Per-synapse delays outside dense matrices and learnable delays are refused on the
+    kernel backends, with the reason."""
     from irsnn.backends import available_backends
+    from irsnn.connectivity import FixedProbability
     from irsnn.errors import ModelError
+    from irsnn.initializers import Uniform
     if not available_backends()["c"][0]:
         pytest.skip("no C compiler")
     net, inp, out, c_in, c_out = delay_network()
-    with pytest.raises(ModelError, match="in_hid.*per-synapse delays.*reference"):
-        EventPropCompiler(T, "sparse_categorical_crossentropy", backend="c").compile(net)
+    EventPropCompiler(T, "sparse_categorical_crossentropy", backend="c").compile(net)
+    ragged = Network(default_params)
+    with ragged:
+        i = Population(SpikeInput(max_spikes=100), N_IN)
+        h = Population(LeakyIntegrateFire(tau_mem=TAU_M), N_HID)
+        o = Population(LeakyIntegrate(tau_mem=TAU_M, readout="sum_var"), N_OUT)
+        Connection(i, h, FixedProbability(0.5, 1.0, delay=Uniform(0.0, 3.0)),
+                   Exponential(TAU_S), name="sparse_in", max_delay_steps=3)
+        Connection(h, o, Dense(np.ones((N_HID, N_OUT))), Exponential(TAU_S))
+    with pytest.raises(ModelError, match="sparse_in.*per-synapse delays of "
+                                         "FixedProbability.*Dense"):
+        EventPropCompiler(T, "sparse_categorical_crossentropy", backend="c").compile(ragged)
     with pytest.raises(ModelError, match="delay_learn_conns.*reference"):
         EventPropCompiler(T, "sparse_categorical_crossentropy", backend="c",
                           delay_learn_conns=[c_in]).compile(net)
@@ -369,7 +395,7 @@ def test_kernel_backends_refuse_delays_until_their_kernels_have_them():
 
 def test_without_a_backend_the_default_one_runs_what_its_kernels_have():
     """No backend given: the default backend where its kernels implement the model (C here
-    when a compiler exists), the reference backend for delays."""
+    when a compiler exists), the reference backend for learnable delays."""
     from irsnn.backends import get_backend
     w_in, w_rec, w_out = weights(2, recurrent=False)
     plain = Network(default_params)
@@ -382,6 +408,9 @@ def test_without_a_backend_the_default_one_runs_what_its_kernels_have():
     compiler = EventPropCompiler(T, "sparse_categorical_crossentropy")
     with compiler.compile(plain) as cn:
         assert cn.backend.name == get_backend(None).name
-    net, *_ = delay_network()
-    with compiler.compile(net) as cn:
+    net, _, _, c_in, _ = delay_network()
+    with compiler.compile(net) as cn:          # delays: the kernels have them
+        assert cn.backend.name == get_backend(None).name
+    learnt = EventPropCompiler(T, "sparse_categorical_crossentropy", delay_learn_conns=[c_in])
+    with learnt.compile(net) as cn:            # learnable delays: not yet
         assert cn.backend.name == "reference"

@@ -118,8 +118,8 @@ class EventPropCompiler(Compiler):
     (ragged) connectivity, with synaptic delays (uniform or per synapse, fixed or learnt),
     Deep-R on sparse connections; the reference backend, and the C, OpenCL and CUDA backends
     (their kernels, :mod:`backends.kernels.eventprop`, implement the readout/loss pairs of its
-    ``SUPPORTED``, with the regulariser and fixed delays (per synapse: Dense), without learnable
-    delays or Deep-R; what the reference gains before the kernels do is refused on them).
+    ``SUPPORTED``, with the regulariser, fixed delays (per synapse: Dense) and Deep-R, without
+    learnable delays; what the reference gains before the kernels do is refused on them).
     Everything else is refused by :meth:`compile` with the reason. The equations and the
     differences from mlGeNN are in the module docstring.
 
@@ -495,8 +495,7 @@ class EventPropCompiler(Compiler):
         """Refuse outputs whose readout/loss pair the kernel backends do not implement."""
         from irsnn.backends.kernels.eventprop import SUPPORTED, described
         # what the kernels do not build yet, should the reference backend gain it first
-        for label, value in (("delay_learn_conns", self.delay_learn_conns),
-                             ("deep_r_conns", self.deep_r_conns)):
+        for label, value in (("delay_learn_conns", self.delay_learn_conns),):
             values = value.values() if isinstance(value, dict) else (
                 value if isinstance(value, list | tuple) else [value])
             if any(v is not None and v is not False and v != 0 for v in values):

@@ -21,6 +21,16 @@ from ..models import random_spikes
 EDGE = "syn.in->hid"
 
 
+def _backends():
+    """The reference backend and every available kernel backend."""
+    from irsnn.backends import available_backends
+    return [pytest.param(name, marks=pytest.mark.skipif(not ok, reason=why))
+            for name, (ok, why) in available_backends().items()]
+
+
+BACKENDS = _backends()
+
+
 class SGD(Adam):
     """Plain gradient descent (the host optimiser path, which Deep-R always takes)."""
 
@@ -47,22 +57,23 @@ def data(batch):
     return x, np.arange(batch) % 3
 
 
-def compile_(net, conns, optimiser, l1, batch=4, records=True, **kw):
+def compile_(net, conns, optimiser, l1, batch=4, records=True, backend="reference", **kw):
     return EventPropCompiler(
         30, "sparse_categorical_crossentropy", optimiser=optimiser, batch_size=batch,
-        rng_seed=3, backend="reference", deep_r_conns=conns, deep_r_l1_strength=l1,
+        rng_seed=3, backend=backend, deep_r_conns=conns, deep_r_l1_strength=l1,
         deep_r_record_rewirings={c: f"{c.name}_rewired" for c in conns} if records else None,
         **kw).compile(net)
 
 
-def test_sign_flips_are_rewired_and_the_synapse_count_is_fixed():
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_sign_flips_are_rewired_and_the_synapse_count_is_fixed(backend):
     """An overwhelming L1 term makes Adam's first step move every weight of the rewired
     connection by alpha towards zero: the weights smaller than alpha flip and are exactly the
     ones rewired; new synapses start at 0."""
     alpha = 0.3
     net, inp, out, ih = network()
     x, y = data(4)
-    c = compile_(net, [ih], Adam(alpha=alpha), l1=1e4)
+    c = compile_(net, [ih], Adam(alpha=alpha), l1=1e4, backend=backend)
     assert "deep-r" in to_text(c.ir)
     w0 = c.simulation.get_weights("ih")
     mask0 = c.simulation.synapse_mask(EDGE)
@@ -78,8 +89,9 @@ def test_sign_flips_are_rewired_and_the_synapse_count_is_fixed():
     assert mask1.sum() == mask0.sum()
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("batch", [2, 4])
-def test_l1_is_added_once_to_the_batch_mean_gradient(batch):
+def test_l1_is_added_once_to_the_batch_mean_gradient(batch, backend):
     """With a small L1 term and a tiny gradient-descent step in double precision (no sign
     flips), the step with Deep-R differs from the step without by exactly ``lr * l1 * sign``
     on existing synapses, whatever the batch size (EventProp's loss is a batch mean)."""
@@ -89,7 +101,7 @@ def test_l1_is_added_once_to_the_batch_mean_gradient(batch):
     for key, strength in (("plain", 0.0), ("l1", l1)):
         net, inp, out, ih = network()
         c = compile_(net, [ih], SGD(alpha=lr), l1=strength, batch=batch, records=False,
-                     precision="double")
+                     precision="double", backend=backend)
         mask = c.simulation.synapse_mask(EDGE)
         w0 = c.simulation.get_weights("ih")
         c.train({inp: x}, {out: y}, num_epochs=1, shuffle=False, callbacks=[])
@@ -111,3 +123,23 @@ def test_deep_r_refuses_dense_and_unknown_connections():
     with pytest.raises(ModelError, match="deep_r_l1_strength"):
         EventPropCompiler(30, "sparse_categorical_crossentropy", deep_r_conns=[ih],
                           deep_r_l1_strength=-1.0)
+
+
+@pytest.mark.parametrize("backend", [b for b in BACKENDS if b.values[0] != "reference"])
+def test_kernel_backends_rewire_and_train_as_the_reference(backend):
+    """Three epochs with rewiring after every batch (an L1 term strong enough to flip some
+    signs each time): the kernel backends' gradients on the changing structure give the
+    reference's weights, synapses and rewiring counts."""
+    runs = {}
+    for be in ("reference", backend):
+        net, inp, out, ih = network()
+        x, y = data(8)
+        c = compile_(net, [ih], Adam(alpha=0.05), l1=5.0, precision="double", backend=be)
+        _, cb = c.train({inp: x}, {out: y}, num_epochs=3, shuffle=False, callbacks=[])
+        runs[be] = (c.simulation.get_weights("ih"), c.simulation.synapse_mask(EDGE),
+                    cb["ih_rewired"])
+    (w_ref, m_ref, r_ref), (w, m, r) = runs["reference"], runs[backend]
+    assert sum(n for n, _ in r_ref) > 0         # synapses were rewired
+    assert r == r_ref
+    np.testing.assert_array_equal(m, m_ref)
+    np.testing.assert_allclose(w, w_ref, rtol=1e-9, atol=1e-12)

@@ -152,8 +152,11 @@ def _install_abort_hook(comm: MPI):
     previous = sys.excepthook
 
     def hook(kind, value, tb):
-        sys.stderr.write(f"irsnn: rank {comm.rank} of {comm.num_ranks} failed; ending every "
-                         f"rank of the job\n")
+        # the error itself first, in one flushed line: another rank's abort may cut the
+        # traceback that follows short
+        sys.stderr.write(f"irsnn: rank {comm.rank} of {comm.num_ranks} stopped with "
+                         f"{kind.__name__}: {value}; ending every rank of the job\n")
+        sys.stderr.flush()
         try:
             previous(kind, value, tb)
         except Exception:   # noqa: BLE001 - the traceback is what must reach the user

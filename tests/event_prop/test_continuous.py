@@ -62,21 +62,28 @@ def test_continuous_adjoint_equals_its_finite_differences():
             np.testing.assert_allclose(grad[idx], fd, rtol=1e-4, atol=1e-8)
 
 
-def irsnn_gradients(w_in, w_out, inputs, dt):
+def irsnn_gradients(w_in, w_out, inputs, dt, label=None, output=None, loss=None):
+    """irsnn's EventProp gradients (``in_hid`` then ``hid_out``, flattened) of the 4-N-3
+    network of ``w_in``/``w_out`` at step ``dt`` (reference backend, float64): by default
+    the ``avg_var`` cross-entropy output of :class:`ContinuousNet`; ``output`` (a function
+    making the output neuron inside the network, where ``default_params`` apply) and ``loss``
+    replace it (the time-to-first-spike case)."""
+    label = LABEL if label is None else label
     net = Network(default_params)
     with net:
         i = Population(SpikeInput(max_spikes=100), 4)
-        h = Population(LeakyIntegrateFire(tau_mem=20.0), 6)
-        o = Population(LeakyIntegrate(tau_mem=20.0, readout="avg_var"), 3)
+        h = Population(LeakyIntegrateFire(tau_mem=20.0), w_in.shape[1])
+        o = Population(output() if output else
+                       LeakyIntegrate(tau_mem=20.0, readout="avg_var"), 3)
         Connection(i, h, Dense(w_in), Exponential(5.0), name="in_hid")
         Connection(h, o, Dense(w_out), Exponential(5.0), name="hid_out")
-    cn = EventPropCompiler(int(round(30 / dt)), "sparse_categorical_crossentropy", dt=dt,
-                           precision="double", backend="reference").compile(net)
+    cn = EventPropCompiler(int(round(30 / dt)), loss or "sparse_categorical_crossentropy",
+                           dt=dt, precision="double", backend="reference").compile(net)
     times = np.array([t for t, _ in inputs])
     ids = np.array([n for _, n in inputs])
     with cn:
         g = cn.compute_gradients({i: [preprocess_spikes(times, ids, 4)]},
-                                 {o: np.array([LABEL])})
+                                 {o: np.array([label])})
     return np.concatenate([g["in_hid"].ravel(), g["hid_out"].ravel()])
 
 
@@ -135,21 +142,9 @@ def test_ttfs_continuous_adjoint_equals_its_finite_differences(label, seed):
 
 
 def irsnn_ttfs_gradients(w_in, w_out, inputs, label, dt):
-    net = Network(default_params)
-    with net:
-        i = Population(SpikeInput(max_spikes=100), 4)
-        h = Population(LeakyIntegrateFire(tau_mem=20.0), w_in.shape[1])
-        o = Population(LeakyIntegrateFire(tau_mem=20.0, readout="first_spike_time"), 3)
-        Connection(i, h, Dense(w_in), Exponential(5.0), name="in_hid")
-        Connection(h, o, Dense(w_out), Exponential(5.0), name="hid_out")
-    cn = EventPropCompiler(int(round(30 / dt)), RelativeMeanSquareError(DELTA), dt=dt,
-                           precision="double", backend="reference").compile(net)
-    times = np.array([t for t, _ in inputs])
-    ids = np.array([n for _, n in inputs])
-    with cn:
-        g = cn.compute_gradients({i: [preprocess_spikes(times, ids, 4)]},
-                                 {o: np.array([label])})
-    return np.concatenate([g["in_hid"].ravel(), g["hid_out"].ravel()])
+    """:func:`irsnn_gradients` of :class:`ContinuousTtfsNet`'s output and loss."""
+    return irsnn_gradients(w_in, w_out, inputs, dt, label, output=lambda: LeakyIntegrateFire(
+        tau_mem=20.0, readout="first_spike_time"), loss=RelativeMeanSquareError(DELTA))
 
 
 @pytest.mark.slow

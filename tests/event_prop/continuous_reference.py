@@ -148,6 +148,12 @@ class ContinuousNet:
             lv, li = self._lambda(0.0, 0.0, g, np.maximum(self.T - t, 0.0), self.to)
             return np.where(t < self.T, lv, 0.0), np.where(t < self.T, li, 0.0)
 
+        return self._hidden_backward(spikes, inputs, out_lambda)
+
+    def _hidden_backward(self, spikes, inputs, out_lambda):
+        """``(dL/dw_in, dL/dw_out, dL/dd_in, dL/dd_out)``: the adjoint of every hidden neuron
+        backward through its spikes and input arrivals, given ``out_lambda(t)``, the outputs'
+        ``(LambdaV, LambdaI)`` at time ``t`` (zero from ``T`` on)."""
         g_out, d_out = np.zeros_like(self.w_out), np.zeros_like(self.w_out)
         g_in, d_in = np.zeros_like(self.w_in), np.zeros_like(self.w_in)
         for j, s in enumerate(spikes):
@@ -232,30 +238,7 @@ class ContinuousTtfsNet(ContinuousNet):
             before = t < t_first
             s = np.where(before, t_first - t, 0.0)
             lv, li = self._lambda(lv_jump, 0.0, 0.0, s, self.to)
-            return np.where(before, lv, 0.0), np.where(before, li, 0.0)
+            kept = before & (t < self.T)
+            return np.where(kept, lv, 0.0), np.where(kept, li, 0.0)
 
-        g_out, d_out = np.zeros_like(self.w_out), np.zeros_like(self.w_out)
-        g_in, d_in = np.zeros_like(self.w_in), np.zeros_like(self.w_in)
-        for j, s in enumerate(spikes):
-            events = [(t, "spike", x) for t, x in s] + [
-                (t + self.d_in[i, j], "in", i) for t, i in inputs
-                if t + self.d_in[i, j] < self.T]
-            events.sort(key=lambda e: (e[0], e[1] == "in"), reverse=True)
-            lv, li, t_hi = 0.0, 0.0, self.T
-            for t, what, data in events:
-                lv, li = self._lambda(lv, li, 0.0, t_hi - t, self.tm)
-                t_hi = t
-                if what == "in":
-                    g_in[data, j] += li
-                    d_in[data, j] -= self.w_in[data, j] * (lv / self.tm - li / self.ts)
-                else:
-                    arrive = t + self.d_out[j]
-                    lv_o, li_o = out_lambda(arrive)
-                    lv_o = np.where(arrive < self.T, lv_o, 0.0)
-                    li_o = np.where(arrive < self.T, li_o, 0.0)
-                    g_out[j] += li_o
-                    d_out[j] -= self.w_out[j] * (lv_o / self.to - li_o / self.ts)
-                    down = (self.w_out[j] * (lv_o / self.to - li_o / self.ts)).sum()
-                    i_minus_v = data - self.theta
-                    lv = lv * data / i_minus_v + self.tm * down / i_minus_v
-        return g_in, g_out, d_in, d_out
+        return self._hidden_backward(spikes, inputs, out_lambda)

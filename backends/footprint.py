@@ -131,7 +131,8 @@ def _synapse_items(graph, syn, add, scalar, precision, dense_synapses):
             + (" and the drawn connectivity)" if drawn else ")"), pairs,
             scalar + (13 if drawn else 0), False, matrix=True, transient=True)
     if syn.heterogeneous_delay is not None:
-        add(f"{label}: per-synapse delays", stored, _INDEX, False)
+        if syn.learning is None or not syn.learning.delay_var:   # (learnt: a learning variable)
+            add(f"{label}: per-synapse delays", stored, _INDEX, False)
         add(f"{label}: dendritic delay ring of {syn.max_delay_steps + 1:,} steps",
             (syn.max_delay_steps + 1) * syn.num_post, scalar, True)
     add(f"{label}: postsynaptic input", syn.num_post, scalar, True)

@@ -112,6 +112,7 @@ class KernelSimulation(StateMixin, WeightsMixin, Simulation):
                 variable(nid, v, pop.size, v.init)
         for eid, syn in self.synapses.items():
             strategy, conn = self.layouts[eid], self.connectivity.get(eid)
+            d = None
             if strategy.stores_weights:
                 w, d = synapse_arrays(graph, eid, syn, seed, self.scalar)
                 strategy.store(host, table, eid, syn, conn, w, d)
@@ -123,6 +124,9 @@ class KernelSimulation(StateMixin, WeightsMixin, Simulation):
             for v in lr.vars:
                 variable(eid, v, strategy.synapse_count(syn, conn))
                 self._synapse_vars.add((eid, v.name))
+            if lr.delay_var:    # learnt delays start from the connection's (whole steps)
+                buf = table[eid, lr.delay_var]
+                self.initial[buf] = d.reshape(-1).astype(self.initial[buf].dtype)
             if not lr.backward:
                 trace = table[eid, lr.pre_trace]
                 self.variables.add((eid, lr.pre_trace))

@@ -52,6 +52,7 @@ from irsnn.passes.insert_eventprop import arrival_coefficients
 
 from . import eventprop_losses as losses_k
 from .description import Block, Dim, For, If, Kernel
+from .layouts.dense import Dense, learnt_delays
 
 #: (readout, loss, per-timestep loss) of the output populations the kernels implement
 SUPPORTED = (("sum_var", "sparse_categorical_crossentropy", False),
@@ -152,7 +153,9 @@ def declare_buffers(builder):
         if syn.learning is not None and syn.learning.kind == "eventprop":
             builder.eventprop_edges[eid] = syn
             if B > 1:   # one gradient per lane of batch elements, summed by the reduce kernels
-                table.add(eid, "GradientLane", sc, (_lanes(B)[0], builder.synapse_count(eid)))
+                for name in _gradients(syn):
+                    table.add(eid, f"{name}Lane", sc, (_lanes(B)[0],
+                                                       builder.synapse_count(eid)))
             tgt = builder.eventprop[syn.target]
             tgt.window = max(tgt.window, 1 + _max_offset(syn))
     for p in builder.eventprop.values():
@@ -213,6 +216,13 @@ def record_kernels(builder) -> list[Kernel]:
     return [k]
 
 
+def _gradients(syn) -> tuple[str, ...]:
+    """The gradient variables of a trained connection: its weights', then its learnt
+    delays' (``delay_learn_conns``)."""
+    lr = syn.learning
+    return (lr.gradient,) + ((lr.delay_gradient,) if learnt_delays(syn) else ())
+
+
 def _base_offset(syn) -> int:
     """Steps a spike of ``syn`` takes beyond the one of every connection (uniform part)."""
     return syn.delay_steps - 1
@@ -229,7 +239,8 @@ def _offset(builder, eid, syn) -> str:
     base = _base_offset(syn)
     if syn.heterogeneous_delay is None:
         return str(base)
-    return f"({base} + {builder.buffers[eid, 'd']}[(size_t)i * {syn.num_post} + r])"
+    d = Dense.delay(builder, syn, f"{builder.buffers[eid, 'd']}[(size_t)i * {syn.num_post} + r]")
+    return f"({base} + {d})"
 
 
 def _at_arrival(builder, eid, syn, tgt, name, step) -> str:
@@ -244,6 +255,20 @@ def _at_arrival(builder, eid, syn, tgt, name, step) -> str:
     W = tgt.window
     return (f"{ring}[(size_t)b * {W * tgt.n} + (size_t)((({step}) + {_offset(builder, eid, syn)})"
             f" % {W}) * {tgt.n} + {col}]")
+
+
+def _d_at_arrival(builder, eid, syn, tgt, col) -> str:
+    """``D`` of the target of synapse ``r`` of row ``i`` at its arrival ``t`` plus the
+    synapse's extra steps, in the gradient phase of step ``t`` (after the adjoints' update to
+    ``t``): kept in the ring for later arrivals; at ``t`` itself (no extra step) from this
+    step's adjoints, which the ring's slot does not hold yet."""
+    kv, ki = (builder.literal(v) for v in arrival_coefficients(tgt.p, builder.dt))
+    row = f"(size_t)b * {tgt.n} + {col}"
+    now = f"(({kv} * {tgt.var('LambdaV')}[{row}]) - ({ki} * {tgt.var('LambdaI')}[{row}]))"
+    if tgt.window == 1:
+        return now
+    offset = _offset(builder, eid, syn)
+    return f"({offset} == 0 ? {now} : {_at_arrival(builder, eid, syn, tgt, 'D', 't')})"
 
 
 def _rows(builder, eid, syn):
@@ -286,13 +311,15 @@ def _reduce(builder) -> list[Kernel]:
     out = []
     for eid, syn in builder.eventprop_edges.items():
         count = builder.synapse_count(eid)
-        gl, grad = builder.buffers[eid, "GradientLane"], builder.buffers[
-            eid, syn.learning.gradient]
-        body = [f"{builder.scalar} acc = {grad}[idx];",
+        body = []
+        for name in _gradients(syn):
+            gl, grad = builder.buffers[eid, f"{name}Lane"], builder.buffers[eid, name]
+            body.append(Block([
+                f"{builder.scalar} acc = {grad}[idx];",
                 For("l", str(lanes), [f"acc += {gl}[(size_t)l * {count} + idx];",
                                       f"{gl}[(size_t)l * {count} + idx] = "
                                       f"{builder.literal(0.0)};"]),
-                f"{grad}[idx] = acc;"]
+                f"{grad}[idx] = acc;"]))
         out.append(Kernel(f"eventprop_reduce_{builder.stem(eid)}", (), (Dim("idx", count),),
                           body, doc=f"EventProp: the batch's gradient of {eid}",
                           label=f"backward:{eid}"))
@@ -344,7 +371,9 @@ def _backward(builder) -> Kernel:
         step.append(f"const {sc} wexp = {builder.fn('exp')}(-({st} * {dt}) / ({sT} * {dt})) "
                     f"/ {sT};")
     # D of every population that a LIF population's trained connections reach
-    targets = {syn.target for syn in edges.values() if pops[syn.source].lif}
+    # (and every target of learnt delays, whose gradient is -dt w D at each arrival)
+    targets = {syn.target for syn in edges.values()
+               if pops[syn.source].lif or learnt_delays(syn)}
     for nid in targets:
         p = pops[nid]
         kv, ki = (builder.literal(v) for v in arrival_coefficients(p.p, builder.dt))
@@ -434,14 +463,19 @@ def _backward(builder) -> Kernel:
         for eid, syn in mine:
             length, L, col = _rows(builder, eid, syn)
             tgt = pops[syn.target]
-            if builder.batch_size > 1:
-                lane = (f"{builder.buffers[eid, 'GradientLane']}"
-                        f"[(size_t)lane * {builder.synapse_count(eid)} + ")
-            else:   # batch 1: straight into the gradient
-                lane = f"{builder.buffers[eid, syn.learning.gradient]}["
-            add.append(Block([f"const int32_t len = {length};", For("r", "len", [
-                f"{lane}(size_t)i * {L} + r] += "
-                f"{_at_arrival(builder, eid, syn, tgt, 'LambdaI', 't')};"])]))
+            lane = {name: (f"{builder.buffers[eid, name + 'Lane']}"
+                           f"[(size_t)lane * {builder.synapse_count(eid)} + "
+                           if builder.batch_size > 1 else   # batch 1: the gradient itself
+                           f"{builder.buffers[eid, name]}[")
+                    for name in _gradients(syn)}
+            each = [f"{lane[syn.learning.gradient]}(size_t)i * {L} + r] += "
+                    f"{_at_arrival(builder, eid, syn, tgt, 'LambdaI', 't')};"]
+            if learnt_delays(syn):   # dL/dd: -dt w D of the target at the arrival
+                w = builder.buffers[eid, "g"]
+                each.append(f"{lane[syn.learning.delay_gradient]}(size_t)i * {L} + r] += "
+                            f"({builder.literal(-builder.dt)} * {w}[(size_t)i * {L} + r]) * "
+                            f"{_d_at_arrival(builder, eid, syn, tgt, col)};")
+            add.append(Block([f"const int32_t len = {length};", For("r", "len", each)]))
         add.append(f"pg{x} -= 1;")
         grad.append(For("z", str(p.n), add))
     if grad:

@@ -118,8 +118,8 @@ class EventPropCompiler(Compiler):
     (ragged) connectivity, with synaptic delays (uniform or per synapse, fixed or learnt),
     Deep-R on sparse connections; the reference backend, and the C, OpenCL and CUDA backends
     (their kernels, :mod:`backends.kernels.eventprop`, implement the readout/loss pairs of its
-    ``SUPPORTED``, with the regulariser, fixed delays (per synapse: Dense) and Deep-R, without
-    learnable delays; what the reference gains before the kernels do is refused on them).
+    ``SUPPORTED``, with the regulariser, delays (per synapse, fixed or learnt: Dense) and
+    Deep-R; what the reference gains before the kernels do is refused on them).
     Everything else is refused by :meth:`compile` with the reason. The equations and the
     differences from mlGeNN are in the module docstring.
 
@@ -477,7 +477,7 @@ class EventPropCompiler(Compiler):
 
         Without ``backend``, the default backend (``$IRSNN_BACKEND``, else the fastest
         available, as for the other compilers) where its kernels implement the model, else
-        the reference backend (e.g. for learnable delays)."""
+        the reference backend (e.g. for per-synapse delays of sparse connectivity)."""
         self._automatic = None
         if self.backend is None:
             try:
@@ -494,21 +494,17 @@ class EventPropCompiler(Compiler):
     def _check_kernels(self, network, backend):
         """Refuse outputs whose readout/loss pair the kernel backends do not implement."""
         from irsnn.backends.kernels.eventprop import SUPPORTED, described
-        # what the kernels do not build yet, should the reference backend gain it first
-        for label, value in (("delay_learn_conns", self.delay_learn_conns),):
-            values = value.values() if isinstance(value, dict) else (
-                value if isinstance(value, list | tuple) else [value])
-            if any(v is not None and v is not False and v != 0 for v in values):
-                raise ModelError(f"EventPropCompiler: {label}={value!r} has no EventProp kernels "
-                                 f"on backend '{backend}' yet; use backend='reference'")
+        learnt = {id(c) for c in self.delay_learn_conns}
         for conn in network.connections:   # per-synapse delays: the dense layout's only
             delay = conn.connectivity.delay
-            if not _number(delay) and not isinstance(conn.connectivity, Dense):
-                raise ModelError(f"{_where(conn, 'Connection')}: per-synapse delays of "
+            if ((id(conn) in learnt or not _number(delay))
+                    and not isinstance(conn.connectivity, Dense)):
+                what = "learnt delays" if id(conn) in learnt else "per-synapse delays"
+                raise ModelError(f"{_where(conn, 'Connection')}: {what} of "
                                  f"{type(conn.connectivity).__name__} connectivity have no "
                                  f"EventProp kernels on backend '{backend}' (the kernels keep "
                                  f"per-synapse delays in dense matrices); use Dense "
-                                 f"connectivity, a uniform delay, or backend='reference'")
+                                 f"connectivity, a uniform fixed delay, or backend='reference'")
         for pop, loss in self.loss_map(network).items():
             readout = getattr(pop.neuron.readout, "name", None)
             # (as the compiler's: mlGeNN's mean-square error is always per timestep)

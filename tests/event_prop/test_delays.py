@@ -1,4 +1,4 @@
-"""EventProp with synaptic delays (uniform and per synapse, fixed).
+"""EventProp with synaptic delays (uniform and per synapse, fixed and learnt).
 
 A spike emitted at step ``s`` over a synapse of delay ``a`` arrives at step ``s + 1 + a``, so
 its weight's gradient takes ``LambdaI`` of the target at ``s + 1 + a`` and the presynaptic
@@ -367,8 +367,8 @@ def test_learnt_delays_round_trip_through_checkpoints(tmp_path):
 
 
 def test_kernel_backends_refuse_what_their_kernels_lack():
-    """Per-synapse delays outside dense matrices and learnable delays are refused on the
-    kernel backends, with the reason."""
+    """Per-synapse delays outside dense matrices, fixed or learnt, are refused on the kernel
+    backends, with the reason."""
     from irsnn.backends import available_backends
     from irsnn.connectivity import FixedProbability
     from irsnn.errors import ModelError
@@ -388,14 +388,15 @@ def test_kernel_backends_refuse_what_their_kernels_lack():
     with pytest.raises(ModelError, match="sparse_in.*per-synapse delays of "
                                          "FixedProbability.*Dense"):
         EventPropCompiler(T, "sparse_categorical_crossentropy", backend="c").compile(ragged)
-    with pytest.raises(ModelError, match="delay_learn_conns.*reference"):
+    sparse_in = ragged.connections[0]
+    with pytest.raises(ModelError, match="sparse_in.*learnt delays of FixedProbability.*Dense"):
         EventPropCompiler(T, "sparse_categorical_crossentropy", backend="c",
-                          delay_learn_conns=[c_in]).compile(net)
+                          delay_learn_conns=[sparse_in]).compile(ragged)
 
 
 def test_without_a_backend_the_default_one_runs_what_its_kernels_have():
     """No backend given: the default backend where its kernels implement the model (C here
-    when a compiler exists), the reference backend for learnable delays."""
+    when a compiler exists), the reference backend for learnt delays of sparse connectivity."""
     from irsnn.backends import get_backend
     w_in, w_rec, w_out = weights(2, recurrent=False)
     plain = Network(default_params)
@@ -412,5 +413,71 @@ def test_without_a_backend_the_default_one_runs_what_its_kernels_have():
     with compiler.compile(net) as cn:          # delays: the kernels have them
         assert cn.backend.name == get_backend(None).name
     learnt = EventPropCompiler(T, "sparse_categorical_crossentropy", delay_learn_conns=[c_in])
-    with learnt.compile(net) as cn:            # learnable delays: not yet
+    with learnt.compile(net) as cn:            # learnt delays of a dense matrix: too
+        assert cn.backend.name == get_backend(None).name
+    from irsnn.connectivity import FixedProbability
+    sparse = Network(default_params)
+    with sparse:
+        i = Population(SpikeInput(max_spikes=100), N_IN)
+        h = Population(LeakyIntegrateFire(tau_mem=TAU_M), N_HID)
+        o = Population(LeakyIntegrate(tau_mem=TAU_M, readout="sum_var"), N_OUT)
+        c = Connection(i, h, FixedProbability(0.5, 1.0), Exponential(TAU_S), max_delay_steps=3)
+        Connection(h, o, Dense(w_out), Exponential(TAU_S))
+    with EventPropCompiler(T, "sparse_categorical_crossentropy",
+                           delay_learn_conns=[c]).compile(sparse) as cn:   # not (ragged rows)
         assert cn.backend.name == "reference"
+
+
+def learnt_delay_network():
+    """Learnt delays on a connection from an input (whose targets' ``D`` only the delay
+    gradient needs), a recurrent one and one whose delays may only be 0 (the arrival step's
+    ``D`` from the adjoints of that step, no ring)."""
+    rng = np.random.default_rng(7)
+    net = Network(default_params)
+    with net:
+        inp = Population(SpikeInput(max_spikes=T * N_IN), N_IN, name="in")
+        hid = Population(LeakyIntegrateFire(v_thresh=1.0, tau_mem=TAU_M), N_HID, name="hid")
+        out = Population(LeakyIntegrate(tau_mem=TAU_M, readout="sum_var"), N_OUT, name="out")
+        conns = [
+            Connection(inp, hid, Dense(rng.normal(1.3, 1.0, (N_IN, N_HID)),
+                                       delay=rng.integers(0, 4, N_IN * N_HID).astype(float)),
+                       Exponential(TAU_S), name="in_hid", max_delay_steps=5),
+            Connection(hid, hid, Dense(rng.normal(0.0, 0.4, (N_HID, N_HID)), delay=1),
+                       Exponential(TAU_S), name="hid_hid", max_delay_steps=3),
+            Connection(hid, out, Dense(rng.normal(0.0, 1.0, (N_HID, N_OUT))),
+                       Exponential(TAU_S), name="hid_out", max_delay_steps=0)]
+    return net, inp, out, conns
+
+
+@pytest.mark.parametrize("backend", [p for p in _backends() if p.values[0] != "reference"])
+@pytest.mark.parametrize("batch", [1, 5])
+def test_learnt_delays_on_kernel_backends_match_the_reference(backend, batch):
+    """The kernels' delay gradients (``-dt w D`` at each arrival, per lane of batch elements
+    then reduced), the forward pass after rounded learnt delays, and a few epochs of training
+    equal the reference's (float64; batch 5 of 8 examples: a padded last batch)."""
+    steps, data = make_inputs(8, 31)
+    labels = np.arange(8) % N_OUT
+    runs = {}
+    for be in ("reference", backend):
+        net, inp, out, conns = learnt_delay_network()
+        compiler = EventPropCompiler(T, "sparse_categorical_crossentropy", batch_size=batch,
+                                     delay_optimiser=Adam(alpha=0.4), delay_learn_conns=conns,
+                                     backend=be, precision="double")
+        with compiler.compile(net) as cn:
+            assert cn.backend.name == be
+            g = cn.compute_gradients({inp: data[:batch]}, {out: labels[:batch]})
+            cn.train({inp: data}, {out: labels}, num_epochs=3, shuffle=False, callbacks=[])
+            learnt = {k: cn.simulation.get_var(k, "d") for k in
+                      ("syn.in->hid", "rec.hid->hid", "syn.hid->out")}
+            r = cn.predict({inp: data}, [out], callbacks=[])[0][out]
+        runs[be] = g, learnt, r
+    (g_ref, d_ref, r_ref), (g, d, r) = runs["reference"], runs[backend]
+    assert set(g) == {f"{c}{x}" for c in ("in_hid", "hid_hid", "hid_out") for x in ("", ".d")}
+    for k in g_ref:
+        assert np.abs(g_ref[k]).max() > 1e-4, k      # every gradient is exercised
+        np.testing.assert_allclose(g[k], g_ref[k], rtol=1e-9,
+                                   atol=1e-12 * np.abs(g_ref[k]).max(), err_msg=k)
+    for k in d_ref:
+        np.testing.assert_allclose(d[k], d_ref[k], rtol=1e-9, atol=1e-12, err_msg=k)
+    assert d_ref["syn.hid->out"].max() == 0.0 and d_ref["syn.in->hid"].max() > 3.5
+    np.testing.assert_allclose(r, r_ref, rtol=1e-9, atol=1e-12)

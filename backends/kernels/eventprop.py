@@ -41,7 +41,10 @@ in parallel (the grid point ``b`` starting a lane runs its elements in ascending
 lane adds to its own copy of the gradients (``O(lanes x synapses)``, not ``O(batch x
 synapses)``), which the reduce kernels then add to the connection's ``Gradient`` (one per
 synapse for the batch, which the optimiser kernels of ``insert-optimiser`` read), lanes
-ascending. With a batch of one the backward pass adds to ``Gradient`` itself.
+ascending. With a batch of one the backward pass adds to ``Gradient`` itself. A connection
+with learnt delays (dense, its ``d`` rounded by :meth:`.layouts.dense.Dense.delay`) also adds
+``-dt w D`` of the target at each arrival to ``DelayGradient`` the same way (``D`` at the
+arrival step itself from that step's adjoints, at later ones from the ring).
 """
 
 from __future__ import annotations

@@ -110,7 +110,9 @@ class Network:
 
         Reads mlGeNN's layout (see :mod:`irsnn.serialisers.layout`): each connection needs
         its weights ``keys + (connection.name, "g")`` (irsnn's earlier name ``"weight"`` is
-        read too) and takes its delays ``"d"`` if saved; sparse connectivity
+        read too) and takes its delays ``"d"`` if saved (learnt delays, real numbers of
+        steps, as the whole steps training delivered after: rounded, halves up); sparse
+        connectivity
         (``FixedProbability``, ``Sparse``) also reads ``"pre_ind"``/``"post_ind"`` (written by
         ``save`` and ``save_connectivity``), which then define exactly which synapses exist,
         with the saved weights in the same order. Each population reads every saved array

@@ -67,6 +67,19 @@ def saved_indices(kind: str, shape, mask: np.ndarray | None) -> tuple[np.ndarray
     return pre.astype(np.int64), post.astype(np.int64)
 
 
+def delivered_steps(delays: np.ndarray) -> np.ndarray:
+    """Saved delays as the whole steps a network delivers after: learnt delays (EventProp's
+    ``delay_learn_conns``) are real numbers of steps, which training delivered after the
+    nearest step (halves up), so a network loading them runs as the trained one did; whole
+    steps stay as they are (and negative or non-finite values stay too, for the connection
+    to refuse with the reason)."""
+    if delays.dtype.kind != "f":
+        return delays
+    with np.errstate(invalid="ignore"):
+        rounded = np.floor(delays + 0.5)
+    return np.where(np.isfinite(delays) & (delays >= 0), rounded, delays)
+
+
 def load_connection(conn, state: dict, where) -> list[str]:
     """Set ``conn``'s connectivity from its saved arrays ``state`` (``{name: array}``).
 
@@ -106,7 +119,7 @@ def load_connection(conn, state: dict, where) -> list[str]:
     arrays = {"weight": np.asarray(state[wname])}
     files = {"weight": where(wname)}
     if dname:
-        arrays["delay"] = np.asarray(state[dname])
+        arrays["delay"] = delivered_steps(np.asarray(state[dname]))
         files["delay"] = where(dname)
     if kind == "sparse":
         has_pre, has_post = "pre_ind" in state, "post_ind" in state

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from irsnn import Connection, Network, Population
-from irsnn.compilers import EventPropCompiler
+from irsnn.compilers import EventPropCompiler, InferenceCompiler
 from irsnn.compilers.event_prop_compiler import default_params
 from irsnn.connectivity import Dense
 from irsnn.neurons import LeakyIntegrate, LeakyIntegrateFire, SpikeInput
@@ -361,6 +361,16 @@ def test_learnt_delays_round_trip_through_checkpoints(tmp_path):
     with compile_() as cn2:
         cn2.resume((1,), Numpy(str(tmp_path)))
         np.testing.assert_array_equal(cn2.simulation.get_var(EDGE_IN, "d"), learnt)
+        out_learnt = cn2.predict({inp: data}, [out], callbacks=[])[0][out]
+    # a network loading them runs as the trained one did: after the rounded learnt delays
+    assert (learnt != np.floor(learnt)).any()       # (real numbers of steps)
+    fresh, inp2, out2, *_ = delay_network()
+    fresh.load((1,), Numpy(str(tmp_path)))
+    np.testing.assert_array_equal(fresh.connections[0].connectivity.delay,
+                                  np.floor(learnt + 0.5).ravel())
+    with InferenceCompiler(T, batch_size=4, backend="reference").compile(fresh) as inf:
+        out_loaded = inf.predict({inp2: data}, [out2], callbacks=[])[0][out2]
+    np.testing.assert_allclose(out_loaded, out_learnt, rtol=1e-6)
     (tmp_path / "1-hid_out-d.npy").unlink()
     with compile_() as cn3, pytest.raises(CheckpointNotFoundError, match="hid_out.*learnt d"):
         cn3.resume((1,), Numpy(str(tmp_path)))

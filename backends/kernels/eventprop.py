@@ -51,7 +51,7 @@ from irsnn.ir import EventPropState
 from irsnn.passes.insert_eventprop import arrival_coefficients
 
 from . import eventprop_losses as losses_k
-from .description import Block, Dim, For, If, Kernel
+from .description import Barrier, Block, ByPlan, Dim, For, If, Kernel, ParallelFor, Single
 
 #: (readout, loss, per-timestep loss) of the output populations the kernels implement
 SUPPORTED = (("sum_var", "sparse_categorical_crossentropy", False),
@@ -260,7 +260,7 @@ def end_kernels(builder) -> tuple[list[Kernel], list[Kernel], list[Kernel]]:
         return [], [], []
     restart = Kernel("eventprop_restart", (), (builder.dim_b(),), _restart(builder),
                      doc="EventProp: the next example's spikes start at step 0",
-                     label="backward:restart")
+                     label="backward:restart", parallel=True)
     return [_backward(builder)], _reduce(builder), [restart]
 
 
@@ -300,7 +300,15 @@ def _reduce(builder) -> list[Kernel]:
 
 
 def _backward(builder) -> Kernel:
-    """The backward pass: one kernel, grid ``(b,)``."""
+    """The backward pass: one kernel, grid ``(b,)``, written for a block of threads per grid
+    point (:attr:`~.description.Kernel.parallel`): the per-neuron phases of a step are
+    :class:`~.description.ParallelFor` loops; the event-list walks (jumps, gradients) are
+    :class:`~.description.ByPlan`: on one thread the loop that visits each event as it finds
+    it (C's source as before), on a block every thread counts the step's events (the same
+    count everywhere), then the jumps run one spike per thread and the gradient rows of a
+    spike one synapse per thread (the spikes of a step are distinct neurons: their jumps and
+    rows touch distinct elements). Barriers separate the phases; none is under a condition
+    (inactive rows and non-leading lane elements run loops of zero rounds instead)."""
     sc, zero = builder.scalar, builder.literal(0.0)
     pops = builder.eventprop
     adj = {nid: p for nid, p in pops.items() if p.adjoint}
@@ -317,8 +325,9 @@ def _backward(builder) -> Kernel:
         if p.lif and p.adjoint:   # the next spike (backward) whose jump is due
             init.append(f"int32_t pj{x} = {p.buf('nev')}[b] - 1;")
         if p.node.readout == "first_spike_time":
-            init.append(For("j", str(p.n), [f"{p.buf('rem')}[(size_t)b * {p.n} + j] = "
-                                            f"{p.buf('count')}[(size_t)b * {p.n} + j];"]))
+            init.append(ParallelFor("j", str(p.n), [
+                f"{p.buf('rem')}[(size_t)b * {p.n} + j] = "
+                f"{p.buf('count')}[(size_t)b * {p.n} + j];"]))
         if nid in sources:        # the next spike (backward) to deliver: before T-1
             init += [f"int32_t pg{x} = {p.buf('nev')}[b] - 1;",
                      For("z", str(p.n), [
@@ -326,18 +335,20 @@ def _backward(builder) -> Kernel:
                             ["break;"]), f"pg{x} -= 1;"])]
         if p.adjoint:
             row = f"(size_t)b * {p.n} + j"
-            init.append(For("j", str(p.n), [f"{p.var('LambdaV')}[{row}] = {zero};",
-                                            f"{p.var('LambdaI')}[{row}] = {zero};"]))
+            init.append(ParallelFor("j", str(p.n), [f"{p.var('LambdaV')}[{row}] = {zero};",
+                                                    f"{p.var('LambdaI')}[{row}] = {zero};"]))
         if p.reg:
             init.append(losses_k.regulariser(builder, p))
         if p.window > 1:    # (steps from T on: zero adjoints)
-            init.append(For("j", str(p.window * p.n), [
+            init.append(ParallelFor("j", str(p.window * p.n), [
                 f"{p.buf(v)}[(size_t)b * {p.window * p.n} + j] = {zero};"
                 for v in ("Dring", "LIring")]))
+    drives = []
     for nid, lid in losses.items():
-        init += losses_k.loss_drive(builder, pops[nid], lid)
-    step = [losses_k.step_softmax(builder, p, losses[nid]) for nid, p in pops.items()
-            if p.node.per_timestep and p.node.loss != "mean_square_error"]
+        drives += losses_k.loss_drive(builder, pops[nid], lid)
+    softmax = [losses_k.step_softmax(builder, p, losses[nid]) for nid, p in pops.items()
+               if p.node.per_timestep and p.node.loss != "mean_square_error"]
+    step = [ByPlan(softmax, [Single(softmax), Barrier()])] if softmax else []
     if any(p.node.readout == "avg_var_exp_weight" for p in pops.values()):
         # the readout's weight of step t: exp(-t dt / (T dt)) / T
         sT, st, dt = f"({sc})T", f"({sc})t", builder.literal(builder.dt)
@@ -351,9 +362,10 @@ def _backward(builder) -> Kernel:
         row = f"(size_t)b * {p.n} + j"
         keep = ([f"{p.buf('Dring')}[(size_t)b * {p.window * p.n} + (size_t)((t + 1) % "
                  f"{p.window}) * {p.n} + j] = {p.buf('D')}[{row}];"] if p.window > 1 else [])
-        step.append(For("j", str(p.n), [
+        step.append(ParallelFor("j", str(p.n), [
             f"{p.buf('D')}[{row}] = ({kv} * {p.var('LambdaV')}[{row}]) - "
             f"({ki} * {p.var('LambdaI')}[{row}]);"] + keep))
+    step.append(ByPlan([], [Barrier()]))     # (every thread's D before the jumps)
     for nid, p in adj.items():
         q, x = lits(p), names[nid]
         n, base = p.n, f"(size_t)b * {p.n * p.m}"
@@ -362,9 +374,9 @@ def _backward(builder) -> Kernel:
         jumps = []
         if p.lif:
             # the jumps of the spikes at t, from the values of t+1 (before the plain update)
-            jump = [If(f"pj{x} - z < 0 || {p.buf('ev_step')}[{base} + pj{x} - z] != t",
-                       ["break;"]),
-                    f"const int32_t e = pj{x} - z;",
+            done = If(f"pj{x} - z < 0 || {p.buf('ev_step')}[{base} + pj{x} - z] != t",
+                      ["break;"])
+            jump = [f"const int32_t e = pj{x} - z;",
                     f"const int32_t j = {p.buf('ev_id')}[{base} + e];",
                     f"{sc} down = {zero};"]
             if p.node.readout == "first_spike_time":   # -dL/dt of a first spike
@@ -386,9 +398,14 @@ def _backward(builder) -> Kernel:
                      f"{p.buf('jv')}[(size_t)b * {n} + z] = "
                      f"((({q['Alpha']} * {lv}) * ({p.buf('ev_imvr')}[{base} + e] / imv)) + "
                      f"(({q['TauM']} * down) / imv)){reg};",
-                     f"{p.buf('jli')}[(size_t)b * {n} + z] = {li};", "nj += 1;"]
+                     f"{p.buf('jli')}[(size_t)b * {n} + z] = {li};"]
             step += [f"int32_t nj{x} = 0;"]
-            jumps = [Block(["int32_t nj = 0;", For("z", str(n), jump), f"nj{x} = nj;"])]
+            jumps = [ByPlan(
+                [Block(["int32_t nj = 0;", For("z", str(n), [done] + jump + ["nj += 1;"]),
+                        f"nj{x} = nj;"])],
+                # every thread counts the spikes at t, then one jump per thread
+                [For("z", str(n), [done, f"nj{x} += 1;"]),
+                 ParallelFor("z", f"nj{x}", jump), Barrier()])]
         body = [f"{sc} nv = {q['Alpha']} * {lv};"]
         if p.node.kind == "output" and p.node.readout == "first_spike_time":
             if p.node.loss == "sparse_categorical_crossentropy":   # the phantom push
@@ -406,9 +423,9 @@ def _backward(builder) -> Kernel:
             else:
                 body.append(f"nv = nv + {p.var('Drive')}[{row}];")
         body += [f"{lv} = nv;", f"{li} = ({q['Beta']} * {li}) + ({q['K']} * nv);"]
-        step += jumps + [For("j", str(n), body)]
+        step += jumps + [ParallelFor("j", str(n), body)]
         if p.lif:   # the jumps replace the plain update of the neurons that spiked at t
-            step.append(For("z", f"nj{x}", [
+            step.append(ParallelFor("z", f"nj{x}", [
                 f"const int32_t j = {p.buf('ev_id')}[{base} + pj{x} - z];",
                 f"const {sc} nv = {p.buf('jv')}[(size_t)b * {n} + z];",
                 f"{lv} = nv;",
@@ -418,19 +435,18 @@ def _backward(builder) -> Kernel:
     # LambdaI of step t kept for the spikes that arrive there late
     for p in adj.values():
         if p.window > 1:
-            step.append(For("j", str(p.n), [
+            step.append(ParallelFor("j", str(p.n), [
                 f"{p.buf('LIring')}[(size_t)b * {p.window * p.n} + (size_t)(t % {p.window}) * "
                 f"{p.n} + j] = {p.var('LambdaI')}[(size_t)b * {p.n} + j];"]))
     # spikes of step t-1 (delivered at t, or later by their delays) add the targets' LambdaI
     # at their arrivals to the gradients
-    grad = []
+    grad, rows = [], [Barrier()]
     for nid, p in pops.items():
         mine = [(eid, syn) for eid, syn in edges.items() if syn.source == nid]
         if not mine:
             continue
         x, base = names[nid], f"(size_t)b * {p.n * p.m}"
-        add = [If(f"pg{x} < 0 || {p.buf('ev_step')}[{base} + pg{x}] != t - 1", ["break;"]),
-               f"const int32_t i = {p.buf('ev_id')}[{base} + pg{x}];"]
+        adds = []
         for eid, syn in mine:
             length, L, col = _rows(builder, eid, syn)
             tgt = pops[syn.target]
@@ -439,26 +455,48 @@ def _backward(builder) -> Kernel:
                         f"[(size_t)lane * {builder.synapse_count(eid)} + ")
             else:   # batch 1: straight into the gradient
                 lane = f"{builder.buffers[eid, syn.learning.gradient]}["
-            add.append(Block([f"const int32_t len = {length};", For("r", "len", [
+            adds.append(Block([f"const int32_t len = {length};", ParallelFor("r", "len", [
                 f"{lane}(size_t)i * {L} + r] += "
                 f"{_at_arrival(builder, eid, syn, tgt, 'LambdaI', 't')};"])]))
-        add.append(f"pg{x} -= 1;")
-        grad.append(For("z", str(p.n), add))
+        grad.append(For("z", str(p.n), [
+            If(f"pg{x} < 0 || {p.buf('ev_step')}[{base} + pg{x}] != t - 1", ["break;"]),
+            f"const int32_t i = {p.buf('ev_id')}[{base} + pg{x}];"] + adds + [f"pg{x} -= 1;"]))
+        # every thread counts the spikes of t-1, then each spike's rows one synapse per thread
+        # (the spikes are distinct neurons: distinct rows)
+        rows += [f"int32_t ng{x} = 0;", If("t >= 1", [For("z", str(p.n), [
+                     If(f"pg{x} - z < 0 || {p.buf('ev_step')}[{base} + pg{x} - z] != t - 1",
+                        ["break;"]), f"ng{x} += 1;"])]),
+                 For("z", f"ng{x}", [f"const int32_t i = {p.buf('ev_id')}[{base} + pg{x} - z];"]
+                     + adds),
+                 f"pg{x} -= ng{x};"]
     if grad:
-        step.append(If("t >= 1", grad))
-    loop = For("q", "T", ["const int32_t t = T - 1 - q;"] + step)
-    example = [f"const int32_t T = {pos}[b];",
-               If(f"T > 0 && {active}[b]", init + [loop], _clear(adj, zero))]
+        step.append(ByPlan([If("t >= 1", grad)], rows))
+    loop = "T"
+    example = [f"const int32_t T = {pos}[b];"]
+    serial = [If(f"T > 0 && {active}[b]", init + drives + [For("q", loop, [
+        "const int32_t t = T - 1 - q;"] + step)], _clear(adj, zero))]
+    # a block: no barrier under a condition, so the initialisation runs for every row (its
+    # writes are the clearing of a row without an example, or scratch), the drives are one
+    # thread's, and a row without an example runs zero steps (its count without a branch:
+    # PoCL 3.1 ran no step of a lane's loop when it was 'T > 0 && active[b] ? T : 0')
+    outputs = {nid: p for nid, p in adj.items() if p.node.kind == "output"}
+    block = ([f"const int32_t TT = ((T > 0) & ({active}[b] != 0)) ? T : 0;", Barrier()] + init
+             + [Single([If("TT > 0", drives, _clear(outputs, zero, ("Drive",)))]), Barrier(),
+                For("q", "TT", ["const int32_t t = T - 1 - q;", Barrier()] + step), Barrier()])
+    example.append(ByPlan(serial, block))
     # lanes of consecutive batch elements, each lane adding to its own gradients
     lanes, chunk = _lanes(builder.batch_size)
     B = builder.batch_size
-    body = [If(f"b % {chunk} == 0", [
-        f"const int32_t lane = b / {chunk};", "(void)lane;",
-        For("bb", f"(b + {chunk} < {B} ? b + {chunk} : {B})",
-            [Block(["const int32_t b = bb;"] + example)], start="b")])]
+    last = f"(b + {chunk} < {B} ? b + {chunk} : {B})"
+    lane = [f"const int32_t lane = b / {chunk};", "(void)lane;"]
+    each = lambda last: For("bb", last, [Block(["const int32_t b = bb;"] + example)],  # noqa
+                            start="b")
+    body = [ByPlan([If(f"b % {chunk} == 0", lane + [each(last)])],
+                   # (a block leading no lane runs zero rounds: no barrier under a condition)
+                   lane + [each(f"(b % {chunk} == 0 ? {last} : b)")])]
     return Kernel("eventprop_backward", (), (builder.dim_b(),), body,
                   doc="EventProp: the backward pass of the example just ended",
-                  label="backward:eventprop")
+                  label="backward:eventprop", parallel=True)
 
 
 #: partial sums of the dot products of spike jumps (independent, so they vectorise)
@@ -480,23 +518,24 @@ def _dot(builder, acc, term) -> list:
             For("r", "len", [f"{acc} += {term};"], start=f"{LANES} * (len / {LANES})")]
 
 
-def _clear(adj, zero):
-    """Adjoints (and drives) of a row without an example: zero."""
+def _clear(adj, zero, only=None):
+    """Adjoints (and drives) of a row without an example: zero (``only``: those variables)."""
     out = []
     for p in adj.values():
         row = f"(size_t)b * {p.n} + j"
         names = ["LambdaV", "LambdaI"] + (["Drive"] if p.node.kind == "output" else [])
+        names = [v for v in names if only is None or v in only]
         out.append(For("j", str(p.n), [f"{p.var(v)}[{row}] = {zero};" for v in names]))
     return out
 
 
 def _restart(builder) -> list:
     """Statements (grid ``(b,)``) starting the next example: step counter and spike counts."""
-    out = [f"{builder.buffers['', 'ep_pos']}[b] = 0;"]
+    out = [Single([f"{builder.buffers['', 'ep_pos']}[b] = 0;"])]
     for p in builder.eventprop.values():
-        out.append(f"{p.buf('nev')}[b] = 0;")
-        out.append(For("j", str(p.n), [f"{p.buf(v)}[(size_t)b * {p.n} + j] = 0;"
-                                       for v in ("count", "dropped")]))
+        out.append(Single([f"{p.buf('nev')}[b] = 0;"]))
+        out.append(ParallelFor("j", str(p.n), [f"{p.buf(v)}[(size_t)b * {p.n} + j] = 0;"
+                                               for v in ("count", "dropped")]))
     return out
 
 

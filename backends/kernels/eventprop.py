@@ -42,6 +42,17 @@ lane adds to its own copy of the gradients (``O(lanes x synapses)``, not ``O(bat
 synapses)``), which the reduce kernels then add to the connection's ``Gradient`` (one per
 synapse for the batch, which the optimiser kernels of ``insert-optimiser`` read), lanes
 ascending. With a batch of one the backward pass adds to ``Gradient`` itself.
+
+On the SIMT plan of one block per example (:mod:`.simt`), the backward pass runs across the
+block: the per-neuron phases (initialisation, ``D``, the plain updates, the replacements by
+the jumps, the rings) split the neurons over the threads, with barriers between dependent
+phases; the event lists are walked by every thread alike (each counts the spikes of a step,
+reading only), then the jumps run one spike per thread and the gradient rows of each spike one
+synapse per thread (the spikes of a step are distinct neurons); the loss drives and the
+per-step softmax run on one thread. C (and one thread per example) keeps the loops that visit
+each event as they find it (:class:`~.description.ByPlan`). A block leads a lane or runs zero
+rounds of its loop, and a row without an example runs zero steps: no barrier is under a
+condition. The same arithmetic in the same order either way: the gradients agree bit for bit.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """EventProp's loss drives and regulariser in the kernels: what the backward pass
-(:mod:`.eventprop`) adds to the adjoints of outputs and hidden populations.
+(:mod:`.eventprop_backward`) adds to the adjoints of outputs and hidden populations.
 
 Requires: a :class:`~.builder.KernelBuilder` after :func:`.eventprop.declare_buffers` (an
 output's ``Drive``, ``hist``, ``ptd``, ``imp`` buffers; a hidden population's ``reg``) and the

@@ -154,7 +154,10 @@ def backward(builder) -> Kernel:
         step.append(f"const {sc} wexp = {builder.fn('exp')}(-({st} * {dt}) / ({sT} * {dt})) "
                     f"/ {sT};")
     # D of every population that a LIF population's trained connections reach
-    targets = {syn.target for syn in edges.values() if pops[syn.source].lif}
+    # (in the populations' order: a set's order changes with the hash seed, and the source
+    # with it, which missed the compiled-kernel caches of other processes)
+    targets = [nid for nid in pops if any(syn.target == nid and pops[syn.source].lif
+                                          for syn in edges.values())]
     for nid in targets:
         p = pops[nid]
         kv, ki = (builder.literal(v) for v in arrival_coefficients(p.p, builder.dt))

@@ -74,6 +74,12 @@ PY
             --gradients ALIF512R --backend cuda --repeats 10 --out /tmp/irsnn-gpu-allreduce.json \
             || echo "FAILED: benchmarks/mpi_allreduce.py --gradients on cuda"
     fi
+    echo "== EventProp backward pass (cuda): one thread per example vs work-groups of 256 =="
+    for wg in 0 256; do
+        timeout 60 "$PY" benchmarks/eventprop_work_groups.py --backend cuda \
+            --work-group-size "$wg" --batch 32 2>&1 | tail -1 \
+            || echo "FAILED: benchmarks/eventprop_work_groups.py on cuda ($wg)"
+    done
     echo "== throughput (example-timesteps/s; cuda and c on this machine) =="
     timeout 200 "$PY" benchmarks/gpu_throughput.py --budget 170 --seconds 0.3 \
         --json /tmp/irsnn-gpu-throughput.json

@@ -7,10 +7,10 @@ Requires: nothing beyond its submodules. Provides the public names of
 """
 
 from .builder import KernelBuilder
-from .description import (AddSetBits, AppendFlagged, AtomicAdd, Barrier, Block, Buffer, Dim, For,
-                          If, Kernel, ParallelFor, Prefetch, Program, Single)
+from .description import (AddSetBits, AppendFlagged, AtomicAdd, Barrier, Block, Buffer, ByPlan,
+                          Dim, For, If, Kernel, ParallelFor, Prefetch, Program, Single)
 from .render import C_KERNELS, KernelDialect, KernelRenderer
 
 __all__ = ["KernelBuilder", "AddSetBits", "AtomicAdd", "Block", "Buffer", "Dim", "For", "If",
            "Kernel", "Prefetch", "Program", "C_KERNELS", "KernelDialect", "KernelRenderer",
-           "AppendFlagged", "Barrier", "ParallelFor", "Single"]
+           "AppendFlagged", "Barrier", "ByPlan", "ParallelFor", "Single"]

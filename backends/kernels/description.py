@@ -5,9 +5,9 @@ Requires: the standard library only. Provides :class:`Buffer`, :class:`Dim`,
 :class:`ForSetBits`, :class:`AddSetBits`, :class:`ForFlagged`, :class:`If`, :class:`Block`,
 :class:`AtomicAdd`, :class:`Prefetch`) that the builder produces and the renderer consumes,
 and the parallel constructs (:class:`ParallelFor`, :class:`Barrier`, :class:`Single`,
-:class:`AppendFlagged`) through which a kernel body can be run by a block (work-group) of
-threads: C renders them as its sequential loops (the same source as plain :class:`For`,
-:class:`ForFlagged`), SIMT dialects split them across the threads of a block.
+:class:`AppendFlagged`, :class:`ByPlan`) through which a kernel body can be run by a block
+(work-group) of threads: C renders them as its sequential loops (the same source as plain
+:class:`For`, :class:`ForFlagged`), SIMT dialects split them across the threads of a block.
 
 The kernel builder (:mod:`.builder`) turns a scheduled IR into a :class:`Program`: typed
 buffers, and kernels whose bodies are small statement trees. Statement text (expressions,
@@ -214,6 +214,22 @@ class AppendFlagged:
     flag: str
     count: str
     body: list = field(default_factory=list)
+
+
+@dataclass
+class ByPlan:
+    """The same work written for each plan: ``serial`` where a grid point runs on one thread
+    (C, one thread per example, inside :class:`Single`), ``block`` where a block of threads
+    runs it (its side effects inside :class:`ParallelFor` or :class:`Single`).
+
+    For work whose fastest sequential form is not the sequential rendering of its parallel
+    form: EventProp's backward pass walks an event list once, visiting each event as it finds
+    it, on one thread; on a block every thread counts the events first (the same count in
+    every thread), then a :class:`ParallelFor` visits them. Both must compute the same.
+    """
+
+    serial: list = field(default_factory=list)
+    block: list = field(default_factory=list)
 
 
 #: the fused kernels' argument that is non-zero while learning is enabled (the same for every

@@ -5,8 +5,9 @@ Requires: a scheduled IR graph with :class:`~irsnn.ir.EventPropState` nodes (the
 :func:`.learning.declare_buffers`) and the layout strategies (dense and ragged rows). Provides
 :data:`SUPPORTED` (the readout/loss pairs these kernels implement), :func:`declare_buffers`
 (refusing every other pair with the reason), :func:`record_kernels` (per step, learning on),
-:func:`end_kernels` (the backward pass, grid ``(b,)``; the batch's gradient, one synapse per
-grid point; the restart). The loss drives and the regulariser are in :mod:`.eventprop_losses`.
+:func:`end_kernels` (the backward pass of :mod:`.eventprop_backward`, grid ``(b,)``; the batch's
+gradient, one synapse per grid point; the restart). The loss drives and the regulariser are in
+:mod:`.eventprop_losses`.
 
 The equations are in :mod:`irsnn.compilers.event_prop_compiler`; the reference backend
 (:mod:`backends.reference.eventprop`) solves the same ones in float64.
@@ -23,39 +24,16 @@ naming the population with ``strict_buffer_checking``, or a count and a warning:
 :mod:`backends.kernel_sim.eventprop`). A ``max_var`` output keeps its running maximum and the
 step of it.
 
-Backward pass, per batch element, ``t = T-1 .. 0`` (``T = ep_pos[b]``), in the model's
-precision: the loss drive of every output is computed first (softmax cross-entropy of the
-readout; ``avg_var_exp_weight`` applies its weight ``exp(-t / T) / T`` step by step) and the
-spike-count regulariser's jump of every neuron of a hidden population that has one (from the
-batch's spike counts); then, every step, ``D = kv LambdaV - ki LambdaI`` (``insert_eventprop.
-arrival_coefficients``) of every population a LIF population's trained connections reach (the
-downstream terms of spike jumps, from the values of step ``t+1``); for the spikes at ``t`` (the
-tail of the event list), EventProp's jump (the neuron's outgoing weight rows dotted with the
-targets' ``D``, in :data:`LANES` partial sums, plus the regulariser's); the plain update of
-every neuron (a loop without branches), which the jumps then replace for the neurons that
-spiked; and for every trained connection the spikes of step ``t-1`` (delivered at ``t``) add the
-target's ``LambdaI`` row to the gradients. Each step costs ``O(neurons)`` (vectorisable) plus
-``O(fan-out)`` per spike; memory is ``O(neurons x max_spikes)``, independent of the number of
-steps. The batch is split into at most :data:`BACKWARD_LANES` lanes of consecutive elements, run
-in parallel (the grid point ``b`` starting a lane runs its elements in ascending order); each
-lane adds to its own copy of the gradients (``O(lanes x synapses)``, not ``O(batch x
-synapses)``), which the reduce kernels then add to the connection's ``Gradient`` (one per
-synapse for the batch, which the optimiser kernels of ``insert-optimiser`` read), lanes
-ascending. With a batch of one the backward pass adds to ``Gradient`` itself. A connection
-with learnt delays (dense, its ``d`` rounded by :meth:`.layouts.dense.Dense.delay`) also adds
-``-dt w D`` of the target at each arrival to ``DelayGradient`` the same way (``D`` at the
-arrival step itself from that step's adjoints, at later ones from the ring).
+The backward pass is in :mod:`.eventprop_backward`.
 """
 
 from __future__ import annotations
 
 from irsnn.errors import ModelError
 from irsnn.ir import EventPropState
-from irsnn.passes.insert_eventprop import arrival_coefficients
 
-from . import eventprop_losses as losses_k
-from .description import Block, Dim, For, If, Kernel
-from .layouts.dense import Dense, learnt_delays
+from .description import Block, Dim, For, If, Kernel, ParallelFor, Single
+from .eventprop_backward import backward, gradients, lanes, max_offset
 
 #: (readout, loss, per-timestep loss) of the output populations the kernels implement
 SUPPORTED = (("sum_var", "sparse_categorical_crossentropy", False),
@@ -156,11 +134,10 @@ def declare_buffers(builder):
         if syn.learning is not None and syn.learning.kind == "eventprop":
             builder.eventprop_edges[eid] = syn
             if B > 1:   # one gradient per lane of batch elements, summed by the reduce kernels
-                for name in _gradients(syn):
-                    table.add(eid, f"{name}Lane", sc, (_lanes(B)[0],
-                                                       builder.synapse_count(eid)))
+                for name in gradients(syn):
+                    table.add(eid, f"{name}Lane", sc, (lanes(B)[0], builder.synapse_count(eid)))
             tgt = builder.eventprop[syn.target]
-            tgt.window = max(tgt.window, 1 + _max_offset(syn))
+            tgt.window = max(tgt.window, 1 + max_offset(syn))
     for p in builder.eventprop.values():
         if p.window > 1:   # D and LambdaI of the last steps, where delayed spikes arrive
             for name in ("Dring", "LIring"):
@@ -219,68 +196,6 @@ def record_kernels(builder) -> list[Kernel]:
     return [k]
 
 
-def _gradients(syn) -> tuple[str, ...]:
-    """The gradient variables of a trained connection: its weights', then its learnt
-    delays' (``delay_learn_conns``)."""
-    lr = syn.learning
-    return (lr.gradient,) + ((lr.delay_gradient,) if learnt_delays(syn) else ())
-
-
-def _base_offset(syn) -> int:
-    """Steps a spike of ``syn`` takes beyond the one of every connection (uniform part)."""
-    return syn.delay_steps - 1
-
-
-def _max_offset(syn) -> int:
-    """The most steps a spike of ``syn`` takes beyond one (per-synapse delays included)."""
-    return _base_offset(syn) + (syn.max_delay_steps if syn.heterogeneous_delay is not None
-                                else 0)
-
-
-def _offset(builder, eid, syn) -> str:
-    """Expression of the extra steps of synapse ``r`` of row ``i`` of ``eid``."""
-    base = _base_offset(syn)
-    if syn.heterogeneous_delay is None:
-        return str(base)
-    d = Dense.delay(builder, syn, f"{builder.buffers[eid, 'd']}[(size_t)i * {syn.num_post} + r]")
-    return f"({base} + {d})"
-
-
-def _at_arrival(builder, eid, syn, tgt, name, step) -> str:
-    """``name`` (``D`` or ``LambdaI``) of the target of synapse ``r`` of row ``i`` of ``eid`` at
-    its arrival, ``step`` plus the synapse's extra steps: the current value where no spike of
-    the target's connections is delayed, else the ring of the last steps."""
-    _, _, col = _rows(builder, eid, syn)
-    if tgt.window == 1:
-        buf = tgt.buf("D") if name == "D" else tgt.var("LambdaI")
-        return f"{buf}[(size_t)b * {tgt.n} + {col}]"
-    ring = tgt.buf("Dring" if name == "D" else "LIring")
-    W = tgt.window
-    return (f"{ring}[(size_t)b * {W * tgt.n} + (size_t)((({step}) + {_offset(builder, eid, syn)})"
-            f" % {W}) * {tgt.n} + {col}]")
-
-
-def _d_at_arrival(builder, eid, syn, tgt, col) -> str:
-    """``D`` of the target of synapse ``r`` of row ``i`` at its arrival ``t`` plus the
-    synapse's extra steps, in the gradient phase of step ``t`` (after the adjoints' update to
-    ``t``): kept in the ring for later arrivals; at ``t`` itself (no extra step) from this
-    step's adjoints, which the ring's slot does not hold yet."""
-    kv, ki = (builder.literal(v) for v in arrival_coefficients(tgt.p, builder.dt))
-    row = f"(size_t)b * {tgt.n} + {col}"
-    now = f"(({kv} * {tgt.var('LambdaV')}[{row}]) - ({ki} * {tgt.var('LambdaI')}[{row}]))"
-    if tgt.window == 1:
-        return now
-    offset = _offset(builder, eid, syn)
-    return f"({offset} == 0 ? {now} : {_at_arrival(builder, eid, syn, tgt, 'D', 't')})"
-
-
-def _rows(builder, eid, syn):
-    """``(length expression, stride, column expression)`` of row ``i`` of ``eid``."""
-    strategy, conn = builder.layout(eid)
-    length, L = strategy.row_extent(builder.buffers, eid, syn, conn)
-    return length, L, strategy.target(builder.buffers, eid, syn, conn)
-
-
 def end_kernels(builder) -> tuple[list[Kernel], list[Kernel], list[Kernel]]:
     """``(backward pass, gradient reductions, restart)`` of the end of an example (see the
     module docstring; the backward pass and the restart have grid ``(b,)``)."""
@@ -288,21 +203,8 @@ def end_kernels(builder) -> tuple[list[Kernel], list[Kernel], list[Kernel]]:
         return [], [], []
     restart = Kernel("eventprop_restart", (), (builder.dim_b(),), _restart(builder),
                      doc="EventProp: the next example's spikes start at step 0",
-                     label="backward:restart")
-    return [_backward(builder)], _reduce(builder), [restart]
-
-
-#: most lanes of the backward pass (each a sequence of batch elements with its own gradients)
-BACKWARD_LANES = 4
-
-
-def _lanes(batch: int) -> tuple[int, int]:
-    """``(lanes, batch elements per lane)`` of the backward pass: lane ``l`` runs elements
-    ``l * chunk ..`` in order, on grid point ``l * chunk`` (so that targets splitting the
-    batch into contiguous blocks, as C's static OpenMP schedule, give lanes to different
-    threads)."""
-    chunk = -(-batch // min(batch, BACKWARD_LANES))
-    return -(-batch // chunk), chunk
+                     label="backward:restart", parallel=True)
+    return [backward(builder)], _reduce(builder), [restart]
 
 
 def _reduce(builder) -> list[Kernel]:
@@ -310,18 +212,18 @@ def _reduce(builder) -> list[Kernel]:
     lanes' gradients (ascending) to ``Gradient`` and clearing them."""
     if builder.batch_size == 1:
         return []
-    lanes, _ = _lanes(builder.batch_size)
+    nlanes, _ = lanes(builder.batch_size)
     out = []
     for eid, syn in builder.eventprop_edges.items():
         count = builder.synapse_count(eid)
         body = []
-        for name in _gradients(syn):
+        for name in gradients(syn):
             gl, grad = builder.buffers[eid, f"{name}Lane"], builder.buffers[eid, name]
             body.append(Block([
                 f"{builder.scalar} acc = {grad}[idx];",
-                For("l", str(lanes), [f"acc += {gl}[(size_t)l * {count} + idx];",
-                                      f"{gl}[(size_t)l * {count} + idx] = "
-                                      f"{builder.literal(0.0)};"]),
+                For("l", str(nlanes), [f"acc += {gl}[(size_t)l * {count} + idx];",
+                                       f"{gl}[(size_t)l * {count} + idx] = "
+                                       f"{builder.literal(0.0)};"]),
                 f"{grad}[idx] = acc;"]))
         out.append(Kernel(f"eventprop_reduce_{builder.stem(eid)}", (), (Dim("idx", count),),
                           body, doc=f"EventProp: the batch's gradient of {eid}",
@@ -329,211 +231,13 @@ def _reduce(builder) -> list[Kernel]:
     return out
 
 
-def _backward(builder) -> Kernel:
-    """The backward pass: one kernel, grid ``(b,)``."""
-    sc, zero = builder.scalar, builder.literal(0.0)
-    pops = builder.eventprop
-    adj = {nid: p for nid, p in pops.items() if p.adjoint}
-    edges = builder.eventprop_edges
-    lits = lambda p: {k: builder.literal(v) for k, v in p.p.items()}  # noqa: E731
-    losses = {loss.source: lid for lid, loss in builder.losses.items() if loss.source in pops}
-    active = builder.buffers[next(iter(losses.values())), "active"]
-    pos = builder.buffers["", "ep_pos"]
-    names = {nid: f"_{k}" for k, nid in enumerate(pops)}
-    sources = {syn.source for syn in edges.values()}
-    init = []
-    for nid, p in pops.items():
-        x, base = names[nid], f"(size_t)b * {p.n * p.m}"
-        if p.lif and p.adjoint:   # the next spike (backward) whose jump is due
-            init.append(f"int32_t pj{x} = {p.buf('nev')}[b] - 1;")
-        if p.node.readout == "first_spike_time":
-            init.append(For("j", str(p.n), [f"{p.buf('rem')}[(size_t)b * {p.n} + j] = "
-                                            f"{p.buf('count')}[(size_t)b * {p.n} + j];"]))
-        if nid in sources:        # the next spike (backward) to deliver: before T-1
-            init += [f"int32_t pg{x} = {p.buf('nev')}[b] - 1;",
-                     For("z", str(p.n), [
-                         If(f"pg{x} < 0 || {p.buf('ev_step')}[{base} + pg{x}] < T - 1",
-                            ["break;"]), f"pg{x} -= 1;"])]
-        if p.adjoint:
-            row = f"(size_t)b * {p.n} + j"
-            init.append(For("j", str(p.n), [f"{p.var('LambdaV')}[{row}] = {zero};",
-                                            f"{p.var('LambdaI')}[{row}] = {zero};"]))
-        if p.reg:
-            init.append(losses_k.regulariser(builder, p))
-        if p.window > 1:    # (steps from T on: zero adjoints)
-            init.append(For("j", str(p.window * p.n), [
-                f"{p.buf(v)}[(size_t)b * {p.window * p.n} + j] = {zero};"
-                for v in ("Dring", "LIring")]))
-    for nid, lid in losses.items():
-        init += losses_k.loss_drive(builder, pops[nid], lid)
-    step = [losses_k.step_softmax(builder, p, losses[nid]) for nid, p in pops.items()
-            if p.node.per_timestep and p.node.loss != "mean_square_error"]
-    if any(p.node.readout == "avg_var_exp_weight" for p in pops.values()):
-        # the readout's weight of step t: exp(-t dt / (T dt)) / T
-        sT, st, dt = f"({sc})T", f"({sc})t", builder.literal(builder.dt)
-        step.append(f"const {sc} wexp = {builder.fn('exp')}(-({st} * {dt}) / ({sT} * {dt})) "
-                    f"/ {sT};")
-    # D of every population that a LIF population's trained connections reach
-    # (and every target of learnt delays, whose gradient is -dt w D at each arrival)
-    targets = {syn.target for syn in edges.values()
-               if pops[syn.source].lif or learnt_delays(syn)}
-    for nid in targets:
-        p = pops[nid]
-        kv, ki = (builder.literal(v) for v in arrival_coefficients(p.p, builder.dt))
-        row = f"(size_t)b * {p.n} + j"
-        keep = ([f"{p.buf('Dring')}[(size_t)b * {p.window * p.n} + (size_t)((t + 1) % "
-                 f"{p.window}) * {p.n} + j] = {p.buf('D')}[{row}];"] if p.window > 1 else [])
-        step.append(For("j", str(p.n), [
-            f"{p.buf('D')}[{row}] = ({kv} * {p.var('LambdaV')}[{row}]) - "
-            f"({ki} * {p.var('LambdaI')}[{row}]);"] + keep))
-    for nid, p in adj.items():
-        q, x = lits(p), names[nid]
-        n, base = p.n, f"(size_t)b * {p.n * p.m}"
-        row = f"(size_t)b * {n} + j"
-        lv, li = f"{p.var('LambdaV')}[{row}]", f"{p.var('LambdaI')}[{row}]"
-        jumps = []
-        if p.lif:
-            # the jumps of the spikes at t, from the values of t+1 (before the plain update)
-            jump = [If(f"pj{x} - z < 0 || {p.buf('ev_step')}[{base} + pj{x} - z] != t",
-                       ["break;"]),
-                    f"const int32_t e = pj{x} - z;",
-                    f"const int32_t j = {p.buf('ev_id')}[{base} + e];",
-                    f"{sc} down = {zero};"]
-            if p.node.readout == "first_spike_time":   # -dL/dt of a first spike
-                rem = f"{p.buf('rem')}[(size_t)b * {n} + j]"
-                jump += [f"{rem} -= 1;",
-                         If(f"{rem} == 0", [f"down = down - {p.var('Drive')}[{row}];"])]
-            for eid, syn in edges.items():
-                if syn.source != nid:
-                    continue
-                length, L, col = _rows(builder, eid, syn)
-                tgt = pops[syn.target]
-                w = builder.buffers[eid, "g"]
-                term = (f"{w}[(size_t)i * {L} + r] * "
-                        f"{_at_arrival(builder, eid, syn, tgt, 'D', 't + 1')}")
-                jump.append(Block(["const int32_t i = j;", f"const int32_t len = {length};"]
-                                  + _dot(builder, "down", term)))
-            reg = f" + {p.buf('reg')}[(size_t)b * {n} + j]" if p.reg else ""
-            jump += [f"const {sc} imv = {p.buf('ev_imv')}[{base} + e];",
-                     f"{p.buf('jv')}[(size_t)b * {n} + z] = "
-                     f"((({q['Alpha']} * {lv}) * ({p.buf('ev_imvr')}[{base} + e] / imv)) + "
-                     f"(({q['TauM']} * down) / imv)){reg};",
-                     f"{p.buf('jli')}[(size_t)b * {n} + z] = {li};", "nj += 1;"]
-            step += [f"int32_t nj{x} = 0;"]
-            jumps = [Block(["int32_t nj = 0;", For("z", str(n), jump), f"nj{x} = nj;"])]
-        body = [f"{sc} nv = {q['Alpha']} * {lv};"]
-        if p.node.kind == "output" and p.node.readout == "first_spike_time":
-            if p.node.loss == "sparse_categorical_crossentropy":   # the phantom push
-                body.append(f"nv = nv + (t == T - 1 ? {p.buf('imp')}[{row}] : {zero});")
-        elif p.node.kind == "output":
-            if p.node.readout == "max_var" and not p.node.per_timestep:
-                body.append(f"nv = nv + ({p.buf('vmaxat')}[{row}] == t ? "
-                            f"{p.var('Drive')}[{row}] : {zero});")
-            elif p.node.readout == "avg_var_exp_weight":
-                body.append(f"nv = nv + ({p.var('Drive')}[{row}] * wexp);")
-            elif p.node.loss == "mean_square_error":
-                body.append(f"nv = nv + {losses_k.mse_drive(builder, p, losses[nid])};")
-            elif p.node.per_timestep:   # cross-entropy at every step
-                body.append(f"nv = nv + {p.buf('ptd')}[{row}];")
-            else:
-                body.append(f"nv = nv + {p.var('Drive')}[{row}];")
-        body += [f"{lv} = nv;", f"{li} = ({q['Beta']} * {li}) + ({q['K']} * nv);"]
-        step += jumps + [For("j", str(n), body)]
-        if p.lif:   # the jumps replace the plain update of the neurons that spiked at t
-            step.append(For("z", f"nj{x}", [
-                f"const int32_t j = {p.buf('ev_id')}[{base} + pj{x} - z];",
-                f"const {sc} nv = {p.buf('jv')}[(size_t)b * {n} + z];",
-                f"{lv} = nv;",
-                f"{li} = ({q['Beta']} * {p.buf('jli')}[(size_t)b * {n} + z]) + "
-                f"({q['K']} * nv);"]))
-            step.append(f"pj{x} -= nj{x};")
-    # LambdaI of step t kept for the spikes that arrive there late
-    for p in adj.values():
-        if p.window > 1:
-            step.append(For("j", str(p.n), [
-                f"{p.buf('LIring')}[(size_t)b * {p.window * p.n} + (size_t)(t % {p.window}) * "
-                f"{p.n} + j] = {p.var('LambdaI')}[(size_t)b * {p.n} + j];"]))
-    # spikes of step t-1 (delivered at t, or later by their delays) add the targets' LambdaI
-    # at their arrivals to the gradients
-    grad = []
-    for nid, p in pops.items():
-        mine = [(eid, syn) for eid, syn in edges.items() if syn.source == nid]
-        if not mine:
-            continue
-        x, base = names[nid], f"(size_t)b * {p.n * p.m}"
-        add = [If(f"pg{x} < 0 || {p.buf('ev_step')}[{base} + pg{x}] != t - 1", ["break;"]),
-               f"const int32_t i = {p.buf('ev_id')}[{base} + pg{x}];"]
-        for eid, syn in mine:
-            length, L, col = _rows(builder, eid, syn)
-            tgt = pops[syn.target]
-            lane = {name: (f"{builder.buffers[eid, name + 'Lane']}"
-                           f"[(size_t)lane * {builder.synapse_count(eid)} + "
-                           if builder.batch_size > 1 else   # batch 1: the gradient itself
-                           f"{builder.buffers[eid, name]}[")
-                    for name in _gradients(syn)}
-            each = [f"{lane[syn.learning.gradient]}(size_t)i * {L} + r] += "
-                    f"{_at_arrival(builder, eid, syn, tgt, 'LambdaI', 't')};"]
-            if learnt_delays(syn):   # dL/dd: -dt w D of the target at the arrival
-                w = builder.buffers[eid, "g"]
-                each.append(f"{lane[syn.learning.delay_gradient]}(size_t)i * {L} + r] += "
-                            f"({builder.literal(-builder.dt)} * {w}[(size_t)i * {L} + r]) * "
-                            f"{_d_at_arrival(builder, eid, syn, tgt, col)};")
-            add.append(Block([f"const int32_t len = {length};", For("r", "len", each)]))
-        add.append(f"pg{x} -= 1;")
-        grad.append(For("z", str(p.n), add))
-    if grad:
-        step.append(If("t >= 1", grad))
-    loop = For("q", "T", ["const int32_t t = T - 1 - q;"] + step)
-    example = [f"const int32_t T = {pos}[b];",
-               If(f"T > 0 && {active}[b]", init + [loop], _clear(adj, zero))]
-    # lanes of consecutive batch elements, each lane adding to its own gradients
-    lanes, chunk = _lanes(builder.batch_size)
-    B = builder.batch_size
-    body = [If(f"b % {chunk} == 0", [
-        f"const int32_t lane = b / {chunk};", "(void)lane;",
-        For("bb", f"(b + {chunk} < {B} ? b + {chunk} : {B})",
-            [Block(["const int32_t b = bb;"] + example)], start="b")])]
-    return Kernel("eventprop_backward", (), (builder.dim_b(),), body,
-                  doc="EventProp: the backward pass of the example just ended",
-                  label="backward:eventprop")
-
-
-#: partial sums of the dot products of spike jumps (independent, so they vectorise)
-LANES = 8
-
-
-def _dot(builder, acc, term) -> list:
-    """Statements adding ``sum_r term(r)`` over ``r < len`` to ``acc``: :data:`LANES`
-    partial sums over blocks of ``r`` (a float sum in source order is one long dependency
-    chain), added pairwise, then the remainder in order."""
-    sc, zero = builder.scalar, builder.literal(0.0)
-    tree = [f"part[{k}]" for k in range(LANES)]
-    while len(tree) > 1:
-        tree = [f"({tree[k]} + {tree[k + 1]})" for k in range(0, len(tree), 2)]
-    return [f"{sc} part[{LANES}];", For("k", str(LANES), [f"part[k] = {zero};"]),
-            For("u", f"len / {LANES}", [For("k", str(LANES), [
-                f"const int32_t r = {LANES} * u + k;", f"part[k] += {term};"])]),
-            f"{acc} += {tree[0]};",
-            For("r", "len", [f"{acc} += {term};"], start=f"{LANES} * (len / {LANES})")]
-
-
-def _clear(adj, zero):
-    """Adjoints (and drives) of a row without an example: zero."""
-    out = []
-    for p in adj.values():
-        row = f"(size_t)b * {p.n} + j"
-        names = ["LambdaV", "LambdaI"] + (["Drive"] if p.node.kind == "output" else [])
-        out.append(For("j", str(p.n), [f"{p.var(v)}[{row}] = {zero};" for v in names]))
-    return out
-
-
 def _restart(builder) -> list:
     """Statements (grid ``(b,)``) starting the next example: step counter and spike counts."""
-    out = [f"{builder.buffers['', 'ep_pos']}[b] = 0;"]
+    out = [Single([f"{builder.buffers['', 'ep_pos']}[b] = 0;"])]
     for p in builder.eventprop.values():
-        out.append(f"{p.buf('nev')}[b] = 0;")
-        out.append(For("j", str(p.n), [f"{p.buf(v)}[(size_t)b * {p.n} + j] = 0;"
-                                       for v in ("count", "dropped")]))
+        out.append(Single([f"{p.buf('nev')}[b] = 0;"]))
+        out.append(ParallelFor("j", str(p.n), [f"{p.buf(v)}[(size_t)b * {p.n} + j] = 0;"
+                                               for v in ("count", "dropped")]))
     return out
 
 

@@ -1,5 +1,5 @@
 """EventProp's loss drives and regulariser in the kernels: what the backward pass
-(:mod:`.eventprop`) adds to the adjoints of outputs and hidden populations.
+(:mod:`.eventprop_backward`) adds to the adjoints of outputs and hidden populations.
 
 Requires: a :class:`~.builder.KernelBuilder` after :func:`.eventprop.declare_buffers` (an
 output's ``Drive``, ``hist``, ``ptd``, ``imp`` buffers; a hidden population's ``reg``) and the
@@ -13,7 +13,7 @@ kernels agree with it to rounding.
 
 from __future__ import annotations
 
-from .description import Block, For, If
+from .description import Block, For, If, ParallelFor
 
 
 def loss_drive(builder, p, lid) -> list:
@@ -157,7 +157,7 @@ def mse_drive(builder, p, lid) -> str:
             f"{builder.literal(0.0)})")
 
 
-def regulariser(builder, p) -> For:
+def regulariser(builder, p) -> ParallelFor:
     """Statements writing the spike-count regulariser's jump of every neuron of ``p`` for
     batch element ``b`` (mlGeNN's, in irsnn's adjoint units and loss scale): ``TauM
     RegLossScale RegLambda (C - nu B) / B^2``, ``C`` the neuron's spikes in the batch's
@@ -169,7 +169,7 @@ def regulariser(builder, p) -> For:
     # (irsnn's adjoint units and the loss's scale over mlGeNN's: RegLossScale)
     scale = builder.literal(p.p["TauM"] * p.p.get("RegLossScale", 1.0))
     count, dropped = p.buf("count"), p.buf("dropped")
-    return For("j", str(n), [
+    return ParallelFor("j", str(n), [
         "int32_t total = 0;",
         For("c", str(B), [f"total += {count}[(size_t)c * {n} + j] + "
                           f"{dropped}[(size_t)c * {n} + j];"]),

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 
 from irsnn.lang.render_c import C99, Dialect
 
-from .description import (LEARNING, AddSetBits, AppendFlagged, AtomicAdd, Barrier, Block, For,
-                          ForFlagged, ForSetBits, If, Kernel, ParallelFor, Prefetch, Program,
-                          Single, mentions, specialise)
+from .description import (LEARNING, AddSetBits, AppendFlagged, AtomicAdd, Barrier, Block,
+                          ByPlan, For, ForFlagged, ForSetBits, If, Kernel, ParallelFor, Prefetch,
+                          Program, Single, mentions, specialise)
 
 
 def comment_text(text) -> str:
@@ -191,7 +191,9 @@ class KernelRenderer:
     def statements(self, stmts, level: int) -> list[str]:
         pad = self.indent * level
         out = []
-        stmts = list(stmts)
+        # (a ByPlan's statements are spliced in: a barrier that opens them follows the one
+        # that closes the phase before them, and only one of the two is rendered)
+        stmts = self._spliced(stmts)
         for at, s in enumerate(stmts):
             if isinstance(s, ParallelFor) and self.threads is not None:
                 out += self.statements(self._strided(s), level)
@@ -202,7 +204,7 @@ class KernelRenderer:
                 # had no element), and it orders the phases of a kernel on every target
                 if (at + 1 < len(stmts) and not isinstance(stmts[at + 1], Barrier)
                         and self.threads > 1):
-                    out.append(pad + self.dialect.barrier)
+                    self._barrier_line(out, pad)
                 continue
             if isinstance(s, str):
                 out.extend(pad + line if line.strip() else "" for line in s.split("\n"))
@@ -210,7 +212,7 @@ class KernelRenderer:
                 # (a block of one thread needs none: PoCL took minutes to build such kernels
                 # with barriers, for an online e-prop model by columns)
                 if self.threads is not None and self.threads > 1:
-                    out.append(pad + self.dialect.barrier)
+                    self._barrier_line(out, pad)
             elif isinstance(s, Single):
                 if self.threads is None:
                     out += self.statements(s.body, level)
@@ -260,6 +262,23 @@ class KernelRenderer:
             else:
                 raise TypeError(f"kernel renderer: unknown statement {s!r}")
         return out
+
+    def _spliced(self, stmts) -> list:
+        """``stmts`` with every :class:`ByPlan` among them replaced by the statements of
+        this renderer's plan (at any depth of ByPlans in ByPlans)."""
+        out = []
+        for s in stmts:
+            if isinstance(s, ByPlan):
+                out += self._spliced(s.serial if self.threads is None else s.block)
+            else:
+                out.append(s)
+        return out
+
+    def _barrier_line(self, out: list, pad: str):
+        """Append a barrier to ``out`` unless its last line is one (a phase that ends in
+        one followed by a phase that begins with one)."""
+        if not out or out[-1].strip() != self.dialect.barrier.strip():
+            out.append(pad + self.dialect.barrier)
 
     def _set_bits(self, s: AddSetBits) -> list:
         if self.dialect.bit_lanes and s.lanes:

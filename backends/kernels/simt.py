@@ -10,8 +10,10 @@ phases of a step are separated by barriers, neuron updates and the propagation o
 than the block are strided over it), spike lists are made with a prefix sum in local memory;
 learning runs on the same plan (presynaptic traces and event bits per spike, e-prop's sequence
 recording, feedback signals and backward sweeps per neuron, online per-synapse learning along a
-row's synapses, by columns one column per thread), as does variable recording; spike recording,
-loss kernels and one-to-one propagation run on one thread of the block; a learning model has a
+row's synapses, by columns one column per thread; EventProp's backward pass per neuron, its
+jumps one spike per thread and its gradient rows one synapse per thread), as does variable
+recording; spike recording, EventProp's event lists, loss kernels and one-to-one propagation
+run on one thread of the block; a learning model has a
 second fused kernel with learning off (no barrier under a condition on the learning switch:
 see ``KernelRenderer.learning_variants``). Every thread of a block
 runs the same rounds of a block-wide loop (the last guarded), and a barrier follows a block-wide

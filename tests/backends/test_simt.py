@@ -3,6 +3,8 @@ example): C renders them as its sequential code, SIMT dialects across the thread
 the plan choice and its errors; the constructs run on PoCL (prefix-sum spike lists, the
 compare-and-swap float atomic) and compile with NVRTC."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -180,3 +182,54 @@ def test_learning_models_on_blocks_get_two_kernels_with_no_learning_branch(mode)
     for threads in (0, 1):      # no barriers: one kernel reading the switch
         (text,) = CudaBackend(work_group_size=threads).kernel_source(graph).values()
         assert "irsnn_run_infer" not in text and "if (irsnn_learning)" in text
+
+
+def test_by_plan_renders_its_serial_form_on_one_thread_and_its_block_form_on_blocks():
+    from irsnn.backends.kernels import ByPlan
+    body = [ParallelFor("j", "8", ["x[j] = 0;"]),
+            ByPlan(["serial;"], [Barrier(), "block;", ByPlan(["inner serial;"], ["inner;"])]),
+            Single([ByPlan(["one;"], ["many;"])])]
+    c = "\n".join(KernelRenderer(C_KERNELS).statements(body, 1))
+    assert "serial;" in c and "one;" in c and "block;" not in c and "many;" not in c
+    text = "\n".join(KernelRenderer(OPENCL_KERNELS, threads=32).statements(body, 1))
+    assert "block;" in text and "inner;" in text and "serial;" not in text
+    assert "one;" in text and "many;" not in text     # Single's body runs on one thread
+    # the loop's barrier and the one opening the block form are one barrier
+    assert text.count(OPENCL_KERNELS.barrier) == 1
+
+
+def _barriers_under_conditions(text, barrier):
+    """Lines of ``text`` (C-family source, one statement or brace a line) holding ``barrier``
+    inside an ``if`` or ``else`` block."""
+    stack, bad = [], []
+    for number, line in enumerate(text.splitlines(), 1):
+        code = re.sub(r"/\*.*?\*/", "", line).strip()
+        if code.startswith("}"):
+            stack.pop()
+        if code.endswith("{"):
+            stack.append("if" if code.startswith(("if (", "} else")) else "other")
+        if barrier in code and "if" in stack:
+            bad.append(number)
+    return bad
+
+
+@pytest.mark.parametrize("readout,recurrent,sparse", [
+    ("sum_var", False, False), ("max_var", True, True), ("first_spike_time", True, False)])
+def test_eventprop_backward_pass_runs_across_the_block(readout, recurrent, sparse):
+    """EventProp's backward pass on a block: per-neuron phases, the jumps (one spike per
+    thread) and the gradient rows (one synapse per thread) split across the threads, and no
+    barrier under a condition (PoCL replicates the rest of the kernel after one)."""
+    from irsnn.backends.cuda import _source
+
+    from ..conformance.test_eventprop import _compile
+    for batch in (1, 5):
+        cn, _, _ = _compile("reference", readout, recurrent, sparse, "double",
+                            batch_size=batch)
+        text = _source(cn.ir, 32)
+        end = text[text.index("void irsnn_end_example("):text.index("void irsnn_restart(")]
+        assert _barriers_under_conditions(end, CUDA_KERNELS.barrier) == []
+        assert end.count(CUDA_KERNELS.barrier) > 5
+        for var in ("j", "z", "r"):
+            assert f"const int32_t {var} = _r_{var} + irsnn_lid;" in end, var
+        restart = text[text.index("void irsnn_restart("):]
+        assert "const int32_t j = _r_j + irsnn_lid;" in restart

@@ -278,3 +278,22 @@ def test_kernel_backends_refuse_readouts_they_lack(backend, monkeypatch):
         _compile(backend, "max_var", False, False, "float")
     _compile(backend, "sum_var", False, False, "float")   # the others still compile
     # (options the kernels do not build: tests/event_prop/test_delays.py)
+
+
+def test_kernel_source_does_not_depend_on_the_hash_seed():
+    """The generated source of a model is the same in every process (the compiled-kernel
+    caches are keyed on it): nothing is emitted in the order of a set of strings."""
+    import subprocess
+    import sys
+    code = ("from tests.conformance.test_eventprop import _compile\n"
+            "from irsnn.backends.cuda import _source\n"
+            "from irsnn.backends.kernels import KernelBuilder\n"
+            "from irsnn.backends.c.source import c_source\n"
+            "cn, _, _ = _compile('reference', 'sum_var', True, False, 'double', batch_size=5)\n"
+            "print(c_source(KernelBuilder(cn.ir).build(), 'm', False) + _source(cn.ir, 32))\n")
+    root = __file__.rsplit("/tests/", 1)[0]
+    out = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, cwd=root, env={**__import__("os").environ,
+                                                     "PYTHONHASHSEED": str(seed)}).stdout
+           for seed in (0, 6, 11, 17)}    # (0 and 6 ordered a set of two strings apart)
+    assert len(out) == 1 and "irsnn_end_example" in next(iter(out))

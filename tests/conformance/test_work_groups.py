@@ -5,8 +5,9 @@ A work-group of 1 runs every phase on one thread; 32 splits a population of 20 o
 a group; 256 leaves most threads idle, so barriers and races that a size hides show up as
 differences. A representative subset (ragged recurrent propagation with spike lists by prefix
 sum with every size, signed input spikes (flags of -1) in a population smaller than most
-sizes with every size, event-driven e-prop gradients with 32) runs in every run; the other sizes
-of e-prop and more cases under ``slow``;
+sizes with every size, event-driven e-prop gradients and EventProp's backward pass (recurrent,
+ragged, batch lanes) with 32) runs in every run; the other sizes of e-prop and EventProp and
+more cases under ``slow``;
 ``IRSNN_CONFORMANCE_WORK_GROUPS=1,32,256`` runs the whole suite with these sizes.
 """
 
@@ -19,8 +20,10 @@ from irsnn.backends import available_backends
 from ..eprop import test_event_mode as eprop
 from ..eprop import test_gradients as gradients
 from ..eprop.conftest import _build
+from ..event_prop import test_delays
 from ..sparse import test_learning_by_columns as columns
-from . import test_connectivity, test_inputs_recording, test_spike_schedule, test_training
+from . import (test_connectivity, test_eventprop, test_inputs_recording, test_spike_schedule,
+               test_training)
 
 OPENCL = available_backends()["opencl"]
 pytestmark = pytest.mark.skipif(not OPENCL[0], reason=f"OpenCL unavailable: {OPENCL[1]}")
@@ -35,6 +38,10 @@ DEFAULT = {
                      {"signed": True, "frames": 2}),
     "eprop-event-sparse": (eprop.test_event_equals_online_with_reset_traces,
                            {"case": "alif-sparse", "loss": "sparse_categorical_crossentropy"}),
+    # EventProp's backward pass: a recurrent ragged hidden layer, lanes of 2, 2 and 1 batch
+    # elements, a partial batch, Adam steps
+    "eventprop-recurrent-ragged": (test_eventprop.test_gradients_and_training_match_reference,
+                                   {"readout": "max_var", "recurrent": True, "sparse": True}),
 }
 
 #: more cases, under ``slow``
@@ -63,6 +70,23 @@ SLOW = {
     "training": (test_training.test_training_matches_reference,
                  {"model": "alif", "loss": "sparse_categorical_crossentropy",
                   "feedback": "symmetric"}),
+    # EventProp: first spikes and the regulariser, a per-step softmax (one thread's phase in
+    # the step loop), per-step targets, silent outputs, per-synapse delays (the rings of D and
+    # LambdaI), float32 bit for bit with C
+    "eventprop-ttfs-regularised": (
+        test_eventprop.test_spike_count_regularisation_matches_reference,
+        {"readout": "first_spike_time"}),
+    "eventprop-per-step-softmax": (
+        test_eventprop.test_per_timestep_cross_entropy_matches_reference, {"readout": "avg_var"}),
+    "eventprop-step-targets": (
+        test_eventprop.test_mean_square_error_of_var_readout_matches_reference,
+        {"per_step": True}),
+    "eventprop-ttfs-silent": (
+        test_eventprop.test_time_to_first_spike_with_silent_outputs_matches_reference,
+        {"loss": "cross_entropy"}),
+    "eventprop-delays": (test_delays.test_gradients_with_delays_equal_the_dense_reference,
+                         {"kind": "per-synapse"}),
+    "eventprop-float-as-c": (test_eventprop.test_kernel_backends_agree_bit_for_bit, {}),
 }
 
 
@@ -73,10 +97,11 @@ def _run(monkeypatch, size, case):
 
 
 def _cases():
-    """Every size for inference; e-prop (two double-precision builds a size) runs 32 in the
-    default run and 1 and 256 under ``slow`` (test time budget)."""
+    """Every size for inference; e-prop and EventProp (two double-precision builds a size)
+    run 32 in the default run and 1 and 256 under ``slow`` (test time budget)."""
+    learning = ("eprop", "eventprop")
     return [pytest.param(name, n, id=f"{name}-{n}",
-                         marks=[pytest.mark.slow] if name.startswith("eprop") and n != 32
+                         marks=[pytest.mark.slow] if name.startswith(learning) and n != 32
                          else []) for name in DEFAULT for n in SIZES]
 
 

@@ -72,7 +72,7 @@ SLOW = {
                   "feedback": "symmetric"}),
     # EventProp: first spikes and the regulariser, a per-step softmax (one thread's phase in
     # the step loop), per-step targets, silent outputs, per-synapse delays (the rings of D and
-    # LambdaI), float32 bit for bit with C
+    # LambdaI; learnt: their gradients and training), float32 bit for bit with C
     "eventprop-ttfs-regularised": (
         test_eventprop.test_spike_count_regularisation_matches_reference,
         {"readout": "first_spike_time"}),
@@ -86,6 +86,8 @@ SLOW = {
         {"loss": "cross_entropy"}),
     "eventprop-delays": (test_delays.test_gradients_with_delays_equal_the_dense_reference,
                          {"kind": "per-synapse"}),
+    "eventprop-learnt-delays": (
+        test_delays.test_learnt_delays_on_kernel_backends_match_the_reference, {"batch": 5}),
     "eventprop-float-as-c": (test_eventprop.test_kernel_backends_agree_bit_for_bit, {}),
 }
 

@@ -20,6 +20,21 @@ loop that more work follows: PoCL 3.0 and 3.1 miscompiled both otherwise (see
 thread, as C runs it (chosen with a work-group size of 0, and automatically on CPU devices).
 Several blocks per example (grid-wide barriers) are not built: every population is strided
 over one block.
+
+On a block of several threads, a layout that can (:meth:`~.layouts.base.Layout.pull`, the
+ragged one) propagates by *pulling* where :func:`pull_reason` says so: each thread owns
+postsynaptic neurons ``j`` and walks column ``j``'s synapses (presynaptic neurons ascending),
+adding the weights of those whose neuron spiked, instead of splitting one spike's row across
+the block with a barrier after every row. The trade-off: a push costs per step, per spike,
+``ceil(row / threads)`` rounds and a barrier (rows of ~50 synapses on blocks of 256 threads
+leave most threads idle, and barriers dominate); a pull costs per step ``synapses / threads``
+rounds whatever the activity (it reads every synapse's presynaptic flag; the weight only where
+it spiked) and three barriers (flags set from the spike list, the pull, flags cleared). A pull
+wins at the activities SNNs run at when rows are shorter than the block; with rows as long as
+the block, a push keeps every thread busy and its barriers are amortised, so the rule is
+simply: pull when a row (on average) is shorter than the block. The sums are bit-identical:
+each ``inSyn[j]`` receives the same additions in the same order (spike lists ascend in
+neuron id in every plan, columns in presynaptic id), and no float atomic is used.
 """
 
 from __future__ import annotations
@@ -97,6 +112,17 @@ def choose_plan(program, requested: int | None, device_limit: int, device: str,
     return Plan(threads, f"one work-group of {threads} threads per batch element ({how}){stride}")
 
 
+def pull_reason(mean_row: float, threads: int | None) -> str | None:
+    """Why a layout that can pull (:meth:`~.layouts.base.Layout.pull`) propagates a group by
+    columns on a plan of ``threads`` per block (None: one thread per example), or None where
+    it pushes rows: pull on blocks of several threads whose rows (``mean_row`` synapses on
+    average) are shorter than the block (see the module docstring for the costs)."""
+    if threads is None or threads <= 1 or mean_row >= threads:
+        return None
+    return (f"rows of {mean_row:.3g} synapses on average are shorter than the block of "
+            f"{threads} threads: one barrier per step instead of one per spike")
+
+
 def work_group_request(option):
     """Threads per batch element asked for: the backend's option, else
     ``$IRSNN_WORK_GROUP_SIZE`` (None: automatic)."""
@@ -109,4 +135,4 @@ def work_group_request(option):
     return settings.work_group_size()
 
 
-__all__ = ["MAX_AUTO_THREADS", "Plan", "choose_plan", "work_group_request"]
+__all__ = ["MAX_AUTO_THREADS", "Plan", "choose_plan", "pull_reason", "work_group_request"]

@@ -1,0 +1,124 @@
+"""Ragged propagation on the SIMT block plan pulls by postsynaptic neuron over the column order
+(``backends.kernels.simt``): it is chosen there (and only there: C and one thread per example
+render as before), and it adds the same weights in the same order as rows pushed spike by
+spike, so every plan gives the same bits, with weights whose sums depend on the order
+(Normal draws) and against the reference with dyadic ones. The model has every kind of
+presynaptic spike list: a spike schedule (SpikeInput), signed spikes (flags of -1), a delay
+of several steps (spike history slots) and a recurrent group."""
+
+import numpy as np
+import pytest
+
+from irsnn import Connection, Network, Population
+from irsnn.backends import available_backends
+from irsnn.callbacks import SpikeRecorder, VarRecorder
+from irsnn.compilers import InferenceCompiler
+from irsnn.connectivity import Dense, FixedProbability
+from irsnn.initializers import Normal
+from irsnn.neurons import (AdaptiveLeakyIntegrateFire, BinarySpikeInput, LeakyIntegrate,
+                           SpikeInput)
+from irsnn.synapses import Exponential
+
+from ..conformance.conftest import check, spikes, total_spikes, var
+from ..conformance.test_neurons import dyadic
+from ..models import random_spikes
+
+OPENCL = available_backends()["opencl"]
+needs_opencl = pytest.mark.skipif(not OPENCL[0], reason=f"OpenCL unavailable: {OPENCL[1]}")
+T = 30
+PULLED = "pulled by postsynaptic neuron over columns"
+
+
+def _weights(value, exact):
+    """A dyadic constant (exact sums), or Normal draws (sums that depend on the order of the
+    additions)."""
+    return value if exact else Normal(0.1, 0.4)
+
+
+def build(exact=True):
+    def make():
+        net = Network()
+        with net:
+            inp = Population(SpikeInput(max_spikes=4000), 24, name="inp")
+            sgn = Population(BinarySpikeInput(signed_spikes=True), 16, name="sgn")
+            hid = Population(AdaptiveLeakyIntegrateFire(v_thresh=0.75, beta=0.125,
+                                                        tau_adapt=40.0, tau_refrac=2.0),
+                             40, name="hid")
+            out = Population(LeakyIntegrate(tau_mem=10.0, readout="sum_var"), 3, name="out")
+            Connection(inp, hid, FixedProbability(0.25, _weights(0.25, exact),
+                                                  layout="sparse"), name="in_hid")
+            Connection(sgn, hid, FixedProbability(0.3, _weights(0.375, exact),
+                                                  delay=3, layout="sparse"), name="sgn_hid")
+            Connection(hid, hid, FixedProbability(0.2, _weights(-0.125, exact),
+                                                  layout="sparse"),
+                       Exponential(2.0), name="rec")
+            Connection(hid, out, Dense(dyadic((40, 3), 0.5, 7)), name="hid_out")
+        return net, {"inp": inp, "sgn": sgn, "hid": hid, "out": out}
+    return make
+
+
+def _inputs():
+    rng = np.random.default_rng(5)
+    return {"inp": random_spikes(3, 24, T, rate=0.3, seed=4),
+            "sgn": rng.choice([-1.0, 0.0, 0.5], size=(3, 16))}
+
+
+def _run(backend, exact):
+    """Readouts, hidden spikes and V (per example) and the generated source of a run."""
+    net, pops = build(exact)()
+    compiled = InferenceCompiler(evaluate_timesteps=T, batch_size=2,
+                                 backend=backend).compile(net)
+    callbacks = [SpikeRecorder(pops["hid"], key="spikes"), VarRecorder(pops["hid"], "V",
+                                                                      key="V")]
+    x = {pops[k]: v for k, v in _inputs().items()}
+    preds, cb = compiled.predict(x, [pops["out"]], callbacks=callbacks)
+    arrays = [np.asarray(preds[pops["out"]])] + [np.asarray(a) for a in cb["spikes"][1]]
+    arrays += [np.asarray(a) for a in cb["V"]]
+    return arrays, getattr(compiled.simulation, "source", "")
+
+
+@needs_opencl
+@pytest.mark.parametrize("threads", [32, 256])
+def test_pull_and_push_and_c_agree_bit_for_bit_with_order_dependent_sums(monkeypatch, threads):
+    from irsnn.backends.kernels import simt
+    monkeypatch.setenv("IRSNN_WORK_GROUP_SIZE", str(threads))
+    pulled, source = _run("opencl", exact=False)
+    # every ragged group pulls on the block plan (rows of ~5-12 synapses, blocks of >= 32)
+    assert source.count(PULLED) == 3 and "pullmarks" in source
+    monkeypatch.setattr(simt, "pull_reason", lambda mean_row, threads: None)
+    pushed, source = _run("opencl", exact=False)
+    assert PULLED not in source and "pullmarks" not in source
+    monkeypatch.delenv("IRSNN_WORK_GROUP_SIZE")
+    c, _ = _run("c", exact=False)
+    assert sum(len(s) for s in c[1:4]) > 50          # hidden neurons spiked
+    for k, (a, b, r) in enumerate(zip(pulled, pushed, c)):
+        np.testing.assert_array_equal(a, b, err_msg=f"pull vs push, array {k}")
+        np.testing.assert_array_equal(a, r, err_msg=f"pull vs C, array {k}")
+
+
+@needs_opencl
+@pytest.mark.parametrize("threads", [1, 32, 256])
+def test_pull_equals_reference_exactly(monkeypatch, threads):
+    monkeypatch.setenv("IRSNN_WORK_GROUP_SIZE", str(threads))
+    ref = check(build(), "opencl", _inputs(), T, outputs=["out"], batch_size=2,
+                record=[spikes("hid"), var("hid", "V"), spikes("sgn")])
+    assert total_spikes(ref, 0) > 50
+
+
+def test_pull_only_on_blocks_of_several_threads_with_short_rows():
+    from irsnn.backends.c import CBackend
+    from irsnn.backends.cuda import CudaBackend
+    from irsnn.backends.kernels.simt import pull_reason
+
+    assert pull_reason(12.5, None) is None and pull_reason(12.5, 1) is None
+    assert pull_reason(64.0, 64) is None and pull_reason(70.0, 32) is None
+    assert "shorter than the block of 32 threads" in pull_reason(12.5, 32)
+    net, _ = build()()
+    graph = InferenceCompiler(evaluate_timesteps=T, batch_size=2).build_ir(net, "m")
+    (text,) = CudaBackend(work_group_size=64).kernel_source(graph).values()
+    assert text.count(PULLED) == 3 and "rows of 12.3 synapses on average" in text  # in_hid
+    for threads in (0, 1):
+        (text,) = CudaBackend(work_group_size=threads).kernel_source(graph).values()
+        assert PULLED not in text and "colstart" not in text
+    (text,) = CBackend().kernel_source(graph).values()
+    assert "colstart" not in text and "pullmarks" not in text

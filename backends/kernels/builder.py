@@ -228,7 +228,8 @@ class KernelBuilder:
         the flags cleared; None (nothing appended) where the rows are pushed."""
         strategy, conn = self.layout(eid)
         threads = self.plan.threads if self.plan is not None else None
-        reason = simt.pull_reason(strategy.mean_row(syn, conn), threads)
+        reason = simt.pull_reason(syn.num_pre, syn.num_post,
+                                  strategy.mean_row(syn, conn) * syn.num_pre, threads)
         n_pre = syn.num_pre
         pull = reason and strategy.pull(self, eid, syn, conn, "marks", signed)
         if not pull:

@@ -2,7 +2,8 @@
 # On a machine with an NVIDIA GPU: the CUDA backend's conformance (default plan, and work-group
 # sizes 1/32/256 on a representative subset), the e-prop gradient tests on CUDA, data-parallel
 # gradients summed on the GPU (device views, NCCL when CuPy has it, against host copies, and
-# their time per step; issue 21), then the throughput table of issue 19
+# their time per step; issue 21), ragged propagation pushed vs pulled on blocks (issue 19
+# item 2: benchmarks/simt_pull.py), then the throughput table of issue 19
 # (benchmarks/gpu_throughput.py, CUDA and C side by side). Sized
 # to finish in under 5 minutes on the device (timeouts bound every step). Without a usable CUDA
 # backend every CUDA step is skipped with the reason, and the script still runs end to end
@@ -80,6 +81,10 @@ PY
             --work-group-size "$wg" --batch 32 2>&1 | tail -1 \
             || echo "FAILED: benchmarks/eventprop_work_groups.py on cuda ($wg)"
     done
+    echo "== ragged propagation on blocks, push vs pull (calibrates simt.pull_reason) =="
+    timeout 90 "$PY" benchmarks/simt_pull.py --backend cuda --threads 32 128 256 \
+        --p 0.02 0.05 0.1 --batch 64 2>&1 | grep -v Evaluate \
+        || echo "FAILED: benchmarks/simt_pull.py on cuda"
     echo "== throughput (example-timesteps/s; cuda and c on this machine) =="
     timeout 200 "$PY" benchmarks/gpu_throughput.py --budget 170 --seconds 0.3 \
         --json /tmp/irsnn-gpu-throughput.json

@@ -31,8 +31,9 @@ def _source(graph, work_group_size=None) -> str:
 
     from ..kernels import KernelBuilder, KernelRenderer
     from .dialect import CUDA_KERNELS
-    program = KernelBuilder(graph, CStyleRenderer(CUDA_KERNELS.lang)).build()
-    plan = plan_of(program, work_group_size)
+    builder = KernelBuilder(graph, CStyleRenderer(CUDA_KERNELS.lang),
+                            plan=lambda program: plan_of(program, work_group_size))
+    program, plan = builder.build(), builder.plan
     return KernelRenderer(CUDA_KERNELS, threads=plan.threads).fused_source(program, graph.name,
                                                                            plan.reason)
 

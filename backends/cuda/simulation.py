@@ -39,11 +39,13 @@ class CudaSimulation(KernelSimulation):
     def kernel_dialect(self):
         return CUDA_KERNELS
 
+    def _choose_plan(self, program):
+        from . import plan_of
+        return plan_of(program, self.work_group_size)
+
     def _prepare(self, profiling):
         import cupy
         self.cp = cupy
-        from . import plan_of
-        self.plan = plan_of(self.program, self.work_group_size)
         renderer = KernelRenderer(CUDA_KERNELS, threads=self.plan.threads)
         self.source = renderer.fused_source(
             self.program, self.graph.name, self.plan.reason)

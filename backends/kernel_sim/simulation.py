@@ -45,8 +45,11 @@ class KernelSimulation(StateMixin, WeightsMixin, Simulation):
 
     def __init__(self, graph, *, rng_seed=0, kernel_profiling=False):
         super().__init__(graph, rng_seed)
-        builder = KernelBuilder(graph, CStyleRenderer(self.kernel_dialect().lang), seed=rng_seed)
+        builder = KernelBuilder(graph, CStyleRenderer(self.kernel_dialect().lang), seed=rng_seed,
+                                plan=self._choose_plan)
         self.program = program = builder.build()
+        #: the SIMT plan the program was built for (None: C)
+        self.plan = builder.plan
         table = program.buffers
         #: edge id -> synapse group, layout strategy; host structures (rows, bits) by edge id
         self.synapses = dict(builder.synapses)
@@ -88,6 +91,12 @@ class KernelSimulation(StateMixin, WeightsMixin, Simulation):
         self.eventprop = EventPropBuffers(self, builder.eventprop) if builder.eventprop else None
         self._prepare(kernel_profiling)
         self.reset(vars=True, time=True, in_syn=True)
+
+    def _choose_plan(self, program):
+        """The :class:`~backends.kernels.simt.Plan` of ``program`` on this target (its neuron
+        buffers declared), or None where every grid point runs on one thread (C); the builder
+        builds the propagation for it."""
+        return None
 
     def _init_state(self, graph, table):
         """Initial values of the variables (kept for resets) and the synapses' storage."""

@@ -6,7 +6,9 @@ layout strategies (:mod:`.layouts`) of its synapse groups. Provides :class:`Kern
 Per timestep, in GeNN's order (the same as the reference backend, so results are bit-identical
 wherever the arithmetic is): one ``propagate`` kernel per synapse group (event-driven: only the
 presynaptic neurons that spiked ``delay_steps`` ago do work, adding their weight rows to
-``inSyn`` in ascending neuron order), one ``update`` kernel per neuron group (postsynaptic models
+``inSyn`` in ascending neuron order; on a block plan of a SIMT target, groups whose layout can
+pull sum the same additions by postsynaptic neuron instead: :mod:`.simt`), one ``update``
+kernel per neuron group (postsynaptic models
 -> ``Isyn``, sim code, threshold, reset, spike list; :mod:`.neurons`), then ``record``. Grids are
 over batch elements, which are independent. Every buffer is declared in, and found through, the
 program's :class:`~.buffers.BufferTable`.
@@ -21,7 +23,7 @@ from irsnn.lang.render_c import C99, CStyleRenderer
 from irsnn.rng import PHILOX_C_SOURCE
 
 from ..host_init import synapse_mask
-from . import learning, neurons, optimiser
+from . import learning, neurons, optimiser, simt
 from .buffers import BufferTable
 from .description import (Barrier, Dim, For, If, Kernel, ParallelFor, Program, Recorder,
                           Single)
@@ -68,6 +70,11 @@ class KernelBuilder:
         Renders model code for the target dialect (C99 for the C backend).
     seed : int
         The simulation's RNG seed (synapses drawn on the host at build time).
+    plan : callable or None
+        For SIMT targets: ``plan(program)`` -> the :class:`~.simt.Plan` that will run the
+        program (called once its neuron buffers are declared; the propagation of a block
+        plan may differ, see :mod:`.simt`); None for targets that run every grid point on
+        one thread (C).
 
     Attributes
     ----------
@@ -81,11 +88,16 @@ class KernelBuilder:
     host_arrays : dict
         ``{Buffer: values}``: initial contents computed here (column orders, feedback
         matrices, existence masks).
+    plan : Plan or None
+        The plan ``plan`` chose (after :meth:`build`).
     """
 
-    def __init__(self, graph, renderer: CStyleRenderer | None = None, seed: int = 0):
+    def __init__(self, graph, renderer: CStyleRenderer | None = None, seed: int = 0,
+                 plan=None):
         self.graph = graph
         self.seed = int(seed)
+        self._choose_plan = plan
+        self.plan = None
         # model code's loops write the program's status word (see :meth:`build`)
         self.renderer = CStyleRenderer((renderer or CStyleRenderer(C99)).dialect,
                                        status=f"{STATUS}[0]")
@@ -197,8 +209,10 @@ class KernelBuilder:
                         f"((size_t)slot * {B} + b) * {n_pre};")
         body.append(f"GLOBAL {self.scalar} *insyn = {self.buffers[eid, 'insyn']} + "
                     f"(size_t)b * {n_post};")
-        row = strategy.propagate(self, eid, syn, conn, body, sign)
-        body.append(For("s", "cnt", ["const int32_t i = spk[s];"] + row))
+        pulled = self._pull(eid, syn, signed, body)
+        if pulled is None:
+            row = strategy.propagate(self, eid, syn, conn, body, sign)
+            body.append(For("s", "cnt", ["const int32_t i = spk[s];"] + row))
         if syn.learning is not None:
             # (rows and traces in one phase were miscompiled by PoCL 3.0: memory corrupted)
             body += [Barrier()] + learning.trace_statements(self, eid, syn, signed)
@@ -206,6 +220,28 @@ class KernelBuilder:
         return Kernel(f"propagate_{self.stem(eid)}", (), (Dim("b", B),), body,
                       doc=f"spike propagation {eid} ({syn.connectivity}/{syn.layout})",
                       label=f"propagate:{eid}", parallel=strategy.parallel_rows)
+
+    def _pull(self, eid, syn, signed, body):
+        """On a block plan where :func:`.simt.pull_reason` says so, the statements of ``eid``'s
+        propagation by postsynaptic neuron, appended to ``body``: this step's spikes flagged
+        in a ``(batch, num_pre)`` scratch buffer (all zero between steps), the layout's pull,
+        the flags cleared; None (nothing appended) where the rows are pushed."""
+        strategy, conn = self.layout(eid)
+        threads = self.plan.threads if self.plan is not None else None
+        reason = simt.pull_reason(syn.num_pre, syn.num_post,
+                                  strategy.mean_row(syn, conn) * syn.num_pre, threads)
+        n_pre = syn.num_pre
+        pull = reason and strategy.pull(self, eid, syn, conn, "marks", signed)
+        if not pull:
+            return None
+        marks = self.buffers.add(eid, "pullmarks", "int8_t", (self.batch_size, n_pre))
+        self.program.plan_notes.append(f"propagate:{eid} pulled by postsynaptic neuron over "
+                                       f"columns ({reason})")
+        body += [f"GLOBAL int8_t *marks = {marks} + (size_t)b * {n_pre};",
+                 ParallelFor("s", "cnt", [f"marks[spk[s]] = {'sgn[s]' if signed else '1'};"]),
+                 *pull,
+                 ParallelFor("s", "cnt", ["marks[spk[s]] = 0;"])]
+        return body
 
     # -- recording -----------------------------------------------------------------------------
     def _recorders(self):
@@ -247,6 +283,8 @@ class KernelBuilder:
     def build(self) -> Program:
         """The complete :class:`Program` for the graph."""
         self._declare_buffers()
+        if self._choose_plan is not None:
+            self.plan = self._choose_plan(self.program)
         learning.declare_buffers(self)
         optimiser.declare_buffers(self)
         for eid, syn in self.synapses.items():

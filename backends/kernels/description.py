@@ -371,6 +371,9 @@ class Program:
     loop_sites : list of tuple
         ``(where, line, column, source, limit)`` of every loop of model code; site ``k``
         (1-based) ran past its bound when the ``irsnn_status`` buffer holds ``k``.
+    plan_notes : list of str
+        What the builder chose for the plan it was given (:mod:`.simt`), in words: the plan
+        that :meth:`~.render.KernelRenderer.plan` reports adds them.
     """
 
     buffers: object = None
@@ -388,6 +391,7 @@ class Program:
     fused_optimiser_kernels: list = field(default_factory=list)
     optimiser_scalars: tuple = ()
     loop_sites: list = field(default_factory=list)
+    plan_notes: list = field(default_factory=list)
 
     def time_declaration(self) -> str:
         """The declaration of ``t`` (of the type :attr:`step_args` gives it) from the step

@@ -36,7 +36,7 @@ from irsnn.ir import edge_id
 
 from . import eventprop
 from .description import LEARNING, Barrier, Dim, For, ForSetBits, If, Kernel, ParallelFor, Single
-from .layouts import COLUMN_BUFFERS
+from .layouts import declare_columns
 
 
 def trace_statements(builder, eid, syn, signed):
@@ -120,8 +120,7 @@ def declare_buffers(builder):
             continue
         table.add(eid, lr.pre_trace, builder.scalar, (B, syn.num_pre))
         if by_columns(builder, syn):
-            for name, values in zip(COLUMN_BUFFERS, builder.connectivity[eid].columns()):
-                builder.host_arrays[table.add(eid, name, "int32_t", values.shape)] = values
+            declare_columns(builder, eid, builder.connectivity[eid])
             for v in lr.vars:
                 table.add(eid, f"{v.name}_col", builder.ctype(v.type), (B, count))
     for k, (lid, loss) in enumerate(builder.graph.nodes(LossNode)):

@@ -523,7 +523,8 @@ class KernelRenderer:
                 f"parallel over neurons/synapses: {', '.join(par) or 'none'}; "
                 f"on one thread of the group: {', '.join(ser) or 'none'}"
                 + ("; learning on and off are two kernels (irsnn_run, irsnn_run_infer)"
-                   if self.learning_variants(program) else ""))
+                   if self.learning_variants(program) else "")
+                + "".join(f"; {note}" for note in program.plan_notes))
 
     def buffer_kernel(self, program: Program, k: Kernel) -> str:
         """Kernel ``k`` (a one-dimensional grid) taking every state buffer as a parameter, for

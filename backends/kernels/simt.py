@@ -22,6 +22,23 @@ loop that more work follows: PoCL 3.0 and 3.1 miscompiled both otherwise (see
 thread, as C runs it (chosen with a work-group size of 0, and automatically on CPU devices).
 Several blocks per example (grid-wide barriers) are not built: every population is strided
 over one block.
+
+On a block of several threads, a layout that can (:meth:`~.layouts.base.Layout.pull`, the
+ragged one) propagates by *pulling* where :func:`pull_reason` expects it to be cheaper: each
+thread owns postsynaptic neurons ``j`` and walks column ``j``'s synapses (presynaptic neurons
+ascending), adding the weights of those whose neuron spiked (flagged from the spike list in a
+scratch buffer, cleared again after the pull), instead of splitting one spike's row across the
+block with a barrier after every row. The trade-off, per step and thread, in rounds of a loop:
+a push costs ``spikes * (ceil(row / threads) + barrier)`` (rows of ~50 synapses on blocks of
+256 threads leave most threads idle, and barriers dominate); a pull costs
+``ceil(num_post / threads) * column + 2 barriers`` whatever the activity (it reads every
+synapse's presynaptic flag, the weight only where it spiked). The expected spikes are not
+known when building: :func:`pull_reason` assumes :data:`ACTIVITY` and a barrier of
+:data:`BARRIER` rounds (rough figures: measured on PoCL only, see the PR note). So small
+blocks over large populations push (32 threads, 512 neurons, rows of 25: a pull walks 16
+columns a step), large blocks pull (256 threads: two columns). The sums are bit-identical:
+each ``inSyn[j]`` receives the same additions in the same order (spike lists ascend in
+neuron id in every plan, columns in presynaptic id), and no float atomic is used.
 """
 
 from __future__ import annotations
@@ -99,6 +116,31 @@ def choose_plan(program, requested: int | None, device_limit: int, device: str,
     return Plan(threads, f"one work-group of {threads} threads per batch element ({how}){stride}")
 
 
+#: spikes per presynaptic neuron and step that :func:`pull_reason` expects
+ACTIVITY = 0.05
+#: what a barrier of the block costs, in rounds of a loop (:func:`pull_reason`)
+BARRIER = 4
+
+
+def pull_reason(num_pre: int, num_post: int, synapses: float,
+                threads: int | None) -> str | None:
+    """Why a group of ``synapses`` (from ``num_pre`` to ``num_post`` neurons) whose layout can
+    pull (:meth:`~.layouts.base.Layout.pull`) propagates by columns on a plan of ``threads``
+    per block (None: one thread per example), or None where it pushes rows: on blocks of
+    several threads, when a pull's rounds per step are fewer than a push's at
+    :data:`ACTIVITY` (see the module docstring)."""
+    if threads is None or threads <= 1 or synapses <= 0 or num_pre <= 0:
+        return None
+    row = synapses / num_pre
+    pull = -(-num_post // threads) * synapses / num_post + 2 * BARRIER
+    push = ACTIVITY * num_pre * (-(-row // threads) + BARRIER)
+    if pull >= push:
+        return None
+    return (f"rows of {row:.3g} synapses on blocks of {threads} threads: about {pull:.3g} "
+            f"rounds a step pulling, {push:.3g} pushing at {ACTIVITY:g} spikes per neuron "
+            f"and step")
+
+
 def work_group_request(option):
     """Threads per batch element asked for: the backend's option, else
     ``$IRSNN_WORK_GROUP_SIZE`` (None: automatic)."""
@@ -111,4 +153,5 @@ def work_group_request(option):
     return settings.work_group_size()
 
 
-__all__ = ["MAX_AUTO_THREADS", "Plan", "choose_plan", "work_group_request"]
+__all__ = ["ACTIVITY", "BARRIER", "MAX_AUTO_THREADS", "Plan", "choose_plan", "pull_reason",
+           "work_group_request"]

@@ -209,8 +209,8 @@ class OpenCLBackend(Backend):
         from ..kernels import KernelBuilder, KernelRenderer
         from ..kernels.render import file_stem
         from .dialect import OPENCL_KERNELS
-        program = KernelBuilder(graph, CStyleRenderer(OPENCL_KERNELS.lang)).build()
-        plan = self.plan(program)
+        builder = KernelBuilder(graph, CStyleRenderer(OPENCL_KERNELS.lang), plan=self.plan)
+        program, plan = builder.build(), builder.plan
         source = KernelRenderer(OPENCL_KERNELS, threads=plan.threads).fused_source(
             program, graph.name, plan.reason)
         return {f"{file_stem(graph.name, '.-')}.cl": source}

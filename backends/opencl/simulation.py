@@ -43,15 +43,16 @@ class OpenCLSimulation(KernelSimulation):
     def kernel_dialect(self):
         return OPENCL_KERNELS
 
+    def _choose_plan(self, program):
+        from . import is_cpu
+        return choose_plan(program, self.work_group_size, self.device.max_work_group_size,
+                           self.device.name, is_cpu(self.device))
+
     def _prepare(self, profiling):
         import pyopencl as cl
         self.cl = cl
         self.ctx = cl.Context([self.device])
         self.queue = cl.CommandQueue(self.ctx)
-        from . import is_cpu
-        self.plan = choose_plan(self.program, self.work_group_size,
-                                self.device.max_work_group_size, self.device.name,
-                                is_cpu(self.device))
         renderer = KernelRenderer(OPENCL_KERNELS, threads=self.plan.threads)
         self.source = renderer.fused_source(
             self.program, self.graph.name, self.plan.reason)

@@ -16,7 +16,7 @@ from .bitmask import Bitmask
 from .dense import Dense
 from .one_to_one import OneToOne
 from .procedural import Procedural
-from .ragged import COLUMN_BUFFERS, Ragged, Rows
+from .ragged import COLUMN_BUFFERS, Ragged, Rows, declare_columns
 
 #: layout name -> strategy
 STRATEGIES: dict[str, Layout] = {s.name: s for s in (
@@ -28,4 +28,4 @@ def layout_of(syn) -> Layout:
     return STRATEGIES[syn.layout]
 
 
-__all__ = ["COLUMN_BUFFERS", "Layout", "Rows", "STRATEGIES", "layout_of"]
+__all__ = ["COLUMN_BUFFERS", "Layout", "Rows", "STRATEGIES", "declare_columns", "layout_of"]

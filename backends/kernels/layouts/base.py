@@ -83,6 +83,19 @@ class Layout:
                                                 n_post)]),
                 d.ParallelFor("j", str(n_post), [f"insyn[j] += w[j]{sign};"])]
 
+    def pull(self, k, eid: str, syn, conn, marks: str, signed: bool) -> list | None:
+        """Statements adding to ``insyn`` the synapses of every presynaptic neuron flagged in
+        ``marks`` (an ``int8_t`` pointer expression: 0, or the spike's sign, +1 or -1 where
+        ``signed``) by postsynaptic neuron (each ``insyn[j]`` in one thread, its additions in
+        ascending presynaptic order, as rows of the spike list add them); ``k`` is the
+        :class:`~backends.kernels.KernelBuilder`. None where the layout only pushes rows (the
+        default): see :mod:`backends.kernels.simt`."""
+        return None
+
+    def mean_row(self, syn, conn) -> float:
+        """Synapses per presynaptic neuron, on average (as drawn at build time)."""
+        return float(syn.num_post)
+
     def deliver(self, k, eid: str, syn) -> list:
         """Statements after the spike loop of the propagation kernel (none by default)."""
         return []

@@ -3,7 +3,8 @@
 Requires: :mod:`.base`. Provides :class:`Ragged` and its host structure :class:`Rows`
 (``row_length`` and the ``(num_pre, capacity)`` target indices, ascending per row), which
 Deep-R rewires in place; the conversions between row order, column order (synapses by
-postsynaptic neuron, for learning) and dense matrices.
+postsynaptic neuron, for learning and for propagation by pulling on blocks of threads,
+:mod:`backends.kernels.simt`) and dense matrices.
 """
 
 from __future__ import annotations
@@ -20,6 +21,17 @@ from .base import Layout
 
 #: buffers of a group learning by columns, in the order of :meth:`Rows.columns`
 COLUMN_BUFFERS = ("colstart", "colpre", "colslot", "colpos")
+
+
+def declare_columns(k, eid: str, conn) -> None:
+    """Declare the column order (:data:`COLUMN_BUFFERS`, from :meth:`Rows.columns`) of ragged
+    group ``eid`` in the buffer table of ``k`` (the kernel builder), with its initial
+    contents, unless declared already. The columns follow rewiring:
+    :meth:`Ragged.store_rows` rewrites them with the rows."""
+    if (eid, COLUMN_BUFFERS[0]) in k.buffers:
+        return
+    for name, values in zip(COLUMN_BUFFERS, conn.columns()):
+        k.host_arrays[k.buffers.add(eid, name, "int32_t", values.shape)] = values
 
 
 def row_capacity(syn, mask: np.ndarray | None) -> int:
@@ -220,6 +232,25 @@ class Ragged(RaggedTraits, Layout):
                 # threads of the block meet at a target only across rows: one row at a time
                 d.Barrier()]
 
+    def pull(self, k, eid, syn, conn, marks, signed):
+        # Column j's synapses in ascending presynaptic order, each weight read through its
+        # slot in the row-major weights (which training and rewiring keep in row order); the
+        # sum in a register, stored once: the same additions, in the same order, as rows
+        declare_columns(k, eid, conn)
+        start, pre, slot = (k.buffers[eid, name] for name in COLUMN_BUFFERS[:3])
+        sign = " * (float)_m" if signed else ""
+        return [d.ParallelFor("j", str(syn.num_post), [
+            f"const int32_t _end = {start}[j + 1];",
+            f"{k.scalar} _acc = insyn[j];",
+            d.For("c", "_end", [f"const int8_t _m = {marks}[{pre}[c]];",
+                                d.If("_m != 0", [f"_acc += {k.buffers[eid, 'g']}"
+                                                 f"[{slot}[c]]{sign};"])],
+                  start=f"{start}[j]"),
+            "insyn[j] = _acc;"])]
+
+    def mean_row(self, syn, conn):
+        return float(conn.row_length.mean()) if len(conn.row_length) else 0.0
+
     def row_extent(self, buffers, eid, syn, conn):
         return f"{buffers[eid, 'rowlen']}[i]", conn.capacity
 
@@ -245,4 +276,4 @@ class Ragged(RaggedTraits, Layout):
         return check_sparse_weights(self, syn, values, mask)
 
 
-__all__ = ["COLUMN_BUFFERS", "Ragged", "Rows", "ragged", "row_capacity"]
+__all__ = ["COLUMN_BUFFERS", "Ragged", "Rows", "declare_columns", "ragged", "row_capacity"]

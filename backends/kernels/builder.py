@@ -212,7 +212,8 @@ class KernelBuilder:
         pulled = self._pull(eid, syn, signed, body)
         if pulled is None:
             row = strategy.propagate(self, eid, syn, conn, body, sign)
-            body.append(For("s", "cnt", ["const int32_t i = spk[s];"] + row))
+            spikes = ParallelFor if strategy.distinct_targets else For
+            body.append(spikes("s", "cnt", ["const int32_t i = spk[s];"] + row))
         if syn.learning is not None:
             # (rows and traces in one phase were miscompiled by PoCL 3.0: memory corrupted)
             body += [Barrier()] + learning.trace_statements(self, eid, syn, signed)

@@ -12,8 +12,10 @@ learning runs on the same plan (presynaptic traces and event bits per spike, e-p
 recording, feedback signals and backward sweeps per neuron, online per-synapse learning along a
 row's synapses, by columns one column per thread; EventProp's backward pass per neuron, its
 jumps one spike per thread and its gradient rows one synapse per thread), as does variable
-recording; spike recording, EventProp's event lists, loss kernels and one-to-one propagation
-run on one thread of the block; a learning model has a
+recording; one-to-one propagation splits the step's spikes (distinct neurons: distinct targets)
+across the threads; spike recording, EventProp's event lists and loss kernels run on one thread
+of the block (one-to-one propagation did too, until PoCL 3.1 was found to drop the inputs of a
+one-to-one connection from a LIF population there); a learning model has a
 second fused kernel with learning off (no barrier under a condition on the learning switch:
 see ``KernelRenderer.learning_variants``). Every thread of a block
 runs the same rounds of a block-wide loop (the last guarded), and a barrier follows a block-wide

@@ -36,6 +36,10 @@ DEFAULT = {
                          {"kind": "fixed_probability_self"}),
     "signed-input": (test_inputs_recording.test_binary_spike_input_exact,
                      {"signed": True, "frames": 2}),
+    # one-to-one rows from a LIF population's spike list (PoCL dropped them when one thread
+    # of the block propagated the list)
+    "one-to-one-from-lif": (test_connectivity.test_constant_delay_exact,
+                            {"delay": 3, "synapse": "exp"}),
     "eprop-event-sparse": (eprop.test_event_equals_online_with_reset_traces,
                            {"case": "alif-sparse", "loss": "sparse_categorical_crossentropy"}),
     # EventProp's backward pass: a recurrent ragged hidden layer, lanes of 2, 2 and 1 batch

@@ -35,6 +35,9 @@ class Layout:
     #: :class:`~..description.ParallelFor` loops (with barriers where threads could meet), so a
     #: block of threads may add one row together; otherwise one thread propagates
     parallel_rows = True
+    #: the rows of distinct presynaptic neurons reach distinct targets (one-to-one), so the
+    #: spikes of a step, distinct neurons, are split across a block's threads instead of a row
+    distinct_targets = False
 
     # -- built once per simulation ------------------------------------------------------------
     def connectivity(self, syn, mask):

@@ -17,8 +17,9 @@ class OneToOne(OneToOneTraits, Layout):
     def synapse_count(self, syn, conn):
         return syn.num_post
 
-    #: a row is one synapse (one thread propagates the spike list)
-    parallel_rows = False
+    #: a row is one synapse, and the spikes of a step are distinct neurons, so distinct
+    #: targets: the spike list itself is split across a block's threads (no two threads meet)
+    distinct_targets = True
 
     def propagate(self, k, eid, syn, conn, setup, sign):
         return [f"insyn[i] += {k.buffers[eid, 'g']}[i]{sign};"]

@@ -36,11 +36,12 @@ a push costs ``spikes * (ceil(row / threads) + barrier)`` (rows of ~50 synapses 
 ``ceil(num_post / threads) * column + 2 barriers`` whatever the activity (it reads every
 synapse's presynaptic flag, the weight only where it spiked). The expected spikes are not
 known when building: :func:`pull_reason` assumes :data:`ACTIVITY` and a barrier of
-:data:`BARRIER` rounds (rough figures: measured on PoCL only, see the PR note). So small
-blocks over large populations push (32 threads, 512 neurons, rows of 25: a pull walks 16
-columns a step), large blocks pull (256 threads: two columns). The sums are bit-identical:
-each ``inSyn[j]`` receives the same additions in the same order (spike lists ascend in
-neuron id in every plan, columns in presynaptic id), and no float atomic is used.
+:data:`BARRIER` rounds (rough figures, measured on PoCL only: ``benchmarks/simt_pull.py``
+calibrates them on a GPU). So small blocks over large populations push (32 threads, 512
+neurons, rows of 25: a pull walks 16 columns a step), large blocks pull (256 threads: two
+columns). The sums are bit-identical: each ``inSyn[j]`` receives the same additions in the
+same order (spike lists ascend in neuron id in every plan, columns in presynaptic id), and no
+float atomic is used.
 """
 
 from __future__ import annotations

@@ -28,6 +28,11 @@ Variables
     example on one work-group (CUDA block) of that many threads, ``0`` on one thread (unset
     or empty: automatic, see :mod:`backends.kernels.simt`). Read by
     :func:`work_group_size`.
+``IRSNN_BLOCKS_PER_EXAMPLE``
+    Work-groups (CUDA blocks) per batch element of the OpenCL and CUDA backends' SIMT plan: an
+    integer >= 1; above 1, each example's neurons and synapses are split over that many blocks,
+    one launch per phase of a step (unset or empty: automatic, see
+    :mod:`backends.kernels.simt`). Read by :func:`blocks_per_example`.
 ``CC``
     The C compiler, a name on the ``PATH`` or a path (unset or empty: the first of ``cc``,
     ``gcc``, ``clang`` on the ``PATH``). Read by :func:`c_compiler`.
@@ -169,6 +174,28 @@ def work_group_size() -> int | None:
                             f"the threads per batch element as an integer >= 1 (0: one thread "
                             f"per batch element), or unset it for the automatic choice")
     return size
+
+
+def blocks_per_example() -> int | None:
+    """``$IRSNN_BLOCKS_PER_EXAMPLE`` as an integer >= 1, or None when unset or empty.
+
+    Raises
+    ------
+    SettingsError
+        If the value is not an integer >= 1.
+    """
+    value = _get("IRSNN_BLOCKS_PER_EXAMPLE")
+    if value is None:
+        return None
+    try:
+        blocks = int(value)
+    except ValueError:
+        blocks = 0
+    if blocks < 1:
+        raise SettingsError(f"IRSNN_BLOCKS_PER_EXAMPLE={value!r} is not a number of blocks; "
+                            f"give the work-groups per batch element as an integer >= 1, or "
+                            f"unset it for the automatic choice")
+    return blocks
 
 
 def _first_int(names) -> int | None:

@@ -70,7 +70,8 @@ def test_every_variable_is_documented_and_read_only_here():
     read = set(re.findall(r'_get\("([A-Z_]+)"\)', source))
     assert read == {"IRSNN_DEBUG", "IRSNN_BACKEND", "IRSNN_OPENCL_DEVICE", "PYOPENCL_CTX", "CC",
                     "XDG_CACHE_HOME", "IRSNN_CACHE_DIR", "OMP_NUM_THREADS",
-                    "IRSNN_MEMORY_LIMIT_MB", "IRSNN_WORK_GROUP_SIZE"}
+                    "IRSNN_MEMORY_LIMIT_MB", "IRSNN_WORK_GROUP_SIZE",
+                    "IRSNN_BLOCKS_PER_EXAMPLE"}
     launchers = set(re.findall(r'"([A-Z_]+)"', source[source.index("def mpi_job_size"):]))
     assert launchers - {"OMP_NUM_THREADS", "TQDM_DISABLE"} == {
         "PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "PMIX_SIZE", "SLURM_STEP_NUM_TASKS",

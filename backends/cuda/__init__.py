@@ -17,25 +17,28 @@ from ..base import Backend
 MAX_BLOCK_THREADS = 1024
 
 
-def plan_of(program, work_group_size=None):
+def plan_of(program, work_group_size=None, blocks_per_example=None, units=None):
     """The :class:`~backends.kernels.simt.Plan` of ``program`` for CUDA (``work_group_size``:
     threads per block asked for, 0 for one thread per example; None:
-    ``$IRSNN_WORK_GROUP_SIZE``, else automatic)."""
-    from ..kernels.simt import choose_plan, work_group_request
+    ``$IRSNN_WORK_GROUP_SIZE``, else automatic; ``blocks_per_example``: blocks per example
+    asked for, None: ``$IRSNN_BLOCKS_PER_EXAMPLE``, else automatic on ``units``
+    multiprocessors, where known)."""
+    from ..kernels.simt import blocks_request, choose_plan, work_group_request
     return choose_plan(program, work_group_request(work_group_size), MAX_BLOCK_THREADS,
-                       "CUDA blocks")
+                       "CUDA blocks", blocks=blocks_request(blocks_per_example), units=units)
 
 
-def _source(graph, work_group_size=None) -> str:
+def _source(graph, work_group_size=None, blocks_per_example=None) -> str:
     from irsnn.lang.render_c import CStyleRenderer
 
-    from ..kernels import KernelBuilder, KernelRenderer
+    from ..kernels import KernelBuilder
+    from ..kernels.grid import source_for
     from .dialect import CUDA_KERNELS
     builder = KernelBuilder(graph, CStyleRenderer(CUDA_KERNELS.lang),
-                            plan=lambda program: plan_of(program, work_group_size))
-    program, plan = builder.build(), builder.plan
-    return KernelRenderer(CUDA_KERNELS, threads=plan.threads).fused_source(program, graph.name,
-                                                                           plan.reason)
+                            plan=lambda program: plan_of(program, work_group_size,
+                                                         blocks_per_example))
+    program = builder.build()
+    return source_for(CUDA_KERNELS, builder.plan, program, graph.name)
 
 
 def compile_with_nvrtc(source: str, arch: str = "sm_80") -> tuple[bool, str]:
@@ -66,13 +69,18 @@ class CudaBackend(Backend):
     work_group_size : int or None
         Threads per block, one block per batch element (0: one thread per batch element);
         None: ``$IRSNN_WORK_GROUP_SIZE``, else automatic (:mod:`backends.kernels.simt`).
+    blocks_per_example : int or None
+        Blocks per batch element (above 1: :mod:`backends.kernels.grid`); None:
+        ``$IRSNN_BLOCKS_PER_EXAMPLE``, else automatic.
     """
 
     name = "cuda"
 
-    def __init__(self, work_group_size: int | None = None):
-        from ..kernels.simt import work_group_request
+    def __init__(self, work_group_size: int | None = None,
+                 blocks_per_example: int | None = None):
+        from ..kernels.simt import blocks_request, work_group_request
         self.work_group_size = work_group_request(work_group_size)
+        self.blocks_per_example = blocks_request(blocks_per_example)
 
     def availability(self):
         try:
@@ -107,7 +115,8 @@ class CudaBackend(Backend):
 
     def kernel_source(self, graph):
         from ..kernels.render import file_stem
-        return {f"{file_stem(graph.name, '.-')}.cu": _source(graph, self.work_group_size)}
+        return {f"{file_stem(graph.name, '.-')}.cu": _source(graph, self.work_group_size,
+                                                                self.blocks_per_example)}
 
     def memory_limit(self):
         """The smaller of the current GPU's free memory and the host's (host copies)."""
@@ -122,7 +131,8 @@ class CudaBackend(Backend):
     def build(self, graph, *, rng_seed=0, kernel_profiling=False):
         from .simulation import CudaSimulation
         return CudaSimulation(graph, rng_seed=rng_seed, kernel_profiling=kernel_profiling,
-                              work_group_size=self.work_group_size)
+                              work_group_size=self.work_group_size,
+                              blocks_per_example=self.blocks_per_example)
 
 
 __all__ = ["CudaBackend", "compile_with_nvrtc"]

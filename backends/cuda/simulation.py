@@ -21,7 +21,7 @@ import numpy as np
 
 from irsnn import settings
 
-from ..kernels import KernelRenderer
+from ..kernels.grid import renderer_for, source_for
 from ..kernel_sim import KernelSimulation
 from .dialect import CUDA_KERNELS
 
@@ -32,23 +32,26 @@ NVRTC_OPTIONS = ("--fmad=false", "--std=c++17")
 class CudaSimulation(KernelSimulation):
     """A model compiled to one CUDA kernel (see the module docstring)."""
 
-    def __init__(self, graph, work_group_size=None, **kwargs):
+    def __init__(self, graph, work_group_size=None, blocks_per_example=None, **kwargs):
         self.work_group_size = work_group_size
+        self.blocks_per_example = blocks_per_example
         super().__init__(graph, **kwargs)
 
     def kernel_dialect(self):
         return CUDA_KERNELS
 
     def _choose_plan(self, program):
+        import cupy
+
         from . import plan_of
-        return plan_of(program, self.work_group_size)
+        units = cupy.cuda.Device().attributes.get("MultiProcessorCount")
+        return plan_of(program, self.work_group_size, self.blocks_per_example, units)
 
     def _prepare(self, profiling):
         import cupy
         self.cp = cupy
-        renderer = KernelRenderer(CUDA_KERNELS, threads=self.plan.threads)
-        self.source = renderer.fused_source(
-            self.program, self.graph.name, self.plan.reason)
+        renderer = renderer_for(CUDA_KERNELS, self.plan)
+        self.source = source_for(CUDA_KERNELS, self.plan, self.program, self.graph.name)
         if settings.debug_level() >= 4:
             sys.stderr.write(f"// ----- generated CUDA for '{self.graph.name}' -----\n"
                              f"{self.source}")
@@ -57,9 +60,12 @@ class CudaSimulation(KernelSimulation):
             divmod(int(cupy.cuda.Device().compute_capability), 10)
         module = cupy.RawModule(code=self.source, backend="nvrtc",
                                 options=NVRTC_OPTIONS + (f"-arch=sm_{major}{minor}",))
-        self.kernel = module.get_function("irsnn_run")
-        self.infer_kernel = (module.get_function("irsnn_run_infer")
-                             if renderer.learning_variants(self.program) else None)
+        if self.plan.blocks <= 1:
+            self.kernel = module.get_function("irsnn_run")
+            self.infer_kernel = (module.get_function("irsnn_run_infer")
+                                 if renderer.learning_variants(self.program) else None)
+        else:
+            self._grid_kernels(renderer, module.get_function)
         self.end_kernels = ((module.get_function("irsnn_end_example"),
                              module.get_function("irsnn_restart"))
                             if self.program.end_kernels else ())
@@ -73,6 +79,8 @@ class CudaSimulation(KernelSimulation):
         self._egp_dev: dict[str, tuple] = {}
         self._rec_dev: dict[str, tuple] = {}
         self._dummy = cupy.zeros(1, np.uint32)
+        if self.grid is not None:
+            self._blocksums = cupy.zeros(max(1, self.grid.sums), np.int32)
         if profiling:
             self.kernel_names = ["run"]
             self.kernel_times = {"run": 0.0}
@@ -101,6 +109,8 @@ class CudaSimulation(KernelSimulation):
     def _launch(self, steps, kernel=None):
         cp = self.cp
         args = self.fused_arguments(cp.asarray, self._dummy, steps)
+        if kernel is None and self.grid is not None:
+            return self._launch_grid(args, steps)
         if self.plan.threads:
             threads, blocks = self.plan.threads, self.batch_size
         else:
@@ -109,6 +119,26 @@ class CudaSimulation(KernelSimulation):
         start = time.perf_counter()
         (kernel or self._run_kernel())((blocks,), (threads,), tuple(args))
         cp.cuda.Device().synchronize()
+        self._elapsed += time.perf_counter() - start
+
+    def _launch_grid(self, args, steps):
+        """``steps`` timesteps of the grid plan: each phase's kernel over ``batch * blocks``
+        blocks, step after step (queued on the stream; one synchronisation at the end)."""
+        grid, threads, one = self.grid, self.plan.threads, (self.batch_size,)
+        start = time.perf_counter()
+        if grid.prologue is not None:
+            grid.prologue(one, (threads,), tuple(args))
+        phases = grid.phases(self._learning_on)
+        args = args + [self._blocksums]
+        blocks = (self.batch_size * self.plan.blocks,)
+        for k in range(steps):
+            for at, value in self.step_scalars(k):
+                args[len(args) - 1 + at] = value
+            for kernel in phases:
+                kernel(blocks, (threads,), tuple(args))
+        if grid.epilogue is not None:
+            grid.epilogue(one, (threads,), tuple(args[:-1]))
+        self.cp.cuda.Device().synchronize()
         self._elapsed += time.perf_counter() - start
 
     def _launch_rows(self, kernels):

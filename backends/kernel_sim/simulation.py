@@ -35,6 +35,7 @@ from ..kernels import KernelBuilder
 from ..kernels.builder import STATUS
 from ..kernels.layouts import layout_of
 from .eventprop import EventPropBuffers
+from .grid import GridLaunch, step_scalars
 from .memory import HostMemory
 from .state import StateMixin
 from .weights import WeightsMixin
@@ -408,6 +409,16 @@ class KernelSimulation(StateMixin, WeightsMixin, Simulation):
     #: the fused kernel with learning off, where the target has one (SIMT blocks; see
     #: ``KernelRenderer.learning_variants``); else ``kernel`` reads the learning switch
     infer_kernel = None
+    #: the kernels of the grid plan (:class:`.grid.GridLaunch`), where the plan is one
+    grid = None
+
+    def _grid_kernels(self, renderer, get):
+        """Load the kernels of the grid plan (``get(name)``) into :attr:`grid`."""
+        self.grid = GridLaunch.load(renderer, self.program, get)
+
+    def step_scalars(self, k: int) -> list:
+        """The scalars of step ``k`` of a launch on the grid plan (:func:`.grid.step_scalars`)."""
+        return step_scalars(self, k)
 
     def _run_kernel(self):
         """The fused kernel to launch for the learning switch as it is."""

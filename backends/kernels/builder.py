@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from irsnn.errors import BackendError
 from irsnn.ir import RecorderNode, edge_id
 from irsnn.lang.render_c import C99, CStyleRenderer
 from irsnn.rng import PHILOX_C_SOURCE
@@ -120,7 +121,8 @@ class KernelBuilder:
                 syn, lambda eid=eid, syn=syn: synapse_mask(graph, eid, syn, self.seed))
             if conn is not None:
                 self.connectivity[eid] = conn
-        self.program = Program(buffers=self.buffers, helpers=PHILOX_C_SOURCE)
+        self.program = Program(buffers=self.buffers, helpers=PHILOX_C_SOURCE,
+                               constants={"batch_size": self.batch_size, "dt": self.dt})
         self.losses: dict = {}
         self.host_arrays: dict = {}
 
@@ -231,6 +233,9 @@ class KernelBuilder:
         threads = self.plan.threads if self.plan is not None else None
         reason = simt.pull_reason(syn.num_pre, syn.num_post,
                                   strategy.mean_row(syn, conn) * syn.num_pre, threads)
+        if threads is not None and self.plan.blocks > 1:
+            reason = (f"{self.plan.blocks} work-groups per example: a push waits for the "
+                      f"threads after every row, which launches cannot")
         n_pre = syn.num_pre
         pull = reason and strategy.pull(self, eid, syn, conn, "marks", signed)
         if not pull:
@@ -282,7 +287,27 @@ class KernelBuilder:
                       label="record", parallel=True)
 
     def build(self) -> Program:
-        """The complete :class:`Program` for the graph."""
+        """The complete :class:`Program` for the graph. A plan of several blocks per example
+        that cannot run it (:func:`.grid.obstacle`) is refused where it was asked for, else
+        the program is built again for one block per example."""
+        program = self._build()
+        plan = self.plan
+        if plan is None or plan.blocks <= 1:
+            return program
+        from .grid import obstacle
+        why = obstacle(program, plan.threads, plan.blocks)
+        if why is None:
+            return program
+        if plan.blocks_asked:
+            raise BackendError(f"{plan.blocks} work-groups per batch element were asked for, "
+                               f"but model '{self.graph.name}' cannot run so: {why}; ask for "
+                               f"one (IRSNN_BLOCKS_PER_EXAMPLE=1 or the backend's "
+                               f"blocks_per_example=1)")
+        fallback = plan.one_block(why)
+        self.__init__(self.graph, self.renderer, self.seed, plan=lambda program: fallback)
+        return self._build()
+
+    def _build(self) -> Program:
         self._declare_buffers()
         if self._choose_plan is not None:
             self.plan = self._choose_plan(self.program)

@@ -260,8 +260,13 @@ class KernelRenderer:
                     out.append(f"{pad}for (int32_t _p = 0; _p < {s.extent}; _p += {s.stride}) "
                                + self.dialect.prefetch.format(address=f"{s.base} + _p"))
             else:
-                raise TypeError(f"kernel renderer: unknown statement {s!r}")
+                out += self.extra(s, level)
         return out
+
+    def extra(self, s, level: int) -> list[str]:
+        """Lines of a statement that is none of the description's (renderers of other plans
+        add their own, see :mod:`.grid`)."""
+        raise TypeError(f"kernel renderer: unknown statement {s!r}")
 
     def _spliced(self, stmts) -> list:
         """``stmts`` with every :class:`ByPlan` among them replaced by the statements of
@@ -290,8 +295,10 @@ class KernelRenderer:
                 f"{self.indent}{s.target} += {s.value};",
                 f"{self.indent}{s.word} &= {s.word} - 1u;", "}"]
 
-    @staticmethod
-    def _strided(s: ParallelFor) -> list:
+    #: the threads a :class:`ParallelFor` is strided over (a macro of the source)
+    stride = "IRSNN_THREADS"
+
+    def _strided(self, s: ParallelFor) -> list:
         """A :class:`ParallelFor` across the block: iteration ``var`` on thread ``var %
         IRSNN_THREADS``. Every thread runs the same number of rounds (the last one guarded),
         never a trip count of its own: PoCL 3.0 (LLVM 14) miscompiled ``for (var = start +
@@ -302,7 +309,7 @@ class KernelRenderer:
         return [For(base, s.extent, [
             f"const {s.type} {s.var} = {base} + irsnn_lid;",
             If(f"{s.var} < {s.extent}", list(s.body))], type=s.type, start=s.start,
-            step="IRSNN_THREADS")]
+            step=self.stride)]
 
     def _append_flagged(self, s: AppendFlagged) -> list:
         if self.threads is None:
@@ -480,14 +487,7 @@ class KernelRenderer:
         kernel is launched with the same arguments). With ``learning`` (True or False), the
         learning switch is decided in the source (its argument remains, unread)."""
         B = program.constants["batch_size"]
-        params = [f"GLOBAL {b.ctype} *RESTRICT {b.name}" for b in program.buffers]
-        params += [f"GLOBAL const {b.ctype} *RESTRICT {b.name}" for b in program.egps]
-        for k, rec in enumerate(program.recorders):
-            params += [f"GLOBAL {rec.ctype} *RESTRICT rec{k}_buf",
-                       f"GLOBAL const int32_t *RESTRICT rec{k}_rows", f"int32_t rec{k}_nrows",
-                       f"int64_t rec{k}_capacity"]
-        params += ["uint64_t irsnn_seed", "int64_t steps", "int64_t ts0", "uint32_t rng0",
-                   "int64_t rec0", "int32_t irsnn_learning"]
+        params = self.fused_parameters(program)
         work = (self.in_sequence(program.prologue) + self.time_loop(program)
                 + self.in_sequence(program.epilogue)
                 if kernels is None else self.in_sequence(kernels))
@@ -509,6 +509,19 @@ class KernelRenderer:
         sep = ",\n" + " " * (len(self.dialect.kernel_prefix) + len(name) + 2)
         return (f"{self.dialect.kernel_prefix} {name}({sep.join(params)})\n{{\n"
                 + "\n".join(text) + "\n}\n")
+
+    @staticmethod
+    def fused_parameters(program: Program) -> list[str]:
+        """The parameters of the fused kernels: state buffers, extra global parameters,
+        recorders (buffer, rows, count, capacity), then the scalars."""
+        params = [f"GLOBAL {b.ctype} *RESTRICT {b.name}" for b in program.buffers]
+        params += [f"GLOBAL const {b.ctype} *RESTRICT {b.name}" for b in program.egps]
+        for k, rec in enumerate(program.recorders):
+            params += [f"GLOBAL {rec.ctype} *RESTRICT rec{k}_buf",
+                       f"GLOBAL const int32_t *RESTRICT rec{k}_rows", f"int32_t rec{k}_nrows",
+                       f"int64_t rec{k}_capacity"]
+        return params + ["uint64_t irsnn_seed", "int64_t steps", "int64_t ts0", "uint32_t rng0",
+                         "int64_t rec0", "int32_t irsnn_learning"]
 
     def plan(self, program: Program) -> str:
         """How the fused kernel runs the model, in words (``irsnn dump`` prints it)."""
@@ -550,9 +563,15 @@ class KernelRenderer:
                       self.fused_kernel(program, "irsnn_run_infer", learning=False)]
         else:
             parts.append(self.fused_kernel(program))
+        return "\n".join(parts + self.end_parts(program))
+
+    def end_parts(self, program: Program) -> list[str]:
+        """The kernels run between examples and batches: the end of an example (backward
+        sweeps, restart), the scatter kernels and the optimiser kernels."""
+        parts = []
         if program.end_kernels:
             parts += [self.fused_kernel(program, "irsnn_end_example", program.end_kernels),
                       self.fused_kernel(program, "irsnn_restart", program.restart_kernels)]
             parts += [self.buffer_kernel(program, k) for k in program.scatter_kernels]
         parts += [self.buffer_kernel(program, k) for k in program.optimiser_kernels]
-        return "\n".join(parts)
+        return parts

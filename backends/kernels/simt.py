@@ -22,8 +22,14 @@ runs the same rounds of a block-wide loop (the last guarded), and a barrier foll
 loop that more work follows: PoCL 3.0 and 3.1 miscompiled both otherwise (see
 :class:`~.render.KernelRenderer`). *One thread per example*: the whole example on one
 thread, as C runs it (chosen with a work-group size of 0, and automatically on CPU devices).
-Several blocks per example (grid-wide barriers) are not built: every population is strided
-over one block.
+*Several blocks per example* (:mod:`.grid`): ``blocks`` work-groups of ``threads`` share each
+example's neurons and synapses, each phase of a step a launch of its own; chosen for
+populations far larger than a block (:data:`GRID_NEURONS_PER_THREAD`) where the batch leaves
+the device's compute units idle, or asked for (``IRSNN_BLOCKS_PER_EXAMPLE``, the backends'
+``blocks_per_example``). Ragged groups pull there (a push waits for the block after every
+spike's row, which cannot be cut into launches); a program that still cannot be cut (see
+:func:`.grid.obstacle`) runs on one block per example, or is refused where blocks were asked
+for.
 
 On a block of several threads, a layout that can (:meth:`~.layouts.base.Layout.pull`, the
 ragged one) propagates by *pulling* where :func:`pull_reason` expects it to be cheaper: each
@@ -62,6 +68,16 @@ class Plan:
 
     threads: int | None
     reason: str
+    #: work-groups per batch element (:mod:`.grid` above 1)
+    blocks: int = 1
+    #: ``blocks`` was asked for (a program that cannot run so is refused, not re-planned)
+    blocks_asked: bool = False
+
+    def one_block(self, why: str) -> Plan:
+        """This plan's threads on one work-group per example, ``why`` several cannot run it."""
+        return Plan(self.threads, f"one work-group of {self.threads} threads per batch element "
+                                  f"(several per example were considered, but cannot run this "
+                                  f"model: {why})")
 
 
 def _largest_population(program) -> int:
@@ -70,8 +86,15 @@ def _largest_population(program) -> int:
     return max(sizes, default=1)
 
 
+#: the automatic plan gives an example several blocks when its largest population has more
+#: than this many neurons per thread of one block (uncalibrated: ``benchmarks/simt_grid.py``)
+GRID_NEURONS_PER_THREAD = 16
+#: ... and then about this many neurons per thread of the example's blocks
+GRID_TARGET_PER_THREAD = 4
+
+
 def choose_plan(program, requested: int | None, device_limit: int, device: str,
-                cpu: bool = False) -> Plan:
+                cpu: bool = False, blocks: int | None = None, units: int | None = None) -> Plan:
     """The plan for ``program`` on a device whose work-groups hold at most ``device_limit``
     threads (``device`` names it in messages).
 
@@ -91,16 +114,29 @@ def choose_plan(program, requested: int | None, device_limit: int, device: str,
         The device is a CPU (PoCL): the automatic choice is one thread per example there
         (work-items of a group are loops on a CPU, and a kernel with barriers in its time loop
         takes several times longer to build).
+    blocks : int or None
+        Work-groups per batch element asked for (``IRSNN_BLOCKS_PER_EXAMPLE`` or a backend
+        option); None chooses: one, or on a GPU (``units`` compute units known) several where
+        the largest population has more than :data:`GRID_NEURONS_PER_THREAD` neurons per
+        thread of a block and the batch leaves compute units idle.
+    units : int or None
+        The device's compute units (multiprocessors), where known.
 
     Raises
     ------
     BackendError
-        If more threads are asked for than the device's work-groups hold.
+        If more threads are asked for than the device's work-groups hold, or several blocks
+        per example with one thread per example.
     """
     largest = _largest_population(program)
     if requested == 0:
+        if blocks is not None and blocks > 1:
+            raise BackendError(f"{blocks} work-groups per batch element were asked for with a "
+                               f"work-group size of 0 (one thread per example); ask for a "
+                               f"work-group size >= 1 (IRSNN_WORK_GROUP_SIZE or the backend's "
+                               f"work_group_size), or for one block per example")
         return Plan(None, "one thread per batch element (work-group size 0 asked for)")
-    if requested is None and cpu:
+    if requested is None and cpu and not (blocks is not None and blocks > 1):
         return Plan(None, f"one thread per batch element (automatic on a CPU device, "
                           f"{device}; IRSNN_WORK_GROUP_SIZE asks for work-groups)")
     if requested is None:
@@ -113,9 +149,24 @@ def choose_plan(program, requested: int | None, device_limit: int, device: str,
                                f"for at most {device_limit} (IRSNN_WORK_GROUP_SIZE or the "
                                f"backend's work_group_size), or 0 for one thread per example")
         threads, how = requested, "asked for"
-    per = -(-largest // threads)
+    if requested is None and cpu:       # several blocks asked for on a CPU device
+        threads = min(device_limit, 32)
+    batch = int((getattr(program, "constants", None) or {}).get("batch_size", 1))
+    if blocks is not None:
+        grid, grid_how = blocks, "asked for"
+    elif units and largest > GRID_NEURONS_PER_THREAD * threads and batch < units:
+        grid = min(-(-largest // (GRID_TARGET_PER_THREAD * threads)), -(-units // batch))
+        grid_how = (f"automatic: {largest} neurons, {-(-largest // threads)} per thread of one "
+                    f"block; a batch of {batch} on {units} compute units")
+    else:
+        grid, grid_how = 1, ""
+    per = -(-largest // (threads * grid))
     stride = (f"; the largest population ({largest} neurons) is strided, {per} neurons per "
               f"thread" if per > 1 else "")
+    if grid > 1:
+        return Plan(threads, f"{grid} work-groups of {threads} threads per batch element "
+                             f"({how} threads; several work-groups {grid_how}){stride}",
+                    blocks=grid, blocks_asked=blocks is not None)
     return Plan(threads, f"one work-group of {threads} threads per batch element ({how}){stride}")
 
 
@@ -144,6 +195,18 @@ def pull_reason(num_pre: int, num_post: int, synapses: float,
             f"and step")
 
 
+def blocks_request(option):
+    """Work-groups per batch element asked for: the backend's option, else
+    ``$IRSNN_BLOCKS_PER_EXAMPLE`` (None: automatic)."""
+    if option is not None:
+        if isinstance(option, bool) or not isinstance(option, int) or option < 1:
+            raise SettingsError(f"blocks_per_example={option!r} is not a number of blocks; "
+                                f"give the work-groups per batch element as an integer >= 1, "
+                                f"or None for the automatic choice")
+        return option
+    return settings.blocks_per_example()
+
+
 def work_group_request(option):
     """Threads per batch element asked for: the backend's option, else
     ``$IRSNN_WORK_GROUP_SIZE`` (None: automatic)."""
@@ -156,5 +219,6 @@ def work_group_request(option):
     return settings.work_group_size()
 
 
-__all__ = ["ACTIVITY", "BARRIER", "MAX_AUTO_THREADS", "Plan", "choose_plan", "pull_reason",
+__all__ = ["ACTIVITY", "BARRIER", "GRID_NEURONS_PER_THREAD", "GRID_TARGET_PER_THREAD",
+           "MAX_AUTO_THREADS", "Plan", "blocks_request", "choose_plan", "pull_reason",
            "work_group_request"]

@@ -162,13 +162,18 @@ class OpenCLBackend(Backend):
     work_group_size : int or None
         Threads per batch element (one work-group per example; 0: one work-item per example);
         None: ``$IRSNN_WORK_GROUP_SIZE``, else automatic (:mod:`backends.kernels.simt`).
+    blocks_per_example : int or None
+        Work-groups per batch element (above 1: :mod:`backends.kernels.grid`); None:
+        ``$IRSNN_BLOCKS_PER_EXAMPLE``, else automatic.
     """
 
     name = "opencl"
 
-    def __init__(self, work_group_size: int | None = None):
-        from ..kernels.simt import work_group_request
+    def __init__(self, work_group_size: int | None = None,
+                 blocks_per_example: int | None = None):
+        from ..kernels.simt import blocks_request, work_group_request
         self.work_group_size = work_group_request(work_group_size)
+        self.blocks_per_example = blocks_request(blocks_per_example)
 
     def availability(self):
         try:
@@ -193,26 +198,27 @@ class OpenCLBackend(Backend):
         """The :class:`~backends.kernels.simt.Plan` of ``program`` (``device_limit``: the
         device's largest work-group; None: the chosen device's, else 256)."""
         from ..kernels.simt import choose_plan
-        cpu = False
+        cpu, units = False, None
         if device_limit is None:
             try:
                 dev = choose_device()
                 device_limit, device = dev.max_work_group_size, dev.name
-                cpu = is_cpu(dev)
+                cpu, units = is_cpu(dev), dev.max_compute_units
             except BackendUnavailableError:
                 device_limit = 256
-        return choose_plan(program, self.work_group_size, device_limit, device, cpu)
+        return choose_plan(program, self.work_group_size, device_limit, device, cpu,
+                           blocks=self.blocks_per_example, units=units)
 
     def kernel_source(self, graph):
         from irsnn.lang.render_c import CStyleRenderer
 
-        from ..kernels import KernelBuilder, KernelRenderer
+        from ..kernels import KernelBuilder
+        from ..kernels.grid import source_for
         from ..kernels.render import file_stem
         from .dialect import OPENCL_KERNELS
         builder = KernelBuilder(graph, CStyleRenderer(OPENCL_KERNELS.lang), plan=self.plan)
-        program, plan = builder.build(), builder.plan
-        source = KernelRenderer(OPENCL_KERNELS, threads=plan.threads).fused_source(
-            program, graph.name, plan.reason)
+        program = builder.build()
+        source = source_for(OPENCL_KERNELS, builder.plan, program, graph.name)
         return {f"{file_stem(graph.name, '.-')}.cl": source}
 
     def memory_limit(self):
@@ -229,7 +235,8 @@ class OpenCLBackend(Backend):
         from .simulation import OpenCLSimulation
         return OpenCLSimulation(graph, choose_device(), rng_seed=rng_seed,
                                 kernel_profiling=kernel_profiling,
-                                work_group_size=self.work_group_size)
+                                work_group_size=self.work_group_size,
+                                blocks_per_example=self.blocks_per_example)
 
 
 __all__ = ["OpenCLBackend", "choose_device", "is_cpu", "probe_device"]

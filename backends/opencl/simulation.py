@@ -20,7 +20,7 @@ import time
 
 from irsnn import settings
 
-from ..kernels import KernelRenderer
+from ..kernels.grid import renderer_for, source_for
 from ..kernels.simt import choose_plan
 from ..kernel_sim import KernelSimulation
 from ..native.toolchain import usable_cache_dir
@@ -35,9 +35,10 @@ def cache_dir():
 class OpenCLSimulation(KernelSimulation):
     """A model compiled to one OpenCL kernel (see the module docstring)."""
 
-    def __init__(self, graph, device, work_group_size=None, **kwargs):
+    def __init__(self, graph, device, work_group_size=None, blocks_per_example=None, **kwargs):
         self.device = device
         self.work_group_size = work_group_size
+        self.blocks_per_example = blocks_per_example
         super().__init__(graph, **kwargs)
 
     def kernel_dialect(self):
@@ -46,24 +47,27 @@ class OpenCLSimulation(KernelSimulation):
     def _choose_plan(self, program):
         from . import is_cpu
         return choose_plan(program, self.work_group_size, self.device.max_work_group_size,
-                           self.device.name, is_cpu(self.device))
+                           self.device.name, is_cpu(self.device), blocks=self.blocks_per_example,
+                           units=self.device.max_compute_units)
 
     def _prepare(self, profiling):
         import pyopencl as cl
         self.cl = cl
         self.ctx = cl.Context([self.device])
         self.queue = cl.CommandQueue(self.ctx)
-        renderer = KernelRenderer(OPENCL_KERNELS, threads=self.plan.threads)
-        self.source = renderer.fused_source(
-            self.program, self.graph.name, self.plan.reason)
+        renderer = renderer_for(OPENCL_KERNELS, self.plan)
+        self.source = source_for(OPENCL_KERNELS, self.plan, self.program, self.graph.name)
         if settings.debug_level() >= 4:
             sys.stderr.write(f"// ----- generated OpenCL for '{self.graph.name}' -----\n"
                              f"{self.source}")
         folder = usable_cache_dir(cache_dir())  # a private temporary one if unusable
         built = cl.Program(self.ctx, self.source).build(cache_dir=str(folder))
-        self.kernel = built.irsnn_run
-        self.infer_kernel = (built.irsnn_run_infer if renderer.learning_variants(
-            self.program) else None)
+        if self.plan.blocks <= 1:
+            self.kernel = built.irsnn_run
+            self.infer_kernel = (built.irsnn_run_infer if renderer.learning_variants(
+                self.program) else None)
+        else:
+            self._grid_kernels(renderer, lambda name: getattr(built, name))
         self.end_kernels = ((built.irsnn_end_example, built.irsnn_restart)
                             if self.program.end_kernels else ())
         by_name = lambda name: getattr(built, name)  # noqa: E731
@@ -75,6 +79,8 @@ class OpenCLSimulation(KernelSimulation):
         self._egp_dev: dict[str, tuple] = {}
         self._rec_dev: dict[str, tuple] = {}
         self._dummy = cl.Buffer(self.ctx, mf.READ_WRITE, 4)
+        if self.grid is not None:
+            self._blocksums = cl.Buffer(self.ctx, mf.READ_WRITE, max(4, 4 * self.grid.sums))
         self.local_size = self.plan.threads or min(64, self.device.max_work_group_size)
         if profiling:
             self.kernel_names = ["run"]
@@ -99,11 +105,37 @@ class OpenCLSimulation(KernelSimulation):
 
     def _launch(self, steps, kernel=None):
         args = self.fused_arguments(self._device_array, self._dummy, steps)
+        if kernel is None and self.grid is not None:
+            return self._launch_grid(args, steps)
         local = self.local_size
         glob = (self.batch_size * local if self.plan.threads
                 else -(-self.batch_size // local) * local)
         start = time.perf_counter()
         (kernel or self._run_kernel())(self.queue, (glob,), (local,), *args)
+        self.queue.finish()
+        self._elapsed += time.perf_counter() - start
+
+    def _launch_grid(self, args, steps):
+        """``steps`` timesteps of the grid plan: each phase's kernel over ``batch * blocks``
+        work-groups, step after step (the step's scalars set on the kernels in place)."""
+        cl, local, grid = self.cl, self.local_size, self.grid
+        args = args + [self._blocksums]
+        start = time.perf_counter()
+        one = (self.batch_size * local,)
+        if grid.prologue is not None:
+            grid.prologue(self.queue, one, (local,), *args[:-1])
+        phases = grid.phases(self._learning_on)
+        for kernel in phases:
+            kernel.set_args(*args)
+        size = (self.batch_size * self.plan.blocks * local,)
+        for k in range(steps):
+            scalars = self.step_scalars(k)
+            for kernel in phases:
+                for at, value in scalars:
+                    kernel.set_arg(len(args) - 1 + at, value)
+                cl.enqueue_nd_range_kernel(self.queue, kernel, size, (local,))
+        if grid.epilogue is not None:
+            grid.epilogue(self.queue, one, (local,), *args[:-1])
         self.queue.finish()
         self._elapsed += time.perf_counter() - start
 

@@ -9,6 +9,11 @@ sizes with every size, event-driven e-prop gradients and EventProp's backward pa
 ragged, batch lanes) with 32) runs in every run; the other sizes of e-prop and EventProp and
 more cases under ``slow``;
 ``IRSNN_CONFORMANCE_WORK_GROUPS=1,32,256`` runs the whole suite with these sizes.
+
+Several work-groups per example (:mod:`backends.kernels.grid`, one launch per phase of a step)
+run the same cases with grids of :data:`GRIDS`: 3 groups of 1 thread (every population and
+spike list spread over all three groups, the lists' chunks crossing them) and 2 of 8 (threads of
+both groups in every parallel loop, some with a second round).
 """
 
 from __future__ import annotations
@@ -96,8 +101,14 @@ SLOW = {
 }
 
 
-def _run(monkeypatch, size, case):
+#: (threads, work-groups per example) of the grid plan's cases
+GRIDS = [(1, 3), (8, 2)]
+
+
+def _run(monkeypatch, size, case, blocks=None):
     monkeypatch.setenv("IRSNN_WORK_GROUP_SIZE", str(size))
+    if blocks is not None:
+        monkeypatch.setenv("IRSNN_BLOCKS_PER_EXAMPLE", str(blocks))
     fn, kwargs = case
     fn(backend="opencl", **kwargs)
 
@@ -121,3 +132,23 @@ def test_work_group_sizes(monkeypatch, name, size):
 @pytest.mark.parametrize("name", list(SLOW))
 def test_work_group_sizes_more(monkeypatch, name, size):
     _run(monkeypatch, size, SLOW[name])
+
+
+def _grid_cases():
+    """The default cases on both grids; learning on the grid of 1 thread under ``slow``."""
+    return [pytest.param(name, threads, blocks, id=f"{name}-{blocks}x{threads}",
+                         marks=[pytest.mark.slow] if name.startswith(("eprop", "eventprop"))
+                         and threads == 1 else [])
+            for name in DEFAULT for threads, blocks in GRIDS]
+
+
+@pytest.mark.parametrize("name,threads,blocks", _grid_cases())
+def test_several_blocks_per_example(monkeypatch, name, threads, blocks):
+    _run(monkeypatch, threads, DEFAULT[name], blocks)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("threads,blocks", GRIDS, ids=[f"{b}x{t}" for t, b in GRIDS])
+@pytest.mark.parametrize("name", list(SLOW))
+def test_several_blocks_per_example_more(monkeypatch, name, threads, blocks):
+    _run(monkeypatch, threads, SLOW[name], blocks)

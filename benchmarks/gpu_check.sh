@@ -3,7 +3,8 @@
 # sizes 1/32/256 on a representative subset), the e-prop gradient tests on CUDA, data-parallel
 # gradients summed on the GPU (device views, NCCL when CuPy has it, against host copies, and
 # their time per step; issue 21), ragged propagation pushed vs pulled on blocks (issue 19
-# item 2: benchmarks/simt_pull.py), then the throughput table of issue 19
+# item 2: benchmarks/simt_pull.py), several work-groups per example (conformance on two grids,
+# benchmarks/simt_grid.py), then the throughput table of issue 19
 # (benchmarks/gpu_throughput.py, CUDA and C side by side). Sized
 # to finish in under 5 minutes on the device (timeouts bound every step). Without a usable CUDA
 # backend every CUDA step is skipped with the reason, and the script still runs end to end
@@ -81,6 +82,17 @@ PY
             --work-group-size "$wg" --batch 32 2>&1 | tail -1 \
             || echo "FAILED: benchmarks/eventprop_work_groups.py on cuda ($wg)"
     done
+    echo "== several work-groups per example (cuda vs reference; grids 3x1 and 2x8) =="
+    for grid in "1 3" "8 2"; do
+        set -- $grid
+        IRSNN_CONFORMANCE_BACKENDS=cuda IRSNN_WORK_GROUP_SIZE=$1 IRSNN_BLOCKS_PER_EXAMPLE=$2 \
+            timeout 60 "$PY" -m pytest tests/conformance/test_connectivity.py -q -x \
+            -p no:cacheprovider -k "recurrent_exact or connectivity_exact" 2>&1 | tail -1
+    done
+    echo "== several work-groups per example vs one (calibrates simt.GRID_*) =="
+    timeout 60 "$PY" benchmarks/simt_grid.py --backend cuda --threads 256 --neurons 16384 \
+        --blocks 1 4 16 64 --batch 1 8 --timesteps 200 2>&1 | grep -v Evaluat \
+        || echo "FAILED: benchmarks/simt_grid.py on cuda"
     echo "== ragged propagation on blocks, push vs pull (calibrates simt.pull_reason) =="
     timeout 90 "$PY" benchmarks/simt_pull.py --backend cuda --threads 32 128 256 \
         --p 0.02 0.05 0.1 --batch 64 2>&1 | grep -v Evaluate \

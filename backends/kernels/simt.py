@@ -154,7 +154,7 @@ def choose_plan(program, requested: int | None, device_limit: int, device: str,
     batch = int((getattr(program, "constants", None) or {}).get("batch_size", 1))
     if blocks is not None:
         grid, grid_how = blocks, "asked for"
-    elif units and largest > GRID_NEURONS_PER_THREAD * threads and batch < units:
+    elif units and not cpu and largest > GRID_NEURONS_PER_THREAD * threads and batch < units:
         grid = min(-(-largest // (GRID_TARGET_PER_THREAD * threads)), -(-units // batch))
         grid_how = (f"automatic: {largest} neurons, {-(-largest // threads)} per thread of one "
                     f"block; a batch of {batch} on {units} compute units")

@@ -143,6 +143,8 @@ def test_automatic_choice_gives_large_populations_several_blocks_at_small_batche
     small.constants = {"batch_size": 1}
     assert choose_plan(small, None, 1024, "a GPU", units=132).blocks == 1
     assert choose_plan(big, None, 1024, "a CPU", cpu=True, units=2).threads is None
+    # launches cost ~0.1 ms each on a CPU device (PoCL): never several blocks unasked there
+    assert choose_plan(big, 32, 1024, "a CPU", cpu=True, units=2).blocks == 1
     asked = choose_plan(_Prog([20]), 32, 1024, "a CPU", cpu=True, blocks=3)
     assert asked.blocks == 3 and asked.blocks_asked and "3 work-groups of 32" in asked.reason
     with pytest.raises(BackendError, match="3 work-groups per batch element.*size of 0"):

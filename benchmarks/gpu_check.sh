@@ -6,13 +6,27 @@
 # item 2: benchmarks/simt_pull.py), several work-groups per example (conformance on two grids,
 # benchmarks/simt_grid.py), then the throughput table of issue 19
 # (benchmarks/gpu_throughput.py, CUDA and C side by side). Sized
-# to finish in under 5 minutes on the device (timeouts bound every step). Without a usable CUDA
+# to finish in under 5 minutes on the device: every step's timeout is at most what is left of
+# a budget of $GPU_CHECK_SECONDS (default 285 s), and a step with under 5 s left is skipped
+# with a line that says so. Without a usable CUDA
 # backend every CUDA step is skipped with the reason, and the script still runs end to end
 # (C alone, a short table), so it can be checked on a CPU-only machine.
 #   pip install -e ".[test,cuda,mpi]" && bash benchmarks/gpu_check.sh
 set -uo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python}
+BUDGET=${GPU_CHECK_SECONDS:-285}
+# run_step SECONDS COMMAND...: COMMAND under a timeout of SECONDS or what is left of the budget
+run_step() {
+    local want=$1 rest=$(( BUDGET - SECONDS ))
+    shift
+    (( rest < want )) && want=$rest
+    if (( want < 5 )); then
+        echo "SKIPPED (the ${BUDGET} s budget is spent): ${*: -3}"
+        return 0
+    fi
+    timeout "$want" "$@"
+}
 if ! CUDA_OK=$("$PY" - <<'PY'
 from irsnn.backends import available_backends
 ok, why = available_backends()["cuda"]
@@ -26,17 +40,17 @@ fi
 if [ "$CUDA_OK" = "yes" ]; then
     echo "cuda backend: available"
     echo "== conformance (cuda vs reference, default plan) =="
-    IRSNN_CONFORMANCE_BACKENDS=cuda timeout 120 "$PY" -m pytest tests/conformance -q \
+    run_step 120 env IRSNN_CONFORMANCE_BACKENDS=cuda "$PY" -m pytest tests/conformance -q \
         -p no:cacheprovider -x 2>&1 | tail -3
     echo "== work-group sizes 1, 32, 256 (cuda, representative subset) =="
-    IRSNN_CONFORMANCE_BACKENDS=cuda IRSNN_CONFORMANCE_WORK_GROUPS=1,32,256 timeout 60 \
+    run_step 60 env IRSNN_CONFORMANCE_BACKENDS=cuda IRSNN_CONFORMANCE_WORK_GROUPS=1,32,256 \
         "$PY" -m pytest tests/conformance/test_connectivity.py -q -p no:cacheprovider \
         -k "wg and (recurrent_exact or connectivity_exact)" 2>&1 | tail -3
     echo "== event-driven e-prop (cuda: event = online gradients) =="
-    timeout 60 "$PY" -m pytest tests/eprop/test_event_mode.py -q -p no:cacheprovider -k cuda \
+    run_step 60 "$PY" -m pytest tests/eprop/test_event_mode.py -q -p no:cacheprovider -k cuda \
         2>&1 | tail -3
     echo "== data-parallel gradients on the GPU (issue 21): device views, NCCL =="
-    timeout 60 "$PY" -m pytest tests/backends/test_native_var.py -q -p no:cacheprovider -k cuda \
+    run_step 60 "$PY" -m pytest tests/backends/test_native_var.py -q -p no:cacheprovider -k cuda \
         2>&1 | tail -3
     MPIEXEC=$("$PY" -c "import pathlib, shutil, sys
 p = pathlib.Path(sys.executable).parent / 'mpiexec'
@@ -52,7 +66,8 @@ print(p if p.exists() else shutil.which('mpiexec') or '')")
              "python -m cupyx.tools.install_library --library nccl --cuda 12.x)"
         for path in native copies; do
             extra=(); [ "$path" = copies ] && extra=(--host-copies)
-            OMP_NUM_THREADS=1 timeout 150 "$MPIEXEC" -n "$RANKS" "$PY" tests/mpi/worker.py --mpi \
+            run_step 150 env OMP_NUM_THREADS=1 "$MPIEXEC" -n "$RANKS" "$PY" tests/mpi/worker.py \
+                --mpi \
                 --backend cuda --mode online --examples 16 --batch 8 "${extra[@]}" \
                 --out "/tmp/irsnn-dp-$path.npz" >/dev/null 2>"/tmp/irsnn-dp-$path.err" \
                 || { echo "FAILED: data-parallel worker on cuda ($path)"
@@ -72,39 +87,41 @@ print(f"{verdict}: gradients summed on the GPU (NCCL used: {bool(a['nccl'])}) vs
       f"row sums may add in another order than NumPy's)")
 PY
         echo "== gradient sum per step, ALIF512R batch 64 on cuda: in place vs host copies =="
-        OMP_NUM_THREADS=1 timeout 200 "$MPIEXEC" -n "$RANKS" "$PY" benchmarks/mpi_allreduce.py \
+        run_step 200 env OMP_NUM_THREADS=1 "$MPIEXEC" -n "$RANKS" "$PY" benchmarks/mpi_allreduce.py \
             --gradients ALIF512R --backend cuda --repeats 10 --out /tmp/irsnn-gpu-allreduce.json \
             || echo "FAILED: benchmarks/mpi_allreduce.py --gradients on cuda"
     fi
     echo "== EventProp backward pass (cuda): one thread per example vs work-groups of 256 =="
     for wg in 0 256; do
-        timeout 60 "$PY" benchmarks/eventprop_work_groups.py --backend cuda \
+        run_step 60 "$PY" benchmarks/eventprop_work_groups.py --backend cuda \
             --work-group-size "$wg" --batch 32 2>&1 | tail -1 \
             || echo "FAILED: benchmarks/eventprop_work_groups.py on cuda ($wg)"
     done
     echo "== several work-groups per example (cuda vs reference; grids 3x1 and 2x8) =="
     for grid in "1 3" "8 2"; do
         set -- $grid
-        IRSNN_CONFORMANCE_BACKENDS=cuda IRSNN_WORK_GROUP_SIZE=$1 IRSNN_BLOCKS_PER_EXAMPLE=$2 \
-            timeout 60 "$PY" -m pytest tests/conformance/test_connectivity.py -q -x \
+        run_step 60 env IRSNN_CONFORMANCE_BACKENDS=cuda IRSNN_WORK_GROUP_SIZE="$1" \
+            IRSNN_BLOCKS_PER_EXAMPLE="$2" "$PY" -m pytest tests/conformance/test_connectivity.py -q -x \
             -p no:cacheprovider -k "recurrent_exact or connectivity_exact" 2>&1 | tail -1
     done
     echo "== several work-groups per example vs one (calibrates simt.GRID_*) =="
-    timeout 60 "$PY" benchmarks/simt_grid.py --backend cuda --threads 256 --neurons 16384 \
+    run_step 60 "$PY" benchmarks/simt_grid.py --backend cuda --threads 256 --neurons 16384 \
         --blocks 1 4 16 64 --batch 1 8 --timesteps 200 2>&1 | grep -v Evaluat \
         || echo "FAILED: benchmarks/simt_grid.py on cuda"
     echo "== ragged propagation on blocks, push vs pull (calibrates simt.pull_reason) =="
-    timeout 90 "$PY" benchmarks/simt_pull.py --backend cuda --threads 32 128 256 \
+    run_step 90 "$PY" benchmarks/simt_pull.py --backend cuda --threads 32 128 256 \
         --p 0.02 0.05 0.1 --batch 64 2>&1 | grep -v Evaluate \
         || echo "FAILED: benchmarks/simt_pull.py on cuda"
     echo "== throughput (example-timesteps/s; cuda and c on this machine) =="
-    timeout 200 "$PY" benchmarks/gpu_throughput.py --budget 170 --seconds 0.3 \
+    LEFT=$(( BUDGET - SECONDS - 30 ))
+    run_step 200 "$PY" benchmarks/gpu_throughput.py --budget $(( LEFT > 20 ? LEFT : 20 )) \
+        --seconds 0.3 \
         --json /tmp/irsnn-gpu-throughput.json
 else
     echo "cuda backend: UNAVAILABLE ($CUDA_OK)"
     echo "SKIPPING the CUDA conformance, work-group and gradient checks: they need an NVIDIA GPU"
     echo "== throughput, C only (CUDA skipped): a short check that the script runs =="
-    timeout 200 "$PY" benchmarks/gpu_throughput.py --backends cuda c --workloads ALIF512R \
+    run_step 200 "$PY" benchmarks/gpu_throughput.py --backends cuda c --workloads ALIF512R \
         --what inference --batch 1 --seconds 0.2 --budget 60 \
         --json /tmp/irsnn-gpu-throughput.json || exit 1
 fi

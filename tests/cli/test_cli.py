@@ -119,3 +119,17 @@ def test_emit_kernels_needs_no_device(model_file, tmp_path, backend, suffix, mar
     (source,) = out.glob(f"*{suffix}")
     assert marker in source.read_text()
     assert "plan: one " in capsys.readouterr().err
+
+
+def test_dump_says_when_examples_take_several_work_groups(model_file, tmp_path, capsys,
+                                                          monkeypatch):
+    monkeypatch.setenv("IRSNN_WORK_GROUP_SIZE", "32")
+    monkeypatch.setenv("IRSNN_BLOCKS_PER_EXAMPLE", "4")
+    out = tmp_path / "grid"
+    assert main(["dump", f"{model_file}:network", "--emit-kernels", str(out),
+                 "--backend", "cuda"]) == 0
+    (source,) = out.glob("*.cu")
+    assert 'extern "C" __global__ void irsnn_step_0(' in source.read_text()
+    err = capsys.readouterr().err
+    assert "plan: 4 work-groups of 32 threads per batch element" in err
+    assert "launches of their own" in err

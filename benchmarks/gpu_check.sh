@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # On a machine with an NVIDIA GPU: the CUDA backend's conformance (default plan, and work-group
-# sizes 1/32/256 on a representative subset), the e-prop gradient tests on CUDA, data-parallel
+# sizes 1/32/256 on a representative subset), the e-prop gradient tests on CUDA (event e-prop
+# gradient rows on blocks bit for bit with one thread per example: issue 19 item 3), data-parallel
 # gradients summed on the GPU (device views, NCCL when CuPy has it, against host copies, and
 # their time per step; issue 21), ragged propagation pushed vs pulled on blocks (issue 19
 # item 2: benchmarks/simt_pull.py), then the throughput table of issue 19
@@ -34,6 +35,10 @@ if [ "$CUDA_OK" = "yes" ]; then
     echo "== event-driven e-prop (cuda: event = online gradients) =="
     timeout 60 "$PY" -m pytest tests/eprop/test_event_mode.py -q -p no:cacheprovider -k cuda \
         2>&1 | tail -3
+    echo "== event e-prop gradient rows, one block per row (cuda, blocks of 1/32/256 bit for" \
+         "bit with one thread per example) =="
+    timeout 90 "$PY" -m pytest tests/conformance/test_work_groups.py -q -p no:cacheprovider \
+        -m "" -k "gradient_rows and cuda" 2>&1 | tail -3
     echo "== data-parallel gradients on the GPU (issue 21): device views, NCCL =="
     timeout 60 "$PY" -m pytest tests/backends/test_native_var.py -q -p no:cacheprovider -k cuda \
         2>&1 | tail -3

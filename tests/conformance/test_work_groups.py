@@ -14,7 +14,7 @@ Event-driven e-prop's gradient rows (one work-group per presynaptic row, its syn
 the threads) are compared bit for bit with the one-thread-per-example plan of the same
 OpenCL device (the reference differs from every kernel backend in the last bits of its math
 functions, so it is the tolerance check), dense and ragged, with signed input spikes: ragged
-signed and dense with 32 in every run, the rest under ``slow``.
+signed and dense with 32 in every run, the rest under ``slow`` (and on CUDA where a GPU is).
 """
 
 from __future__ import annotations
@@ -39,7 +39,8 @@ from . import (test_connectivity, test_eventprop, test_inputs_recording, test_sp
                test_training)
 
 OPENCL = available_backends()["opencl"]
-pytestmark = pytest.mark.skipif(not OPENCL[0], reason=f"OpenCL unavailable: {OPENCL[1]}")
+CUDA = available_backends()["cuda"]
+needs_opencl = pytest.mark.skipif(not OPENCL[0], reason=f"OpenCL unavailable: {OPENCL[1]}")
 
 SIZES = [1, 32, 256]
 
@@ -124,11 +125,13 @@ def _cases():
                          else []) for name in DEFAULT for n in SIZES]
 
 
+@needs_opencl
 @pytest.mark.parametrize("name,size", _cases())
 def test_work_group_sizes(monkeypatch, name, size):
     _run(monkeypatch, size, DEFAULT[name])
 
 
+@needs_opencl
 @pytest.mark.slow
 @pytest.mark.parametrize("size", SIZES)
 @pytest.mark.parametrize("name", list(SLOW))
@@ -180,22 +183,31 @@ def _event_gradients(case, backend):
 _ONE_THREAD: dict = {}
 
 
-def _one_thread(monkeypatch, case):
-    """``case``'s gradients on one thread per example (computed once per case)."""
-    if case not in _ONE_THREAD:
+def _one_thread(monkeypatch, case, backend):
+    """``case``'s gradients on one thread per example (computed once per case and backend)."""
+    if (case, backend) not in _ONE_THREAD:
         monkeypatch.setenv("IRSNN_WORK_GROUP_SIZE", "0")
-        _ONE_THREAD[case] = _event_gradients(case, "opencl")[0]
-    return _ONE_THREAD[case]
+        _ONE_THREAD[case, backend] = _event_gradients(case, backend)[0]
+    return _ONE_THREAD[case, backend]
 
 
-@pytest.mark.parametrize("case,size", [
-    pytest.param(case, n, id=f"{case}-{n}",
-                 marks=[] if n == 32 and case != "ragged" else [pytest.mark.slow])
-    for case in SCATTER for n in SIZES])
-def test_event_eprop_gradient_rows_across_the_work_group(monkeypatch, case, size):
-    want = _one_thread(monkeypatch, case)
+def _gradient_cases():
+    """OpenCL: dense and ragged-signed with 32 in every run, the rest under ``slow``; CUDA
+    (``benchmarks/gpu_check.sh``), where a GPU is present, every case and size."""
+    out = [pytest.param("opencl", case, n, id=f"opencl-{case}-{n}",
+                        marks=[needs_opencl] + ([] if n == 32 and case != "ragged"
+                                                else [pytest.mark.slow]))
+           for case in SCATTER for n in SIZES]
+    return out + [pytest.param("cuda", case, n, id=f"cuda-{case}-{n}", marks=[
+        pytest.mark.slow, pytest.mark.skipif(not CUDA[0], reason=f"CUDA unavailable: {CUDA[1]}")])
+        for case in SCATTER for n in SIZES]
+
+
+@pytest.mark.parametrize("backend,case,size", _gradient_cases())
+def test_event_eprop_gradient_rows_across_the_work_group(monkeypatch, backend, case, size):
+    want = _one_thread(monkeypatch, case, backend)
     monkeypatch.setenv("IRSNN_WORK_GROUP_SIZE", str(size))
-    got, source = _event_gradients(case, "opencl")
+    got, source = _event_gradients(case, backend)
     # the block form ran (one work-group per presynaptic row), ragged rows as long as stored
     assert "threads per presynaptic row" in source
     assert ("_rowlen[i];" in source) == SCATTER[case][0]

@@ -86,6 +86,11 @@ PY
             --work-group-size "$wg" --batch 32 2>&1 | tail -1 \
             || echo "FAILED: benchmarks/eventprop_work_groups.py on cuda ($wg)"
     done
+    echo "== event e-prop gradient rows (cuda): one thread per row vs one block of 256 per row =="
+    for wg in 0 256; do
+        timeout 45 "$PY" benchmarks/eprop_scatter_rows.py --backend cuda --work-group-size "$wg" \
+            --batch 64 2>&1 | tail -1 || echo "FAILED: benchmarks/eprop_scatter_rows.py ($wg)"
+    done
     echo "== ragged propagation on blocks, push vs pull (calibrates simt.pull_reason) =="
     timeout 90 "$PY" benchmarks/simt_pull.py --backend cuda --threads 32 128 256 \
         --p 0.02 0.05 0.1 --batch 64 2>&1 | grep -v Evaluate \

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # On a machine with an NVIDIA GPU: the CUDA backend's conformance (default plan, and work-group
-# sizes 1/32/256 on a representative subset), the e-prop gradient tests on CUDA, data-parallel
+# sizes 1/32/256 on a representative subset), the e-prop gradient tests on CUDA (event e-prop
+# gradient rows on blocks bit for bit with one thread per example: issue 19 item 3), data-parallel
 # gradients summed on the GPU (device views, NCCL when CuPy has it, against host copies, and
 # their time per step; issue 21), ragged propagation pushed vs pulled on blocks (issue 19
 # item 2: benchmarks/simt_pull.py), several work-groups per example (conformance on two grids,
@@ -49,6 +50,10 @@ if [ "$CUDA_OK" = "yes" ]; then
     echo "== event-driven e-prop (cuda: event = online gradients) =="
     run_step 60 "$PY" -m pytest tests/eprop/test_event_mode.py -q -p no:cacheprovider -k cuda \
         2>&1 | tail -3
+    echo "== event e-prop gradient rows, one block per row (cuda, blocks of 1/32/256 bit for" \
+         "bit with one thread per example) =="
+    run_step 90 "$PY" -m pytest tests/conformance/test_work_groups.py -q -p no:cacheprovider \
+        -m "" -k "gradient_rows and cuda" 2>&1 | tail -3
     echo "== data-parallel gradients on the GPU (issue 21): device views, NCCL =="
     run_step 60 "$PY" -m pytest tests/backends/test_native_var.py -q -p no:cacheprovider -k cuda \
         2>&1 | tail -3
@@ -108,6 +113,11 @@ PY
     run_step 60 "$PY" benchmarks/simt_grid.py --backend cuda --threads 256 --neurons 16384 \
         --blocks 1 4 16 64 --batch 1 8 --timesteps 200 2>&1 | grep -v Evaluat \
         || echo "FAILED: benchmarks/simt_grid.py on cuda"
+    echo "== event e-prop gradient rows (cuda): one thread per row vs one block of 256 per row =="
+    for wg in 0 256; do
+        run_step 45 "$PY" benchmarks/eprop_scatter_rows.py --backend cuda --work-group-size "$wg" \
+            --batch 64 2>&1 | tail -1 || echo "FAILED: benchmarks/eprop_scatter_rows.py ($wg)"
+    done
     echo "== ragged propagation on blocks, push vs pull (calibrates simt.pull_reason) =="
     run_step 90 "$PY" benchmarks/simt_pull.py --backend cuda --threads 32 128 256 \
         --p 0.02 0.05 0.1 --batch 64 2>&1 | grep -v Evaluate \

@@ -143,8 +143,11 @@ class CudaSimulation(KernelSimulation):
 
     def _launch_rows(self, kernels):
         args = tuple(self.dev[b.name] for b in self.program.buffers)
-        for kernel, extent in kernels:
-            kernel((-(-extent // 256),), (256,), args)
+        for kernel, extent, threads in kernels:
+            if threads:   # one block per row
+                kernel((extent,), (threads,), args)
+            else:
+                kernel((-(-extent // 256),), (256,), args)
         self.cp.cuda.Device().synchronize()
 
     def _times(self):

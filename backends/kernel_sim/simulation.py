@@ -431,15 +431,21 @@ class KernelSimulation(StateMixin, WeightsMixin, Simulation):
 
     # Targets that launch kernels one by one (OpenCL, CUDA) set ``end_kernels`` (the fused
     # sweep and restart kernels), ``scatter_kernels`` and ``optimiser_kernels`` (``(kernel,
-    # rows)`` from :meth:`_row_kernels`) and implement :meth:`_launch_rows`; C overrides these.
+    # rows, threads)`` from :meth:`_row_kernels`) and implement :meth:`_launch_rows`; C
+    # overrides these.
     end_kernels: tuple = ()
     scatter_kernels: tuple = ()
     optimiser_kernels: tuple = ()
 
-    @staticmethod
-    def _row_kernels(get, kernels) -> list:
-        """``[(compiled kernel, grid extent)]`` of one-dimensional kernels, by name."""
-        return [(get(k.name), k.grid[0].extent) for k in kernels]
+    def _row_kernels(self, get, kernels) -> list:
+        """``[(compiled kernel, grid extent, threads)]`` of one-dimensional kernels, by name:
+        ``threads`` per block (work-group) for kernels written for a block
+        (:attr:`~backends.kernels.description.Kernel.parallel`) on a plan with blocks (one
+        block per grid point, :meth:`~backends.kernels.KernelRenderer.buffer_kernel`), else
+        None (one work-item per grid point)."""
+        threads = self.plan.threads if self.plan is not None else None
+        return [(get(k.name), k.grid[0].extent, threads if k.parallel else None)
+                for k in kernels]
 
     def _launch_end(self, materialise=True):
         """Run the backward sweeps (``program.end_kernels``), then with ``materialise`` the
@@ -456,8 +462,8 @@ class KernelSimulation(StateMixin, WeightsMixin, Simulation):
         self._launch_rows(self.optimiser_kernels)
 
     def _launch_rows(self, kernels):
-        """Launch ``(kernel, rows)`` pairs over all state buffers, one work-item per row, and
-        wait for them."""
+        """Launch ``(kernel, rows, threads)`` triples over all state buffers, one work-item per
+        row (``threads`` None) or one block of ``threads`` per row, and wait for them."""
         raise BackendError(f"{type(self).__name__} cannot launch row kernels")
 
     def _upload_dirty(self):

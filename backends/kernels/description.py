@@ -357,7 +357,8 @@ class Program:
         Run once at the end of an example of event-driven learning (not per timestep): the
         backward sweeps.
     scatter_kernels : list of Kernel
-        Then the event-driven gradients into the gradient variables (grid: presynaptic rows).
+        Then the event-driven gradients into the gradient variables (grid: presynaptic rows;
+        written for a block of threads per row, :attr:`Kernel.parallel`).
     restart_kernels : list of Kernel
         Last, the restart of the spike bits and the step counter (grid ``(b,)``).
     optimiser_kernels : list of Kernel

@@ -20,7 +20,11 @@ sequences at that step and advances ``eprop_pos``. At the end of an example the 
 (``Program.end_kernels``) filter the sequences backward in place (``HHat``); the scatter kernels
 (``Program.scatter_kernels``, one presynaptic row per grid point, no atomics) add, for every set
 bit of presynaptic neuron ``i`` at step ``s`` of an active batch element, the row ``HHat(s)`` to
-the batch's gradient of ``i``'s synapses (batch elements, then steps, ascending); the restart
+the batch's gradient of ``i``'s synapses (batch elements, then steps, ascending). On SIMT
+plans with blocks of threads, a row is one block (work-group) and its synapses are split across
+the block's threads (every thread walks the same batch elements and bits, adding to its own
+synapses: uniform loops, coalesced accesses, the same sums in the same order as one thread per
+row, which C and one thread per example run); the restart
 kernel (``Program.restart_kernels``) clears the bits and the counter. Training on the C backend
 skips the scatter: its optimiser kernels sum the same rows themselves (:mod:`.optimiser`).
 """
@@ -282,10 +286,13 @@ def active_rows(builder):
     return builder.buffers[lid, "active"]
 
 
-def row_gradient(builder, eid, syn, acc):
+def row_gradient(builder, eid, syn, acc, parallel=False):
     """Statements adding, for presynaptic row ``i``, every delivered spike's ``HHat`` row of
     every active batch element to ``acc[r]`` (``r`` over the row's synapses; ``len`` in
-    scope), batch elements then steps ascending."""
+    scope), batch elements then steps ascending. With ``parallel``, the loop over the row's
+    synapses is a :class:`~.description.ParallelFor` (a block of threads per row: each thread
+    adds to its own synapses, walking the same batch elements and bits as every other, so
+    every element receives the same additions in the same order as on one thread)."""
     fid = syn.learning.backward
     f = builder.filters[fid]
     T, TW, n_post = f.timesteps, words(f.timesteps), syn.num_post
@@ -294,7 +301,8 @@ def row_gradient(builder, eid, syn, acc):
     column = strategy.target(builder.buffers, eid, syn, conn)
     negative = builder.buffers.get(eid, "evneg")
     signed = negative is not None
-    add = lambda op: For("r", "len", [f"{acc.format(r='r')} {op}= h[{column}];"])  # noqa: E731
+    loop = ParallelFor if parallel else For
+    add = lambda op: loop("r", "len", [f"{acc.format(r='r')} {op}= h[{column}];"])  # noqa: E731
     spike = ["const int32_t q = 32 * w + k;",
              f"GLOBAL const {builder.scalar} *h = {hh} + ((size_t)b * {T} + q) * {n_post};"]
     if signed:
@@ -319,14 +327,18 @@ def row_length(builder, eid, syn):
 def _scatter(builder, eid, syn):
     """Row ``i`` of the batch's gradient: every delivered spike of ``i`` (in every active
     batch element) adds its step's ``HHat`` row; one presynaptic row per grid point, so no
-    two grid points write the same element."""
+    two grid points write the same element. Written for a block of threads per row
+    (:attr:`~.description.Kernel.parallel`): the row's synapses across the block (thread
+    ``t`` of ``T`` adds to synapses ``t, t + T, ...``; neighbouring threads, neighbouring
+    synapses), no barrier (each synapse is one thread's throughout); one thread per row
+    walks them all (C, and SIMT targets on one thread per example)."""
     length, L = row_length(builder, eid, syn)
     grad = builder.buffers[eid, syn.learning.gradient]
     body = [f"const int32_t len = {length};"] + row_gradient(
-        builder, eid, syn, f"{grad}[(size_t)i * {L} + {{r}}]")
+        builder, eid, syn, f"{grad}[(size_t)i * {L} + {{r}}]", parallel=True)
     return Kernel(f"scatter_{builder.stem(eid)}", (), (Dim("i", syn.num_pre),), body,
                   doc=f"event-driven gradient of {eid}", label=f"backward:{eid}",
-                  gathers=builder.layout(eid)[0].gathers)
+                  gathers=builder.layout(eid)[0].gathers, parallel=True)
 
 
 def _losses(builder):

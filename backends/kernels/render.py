@@ -531,25 +531,43 @@ class KernelRenderer:
         phases = [k for k in program.kernels]
         par = [k.label or k.name for k in phases if k.parallel]
         ser = [k.label or k.name for k in phases if not k.parallel]
+        rows = [k.label or k.name for k in program.scatter_kernels if self.block_kernel(k)]
         return (f"plan: one work-group of {self.threads} threads per batch element runs every "
                 f"timestep of its example in one launch, phases separated by barriers; "
                 f"parallel over neurons/synapses: {', '.join(par) or 'none'}; "
                 f"on one thread of the group: {', '.join(ser) or 'none'}"
                 + ("; learning on and off are two kernels (irsnn_run, irsnn_run_infer)"
                    if self.learning_variants(program) else "")
+                + (f"; event-driven gradients at the end of an example: one work-group of "
+                   f"{self.threads} threads per presynaptic row, its synapses across the "
+                   f"threads ({', '.join(rows)})" if rows else "")
                 + "".join(f"; {note}" for note in program.plan_notes))
 
     def buffer_kernel(self, program: Program, k: Kernel) -> str:
         """Kernel ``k`` (a one-dimensional grid) taking every state buffer as a parameter, for
-        dialects with implicit grids (the optimiser kernels)."""
+        dialects with implicit grids (the scatter and optimiser kernels): one grid point per
+        thread, or, for a kernel written for a block (:attr:`~.description.Kernel.parallel`)
+        on a renderer with :attr:`threads`, one per block (work-group) of ``threads``, its
+        parallel loops strided over the block's threads (:meth:`block_kernel`)."""
         (dim,) = k.grid
         params = [f"GLOBAL {b.ctype} *RESTRICT {b.name}" for b in program.buffers]
-        body = [f"const int32_t {dim.var} = {self.dialect.grid_index.format(dim=0)};",
-                f"if ({dim.var} >= {dim.extent}) return;"] + list(k.body)
+        if self.block_kernel(k):
+            # exactly ``extent`` blocks are launched (no return: barriers stay uniform)
+            body = [f"const int32_t {dim.var} = {self.dialect.block_index};",
+                    f"const int32_t irsnn_lid = {self.dialect.thread_index};",
+                    "(void)irsnn_lid;"] + list(k.body)
+        else:
+            body = [f"const int32_t {dim.var} = {self.dialect.grid_index.format(dim=0)};",
+                    f"if ({dim.var} >= {dim.extent}) return;"] + list(k.body)
         sep = ",\n" + " " * (len(self.dialect.kernel_prefix) + len(k.name) + 2)
         return (f"/* {comment_text(k.doc)} */\n{self.dialect.kernel_prefix} {k.name}"
                 f"({sep.join(params)})\n{{\n"
                 + "\n".join(self.statements(body, 1)) + "\n}\n")
+
+    def block_kernel(self, k: Kernel) -> bool:
+        """Whether :meth:`buffer_kernel` renders ``k`` one grid point per block of
+        :attr:`threads` (launched as ``extent`` blocks) rather than one per thread."""
+        return self.threads is not None and k.parallel
 
     def fused_source(self, program: Program, title: str, why: str = "") -> str:
         """Complete source of a fused-kernel target; ``why`` says why its plan was chosen."""

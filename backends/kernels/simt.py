@@ -12,15 +12,18 @@ learning runs on the same plan (presynaptic traces and event bits per spike, e-p
 recording, feedback signals and backward sweeps per neuron, online per-synapse learning along a
 row's synapses, by columns one column per thread; EventProp's backward pass per neuron, its
 jumps one spike per thread and its gradient rows one synapse per thread), as does variable
-recording; one-to-one propagation splits the step's spikes (distinct neurons: distinct targets)
-across the threads; spike recording, EventProp's event lists and loss kernels run on one thread
-of the block (one-to-one propagation did too, until PoCL 3.1 was found to drop the inputs of a
-one-to-one connection from a LIF population there); a learning model has a
-second fused kernel with learning off (no barrier under a condition on the learning switch:
-see ``KernelRenderer.learning_variants``). Every thread of a block
-runs the same rounds of a block-wide loop (the last guarded), and a barrier follows a block-wide
-loop that more work follows: PoCL 3.0 and 3.1 miscompiled both otherwise (see
-:class:`~.render.KernelRenderer`). *One thread per example*: the whole example on one
+recording; event-driven e-prop's gradient scatter at the end of an example is launched as one
+block of the same ``threads`` per presynaptic row, the row's synapses split across the threads
+(every thread walks the row's spike bits; each adds to its own synapses, so the sums are the
+ones of one thread per row: ``KernelRenderer.buffer_kernel``); one-to-one propagation splits
+the step's spikes (distinct neurons: distinct targets) across the threads; spike recording,
+EventProp's event lists and loss kernels run on one thread of the block (one-to-one propagation
+did too, until PoCL 3.1 was found to drop the inputs of a one-to-one connection from a LIF
+population there); a learning model has a second fused kernel with learning off (no barrier
+under a condition on the learning switch: see ``KernelRenderer.learning_variants``). Every
+thread of a block runs the same rounds of a block-wide loop (the last guarded), and a barrier
+follows a block-wide loop that more work follows: PoCL 3.0 and 3.1 miscompiled both otherwise
+(see :class:`~.render.KernelRenderer`). *One thread per example*: the whole example on one
 thread, as C runs it (chosen with a work-group size of 0, and automatically on CPU devices).
 *Several blocks per example* (:mod:`.grid`): ``blocks`` work-groups of ``threads`` share each
 example's neurons and synapses, each phase of a step a launch of its own; chosen for

@@ -141,9 +141,12 @@ class OpenCLSimulation(KernelSimulation):
 
     def _launch_rows(self, kernels):
         args = [self.dev[b.name] for b in self.program.buffers]
-        local = self.local_size
-        for kernel, extent in kernels:
-            kernel(self.queue, (-(-extent // local) * local,), (local,), *args)
+        for kernel, extent, threads in kernels:
+            if threads:   # one work-group per row
+                kernel(self.queue, (extent * threads,), (threads,), *args)
+            else:
+                local = self.local_size
+                kernel(self.queue, (-(-extent // local) * local,), (local,), *args)
         self.queue.finish()
 
     def _times(self):

@@ -151,6 +151,36 @@ def test_plan_is_in_the_generated_source_and_the_dump(tmp_path, capsys):
     assert "plan: one thread per batch element" in text and "__syncthreads" not in text
 
 
+def test_event_eprop_gradient_rows_are_one_block_per_row_on_block_plans():
+    """The scatter kernels of event-driven e-prop: on blocks, one block per presynaptic row
+    (launched as rows blocks of the plan's threads) with the row's synapses strided over the
+    threads; one thread per row on one thread per example and in C (a plain loop)."""
+    from irsnn.backends.c import CBackend
+    from irsnn.backends.cuda import CudaBackend
+    from irsnn.compilers import EPropCompiler
+
+    from ..models import recurrent_alif
+    network = recurrent_alif()[0]
+    graph = EPropCompiler(example_timesteps=5, losses="sparse_categorical_crossentropy",
+                          batch_size=2).build_ir(network, "m")
+
+    def scatter(text):
+        start = text.index("void scatter_")
+        return text[start:text.index("\n}\n", start)]
+    (text,) = CudaBackend(work_group_size=64).kernel_source(graph).values()
+    rows = scatter(text)
+    assert "const int32_t i = (int32_t)blockIdx.x;" in rows and "return" not in rows
+    assert "for (int32_t _r_r = 0; _r_r < len; _r_r += IRSNN_THREADS)" in rows
+    assert "__syncthreads" not in rows      # each synapse is one thread's throughout
+    assert "one work-group of 64 threads per presynaptic row" in text
+    for one in (CudaBackend(work_group_size=0).kernel_source(graph),
+                CBackend().kernel_source(graph)):
+        (text,) = one.values()
+        rows = scatter(text)
+        assert "for (int32_t r = 0; r < len; r++)" in rows and "irsnn_lid" not in rows
+        assert "per presynaptic row" not in text
+
+
 def test_specialise_decides_one_flag_at_any_depth():
     from irsnn.backends.kernels.description import LEARNING, Block, If, mentions, specialise
     body = ["a;", If("x > 0", [If(LEARNING, ["learn;"], ["infer;"]), "b;"]),

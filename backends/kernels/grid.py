@@ -148,7 +148,7 @@ def _text(stmts) -> str:
             out.append(f"{s.of.flags} {s.of.count} " + _text(s.of.body))
         elif not isinstance(s, Barrier):
             out += [f"{getattr(s, f.name)}" for f in fields(s)
-                    if isinstance(getattr(s, f.name), str)]
+                    if isinstance(getattr(s, f.name), str) and f.name != "comment"]
             out += [_text(body) for body in _lists(s)]
     return "\n".join(out)
 

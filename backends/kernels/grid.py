@@ -18,8 +18,9 @@ phases becomes the end of a launch: :meth:`GridRenderer.phases` cuts the stateme
 timestep at their top-level barriers (those between kernels, and within a kernel's body, at
 any depth of nested :class:`~.description.Block` scopes) into phases, and the host launches
 each phase's kernel over ``batch * G`` blocks, step after step. A phase re-declares the
-locals of the scopes it starts in (their declarations are repeated; a non-``const`` scalar
-local whose value a later phase would need is refused, see :class:`Unsplittable`). A spike
+locals of the scopes it starts in that it uses (declarations are repeated, other statements
+are not; a non-``const`` scalar local changed before a cut and read after it is refused, see
+:class:`Unsplittable`). A spike
 list (:class:`~.description.AppendFlagged`) takes two phases: the blocks count their flags and
 publish their sums (``irsnn_blocksums``, one slot per spike list of a step), then each block
 adds the sums of the blocks before it to its own prefix sum, writes its part of the list, and
@@ -198,12 +199,14 @@ class _Splitter:
             later = stmts[at + 1:]
             if isinstance(s, str):
                 segs[-1].append(s)
-                replay.append(s)
-                m = _MUTABLE.match(s)
-                if m:
-                    mutable.add(m.group(1))
+                declares = _DEFINES.match(s)
+                if (declares and declares.group(1)) or s.startswith("(void)"):
+                    replay.append(s)        # (declarations only: nothing that writes memory)
+                    m = _MUTABLE.match(s)
+                    if m:
+                        mutable.add(m.group(1))
                 else:
-                    did(s)      # (an assignment between declarations)
+                    did(s)      # a statement between declarations: once, in this phase
             elif isinstance(s, Barrier):
                 cut(later)
             elif isinstance(s, Block):

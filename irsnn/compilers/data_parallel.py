@@ -20,8 +20,11 @@ same step and keeps identical parameters. Beyond mlGeNN:
   process would have run them as padding), instead of the job hanging in the next collective;
 * a rank that fails during a batch makes every rank raise :class:`~irsnn.errors.DistributedError`
   naming it, at the next step, instead of the others waiting for it forever;
-* gradients are summed in float64, where the backend keeps them: on a GPU device to device
-  (NCCL, when CuPy has it), elsewhere through MPI from host memory without copies.
+* gradients are summed where the backend keeps them: on a GPU device to device (NCCL, when
+  CuPy has it), elsewhere through MPI from host memory without copies; they cross the ranks in
+  their own precision (a float32 model's as float32: half the bytes of float64, and for two
+  ranks the same correctly rounded sum), after a gradient kept per batch row is summed over
+  the rank's rows in float64 and rounded once.
 """
 
 from __future__ import annotations
@@ -142,9 +145,9 @@ class DataParallel:
             raise error
 
     def reduce_gradients(self, net) -> tuple[int, int]:
-        """Replace each gradient by its sum over the examples of every rank (float64), in the
-        first batch row; returns the batch rows now holding gradients and the examples of the
-        whole step.
+        """Replace each gradient by its sum over the examples of every rank (in the gradient's
+        precision, see the module docstring), in the first batch row; returns the batch rows
+        now holding gradients and the examples of the whole step.
 
         The gradients are summed where the backend keeps them
         (:meth:`~irsnn.backends.Simulation.native_var`): on the host for the reference and C
@@ -171,8 +174,8 @@ class DataParallel:
                 memory = HostCopies(sim)
                 grad = memory.native_var(owner, node.gradient)
             # one gradient for the whole batch, or one per batch row
-            total = (grad.astype(np.float64) if grad.ndim == 1
-                     else grad[:rows].sum(axis=0, dtype=np.float64))
+            total = (grad if grad.ndim == 1
+                     else grad[:rows].sum(axis=0, dtype=np.float64).astype(grad.dtype))
             start = time.perf_counter()
             total = self.comm.reduce_sum(total) * scale
             self.reduce_seconds += time.perf_counter() - start

@@ -75,7 +75,7 @@ def test_one_step_on_two_ranks_equals_one_process_with_the_whole_batch(tmp_path,
 def test_gradients_summed_in_place_equal_those_summed_through_host_copies(tmp_path, mode,
                                                                            backend):
     # the gradients summed where the backend keeps them (native_var) and through get_var/
-    # set_var copies: the same float64 sums, so bit for bit the same weights on every rank
+    # set_var copies: the same sums, so bit for bit the same weights on every rank
     args = ("--mode", mode, "--backend", backend, "--examples", 16, "--batch", 8)
     native, _ = run(tmp_path, "native", *args, ranks=2)
     copies, _ = run(tmp_path, "copies", *args, "--host-copies", ranks=2)

@@ -232,9 +232,11 @@ def test_data_parallel_sums_device_gradients_as_the_mpi_path_sums_host_ones(comm
     assert {batched[k] for k in grads} == {True, False}   # per row (Bias), whole batch (event)
     for key, before in grads.items():
         # rows beyond the 3 examples are padding
-        total = (before[:3].sum(axis=0, dtype=np.float64) if batched[key]
-                 else before.astype(np.float64)).reshape(-1)
+        # summed over the rank's rows in float64, then across ranks in the gradient's dtype
+        total = (before[:3].sum(axis=0, dtype=np.float64).astype(before.dtype)
+                 if batched[key] else before).reshape(-1)
         total = (total + partner(total)) * (0.5 if means else 1.0)
+        assert total.dtype == before.dtype
         got = device[key][0] if batched[key] else device[key]
         np.testing.assert_array_equal(got.reshape(-1), total.astype(before.dtype),
                                       err_msg=str(key))

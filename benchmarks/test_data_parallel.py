@@ -8,7 +8,8 @@ message size (the constants of the scaling model in ``benchmarks/README.md``).
 Run with ``python -m pytest benchmarks/test_data_parallel.py --benchmark-enable -q -s``
 (needs ``pip install 'irsnn[mpi]'``). Each configuration runs ``mpi_scaling.py`` (``mpiexec``
 for two ranks), which times 30 training steps after a warm-up step (4 were too few to compare
-on a shared machine), excluding start-up and kernel builds; the figures are printed and stored in the benchmark's ``extra_info``. Nothing
+on a shared machine), excluding start-up and kernel builds; the figures are printed and stored
+in the benchmark's ``extra_info``. Nothing
 here asserts a timing.
 """
 

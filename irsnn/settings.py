@@ -154,6 +154,21 @@ def memory_limit_mb() -> float | None:
     return mb
 
 
+def _whole_number(value: str | None, name: str, minimum: int, wrong: str) -> int | None:
+    """``value`` (of variable ``name``, read by the caller) as an integer >= ``minimum``, or
+    None when unset or empty; else a :class:`SettingsError` saying ``name=value`` and then
+    ``wrong``."""
+    if value is None:
+        return None
+    try:
+        number = int(value)
+    except ValueError:
+        number = minimum - 1
+    if number < minimum:
+        raise SettingsError(f"{name}={value!r} {wrong}")
+    return number
+
+
 def work_group_size() -> int | None:
     """``$IRSNN_WORK_GROUP_SIZE`` as an integer >= 0, or None when unset or empty.
 
@@ -162,18 +177,10 @@ def work_group_size() -> int | None:
     SettingsError
         If the value is not an integer >= 0.
     """
-    value = _get("IRSNN_WORK_GROUP_SIZE")
-    if value is None:
-        return None
-    try:
-        size = int(value)
-    except ValueError:
-        size = -1
-    if size < 0:
-        raise SettingsError(f"IRSNN_WORK_GROUP_SIZE={value!r} is not a work-group size; give "
-                            f"the threads per batch element as an integer >= 1 (0: one thread "
-                            f"per batch element), or unset it for the automatic choice")
-    return size
+    return _whole_number(_get("IRSNN_WORK_GROUP_SIZE"), "IRSNN_WORK_GROUP_SIZE", 0,
+                         "is not a work-group size; give the threads per batch element as an "
+                         "integer >= 1 (0: one thread per batch element), or unset it for the "
+                         "automatic choice")
 
 
 def blocks_per_example() -> int | None:
@@ -184,18 +191,9 @@ def blocks_per_example() -> int | None:
     SettingsError
         If the value is not an integer >= 1.
     """
-    value = _get("IRSNN_BLOCKS_PER_EXAMPLE")
-    if value is None:
-        return None
-    try:
-        blocks = int(value)
-    except ValueError:
-        blocks = 0
-    if blocks < 1:
-        raise SettingsError(f"IRSNN_BLOCKS_PER_EXAMPLE={value!r} is not a number of blocks; "
-                            f"give the work-groups per batch element as an integer >= 1, or "
-                            f"unset it for the automatic choice")
-    return blocks
+    return _whole_number(_get("IRSNN_BLOCKS_PER_EXAMPLE"), "IRSNN_BLOCKS_PER_EXAMPLE", 1,
+                         "is not a number of blocks; give the work-groups per batch element as "
+                         "an integer >= 1, or unset it for the automatic choice")
 
 
 def _first_int(names) -> int | None:

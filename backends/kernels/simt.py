@@ -198,28 +198,32 @@ def pull_reason(num_pre: int, num_post: int, synapses: float,
             f"and step")
 
 
+def _requested(option, minimum: int, name: str, wrong: str, setting):
+    """A backend's ``name`` option if given (an integer >= ``minimum``, else a
+    :class:`SettingsError` ending in ``wrong``), else ``setting()``."""
+    if option is None:
+        return setting()
+    if isinstance(option, bool) or not isinstance(option, int) or option < minimum:
+        raise SettingsError(f"{name}={option!r} {wrong}")
+    return option
+
+
 def blocks_request(option):
     """Work-groups per batch element asked for: the backend's option, else
     ``$IRSNN_BLOCKS_PER_EXAMPLE`` (None: automatic)."""
-    if option is not None:
-        if isinstance(option, bool) or not isinstance(option, int) or option < 1:
-            raise SettingsError(f"blocks_per_example={option!r} is not a number of blocks; "
-                                f"give the work-groups per batch element as an integer >= 1, "
-                                f"or None for the automatic choice")
-        return option
-    return settings.blocks_per_example()
+    return _requested(option, 1, "blocks_per_example",
+                      "is not a number of blocks; give the work-groups per batch element as an "
+                      "integer >= 1, or None for the automatic choice",
+                      settings.blocks_per_example)
 
 
 def work_group_request(option):
     """Threads per batch element asked for: the backend's option, else
     ``$IRSNN_WORK_GROUP_SIZE`` (None: automatic)."""
-    if option is not None:
-        if isinstance(option, bool) or not isinstance(option, int) or option < 0:
-            raise SettingsError(f"work_group_size={option!r} is not a work-group size; give "
-                                f"the threads per batch element as an integer >= 1 (0: one "
-                                f"thread per batch element), or None for the automatic choice")
-        return option
-    return settings.work_group_size()
+    return _requested(option, 0, "work_group_size",
+                      "is not a work-group size; give the threads per batch element as an "
+                      "integer >= 1 (0: one thread per batch element), or None for the "
+                      "automatic choice", settings.work_group_size)
 
 
 __all__ = ["ACTIVITY", "BARRIER", "GRID_NEURONS_PER_THREAD", "GRID_TARGET_PER_THREAD",

@@ -28,6 +28,16 @@ def plan_of(program, work_group_size=None, blocks_per_example=None, units=None):
                        "CUDA blocks", blocks=blocks_request(blocks_per_example), units=units)
 
 
+def multiprocessors() -> int | None:
+    """The current GPU's multiprocessors (the automatic plan's compute units), or None where
+    CuPy or a GPU is missing (kernel source written without a device)."""
+    try:
+        import cupy
+        return int(cupy.cuda.Device().attributes["MultiProcessorCount"])
+    except Exception:   # no CuPy, no driver, no device: the plan is chosen without it
+        return None
+
+
 def _source(graph, work_group_size=None, blocks_per_example=None) -> str:
     from irsnn.lang.render_c import CStyleRenderer
 
@@ -36,7 +46,7 @@ def _source(graph, work_group_size=None, blocks_per_example=None) -> str:
     from .dialect import CUDA_KERNELS
     builder = KernelBuilder(graph, CStyleRenderer(CUDA_KERNELS.lang),
                             plan=lambda program: plan_of(program, work_group_size,
-                                                         blocks_per_example))
+                                                         blocks_per_example, multiprocessors()))
     program = builder.build()
     return source_for(CUDA_KERNELS, builder.plan, program, graph.name)
 
@@ -135,4 +145,4 @@ class CudaBackend(Backend):
                               blocks_per_example=self.blocks_per_example)
 
 
-__all__ = ["CudaBackend", "compile_with_nvrtc"]
+__all__ = ["CudaBackend", "multiprocessors", "compile_with_nvrtc"]

@@ -41,11 +41,9 @@ class CudaSimulation(KernelSimulation):
         return CUDA_KERNELS
 
     def _choose_plan(self, program):
-        import cupy
-
-        from . import plan_of
-        units = cupy.cuda.Device().attributes.get("MultiProcessorCount")
-        return plan_of(program, self.work_group_size, self.blocks_per_example, units)
+        from . import multiprocessors, plan_of
+        return plan_of(program, self.work_group_size, self.blocks_per_example,
+                       multiprocessors())
 
     def _prepare(self, profiling):
         import cupy

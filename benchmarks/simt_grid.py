@@ -48,7 +48,7 @@ def run(backend, threads, blocks, neurons, p, timesteps, batch, rounds):
     """``(best seconds per batch, readouts, plan line of the source)`` with ``blocks``
     work-groups per example (None: the automatic choice)."""
     from irsnn.compilers import InferenceCompiler
-    from irsnn.utils.data import preprocess_spikes
+    from simt_pull import poisson_inputs     # (beside this script)
 
     os.environ["IRSNN_WORK_GROUP_SIZE"] = str(threads)
     if blocks is None:
@@ -56,11 +56,7 @@ def run(backend, threads, blocks, neurons, p, timesteps, batch, rounds):
     else:
         os.environ["IRSNN_BLOCKS_PER_EXAMPLE"] = str(blocks)
     net, inp, out = _network(neurons, p)
-    rng = np.random.default_rng(0)
-    x = []
-    for _ in range(batch):
-        t, i = np.nonzero(rng.random((timesteps, 64)) < 0.05)
-        x.append(preprocess_spikes(t.astype(float), i, 64))
+    x = poisson_inputs(batch, timesteps)
     c = InferenceCompiler(evaluate_timesteps=timesteps, batch_size=batch,
                           backend=backend).compile(net)
     best, readout = float("inf"), None

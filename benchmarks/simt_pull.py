@@ -20,6 +20,18 @@ import time
 import numpy as np
 
 
+def poisson_inputs(batch, timesteps, neurons=64, rate=0.05):
+    """``batch`` examples of ``neurons`` Poisson inputs (``rate`` spikes per neuron and step),
+    preprocessed for a ``SpikeInput`` (seed 0: the same inputs in every run)."""
+    from irsnn.utils.data import preprocess_spikes
+    rng = np.random.default_rng(0)
+    out = []
+    for _ in range(batch):
+        t, i = np.nonzero(rng.random((timesteps, neurons)) < rate)
+        out.append(preprocess_spikes(t.astype(float), i, neurons))
+    return out
+
+
 def run(backend, threads, neurons, p, mode, timesteps, batch, rounds):
     """``(best seconds per batch, hidden spikes per neuron and step, source)``."""
     from irsnn import Connection, Network, Population
@@ -29,7 +41,6 @@ def run(backend, threads, neurons, p, mode, timesteps, batch, rounds):
     from irsnn.connectivity import Dense, FixedProbability
     from irsnn.initializers import Normal
     from irsnn.neurons import AdaptiveLeakyIntegrateFire, LeakyIntegrate, SpikeInput
-    from irsnn.utils.data import preprocess_spikes
 
     os.environ["IRSNN_WORK_GROUP_SIZE"] = str(threads)
     chosen = simt.pull_reason
@@ -47,11 +58,7 @@ def run(backend, threads, neurons, p, mode, timesteps, batch, rounds):
             Connection(hid, hid, FixedProbability(p, Normal(0.0, 0.2), layout="sparse"),
                        name="hh")
             Connection(hid, out, Dense(Normal(0.0, 0.1)), name="ho")
-        rng = np.random.default_rng(0)
-        x = []
-        for _ in range(batch):
-            t, i = np.nonzero(rng.random((timesteps, 64)) < 0.05)
-            x.append(preprocess_spikes(t.astype(float), i, 64))
+        x = poisson_inputs(batch, timesteps)
         c = InferenceCompiler(evaluate_timesteps=timesteps, batch_size=batch,
                               backend=backend).compile(net)
         c.predict({inp: x}, [out])      # builds the kernel
